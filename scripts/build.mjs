@@ -1,0 +1,65 @@
+// Builds dist/docker-ipv6: a tiny launcher that answers docker-cli-plugin-metadata without
+// loading anything, plus one bundled CommonJS file and the netlink native addon beside it.
+import { build } from 'esbuild';
+import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const top = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(top, 'dist');
+const pkg = JSON.parse(readFileSync(join(top, 'package.json'), 'utf8'));
+const meta = JSON.parse(readFileSync(join(top, 'docker-cli-plugin-metadata.json'), 'utf8'));
+if (meta.Version !== pkg.version) {
+  console.error(`docker-cli-plugin-metadata.json Version ${meta.Version} != package.json version ${pkg.version}`);
+  process.exit(1);
+}
+
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist, { recursive: true });
+
+// netlink loads its addon with node-gyp-build(__dirname + '/..'): point it at dist/netlink instead.
+const netlinkNative = {
+  name: 'netlink-native',
+  setup(b) {
+    b.onLoad({ filter: /netlink[\\/]dist[\\/]raw\.js$/ }, (args) => {
+      const src = readFileSync(args.path, 'utf8');
+      const patched = src.replace(
+        "require('node-gyp-build')(__dirname + '/..')",
+        "require('node-gyp-build')(require('path').join(__dirname, 'netlink'))",
+      );
+      if (patched === src) throw new Error('netlink raw.js loader line not found: update scripts/build.mjs');
+      return { contents: patched, loader: 'js' };
+    });
+  },
+};
+
+await build({
+  entryPoints: [join(top, 'src/main.ts')],
+  outfile: join(dist, 'docker-ipv6.cjs'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minifySyntax: true,
+  legalComments: 'linked',
+  // ssh2's optional native speedups are loaded in try/catch; without them it falls back to JS.
+  external: ['cpu-features', '*.node'],
+  plugins: [netlinkNative],
+  define: { 'process.env.DOCKER_IPV6_VERSION': JSON.stringify(pkg.version) },
+  logLevel: 'warning',
+});
+
+cpSync(join(top, 'node_modules/netlink/prebuilds'), join(dist, 'netlink/prebuilds'), { recursive: true });
+
+const launcher = `#!/usr/bin/env node
+'use strict';
+// docker CLI plugin launcher: the metadata answer must not load anything.
+if (process.argv[2] === 'docker-cli-plugin-metadata') {
+  process.stdout.write(${JSON.stringify(JSON.stringify(meta, null, 2) + '\n')});
+} else {
+  require('./docker-ipv6.cjs').main();
+}
+`;
+writeFileSync(join(dist, 'docker-ipv6'), launcher);
+chmodSync(join(dist, 'docker-ipv6'), 0o755);
+console.log(`built dist/docker-ipv6 (version ${pkg.version})`);

@@ -1,0 +1,71 @@
+// Per-invocation context: resolved options, the Docker endpoint, output helpers and lazily made adapters.
+import { onExec } from '../util/exec';
+import { PreconditionError } from '../errors';
+import type { DockerGlobals } from './argv';
+import { underRoot, type GlobalOptions } from './globals';
+import { resolveEndpoint, type Endpoint } from '../docker/endpoint';
+
+export interface Paths {
+  stateDir: string;
+  stateFile: string;
+  lockFile: string;
+  journalFile: string;
+  sysctlConf: string;
+  unitDir: string;
+}
+
+export function pathsFor(root: string): Paths {
+  const stateDir = underRoot(root, '/var/lib/docker-ipv6');
+  return {
+    stateDir,
+    stateFile: `${stateDir}/state.json`,
+    lockFile: `${stateDir}/lock`,
+    journalFile: `${stateDir}/journal.json`,
+    sysctlConf: underRoot(root, '/etc/sysctl.d/60-docker-ipv6.conf'),
+    unitDir: underRoot(root, '/etc/systemd/system'),
+  };
+}
+
+export class RunContext {
+  readonly paths: Paths;
+  private cachedEndpoint?: Endpoint;
+
+  constructor(
+    readonly globals: GlobalOptions,
+    readonly dockerGlobals: DockerGlobals,
+    readonly env: NodeJS.ProcessEnv = process.env,
+    readonly stdout: NodeJS.WritableStream = process.stdout,
+    readonly stderr: NodeJS.WritableStream = process.stderr,
+  ) {
+    this.paths = pathsFor(globals.root);
+    if (globals.verbose) onExec((argv) => this.stderr.write(`+ ${argv.join(' ')}\n`));
+  }
+
+  endpoint(): Endpoint {
+    this.cachedEndpoint ??= resolveEndpoint(this.dockerGlobals, this.env);
+    return this.cachedEndpoint;
+  }
+
+  /** Commands that change the host must talk to the daemon on this host. */
+  requireLocalDaemon(action: string): Endpoint {
+    const ep = this.endpoint();
+    if (!ep.local) {
+      throw new PreconditionError(
+        `refusing to ${action}: the Docker endpoint ${ep.host} (from ${ep.source}) is not on this host`,
+        'run docker ipv6 on the Docker host itself, or point -H at its local socket',
+      );
+    }
+    return ep;
+  }
+
+  requireRoot(action: string): void {
+    if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+      throw new PreconditionError(`${action} needs root`, `run it as root: sudo docker ipv6 ...`);
+    }
+  }
+
+  out(text: string): void { this.stdout.write(text.endsWith('\n') ? text : `${text}\n`); }
+  /** Progress and notes for people: stderr, so stdout stays parseable. */
+  note(text: string): void { this.stderr.write(text.endsWith('\n') ? text : `${text}\n`); }
+  outJson(value: unknown): void { this.stdout.write(`${JSON.stringify(value, null, 2)}\n`); }
+}

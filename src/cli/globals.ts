@@ -1,0 +1,96 @@
+// The global options every command accepts (a public interface: scripts and units use these names).
+import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { UsageError } from '../errors';
+
+export interface GlobalOptions {
+  configFile: string;
+  root: string;
+  restartCommand: string[];
+  dockerd: string;
+  uplink?: string;
+  json: boolean;
+  dryRun: boolean;
+  yes: boolean;
+  verbose: boolean;
+  debug: boolean;
+}
+
+/** Raw option values as commander hands them over (undefined when not given). */
+export interface RawGlobals {
+  configFile?: string;
+  root?: string;
+  restartCommand?: string;
+  dockerd?: string;
+  uplink?: string;
+  json?: boolean;
+  dryRun?: boolean;
+  yes?: boolean;
+  verbose?: boolean;
+  debug?: boolean;
+}
+
+/** Split a command string into argv without a shell: whitespace, '...' and "..." quoting. */
+export function splitCommand(cmd: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quote: '"' | "'" | null = null;
+  let has = false;
+  for (let i = 0; i < cmd.length; i++) {
+    const ch = cmd[i];
+    if (quote) {
+      if (ch === quote) quote = null;
+      else if (ch === '\\' && quote === '"' && i + 1 < cmd.length) cur += cmd[++i];
+      else cur += ch;
+    } else if (ch === '"' || ch === "'") { quote = ch; has = true; }
+    else if (/\s/.test(ch)) { if (has || cur) out.push(cur); cur = ''; has = false; }
+    else if (ch === '\\' && i + 1 < cmd.length) { cur += cmd[++i]; has = true; }
+    else { cur += ch; has = true; }
+  }
+  if (quote) throw new UsageError(`unterminated quote in command: ${cmd}`);
+  if (has || cur) out.push(cur);
+  return out;
+}
+
+export function defaultRestartCommand(): string[] {
+  let pid1 = '';
+  try { pid1 = readFileSync('/proc/1/comm', 'utf8').trim(); } catch { /* no procfs: fall through */ }
+  if (pid1 === 'systemd') return ['systemctl', 'restart', 'docker.service'];
+  return ['service', 'docker', 'restart'];
+}
+
+export function underRoot(root: string, absPath: string): string {
+  return root === '/' ? absPath : join(root, absPath);
+}
+
+export function resolveGlobals(raw: RawGlobals, env: NodeJS.ProcessEnv = process.env): GlobalOptions {
+  const root = raw.root ?? env.DOCKER_IPV6_ROOT ?? '/';
+  if (!root.startsWith('/')) throw new UsageError(`--root must be an absolute path, got "${root}"`);
+  if (root !== '/' && !existsSync(root)) throw new UsageError(`--root ${root} does not exist`);
+  const configFile = raw.configFile ?? env.DOCKER_IPV6_CONFIG_FILE ?? underRoot(root, '/etc/docker/daemon.json');
+  const restart = raw.restartCommand ?? env.DOCKER_IPV6_RESTART_COMMAND;
+  const restartCommand = restart ? splitCommand(restart) : defaultRestartCommand();
+  if (restartCommand.length === 0) throw new UsageError('--restart-command is empty');
+  const uplink = raw.uplink ?? env.DOCKER_IPV6_UPLINK;
+  if (uplink !== undefined) validateIfName(uplink);
+  return {
+    configFile,
+    root,
+    restartCommand,
+    dockerd: raw.dockerd ?? env.DOCKER_IPV6_DOCKERD ?? 'dockerd',
+    uplink,
+    json: !!raw.json,
+    dryRun: !!raw.dryRun,
+    yes: !!raw.yes,
+    verbose: !!raw.verbose,
+    debug: !!raw.debug,
+  };
+}
+
+/** Linux interface names: 1-15 bytes, no '/', whitespace or ':'; never starting with '-'. */
+export function validateIfName(name: string): string {
+  if (!/^[A-Za-z0-9_.@][A-Za-z0-9_.@-]{0,14}$/.test(name) || name === '.' || name === '..') {
+    throw new UsageError(`invalid interface name "${name}"`, 'list interfaces with: ip -br link');
+  }
+  return name;
+}

@@ -1,0 +1,11 @@
+// The list of commands. Each module only defines its commander shape; engines load on use.
+import type { Command } from 'commander';
+import type { ContextFactory } from '../cli/program';
+import * as status from './status';
+import * as lab from './lab';
+
+export interface CommandModule {
+  register(program: Command, makeContext: ContextFactory): void;
+}
+
+export const commandModules: CommandModule[] = [status, lab];

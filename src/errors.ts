@@ -1,0 +1,70 @@
+// Typed errors a person can act on: each kind maps to a documented exit code and carries a hint.
+
+/** Exit codes (documented in README "Exit codes"). */
+export const ExitCode = {
+  ok: 0,
+  failure: 1, // a check failed (doctor, verify, lint) or an operation was rolled back
+  usage: 2, // bad flag or input
+  precondition: 3, // not root, no ip6tables, Docker down, remote endpoint for a changing command
+  command: 4, // an external command failed
+  config: 5, // daemon.json or state unreadable / unparsable
+  interrupted: 130,
+} as const;
+
+export type ErrorKind = 'usage' | 'precondition' | 'command' | 'config' | 'rolledback';
+
+export class ToolError extends Error {
+  readonly kind: ErrorKind;
+  readonly hint?: string;
+  constructor(kind: ErrorKind, message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = kind;
+    this.hint = hint;
+    this.name = 'ToolError';
+  }
+  get exitCode(): number {
+    switch (this.kind) {
+      case 'usage': return ExitCode.usage;
+      case 'precondition': return ExitCode.precondition;
+      case 'command': return ExitCode.command;
+      case 'config': return ExitCode.config;
+      case 'rolledback': return ExitCode.failure;
+    }
+  }
+}
+
+export class UsageError extends ToolError {
+  constructor(message: string, hint?: string) { super('usage', message, hint); this.name = 'UsageError'; }
+}
+export class PreconditionError extends ToolError {
+  constructor(message: string, hint?: string) { super('precondition', message, hint); this.name = 'PreconditionError'; }
+}
+export class ConfigError extends ToolError {
+  constructor(message: string, hint?: string, options?: { cause?: unknown }) {
+    super('config', message, hint, options); this.name = 'ConfigError';
+  }
+}
+export class CommandError extends ToolError {
+  readonly argv: readonly string[];
+  readonly exitStatus: number | null;
+  readonly stderr: string;
+  constructor(argv: readonly string[], exitStatus: number | null, stderr: string, meaning?: string, hint?: string) {
+    const status = exitStatus === null ? 'was killed or timed out' : `exited ${exitStatus}${meaning ? ` (${meaning})` : ''}`;
+    const tail = stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : '';
+    super('command', `${argv.join(' ')} ${status}${tail}`, hint);
+    this.name = 'CommandError';
+    this.argv = argv;
+    this.exitStatus = exitStatus;
+    this.stderr = stderr;
+  }
+}
+/** An operation failed and its changes were undone; message holds both the cause and the restore. */
+export class RolledBackError extends ToolError {
+  constructor(message: string, hint?: string, options?: { cause?: unknown }) {
+    super('rolledback', message, hint, options); this.name = 'RolledBackError';
+  }
+}
+
+export function isToolError(e: unknown): e is ToolError {
+  return e instanceof ToolError;
+}
