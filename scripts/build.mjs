@@ -1,7 +1,7 @@
 // Builds dist/docker-ipv6: a tiny launcher that answers docker-cli-plugin-metadata without
 // loading anything, plus one bundled CommonJS file and the netlink native addon beside it.
 import { build } from 'esbuild';
-import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -50,6 +50,7 @@ await build({
 });
 
 cpSync(join(top, 'node_modules/netlink/prebuilds'), join(dist, 'netlink/prebuilds'), { recursive: true });
+if (existsSync(join(top, 'systemd'))) cpSync(join(top, 'systemd'), join(dist, 'systemd'), { recursive: true });
 
 const launcher = `#!/usr/bin/env node
 'use strict';

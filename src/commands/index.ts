@@ -3,9 +3,10 @@ import type { Command } from 'commander';
 import type { ContextFactory } from '../cli/program';
 import * as status from './status';
 import * as lab from './lab';
+import * as install from './install';
 
 export interface CommandModule {
   register(program: Command, makeContext: ContextFactory): void;
 }
 
-export const commandModules: CommandModule[] = [status, lab];
+export const commandModules: CommandModule[] = [status, lab, install];

@@ -1,0 +1,36 @@
+// `docker ipv6 install` / `uninstall`: put the plugin and units in place, or remove exactly them.
+import type { Command } from 'commander';
+import { dirname, join } from 'node:path';
+import { realpathSync } from 'node:fs';
+import type { ContextFactory } from '../cli/program';
+
+/** The folder of the running launcher (dist/ or the installed lib folder). */
+function selfDir(): string {
+  return dirname(realpathSync(process.argv[1]));
+}
+
+export function register(program: Command, makeContext: ContextFactory): void {
+  program
+    .command('install')
+    .description('install the plugin into docker\'s cli-plugins folder and the systemd units (not enabled unless --enable)')
+    .option('--user', 'install for this user only (~/.docker/cli-plugins)')
+    .option('--enable', 'enable the systemd units')
+    .option('--from <dir>', 'folder with the built plugin (default: the running one)')
+    .action(async (opts: { user?: boolean; enable?: boolean; from?: string }, cmd: Command) => {
+      const ctx = makeContext(cmd);
+      const { install } = await import('../install/install');
+      const distDir = opts.from ?? selfDir();
+      const unitsSrc = join(distDir, 'systemd');
+      await install({ root: ctx.globals.root, user: !!opts.user, distDir, unitsSrc, enableUnits: !!opts.enable, dryRun: ctx.globals.dryRun, home: ctx.env.HOME }, (s) => ctx.note(s));
+      ctx.note(ctx.globals.dryRun ? 'dry run: nothing changed' : 'installed: try `docker ipv6 status`');
+    });
+  program
+    .command('uninstall')
+    .description('remove exactly what install put in place')
+    .option('--user', 'the per-user installation')
+    .action(async (opts: { user?: boolean }, cmd: Command) => {
+      const ctx = makeContext(cmd);
+      const { uninstall } = await import('../install/install');
+      await uninstall({ root: ctx.globals.root, user: !!opts.user, dryRun: ctx.globals.dryRun, home: ctx.env.HOME }, (s) => ctx.note(s));
+    });
+}

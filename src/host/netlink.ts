@@ -1,0 +1,152 @@
+// The netlink adapter: links, addresses, routes and NDP proxy entries of the current namespace.
+import { PreconditionError } from '../errors';
+import { bigToV6, parseCidr6 } from '../util/ip';
+
+export interface LinkInfo { index: number; name: string; up: boolean; kind?: string }
+export interface AddrInfo { ifindex: number; ifname: string; family: 4 | 6; address: string; prefixlen: number; scope: number; flags: string[] }
+export interface RouteInfo { family: 4 | 6; dst: string; gateway?: string; ifindex?: number; ifname?: string; table: number; protocol: string; type: string }
+export interface ProxyEntry { address: string; ifindex: number; ifname: string }
+
+export interface NetState {
+  links: LinkInfo[];
+  addresses: AddrInfo[];
+  routes: RouteInfo[];
+  proxies: ProxyEntry[];
+}
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+
+function bytesToAddr(b: Uint8Array | undefined, family: number): string | undefined {
+  if (!b) return undefined;
+  const buf = Buffer.from(b);
+  if (family === AF_INET) return Array.from(buf.subarray(0, 4)).join('.');
+  return bigToV6(BigInt(`0x${buf.subarray(0, 16).toString('hex')}`));
+}
+
+function addrToBytes(addr: string): Buffer {
+  const c = parseCidr6(addr);
+  if (!c) throw new PreconditionError(`not an IPv6 address: ${addr}`);
+  return Buffer.from(c.start.toString(16).padStart(32, '0'), 'hex');
+}
+
+function linkKind(raw: unknown): string | undefined {
+  // IFLA_LINKINFO is returned raw: nested attr IFLA_INFO_KIND (1) holding a C string
+  if (!raw) return undefined;
+  const buf = Buffer.from(raw as Uint8Array);
+  if (buf.length < 5) return undefined;
+  const len = buf.readUInt16LE(0);
+  if (buf.readUInt16LE(2) !== 1) return undefined;
+  return buf.subarray(4, len).toString('utf8').replace(/\0.*$/s, '');
+}
+
+type RtSocket = import('netlink').RtNetlinkSocket;
+
+/** Runs `fn` over items with at most `window` in flight (netlink@0.3.0 aborts past ~250). */
+export async function inWindow<T>(items: readonly T[], window: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => { while (next < items.length) await fn(items[next++]); };
+  await Promise.all(Array.from({ length: Math.min(window, items.length) }, worker));
+}
+
+export class Netlink {
+  private constructor(private readonly sock: RtSocket) {}
+
+  static async open(): Promise<Netlink> {
+    const nl = await import('netlink');
+    return new Netlink(nl.createRtNetlink());
+  }
+
+  close(): void { this.sock.socket.close(); }
+
+  async read(): Promise<NetState> {
+    const [links, addrs, routes, neigh] = await Promise.all([
+      this.sock.getLinks(),
+      this.sock.getAddresses(),
+      this.sock.getRoutes(),
+      this.sock.getNeighbors({ family: AF_INET6, flags: { proxy: true } } as never),
+    ]);
+    const linkInfos: LinkInfo[] = links.map((l) => ({
+      index: l.data.index ?? 0,
+      name: String(l.attrs.ifname ?? ''),
+      up: !!l.data.flags?.up,
+      kind: linkKind(l.attrs.linkinfo),
+    }));
+    const nameOf = (i?: number) => linkInfos.find((l) => l.index === i)?.name;
+    const addresses: AddrInfo[] = [];
+    for (const a of addrs) {
+      const fam = a.data.family === AF_INET ? 4 : a.data.family === AF_INET6 ? 6 : 0;
+      if (!fam) continue;
+      const address = bytesToAddr((a.attrs.local ?? a.attrs.address) as Uint8Array, a.data.family!);
+      if (!address) continue;
+      addresses.push({
+        ifindex: a.data.index ?? 0, ifname: nameOf(a.data.index) ?? '', family: fam, address,
+        prefixlen: a.data.prefixlen ?? 0, scope: a.data.scope ?? 0,
+        flags: Object.entries(a.data.flags ?? {}).filter(([, v]) => v).map(([k]) => k),
+      });
+    }
+    const routeInfos: RouteInfo[] = [];
+    for (const r of routes) {
+      const fam = r.data.family === AF_INET ? 4 : r.data.family === AF_INET6 ? 6 : 0;
+      if (!fam) continue;
+      const dstAddr = bytesToAddr(r.attrs.dst as Uint8Array, r.data.family!) ?? (fam === 4 ? '0.0.0.0' : '::');
+      const table = (r.attrs.table as number | undefined) ?? r.data.table ?? 0;
+      routeInfos.push({
+        family: fam, dst: `${dstAddr}/${r.data.dstLen ?? 0}`,
+        gateway: bytesToAddr(r.attrs.gateway as Uint8Array, r.data.family!),
+        ifindex: r.attrs.oif as number | undefined, ifname: nameOf(r.attrs.oif as number | undefined),
+        table, protocol: String(r.data.protocol ?? ''), type: String(r.data.type ?? ''),
+      });
+    }
+    const proxies: ProxyEntry[] = [];
+    for (const n of neigh) {
+      if (!n.data.flags?.proxy) continue;
+      const address = bytesToAddr(n.attrs.dst as Uint8Array, AF_INET6);
+      if (address) proxies.push({ address, ifindex: n.data.ifindex ?? 0, ifname: nameOf(n.data.ifindex) ?? '' });
+    }
+    return { links: linkInfos, addresses, routes: routeInfos, proxies };
+  }
+
+  async addRoute6(dst: string, opts: { gateway?: string; ifindex: number; replace?: boolean }): Promise<void> {
+    const c = parseCidr6(dst)!;
+    const attrs: Record<string, unknown> = { dst: addrToBytes(c.network), oif: opts.ifindex };
+    if (opts.gateway) attrs.gateway = addrToBytes(opts.gateway);
+    await this.sock.newRoute(
+      { family: AF_INET6, dstLen: c.length, table: 254, protocol: 'STATIC', scope: 'UNIVERSE', type: 'UNICAST' } as never,
+      attrs as never,
+      { flags: opts.replace ? 0x100 | 0x400 : 0x400 | 0x200 } as never, // CREATE|REPLACE or CREATE|EXCL
+    );
+  }
+
+  async delRoute6(dst: string, opts: { ifindex?: number } = {}): Promise<void> {
+    const c = parseCidr6(dst)!;
+    const attrs: Record<string, unknown> = { dst: addrToBytes(c.network) };
+    if (opts.ifindex) attrs.oif = opts.ifindex;
+    await this.sock.delRoute({ family: AF_INET6, dstLen: c.length, table: 254 } as never, attrs as never);
+  }
+
+  async addProxy(address: string, ifindex: number): Promise<void> {
+    await this.sock.newNeighbor(
+      { family: AF_INET6, ifindex, flags: { proxy: true }, state: { permanent: true } } as never,
+      { dst: addrToBytes(address) } as never,
+      { flags: 0x400 | 0x100 } as never, // CREATE|REPLACE: idempotent
+    );
+  }
+
+  async delProxy(address: string, ifindex: number): Promise<void> {
+    await this.sock.delNeighbor(
+      { family: AF_INET6, ifindex, flags: { proxy: true } } as never,
+      { dst: addrToBytes(address) } as never,
+    );
+  }
+}
+
+/** The uplink: the interface of the IPv6 default route, else of the IPv4 one. */
+export function findUplink(state: NetState): { name?: string; reason: string } {
+  const main = state.routes.filter((r) => r.table === 254 && r.ifname);
+  const v6 = main.find((r) => r.family === 6 && r.dst === '::/0');
+  if (v6) return { name: v6.ifname, reason: 'interface of the IPv6 default route' };
+  const v4 = main.find((r) => r.family === 4 && r.dst === '0.0.0.0/0');
+  if (v4) return { name: v4.ifname, reason: 'interface of the IPv4 default route (no IPv6 default route)' };
+  return { reason: 'no default route' };
+}

@@ -1,0 +1,57 @@
+// The sysctl adapter: reads and writes /proc/sys/net values of the current network namespace.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UsageError } from '../errors';
+import { validateIfName } from '../cli/globals';
+
+export interface SysctlStore {
+  read(key: string): Promise<string | undefined>;
+  write(key: string, value: string): Promise<void>;
+}
+
+/** `net.ipv6.conf.<if>.<name>` for an interface (or all/default); the name is validated. */
+export function ifSysctl(ifname: string, name: string): string {
+  if (ifname !== 'all' && ifname !== 'default') validateIfName(ifname);
+  if (!/^[a-z_0-9]+$/.test(name)) throw new UsageError(`invalid sysctl name ${name}`);
+  return `net.ipv6.conf.${ifname}.${name}`;
+}
+
+/** Dotted key to path. Interface names may contain '.', so conf keys are split structurally. */
+export function sysctlPath(procSys: string, key: string): string {
+  const m = /^net\.ipv6\.(conf|neigh)\.(.+)\.([a-z_0-9]+)$/.exec(key);
+  if (m) return join(procSys, 'net', 'ipv6', m[1], m[2], m[3]);
+  if (!/^[a-z0-9_.]+$/.test(key)) throw new UsageError(`invalid sysctl key ${key}`);
+  return join(procSys, ...key.split('.'));
+}
+
+export class ProcSysctl implements SysctlStore {
+  constructor(private readonly procSys = '/proc/sys') {}
+  async read(key: string): Promise<string | undefined> {
+    try {
+      return (await readFile(sysctlPath(this.procSys, key), 'utf8')).trim();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+  async write(key: string, value: string): Promise<void> {
+    await writeFile(sysctlPath(this.procSys, key), `${value}\n`);
+  }
+}
+
+/** The IPv6 sysctls that matter for a host and its uplink. */
+export async function readIpv6Sysctls(store: SysctlStore, uplink?: string): Promise<Record<string, string | undefined>> {
+  const keys = [
+    'net.ipv6.conf.all.disable_ipv6',
+    'net.ipv6.conf.default.disable_ipv6',
+    'net.ipv6.conf.all.forwarding',
+    'net.ipv6.conf.default.forwarding',
+    'net.ipv6.conf.all.proxy_ndp',
+    'net.ipv4.ip_forward',
+  ];
+  if (uplink) {
+    for (const n of ['disable_ipv6', 'forwarding', 'accept_ra', 'proxy_ndp', 'autoconf']) keys.push(ifSysctl(uplink, n));
+  }
+  const values = await Promise.all(keys.map((k) => store.read(k)));
+  return Object.fromEntries(keys.map((k, i) => [k, values[i]]));
+}

@@ -1,0 +1,186 @@
+// observeHost: gathers every fact about the host once, in parallel, into a plain snapshot.
+import { readFile } from 'node:fs/promises';
+import type { RunContext } from '../cli/context';
+import type { Endpoint } from '../docker/endpoint';
+import { connectDocker } from '../docker/client';
+import { isToolError } from '../errors';
+import { Ip6tables, type FirewallFacts } from '../host/ip6tables';
+import { findUplink, Netlink, type NetState } from '../host/netlink';
+import { ProcSysctl, readIpv6Sysctls } from '../host/sysctl';
+import { readState, type ToolState } from '../state/store';
+import { parseDaemonJson } from '../daemon/parse';
+
+export interface DaemonFacts {
+  reachable: boolean;
+  error?: string;
+  hint?: string;
+  version?: string;
+  apiVersion?: string;
+  experimental?: boolean;
+  /** true when the default bridge has IPv6 */
+  bridgeIPv6?: boolean;
+  kernel?: string;
+  os?: string;
+}
+
+export interface DaemonConfigFacts {
+  path: string;
+  exists: boolean;
+  text?: string;
+  value?: Record<string, unknown>;
+  error?: string;
+}
+
+export interface NetworkFacts {
+  name: string;
+  id: string;
+  driver: string;
+  scope: string;
+  enableIPv6: boolean;
+  internal: boolean;
+  ipv4Subnets: string[];
+  ipv6Subnets: string[];
+  gateways: string[];
+  /** The Linux bridge for bridge networks (docker0, br-<id>). */
+  bridge?: string;
+  options: Record<string, string>;
+  labels: Record<string, string>;
+  containers: number;
+}
+
+export interface ContainerFacts {
+  id: string;
+  name: string;
+  state: string;
+  networks: Array<{ network: string; ipv4?: string; ipv6?: string; gatewayV6?: string }>;
+  ports: Array<{ ip?: string; privatePort: number; publicPort?: number; type: string }>;
+}
+
+export interface HostFacts {
+  error?: string;
+  uplink?: string;
+  uplinkReason: string;
+  net?: NetState;
+  sysctls: Record<string, string | undefined>;
+}
+
+export interface HostSnapshot {
+  endpoint: Endpoint;
+  daemon: DaemonFacts;
+  daemonConfig: DaemonConfigFacts;
+  networks: NetworkFacts[];
+  containers: ContainerFacts[];
+  host: HostFacts;
+  firewall: FirewallFacts;
+  state?: ToolState;
+  stateError?: string;
+}
+
+export function bridgeName(n: { Id: string; Name: string; Options?: Record<string, string> }): string {
+  return n.Options?.['com.docker.network.bridge.name'] ?? (n.Name === 'bridge' ? 'docker0' : `br-${n.Id.slice(0, 12)}`);
+}
+
+async function observeDocker(ep: Endpoint): Promise<Pick<HostSnapshot, 'daemon' | 'networks' | 'containers'>> {
+  let client;
+  try {
+    client = await connectDocker(ep, { timeoutMs: 15_000 });
+  } catch (e) {
+    const te = isToolError(e) ? e : undefined;
+    return { daemon: { reachable: false, error: te?.message ?? String(e), hint: te?.hint }, networks: [], containers: [] };
+  }
+  const [version, info, nets, ctrs] = await Promise.all([
+    client.version(), client.info(), client.listNetworks(), client.listContainers({ all: true }),
+  ]);
+  const counts = new Map<string, number>();
+  const containers: ContainerFacts[] = ctrs.map((c) => {
+    const networks = Object.entries(c.NetworkSettings?.Networks ?? {}).map(([name, n]) => {
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+      return { network: name, ipv4: n.IPAddress || undefined, ipv6: n.GlobalIPv6Address || undefined, gatewayV6: n.IPv6Gateway || undefined };
+    });
+    return {
+      id: c.Id, name: (c.Names?.[0] ?? '').replace(/^\//, ''), state: c.State, networks,
+      ports: (c.Ports ?? []).map((p) => ({ ip: p.IP, privatePort: p.PrivatePort, publicPort: p.PublicPort, type: p.Type })),
+    };
+  });
+  const networks: NetworkFacts[] = nets.map((n) => {
+    const cfg = n.IPAM?.Config ?? [];
+    const subnets = cfg.map((c) => c.Subnet).filter((s): s is string => !!s);
+    return {
+      name: n.Name, id: n.Id, driver: n.Driver, scope: n.Scope,
+      enableIPv6: !!n.EnableIPv6, internal: !!n.Internal,
+      ipv4Subnets: subnets.filter((s) => !s.includes(':')),
+      ipv6Subnets: subnets.filter((s) => s.includes(':')),
+      gateways: cfg.map((c) => c.Gateway).filter((g): g is string => !!g),
+      bridge: n.Driver === 'bridge' ? bridgeName(n) : undefined,
+      options: n.Options ?? {}, labels: n.Labels ?? {}, containers: counts.get(n.Name) ?? 0,
+    };
+  }).sort((a, b) => a.name.localeCompare(b.name));
+  const bridge = networks.find((n) => n.name === 'bridge');
+  return {
+    daemon: {
+      reachable: true, version: version.Version, apiVersion: version.ApiVersion,
+      experimental: !!(info as { ExperimentalBuild?: boolean }).ExperimentalBuild,
+      bridgeIPv6: bridge?.enableIPv6, kernel: info.KernelVersion, os: info.OperatingSystem,
+    },
+    networks, containers,
+  };
+}
+
+async function observeDaemonConfig(path: string): Promise<DaemonConfigFacts> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { path, exists: false, value: {} };
+    return { path, exists: true, error: `cannot read ${path}: ${(e as Error).message}` };
+  }
+  try {
+    return { path, exists: true, text, value: parseDaemonJson(text, path).value };
+  } catch (e) {
+    return { path, exists: true, text, error: (e as Error).message };
+  }
+}
+
+async function observeHostNet(uplinkOpt?: string): Promise<HostFacts> {
+  let net: NetState | undefined;
+  let error: string | undefined;
+  try {
+    const nl = await Netlink.open();
+    try { net = await nl.read(); } finally { nl.close(); }
+  } catch (e) {
+    error = `cannot read interfaces and routes over netlink: ${(e as Error).message}`;
+  }
+  let uplink = uplinkOpt;
+  let uplinkReason = 'given with --uplink';
+  if (!uplink && net) ({ name: uplink, reason: uplinkReason } = findUplink(net));
+  if (uplinkOpt && net && !net.links.some((l) => l.name === uplinkOpt)) {
+    error = `the uplink ${uplinkOpt} does not exist`;
+  }
+  const sysctls = await readIpv6Sysctls(new ProcSysctl(), uplink && net?.links.some((l) => l.name === uplink) ? uplink : undefined);
+  return { error, uplink, uplinkReason: uplinkReason ?? '', net, sysctls };
+}
+
+export interface ObserveOptions { docker?: boolean; host?: boolean; firewall?: boolean }
+
+export async function observeHost(ctx: RunContext, opts: ObserveOptions = {}): Promise<HostSnapshot> {
+  const ep = ctx.endpoint();
+  const none = Promise.resolve(undefined);
+  const [docker, daemonConfig, host, firewall, state] = await Promise.all([
+    opts.docker === false ? none : observeDocker(ep),
+    observeDaemonConfig(ctx.globals.configFile),
+    opts.host === false ? none : observeHostNet(ctx.globals.uplink),
+    opts.firewall === false ? none : new Ip6tables().facts(),
+    readState(ctx.paths.stateFile).then((s) => ({ s }), (e: Error) => ({ e })),
+  ]);
+  return {
+    endpoint: ep,
+    daemon: docker?.daemon ?? { reachable: false, error: 'not observed' },
+    daemonConfig,
+    networks: docker?.networks ?? [],
+    containers: docker?.containers ?? [],
+    host: host ?? { uplinkReason: 'not observed', sysctls: {} },
+    firewall: firewall ?? { available: false, error: 'not observed', tables: {} },
+    state: 's' in state ? state.s : undefined,
+    stateError: 'e' in state ? state.e.message : undefined,
+  };
+}
