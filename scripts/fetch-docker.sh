@@ -1,0 +1,75 @@
+#!/bin/sh
+# Fetches dockerd 26.x (Debian trixie) and 28.x (Debian sid) into a cache for the lab, without
+# touching this machine's own apt state: a throwaway sources file, lists and cache in a temp dir.
+#
+# usage: scripts/fetch-docker.sh [SUITE...]        (default: trixie sid)
+# env:   DOCKER_IPV6_CACHE   cache folder (default /var/cache/docker-ipv6)
+#        DOCKER_IPV6_MIRROR  Debian mirror URL (default: the one this machine's apt sources use)
+# Prints one line per suite: "<suite> <version> <bin dirs separated by :>".
+set -eu
+
+cache="${DOCKER_IPV6_CACHE:-/var/cache/docker-ipv6}"
+[ "$#" -gt 0 ] || set -- trixie sid
+
+# The Debian mirror this machine already uses: the URI of the first active source whose suite is
+# the running release (not its -security/-updates pockets), from deb822 or one-line files.
+find_mirror() {
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    case "$f" in
+      *.sources)
+        awk -v want="$codename" '
+          function flush() { if (uri != "" && enabled && suites ~ ("(^| )" want "( |$)")) { print uri; found = 1; exit } uri = ""; suites = ""; enabled = 1 }
+          BEGIN { enabled = 1 }
+          /^[ \t]*$/ { flush(); next }
+          /^URIs:/ { uri = $2 }
+          /^Suites:/ { sub(/^Suites:[ \t]*/, ""); suites = $0 }
+          /^Enabled:[ \t]*no/ { enabled = 0 }
+          END { if (!found) flush() }' "$f" ;;
+      *)
+        awk -v want="$codename" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } if ($(i + 1) == want) { print $i; exit } }' "$f" ;;
+    esac
+  done | head -n 1
+}
+
+mirror="${DOCKER_IPV6_MIRROR:-$(find_mirror)}"
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+
+fetch_suite() {
+  suite="$1"
+  dest="$cache/docker-$suite"
+  if ! [ -x "$dest/usr/sbin/dockerd" ]; then
+    if [ -z "$mirror" ]; then
+      echo "fetch-docker: cannot find a Debian mirror in /etc/apt/sources.list(.d); set DOCKER_IPV6_MIRROR" >&2
+      exit 1
+    fi
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/deb"
+    printf 'deb [signed-by=%s] %s %s main\n' "$keyring" "$mirror" "$suite" >"$tmp/sources.list"
+    set -- -q -oDir::State::Lists="$tmp/lists" -oDir::Cache="$tmp/cache" \
+      -oDir::Etc::SourceList="$tmp/sources.list" -oDir::Etc::SourceParts=/dev/null \
+      -oDir::Etc::Preferences=/dev/null -oDir::Etc::PreferencesParts=/dev/null \
+      -oAPT::Get::List-Cleanup=false -oAPT::Sandbox::User=root
+    echo "fetch-docker: docker.io from $mirror $suite" >&2
+    apt-get "$@" update >&2
+    (cd "$tmp/deb" && apt-get "$@" download docker.io >&2)
+    mkdir -p "$cache"
+    rm -rf "$dest.partial"
+    dpkg -x "$tmp"/deb/docker.io_*.deb "$dest.partial"
+    # rename last, so an interrupted run never leaves a folder that looks complete
+    rm -rf "$dest"
+    mv "$dest.partial" "$dest"
+    rm -rf "$tmp"
+    trap - EXIT
+  fi
+  version=$("$dest/usr/sbin/dockerd" --version | sed -n 's/^Docker version \([^,]*\),.*/\1/p')
+  if [ -z "$version" ]; then
+    echo "fetch-docker: $dest/usr/sbin/dockerd does not run on this machine" >&2
+    exit 1
+  fi
+  echo "$suite $version $dest/usr/sbin:$dest/usr/bin"
+}
+
+for s in "$@"; do fetch_suite "$s"; done

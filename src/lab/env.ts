@@ -1,0 +1,42 @@
+// The environment `lab exec` gives a command: the tool's globals and DOCKER_HOST pointed at the lab.
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { labPath } from './daemon';
+import { labBase, type LabRecord } from './record';
+
+/** The built plugin launcher (dist/docker-ipv6), also when we run from a cli-plugins symlink or from source. */
+export function launcherPath(): string {
+  const candidates: string[] = [];
+  try {
+    const self = realpathSync(process.argv[1] ?? '');
+    if (basename(self) === 'docker-ipv6') candidates.push(self);
+  } catch { /* argv[1] is not a file */ }
+  candidates.push(join(__dirname, 'docker-ipv6'), join(__dirname, '../../dist/docker-ipv6'));
+  return candidates.find((p) => existsSync(p)) ?? candidates[candidates.length - 1];
+}
+
+/** Quote for splitCommand (globals.ts): only when needed, so the common case reads plainly. */
+function quote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'"'"'`)}'`;
+}
+
+export function restartCommand(rec: LabRecord, launcher = launcherPath()): string {
+  return [process.execPath, launcher, 'lab', 'restart', rec.name].map(quote).join(' ');
+}
+
+export function labExecEnv(rec: LabRecord, base: NodeJS.ProcessEnv = process.env, launcher = launcherPath()): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  // the lab's socket must win over whatever the caller's shell points at
+  for (const k of ['DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_TLS']) delete env[k];
+  return {
+    ...env,
+    DOCKER_HOST: `unix://${rec.dockerd.socket}`,
+    DOCKER_IPV6_CONFIG_FILE: rec.dockerd.configFile,
+    DOCKER_IPV6_ROOT: rec.toolRoot,
+    DOCKER_IPV6_DOCKERD: rec.dockerd.path,
+    DOCKER_IPV6_RESTART_COMMAND: restartCommand(rec, launcher),
+    DOCKER_IPV6_LAB_BASE: labBase(base),
+    DOCKER_IPV6_LAB: rec.name,
+    PATH: labPath(rec, base.PATH),
+  };
+}

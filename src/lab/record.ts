@@ -1,0 +1,107 @@
+// Where labs live and what lab.json records, so down/status/exec/restart work from any process.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { ConfigError, UsageError } from '../errors';
+
+export const LAB_ADDRESSES = {
+  linkPrefix6: '2001:db8:1::/64',
+  upstream6: '2001:db8:1::1',
+  host6: '2001:db8:1::2',
+  linkPrefix4: '192.0.2.0/24',
+  upstream4: '192.0.2.1',
+  host4: '192.0.2.2',
+  /** The stand-in "internet" host, held by a veth end inside the upstream namespace. */
+  internet6: '2001:db8:ffff::100',
+  internet4: '198.51.100.100',
+} as const;
+
+export interface LabRecord {
+  name: string;
+  dir: string;
+  createdAt: string;
+  namespaces: { upstream: string; host: string };
+  addresses: typeof LAB_ADDRESSES;
+  /** The version asked for ("20", "26", "28") or "custom" for --dockerd. */
+  docker: string;
+  dockerd: {
+    path: string;
+    /** Folders put first on PATH for this dockerd (docker-init, docker-proxy beside it). */
+    pathDirs: string[];
+    /** Version printed by `dockerd --version`, e.g. 26.1.5+dfsg1. */
+    binaryVersion: string;
+    /** Version the running daemon reports over the API (set once it answered). */
+    version?: string;
+    apiVersion?: string;
+    args: string[];
+    pid?: number;
+    pidFile: string;
+    socket: string;
+    configFile: string;
+    log: string;
+    dataRoot: string;
+    execRoot: string;
+  };
+  /** DOCKER_IPV6_ROOT for commands run through `lab exec`. */
+  toolRoot: string;
+  image: string;
+}
+
+export function labBase(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DOCKER_IPV6_LAB_BASE || '/tmp/docker-ipv6-labs';
+}
+
+/** Lab names end up in namespace names and paths: keep them short and plain. */
+export function validateLabName(name: string): string {
+  if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(name)) {
+    throw new UsageError(`invalid lab name "${name}"`, 'use 1-31 characters: lower-case letters, digits and "-", e.g. demo');
+  }
+  return name;
+}
+
+export function labDir(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(labBase(env), validateLabName(name));
+}
+
+export function namespacesFor(name: string): { upstream: string; host: string } {
+  return { upstream: `${name}-up`, host: `${name}-host` };
+}
+
+export function recordPath(dir: string): string {
+  return join(dir, 'lab.json');
+}
+
+export function writeRecord(rec: LabRecord): void {
+  const file = recordPath(rec.dir);
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(rec, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+}
+
+/** The lab's record, or undefined when there is no lab.json (never created or half removed). */
+export function readRecord(dir: string): LabRecord | undefined {
+  const file = recordPath(dir);
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as LabRecord;
+  } catch (e) {
+    throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`, `remove the lab: docker ipv6 lab down ${basename(dir)}`);
+  }
+}
+
+export function requireRecord(name: string, env: NodeJS.ProcessEnv = process.env): LabRecord {
+  const r = readRecord(labDir(name, env));
+  if (!r) throw new UsageError(`no lab named "${name}"`, 'list labs with: docker ipv6 lab status');
+  return r;
+}
+
+export function listLabNames(env: NodeJS.ProcessEnv = process.env): string[] {
+  const base = labBase(env);
+  if (!existsSync(base)) return [];
+  return readdirSync(base, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && /^[a-z0-9][a-z0-9-]{0,30}$/.test(d.name))
+    .map((d) => d.name)
+    .sort();
+}
+
+export function ensureDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+}

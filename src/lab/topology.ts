@@ -1,0 +1,56 @@
+// The lab's network: an upstream router namespace with a stand-in "internet" host, and the Docker
+// host namespace joined to it by a veth pair. Links are made inside the namespaces, never in ours.
+import { existsSync } from 'node:fs';
+import { run } from '../util/exec';
+import { LAB_ADDRESSES as A } from './record';
+
+export function netnsPath(ns: string): string {
+  return `/var/run/netns/${ns}`;
+}
+
+export function netnsExists(ns: string): boolean {
+  return existsSync(netnsPath(ns));
+}
+
+/** argv that runs cmd inside a namespace: nsenter, not `ip netns exec` (which remounts /sys). */
+export function inNetns(ns: string, cmd: readonly string[]): string[] {
+  return ['nsenter', `--net=${netnsPath(ns)}`, '--', ...cmd];
+}
+
+async function sysctl(ns: string, settings: string[]): Promise<void> {
+  await run(inNetns(ns, ['sysctl', '-q', '-w', ...settings]));
+}
+
+/**
+ * Upstream `up`: host0 (link to the host), inet0/inet1 (a veth pair: this kernel has no dummy
+ * type; inet0 holds the internet addresses). Host `host`: eth0 with static addresses and
+ * default routes via upstream.
+ */
+export async function createTopology(ns: { upstream: string; host: string }): Promise<void> {
+  const up = ns.upstream;
+  const host = ns.host;
+  await run(['ip', 'netns', 'add', up]);
+  await run(['ip', 'netns', 'add', host]);
+  const ipUp = (...a: string[]) => run(['ip', '-n', up, ...a]);
+  const ipHost = (...a: string[]) => run(['ip', '-n', host, ...a]);
+  await ipHost('link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'host0', 'netns', up);
+  await ipUp('link', 'add', 'inet0', 'type', 'veth', 'peer', 'name', 'inet1');
+  await sysctl(up, ['net.ipv6.conf.all.forwarding=1', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.host0.accept_dad=0', 'net.ipv6.conf.inet0.accept_dad=0']);
+  await sysctl(host, ['net.ipv6.conf.eth0.accept_dad=0']);
+  await ipUp('addr', 'add', `${A.upstream6}/64`, 'dev', 'host0', 'nodad');
+  await ipUp('addr', 'add', `${A.upstream4}/24`, 'dev', 'host0');
+  await ipUp('addr', 'add', `${A.internet6}/128`, 'dev', 'inet0', 'nodad');
+  await ipUp('addr', 'add', `${A.internet4}/32`, 'dev', 'inet0');
+  for (const l of ['lo', 'host0', 'inet0', 'inet1']) await ipUp('link', 'set', l, 'up');
+  await ipHost('addr', 'add', `${A.host6}/64`, 'dev', 'eth0', 'nodad');
+  await ipHost('addr', 'add', `${A.host4}/24`, 'dev', 'eth0');
+  for (const l of ['lo', 'eth0']) await ipHost('link', 'set', l, 'up');
+  await ipHost('route', 'add', 'default', 'via', A.upstream4);
+  await ipHost('-6', 'route', 'add', 'default', 'via', A.upstream6);
+}
+
+/** Deleting a namespace removes its links too (a veth goes with either end). */
+export async function deleteNamespace(ns: string): Promise<void> {
+  if (!netnsExists(ns)) return;
+  await run(['ip', 'netns', 'del', ns]);
+}

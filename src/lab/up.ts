@@ -1,0 +1,81 @@
+// `lab up`: namespaces, links, a dockerd with its own dirs, and the busybox image; undone on failure.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunContext } from '../cli/context';
+import { UsageError } from '../errors';
+import { dockerdArgs, startDockerd } from './daemon';
+import { labDown } from './down';
+import { importBusyboxImage, LAB_IMAGE } from './image';
+import { ensureDir, LAB_ADDRESSES, labDir, namespacesFor, validateLabName, writeRecord, type LabRecord } from './record';
+import { createTopology, netnsExists } from './topology';
+import { chooseDockerd } from './versions';
+
+export interface UpOptions {
+  name?: string;
+  docker?: string;
+  dockerd?: string;
+  daemonJson?: string;
+  /** Leave a failed lab in place for inspection (`lab down` removes it later). */
+  keep?: boolean;
+}
+
+/** Enough IPv4 pools for 100+ user networks (Docker's defaults run out after ~31). */
+export const DEFAULT_DAEMON_JSON = `${JSON.stringify({ 'default-address-pools': [{ base: '10.128.0.0/9', size: 24 }] }, null, 2)}\n`;
+
+export function randomLabName(): string {
+  return `dl6-${randomBytes(4).toString('hex')}`;
+}
+
+function checkDaemonJson(text: string): string {
+  let v: unknown;
+  try { v = JSON.parse(text); } catch (e) {
+    throw new UsageError(`--daemon-json is not valid JSON: ${(e as Error).message}`, `example: --daemon-json '{"ipv6": true, "fixed-cidr-v6": "fd00:1::/64"}'`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError('--daemon-json must be a JSON object');
+  return text.endsWith('\n') ? text : `${text}\n`;
+}
+
+export async function labUp(ctx: RunContext, opts: UpOptions): Promise<LabRecord> {
+  ctx.requireRoot('lab up');
+  const name = validateLabName(opts.name ?? randomLabName());
+  const daemonJson = opts.daemonJson === undefined ? DEFAULT_DAEMON_JSON : checkDaemonJson(opts.daemonJson);
+  const choice = await chooseDockerd({ docker: opts.docker, dockerd: opts.dockerd });
+  const dir = labDir(name);
+  const ns = namespacesFor(name);
+  if (existsSync(dir) || netnsExists(ns.upstream) || netnsExists(ns.host)) {
+    throw new UsageError(`lab "${name}" exists already`, `remove it first: docker ipv6 lab down ${name}`);
+  }
+  ensureDir(dir);
+  const d = {
+    configFile: join(dir, 'daemon.json'), dataRoot: join(dir, 'data'), execRoot: join(dir, 'exec'),
+    pidFile: join(dir, 'dockerd.pid'), socket: join(dir, 'docker.sock'),
+  };
+  const rec: LabRecord = {
+    name, dir, createdAt: new Date().toISOString(), namespaces: ns, addresses: LAB_ADDRESSES,
+    docker: choice.docker,
+    dockerd: { path: choice.path, pathDirs: choice.pathDirs, binaryVersion: choice.binaryVersion, args: dockerdArgs(d), log: join(dir, 'dockerd.log'), ...d },
+    toolRoot: join(dir, 'root'), image: LAB_IMAGE,
+  };
+  // recorded before anything is built, so `lab down` finds every piece after any failure
+  writeRecord(rec);
+  try {
+    mkdirSync(rec.toolRoot, { recursive: true });
+    writeFileSync(d.configFile, daemonJson);
+    await createTopology(ns);
+    ctx.note(`lab ${name}: starting dockerd ${choice.binaryVersion} (${choice.path})`);
+    const started = await startDockerd(rec, 60_000, (m) => ctx.note(m));
+    rec.dockerd.pid = started.pid;
+    rec.dockerd.version = started.version;
+    rec.dockerd.apiVersion = started.apiVersion;
+    writeRecord(rec);
+    await importBusyboxImage(d.socket, join(dir, 'image'));
+  } catch (e) {
+    if (!opts.keep) {
+      ctx.note(`lab ${name}: bringing it up failed; removing what was built`);
+      await labDown(ctx, name, { quiet: true }).catch((e2) => ctx.note(`lab ${name}: cleanup failed too: ${(e2 as Error).message}`));
+    } else ctx.note(`lab ${name}: kept for inspection; remove it with: docker ipv6 lab down ${name}`);
+    throw e;
+  }
+  return rec;
+}
