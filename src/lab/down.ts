@@ -9,10 +9,13 @@ import { netnsInode, pidsInNetns, terminate } from './procs';
 import { labDir, namespacesFor, readRecord } from './record';
 import { deleteNamespace, netnsExists, netnsPath } from './topology';
 
-/** The namespaces of the lab and of its containers (Docker's sandbox netns files under exec-root). */
-function labNetnsInodes(dir: string, ns: string[]): Set<number> {
-  const paths = ns.map(netnsPath).concat(mountsUnder(dir).filter((m) => m.fsType === 'nsfs').map((m) => m.mountPoint));
+function inodes(paths: string[]): Set<number> {
   return new Set(paths.map(netnsInode).filter((i): i is number => i !== undefined));
+}
+
+/** Docker's sandbox netns files under the lab's exec-root: one per container network namespace. */
+function containerNetns(dir: string): string[] {
+  return mountsUnder(dir).filter((m) => m.fsType === 'nsfs').map((m) => m.mountPoint);
 }
 
 export async function labDown(ctx: RunContext, name: string, opts: { quiet?: boolean } = {}): Promise<boolean> {
@@ -25,11 +28,15 @@ export async function labDown(ctx: RunContext, name: string, opts: { quiet?: boo
     if (!opts.quiet) ctx.note(`lab ${name}: nothing to remove`);
     return false;
   }
+  // containers' own processes go first and hard: nothing of a lab being removed needs a graceful
+  // stop, and dockerd otherwise waits ~10 s per container that ignores SIGTERM (a PID 1 sleep)
+  const inContainers = pidsInNetns(inodes(containerNetns(dir)));
+  if (inContainers.length) await terminate(inContainers, 0);
   if (rec && runningDockerd(rec) !== undefined) {
     // dockerd stops its containers on SIGTERM: give it time in proportion to what it runs
     await stopDockerd(rec, 15_000 + readyDeadlineMs(await knownNetworks(rec)) / 4);
   }
-  const left = pidsInNetns(labNetnsInodes(dir, ns));
+  const left = pidsInNetns(inodes(ns.map(netnsPath).concat(containerNetns(dir))));
   if (left.length) await terminate(left, 2000);
   const stuck = await unmountUnder(dir);
   for (const n of ns) await deleteNamespace(n);

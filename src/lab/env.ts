@@ -1,5 +1,6 @@
-// The environment `lab exec` gives a command: the tool's globals and DOCKER_HOST pointed at the lab.
-import { existsSync, realpathSync } from 'node:fs';
+// The environment `lab exec` gives a command: the tool's globals, DOCKER_HOST and the docker CLI's
+// plugin folder pointed at the lab.
+import { existsSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { labPath } from './daemon';
 import { labBase, type LabRecord } from './record';
@@ -24,6 +25,23 @@ export function restartCommand(rec: LabRecord, launcher = launcherPath()): strin
   return [process.execPath, launcher, 'lab', 'restart', rec.name].map(quote).join(' ');
 }
 
+/**
+ * The lab's own DOCKER_CONFIG, holding cli-plugins/docker-ipv6 -> this build, so that
+ * `docker ipv6 ...` inside `lab exec` runs the tool that made the lab even when none is installed.
+ */
+export function labDockerConfig(rec: LabRecord, launcher = launcherPath()): string {
+  const dir = join(rec.dir, 'docker-config');
+  const link = join(dir, 'cli-plugins', 'docker-ipv6');
+  let current: string | undefined;
+  try { current = readlinkSync(link); } catch { /* not made yet */ }
+  if (current !== launcher && existsSync(rec.dir)) {
+    mkdirSync(join(dir, 'cli-plugins'), { recursive: true });
+    rmSync(link, { force: true });
+    symlinkSync(launcher, link);
+  }
+  return dir;
+}
+
 export function labExecEnv(rec: LabRecord, base: NodeJS.ProcessEnv = process.env, launcher = launcherPath()): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base };
   // the lab's socket must win over whatever the caller's shell points at
@@ -31,6 +49,7 @@ export function labExecEnv(rec: LabRecord, base: NodeJS.ProcessEnv = process.env
   return {
     ...env,
     DOCKER_HOST: `unix://${rec.dockerd.socket}`,
+    DOCKER_CONFIG: labDockerConfig(rec, launcher),
     DOCKER_IPV6_CONFIG_FILE: rec.dockerd.configFile,
     DOCKER_IPV6_ROOT: rec.toolRoot,
     DOCKER_IPV6_DOCKERD: rec.dockerd.path,

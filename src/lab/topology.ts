@@ -17,8 +17,9 @@ export function inNetns(ns: string, cmd: readonly string[]): string[] {
   return ['nsenter', `--net=${netnsPath(ns)}`, '--', ...cmd];
 }
 
+/** busybox's sysctl: busybox-static is a lab requirement anyway, procps may be missing on a bare host. */
 async function sysctl(ns: string, settings: string[]): Promise<void> {
-  await run(inNetns(ns, ['sysctl', '-q', '-w', ...settings]));
+  await run(inNetns(ns, ['busybox', 'sysctl', '-q', '-w', ...settings]), { hint: 'install busybox-static' });
 }
 
 /**

@@ -1,0 +1,104 @@
+// ava helper: a real lab (namespaces + dockerd) per test, driven through the built dist/docker-ipv6,
+// always torn down with t.teardown, also when the test fails. Run `npm run build` first (npm test does).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExecutionContext } from 'ava';
+import { labExecEnv } from '../../src/lab/env';
+import type { LabRecord } from '../../src/lab/record';
+import { inNetns } from '../../src/lab/topology';
+
+export const REPO = join(__dirname, '../..');
+export const CLI = join(REPO, 'dist/docker-ipv6');
+
+export interface Result { code: number; stdout: string; stderr: string }
+
+export interface RunOptions { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number }
+
+/** Run a program and collect its output; never throws on a non-zero exit (tests assert on code). */
+export function capture(argv: readonly string[], opts: RunOptions = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 180_000, killSignal: 'SIGKILL' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** The built CLI, run directly (node + launcher: no dependence on the shebang's PATH lookup). */
+export function cli(args: readonly string[], opts: RunOptions = {}): Promise<Result> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
+  return capture([process.execPath, CLI, ...args], opts);
+}
+
+export function uniqueName(prefix = 't'): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+export interface LabOptions {
+  /** "20" (system dockerd), "26" or "28" (from scripts/fetch-docker.sh); default: the system one. */
+  docker?: string;
+  dockerd?: string;
+  /** daemon.json content; an object is serialised. */
+  daemonJson?: string | object;
+  /** Name prefix (a random suffix is always added). */
+  prefix?: string;
+}
+
+export interface Lab {
+  name: string;
+  dir: string;
+  record: LabRecord;
+  socket: string;
+  /** The built docker-ipv6 inside the lab host, with the env `lab exec` gives. */
+  exec(args: readonly string[], opts?: RunOptions): Promise<Result>;
+  /** The docker CLI against the lab's daemon, inside the lab host. */
+  docker(args: readonly string[], opts?: RunOptions): Promise<Result>;
+  /** Any command in the upstream router namespace. */
+  upstream(args: readonly string[], opts?: RunOptions): Promise<Result>;
+  /** Any command in the lab host namespace, with the caller's env (plus opts.env) and no DOCKER_HOST. */
+  host(args: readonly string[], opts?: RunOptions): Promise<Result>;
+  /** A `docker-ipv6 lab ...` subcommand for this lab, e.g. lab(['restart']). */
+  lab(args: readonly string[], opts?: RunOptions): Promise<Result>;
+}
+
+function plainEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of ['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_IPV6_CONFIG_FILE', 'DOCKER_IPV6_ROOT', 'DOCKER_IPV6_DOCKERD', 'DOCKER_IPV6_RESTART_COMMAND']) delete env[k];
+  return { ...env, ...extra };
+}
+
+/** Bring a lab up (torn down at test end, pass or fail) and hand it to fn. */
+export async function withLab<T>(t: ExecutionContext, opts: LabOptions, fn: (lab: Lab) => Promise<T>): Promise<T> {
+  const name = uniqueName(opts.prefix ?? 't');
+  // registered before `up`, so a half-built lab is removed too
+  t.teardown(async () => {
+    const r = await cli(['lab', 'down', name]);
+    if (r.code !== 0) throw new Error(`lab down ${name} failed (${r.code}): ${r.stderr}`);
+  });
+  const args = ['lab', 'up', name, '--json'];
+  if (opts.docker) args.push('--docker', opts.docker);
+  if (opts.dockerd) args.push('--dockerd', opts.dockerd);
+  if (opts.daemonJson !== undefined) args.push('--daemon-json', typeof opts.daemonJson === 'string' ? opts.daemonJson : JSON.stringify(opts.daemonJson));
+  const up = await cli(args);
+  if (up.code !== 0) throw new Error(`lab up ${name} failed (${up.code}):\n${up.stderr}`);
+  const record = JSON.parse(up.stdout) as LabRecord;
+  const inHost = (argv: readonly string[], env: NodeJS.ProcessEnv, o: RunOptions) => capture(inNetns(record.namespaces.host, argv), { ...o, env: { ...env, ...o.env } });
+  const lab: Lab = {
+    name,
+    dir: record.dir,
+    record,
+    socket: record.dockerd.socket,
+    exec: (a, o = {}) => inHost([process.execPath, CLI, ...a], labExecEnv(record, process.env, CLI), o),
+    docker: (a, o = {}) => inHost(['docker', ...a], labExecEnv(record, process.env, CLI), o),
+    upstream: (a, o = {}) => capture(inNetns(record.namespaces.upstream, a), { ...o, env: plainEnv(o.env) }),
+    host: (a, o = {}) => inHost(a, plainEnv(), o),
+    lab: (a, o = {}) => cli(['lab', a[0], name, ...a.slice(1)], o),
+  };
+  return fn(lab);
+}
