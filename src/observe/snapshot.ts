@@ -9,6 +9,7 @@ import { findUplink, Netlink, type NetState } from '../host/netlink';
 import { ProcSysctl, readIpv6Sysctls } from '../host/sysctl';
 import { readState, type ToolState } from '../state/store';
 import { parseDaemonJson } from '../daemon/parse';
+import { findDockerdProcesses, pickDockerdFor, type DockerdProcess } from '../daemon/keys';
 
 export interface DaemonFacts {
   reachable: boolean;
@@ -74,6 +75,8 @@ export interface HostSnapshot {
   firewall: FirewallFacts;
   state?: ToolState;
   stateError?: string;
+  /** The dockerd process that reads our daemon.json, when it runs on this machine. */
+  dockerd?: DockerdProcess;
 }
 
 export function bridgeName(n: { Id: string; Name: string; Options?: Record<string, string> }): string {
@@ -165,12 +168,13 @@ export interface ObserveOptions { docker?: boolean; host?: boolean; firewall?: b
 export async function observeHost(ctx: RunContext, opts: ObserveOptions = {}): Promise<HostSnapshot> {
   const ep = ctx.endpoint();
   const none = Promise.resolve(undefined);
-  const [docker, daemonConfig, host, firewall, state] = await Promise.all([
+  const [docker, daemonConfig, host, firewall, state, dockerd] = await Promise.all([
     opts.docker === false ? none : observeDocker(ep),
     observeDaemonConfig(ctx.globals.configFile),
     opts.host === false ? none : observeHostNet(ctx.globals.uplink),
     opts.firewall === false ? none : new Ip6tables().facts(),
     readState(ctx.paths.stateFile).then((s) => ({ s }), (e: Error) => ({ e })),
+    ep.local ? findDockerdProcesses().then((ps) => pickDockerdFor(ps, ctx.globals.configFile), () => undefined) : none,
   ]);
   return {
     endpoint: ep,
@@ -182,5 +186,6 @@ export async function observeHost(ctx: RunContext, opts: ObserveOptions = {}): P
     firewall: firewall ?? { available: false, error: 'not observed', tables: {} },
     state: 's' in state ? state.s : undefined,
     stateError: 'e' in state ? state.e.message : undefined,
+    dockerd,
   };
 }

@@ -2,11 +2,9 @@
 import { mkdir, readFile, rename, writeFile, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ConfigError } from '../errors';
+import type { DaemonJsonUndo } from '../daemon/edit';
 
 export type Mode = 'nat' | 'routed' | 'ndp';
-
-/** A value a key had before we changed it; `absent` when the key did not exist. */
-export type Previous = { absent: true } | { absent: false; value: unknown };
 
 export interface ToolState {
   version: 1;
@@ -17,7 +15,8 @@ export interface ToolState {
   /** Present while enabled: what enable changed, so disable can put it back exactly. */
   enabled?: {
     at: string;
-    daemonJson: { path: string; previous: Record<string, Previous>; fileExisted: boolean; previousText?: string };
+    /** restoreKeys() input (src/daemon/edit.ts): the previous value of every key we set */
+    daemonJson: { path: string; undo: DaemonJsonUndo; fileExisted: boolean };
     sysctls: Record<string, string>;
     sysctlFileWritten: boolean;
     natByUs: boolean;

@@ -1,0 +1,39 @@
+// Derives the prefix-relevant facts (host addresses, routes, on-link prefixes, Docker subnets) from a snapshot (pure).
+import type { HostSnapshot } from '../observe/snapshot';
+import { classifyV6, contains, parseCidr6, type Cidr6 } from '../util/ip';
+import type { PrefixFacts } from './prefix';
+
+function isDockerBridge(snap: HostSnapshot, ifname?: string): boolean {
+  return !!ifname && (snap.networks.some((n) => n.bridge === ifname) || /^(docker0|br-[0-9a-f]{12}|veth)/.test(ifname));
+}
+
+/** `own` is our saved prefix: networks and addresses inside it are ours, not conflicts. */
+export function prefixFacts(snap: HostSnapshot, own?: Cidr6): PrefixFacts {
+  const net = snap.host.net;
+  const usable = (a: { family: number; scope: number; address: string }) => a.family === 6 && a.scope === 0 && classifyV6(parseCidr6(a.address)!) !== 'loopback';
+  const mine = (s: string) => !!own && contains(own, parseCidr6(s)!);
+  const addrs = (net?.addresses ?? []).filter((a) => usable(a) && !isDockerBridge(snap, a.ifname));
+  const uplinkPrefixes = addrs
+    .filter((a) => a.ifname === snap.host.uplink && a.prefixlen < 128)
+    .map((a) => { const c = parseCidr6(`${a.address}/${a.prefixlen}`)!; return `${c.network}/${c.length}`; });
+  const hostRoutes = (net?.routes ?? [])
+    .filter((r) => r.family === 6 && r.table === 254 && r.dst !== '::/0' && r.type === 'UNICAST')
+    .filter((r) => !isDockerBridge(snap, r.ifname) && classifyV6(parseCidr6(r.dst)!) !== 'link-local' && !mine(r.dst))
+    .map((r) => r.dst);
+  const pools = Array.isArray(snap.daemonConfig.value?.['default-address-pools'])
+    ? (snap.daemonConfig.value!['default-address-pools'] as Array<{ base?: unknown }>)
+      .map((p) => p.base).filter((b): b is string => typeof b === 'string' && b.includes(':') && !mine(b))
+    : [];
+  return {
+    hostAddresses: addrs.map((a) => `${a.address}/${a.prefixlen}`),
+    hostRoutes,
+    uplinkPrefixes,
+    dockerSubnets: snap.networks.flatMap((n) => n.ipv6Subnets.filter((s) => !mine(s)).map((subnet) => ({ network: n.name, subnet }))),
+    pools,
+  };
+}
+
+/** A global (scope 0) address of the uplink that is not inside the prefix: the next hop upstream routes to. */
+export function uplinkAddress(snap: HostSnapshot, prefix: Cidr6): string | undefined {
+  return snap.host.net?.addresses.find((a) => a.family === 6 && a.scope === 0 && a.ifname === snap.host.uplink && !contains(prefix, parseCidr6(a.address)!))?.address;
+}

@@ -1,0 +1,129 @@
+// planEnable: from one snapshot and the user's options to the full list of changes (pure, printable).
+import { setKeys, type DaemonJsonUndo } from '../daemon/edit';
+import { findFlagConflicts, configKeysAsDockerdSees } from '../daemon/keys';
+import { ConfigError, PreconditionError, UsageError } from '../errors';
+import type { HostSnapshot } from '../observe/snapshot';
+import type { Mode } from '../state/store';
+import { addressAt, cidrString, contains, parseCidr6, type Cidr6 } from '../util/ip';
+import { bridgeSubnet, planDaemonKeys } from './daemon-plan';
+import { prefixFacts, uplinkAddress } from './facts';
+import { chooseMode } from './mode';
+import { checkPrefix, pickUla } from './prefix';
+import { planSysctls, renderSysctlConf, type SysctlChange } from './sysctl-plan';
+
+export interface EnableOptions {
+  prefix: string; // 'auto' or a prefix
+  mode: 'auto' | Mode;
+  /** random draws for ULA generation (5+ bytes each); injected so planning stays pure */
+  randomDraws: Uint8Array[];
+  sysctlConfPath: string;
+}
+
+export interface EnablePlan {
+  prefix: string;
+  prefixSource: 'generated' | 'saved' | 'given';
+  mode: Mode;
+  uplink: string;
+  bridgeSubnet: string;
+  daemonJson: { path: string; before: string; after: string; set: Record<string, unknown>; undo: DaemonJsonUndo; changed: boolean };
+  sysctls: SysctlChange[];
+  sysctlConf: { path: string; text: string };
+  /** nat mode: Docker masquerades; true when it will not (iptables off) and we must */
+  natByUs: boolean;
+  /** routed and ndp: we filter forwarding to the prefix */
+  filterByUs: boolean;
+  /** dockerd must restart: its file changed or it still runs other settings */
+  restart: boolean;
+  upstreamRoute?: string;
+  ndpProxies: Array<{ address: string; ifname: string }>;
+  legacyNetworks: Array<{ name: string; containers: number; command: string }>;
+  notes: string[];
+  /** nothing to change at all */
+  noop: boolean;
+}
+
+function preconditions(snap: HostSnapshot): void {
+  if (!snap.daemon.reachable) throw new PreconditionError(snap.daemon.error ?? 'Docker is not reachable', snap.daemon.hint);
+  if (snap.daemonConfig.error) throw new ConfigError(snap.daemonConfig.error, `fix ${snap.daemonConfig.path} by hand first; nothing was changed`);
+  if (!snap.firewall.available) throw new PreconditionError(`ip6tables is missing: ${snap.firewall.error ?? ''}`.trim(), 'install it: apt-get install iptables');
+  if (snap.firewall.error) throw new PreconditionError(snap.firewall.error, 'load the ip6_tables / nf_tables kernel modules');
+  if (snap.host.error) throw new UsageError(snap.host.error, 'list interfaces with: ip -br link; pass the right one with --uplink');
+  if (!snap.host.uplink) throw new UsageError(`no uplink: ${snap.host.uplinkReason}`, 'name the interface that leads outside with --uplink IFACE');
+}
+
+function choosePrefix(snap: HostSnapshot, o: EnableOptions): { prefix: Cidr6; source: EnablePlan['prefixSource'] } {
+  const saved = snap.state?.prefix ? parseCidr6(snap.state.prefix) : undefined;
+  if (o.prefix === 'auto') {
+    if (saved) return { prefix: saved, source: 'saved' };
+    return { prefix: pickUla(o.randomDraws, prefixFacts(snap)), source: 'generated' };
+  }
+  const given = parseCidr6(o.prefix);
+  const own = saved && given && saved.start === given.start && saved.length === given.length ? saved : undefined;
+  return { prefix: checkPrefix(o.prefix, prefixFacts(snap, own)), source: own ? 'saved' : 'given' };
+}
+
+export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
+  preconditions(snap);
+  const uplink = snap.host.uplink!;
+  const { prefix, source } = choosePrefix(snap, o);
+  const facts = prefixFacts(snap, prefix);
+  const mode = chooseMode(o.mode, prefix, facts.uplinkPrefixes);
+  const version = snap.daemon.version!;
+  const current = snap.daemonConfig.value ?? {};
+  const keys = planDaemonKeys(current, version, prefix, mode);
+  const notes = [...keys.notes];
+
+  // dockerd refuses to start when a key is both a flag and in the file
+  const after = { ...current, ...keys.set };
+  if (snap.dockerd) {
+    const conflicts = findFlagConflicts(configKeysAsDockerdSees(after), snap.dockerd.argv, snap.daemonConfig.path);
+    if (conflicts.length) {
+      throw new ConfigError(
+        `dockerd (pid ${snap.dockerd.pid}) already gets ${conflicts.map((c) => c.flag).join(', ')} as flags; writing the same keys to daemon.json would stop it from starting`,
+        conflicts[0].fix,
+      );
+    }
+  }
+  const before = snap.daemonConfig.text ?? '';
+  const edit = setKeys(before, keys.set, snap.daemonConfig.path);
+  const sysctls = planSysctls(snap.host.sysctls, uplink, mode);
+  const confValues = planSysctls({}, uplink, mode).filter((c) => c.key !== 'net.ipv6.conf.all.disable_ipv6');
+  const bridge = cidrString(bridgeSubnet(prefix));
+  const bridgeNet = snap.networks.find((n) => n.name === 'bridge');
+  const runningMatches = !!bridgeNet?.enableIPv6 && bridgeNet.ipv6Subnets.some((s) => { const c = parseCidr6(s); return !!c && `${c.network}/${c.length}` === bridge; });
+  const natByUs = mode === 'nat' && after.iptables === false;
+  if (natByUs) notes.push('"iptables": false in daemon.json: Docker programs no NAT, so docker-ipv6 installs its own IPv6 masquerade');
+  const filterByUs = mode !== 'nat';
+
+  let upstreamRoute: string | undefined;
+  if (mode === 'routed') {
+    const via = uplinkAddress(snap, prefix);
+    upstreamRoute = `${cidrString(prefix)} via ${via ?? `<the address of ${uplink}>`}`;
+    notes.push(`the upstream router needs the route: ${upstreamRoute}`);
+  }
+  const ndpProxies: EnablePlan['ndpProxies'] = [];
+  if (mode === 'ndp') {
+    const gw = bridgeSubnet(prefix);
+    ndpProxies.push({ address: addressAt(gw, 1n), ifname: uplink });
+    for (const c of snap.containers) {
+      for (const n of c.networks) {
+        if (c.state === 'running' && n.ipv6 && contains(prefix, parseCidr6(n.ipv6)!)) ndpProxies.push({ address: n.ipv6, ifname: uplink });
+      }
+    }
+  }
+  const legacyNetworks = snap.networks
+    .filter((n) => n.driver === 'bridge' && n.name !== 'bridge' && !n.enableIPv6)
+    .map((n) => ({
+      name: n.name, containers: n.containers,
+      command: `docker network rm ${n.name} && docker ipv6 network create ${n.ipv4Subnets[0] ? `--subnet ${n.ipv4Subnets[0]} ` : ''}${n.name}`,
+    }));
+  const stateSame = snap.state?.enabled && snap.state.prefix === cidrString(prefix) && snap.state.mode === mode;
+  const restart = edit.changed || !runningMatches;
+  const noop = !restart && sysctls.length === 0 && !!stateSame;
+  return {
+    prefix: cidrString(prefix), prefixSource: source, mode, uplink, bridgeSubnet: bridge,
+    daemonJson: { path: snap.daemonConfig.path, before, after: edit.text, set: keys.set, undo: edit.undo, changed: edit.changed },
+    sysctls, sysctlConf: { path: o.sysctlConfPath, text: renderSysctlConf(confValues) },
+    natByUs, filterByUs, restart, upstreamRoute, ndpProxies, legacyNetworks, notes, noop,
+  };
+}

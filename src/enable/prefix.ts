@@ -1,0 +1,89 @@
+// Chooses and checks the host's IPv6 prefix: a generated RFC 4193 ULA /48, or one the user gave (pure).
+import { UsageError } from '../errors';
+import { bigToV6, cidrString, classifyV6, contains, hasHostBits, overlaps, parseCidr6, type Cidr6 } from '../util/ip';
+
+/** RFC 4193: fd00::/8 + a random 40-bit global ID = a /48. `random` holds at least 5 random bytes. */
+export function generateUla(random: Uint8Array): Cidr6 {
+  if (random.length < 5) throw new RangeError('need 5 random bytes');
+  let id = 0n;
+  for (let i = 0; i < 5; i++) id = (id << 8n) | BigInt(random[i]);
+  const start = (0xfdn << 120n) | (id << 80n);
+  return parseCidr6(`${bigToV6(start)}/48`)!;
+}
+
+export interface PrefixFacts {
+  /** the host's own addresses with their on-link lengths ("2001:db8:1::2/64") */
+  hostAddresses: string[];
+  /** the host's IPv6 routes (not default, not link-local) */
+  hostRoutes: string[];
+  /** the uplink's on-link prefixes (from its global addresses) */
+  uplinkPrefixes: string[];
+  /** IPv6 subnets of existing Docker networks, with the network names */
+  dockerSubnets: Array<{ network: string; subnet: string }>;
+  /** IPv6 bases of default-address-pools already configured (not ours) */
+  pools: string[];
+}
+
+/** Networks get subnets 8 bits longer than a long prefix and Docker's IPAM stops at /120. */
+export const MAX_PREFIX_LENGTH = 112;
+
+function refuse(why: string, hint: string): never {
+  throw new UsageError(why, hint);
+}
+
+/**
+ * Canonicalises and checks a user prefix. Overlap with the uplink's on-link prefix is allowed only
+ * when the prefix is a strictly smaller part of it (the NDP case).
+ */
+export function checkPrefix(input: string, f: PrefixFacts): Cidr6 {
+  if (/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(input)) refuse(`--prefix ${input} is IPv4; an IPv6 prefix is needed`, 'use --prefix auto for a generated ULA /48, or your provider\'s IPv6 prefix');
+  if (!input.includes('/')) refuse(`--prefix ${input} has no length`, `add one, e.g. ${input}/64`);
+  const c = parseCidr6(input);
+  if (!c) refuse(`--prefix ${input} is not a valid IPv6 prefix`, 'write it as ADDRESS/LENGTH, e.g. 2001:db8:1::/56');
+  if (hasHostBits(input)) refuse(`--prefix ${input} has host bits set`, `did you mean ${cidrString(c)}?`);
+  const kind = classifyV6(c);
+  const bad: Partial<Record<typeof kind, string>> = {
+    unspecified: 'the unspecified address', loopback: 'loopback', 'ipv4-mapped': 'IPv4-mapped space',
+    'link-local': 'link-local (fe80::/10), which never leaves a link', multicast: 'multicast (ff00::/8)',
+  };
+  if (bad[kind] || c.start === 0n) refuse(`--prefix ${input} is ${bad[kind] ?? 'not a unicast prefix'}`, 'use a ULA (fd00::/8, or --prefix auto) or a global prefix routed to this host');
+  if (c.length > MAX_PREFIX_LENGTH) refuse(`--prefix ${input} is too small: /${c.length} leaves no room for networks of containers`, 'give a /112 or shorter (a /48 or /56 gives each network its own /64)');
+  if (c.length < 16) refuse(`--prefix ${input} is implausibly large (/${c.length})`, 'give the prefix routed to this host, typically a /48 to /64');
+
+  for (const a of f.hostAddresses) {
+    const addr = parseCidr6(a.split('/')[0])!;
+    if (contains(c, addr) && !f.uplinkPrefixes.some((u) => contains(parseCidr6(u)!, c) && parseCidr6(u)!.length < c.length)) {
+      refuse(`--prefix ${input} contains the host's own address ${a}`, 'pick a prefix that does not hold the host\'s addresses');
+    }
+  }
+  for (const u of f.uplinkPrefixes) {
+    const up = parseCidr6(u)!;
+    if (!overlaps(up, c)) continue;
+    if (contains(up, c) && c.length > up.length) continue; // NDP case: a strict part of the on-link prefix
+    refuse(`--prefix ${input} overlaps the uplink's on-link prefix ${u} without being a strict part of it`,
+      `to use NDP proxy give a smaller part of it, e.g. ${cidrString({ network: up.network, length: Math.min(up.length + 16, 112) })}... ; or use a prefix routed to this host`);
+  }
+  for (const r of f.hostRoutes) {
+    const rc = parseCidr6(r);
+    if (rc && overlaps(rc, c) && !f.uplinkPrefixes.some((u) => parseCidr6(u)!.start === rc.start && parseCidr6(u)!.length === rc.length)) {
+      refuse(`--prefix ${input} overlaps the host's route to ${r}`, 'pick a prefix the host does not already route elsewhere');
+    }
+  }
+  for (const d of f.dockerSubnets) {
+    if (overlaps(parseCidr6(d.subnet)!, c)) refuse(`--prefix ${input} overlaps Docker network "${d.network}" (${d.subnet})`, `remove or recreate that network, or pick another prefix`);
+  }
+  for (const p of f.pools) {
+    if (overlaps(parseCidr6(p)!, c)) refuse(`--prefix ${input} overlaps the address pool ${p} in daemon.json`, 'remove that pool from default-address-pools, or pick another prefix');
+  }
+  return c;
+}
+
+/** A generated ULA that collides with nothing (tries the given random draws in order). */
+export function pickUla(draws: Uint8Array[], f: PrefixFacts): Cidr6 {
+  for (const r of draws) {
+    const c = generateUla(r);
+    const all = [...f.hostAddresses.map((a) => a.split('/')[0]), ...f.hostRoutes, ...f.dockerSubnets.map((d) => d.subnet), ...f.pools];
+    if (!all.some((s) => { const x = parseCidr6(s); return x && overlaps(x, c); })) return c;
+  }
+  throw new UsageError('could not generate a ULA prefix that overlaps nothing', 'give one with --prefix fdXX:XXXX:XXXX::/48');
+}

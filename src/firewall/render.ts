@@ -1,0 +1,62 @@
+// Renders our own chains as ip6tables-restore --noflush batches (text, so tests compare golden files).
+import { COMMENT_TAG, FORWARD_CHAIN, NAT_CHAIN } from './names';
+import type { ParsedRuleset } from '../host/ip6tables';
+
+export interface NatSource { subnet: string; bridge: string }
+export interface RoutedNetwork {
+  subnet: string;
+  bridge: string;
+  /** published ports reachable from outside: container address, port, protocol */
+  published: Array<{ address: string; port: number; proto: 'tcp' | 'udp' | 'sctp' }>;
+}
+
+const TAG = `-m comment --comment ${COMMENT_TAG}`;
+export const NAT_JUMP = `-A POSTROUTING ${TAG} -j ${NAT_CHAIN}`;
+export const FORWARD_JUMP = `-A FORWARD ${TAG} -j ${FORWARD_CHAIN}`;
+
+function hasRule(rs: ParsedRuleset, table: string, rule: string): boolean {
+  // ip6tables-save prints "-m comment --comment docker-ipv6" exactly as we write it (no quotes: no spaces in the tag)
+  return (rs[table]?.rules ?? []).includes(rule);
+}
+
+/** nat: masquerade of our sources, for daemons that do not NAT IPv6 themselves. */
+export function renderNatBatch(sources: NatSource[], current: ParsedRuleset): string {
+  const lines = ['*nat', `:${NAT_CHAIN} - [0:0]`, `-F ${NAT_CHAIN}`];
+  for (const s of sources) lines.push(`-A ${NAT_CHAIN} -s ${s.subnet} ! -o ${s.bridge} ${TAG} -j MASQUERADE`);
+  if (!hasRule(current, 'nat', NAT_JUMP)) lines.push(`-I POSTROUTING 1 ${TAG} -j ${NAT_CHAIN}`);
+  lines.push('COMMIT');
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * filter: for routed/NDP networks, only replies, ICMPv6 and published ports come in; containers
+ * may go out. The jump sits first in FORWARD so nothing before it opens container ports.
+ */
+export function renderForwardBatch(nets: RoutedNetwork[], current: ParsedRuleset): string {
+  const lines = ['*filter', `:${FORWARD_CHAIN} - [0:0]`, `-F ${FORWARD_CHAIN}`];
+  for (const n of nets) {
+    lines.push(`-A ${FORWARD_CHAIN} -d ${n.subnet} -o ${n.bridge} -m conntrack --ctstate RELATED,ESTABLISHED ${TAG} -j ACCEPT`);
+    lines.push(`-A ${FORWARD_CHAIN} -d ${n.subnet} -o ${n.bridge} -p ipv6-icmp ${TAG} -j ACCEPT`);
+    for (const p of [...n.published].sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port)) {
+      lines.push(`-A ${FORWARD_CHAIN} -d ${p.address}/128 -o ${n.bridge} -p ${p.proto} -m ${p.proto} --dport ${p.port} ${TAG} -j ACCEPT`);
+    }
+    lines.push(`-A ${FORWARD_CHAIN} -i ${n.bridge} ${TAG} -j ACCEPT`);
+    lines.push(`-A ${FORWARD_CHAIN} -d ${n.subnet} -o ${n.bridge} ${TAG} -j DROP`);
+  }
+  if (!hasRule(current, 'filter', FORWARD_JUMP)) lines.push(`-I FORWARD 1 ${TAG} -j ${FORWARD_CHAIN}`);
+  lines.push('COMMIT');
+  return `${lines.join('\n')}\n`;
+}
+
+/** Removes our jump and chain from a table (only what exists, so the batch cannot fail on absence). */
+export function renderRemoveBatch(table: 'nat' | 'filter', current: ParsedRuleset): string | undefined {
+  const chain = table === 'nat' ? NAT_CHAIN : FORWARD_CHAIN;
+  const jump = table === 'nat' ? NAT_JUMP : FORWARD_JUMP;
+  const t = current[table];
+  if (!t || (!(chain in t.chains) && !t.rules.includes(jump))) return undefined;
+  const lines = [`*${table}`];
+  for (const r of t.rules) if (r === jump) lines.push(r.replace(/^-A /, '-D '));
+  if (chain in t.chains) lines.push(`-F ${chain}`, `-X ${chain}`);
+  lines.push('COMMIT');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,121 @@
+import test from 'ava';
+import { planEnable, type EnableOptions } from '../../../src/enable/plan';
+import { v6PoolsFor, DOCKER_DEFAULT_V4_POOLS } from '../../../src/enable/daemon-plan';
+import { generateUla } from '../../../src/enable/prefix';
+import { parseCidr6 } from '../../../src/util/ip';
+import { net, snapshot } from '../../helpers/snapshot';
+
+const opts = (over: Partial<EnableOptions> = {}): EnableOptions => ({
+  prefix: 'auto', mode: 'auto', randomDraws: [Uint8Array.from([0x12, 0x34, 0x56, 0x78, 0x9a])], sysctlConfPath: '/etc/sysctl.d/60-docker-ipv6.conf', ...over,
+});
+
+test('RFC 4193 ULA from 40 random bits', (t) => {
+  t.is(generateUla(Uint8Array.from([0x12, 0x34, 0x56, 0x78, 0x9a])).network, 'fd12:3456:789a::');
+  t.is(generateUla(Uint8Array.from([0, 0, 0, 0, 1])).network, 'fd00:0:1::');
+});
+
+test('auto on Docker 20.10: ULA /48, nat mode, experimental for ip6tables, key order kept, unrelated key kept', (t) => {
+  const p = planEnable(snapshot(), opts());
+  t.is(p.prefix, 'fd12:3456:789a::/48');
+  t.is(p.prefixSource, 'generated');
+  t.is(p.mode, 'nat');
+  t.is(p.bridgeSubnet, 'fd12:3456:789a::/64');
+  t.deepEqual(Object.keys(p.daemonJson.set), ['ipv6', 'fixed-cidr-v6', 'ip6tables', 'experimental', 'default-address-pools']);
+  t.true(p.daemonJson.after.startsWith('{\n  "log-level": "info",\n  "ipv6": true,'));
+  const pools = JSON.parse(p.daemonJson.after)['default-address-pools'];
+  t.deepEqual(pools.slice(0, 7), DOCKER_DEFAULT_V4_POOLS);
+  t.false(p.natByUs);
+  t.true(p.restart);
+  t.false(p.noop);
+});
+
+test('Docker 28 needs no experimental', (t) => {
+  const p = planEnable(snapshot({ daemon: { reachable: true, version: '28.5.2', apiVersion: '1.51' } }), opts());
+  t.false('experimental' in p.daemonJson.set);
+  t.is(p.daemonJson.set.ip6tables, true);
+});
+
+test('IPv6 pools cover the prefix except the bridge /64, without overlap', (t) => {
+  const pools = v6PoolsFor(parseCidr6('fd12:3456:789a::/48')!);
+  t.is(pools.length, 16);
+  t.deepEqual(pools[0], { base: 'fd12:3456:789a:8000::/49', size: 64 });
+  t.deepEqual(pools[15], { base: 'fd12:3456:789a:1::/64', size: 64 });
+  let total = 0n;
+  for (const p of pools) { const c = parseCidr6(p.base)!; total += c.end - c.start + 1n; t.false(c.start === parseCidr6('fd12:3456:789a::/64')!.start); }
+  t.is(total, (1n << 80n) - (1n << 64n));
+});
+
+test('forwarding: accept_ra=2 on the uplink comes before forwarding', (t) => {
+  const p = planEnable(snapshot(), opts());
+  t.deepEqual(p.sysctls.map((s) => `${s.key}=${s.to}`), [
+    'net.ipv6.conf.eth0.accept_ra=2', 'net.ipv6.conf.default.forwarding=1', 'net.ipv6.conf.all.forwarding=1',
+  ]);
+  t.true(p.sysctlConf.text.includes('net.ipv6.conf.all.forwarding = 1'));
+});
+
+test('a global prefix outside the on-link /64 is routed, with the upstream route printed', (t) => {
+  const p = planEnable(snapshot(), opts({ prefix: '2001:db8:2::/48' }));
+  t.is(p.mode, 'routed');
+  t.is(p.upstreamRoute, '2001:db8:2::/48 via 2001:db8:1::2');
+  t.is(p.daemonJson.set.ip6tables, false);
+  t.true(p.filterByUs);
+});
+
+test('a strict part of the on-link /64 is ndp, with a proxy entry for the gateway', (t) => {
+  const p = planEnable(snapshot(), opts({ prefix: '2001:db8:1:0:8000::/80' }));
+  t.is(p.mode, 'ndp');
+  t.is(p.bridgeSubnet, '2001:db8:1:0:8000::/88');
+  t.deepEqual(p.ndpProxies, [{ address: '2001:db8:1:0:8000::1', ifname: 'eth0' }]);
+  t.true(p.sysctls.some((s) => s.key === 'net.ipv6.conf.eth0.proxy_ndp' && s.to === '1'));
+});
+
+test('refusals say why', (t) => {
+  const s = snapshot({ networks: [...snapshot().networks, net({ name: 'web', enableIPv6: true, ipv6Subnets: ['fd99::/64'] })] });
+  const cases: Array<[string, RegExp]> = [
+    ['10.0.0.0/8', /is IPv4/],
+    ['fe80::/64', /link-local/],
+    ['ff00::/8', /multicast/],
+    ['nonsense/64', /not a valid IPv6 prefix/],
+    ['2001:db8:1::/64', /contains the host's own address|overlaps the uplink/],
+    ['2001:db8::/32', /contains the host's own address|overlaps the uplink/],
+    ['fd99::/48', /overlaps Docker network "web"/],
+    ['fd00::1/64', /host bits/],
+    ['fd00::/116', /too small/],
+  ];
+  for (const [prefix, re] of cases) t.throws(() => planEnable(s, opts({ prefix })), { message: re }, prefix);
+});
+
+test('unknown uplink, Docker down, malformed daemon.json, missing ip6tables are refused before any change', (t) => {
+  t.throws(() => planEnable(snapshot({ host: { ...snapshot().host, error: 'the uplink eth9 does not exist' } }), opts()), { message: /eth9 does not exist/ });
+  t.throws(() => planEnable(snapshot({ daemon: { reachable: false, error: 'Docker is not running' } }), opts()), { message: /not running/ });
+  t.throws(() => planEnable(snapshot({ daemonConfig: { path: '/x', exists: true, error: 'invalid character at line 2, column 3' } }), opts()), { message: /line 2, column 3/ });
+  t.throws(() => planEnable(snapshot({ firewall: { available: false, error: 'ip6tables is not installed', tables: {} } }), opts()), { message: /ip6tables is missing/ });
+});
+
+test('flag conflicts with the running dockerd are refused with the fix', (t) => {
+  const s = snapshot({ dockerd: { pid: 42, argv: ['dockerd', '--ipv6', '--config-file', '/etc/docker/daemon.json'] } });
+  t.throws(() => planEnable(s, opts()), { message: /--ipv6|ipv6/ });
+});
+
+test('second run on an enabled host with the same options is a no-op', (t) => {
+  const first = planEnable(snapshot(), opts());
+  const value = JSON.parse(first.daemonJson.after);
+  const s = snapshot({
+    daemonConfig: { path: '/etc/docker/daemon.json', exists: true, text: first.daemonJson.after, value },
+    networks: [net({ name: 'bridge', enableIPv6: true, ipv4Subnets: ['172.17.0.0/16'], ipv6Subnets: ['fd12:3456:789a::/64'] })],
+    state: { version: 1, prefix: first.prefix, mode: 'nat', enabled: { at: 'x', daemonJson: { path: '/etc/docker/daemon.json', undo: first.daemonJson.undo, fileExisted: true }, sysctls: {}, sysctlFileWritten: true, natByUs: false, filterByUs: false } },
+    host: { ...snapshot().host, sysctls: { ...snapshot().host.sysctls, 'net.ipv6.conf.eth0.accept_ra': '2', 'net.ipv6.conf.all.forwarding': '1', 'net.ipv6.conf.default.forwarding': '1' } },
+  });
+  const again = planEnable(s, opts({ randomDraws: [Uint8Array.from([1, 2, 3, 4, 5])] }));
+  t.is(again.prefix, first.prefix);
+  t.is(again.prefixSource, 'saved');
+  t.false(again.daemonJson.changed);
+  t.false(again.restart);
+  t.true(again.noop);
+});
+
+test('IPv4-only networks are listed with the command that recreates them', (t) => {
+  const s = snapshot({ networks: [...snapshot().networks, net({ name: 'legacy', ipv4Subnets: ['172.18.0.0/16'], containers: 2 })] });
+  const p = planEnable(s, opts());
+  t.deepEqual(p.legacyNetworks, [{ name: 'legacy', containers: 2, command: 'docker network rm legacy && docker ipv6 network create --subnet 172.18.0.0/16 legacy' }]);
+});
