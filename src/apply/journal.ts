@@ -1,0 +1,101 @@
+// The transaction journal on disk: which steps ran, their undo records and the status, written atomically.
+//
+// Format (version 1), at ctx.paths.journalFile:
+//   { version: 1, command, pid, startedAt, status: 'running' | 'rolling-back' | 'done',
+//     entries: [{ stepId, describe, state, record?, error? }] }
+// An entry is added when a step starts (state 'applying'); its record is filled in when prepare()
+// or apply() returns one. Rollback and recovery mark entries 'undone' (or 'undo-failed') one at a
+// time, so a process killed during a rollback leaves a journal the next run finishes without
+// repeating finished undos. Every write is temp file + fsync + rename + fsync of the folder.
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { ConfigError } from '../errors';
+import type { UndoRecord } from './registry';
+
+export type JournalStatus = 'running' | 'rolling-back' | 'done';
+export type EntryState = 'applying' | 'applied' | 'undone' | 'undo-failed';
+
+export interface JournalEntry {
+  stepId: string;
+  describe: string;
+  state: EntryState;
+  record?: UndoRecord;
+  /** Why the undo failed (kept so a person reading the journal sees it). */
+  error?: string;
+}
+
+export interface Journal {
+  version: 1;
+  command: string;
+  pid: number;
+  startedAt: string;
+  status: JournalStatus;
+  /** Why the rollback started, once it has. */
+  cause?: string;
+  entries: JournalEntry[];
+}
+
+export async function readJournal(path: string): Promise<Journal | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  let j: Journal;
+  try {
+    j = JSON.parse(text) as Journal;
+  } catch (e) {
+    throw unreadable(path, (e as Error).message);
+  }
+  if (j?.version !== 1) throw unreadable(path, `unknown journal version ${String(j?.version)}`);
+  if (!['running', 'rolling-back', 'done'].includes(j.status)) throw unreadable(path, `unknown status ${String(j.status)}`);
+  if (!Array.isArray(j.entries)) throw unreadable(path, 'no entries list');
+  return j;
+}
+
+function unreadable(path: string, why: string): ConfigError {
+  return new ConfigError(
+    `the transaction journal ${path} is unreadable (${why}), so an interrupted change cannot be undone automatically`,
+    `inspect it and undo its entries by hand, then remove ${path}`,
+  );
+}
+
+/** Atomic replace: a crash leaves either the old or the new journal, never a torn one. */
+export async function writeJournal(path: string, journal: Journal): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  const tmp = `${dir}/.${basename(path)}.tmp-${process.pid}`;
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(`${JSON.stringify(journal, null, 2)}\n`);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+  await syncDir(dir);
+}
+
+export async function removeJournal(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  await syncDir(dirname(path));
+}
+
+/** Make the rename or unlink itself durable. Some file systems refuse fsync on a folder: that is fine. */
+async function syncDir(dir: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch {
+    /* best effort */
+  } finally {
+    await fh?.close();
+  }
+}
