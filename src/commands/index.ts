@@ -4,9 +4,10 @@ import type { ContextFactory } from '../cli/program';
 import * as status from './status';
 import * as lab from './lab';
 import * as install from './install';
+import * as lint from './lint';
 
 export interface CommandModule {
   register(program: Command, makeContext: ContextFactory): void;
 }
 
-export const commandModules: CommandModule[] = [status, lab, install];
+export const commandModules: CommandModule[] = [status, lab, install, lint];

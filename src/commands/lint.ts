@@ -1,0 +1,24 @@
+// `docker ipv6 lint`: IPv6 mistakes in Compose files, Kubernetes manifests and CNI configs, with --fix for Compose.
+import { Option, type Command } from 'commander';
+import type { ContextFactory } from '../cli/program';
+
+export function register(program: Command, makeContext: ContextFactory): void {
+  program
+    .command('lint')
+    .description('check Compose files, Kubernetes manifests and CNI configs for IPv6 mistakes (exit 1 on errors)')
+    .argument('<paths...>', 'files, directories (searched for *.yml, *.yaml, *.json) or - for stdin')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
+    .option('--fix', 'Compose files: add enable_ipv6 and an IPv6 subnet, drop the obsolete version (with --dry-run: show the diff)')
+    .option('--dual-stack', 'treat the inputs as aiming at dual-stack even when none of them says so')
+    .option('--no-host-check', "do not ask Docker for the host's networks (skips compose/subnet-host-collision)")
+    .addHelpText('after', '\nExit status: 0 no errors, 1 error findings, 2 unreadable input.')
+    .action(async (paths: string[], opts: { format: string; fix?: boolean; dualStack?: boolean; hostCheck: boolean }, cmd: Command) => {
+      const ctx = makeContext(cmd);
+      const { runLint, defaultDeps } = await import('../lint/run');
+      const format = ctx.globals.json && opts.format === 'text' ? 'json' : (opts.format as 'text' | 'json' | 'sarif');
+      const code = await runLint(ctx, paths, {
+        format, fix: !!opts.fix, dryRun: ctx.globals.dryRun, dualStack: !!opts.dualStack, hostCheck: opts.hostCheck,
+      }, await defaultDeps(ctx));
+      if (code !== 0) process.exitCode = code;
+    });
+}

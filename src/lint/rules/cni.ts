@@ -1,0 +1,137 @@
+// CNI rules: Calico IPPools, Flannel net-conf.json (in its ConfigMap or alone) and Cilium Helm values.
+import { isScalar } from 'yaml';
+import type { DocRule, RunRule, RawFinding, RuleMeta, LintDoc, Span } from '../types';
+import { parseCidr, isUla, isGlobalV6, formatCidr } from '../cidr';
+import { embeddedJson, firstSpan, keySpan, nodeAt, spanOf, docStart } from '../source';
+
+export const cniRules: RuleMeta[] = [
+  { id: 'calico/cidr-invalid', severity: 'error', summary: 'an IPPool cidr that is not a CIDR prefix' },
+  { id: 'calico/ipv6-pool-missing', severity: 'warning', summary: 'Calico IPPools without an IPv6 pool' },
+  { id: 'calico/nat-outgoing-global', severity: 'warning', summary: 'natOutgoing on an IPv6 pool with a global prefix' },
+  { id: 'calico/ula-pool-no-nat', severity: 'info', summary: 'a ULA IPv6 pool without natOutgoing cannot reach the IPv6 internet' },
+  { id: 'flannel/net-conf-invalid', severity: 'error', summary: 'net-conf.json is not valid JSON' },
+  { id: 'flannel/cidr-invalid', severity: 'error', summary: 'Network or IPv6Network malformed or of the wrong family' },
+  { id: 'flannel/ipv6-network-missing', severity: 'warning', summary: 'a Flannel config without IPv6Network' },
+  { id: 'flannel/enable-ipv6-missing', severity: 'error', summary: 'IPv6Network set without EnableIPv6: true, so Flannel ignores it' },
+  { id: 'cilium/ipv6-disabled', severity: 'warning', summary: 'Cilium values with ipv6.enabled off (the chart default)' },
+  { id: 'cilium/tunnel-removed', severity: 'warning', summary: 'the Helm value "tunnel", removed in Cilium 1.15' },
+];
+
+const calicoPool: DocRule = (doc) => {
+  const out: RawFinding[] = [];
+  const spec = doc.data?.spec ?? {};
+  const name = doc.data?.metadata?.name ?? '(unnamed)';
+  const at = firstSpan(doc, ['spec', 'cidr'], ['spec']);
+  const cidrNode = nodeAt(doc, ['spec', 'cidr']);
+  const cidrAt = cidrNode ? spanOf(cidrNode) : at;
+  const c = parseCidr(String(spec.cidr ?? ''));
+  if (!c) {
+    out.push({ rule: 'calico/cidr-invalid', at: cidrAt, message: `IPPool ${name}: cidr "${spec.cidr ?? ''}" is not a CIDR prefix`, fix: 'write address/length, e.g. fd00:10:244::/56' });
+    return out;
+  }
+  if (c.family !== 6) return out;
+  const nat = spec.natOutgoing === true;
+  const natAt = firstSpan(doc, ['spec', 'natOutgoing'], ['spec', 'cidr']);
+  if (nat && isGlobalV6(c)) {
+    out.push({ rule: 'calico/nat-outgoing-global', at: natAt, message: `IPPool ${name}: natOutgoing on the global prefix ${spec.cidr} hides routable pod addresses behind the node's`, fix: 'set natOutgoing: false and route the prefix to the nodes (BGP or static routes)' });
+  } else if (!nat && isUla(c)) {
+    out.push({ rule: 'calico/ula-pool-no-nat', at: natAt, message: `IPPool ${name}: the ULA prefix ${spec.cidr} is not routed on the internet and natOutgoing is off, so pods cannot reach IPv6 destinations outside the cluster`, fix: 'set natOutgoing: true, or use a global prefix routed to the nodes' });
+  }
+  return out;
+};
+
+/** Across the whole run: IPv4 pools only means Calico hands out no IPv6 addresses. */
+const calicoIpv6PoolMissing: RunRule = (docs) => {
+  const pools = docs.filter((d) => d.kind === 'calico-ippool');
+  const fams = pools.map((d) => parseCidr(String(d.data?.spec?.cidr ?? ''))?.family);
+  if (pools.length === 0 || fams.includes(6) || !fams.includes(4)) return [];
+  const first = pools[fams.indexOf(4)];
+  return [{
+    doc: first,
+    rule: 'calico/ipv6-pool-missing',
+    at: firstSpan(first, ['spec', 'cidr'], ['kind']),
+    message: 'Calico IPPools define IPv4 only: pods get no IPv6 address',
+    fix: 'add an IPPool with an IPv6 cidr (e.g. fd00:10:244::/56) and set IP6=autodetect and FELIX_IPV6SUPPORT=true on calico-node',
+  }];
+};
+
+interface NetConf { value: any; errors: string[]; span(key: string, which?: 'key' | 'value'): Span; whole: Span }
+
+function netConf(doc: LintDoc): NetConf | undefined {
+  if (doc.kind === 'flannel-netconf') {
+    return { value: doc.data, errors: [], whole: docStart(doc), span: (k, which = 'value') => (which === 'key' ? keySpan(doc, [k]) : (() => { const n = nodeAt(doc, [k]); return n ? spanOf(n) : undefined; })()) ?? docStart(doc) };
+  }
+  const node = nodeAt(doc, ['data', 'net-conf.json']);
+  if (!isScalar(node)) return undefined;
+  const j = embeddedJson(doc.text, node);
+  const whole = spanOf(node);
+  return { value: j.value, errors: j.errors, whole, span: (k, which) => (j.value && k in j.value ? j.spanOf([k], which) : whole) };
+}
+
+const flannel: DocRule = (doc) => {
+  const conf = netConf(doc);
+  if (!conf) return [];
+  const out: RawFinding[] = [];
+  const v = conf.value;
+  if (conf.errors.length || typeof v !== 'object' || v === null) {
+    out.push({ rule: 'flannel/net-conf-invalid', at: conf.whole, message: `net-conf.json is not a JSON object${conf.errors.length ? ` (${conf.errors[0]})` : ''}`, fix: 'fix the JSON: {"Network": "10.244.0.0/16", "EnableIPv6": true, "IPv6Network": "fd00:10:244::/56", "Backend": {"Type": "vxlan"}}' });
+    return out;
+  }
+  for (const [key, fam] of [['Network', 4], ['IPv6Network', 6]] as const) {
+    if (v[key] === undefined) continue;
+    const c = parseCidr(String(v[key]));
+    if (!c || c.family !== fam) {
+      out.push({ rule: 'flannel/cidr-invalid', at: conf.span(key), message: `${key} "${v[key]}" is not an IPv${fam} prefix`, fix: `write an IPv${fam} CIDR, e.g. ${fam === 4 ? '10.244.0.0/16' : 'fd00:10:244::/56'}` });
+    } else if (c.hostBits) {
+      out.push({ rule: 'flannel/cidr-invalid', severity: 'warning', at: conf.span(key), message: `${key} "${v[key]}" has host bits set`, fix: `write ${formatCidr(c)}` });
+    }
+  }
+  const enabled = v.EnableIPv6 === true;
+  if (v.IPv6Network === undefined) {
+    out.push({
+      rule: 'flannel/ipv6-network-missing',
+      severity: enabled ? 'error' : undefined,
+      at: enabled ? conf.span('EnableIPv6') : conf.span('Network', 'key'),
+      message: enabled ? 'EnableIPv6 is true but there is no IPv6Network: flanneld fails to start' : 'net-conf.json has no IPv6Network: Flannel gives pods IPv4 only',
+      fix: 'add "EnableIPv6": true and "IPv6Network": "<IPv6 prefix>/56" (the vxlan backend supports dual-stack)',
+    });
+  } else if (!enabled) {
+    out.push({
+      rule: 'flannel/enable-ipv6-missing',
+      at: 'EnableIPv6' in v ? conf.span('EnableIPv6') : conf.span('IPv6Network', 'key'),
+      message: 'IPv6Network is set but EnableIPv6 is not true (it defaults to false): Flannel ignores the IPv6 network',
+      fix: 'add "EnableIPv6": true to net-conf.json',
+    });
+  }
+  return out;
+};
+
+const cilium: DocRule = (doc) => {
+  const out: RawFinding[] = [];
+  const d = doc.data ?? {};
+  if (d.ipv6?.enabled !== true) {
+    out.push({
+      rule: 'cilium/ipv6-disabled',
+      at: firstSpan(doc, ['ipv6', 'enabled'], ['ipv6']),
+      message: `Cilium values ${d.ipv6?.enabled === undefined ? 'leave ipv6.enabled at its default, false' : 'set ipv6.enabled off'}: pods get no IPv6 address`,
+      fix: 'set ipv6.enabled: true (and ipv4.enabled: true for dual-stack)',
+    });
+  }
+  if ('tunnel' in d) {
+    out.push({
+      rule: 'cilium/tunnel-removed',
+      at: keySpan(doc, ['tunnel'])!,
+      message: `"tunnel: ${d.tunnel}" was deprecated in Cilium 1.14 and removed in 1.15: newer charts ignore it`,
+      fix: d.tunnel === 'disabled' ? 'use routingMode: native (with ipv4NativeRoutingCIDR / ipv6NativeRoutingCIDR)' : `use routingMode: tunnel and tunnelProtocol: ${d.tunnel}`,
+    });
+  }
+  return out;
+};
+
+export const cniDocRules: Partial<Record<LintDoc['kind'], DocRule[]>> = {
+  'calico-ippool': [calicoPool],
+  'flannel-configmap': [flannel],
+  'flannel-netconf': [flannel],
+  'cilium-values': [cilium],
+};
+export const cniRunRules: RunRule[] = [calicoIpv6PoolMissing];

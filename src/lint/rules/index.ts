@@ -1,0 +1,22 @@
+// The rule table: which rules run on which document kind, and every rule's metadata (for SARIF and docs).
+import type { DocKind, DocRule, RunRule, RuleMeta } from '../types';
+import { composeRules, composeDocRules } from './compose';
+import { portRules, portDocRules } from './ports';
+import { kubeadmRules, kubeadmDocRules } from './kubeadm';
+import { serviceRules, serviceDocRules } from './service';
+import { netpolRules, netpolDocRules } from './netpol';
+import { cniRules, cniDocRules, cniRunRules } from './cni';
+
+export const RULES: RuleMeta[] = [...composeRules, ...portRules, ...kubeadmRules, ...serviceRules, ...netpolRules, ...cniRules];
+
+export const RULES_BY_ID: ReadonlyMap<string, RuleMeta> = new Map(RULES.map((r) => [r.id, r]));
+
+export const DOC_RULES: Partial<Record<DocKind, DocRule[]>> = {
+  compose: [...composeDocRules, ...portDocRules],
+  kubeadm: kubeadmDocRules,
+  'k8s-service': serviceDocRules,
+  'k8s-networkpolicy': netpolDocRules,
+  ...cniDocRules,
+};
+
+export const RUN_RULES: RunRule[] = [...cniRunRules];

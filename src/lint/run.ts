@@ -1,0 +1,138 @@
+// The lint command's engine: read inputs, ask the host, lint, optionally fix, render. Returns the exit status.
+import type { RunContext } from '../cli/context';
+import { UsageError } from '../errors';
+import { collectSources } from './inputs';
+import { parseSource, type ParsedSource } from './source';
+import { lintParsed, type LintResult } from './engine';
+import { renderText, renderJson, summary } from './render';
+import { renderSarif } from './sarif';
+import { RULES } from './rules';
+import { fetchHostNetworks, type HostNetworksResult } from './host';
+import { fixCompose } from './fix';
+import { makeAllocator, readHostAllocation } from './alloc';
+import { unifiedDiff } from './diff';
+import { composeModel } from './compose-model';
+import type { HostNetwork, Source } from './types';
+
+export type LintFormat = 'text' | 'json' | 'sarif';
+
+export interface LintOptions {
+  format: LintFormat;
+  fix: boolean;
+  dryRun: boolean;
+  dualStack: boolean;
+  /** false skips asking Docker (--no-host-check) */
+  hostCheck: boolean;
+}
+
+/** Outside effects, replaceable in tests. */
+export interface LintDeps {
+  stdin: NodeJS.ReadableStream;
+  fetchHost: () => Promise<HostNetworksResult>;
+  writeFile: (path: string, text: string) => Promise<void>;
+  random?: (n: number) => Buffer;
+  version: string;
+  cwd: string;
+}
+
+export async function defaultDeps(ctx: RunContext): Promise<LintDeps> {
+  const { default: writeFileAtomic } = await import('write-file-atomic');
+  const { version } = await import('../../package.json');
+  return {
+    stdin: process.stdin,
+    fetchHost: () => fetchHostNetworks(ctx.endpoint(), 2000),
+    // temp file in the same folder + rename; keeps the mode and owner of the file it replaces
+    writeFile: (path, text) => writeFileAtomic(path, text, { fsync: true }),
+    version,
+    cwd: process.cwd(),
+  };
+}
+
+function checkSyntax(parsed: ParsedSource[]): void {
+  const errs = parsed.flatMap((p) => p.errors.map((e) => {
+    const pos = p.lineCounter.linePos(e.at.start);
+    return `${p.source.file}:${pos.line}:${pos.col}: ${e.message}`;
+  }));
+  if (errs.length) throw new UsageError(`cannot parse ${errs.length === 1 ? 'the input' : `${errs.length} places`} as YAML:\n  ${errs.join('\n  ')}`, 'fix the YAML syntax, then run docker ipv6 lint again');
+}
+
+const hasCompose = (parsed: ParsedSource[]) => parsed.some((p) => p.docs.some((d) => d.kind === 'compose'));
+
+export async function runLint(ctx: RunContext, paths: string[], opts: LintOptions, deps: LintDeps): Promise<number> {
+  if (opts.fix && !opts.dryRun && paths.includes('-')) {
+    throw new UsageError('--fix cannot write back to stdin', 'add --dry-run to see the diff, or pass the file path');
+  }
+  const sources = await collectSources(paths, deps.stdin);
+  let parsed = sources.map(parseSource);
+  checkSyntax(parsed);
+
+  let hostNetworks: HostNetwork[] | undefined;
+  const skipped: Array<{ rule: string; reason: string }> = [];
+  if (hasCompose(parsed)) {
+    if (!opts.hostCheck) skipped.push({ rule: 'compose/subnet-host-collision', reason: '--no-host-check' });
+    else {
+      const host = await deps.fetchHost();
+      if (host.ok) hostNetworks = host.networks;
+      else skipped.push({ rule: 'compose/subnet-host-collision', reason: `Docker is not reachable (${host.reason})` });
+    }
+  }
+
+  const fixes: Array<{ file: string; changes: string[]; diff: string }> = [];
+  if (opts.fix) {
+    const fixed = await applyFixes(ctx, parsed, hostNetworks, opts, deps);
+    fixes.push(...fixed.fixes);
+    parsed = fixed.sources.map(parseSource);
+  }
+
+  const result = lintParsed(parsed, { hostNetworks, dualStack: opts.dualStack });
+  render(ctx, result, opts, deps, skipped, fixes);
+  return result.findings.some((f) => f.severity === 'error') ? 1 : 0;
+}
+
+async function applyFixes(ctx: RunContext, parsed: ParsedSource[], hostNetworks: HostNetwork[] | undefined, opts: LintOptions, deps: LintDeps) {
+  const state = await readHostAllocation(ctx.paths.stateFile);
+  const used = [
+    ...parsed.flatMap((p) => p.docs.filter((d) => d.kind === 'compose').flatMap((d) => composeModel(d).networks.flatMap((n) => n.ipam.map((e) => e.subnet?.text ?? '')))),
+    ...(hostNetworks ?? []).flatMap((n) => n.subnets),
+    ...(state?.allocations ?? []),
+  ];
+  const { allocate } = makeAllocator({ prefix: state?.prefix, used, random: deps.random });
+  const fixes: Array<{ file: string; changes: string[]; diff: string }> = [];
+  const sources: Source[] = [];
+  for (const p of parsed) {
+    const composeDocs = p.docs.filter((d) => d.kind === 'compose');
+    // a multi-document file is not a Compose file Compose itself would read: leave it alone
+    if (composeDocs.length !== 1 || p.docs.length !== 1) { sources.push(p.source); continue; }
+    const { text, changes } = fixCompose(composeDocs[0], allocate);
+    if (text === p.source.text) { sources.push(p.source); continue; }
+    const check = parseSource({ file: p.source.file, text });
+    if (check.errors.length) throw new Error(`--fix produced invalid YAML for ${p.source.file}: ${check.errors[0].message}`);
+    fixes.push({ file: p.source.file, changes, diff: unifiedDiff(p.source.text, text, `a/${p.source.file}`, `b/${p.source.file}`) });
+    if (!opts.dryRun) await deps.writeFile(p.source.file, text);
+    sources.push({ file: p.source.file, text });
+  }
+  if (opts.format === 'text') {
+    for (const f of fixes) {
+      if (opts.dryRun) ctx.out(f.diff);
+      else ctx.note(`fixed ${f.file}: ${f.changes.join('; ')}`);
+    }
+    if (fixes.length === 0) ctx.note('--fix: nothing to change');
+  }
+  return { fixes, sources };
+}
+
+function render(ctx: RunContext, result: LintResult, opts: LintOptions, deps: LintDeps, skipped: Array<{ rule: string; reason: string }>, fixes: Array<{ file: string; changes: string[]; diff: string }>): void {
+  if (opts.format === 'json') {
+    ctx.outJson(renderJson(result, { skippedRules: skipped, ...(opts.fix ? { fixes: fixes.map((f) => ({ ...f, written: !opts.dryRun })) } : {}) }));
+    return;
+  }
+  if (opts.format === 'sarif') {
+    ctx.outJson(renderSarif(result.findings, RULES, { version: deps.version, cwd: deps.cwd }));
+    return;
+  }
+  for (const s of skipped) ctx.note(`note: skipped ${s.rule}: ${s.reason}`);
+  for (const f of result.files) if (f.kinds.every((k) => k === 'unknown')) ctx.note(`note: ${f.file}: nothing to lint (not a Compose file, Kubernetes manifest or CNI config)`);
+  const text = renderText(result.findings);
+  if (text) ctx.stdout.write(text);
+  ctx.note(`${opts.fix && opts.dryRun ? 'after the fix: ' : ''}${summary(result.findings)}${result.dualStack ? ' (dual-stack intent)' : ''}`);
+}

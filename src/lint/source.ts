@@ -1,0 +1,139 @@
+// Parses sources into positioned YAML documents and maps nodes (and JSON embedded in scalars) to spans.
+import { parseAllDocuments, LineCounter, isMap, isScalar, isPair, type Node, type Scalar } from 'yaml';
+import { parseTree, type Node as JsonNode, type ParseError, printParseErrorCode } from 'jsonc-parser';
+import type { Source, Span, LintDoc } from './types';
+import { detectKind } from './detect';
+
+export interface ParsedSource {
+  source: Source;
+  lineCounter: LineCounter;
+  docs: LintDoc[];
+  /** YAML syntax errors: the file cannot be linted */
+  errors: Array<{ message: string; at: Span }>;
+}
+
+export function parseSource(source: Source): ParsedSource {
+  const lineCounter = new LineCounter();
+  const parsed = parseAllDocuments(source.text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const list = Array.isArray(parsed) ? parsed : [];
+  const errors: ParsedSource['errors'] = [];
+  const docs: LintDoc[] = [];
+  list.forEach((doc, index) => {
+    for (const e of doc.errors) errors.push({ message: e.message.split('\n')[0], at: { start: e.pos[0], end: e.pos[1] } });
+    if (doc.errors.length) return;
+    const data = doc.toJS({ maxAliasCount: 1000 });
+    const partial = { file: source.file, text: source.text, lineCounter, index, doc, data };
+    docs.push({ ...partial, kind: detectKind(data, source.file) });
+  });
+  return { source, lineCounter, docs, errors };
+}
+
+/** The span of a node, a pair's key, or the document start when there is none. */
+export function spanOf(node: unknown, fallback?: Span): Span {
+  const n = isPair(node) ? (node.key as Node) : (node as Node | null | undefined);
+  if (n && Array.isArray((n as Node).range)) return { start: n.range![0], end: n.range![1] };
+  return fallback ?? { start: 0, end: 0 };
+}
+
+/** The node at a path (or undefined). Keys may be strings or sequence indexes. */
+export function nodeAt(doc: LintDoc, path: Array<string | number>): Node | undefined {
+  return doc.doc.getIn(path, true) as Node | undefined;
+}
+
+/** The span of the key of the pair at `path` (the map entry itself), falling back to the value. */
+export function keySpan(doc: LintDoc, path: Array<string | number>): Span | undefined {
+  const parent = path.length > 1 ? nodeAt(doc, path.slice(0, -1)) : (doc.doc.contents as Node | null);
+  if (isMap(parent)) {
+    const last = path[path.length - 1];
+    const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === last);
+    if (pair) return spanOf(pair);
+  }
+  const n = nodeAt(doc, path);
+  return n ? spanOf(n) : undefined;
+}
+
+/** The first span that exists among several paths (key spans), else the document start. */
+export function firstSpan(doc: LintDoc, ...paths: Array<Array<string | number>>): Span {
+  for (const p of paths) {
+    const s = keySpan(doc, p);
+    if (s) return s;
+  }
+  return docStart(doc);
+}
+
+export function docStart(doc: LintDoc): Span {
+  const c = doc.doc.contents as Node | null;
+  return c?.range ? { start: c.range[0], end: c.range[0] } : { start: 0, end: 0 };
+}
+
+/** JSON held in a YAML scalar (Flannel's net-conf.json), with positions mapped back into the file. */
+export interface EmbeddedJson {
+  value: any;
+  tree?: JsonNode;
+  errors: string[];
+  /** the file span of a JSON node, or of the whole scalar when it cannot be placed exactly */
+  spanOf(path: Array<string | number>, which?: 'key' | 'value'): Span;
+}
+
+export function embeddedJson(text: string, scalar: Scalar): EmbeddedJson {
+  const json = String(scalar.value ?? '');
+  const range = scalar.range ?? [0, 0, 0];
+  const whole: Span = { start: range[0], end: range[1] };
+  const toFile = offsetMapper(text, scalar, json);
+  const errs: ParseError[] = [];
+  const tree = parseTree(json, errs, { allowTrailingComma: false, disallowComments: true });
+  let value: any;
+  try { value = JSON.parse(json); } catch { value = undefined; }
+  const errors = errs.map((e) => `${printParseErrorCode(e.error)} at offset ${e.offset}`);
+  return {
+    value,
+    tree,
+    errors,
+    spanOf(path, which = 'value') {
+      let node = tree;
+      for (const key of path) {
+        if (!node) break;
+        node = node.type === 'object'
+          ? node.children?.find((p) => p.children?.[0]?.value === key)?.children?.[which === 'key' && key === path[path.length - 1] ? 0 : 1]
+          : node.children?.[key as number];
+      }
+      if (!node || !toFile) return whole;
+      return { start: toFile(node.offset), end: toFile(node.offset + node.length) };
+    },
+  };
+}
+
+/**
+ * Map offsets in a scalar's value back to the file. Exact for block scalars (| and >-, each
+ * content line is the file line minus its indentation) and single-line quoted scalars without
+ * escapes; other forms are placed at the scalar itself.
+ */
+function offsetMapper(text: string, scalar: Scalar, value: string): ((o: number) => number) | undefined {
+  const [start, end] = scalar.range ?? [0, 0];
+  const src = text.slice(start, end);
+  if (scalar.type === 'BLOCK_LITERAL') {
+    const firstNl = src.indexOf('\n');
+    if (firstNl < 0) return undefined;
+    const lines: Array<{ fileStart: number; indent: number }> = [];
+    let indent = -1;
+    let pos = start + firstNl + 1;
+    for (const line of text.slice(pos, end).split('\n')) {
+      if (indent < 0 && line.trim()) indent = line.length - line.trimStart().length;
+      lines.push({ fileStart: pos, indent: Math.max(indent, 0) });
+      pos += line.length + 1;
+    }
+    const valueLineStarts = [0];
+    for (let i = 0; i < value.length; i++) if (value[i] === '\n') valueLineStarts.push(i + 1);
+    return (o) => {
+      let ln = 0;
+      while (ln + 1 < valueLineStarts.length && valueLineStarts[ln + 1] <= o) ln++;
+      const l = lines[Math.min(ln, lines.length - 1)];
+      return l.fileStart + l.indent + (o - valueLineStarts[ln]);
+    };
+  }
+  if ((scalar.type === 'QUOTE_SINGLE' || scalar.type === 'QUOTE_DOUBLE') && !src.includes('\n') && src.length === value.length + 2) {
+    return (o) => start + 1 + o;
+  }
+  if (scalar.type === 'PLAIN' && src === value) return (o) => start + o;
+  return undefined;
+}

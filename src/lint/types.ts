@@ -1,0 +1,91 @@
+// Shared shapes of the linter: documents, findings, rule metadata and the options a run takes.
+import type { Document, LineCounter } from 'yaml';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export type DocKind =
+  | 'compose'
+  | 'kubeadm'
+  | 'k8s-service'
+  | 'k8s-networkpolicy'
+  | 'k8s-other'
+  | 'calico-ippool'
+  | 'flannel-configmap'
+  | 'flannel-netconf'
+  | 'cilium-values'
+  | 'unknown';
+
+/** One input file (or stdin) as text. */
+export interface Source {
+  /** The name shown in findings: the path as given, or "-" for stdin. */
+  file: string;
+  text: string;
+}
+
+/** A span in the source text as offsets; the engine turns it into line:col. */
+export interface Span {
+  start: number;
+  end: number;
+}
+
+/** One YAML document of a source, with its detected kind. */
+export interface LintDoc {
+  file: string;
+  text: string;
+  lineCounter: LineCounter;
+  /** index of the document within its file (multi-document YAML) */
+  index: number;
+  doc: Document.Parsed;
+  kind: DocKind;
+  /** data read from the document (plain JS) */
+  data: any;
+}
+
+/** What a rule reports: positions as a span; the engine adds file, line and column. */
+export interface RawFinding {
+  rule: string;
+  message: string;
+  fix: string;
+  at: Span;
+  /** when a finding is milder or graver than the rule's default */
+  severity?: Severity;
+}
+
+export interface Finding {
+  file: string;
+  line: number;
+  col: number;
+  endLine: number;
+  endCol: number;
+  severity: Severity;
+  rule: string;
+  message: string;
+  fix: string;
+}
+
+export interface RuleMeta {
+  id: string;
+  severity: Severity;
+  /** one line: what the rule checks */
+  summary: string;
+}
+
+/** A Docker network on the host, as far as the collision rule needs it. */
+export interface HostNetwork {
+  name: string;
+  subnets: string[];
+  /** compose labels, so a project's own running networks are not taken for collisions */
+  composeProject?: string;
+  composeNetwork?: string;
+}
+
+export interface RuleContext {
+  /** true when the inputs as a whole aim at dual-stack (or --dual-stack was given) */
+  dualStack: boolean;
+  /** undefined when the host could not be asked: the collision rule is then skipped */
+  hostNetworks?: HostNetwork[];
+}
+
+export type DocRule = (doc: LintDoc, ctx: RuleContext) => RawFinding[];
+/** Rules that need every document of the run at once (a missing IPv6 pool across files). */
+export type RunRule = (docs: LintDoc[], ctx: RuleContext) => Array<RawFinding & { doc: LintDoc }>;
