@@ -38,7 +38,7 @@ export function detectFormat(text: string, parsed: ParsedDaemonJson = parseDaemo
   const separator = m.length >= 2 ? text.slice(m[m.length - 2].end, last.start) : `,${text.slice(parsed.layout.open + 1, m[0].start)}`;
   const colon = text.slice(last.keyEnd, last.valueStart);
   const multiline = separator.includes('\n');
-  const memberIndent = multiline ? separator.slice(separator.lastIndexOf('\n') + 1) : '';
+  const memberIndent = multiline ? /^[ \t]*/.exec(separator.slice(separator.lastIndexOf('\n') + 1))![0] : '';
   const indent = /^(\t+| +)$/.test(memberIndent) ? memberIndent : '  ';
   return { eol, indent, multiline, separator, colon, memberIndent };
 }

@@ -46,8 +46,8 @@ export class DaemonJsonSyntaxError extends ConfigError {
   readonly column: number;
   readonly offset: number;
   readonly goMessage: string;
-  constructor(path: string, line: number, column: number, offset: number, goMessage: string, hint: string) {
-    super(`${path}:${line}:${column}: ${goMessage}`, hint);
+  constructor(path: string, line: number, column: number, offset: number, goMessage: string, hint: string, note = '') {
+    super(`${path}:${line}:${column}: ${goMessage}${note}`, hint);
     this.name = 'DaemonJsonSyntaxError';
     this.line = line; this.column = column; this.offset = offset; this.goMessage = goMessage;
   }
@@ -99,9 +99,9 @@ class StrictParser {
   duplicates = new Map<string, number[]>();
   constructor(readonly text: string, readonly path: string, readonly start: number) { this.pos = start; }
 
-  fail(at: number, goMessage: string, hint: string): never {
+  fail(at: number, goMessage: string, hint: string, note = ''): never {
     const { line, column } = lineColumn(this.text, at);
-    throw new DaemonJsonSyntaxError(this.path, line, column, at, goMessage, hint);
+    throw new DaemonJsonSyntaxError(this.path, line, column, at, goMessage, hint, note);
   }
 
   eof(): never {
@@ -116,9 +116,9 @@ class StrictParser {
   bad(ctx: Ctx): never {
     if (this.pos >= this.text.length) this.eof();
     const ch = this.charAt(this.pos);
-    let msg = `invalid character ${goQuoteChar(ch)} ${CTX_WORDS[ctx]}`;
-    if (ch.codePointAt(0)! >= 0x80) msg += ` (the character is ${ch} U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`;
-    this.fail(this.pos, msg, hintFor(ch, ctx, this.text, this.pos));
+    // Go names only the first byte of a multi-byte character: say which character it really is.
+    const note = ch.codePointAt(0)! >= 0x80 ? ` (the character is ${ch} U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})` : '';
+    this.fail(this.pos, `invalid character ${goQuoteChar(ch)} ${CTX_WORDS[ctx]}`, hintFor(ch, ctx, this.text, this.pos), note);
   }
 
   ws(): void {
