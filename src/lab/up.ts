@@ -46,6 +46,11 @@ export async function labUp(ctx: RunContext, opts: UpOptions): Promise<LabRecord
   if (existsSync(dir) || netnsExists(ns.upstream) || netnsExists(ns.host)) {
     throw new UsageError(`lab "${name}" exists already`, `remove it first: docker ipv6 lab down ${name}`);
   }
+  // unix socket paths are limited to 107 bytes; dockerd's containerd puts its longest one here
+  const longest = join(dir, 'exec/containerd/containerd.sock.ttrpc');
+  if (Buffer.byteLength(longest) > 107) {
+    throw new UsageError(`lab folder ${dir} is too deep for unix socket paths (${longest})`, 'set DOCKER_IPV6_LAB_BASE to a short folder, e.g. /tmp/labs');
+  }
   ensureDir(dir);
   const d = {
     configFile: join(dir, 'daemon.json'), dataRoot: join(dir, 'data'), execRoot: join(dir, 'exec'),

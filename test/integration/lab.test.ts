@@ -4,6 +4,7 @@ import test, { type ExecutionContext } from 'ava';
 import { existsSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { capture, cli, uniqueName } from '../helpers/lab';
 import { cachedDockerd, parseDockerdVersion } from '../../src/lab/versions';
+import { splitCommand } from '../../src/cli/globals';
 import { labBase, type LabRecord } from '../../src/lab/record';
 
 /** The dockerd each version runs; a missing cache fails the test (it is fetched once, never skipped). */
@@ -135,12 +136,16 @@ test.serial('lab restart: fails with the daemon\'s words on a bad daemon.json, r
   t.regex(bad.stderr, /no-such-directive/);
   t.is(JSON.parse((await cli(['lab', 'status', name, '--json'])).stdout).labs[0].state, 'stopped');
 
-  // the restart command that lab exec hands the tool does the same
-  const viaEnv = await cli(['lab', 'exec', name, '--', 'busybox', 'sh', '-c', 'exec $DOCKER_IPV6_RESTART_COMMAND']);
+  // the restart command lab exec hands the tool, split the way the tool splits it, does the same
+  const env = await cli(['lab', 'exec', name, '--', 'printenv', 'DOCKER_IPV6_RESTART_COMMAND']);
+  t.is(env.code, 0, env.stderr);
+  const restartArgv = splitCommand(env.stdout.trim());
+  const viaEnv = await capture(restartArgv);
   t.not(viaEnv.code, 0);
+  t.regex(viaEnv.stderr, /no-such-directive/);
 
   writeFileSync(rec.dockerd.configFile, '{}\n');
-  const fixed = await cli(['lab', 'restart', name]);
+  const fixed = await capture(restartArgv);
   t.is(fixed.code, 0, fixed.stderr);
   t.is(JSON.parse((await cli(['lab', 'status', name, '--json'])).stdout).labs[0].state, 'running');
 });
@@ -163,6 +168,38 @@ test.serial('lab up that fails leaves nothing behind; with --keep, lab down remo
   t.is(down.code, 0, down.stderr);
   t.false(netnsList().some((n) => n.startsWith(`${name}-`)));
   t.false(existsSync(st.dir));
+});
+
+test.serial('lab up --dockerd PATH runs that binary; lab exec points the tool and PATH at the lab', async (t) => {
+  const bin = await dockerdFor(t, '28');
+  if (!bin) return;
+  const name = uniqueName('cus');
+  t.teardown(async () => { await cli(['lab', 'down', name]); });
+  const up = await cli(['lab', 'up', name, '--dockerd', bin.path, '--json']);
+  t.is(up.code, 0, up.stderr);
+  const rec = JSON.parse(up.stdout) as LabRecord;
+  t.is(rec.docker, 'custom');
+  t.is(rec.dockerd.version, bin.binaryVersion);
+
+  const env = await cli(['lab', 'exec', name, '--', 'env']);
+  t.is(env.code, 0, env.stderr);
+  const vars = Object.fromEntries(env.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  t.is(vars.DOCKER_HOST, `unix://${rec.dockerd.socket}`);
+  t.is(vars.DOCKER_IPV6_CONFIG_FILE, rec.dockerd.configFile);
+  t.is(vars.DOCKER_IPV6_ROOT, rec.toolRoot);
+  t.true(existsSync(rec.toolRoot));
+  t.is(vars.DOCKER_IPV6_DOCKERD, bin.path);
+  t.true(vars.PATH.startsWith(`${rec.dockerd.pathDirs.join(':')}:`), vars.PATH);
+  t.regex(vars.DOCKER_IPV6_RESTART_COMMAND, new RegExp(`docker-ipv6 lab restart ${name}$`));
+
+  // the command runs in the lab host: it sees eth0 with the lab's address, not this machine's
+  const addr = await cli(['lab', 'exec', name, '--', 'ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'global']);
+  t.is(addr.code, 0, addr.stderr);
+  t.regex(addr.stdout, /2001:db8:1::2\/64/);
+  // and `docker ipv6` inside it is this build, talking to the lab's daemon
+  const st = await cli(['lab', 'exec', name, '--', 'docker', 'ipv6', 'status', '--json']);
+  t.is(st.code, 0, st.stderr);
+  t.is((JSON.parse(st.stdout) as { daemon: { version: string } }).daemon.version, bin.binaryVersion);
 });
 
 test.serial('bad input is refused before anything is built', async (t) => {
