@@ -54,7 +54,11 @@ export function fixCompose(doc: LintDoc, allocate: Allocator): ComposeFix {
   const sp = (n: number) => ' '.repeat(n);
   const edits: Edit[] = [];
   const changes: string[] = [];
-  const add = (start: number, end: number, insert: string) => edits.push({ start, end, insert, seq: edits.length });
+  const add = (start: number, end: number, insert: string) => {
+    // deleting a value must not leave "key: " with trailing blanks
+    if (insert === '' && end > start) while (start > 0 && text[start - 1] === ' ') start--;
+    edits.push({ start, end, insert, seq: edits.length });
+  };
   const atLineEnd = (offset: number) => (offset > 0 && text[offset - 1] !== '\n' ? '\n' : '');
   /** a list entry "- subnet: X" under a key at column `col` */
   const subnetItem = (col: number, subnet: string) => `${sp(col + (indentSeq ? unit : 0))}- subnet: ${subnet}\n`;
