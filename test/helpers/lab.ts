@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { labExecEnv } from '../../src/lab/env';
 import type { LabRecord } from '../../src/lab/record';
+import type { RunContext } from '../../src/cli/context';
 import { inNetns } from '../../src/lab/topology';
 
 export const REPO = join(__dirname, '../..');
@@ -73,14 +74,34 @@ function plainEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+/** A RunContext with just what the lab engine uses, for the teardown fallback below. */
+function quietContext(): RunContext {
+  return { requireRoot() { /* tests run as root */ }, note() { /* quiet */ }, globals: { verbose: false } } as unknown as RunContext;
+}
+
+/**
+ * `lab down` through the built CLI; when that fails (or dist/ vanished under a concurrent build),
+ * the source engine removes the lab anyway, so no test leaks namespaces, and the test still fails.
+ */
+export async function labDownSafely(name: string): Promise<void> {
+  let problem: string;
+  try {
+    const r = await cli(['lab', 'down', name]);
+    if (r.code === 0) return;
+    problem = `lab down ${name} failed (${r.code}): ${r.stderr}`;
+  } catch (e) {
+    problem = `lab down ${name} could not run: ${(e as Error).message}`;
+  }
+  const { labDown } = await import('../../src/lab/down');
+  await labDown(quietContext(), name, { quiet: true });
+  throw new Error(problem);
+}
+
 /** Bring a lab up (torn down at test end, pass or fail) and hand it to fn. */
 export async function withLab<T>(t: ExecutionContext, opts: LabOptions, fn: (lab: Lab) => Promise<T>): Promise<T> {
   const name = uniqueName(opts.prefix ?? 't');
   // registered before `up`, so a half-built lab is removed too
-  t.teardown(async () => {
-    const r = await cli(['lab', 'down', name]);
-    if (r.code !== 0) throw new Error(`lab down ${name} failed (${r.code}): ${r.stderr}`);
-  });
+  t.teardown(() => labDownSafely(name));
   const args = ['lab', 'up', name, '--json'];
   if (opts.docker) args.push('--docker', opts.docker);
   if (opts.dockerd) args.push('--dockerd', opts.dockerd);

@@ -2,7 +2,7 @@
 // proof that down leaves no namespace, process, mount or folder behind.
 import test, { type ExecutionContext } from 'ava';
 import { existsSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
-import { capture, cli, uniqueName } from '../helpers/lab';
+import { capture, cli, labDownSafely, uniqueName } from '../helpers/lab';
 import { cachedDockerd, parseDockerdVersion } from '../../src/lab/versions';
 import { splitCommand } from '../../src/cli/globals';
 import { labBase, type LabRecord } from '../../src/lab/record';
@@ -52,7 +52,7 @@ for (const version of ['20', '26', '28']) {
     const bin = await dockerdFor(t, version);
     if (!bin) return;
     const name = uniqueName(`lab${version}`);
-    t.teardown(async () => { await cli(['lab', 'down', name]); });
+    t.teardown(() => labDownSafely(name));
 
     const up = await cli(['lab', 'up', name, '--docker', version, '--json']);
     t.is(up.code, 0, up.stderr);
@@ -117,7 +117,7 @@ for (const version of ['20', '26', '28']) {
 
 test.serial('lab restart: fails with the daemon\'s words on a bad daemon.json, recovers when fixed', async (t) => {
   const name = uniqueName('rst');
-  t.teardown(async () => { await cli(['lab', 'down', name]); });
+  t.teardown(() => labDownSafely(name));
   const up = await cli(['lab', 'up', name, '--json']);
   t.is(up.code, 0, up.stderr);
   const rec = JSON.parse(up.stdout) as LabRecord;
@@ -152,7 +152,7 @@ test.serial('lab restart: fails with the daemon\'s words on a bad daemon.json, r
 
 test.serial('lab up that fails leaves nothing behind; with --keep, lab down removes the remains', async (t) => {
   const name = uniqueName('bad');
-  t.teardown(async () => { await cli(['lab', 'down', name]); });
+  t.teardown(() => labDownSafely(name));
   const up = await cli(['lab', 'up', name, '--daemon-json', '{"no-such-directive": 1}']);
   t.not(up.code, 0);
   t.regex(up.stderr, /no-such-directive/);
@@ -174,7 +174,7 @@ test.serial('lab up --dockerd PATH runs that binary; lab exec points the tool an
   const bin = await dockerdFor(t, '28');
   if (!bin) return;
   const name = uniqueName('cus');
-  t.teardown(async () => { await cli(['lab', 'down', name]); });
+  t.teardown(() => labDownSafely(name));
   const up = await cli(['lab', 'up', name, '--dockerd', bin.path, '--json']);
   t.is(up.code, 0, up.stderr);
   const rec = JSON.parse(up.stdout) as LabRecord;
