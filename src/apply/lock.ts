@@ -97,8 +97,8 @@ async function tryCreate(path: string, owner: LockOwner): Promise<boolean> {
   }
 }
 
-/** Remove the lock if it still is the stale one we looked at; serialised with other takers-over. */
-async function takeOver(path: string, seen: LockOwner | 'corrupt', why: string, log: (l: string) => void): Promise<void> {
+/** Remove the lock if it still is the stale one we looked at; serialised with other takers-over (exported for tests). */
+export async function takeOver(path: string, seen: LockOwner | 'corrupt', why: string, log: (l: string) => void): Promise<void> {
   const guard = `${path}.takeover`;
   let fh;
   try {

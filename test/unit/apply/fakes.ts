@@ -1,10 +1,11 @@
 // Strict fakes for apply-engine tests: they throw when used wrongly (unknown key, double add, delete of a missing route).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { SysctlStore } from '../../../src/host/sysctl';
-import { UndoRegistry, type UndoRecord } from '../../../src/apply/registry';
-import { sysctlUndo } from '../../../src/apply/undo-kinds';
+import { UndoRegistry, type FileUndo, type UndoRecord } from '../../../src/apply/registry';
+import { captureFile, fileUndo, sysctlUndo, writeFileAtomic } from '../../../src/apply/undo-kinds';
 import type { Step } from '../../../src/apply/transaction';
 
 /** Sysctls of a pretend namespace: only keys that exist can be written, values are single tokens. */
@@ -96,4 +97,32 @@ export async function withTmp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The registry used across processes in the journal tests: the built-in 'file' kind, appending
+ * "undo <basename>" to `undoLogPath` before each undo (so counts survive a killed process), and
+ * optionally hanging forever (after writing `<dir>/undo-hanging`) when undoing `hangOn`.
+ */
+export function fileLogRegistry(dir: string, hangOn?: string): UndoRegistry {
+  return new UndoRegistry().registerUndo<FileUndo>('file', {
+    ...fileUndo,
+    undo: async (r) => {
+      appendFileSync(join(dir, 'undo.log'), `undo ${basename(r.path)}\n`);
+      if (hangOn && basename(r.path) === hangOn) {
+        writeFileSync(join(dir, 'undo-hanging'), '');
+        await new Promise(() => setInterval(() => {}, 1000));
+      }
+      await fileUndo.undo(r);
+    },
+  });
+}
+
+export function writeFileStep(path: string, text: string): Step {
+  return {
+    id: `write-${basename(path)}`,
+    describe: `write ${path}`,
+    prepare: () => captureFile(path),
+    apply: async () => { await writeFileAtomic(path, text, 0o644); },
+  };
 }
