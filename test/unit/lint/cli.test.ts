@@ -1,0 +1,54 @@
+// Through main(): exit 0 (no errors), 1 (error findings), 2 (unreadable input), never a stack trace.
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const TOP = join(__dirname, '../../..');
+const G = join(TOP, 'test/fixtures/lint/guide');
+
+function cli(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'run-main.ts'), ...args], {
+    cwd: TOP, input, encoding: 'utf8', env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker-ipv6-lint-test.sock' }, timeout: 60_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('exit 0: warnings only; the unreachable Docker is a note, not a failure', (t) => {
+  const r = cli(['lint', join(G, 'compose-example.yml')]);
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, /compose-example\.yml:2:1 warning compose\/version-obsolete /);
+  t.regex(r.out, /\n  fix: delete the version line/);
+  t.regex(r.err, /note: skipped compose\/subnet-host-collision: Docker is not reachable/);
+});
+
+test('exit 1: an error finding (directory walk)', (t) => {
+  const r = cli(['lint', G]);
+  t.is(r.code, 1, r.err);
+  t.regex(r.out, /flannel-configmap\.yaml:11:7 error flannel\/enable-ipv6-missing/);
+  t.regex(r.err, /\(dual-stack intent\)/);
+});
+
+test('exit 2: a missing file, with a message and no stack trace', (t) => {
+  const r = cli(['lint', '/nonexistent/compose.yaml']);
+  t.is(r.code, 2);
+  t.regex(r.err, /cannot read \/nonexistent\/compose\.yaml: no such file or directory/);
+  t.notRegex(r.err, /\n\s+at /);
+});
+
+test('exit 2: YAML that does not parse, from stdin, with its position', (t) => {
+  const r = cli(['lint', '-'], 'services:\n  web: [\n');
+  t.is(r.code, 2);
+  t.regex(r.err, /-:\d+:\d+: /);
+});
+
+test('stdin, --json and --dual-stack', (t) => {
+  const svc = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  type: LoadBalancer\n  selector:\n    app: api\n';
+  const r = cli(['lint', '--json', '--dual-stack', '-'], svc);
+  t.is(r.code, 0, r.err);
+  t.deepEqual(JSON.parse(r.out).findings.map((f: any) => `${f.file}:${f.line}:${f.col} ${f.rule}`), ['-:6:3 k8s/service-lb-single-stack']);
+});
+
+test('a bad --format is a usage error', (t) => {
+  const r = cli(['lint', '--format', 'xml', G]);
+  t.is(r.code, 2);
+});
