@@ -45,6 +45,8 @@ await build({
   // ssh2's optional native speedups are loaded in try/catch; without them it falls back to JS.
   external: ['cpu-features', '*.node'],
   plugins: [netlinkNative],
+  // jsonc-parser's "main" is a UMD wrapper whose requires esbuild cannot follow: bundle its ESM build
+  alias: { 'jsonc-parser': join(top, 'node_modules/jsonc-parser/lib/esm/main.js') },
   define: { 'process.env.DOCKER_IPV6_VERSION': JSON.stringify(pkg.version) },
   logLevel: 'warning',
 });

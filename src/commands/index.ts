@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { ContextFactory } from '../cli/program';
 import * as status from './status';
+import * as enable from './enable';
 import * as lab from './lab';
 import * as install from './install';
 import * as lint from './lint';
@@ -10,4 +11,4 @@ export interface CommandModule {
   register(program: Command, makeContext: ContextFactory): void;
 }
 
-export const commandModules: CommandModule[] = [status, lab, install, lint];
+export const commandModules: CommandModule[] = [status, enable, lab, install, lint];

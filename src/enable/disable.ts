@@ -1,0 +1,124 @@
+// disable: reverses exactly what enable changed, from the saved state, through the same transaction engine.
+import { captureFile, captureSysctl, recoverJournal, runTransaction, withLock, type Step } from '../apply';
+import type { RunContext } from '../cli/context';
+import { restoreKeys } from '../daemon/edit';
+import { DaemonConfigStore } from '../daemon/store';
+import { ConfigError } from '../errors';
+import { renderRemoveBatch } from '../firewall/render';
+import { restartDocker } from '../host/dockerd';
+import { ProcSysctl } from '../host/sysctl';
+import { unifiedDiff } from '../lint/diff';
+import { observeHost, type HostSnapshot } from '../observe/snapshot';
+import { writeState, type ToolState } from '../state/store';
+import { confirm } from './run';
+import { toolUndoRegistry, type FirewallUndo, type ProxyUndo, type RestartUndo } from './undo';
+
+export interface DisablePlan {
+  daemonJson: { path: string; before: string; after: string; changed: boolean; remove: boolean };
+  sysctls: Array<{ key: string; from?: string; to: string }>;
+  removeSysctlConf: boolean;
+  firewallTables: Array<'nat' | 'filter'>;
+  proxies: Array<{ address: string; ifname: string }>;
+  restart: boolean;
+}
+
+/** Pure: what disable will change, from the snapshot and the saved state. */
+export function planDisable(snap: HostSnapshot, sysctlConfExists: boolean): DisablePlan | undefined {
+  const en = snap.state?.enabled;
+  if (!en) return undefined;
+  if (snap.daemonConfig.error) throw new ConfigError(snap.daemonConfig.error, `fix ${snap.daemonConfig.path} by hand first; nothing was changed`);
+  const before = snap.daemonConfig.text ?? '';
+  let after = restoreKeys(before, en.daemonJson.undo, snap.daemonConfig.path);
+  const remove = !en.daemonJson.fileExisted && after.trim() === '';
+  if (remove) after = '';
+  const sysctls = Object.entries(en.sysctls)
+    .filter(([key, prev]) => prev !== '' && snap.host.sysctls[key] !== undefined && snap.host.sysctls[key] !== prev)
+    .map(([key, prev]) => ({ key, from: snap.host.sysctls[key], to: prev }))
+    // forwarding off before accept_ra goes back, the reverse of enable
+    .sort((a, b) => Number(b.key.endsWith('forwarding')) - Number(a.key.endsWith('forwarding')));
+  const tables = (['nat', 'filter'] as const).filter((t) => renderRemoveBatch(t, snap.firewall.tables) !== undefined);
+  const changed = after !== before || (remove && snap.daemonConfig.exists);
+  return {
+    daemonJson: { path: snap.daemonConfig.path, before, after, changed, remove },
+    sysctls, removeSysctlConf: sysctlConfExists, firewallTables: [...tables],
+    proxies: snap.state?.proxies ?? [], restart: changed,
+  };
+}
+
+function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnapshot): Step[] {
+  const sysctl = new ProcSysctl();
+  const steps: Step[] = [];
+  const reg = toolUndoRegistry();
+  for (const p of plan.proxies) {
+    steps.push({ id: `proxy:${p.address}`, describe: `remove the NDP proxy entry ${p.address} on ${p.ifname}`, async apply() { await reg.undo({ kind: 'proxy', ...p } satisfies ProxyUndo); } });
+  }
+  for (const t of plan.firewallTables) {
+    steps.push({ id: `firewall-${t}`, describe: `remove docker-ipv6's chain from the ip6tables ${t} table`, async apply() { await reg.undo({ kind: 'ip6tables', table: t } satisfies FirewallUndo); } });
+  }
+  if (plan.restart) {
+    steps.push({
+      id: 'arm-restart', describe: 'on rollback: restart dockerd once daemon.json is restored',
+      async apply() { return JSON.parse(JSON.stringify({ kind: 'restart', command: [...ctx.globals.restartCommand], endpoint: { ...ctx.endpoint(), tls: undefined }, networks: snap.networks.length })) as RestartUndo; },
+    });
+    const store = new DaemonConfigStore(plan.daemonJson.path);
+    steps.push({
+      id: 'restore-daemon-json', describe: plan.daemonJson.remove ? `remove ${plan.daemonJson.path} (it did not exist before enable)` : `restore the keys enable set in ${plan.daemonJson.path}`,
+      prepare: () => captureFile(plan.daemonJson.path),
+      async apply() {
+        const cur = await store.read();
+        if (cur.text !== plan.daemonJson.before) throw new ConfigError(`${plan.daemonJson.path} changed while docker ipv6 was planning`, 'run docker ipv6 disable again');
+        if (plan.daemonJson.remove) { const { rm } = await import('node:fs/promises'); await rm(cur.target); }
+        else await store.write(plan.daemonJson.after, cur.identity);
+      },
+    });
+    steps.push({ id: 'restart-dockerd', describe: `restart dockerd (${ctx.globals.restartCommand.join(' ')}) and wait for it`, async apply(signal) { await restartDocker(ctx.globals.restartCommand, ctx.endpoint(), snap.networks.length, (s) => ctx.note(s), signal); } });
+  }
+  for (const s of plan.sysctls) {
+    steps.push({ id: `sysctl:${s.key}`, describe: `sysctl ${s.key} = ${s.to} (back from ${s.from})`, prepare: () => captureSysctl(sysctl, s.key), async apply() { await sysctl.write(s.key, s.to); } });
+  }
+  if (plan.removeSysctlConf) {
+    steps.push({ id: 'remove-sysctl-conf', describe: `remove ${ctx.paths.sysctlConf}`, prepare: () => captureFile(ctx.paths.sysctlConf), async apply() { const { rm } = await import('node:fs/promises'); await rm(ctx.paths.sysctlConf, { force: true }); } });
+  }
+  steps.push({
+    id: 'write-state', describe: `mark docker-ipv6 disabled in ${ctx.paths.stateFile} (the prefix stays saved for a later enable)`,
+    prepare: () => captureFile(ctx.paths.stateFile),
+    async apply() {
+      const { enabled: _e, proxies: _p, mode: _m, ...keep } = snap.state as ToolState;
+      await writeState(ctx.paths.stateFile, keep as ToolState);
+    },
+  });
+  return steps;
+}
+
+export async function runDisable(ctx: RunContext): Promise<void> {
+  ctx.requireLocalDaemon('disable IPv6');
+  const dry = ctx.globals.dryRun;
+  if (!dry) ctx.requireRoot('docker ipv6 disable');
+  const body = async () => {
+    const registry = toolUndoRegistry((s) => ctx.note(s));
+    if (!dry) await recoverJournal(ctx.paths.journalFile, registry, (l) => ctx.note(l));
+    const snap = await observeHost(ctx);
+    const { existsSync } = await import('node:fs');
+    const plan = planDisable(snap, existsSync(ctx.paths.sysctlConf));
+    if (!plan) {
+      if (ctx.globals.json) ctx.outJson({ changed: false });
+      else ctx.out('docker-ipv6 is not enabled on this host: nothing to undo.');
+      return;
+    }
+    const steps = disableSteps(ctx, plan, snap);
+    const diff = plan.daemonJson.changed ? unifiedDiff(plan.daemonJson.before, plan.daemonJson.after, `${plan.daemonJson.path} (now)`, `${plan.daemonJson.path} (after disable)`) : '';
+    const text = `${diff}Steps:\n${steps.map((s, i) => `  ${i + 1}. ${s.describe}`).join('\n')}\n`;
+    if (dry) {
+      if (ctx.globals.json) ctx.outJson({ plan, steps: steps.map((s) => ({ id: s.id, describe: s.describe })) });
+      else ctx.out(`${text}dry run: nothing was changed`);
+      return;
+    }
+    if (!ctx.globals.json) ctx.note(text);
+    await confirm(ctx, plan.restart ? 'Undo these changes and restart dockerd?' : 'Undo these changes?');
+    await runTransaction(steps, { journalPath: ctx.paths.journalFile, registry, command: 'disable', log: (l) => ctx.note(l), onProgress: (_id, phase, d) => { if (phase === 'apply' && !ctx.globals.json) ctx.note(`- ${d}`); } });
+    if (ctx.globals.json) ctx.outJson({ changed: true, plan });
+    else ctx.out('IPv6 setup by docker-ipv6 undone: daemon.json keys, sysctls, firewall chains and proxy entries are back as they were.');
+  };
+  if (dry) return body();
+  await withLock(ctx.paths.lockFile, { command: 'disable', log: (l) => ctx.note(l) }, body);
+}

@@ -1,0 +1,88 @@
+// enable: lock, finish an interrupted rollback, observe, plan, validate, confirm, apply as one transaction.
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
+import { recoverJournal, runTransaction, withLock } from '../apply';
+import type { RunContext } from '../cli/context';
+import { validateWithDockerd } from '../daemon/validate';
+import { ConfigError, UsageError } from '../errors';
+import { observeHost } from '../observe/snapshot';
+import type { Mode } from '../state/store';
+import { run } from '../util/exec';
+import { planEnable } from './plan';
+import { legacyText, planJson, planText } from './render';
+import { enableSteps } from './steps';
+import { toolUndoRegistry } from './undo';
+
+export interface EnableCliOptions { prefix?: string; mode?: string }
+
+export async function confirm(ctx: RunContext, question: string): Promise<void> {
+  if (ctx.globals.yes) return;
+  if (!process.stdin.isTTY) throw new UsageError(`${question} needs confirmation and there is no terminal to ask`, 'pass --yes to confirm');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const a = (await rl.question(`${question} [y/N] `)).trim().toLowerCase();
+    if (a !== 'y' && a !== 'yes') throw new UsageError('not confirmed: nothing was changed');
+  } finally { rl.close(); }
+}
+
+/** Runs dockerd's own --validate (or our validator) on the new text in a temp file: nothing changes. */
+async function validate(ctx: RunContext, text: string, version: string): Promise<void> {
+  const dir = `${ctx.paths.stateDir}/tmp`;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const file = `${dir}/daemon.json.${process.pid}`;
+  await writeFile(file, text, { mode: 0o600 });
+  try {
+    const v = await validateWithDockerd(ctx.globals.dockerd, file, run, { value: JSON.parse(text || '{}'), dockerVersion: version });
+    if (!v.ok) throw new ConfigError(`the new daemon.json would not start dockerd ${version}: ${v.message}`, 'nothing was changed; report this with --dry-run output');
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
+export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<void> {
+  const mode = (o.mode ?? 'auto') as 'auto' | Mode;
+  if (!['auto', 'nat', 'routed', 'ndp'].includes(mode)) throw new UsageError(`--mode ${o.mode}: choose auto, nat, routed or ndp`);
+  ctx.requireLocalDaemon('enable IPv6');
+  const dry = ctx.globals.dryRun;
+  if (!dry) ctx.requireRoot('docker ipv6 enable');
+  const body = async () => {
+    const registry = toolUndoRegistry((s) => ctx.note(s));
+    if (!dry) {
+      const rec = await recoverJournal(ctx.paths.journalFile, registry, (l) => ctx.note(l));
+      if (rec.found) ctx.note('finished the rollback of an interrupted earlier run first');
+    }
+    const snap = await observeHost(ctx);
+    const plan = planEnable(snap, {
+      prefix: o.prefix ?? 'auto', mode, sysctlConfPath: `${ctx.paths.sysctlConf}`,
+      randomDraws: Array.from({ length: 8 }, () => randomBytes(5)),
+    });
+    const steps = enableSteps(ctx, plan, snap);
+    if (plan.noop) {
+      if (ctx.globals.json) ctx.outJson({ changed: false, plan: planJson(plan, []) });
+      else ctx.out(`IPv6 is already enabled (prefix ${plan.prefix}, mode ${plan.mode}): nothing to change, Docker was not restarted.`);
+      return;
+    }
+    if (dry) {
+      if (ctx.globals.json) ctx.outJson(planJson(plan, steps));
+      else ctx.out(`${planText(plan, steps)}${legacyText(plan)}dry run: nothing was changed`);
+      return;
+    }
+    if (plan.daemonJson.changed) await validate(ctx, plan.daemonJson.after, snap.daemon.version!);
+    if (!ctx.globals.json) ctx.note(planText(plan, steps));
+    await confirm(ctx, plan.restart ? 'Apply these changes and restart dockerd?' : 'Apply these changes?');
+    await runTransaction(steps, {
+      journalPath: ctx.paths.journalFile, registry, command: 'enable', log: (l) => ctx.note(l),
+      onProgress: (_id, phase, describe) => { if (phase === 'apply' && !ctx.globals.json) ctx.note(`- ${describe}`); },
+    });
+    if (ctx.globals.json) ctx.outJson({ changed: true, plan: planJson(plan, steps) });
+    else {
+      ctx.out(`IPv6 enabled: prefix ${plan.prefix}, mode ${plan.mode}, default bridge ${plan.bridgeSubnet}.`);
+      if (plan.upstreamRoute) ctx.out(`The upstream router needs this route: ${plan.upstreamRoute}`);
+      const legacy = legacyText(plan);
+      if (legacy) ctx.out(legacy);
+    }
+  };
+  if (dry) return body();
+  await withLock(ctx.paths.lockFile, { command: 'enable', log: (l) => ctx.note(l) }, body);
+}

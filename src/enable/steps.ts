@@ -1,0 +1,184 @@
+// Turns an enable plan into transaction steps: sysctls, files, daemon.json, restart, firewall, NDP, state.
+import { captureFile, captureSysctl, writeFileAtomic, type Step } from '../apply';
+import type { RunContext } from '../cli/context';
+import { connectDocker } from '../docker/client';
+import { DaemonConfigStore } from '../daemon/store';
+import { ConfigError, PreconditionError } from '../errors';
+import { renderForwardBatch, renderNatBatch, type RoutedNetwork } from '../firewall/render';
+import { restartDocker } from '../host/dockerd';
+import { dockerMasquerades, Ip6tables, parseSave } from '../host/ip6tables';
+import { Netlink } from '../host/netlink';
+import { ProcSysctl } from '../host/sysctl';
+import { bridgeName, type HostSnapshot } from '../observe/snapshot';
+import { writeState, type ToolState } from '../state/store';
+import { contains, parseCidr6 } from '../util/ip';
+import type { EnablePlan } from './plan';
+import { ifindexOf, type FirewallUndo, type ProxyUndo, type RestartUndo } from './undo';
+
+function sameCidr(a: string, b: string): boolean {
+  const x = parseCidr6(a); const y = parseCidr6(b);
+  return !!x && !!y && x.start === y.start && x.length === y.length;
+}
+
+async function hasDefaultRoute(): Promise<boolean> {
+  const nl = await Netlink.open();
+  try { return (await nl.read()).routes.some((r) => r.family === 6 && r.dst === '::/0' && r.table === 254); } finally { nl.close(); }
+}
+
+/** Our firewall batch for the networks inside the prefix, from a fresh look at Docker and the tables. */
+async function applyFirewall(ctx: RunContext, plan: EnablePlan, table: 'nat' | 'filter'): Promise<void> {
+  const docker = await connectDocker(ctx.endpoint());
+  const prefix = parseCidr6(plan.prefix)!;
+  const [nets, ctrs] = await Promise.all([docker.listNetworks(), docker.listContainers()]);
+  const fw = new Ip6tables();
+  const current = parseSave(await fw.save(table));
+  const ours = nets.flatMap((n) => (n.IPAM?.Config ?? []).filter((c) => c.Subnet?.includes(':') && contains(prefix, parseCidr6(c.Subnet)!)).map((c) => ({ n, subnet: c.Subnet! })));
+  if (table === 'nat') {
+    await fw.restore(renderNatBatch(ours.map(({ n, subnet }) => ({ subnet, bridge: bridgeName(n) })), current));
+    return;
+  }
+  const routed: RoutedNetwork[] = ours.map(({ n, subnet }) => ({
+    subnet, bridge: bridgeName(n),
+    published: ctrs.flatMap((c) => {
+      const addr = c.NetworkSettings?.Networks?.[n.Name]?.GlobalIPv6Address;
+      if (!addr) return [];
+      return (c.Ports ?? []).filter((p) => p.PublicPort).map((p) => ({ address: addr, port: p.PrivatePort, proto: p.Type as 'tcp' | 'udp' | 'sctp' }));
+    }).filter((p, i, all) => all.findIndex((q) => q.address === p.address && q.port === p.port && q.proto === p.proto) === i),
+  }));
+  await fw.restore(renderForwardBatch(routed, current));
+}
+
+export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapshot): Step[] {
+  const sysctl = new ProcSysctl();
+  const steps: Step[] = [];
+  const progress = (s: string) => ctx.note(s);
+  const hadDefault = !!snap.host.net?.routes.some((r) => r.family === 6 && r.dst === '::/0' && r.table === 254);
+  for (const c of plan.sysctls) {
+    steps.push({
+      id: `sysctl:${c.key}`,
+      describe: `sysctl ${c.key} = ${c.to} (was ${c.from ?? 'unset'}): ${c.why}`,
+      prepare: () => captureSysctl(sysctl, c.key),
+      async apply() { await sysctl.write(c.key, c.to); },
+      verify: c.key.endsWith('.forwarding') && hadDefault
+        ? async () => { if (!(await hasDefaultRoute())) throw new PreconditionError(`the host lost its IPv6 default route after ${c.key}=${c.to}`, 'check router advertisements on the uplink (accept_ra) before enabling forwarding'); }
+        : undefined,
+    });
+  }
+  steps.push({
+    id: 'write-sysctl-conf',
+    describe: `write ${plan.sysctlConf.path} so the sysctls hold after a reboot`,
+    prepare: () => captureFile(plan.sysctlConf.path),
+    async apply() {
+      const { mkdir } = await import('node:fs/promises');
+      const { dirname } = await import('node:path');
+      await mkdir(dirname(plan.sysctlConf.path), { recursive: true });
+      await writeFileAtomic(plan.sysctlConf.path, plan.sysctlConf.text, 0o644);
+    },
+  });
+  const networks = snap.networks.length;
+  const runningBefore = snap.containers.filter((c) => c.state === 'running').map((c) => c.id);
+  if (plan.restart) {
+    steps.push({
+      id: 'arm-restart',
+      describe: 'on rollback: restart dockerd once daemon.json is restored',
+      async apply() {
+        const r: RestartUndo = { kind: 'restart', command: [...ctx.globals.restartCommand], endpoint: { ...ctx.endpoint(), tls: undefined } as RestartUndo['endpoint'], networks };
+        return JSON.parse(JSON.stringify(r));
+      },
+    });
+  }
+  if (plan.daemonJson.changed) {
+    const store = new DaemonConfigStore(plan.daemonJson.path);
+    steps.push({
+      id: 'write-daemon-json',
+      describe: `write ${plan.daemonJson.path}: ${Object.keys(plan.daemonJson.set).join(', ')}`,
+      prepare: () => captureFile(plan.daemonJson.path, { backupTo: `${ctx.paths.stateDir}/daemon.json.before-enable` }),
+      async apply() {
+        const cur = await store.read();
+        if (cur.text !== plan.daemonJson.before) {
+          throw new ConfigError(`${plan.daemonJson.path} changed while docker ipv6 was planning`, 'run docker ipv6 enable again');
+        }
+        await store.write(plan.daemonJson.after, cur.identity);
+      },
+    });
+  }
+  if (plan.restart) {
+    steps.push({
+      id: 'restart-dockerd',
+      describe: `restart dockerd (${ctx.globals.restartCommand.join(' ')}) and wait for it`,
+      async apply(signal) { await restartDocker(ctx.globals.restartCommand, ctx.endpoint(), networks, progress, signal); },
+      async verify() {
+        const docker = await connectDocker(ctx.endpoint());
+        const bridge = await docker.getNetwork('bridge').inspect();
+        const v6 = (bridge.IPAM?.Config ?? []).map((c: { Subnet?: string }) => c.Subnet ?? '').filter((s: string) => s.includes(':'));
+        if (!bridge.EnableIPv6 || !v6.some((s: string) => sameCidr(s, plan.bridgeSubnet))) {
+          throw new PreconditionError(`after the restart the default bridge has EnableIPv6=${bridge.EnableIPv6} and IPv6 subnets [${v6.join(', ')}], expected ${plan.bridgeSubnet}`, 'dockerd did not take the new settings: check for flags overriding daemon.json');
+        }
+        const after = await docker.listContainers({ all: true });
+        for (const id of runningBefore) {
+          const c = after.find((x) => x.Id === id);
+          if (c && c.State !== 'running') {
+            progress(`starting container ${c.Names?.[0]?.replace(/^\//, '') ?? id.slice(0, 12)} again (it has no restart policy)`);
+            await docker.getContainer(id).start();
+          }
+        }
+        if (plan.mode === 'nat' && !plan.natByUs) {
+          const nat = parseSave(await new Ip6tables().save('nat'));
+          if (!dockerMasquerades(nat).some((m) => sameCidr(m.source, plan.bridgeSubnet))) {
+            throw new PreconditionError(`Docker did not install its IPv6 masquerade for ${plan.bridgeSubnet}`, 'check that ip6tables is enabled and that dockerd uses the same ip6tables backend');
+          }
+        }
+      },
+    });
+  }
+  for (const table of [plan.natByUs ? 'nat' : undefined, plan.filterByUs ? 'filter' : undefined].filter(Boolean) as Array<'nat' | 'filter'>) {
+    steps.push({
+      id: `firewall-${table}`,
+      describe: table === 'nat' ? 'ip6tables nat: masquerade the prefix in chain D6-NAT' : 'ip6tables filter: chain D6-FORWARD lets in replies, ICMPv6 and published ports only',
+      prepare: async () => ({ kind: 'ip6tables', table } satisfies FirewallUndo),
+      async apply() { await applyFirewall(ctx, plan, table); return { kind: 'ip6tables', table } satisfies FirewallUndo; },
+    });
+  }
+  if (plan.ndpProxies.length) {
+    steps.push({
+      id: 'ndp-proxies',
+      describe: `NDP proxy entries on ${plan.uplink}: ${plan.ndpProxies.map((p) => p.address).join(', ')}`,
+      async apply() {
+        const nl = await Netlink.open();
+        try {
+          const idx = await ifindexOf(nl, plan.uplink);
+          for (const p of plan.ndpProxies) await nl.addProxy(p.address, idx);
+        } finally { nl.close(); }
+      },
+      async undo() {
+        const { toolUndoRegistry } = await import('./undo');
+        const reg = toolUndoRegistry();
+        for (const p of plan.ndpProxies) await reg.undo({ kind: 'proxy', address: p.address, ifname: p.ifname } satisfies ProxyUndo);
+      },
+    });
+  }
+  steps.push({
+    id: 'write-state',
+    describe: `record the prefix, mode and what changed in ${ctx.paths.stateFile}`,
+    prepare: () => captureFile(ctx.paths.stateFile),
+    async apply() {
+      const prev = snap.state;
+      const state: ToolState = {
+        ...(prev ?? { version: 1 }),
+        version: 1, prefix: plan.prefix, mode: plan.mode, uplink: plan.uplink,
+        enabled: {
+          at: new Date().toISOString(),
+          // a second enable must keep the first one's record of the original values
+          daemonJson: prev?.enabled?.daemonJson ?? { path: plan.daemonJson.path, undo: plan.daemonJson.undo, fileExisted: snap.daemonConfig.exists },
+          sysctls: { ...Object.fromEntries(plan.sysctls.map((s) => [s.key, s.from ?? ''])), ...(prev?.enabled?.sysctls ?? {}) },
+          sysctlFileWritten: true,
+          natByUs: plan.natByUs,
+          filterByUs: plan.filterByUs,
+        },
+        proxies: plan.ndpProxies,
+      };
+      await writeState(ctx.paths.stateFile, state);
+    },
+  });
+  return steps;
+}

@@ -1,0 +1,50 @@
+// The tool's undo registry: every kind of change enable/disable/apply make, undoable from the journal alone.
+import { newUndoRegistry, type UndoRecord, type UndoRegistry } from '../apply';
+import type { Endpoint } from '../docker/endpoint';
+import { restartDocker } from '../host/dockerd';
+import { Ip6tables, parseSave } from '../host/ip6tables';
+import { Netlink } from '../host/netlink';
+import { ProcSysctl } from '../host/sysctl';
+import { renderRemoveBatch } from '../firewall/render';
+
+export interface RestartUndo extends UndoRecord { kind: 'restart'; command: string[]; endpoint: { host: string; source: string; local: boolean }; networks: number }
+export interface FirewallUndo extends UndoRecord { kind: 'ip6tables'; table: 'nat' | 'filter' }
+export interface ProxyUndo extends UndoRecord { kind: 'proxy'; address: string; ifname: string }
+
+export async function ifindexOf(nl: Netlink, ifname: string): Promise<number> {
+  const st = await nl.read();
+  const l = st.links.find((x) => x.name === ifname);
+  if (!l) throw new Error(`interface ${ifname} does not exist`);
+  return l.index;
+}
+
+export function toolUndoRegistry(progress?: (s: string) => void): UndoRegistry {
+  const reg = newUndoRegistry({ sysctl: new ProcSysctl() });
+  reg.registerUndo<RestartUndo>('restart', {
+    undo: (r) => restartDocker(r.command, r.endpoint as Endpoint, r.networks, progress),
+    describe: () => 'restarted dockerd with the restored configuration; it answers again',
+    manualFix: (r) => [r.command.join(' ')],
+  });
+  reg.registerUndo<FirewallUndo>('ip6tables', {
+    async undo(r) {
+      const fw = new Ip6tables();
+      const batch = renderRemoveBatch(r.table, parseSave(await fw.save(r.table)));
+      if (batch) await fw.restore(batch);
+    },
+    describe: (r) => `removed docker-ipv6's chain from the ${r.table} table`,
+    manualFix: (r) => [`ip6tables -t ${r.table} -D ${r.table === 'nat' ? 'POSTROUTING' : 'FORWARD'} -m comment --comment docker-ipv6 -j ${r.table === 'nat' ? 'D6-NAT' : 'D6-FORWARD'}`],
+  });
+  reg.registerUndo<ProxyUndo>('proxy', {
+    async undo(r) {
+      const nl = await Netlink.open();
+      try {
+        const st = await nl.read();
+        const link = st.links.find((l) => l.name === r.ifname);
+        if (link && st.proxies.some((p) => p.address === r.address && p.ifindex === link.index)) await nl.delProxy(r.address, link.index);
+      } finally { nl.close(); }
+    },
+    describe: (r) => `removed the NDP proxy entry ${r.address} on ${r.ifname}`,
+    manualFix: (r) => [`ip -6 neigh del proxy ${r.address} dev ${r.ifname}`],
+  });
+  return reg;
+}

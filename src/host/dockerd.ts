@@ -1,0 +1,46 @@
+// The service adapter: restarts dockerd with --restart-command and waits until it answers again.
+import type { Endpoint } from '../docker/endpoint';
+import { dockerClient, describeDockerError } from '../docker/client';
+import { PreconditionError } from '../errors';
+import { run } from '../util/exec';
+
+/** dockerd restarts took ~1.5 s with a few networks and ~27 s with 103 (LAB-NOTES): scale the wait. */
+export function restartDeadlineMs(networks: number): number {
+  return 60_000 + 500 * networks;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
+  const t = setTimeout(resolve, ms);
+  signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+});
+
+/** Polls /_ping until it answers or the deadline passes; reports progress every few seconds. */
+export async function waitForDocker(ep: Endpoint, deadlineMs: number, progress?: (s: string) => void, signal?: AbortSignal): Promise<void> {
+  const start = Date.now();
+  const client = await dockerClient(ep, 2_000);
+  let lastErr: unknown;
+  let lastNote = start;
+  while (Date.now() - start < deadlineMs) {
+    if (signal?.aborted) throw new PreconditionError('interrupted while waiting for Docker');
+    try {
+      await client.ping();
+      return;
+    } catch (e) {
+      lastErr = e;
+    }
+    if (progress && Date.now() - lastNote > 3_000) {
+      progress(`waiting for dockerd to answer (${Math.round((Date.now() - start) / 1000)} s of at most ${Math.round(deadlineMs / 1000)} s)...`);
+      lastNote = Date.now();
+    }
+    await sleep(200, signal);
+  }
+  const why = describeDockerError(ep, lastErr);
+  throw new PreconditionError(`dockerd did not come back within ${Math.round(deadlineMs / 1000)} s: ${why.message}`, 'see its log: journalctl -u docker (or the lab\'s dockerd.log)');
+}
+
+export async function restartDocker(restartCommand: readonly string[], ep: Endpoint, networks: number, progress?: (s: string) => void, signal?: AbortSignal): Promise<void> {
+  const deadline = restartDeadlineMs(networks);
+  progress?.(`restarting dockerd: ${restartCommand.join(' ')}`);
+  await run(restartCommand, { timeoutMs: deadline, hint: 'check the daemon log (journalctl -u docker) and --restart-command' });
+  await waitForDocker(ep, deadline, progress, signal);
+}
