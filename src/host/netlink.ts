@@ -60,12 +60,12 @@ export class Netlink {
   close(): void { this.sock.socket.close(); }
 
   async read(): Promise<NetState> {
-    const [links, addrs, routes, neigh] = await Promise.all([
-      this.sock.getLinks(),
-      this.sock.getAddresses(),
-      this.sock.getRoutes(),
-      this.sock.getNeighbors({ family: AF_INET6, flags: { proxy: true } } as never),
-    ]);
+    // Sequential on purpose: netlink@0.3.0 mixes up interleaved dumps on one socket
+    // ("Multipart message not terminated properly").
+    const links = await this.sock.getLinks();
+    const addrs = await this.sock.getAddresses();
+    const routes = await this.sock.getRoutes();
+    const neigh = await this.sock.getNeighbors({ family: AF_INET6, flags: { proxy: true } } as never);
     const linkInfos: LinkInfo[] = links.map((l) => ({
       index: l.data.index ?? 0,
       name: String(l.attrs.ifname ?? ''),
