@@ -28,6 +28,8 @@ export interface Journal {
   version: 1;
   command: string;
   pid: number;
+  /** The process's start time (see lock.ts), so recovery can tell a live owner from a reused pid. */
+  processStart?: string | null;
   startedAt: string;
   status: JournalStatus;
   /** Why the rollback started, once it has. */

@@ -6,7 +6,8 @@
 // was in flight may run twice, which is why undo handlers are idempotent.
 // If every undo succeeds the journal is removed; otherwise it stays and `complete` is false: the
 // caller should stop and show `failed` (each with commands to fix by hand).
-import { RolledBackError } from '../errors';
+import { PreconditionError, RolledBackError } from '../errors';
+import { processStartTime } from './lock';
 import { readJournal, removeJournal } from './journal';
 import type { UndoRegistry } from './registry';
 import { errorText, renderOutcome, rollbackEntries, type RollbackOutcome, type Unrestored } from './rollback';
@@ -30,6 +31,12 @@ export async function recoverJournal(path: string, registry: UndoRegistry, log: 
   if (journal.status === 'done') {
     await removeJournal(path);
     return { ...base, restored: [], failed: [], complete: true };
+  }
+  if (journal.pid !== process.pid && journal.processStart && processStartTime(journal.pid) === journal.processStart) {
+    throw new PreconditionError(
+      `docker ipv6 ${journal.command} (pid ${journal.pid}) is still running its transaction`,
+      'wait for it to finish; recovery is for runs that died (take the lock before recovering)',
+    );
   }
   log(`an earlier docker ipv6 ${journal.command} (pid ${journal.pid}, started ${journal.startedAt}) did not finish; rolling back its changes first`);
   const outcome: RollbackOutcome = await rollbackEntries(journal, path, {

@@ -22,6 +22,7 @@ import { readJournal, removeJournal, writeJournal, type Journal, type JournalEnt
 import { checkRecord, type UndoRecord, type UndoRegistry } from './registry';
 import { errorText, renderOutcome, rollbackEntries } from './rollback';
 import { InterruptGuard, InterruptedError } from './signals';
+import { processStartTime } from './lock';
 
 export interface Step {
   /** Stable machine name, e.g. 'write-daemon-json'. Unique within a transaction. */
@@ -105,7 +106,7 @@ export class Transaction {
 
   private async runSteps(guard: InterruptGuard): Promise<TransactionResult> {
     const journal: Journal = {
-      version: 1, command: this.opts.command ?? 'apply', pid: process.pid,
+      version: 1, command: this.opts.command ?? 'apply', pid: process.pid, processStart: processStartTime('self') ?? null,
       startedAt: new Date().toISOString(), status: 'running', entries: [],
     };
     const applied: string[] = [];

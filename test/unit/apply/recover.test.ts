@@ -2,6 +2,7 @@
 import test from 'ava';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PreconditionError } from '../../../src/errors';
 import { recoverJournal } from '../../../src/apply/recover';
 import { readJournal, writeJournal } from '../../../src/apply/journal';
 import { runTransaction } from '../../../src/apply/transaction';
@@ -81,6 +82,22 @@ test('recovery that cannot undo something keeps the journal and says what to do'
     t.is(report.failed.length, 1);
     t.regex(report.failed[0].error, /ENOENT/);
     t.is((await readJournal(join(dir, 'journal.json')))?.entries[0].state, 'undo-failed');
+  });
+});
+
+test('recovery refuses to undo the journal of a process that is still running', async (t) => {
+  await withTmp(async (dir) => {
+    writeFileSync(join(dir, 'a.conf'), 'A0\n');
+    const c = child(['sigint', dir]);
+    try {
+      await until('the child to reach its slow step', () => existsSync(join(dir, 'step-hanging')));
+      await t.throwsAsync(recoverJournal(join(dir, 'journal.json'), fileLogRegistry(dir)), { instanceOf: PreconditionError, message: new RegExp(`pid ${c.proc.pid}\\) is still running`) });
+      t.is(readFileSync(join(dir, 'a.conf'), 'utf8'), 'A1\n', 'nothing undone under a live transaction');
+      t.deepEqual(undoLog(dir), []);
+    } finally {
+      c.proc.kill('SIGKILL');
+      await c.exited;
+    }
   });
 });
 
