@@ -4,7 +4,7 @@ import { ToolError } from '../errors';
 import { daemonVersion, networkCount, ping } from './api';
 import { cmdline, isAlive, terminate, waitExit } from './procs';
 import type { LabRecord } from './record';
-import { spawnDetached } from './spawn';
+import { spawnDetached, stripPluginEnv } from './spawn';
 import { inNetns } from './topology';
 
 export function dockerdArgs(d: Pick<LabRecord['dockerd'], 'configFile' | 'dataRoot' | 'execRoot' | 'pidFile' | 'socket'>): string[] {
@@ -50,7 +50,7 @@ export async function startDockerd(rec: LabRecord, deadlineMs: number, progress?
   if (existsSync(rec.dockerd.pidFile) && runningDockerd(rec) === undefined) rmSync(rec.dockerd.pidFile, { force: true });
   const offset = logSize(rec.dockerd.log);
   const argv = inNetns(rec.namespaces.host, [rec.dockerd.path, ...rec.dockerd.args]);
-  const pid = spawnDetached(argv, { ...process.env, PATH: labPath(rec) }, rec.dockerd.log);
+  const pid = spawnDetached(argv, stripPluginEnv({ ...process.env, PATH: labPath(rec) }), rec.dockerd.log);
   const started = Date.now();
   let nextNote = started + 5000;
   for (;;) {

@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { labPath } from './daemon';
+import { stripPluginEnv } from './spawn';
 import { labBase, type LabRecord } from './record';
 
 /** The built plugin launcher (dist/docker-ipv6), also when we run from a cli-plugins symlink or from source. */
@@ -46,6 +47,7 @@ export function labExecEnv(rec: LabRecord, base: NodeJS.ProcessEnv = process.env
   const env: NodeJS.ProcessEnv = { ...base };
   // the lab's socket must win over whatever the caller's shell points at
   for (const k of ['DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_TLS']) delete env[k];
+  stripPluginEnv(env);
   return {
     ...env,
     DOCKER_HOST: `unix://${rec.dockerd.socket}`,

@@ -23,10 +23,14 @@ export function spawnDetached(argv: readonly string[], env: NodeJS.ProcessEnv, l
 export function runAttached(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit', env });
+    // TERM and HUP are usually aimed at us alone: pass them on. Ctrl-C already reaches the child
+    // (same process group), so SIGINT is only kept from killing us before the child's exit code.
     const forward = (sig: NodeJS.Signals) => { child.kill(sig); };
-    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    const ignore = () => { /* the child got it too */ };
+    const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP'];
     for (const s of signals) process.on(s, forward);
-    const done = () => { for (const s of signals) process.off(s, forward); };
+    process.on('SIGINT', ignore);
+    const done = () => { for (const s of signals) process.off(s, forward); process.off('SIGINT', ignore); };
     child.on('error', (err: NodeJS.ErrnoException) => {
       done();
       reject(err.code === 'ENOENT'
@@ -38,4 +42,13 @@ export function runAttached(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
       resolve(code ?? 128 + (signal ? constants.signals[signal] ?? 0 : 0));
     });
   });
+}
+
+/**
+ * The docker CLI's plugin hand-over variables belong to the outer CLI; its socket is an abstract
+ * unix socket, which lives in the outer network namespace and means nothing inside the lab.
+ */
+export function stripPluginEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  for (const k of Object.keys(env)) if (k.startsWith('DOCKER_CLI_PLUGIN_')) delete env[k];
+  return env;
 }

@@ -77,7 +77,7 @@ interface StatusJson {
 test('docker -H <lab socket> and docker --context <ctx> reach the lab daemon', async (t) => {
   await withLab(t, { prefix: 'bb' }, async (lab) => {
     const cfg = pluginConfig(t);
-    const env = dockerEnv(cfg);
+    const denv = dockerEnv(cfg);
     const net = await lab.docker(['network', 'create', '--ipv6', '--subnet', 'fd00:db8:bb::/64', 'v6net']);
     t.is(net.code, 0, net.stderr);
     const check = (r: { code: number; stdout: string; stderr: string }): StatusJson => {
@@ -94,13 +94,20 @@ test('docker -H <lab socket> and docker --context <ctx> reach the lab daemon', a
     };
 
     // inside the lab host, so what status reads of the host is the lab's, not this machine's
-    const byHost = check(await lab.host([DOCKER, '-H', `unix://${lab.socket}`, 'ipv6', 'status', '--json'], { env }));
+    const byHost = check(await lab.host([DOCKER, '-H', `unix://${lab.socket}`, 'ipv6', 'status', '--json'], { env: denv }));
     t.is(byHost.endpoint.host, `unix://${lab.socket}`);
 
-    const ctx = await lab.host([DOCKER, 'context', 'create', 'lab6', '--docker', `host=unix://${lab.socket}`], { env });
+    const ctx = await lab.host([DOCKER, 'context', 'create', 'lab6', '--docker', `host=unix://${lab.socket}`], { env: denv });
     t.is(ctx.code, 0, ctx.stderr);
-    const byCtx = check(await lab.host([DOCKER, '--context', 'lab6', 'ipv6', 'status', '--json'], { env }));
+    const byCtx = check(await lab.host([DOCKER, '--context', 'lab6', 'ipv6', 'status', '--json'], { env: denv }));
     t.is(byCtx.endpoint.host, `unix://${lab.socket}`);
     t.regex(byCtx.endpoint.source, /lab6|context/);
+
+    // the lab's own headline: `docker ipv6 lab exec NAME -- docker ipv6 status` just works
+    const viaLab = await docker(cfg, ['ipv6', 'lab', 'exec', lab.name, '--', 'docker', 'ipv6', 'status', '--json']);
+    check(viaLab);
+    const env = await docker(cfg, ['ipv6', 'lab', 'exec', lab.name, '--', 'env']);
+    t.is(env.code, 0, env.stderr);
+    t.notRegex(env.stdout, /^DOCKER_CLI_PLUGIN_/m, 'the outer CLI\'s plugin socket does not leak into the lab');
   });
 });
