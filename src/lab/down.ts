@@ -6,7 +6,7 @@ import { CommandError } from '../errors';
 import { knownNetworks, readyDeadlineMs, runningDockerd, stopDockerd } from './daemon';
 import { mountsUnder, unmountUnder } from './mounts';
 import { netnsInode, pidsInNetns, terminate } from './procs';
-import { labDir, namespacesFor, readRecord } from './record';
+import { labDir, namespacesFor, readRecord, type LabRecord } from './record';
 import { deleteNamespace, netnsExists, netnsPath } from './topology';
 
 function inodes(paths: string[]): Set<number> {
@@ -21,7 +21,9 @@ function containerNetns(dir: string): string[] {
 export async function labDown(ctx: RunContext, name: string, opts: { quiet?: boolean } = {}): Promise<boolean> {
   ctx.requireRoot('lab down');
   const dir = labDir(name);
-  const rec = readRecord(dir);
+  // a damaged lab.json must not stop the removal: the names are derived, the rest is found
+  let rec: LabRecord | undefined;
+  try { rec = readRecord(dir); } catch { rec = undefined; }
   const ns = rec ? [rec.namespaces.upstream, rec.namespaces.host] : Object.values(namespacesFor(name));
   const present = existsSync(dir) || ns.some(netnsExists);
   if (!present) {

@@ -1,10 +1,11 @@
 // `lab exec`, `lab upstream`, `lab restart` and `lab status`: working with a lab that is up.
+import { existsSync } from 'node:fs';
 import type { RunContext } from '../cli/context';
 import { PreconditionError, UsageError } from '../errors';
 import { daemonVersion, ping } from './api';
 import { knownNetworks, readyDeadlineMs, runningDockerd, startDockerd, stopDockerd } from './daemon';
 import { labExecEnv } from './env';
-import { labDir, listLabNames, readRecord, requireRecord, writeRecord } from './record';
+import { labDir, listLabNames, readRecord, requireRecord, writeRecord, type LabRecord } from './record';
 import { runAttached } from './spawn';
 import { inNetns, netnsExists } from './topology';
 
@@ -60,7 +61,8 @@ export interface LabStatus {
 
 async function statusOf(name: string): Promise<LabStatus> {
   const dir = labDir(name);
-  const rec = readRecord(dir);
+  let rec: LabRecord | undefined;
+  try { rec = readRecord(dir); } catch { rec = undefined; }
   if (!rec) {
     return { name, dir, state: 'incomplete', namespaces: [
       { name: `${name}-up`, role: 'upstream', present: netnsExists(`${name}-up`) },
@@ -85,7 +87,7 @@ async function statusOf(name: string): Promise<LabStatus> {
 
 export async function labStatus(ctx: RunContext, name?: string): Promise<void> {
   const names = name ? [name] : listLabNames();
-  if (name && !readRecord(labDir(name)) && !netnsExists(`${name}-up`) && !netnsExists(`${name}-host`)) {
+  if (name && !existsSync(labDir(name)) && !netnsExists(`${name}-up`) && !netnsExists(`${name}-host`)) {
     throw new UsageError(`no lab named "${name}"`, 'list labs with: docker ipv6 lab status');
   }
   const labs = await Promise.all(names.map(statusOf));
