@@ -67,7 +67,7 @@ function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnapshot): S
       async apply() {
         const cur = await store.read();
         if (cur.text !== plan.daemonJson.before) throw new ConfigError(`${plan.daemonJson.path} changed while docker ipv6 was planning`, 'run docker ipv6 disable again');
-        if (plan.daemonJson.remove) { const { rm } = await import('node:fs/promises'); await rm(cur.target); }
+        if (plan.daemonJson.remove) await store.remove(cur.identity);
         else await store.write(plan.daemonJson.after, cur.identity);
       },
     });

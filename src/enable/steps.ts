@@ -11,7 +11,7 @@ import { Netlink } from '../host/netlink';
 import { ProcSysctl } from '../host/sysctl';
 import { bridgeName, type HostSnapshot } from '../observe/snapshot';
 import { writeState, type ToolState } from '../state/store';
-import { contains, parseCidr6 } from '../util/ip';
+import { addressAt, contains, parseCidr6 } from '../util/ip';
 import type { EnablePlan } from './plan';
 import { ifindexOf, type FirewallUndo, type ProxyUndo, type RestartUndo } from './undo';
 
@@ -46,6 +46,27 @@ async function applyFirewall(ctx: RunContext, plan: EnablePlan, table: 'nat' | '
     }).filter((p, i, all) => all.findIndex((q) => q.address === p.address && q.port === p.port && q.proto === p.proto) === i),
   }));
   await fw.restore(renderForwardBatch(routed, current));
+}
+
+/** Gateways of the networks inside the prefix and addresses of running containers on them. */
+export async function ndpEntries(ctx: RunContext, plan: Pick<EnablePlan, 'prefix' | 'uplink'>): Promise<Array<{ address: string; ifname: string }>> {
+  const docker = await connectDocker(ctx.endpoint());
+  const prefix = parseCidr6(plan.prefix)!;
+  const [nets, ctrs] = await Promise.all([docker.listNetworks(), docker.listContainers()]);
+  const out = new Set<string>();
+  for (const n of nets) {
+    for (const c of n.IPAM?.Config ?? []) {
+      const sub = c.Subnet?.includes(':') ? parseCidr6(c.Subnet) : undefined;
+      if (!sub || !contains(prefix, sub)) continue;
+      out.add(c.Gateway ? c.Gateway.split('/')[0] : addressAt(sub, 1n));
+    }
+  }
+  for (const c of ctrs) {
+    for (const n of Object.values(c.NetworkSettings?.Networks ?? {})) {
+      if (n.GlobalIPv6Address && contains(prefix, parseCidr6(n.GlobalIPv6Address)!)) out.add(n.GlobalIPv6Address);
+    }
+  }
+  return [...out].sort().map((address) => ({ address, ifname: plan.uplink }));
 }
 
 export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapshot): Step[] {
@@ -139,21 +160,25 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
       async apply() { await applyFirewall(ctx, plan, table); return { kind: 'ip6tables', table } satisfies FirewallUndo; },
     });
   }
-  if (plan.ndpProxies.length) {
+  // NDP entries are computed after the restart: containers come back with their new addresses
+  let proxies: Array<{ address: string; ifname: string }> = [];
+  if (plan.mode === 'ndp') {
     steps.push({
       id: 'ndp-proxies',
-      describe: `NDP proxy entries on ${plan.uplink}: ${plan.ndpProxies.map((p) => p.address).join(', ')}`,
+      describe: `NDP proxy entries on ${plan.uplink} for each gateway and running container in ${plan.prefix}`,
       async apply() {
+        proxies = await ndpEntries(ctx, plan);
         const nl = await Netlink.open();
         try {
           const idx = await ifindexOf(nl, plan.uplink);
-          for (const p of plan.ndpProxies) await nl.addProxy(p.address, idx);
+          for (const p of proxies) await nl.addProxy(p.address, idx);
         } finally { nl.close(); }
+        progress(`  proxied: ${proxies.map((p) => p.address).join(', ')}`);
       },
       async undo() {
         const { toolUndoRegistry } = await import('./undo');
         const reg = toolUndoRegistry();
-        for (const p of plan.ndpProxies) await reg.undo({ kind: 'proxy', address: p.address, ifname: p.ifname } satisfies ProxyUndo);
+        for (const p of proxies) await reg.undo({ kind: 'proxy', address: p.address, ifname: p.ifname } satisfies ProxyUndo);
       },
     });
   }
@@ -175,7 +200,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
           natByUs: plan.natByUs,
           filterByUs: plan.filterByUs,
         },
-        proxies: plan.ndpProxies,
+        proxies,
       };
       await writeState(ctx.paths.stateFile, state);
     },
