@@ -55,6 +55,10 @@ export function splitArgv(argv: readonly string[], pluginName = 'ipv6'): SplitAr
     if (tok === pluginName) {
       return { docker, args: argv.slice(i + 1), viaDocker: true };
     }
+    // `docker help ipv6 [cmd]` reaches the plugin as `help ipv6 [cmd]`
+    if (tok === 'help' && argv[i + 1] === pluginName) {
+      return { docker, args: ['help', ...argv.slice(i + 2)], viaDocker: true };
+    }
     const eq = tok.startsWith('--') ? tok.indexOf('=') : -1;
     const name = eq > 0 ? tok.slice(0, eq) : tok;
     if (name in VALUE_FLAGS) {

@@ -52,3 +52,10 @@ test('a value flag that looks like the plugin name is a value, not the plugin to
   t.is(s.docker.context, 'ipv6');
   t.deepEqual(s.args, ['status']);
 });
+
+test('docker help ipv6 arrives as "help ipv6" and becomes the plugin\'s help', (t) => {
+  const s = splitArgv(['help', 'ipv6']);
+  t.true(s.viaDocker);
+  t.deepEqual(s.args, ['help']);
+  t.deepEqual(splitArgv(['help', 'ipv6', 'status']).args, ['help', 'status']);
+});
