@@ -1,12 +1,14 @@
 // Builds dist/docker-ipv6: a tiny launcher that answers docker-cli-plugin-metadata without
 // loading anything, plus one bundled CommonJS file and the netlink native addon beside it.
 import { build } from 'esbuild';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(top, 'dist');
+const finalDist = join(top, 'dist');
+// Build beside dist/ and swap it in at the end, so a test using dist/ never sees it half-built.
+const dist = join(top, `.dist-build-${process.pid}`);
 const pkg = JSON.parse(readFileSync(join(top, 'package.json'), 'utf8'));
 const meta = JSON.parse(readFileSync(join(top, 'docker-cli-plugin-metadata.json'), 'utf8'));
 if (meta.Version !== pkg.version) {
@@ -65,4 +67,8 @@ if (process.argv[2] === 'docker-cli-plugin-metadata') {
 `;
 writeFileSync(join(dist, 'docker-ipv6'), launcher);
 chmodSync(join(dist, 'docker-ipv6'), 0o755);
+const old = join(top, `.dist-old-${process.pid}`);
+if (existsSync(finalDist)) renameSync(finalDist, old);
+renameSync(dist, finalDist);
+rmSync(old, { recursive: true, force: true });
 console.log(`built dist/docker-ipv6 (version ${pkg.version})`);
