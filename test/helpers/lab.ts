@@ -27,6 +27,7 @@ export function capture(argv: readonly string[], opts: RunOptions = {}): Promise
     child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }));
+    child.stdin.on('error', () => { /* the program exited without reading its input */ });
     child.stdin.end(opts.input ?? '');
   });
 }

@@ -1,0 +1,199 @@
+// enable/disable on real dockerd 20.10, 26.x and 28.x inside lab namespaces: NAT66 with a generated ULA,
+// idempotence, byte-exact disable, rollback on a failed restart, routed and NDP global prefixes.
+import test from 'ava';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { withLab, CLI, type Lab } from '../helpers/lab';
+
+const VERSIONS = ['20', '26', '28'];
+const INTERNET6 = '2001:db8:ffff::100';
+const HOST6 = '2001:db8:1::2';
+
+async function ok(lab: Lab, args: string[]): Promise<string> {
+  const r = await lab.exec(args);
+  if (r.code !== 0) throw new Error(`docker-ipv6 ${args.join(' ')} exited ${r.code}\n${r.stderr}\n${r.stdout}`);
+  return r.stdout;
+}
+async function docker(lab: Lab, args: string[]): Promise<string> {
+  const r = await lab.docker(args);
+  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+async function dockerdPid(lab: Lab): Promise<string> {
+  return readFileSync(lab.record.dockerd.pidFile, 'utf8').trim();
+}
+async function save(lab: Lab): Promise<string> {
+  const r = await lab.host(['ip6tables-save']);
+  return r.stdout.split('\n').filter((l) => !l.startsWith('#')).join('\n');
+}
+
+/** A TCP listener in the upstream namespace on the stand-in internet address that prints the peer address. */
+async function peerSeenUpstream(lab: Lab, connect: () => Promise<unknown>): Promise<string> {
+  const js = `const s=require('net').createServer(c=>{console.log(c.remoteAddress);c.end();s.close()});s.listen(9000,'${INTERNET6}');setTimeout(()=>process.exit(3),8000)`;
+  const listening = lab.upstream([process.execPath, '-e', js]);
+  await new Promise((r) => setTimeout(r, 400));
+  await connect();
+  const r = await listening;
+  return r.stdout.trim();
+}
+
+for (const v of VERSIONS) {
+  test(`docker ${v}: enable with a generated ULA, NAT66, idempotent, disable restores daemon.json byte for byte`, async (t) => {
+    await withLab(t, { docker: v, daemonJson: '{\n  "log-level": "warn"\n}\n', prefix: `en${v}` }, async (lab) => {
+      const original = readFileSync(lab.record.dockerd.configFile, 'utf8');
+      const out = await ok(lab, ['enable', '--yes']);
+      t.regex(out, /IPv6 enabled: prefix fd[0-9a-f:]+::\/48, mode nat/);
+      const cfg = JSON.parse(readFileSync(lab.record.dockerd.configFile, 'utf8'));
+      t.is(cfg['log-level'], 'warn', 'the unrelated key survives');
+      t.is(cfg.ipv6, true);
+      t.is(cfg.experimental === true, v !== '28', 'experimental only where ip6tables needs it');
+      const status = JSON.parse(await ok(lab, ['status', '--json']));
+      const bridge = status.networks.find((n: { name: string }) => n.name === 'bridge');
+      t.true(bridge.enableIPv6);
+      t.is(bridge.outside, 'nat-docker', 'Docker masquerades the bridge prefix; we add no rule of our own');
+      t.false((await save(lab)).includes('D6-NAT'));
+
+      // containers: AAAA by name, egress over IPv6, the upstream sees the host's address (NAT66)
+      await docker(lab, ['network', 'create', '--ipv6', 'appnet']);
+      const sub = await docker(lab, ['network', 'inspect', 'appnet', '--format', '{{range .IPAM.Config}}{{.Subnet}} {{end}}']);
+      t.regex(sub, new RegExp(status.state.prefix.replace('::/48', ':[0-9a-f]+::/64')), 'a user network gets IPv6 from our pool');
+      await docker(lab, ['run', '-d', '--name', 'alpha', '--network', 'appnet', 'local/busybox:1', 'sleep', '600']);
+      const dns = await docker(lab, ['run', '--rm', '--network', 'appnet', 'local/busybox:1', 'sh', '-c', 'nslookup -type=aaaa alpha 127.0.0.11; ping6 -c1 -W3 alpha']);
+      t.regex(dns, /Address:? .*fd[0-9a-f:]+/, 'the embedded DNS returns the AAAA record');
+      t.regex(dns, /1 packets received/);
+      const egress = await docker(lab, ['run', '--rm', '--network', 'appnet', 'local/busybox:1', 'ping6', '-c1', '-W3', INTERNET6]);
+      t.regex(egress, /1 packets received/);
+      const peer = await peerSeenUpstream(lab, () => lab.docker(['run', '--rm', '--network', 'appnet', 'local/busybox:1', 'sh', '-c', `echo hi | nc -w3 ${INTERNET6} 9000`]));
+      t.is(peer, HOST6, 'NAT66: the upstream sees the host uplink address');
+
+      // idempotent: nothing changes, no restart, no rule added
+      const pid = await dockerdPid(lab);
+      const rules = await save(lab);
+      const again = await ok(lab, ['enable', '--yes']);
+      t.regex(again, /already enabled.*nothing to change/);
+      t.is(await dockerdPid(lab), pid, 'dockerd was not restarted');
+      t.is(await save(lab), rules, 'no rule added');
+
+      await docker(lab, ['rm', '-f', 'alpha']);
+      await docker(lab, ['network', 'rm', 'appnet']);
+      await ok(lab, ['disable', '--yes']);
+      t.is(readFileSync(lab.record.dockerd.configFile, 'utf8'), original, 'daemon.json is byte-identical after disable');
+      const after = JSON.parse(await ok(lab, ['status', '--json']));
+      t.false(after.networks.find((n: { name: string }) => n.name === 'bridge').enableIPv6);
+      t.is(after.host.sysctls['net.ipv6.conf.all.forwarding'], '0');
+      t.is(after.host.sysctls['net.ipv6.conf.eth0.accept_ra'], '1', 'accept_ra back to what it was');
+    });
+  });
+
+  test(`docker ${v}: a failed restart rolls everything back and Docker answers again`, async (t) => {
+    await withLab(t, { docker: v, daemonJson: '{"log-level":"warn"}', prefix: `rb${v}` }, async (lab) => {
+      const original = readFileSync(lab.record.dockerd.configFile, 'utf8');
+      const rules = await save(lab);
+      const flag = `${lab.dir}/restart-failed-once`;
+      // the first restart stops dockerd and fails (as a daemon that cannot start would); later ones restart for real
+      const wrapper = `${lab.dir}/restart.sh`;
+      writeFileSync(wrapper, `#!/bin/sh\nif [ -e ${flag} ]; then exec ${process.execPath} ${CLI} lab restart ${lab.name}; fi\ntouch ${flag}\nkill $(cat ${lab.record.dockerd.pidFile})\necho "simulated: dockerd failed to start" >&2\nexit 1\n`, { mode: 0o755 });
+      const r = await lab.exec(['enable', '--yes', '--restart-command', wrapper]);
+      t.not(r.code, 0);
+      t.regex(r.stderr, /simulated: dockerd failed to start/, 'the cause is reported');
+      t.regex(r.stderr, /restored .*daemon\.json/, 'the restore is reported');
+      t.is(readFileSync(lab.record.dockerd.configFile, 'utf8'), original, 'daemon.json byte-identical');
+      const ping = await lab.docker(['version', '--format', '{{.Server.Version}}']);
+      t.is(ping.code, 0, 'Docker answers again');
+      t.is(await save(lab), rules);
+      const st = JSON.parse(await ok(lab, ['status', '--json']));
+      t.is(st.host.sysctls['net.ipv6.conf.all.forwarding'], '0', 'forwarding rolled back');
+      t.is(st.state, null, 'no state recorded');
+    });
+  });
+
+  test(`docker ${v}: routed global prefix and NDP proxy for a part of the on-link /64`, async (t) => {
+    await withLab(t, { docker: v, prefix: `rt${v}` }, async (lab) => {
+      // routed: containers that run before enable come back with their own global addresses
+      await docker(lab, ['run', '-d', '--restart', 'unless-stopped', '--name', 'web', '-p', '8080:80', 'local/busybox:1', 'sh', '-c', 'while true; do echo hello | nc -l -p 80; done']);
+      await docker(lab, ['run', '-d', '--restart', 'unless-stopped', '--name', 'closed', 'local/busybox:1', 'sh', '-c', 'while true; do echo secret | nc -l -p 81; done']);
+      const out = await ok(lab, ['enable', '--yes', '--prefix', '2001:db8:2::/48']);
+      t.regex(out, /mode routed/);
+      t.regex(out, /2001:db8:2::\/48 via 2001:db8:1::2/, 'the upstream route is printed');
+      const upRoute = await lab.upstream(['ip', '-6', 'route', 'add', '2001:db8:2::/48', 'via', HOST6]);
+      t.is(upRoute.code, 0, upRoute.stderr);
+      const webAddr = await docker(lab, ['inspect', 'web', '--format', '{{.NetworkSettings.GlobalIPv6Address}}']);
+      const closedAddr = await docker(lab, ['inspect', 'closed', '--format', '{{.NetworkSettings.GlobalIPv6Address}}']);
+      t.regex(webAddr, /^2001:db8:2::/);
+      const ping = await lab.upstream(['busybox', 'ping6', '-c1', '-W3', webAddr]);
+      t.regex(ping.stdout, /1 packets received/, 'the upstream pings a container address');
+      const published = await lab.upstream(['busybox', 'nc', '-w3', webAddr, '80'], { input: '' });
+      t.regex(published.stdout, /hello/, 'a published port is reachable on the container address');
+      const viaHost = await lab.upstream(['busybox', 'nc', '-w3', HOST6, '8080'], { input: '' });
+      t.regex(viaHost.stdout, /hello/, 'and on the host address');
+      const unpublished = await lab.upstream(['busybox', 'nc', '-w2', closedAddr, '81'], { input: '' });
+      t.notRegex(unpublished.stdout, /secret/, 'an unpublished port is not reachable');
+      const peer = await peerSeenUpstream(lab, () => lab.docker(['exec', 'closed', 'sh', '-c', `echo hi | nc -w3 ${INTERNET6} 9000`]));
+      t.is(peer, closedAddr, 'no NAT: the container address is the source');
+      await ok(lab, ['disable', '--yes']);
+      t.false((await save(lab)).includes('D6-FORWARD'), 'our chain is gone after disable');
+      await lab.upstream(['ip', '-6', 'route', 'del', '2001:db8:2::/48']);
+
+      // NDP: a part of the on-link /64, no upstream change at all
+      const nd = await ok(lab, ['enable', '--yes', '--prefix', '2001:db8:1:0:8000::/80']);
+      t.regex(nd, /mode ndp/);
+      const addr = await docker(lab, ['inspect', 'web', '--format', '{{.NetworkSettings.GlobalIPv6Address}}']);
+      t.regex(addr, /^2001:db8:1:0:8000:/);
+      const proxies = await lab.host(['ip', '-6', 'neigh', 'show', 'proxy']);
+      t.true(proxies.stdout.includes(addr), `proxy entry for ${addr}: ${proxies.stdout}`);
+      const ndPing = await lab.upstream(['busybox', 'ping6', '-c1', '-W3', addr]);
+      t.regex(ndPing.stdout, /1 packets received/, 'the upstream pings the container directly');
+      await ok(lab, ['disable', '--yes']);
+      const left = await lab.host(['ip', '-6', 'neigh', 'show', 'proxy']);
+      t.is(left.stdout.trim(), '', 'proxy entries removed');
+    });
+  });
+}
+
+test('refusals change nothing: daemon.json, dockerd pid and ip6tables-save stay as they were', async (t) => {
+  await withLab(t, { docker: '28', prefix: 'ref' }, async (lab) => {
+    const cfgPath = lab.record.dockerd.configFile;
+    const snapshotOf = async () => ({ cfg: readFileSync(cfgPath, 'utf8'), pid: await dockerdPid(lab), rules: await save(lab) });
+    const before = await snapshotOf();
+    const cases: Array<[string[], RegExp, number]> = [
+      [['--prefix', '10.0.0.0/8'], /is IPv4/, 2],
+      [['--prefix', 'fe80::/64'], /link-local/, 2],
+      [['--prefix', 'ff05::/16'], /multicast/, 2],
+      [['--prefix', 'fd00::zz/48'], /not a valid IPv6 prefix/, 2],
+      [['--prefix', '2001:db8:1::/64'], /host's own address|on-link prefix/, 2],
+      [['--uplink', 'nosuch0'], /nosuch0 does not exist/, 2],
+      [['--uplink', '-rf'], /invalid interface name/, 2],
+      [['--mode', 'bogus'], /choose auto, nat, routed or ndp/, 2],
+    ];
+    for (const [args, re, code] of cases) {
+      const r = await lab.exec(['enable', '--yes', ...args]);
+      t.is(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+      t.regex(r.stderr, re, args.join(' '));
+      t.deepEqual(await snapshotOf(), before, `nothing changed after ${args.join(' ')}`);
+    }
+    // malformed daemon.json: refused with line and column, file untouched
+    writeFileSync(cfgPath, '{\n  "log-level": "warn",\n}\n');
+    const bad = await snapshotOf();
+    const r = await lab.exec(['enable', '--yes']);
+    t.is(r.code, 5, r.stderr);
+    t.regex(r.stderr, /line 3, column 1|3:1/);
+    t.deepEqual(await snapshotOf(), bad);
+  });
+});
+
+test('a key that the running dockerd also gets as a flag is refused with the fix, nothing changed', async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const tmp = mkdtempSync('/tmp/dipv6-flagwrap-');
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  const wrapper = `${tmp}/dockerd`;
+  writeFileSync(wrapper, '#!/bin/sh\nexec /usr/sbin/dockerd --ipv6 --fixed-cidr-v6 fd00:f1a9::/64 "$@"\n', { mode: 0o755 });
+  await withLab(t, { dockerd: wrapper, prefix: 'flag' }, async (lab) => {
+    const cfg = readFileSync(lab.record.dockerd.configFile, 'utf8');
+    const pid = await dockerdPid(lab);
+    const r = await lab.exec(['enable', '--yes']);
+    t.is(r.code, 5, r.stderr);
+    t.regex(r.stderr, /as flags/);
+    t.regex(r.stderr, /hint: /);
+    t.is(readFileSync(lab.record.dockerd.configFile, 'utf8'), cfg);
+    t.is(await dockerdPid(lab), pid);
+  });
+});
