@@ -26,6 +26,19 @@ async function save(lab: Lab): Promise<string> {
   return r.stdout.split('\n').filter((l) => !l.startsWith('#')).join('\n');
 }
 
+/**
+ * Reads what a one-shot `nc -l` server in a container answers, from the upstream. The server loop
+ * restarts nc after each connection, so a refused attempt right after another one is retried (bounded).
+ */
+async function fetchFromUpstream(lab: Lab, addr: string, port: number, attempts = 5): Promise<string> {
+  let out = '';
+  for (let i = 0; i < attempts && !out.includes('hello'); i++) {
+    if (i) await new Promise((r) => setTimeout(r, 300));
+    out = (await lab.upstream(['busybox', 'nc', '-w3', addr, String(port)], { input: '' })).stdout;
+  }
+  return out;
+}
+
 /** A TCP listener in the upstream namespace on the stand-in internet address that prints the peer address. */
 async function peerSeenUpstream(lab: Lab, connect: () => Promise<unknown>): Promise<string> {
   const js = `const s=require('net').createServer(c=>{console.log(c.remoteAddress);c.end();s.close()});s.listen(9000,'${INTERNET6}');setTimeout(()=>process.exit(3),8000)`;
@@ -109,8 +122,8 @@ for (const v of VERSIONS) {
   test(`docker ${v}: routed global prefix and NDP proxy for a part of the on-link /64`, async (t) => {
     await withLab(t, { docker: v, prefix: `rt${v}` }, async (lab) => {
       // routed: containers that run before enable come back with their own global addresses
-      await docker(lab, ['run', '-d', '--restart', 'unless-stopped', '--name', 'web', '-p', '8080:80', 'local/busybox:1', 'sh', '-c', 'while true; do echo hello | nc -l -p 80; done']);
-      await docker(lab, ['run', '-d', '--restart', 'unless-stopped', '--name', 'closed', 'local/busybox:1', 'sh', '-c', 'while true; do echo secret | nc -l -p 81; done']);
+      await docker(lab, ['run', '-d', '--restart', 'unless-stopped', '--stop-timeout', '1', '--name', 'web', '-p', '8080:80', 'local/busybox:1', 'sh', '-c', 'while true; do echo hello | nc -l -p 80; done']);
+      await docker(lab, ['run', '-d', '--restart', 'unless-stopped', '--stop-timeout', '1', '--name', 'closed', 'local/busybox:1', 'sh', '-c', 'while true; do echo secret | nc -l -p 81; done']);
       const out = await ok(lab, ['enable', '--yes', '--prefix', '2001:db8:2::/48']);
       t.regex(out, /mode routed/);
       t.regex(out, /2001:db8:2::\/48 via 2001:db8:1::2/, 'the upstream route is printed');
@@ -121,10 +134,8 @@ for (const v of VERSIONS) {
       t.regex(webAddr, /^2001:db8:2::/);
       const ping = await lab.upstream(['busybox', 'ping6', '-c1', '-W3', webAddr]);
       t.regex(ping.stdout, /1 packets received/, 'the upstream pings a container address');
-      const published = await lab.upstream(['busybox', 'nc', '-w3', webAddr, '80'], { input: '' });
-      t.regex(published.stdout, /hello/, 'a published port is reachable on the container address');
-      const viaHost = await lab.upstream(['busybox', 'nc', '-w3', HOST6, '8080'], { input: '' });
-      t.regex(viaHost.stdout, /hello/, 'and on the host address');
+      t.regex(await fetchFromUpstream(lab, webAddr, 80), /hello/, 'a published port is reachable on the container address');
+      t.regex(await fetchFromUpstream(lab, HOST6, 8080), /hello/, 'and on the host address');
       const unpublished = await lab.upstream(['busybox', 'nc', '-w2', closedAddr, '81'], { input: '' });
       t.notRegex(unpublished.stdout, /secret/, 'an unpublished port is not reachable');
       const peer = await peerSeenUpstream(lab, () => lab.docker(['exec', 'closed', 'sh', '-c', `echo hi | nc -w3 ${INTERNET6} 9000`]));
