@@ -1,17 +1,19 @@
 // Turns an enable plan into transaction steps: sysctls, files, daemon.json, restart, firewall, NDP, state.
+// The firewall and NDP contents come from src/reconcile, the same code the agent and `apply` run.
 import { captureFile, captureSysctl, writeFileAtomic, type Step } from '../apply';
 import type { RunContext } from '../cli/context';
 import { connectDocker } from '../docker/client';
 import { DaemonConfigStore } from '../daemon/store';
 import { ConfigError, PreconditionError } from '../errors';
-import { renderForwardBatch, renderNatBatch, type RoutedNetwork } from '../firewall/render';
 import { restartDocker } from '../host/dockerd';
 import { dockerMasquerades, Ip6tables, parseSave } from '../host/ip6tables';
-import { Netlink } from '../host/netlink';
+import { inWindow, Netlink } from '../host/netlink';
 import { ProcSysctl } from '../host/sysctl';
-import { bridgeName, type HostSnapshot } from '../observe/snapshot';
+import type { HostSnapshot } from '../observe/snapshot';
+import { NETLINK_WINDOW } from '../reconcile/apply';
+import { applyFirewall, ndpEntries } from '../reconcile/enable';
 import { writeState, type ToolState } from '../state/store';
-import { addressAt, contains, parseCidr6 } from '../util/ip';
+import { parseCidr6 } from '../util/ip';
 import type { EnablePlan } from './plan';
 import { ifindexOf, type FirewallUndo, type ProxyUndo, type RestartUndo } from './undo';
 
@@ -25,49 +27,7 @@ async function hasDefaultRoute(): Promise<boolean> {
   try { return (await nl.read()).routes.some((r) => r.family === 6 && r.dst === '::/0' && r.table === 254); } finally { nl.close(); }
 }
 
-/** Our firewall batch for the networks inside the prefix, from a fresh look at Docker and the tables. */
-async function applyFirewall(ctx: RunContext, plan: EnablePlan, table: 'nat' | 'filter'): Promise<void> {
-  const docker = await connectDocker(ctx.endpoint());
-  const prefix = parseCidr6(plan.prefix)!;
-  const [nets, ctrs] = await Promise.all([docker.listNetworks(), docker.listContainers()]);
-  const fw = new Ip6tables();
-  const current = parseSave(await fw.save(table));
-  const ours = nets.flatMap((n) => (n.IPAM?.Config ?? []).filter((c) => c.Subnet?.includes(':') && contains(prefix, parseCidr6(c.Subnet)!)).map((c) => ({ n, subnet: c.Subnet! })));
-  if (table === 'nat') {
-    await fw.restore(renderNatBatch(ours.map(({ n, subnet }) => ({ subnet, bridge: bridgeName(n) })), current));
-    return;
-  }
-  const routed: RoutedNetwork[] = ours.map(({ n, subnet }) => ({
-    subnet, bridge: bridgeName(n),
-    published: ctrs.flatMap((c) => {
-      const addr = c.NetworkSettings?.Networks?.[n.Name]?.GlobalIPv6Address;
-      if (!addr) return [];
-      return (c.Ports ?? []).filter((p) => p.PublicPort).map((p) => ({ address: addr, port: p.PrivatePort, proto: p.Type as 'tcp' | 'udp' | 'sctp' }));
-    }).filter((p, i, all) => all.findIndex((q) => q.address === p.address && q.port === p.port && q.proto === p.proto) === i),
-  }));
-  await fw.restore(renderForwardBatch(routed, current));
-}
-
-/** Gateways of the networks inside the prefix and addresses of running containers on them. */
-export async function ndpEntries(ctx: RunContext, plan: Pick<EnablePlan, 'prefix' | 'uplink'>): Promise<Array<{ address: string; ifname: string }>> {
-  const docker = await connectDocker(ctx.endpoint());
-  const prefix = parseCidr6(plan.prefix)!;
-  const [nets, ctrs] = await Promise.all([docker.listNetworks(), docker.listContainers()]);
-  const out = new Set<string>();
-  for (const n of nets) {
-    for (const c of n.IPAM?.Config ?? []) {
-      const sub = c.Subnet?.includes(':') ? parseCidr6(c.Subnet) : undefined;
-      if (!sub || !contains(prefix, sub)) continue;
-      out.add(c.Gateway ? c.Gateway.split('/')[0] : addressAt(sub, 1n));
-    }
-  }
-  for (const c of ctrs) {
-    for (const n of Object.values(c.NetworkSettings?.Networks ?? {})) {
-      if (n.GlobalIPv6Address && contains(prefix, parseCidr6(n.GlobalIPv6Address)!)) out.add(n.GlobalIPv6Address);
-    }
-  }
-  return [...out].sort().map((address) => ({ address, ifname: plan.uplink }));
-}
+export { ndpEntries } from '../reconcile/enable';
 
 export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapshot): Step[] {
   const sysctl = new ProcSysctl();
@@ -171,7 +131,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
         const nl = await Netlink.open();
         try {
           const idx = await ifindexOf(nl, plan.uplink);
-          for (const p of proxies) await nl.addProxy(p.address, idx);
+          await inWindow(proxies, NETLINK_WINDOW, (p) => nl.addProxy(p.address, idx));
         } finally { nl.close(); }
         progress(`  proxied: ${proxies.map((p) => p.address).join(', ')}`);
       },

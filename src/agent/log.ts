@@ -1,0 +1,17 @@
+// The agent's log: one JSON object per line when stdout is not a terminal (journald), a readable line otherwise.
+export type Level = 'info' | 'warn' | 'error';
+export type Fields = Record<string, unknown>;
+export type Logger = (level: Level, msg: string, fields?: Fields) => void;
+
+export function makeLogger(out: NodeJS.WritableStream & { isTTY?: boolean }, now: () => Date = () => new Date()): Logger {
+  const json = !out.isTTY;
+  return (level, msg, fields = {}) => {
+    try {
+      if (json) out.write(`${JSON.stringify({ time: now().toISOString(), level, msg, ...fields })}\n`);
+      else {
+        const extra = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+        out.write(`${now().toISOString().slice(11, 23)} ${level === 'info' ? '' : `${level.toUpperCase()} `}${msg}${extra ? `  ${extra}` : ''}\n`);
+      }
+    } catch { /* a closed stdout must not stop the agent */ }
+  };
+}

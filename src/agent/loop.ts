@@ -1,0 +1,100 @@
+// The agent's loop: every event, signal and tick is only a reason to run the same pass, debounced,
+// one pass at a time; a failed pass is retried with backoff; nothing a pass throws stops the loop.
+import type { Logger } from './log';
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(h: unknown): void;
+}
+
+export const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface LoopOptions {
+  debounceMs: number;
+  /** periodic pass, so rules flushed by another tool come back */
+  intervalMs: number;
+  /** first retry delay after a failed pass (doubles up to intervalMs) */
+  retryMs: number;
+  pass(reasons: string[]): Promise<void>;
+  log: Logger;
+  timers?: Timers;
+}
+
+export class ReconcileLoop {
+  private readonly pending = new Set<string>();
+  private debounce?: unknown;
+  private tick?: unknown;
+  private retry?: unknown;
+  private running?: Promise<void>;
+  private stopped = false;
+  private retryDelay: number;
+  private readonly timers: Timers;
+  passes = 0;
+  failures = 0;
+
+  constructor(private readonly o: LoopOptions) {
+    this.timers = o.timers ?? realTimers;
+    this.retryDelay = o.retryMs;
+  }
+
+  start(): void {
+    this.trigger('start');
+    this.scheduleTick();
+  }
+
+  /** A reason to reconcile; storms collapse into one pass per debounce window. */
+  trigger(reason: string): void {
+    if (this.stopped) return;
+    this.pending.add(reason);
+    if (this.debounce === undefined && !this.running) this.debounce = this.timers.setTimeout(() => this.fire(), this.o.debounceMs);
+  }
+
+  /** Stops timers and waits for a pass in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const h of [this.debounce, this.tick, this.retry]) if (h !== undefined) this.timers.clearTimeout(h);
+    this.debounce = this.tick = this.retry = undefined;
+    await this.running;
+  }
+
+  /** Resolves once no pass is queued or running (tests). */
+  async idle(): Promise<void> {
+    while (this.running || this.debounce !== undefined) await (this.running ?? new Promise((r) => setImmediate(r)));
+  }
+
+  private scheduleTick(): void {
+    if (this.stopped) return;
+    this.tick = this.timers.setTimeout(() => { this.tick = undefined; this.trigger('periodic tick'); this.scheduleTick(); }, this.o.intervalMs);
+  }
+
+  private fire(): void {
+    this.debounce = undefined;
+    if (this.stopped) return;
+    const reasons = [...this.pending];
+    this.pending.clear();
+    this.running = this.runPass(reasons).finally(() => {
+      this.running = undefined;
+      if (this.pending.size && !this.stopped) this.debounce = this.timers.setTimeout(() => this.fire(), this.o.debounceMs);
+    });
+  }
+
+  private async runPass(reasons: string[]): Promise<void> {
+    this.passes++;
+    try {
+      await this.o.pass(reasons);
+      this.retryDelay = this.o.retryMs;
+      if (this.retry !== undefined) { this.timers.clearTimeout(this.retry); this.retry = undefined; }
+    } catch (e) {
+      this.failures++;
+      const delay = this.retryDelay;
+      this.retryDelay = Math.min(this.retryDelay * 2, this.o.intervalMs);
+      try { this.o.log('error', 'reconcile failed; retrying', { error: (e as Error)?.message ?? String(e), retryInMs: delay, reasons }); } catch { /* logging must not stop the loop */ }
+      if (!this.stopped && this.retry === undefined) {
+        this.retry = this.timers.setTimeout(() => { this.retry = undefined; this.trigger('retry after a failed pass'); }, delay);
+      }
+    }
+  }
+}

@@ -1,0 +1,141 @@
+// `docker ipv6 apply` (one reconcile, at boot) and `docker ipv6 agent` (reconcile on every reason, until stopped).
+import { recoverJournal, withLock } from '../apply';
+import { writeFileAtomic } from '../apply/undo-kinds';
+import { processStartTime } from '../apply/lock';
+import type { RunContext } from '../cli/context';
+import { connectDocker, dockerClient } from '../docker/client';
+import { PreconditionError, isToolError } from '../errors';
+import { toolUndoRegistry } from '../enable/undo';
+import { describeChange, hostDeps, reconcileOnce, type ReconcileDeps, type ReconcileResult } from '../reconcile';
+import { describeEvent, EVENT_FILTERS, EventWatcher, type EventSource } from './events';
+import { makeLogger, type Logger } from './log';
+import { ReconcileLoop } from './loop';
+import { agentStatusPath, type AgentStatus } from './status-file';
+
+/** Waits until Docker answers /_ping or the deadline passes. */
+export async function waitForDocker(ctx: RunContext, waitMs: number, note: (s: string) => void): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  let said = false;
+  for (;;) {
+    try {
+      await connectDocker(ctx.endpoint(), { timeoutMs: 5_000 });
+      return;
+    } catch (e) {
+      if (Date.now() >= deadline) throw e;
+      if (!said) { note(`waiting up to ${Math.round(waitMs / 1000)} s for Docker at ${ctx.endpoint().host}`); said = true; }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/** One pass under the tool's lock; an interrupted enable/disable is finished (rolled back) first. */
+async function lockedPass(ctx: RunContext, deps: ReconcileDeps, command: string, opts: { cleanup?: boolean }, log: (s: string) => void): Promise<ReconcileResult> {
+  return withLock(ctx.paths.lockFile, { command, waitMs: 60_000, log }, async () => {
+    await recoverJournal(ctx.paths.journalFile, toolUndoRegistry(log), log);
+    return reconcileOnce(deps, opts);
+  });
+}
+
+export async function runApply(ctx: RunContext, o: { waitDockerMs: number }): Promise<void> {
+  ctx.requireLocalDaemon('apply docker-ipv6 state');
+  const note = (s: string) => ctx.note(s);
+  if (o.waitDockerMs > 0) await waitForDocker(ctx, o.waitDockerMs, note);
+  const deps = hostDeps(ctx);
+  let r: ReconcileResult;
+  if (ctx.globals.dryRun) r = await reconcileOnce(deps, { dryRun: true });
+  else {
+    ctx.requireRoot('docker ipv6 apply');
+    r = await lockedPass(ctx, deps, 'apply', {}, note);
+  }
+  if (ctx.globals.json) {
+    ctx.outJson({ changed: r.changes.length > 0, changes: r.changes, durationMs: Math.round(r.durationMs), spawned: r.spawned, networks: r.networks, dryRun: ctx.globals.dryRun });
+    return;
+  }
+  if (!r.changes.length) ctx.out('nothing to change');
+  else {
+    ctx.out(`${ctx.globals.dryRun ? 'would change' : 'changed'}:`);
+    for (const c of r.changes) ctx.out(`  ${describeChange(c)}`);
+  }
+}
+
+export interface AgentOptions { intervalMs: number; debounceMs: number; cleanup: boolean }
+
+function dockerEvents(ctx: RunContext): EventSource {
+  return {
+    async open() {
+      const d = await dockerClient(ctx.endpoint());
+      // no timeout on this connection: it stays open and idle between events
+      return (await d.getEvents({ filters: EVENT_FILTERS } as never)) as unknown as NodeJS.ReadableStream & { destroy?(): void };
+    },
+  };
+}
+
+export async function runAgent(ctx: RunContext, o: AgentOptions): Promise<void> {
+  ctx.requireLocalDaemon('run the docker-ipv6 agent');
+  ctx.requireRoot('docker ipv6 agent');
+  const log: Logger = makeLogger(ctx.stdout as NodeJS.WritableStream & { isTTY?: boolean });
+  const deps = hostDeps(ctx);
+  const status: AgentStatus = {
+    pid: process.pid, startTime: processStartTime('self') ?? null, started: new Date().toISOString(), intervalMs: o.intervalMs,
+    lastError: null, counts: { passes: 0, changes: 0, errors: 0, events: 0, reconnects: 0 },
+  };
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(ctx.paths.stateDir, { recursive: true });
+  const saveStatus = () => writeFileAtomic(agentStatusPath(ctx.paths.stateDir), `${JSON.stringify(status, null, 2)}\n`, 0o644).catch((e) => log('warn', 'cannot write the status file', { error: (e as Error).message }));
+  await saveStatus();
+
+  const loop = new ReconcileLoop({
+    debounceMs: o.debounceMs, intervalMs: o.intervalMs, retryMs: Math.min(1000, o.intervalMs), log,
+    async pass(reasons) {
+      status.counts.passes++;
+      try {
+        const r = await lockedPass(ctx, deps, 'agent', {}, (l) => log('info', l));
+        for (const c of r.changes) log('info', describeChange(c), { change: c, because: reasons });
+        status.counts.changes += r.changes.length;
+        status.lastReconcile = { at: new Date().toISOString(), durationMs: Math.round(r.durationMs), changes: r.changes.length, spawned: r.spawned, reasons };
+        if (r.changes.length) log('info', `reconciled: ${r.changes.length} change(s)`, { durationMs: Math.round(r.durationMs), spawned: r.spawned, networks: r.networks, because: reasons });
+      } catch (e) {
+        status.counts.errors++;
+        status.lastError = { at: new Date().toISOString(), message: isToolError(e) ? e.message : String((e as Error)?.message ?? e) };
+        throw e;
+      } finally {
+        await saveStatus();
+      }
+    },
+  });
+  const watcher = new EventWatcher(dockerEvents(ctx), {
+    log,
+    onEvent(e) { status.counts.events++; loop.trigger(describeEvent(e)); },
+    onConnect(n) {
+      log('info', n === 1 ? 'subscribed to docker events' : 'reconnected to docker events');
+      if (n > 1) { status.counts.reconnects++; loop.trigger('reconnected to docker'); }
+    },
+  });
+  log('info', 'agent started', { pid: process.pid, intervalMs: o.intervalMs, cleanupOnStop: o.cleanup, endpoint: ctx.endpoint().host });
+  watcher.start();
+  loop.start();
+  const onHup = () => { log('info', 'SIGHUP: reconciling'); loop.trigger('SIGHUP'); };
+  process.on('SIGHUP', onHup);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  log('info', `${signal}: stopping`);
+  process.off('SIGHUP', onHup);
+  watcher.stop();
+  await loop.stop();
+  if (o.cleanup) {
+    try {
+      const r = await lockedPass(ctx, deps, 'agent', { cleanup: true }, (l) => log('info', l));
+      for (const c of r.changes) log('info', describeChange(c), { change: c, because: ['--cleanup on stop'] });
+    } catch (e) {
+      log('error', 'cleanup failed', { error: (e as Error)?.message ?? String(e) });
+      status.stopped = new Date().toISOString();
+      await saveStatus();
+      throw new PreconditionError(`cleanup on stop failed: ${(e as Error).message}`, 'run docker ipv6 disable, or remove the D6-* chains by hand');
+    }
+  }
+  status.stopped = new Date().toISOString();
+  await saveStatus();
+  log('info', 'agent stopped');
+}

@@ -1,0 +1,33 @@
+// `docker ipv6 apply` and `docker ipv6 agent`: keep rules, routes and NDP proxy entries applied.
+import type { Command } from 'commander';
+import type { ContextFactory } from '../cli/program';
+
+export function register(program: Command, makeContext: ContextFactory): void {
+  program
+    .command('apply')
+    .description('one idempotent reconcile of our firewall chains, routes, NDP proxy entries and sysctls (used at boot)')
+    .option('--wait-docker <duration>', 'wait this long for Docker to answer (e.g. 60s)', '0')
+    .action(async (opts: { waitDocker: string }, cmd: Command) => {
+      const ctx = makeContext(cmd);
+      const { parseDuration } = await import('../agent/duration');
+      const { runApply } = await import('../agent/run');
+      await runApply(ctx, { waitDockerMs: parseDuration(opts.waitDocker, '--wait-docker') });
+    });
+  program
+    .command('agent')
+    .description('keep docker-ipv6 applied: reconcile on Docker events, SIGHUP and a periodic tick until SIGTERM')
+    .option('--interval <duration>', 'periodic reconcile', '30s')
+    .option('--debounce <duration>', 'collect events this long before a reconcile', '50ms')
+    .option('--cleanup', 'on stop, remove runtime state: our chains, proxy entries and routes')
+    .action(async (opts: { interval: string; debounce: string; cleanup?: boolean }, cmd: Command) => {
+      const ctx = makeContext(cmd);
+      const { parseDuration } = await import('../agent/duration');
+      const { runAgent } = await import('../agent/run');
+      const intervalMs = parseDuration(opts.interval, '--interval');
+      if (intervalMs < 100) {
+        const { UsageError } = await import('../errors');
+        throw new UsageError(`--interval ${opts.interval} is too short`, 'use 100ms or more (30s is the default)');
+      }
+      await runAgent(ctx, { intervalMs, debounceMs: parseDuration(opts.debounce, '--debounce'), cleanup: !!opts.cleanup });
+    });
+}

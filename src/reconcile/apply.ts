@@ -1,0 +1,57 @@
+// Applies a reconcile plan: sysctls, one ip6tables-restore, netlink for routes and proxies, and the state's record.
+import { inWindow } from '../host/netlink';
+import { PreconditionError } from '../errors';
+import type { ToolState } from '../state/store';
+import type { ProxySpec } from './desired';
+import { routeKey } from './desired';
+import type { ReconcilePlan } from './diff';
+import type { Observed } from './facts';
+import type { NetOps } from './netops';
+import type { ReconcileDeps } from './observe';
+
+/** netlink@0.3.0 aborts the process past ~250 requests in flight */
+export const NETLINK_WINDOW = 32;
+
+function union<T>(a: T[], b: T[], key: (x: T) => string): T[] {
+  const seen = new Map<string, T>();
+  for (const x of [...a, ...b]) if (!seen.has(key(x))) seen.set(key(x), x);
+  return [...seen.values()];
+}
+
+const pkey = (p: ProxySpec) => `${p.address}%${p.ifname}`;
+
+function sameRecord(s: ToolState | undefined, r: { routes: string[]; proxies: ProxySpec[] }): boolean {
+  const norm = (x: { routes?: string[]; proxies?: ProxySpec[] }) => JSON.stringify([[...(x.routes ?? [])].sort(), (x.proxies ?? []).map(pkey).sort()]);
+  return norm(s ?? {}) === norm(r);
+}
+
+/**
+ * Order: the state first lists everything we are about to add (so a crash leaves nothing we would not
+ * clean up later), then the host changes, then the state lists exactly what is wanted.
+ */
+export async function applyPlan(plan: ReconcilePlan, obs: Observed, deps: ReconcileDeps, net: NetOps): Promise<void> {
+  const state = obs.state;
+  const intent = {
+    routes: union(state?.routes ?? [], plan.record.routes, (x) => x),
+    proxies: union(state?.proxies ?? [], plan.record.proxies, pkey),
+  };
+  const grows = plan.routes.add.length + plan.proxies.add.length > 0;
+  if (state && grows && !sameRecord(state, intent)) await deps.writeState({ ...state, ...intent });
+  for (const s of plan.sysctls) await deps.sysctl.write(s.key, s.to);
+  if (plan.batch) await deps.firewall.restore(plan.batch);
+  for (const r of plan.routes.del) await net.delUnreachable(r.dst);
+  for (const r of plan.routes.add) await net.addUnreachable(r.dst);
+  const index = (ifname: string) => {
+    const l = obs.links.find((x) => x.name === ifname);
+    if (!l) throw new PreconditionError(`the uplink ${ifname} does not exist`, 'run docker ipv6 enable again with the right --uplink');
+    return l.index;
+  };
+  await inWindow(plan.proxies.del, NETLINK_WINDOW, (p) => net.delProxy(p.address, index(p.ifname)));
+  await inWindow(plan.proxies.add, NETLINK_WINDOW, (p) => net.addProxy(p.address, index(p.ifname)));
+  if (state && !sameRecord(state, plan.record)) {
+    const { routes: _r, proxies: _p, ...rest } = state;
+    await deps.writeState({ ...rest, ...(plan.record.routes.length ? { routes: plan.record.routes } : {}), ...(plan.record.proxies.length || state.proxies ? { proxies: plan.record.proxies } : {}) });
+  }
+}
+
+export { routeKey };

@@ -1,0 +1,82 @@
+// Pure: what the host should hold for the saved state and the live Docker networks and containers.
+import { renderForwardBatch, renderNatBatch, type RoutedNetwork } from '../firewall/render';
+import { FORWARD_CHAIN, NAT_CHAIN } from '../firewall/names';
+import { planSysctls } from '../enable/sysctl-plan';
+import { addressAt, cidrString, contains, parseCidr6 } from '../util/ip';
+import { canonical6, type DockerFacts, type Owned } from './facts';
+
+export interface ProxySpec { address: string; ifname: string; /** why it is wanted (logged, not saved) */ why?: string }
+/** Only `unreachable` routes: packets to unassigned parts of a routed prefix must not go back upstream. */
+export interface RouteSpec { type: 'unreachable'; dst: string }
+
+export interface Desired {
+  /** Rules of our chain (undefined: the chain and its jump must not exist). */
+  nat?: string[];
+  filter?: string[];
+  routes: RouteSpec[];
+  proxies: ProxySpec[];
+  /** sysctl key -> value (forwarding, accept_ra, proxy_ndp) */
+  sysctls: Array<{ key: string; to: string; why: string }>;
+}
+
+export function routeKey(r: RouteSpec): string {
+  return `${r.type} ${r.dst}`;
+}
+
+export function parseRouteKey(s: string): RouteSpec | undefined {
+  const m = /^unreachable (\S+)$/.exec(s);
+  const c = m ? parseCidr6(m[1]) : undefined;
+  return c ? { type: 'unreachable', dst: cidrString(c) } : undefined;
+}
+
+/** Our networks: bridge networks with an IPv6 subnet inside the prefix. */
+export function networksInPrefix(owned: Pick<Owned, 'prefix'>, docker: DockerFacts) {
+  const prefix = parseCidr6(owned.prefix)!;
+  // sorted: Docker lists networks in no stable order, and a reorder must not look like a change
+  return docker.networks.flatMap((n) => n.subnets6.map((s) => ({ net: n, ...s, c: parseCidr6(s.subnet) })).filter((x) => !!x.c && contains(prefix, x.c)))
+    .sort((a, b) => (a.c!.start < b.c!.start ? -1 : a.c!.start > b.c!.start ? 1 : a.net.bridge.localeCompare(b.net.bridge)))
+    .map(({ c: _c, ...x }) => x);
+}
+
+function chainRules(batch: string, chain: string): string[] {
+  return batch.split('\n').filter((l) => l.startsWith(`-A ${chain} `));
+}
+
+export function desiredNatRules(owned: Pick<Owned, 'prefix'>, docker: DockerFacts): string[] {
+  return chainRules(renderNatBatch(networksInPrefix(owned, docker).map((x) => ({ subnet: x.subnet, bridge: x.net.bridge })), {}), NAT_CHAIN);
+}
+
+export function desiredForwardRules(owned: Pick<Owned, 'prefix'>, docker: DockerFacts): string[] {
+  const nets: RoutedNetwork[] = networksInPrefix(owned, docker).map(({ net, subnet }) => ({
+    subnet, bridge: net.bridge,
+    published: docker.containers.flatMap((c) => (c.v6[net.name] ? c.published.map((p) => ({ address: c.v6[net.name], ...p })) : []))
+      .filter((p, i, all) => all.findIndex((q) => q.address === p.address && q.port === p.port && q.proto === p.proto) === i),
+  }));
+  return chainRules(renderForwardBatch(nets, {}), FORWARD_CHAIN);
+}
+
+/** Gateways of the networks inside the prefix and addresses of the running containers on them. */
+export function desiredProxies(owned: Pick<Owned, 'prefix' | 'uplink'>, docker: DockerFacts): ProxySpec[] {
+  const prefix = parseCidr6(owned.prefix)!;
+  const out = new Map<string, string>();
+  for (const { net, subnet, gateway } of networksInPrefix(owned, docker)) out.set(canonical6(gateway ?? addressAt(parseCidr6(subnet)!, 1n)), `gateway of network ${net.name}`);
+  for (const c of docker.containers) {
+    for (const [net, a] of Object.entries(c.v6)) {
+      const p = parseCidr6(a);
+      if (p && contains(prefix, p) && !out.has(canonical6(a))) out.set(canonical6(a), `container ${c.name} runs on network ${net}`);
+    }
+  }
+  return [...out.keys()].sort().map((address) => ({ address, ifname: owned.uplink, why: out.get(address) }));
+}
+
+export function desiredState(owned: Owned | undefined, docker: DockerFacts, sysctls: Record<string, string | undefined>): Desired {
+  if (!owned) return { routes: [], proxies: [], sysctls: [] };
+  return {
+    nat: owned.natByUs ? desiredNatRules(owned, docker) : undefined,
+    filter: owned.filterByUs ? desiredForwardRules(owned, docker) : undefined,
+    routes: owned.mode === 'routed' ? [{ type: 'unreachable', dst: cidrString(parseCidr6(owned.prefix)!) }] : [],
+    proxies: owned.mode === 'ndp' ? desiredProxies(owned, docker) : [],
+    // only raising what enable set: the values the host needs (disable puts the originals back)
+    sysctls: planSysctls(sysctls, owned.uplink, owned.mode).filter((c) => c.from !== undefined).map(({ key, to, why }) => ({ key, to, why })),
+  };
+}

@@ -1,0 +1,113 @@
+// Pure: the difference between what the host holds and what it should hold, as one printable plan.
+import { COMMENT_TAG, FORWARD_CHAIN, NAT_CHAIN } from '../firewall/names';
+import { FORWARD_JUMP, NAT_JUMP, renderRemoveBatch } from '../firewall/render';
+import type { ParsedRuleset } from '../host/ip6tables';
+import type { RouteInfo } from '../host/netlink';
+import { cidrString, parseCidr6 } from '../util/ip';
+import { canonical6, type Observed } from './facts';
+import { parseRouteKey, routeKey, type Desired, type ProxySpec, type RouteSpec } from './desired';
+
+export type Table = 'nat' | 'filter';
+export interface Change { kind: 'firewall' | 'route' | 'proxy' | 'sysctl'; action: 'add' | 'remove' | 'update'; target: string; reason: string }
+
+export interface ReconcilePlan {
+  /** one ip6tables-restore --noflush input, one *table section per table that differs */
+  batch?: string;
+  routes: { add: RouteSpec[]; del: RouteSpec[] };
+  proxies: { add: ProxySpec[]; del: ProxySpec[] };
+  sysctls: Array<{ key: string; to: string }>;
+  changes: Change[];
+  /** what the state file lists as ours once the plan is applied */
+  record: { routes: string[]; proxies: ProxySpec[] };
+}
+
+const TABLES: Record<Table, { chain: string; builtin: string; jump: string }> = {
+  nat: { chain: NAT_CHAIN, builtin: 'POSTROUTING', jump: NAT_JUMP },
+  filter: { chain: FORWARD_CHAIN, builtin: 'FORWARD', jump: FORWARD_JUMP },
+};
+
+/** The *table section that brings our chain and jump to `want` (undefined: absent), or nothing when they match. */
+export function tableSection(table: Table, want: string[] | undefined, tables: ParsedRuleset): { text: string; reasons: string[] } | undefined {
+  const { chain, builtin, jump } = TABLES[table];
+  const cur = tables[table] ?? { chains: {}, rules: [] };
+  const exists = chain in cur.chains;
+  const jumps = cur.rules.filter((r) => r === jump).length;
+  if (want === undefined) {
+    const text = renderRemoveBatch(table, tables);
+    return text ? { text, reasons: [`chain ${chain} is not wanted (docker-ipv6 is not enabled, or its mode does not use it)`] } : undefined;
+  }
+  const have = cur.rules.filter((r) => r.startsWith(`-A ${chain} `));
+  const rulesOk = exists && have.length === want.length && have.every((r, i) => r === want[i]);
+  const first = cur.rules.find((r) => r.startsWith(`-A ${builtin} `));
+  const jumpOk = jumps === 1 && first === jump;
+  if (rulesOk && jumpOk) return undefined;
+  const reasons: string[] = [];
+  const lines = [`*${table}`];
+  if (!rulesOk) {
+    if (!exists) reasons.push(`chain ${chain} is missing`);
+    else {
+      const added = want.filter((r) => !have.includes(r)).length;
+      const removed = have.filter((r) => !want.includes(r)).length;
+      reasons.push(`chain ${chain} differs from the networks (${added} rule(s) to add, ${removed} to remove${added + removed === 0 ? ', order' : ''})`);
+    }
+    lines.push(`:${chain} - [0:0]`, `-F ${chain}`, ...want);
+  }
+  if (!jumpOk) {
+    reasons.push(jumps === 0 ? `jump to ${chain} missing from ${builtin}` : jumps > 1 ? `${jumps} jumps to ${chain} in ${builtin}` : `jump to ${chain} is no longer first in ${builtin}`);
+    for (let i = 0; i < jumps; i++) lines.push(jump.replace(/^-A /, '-D '));
+    lines.push(`-I ${builtin} 1 -m comment --comment ${COMMENT_TAG} -j ${chain}`);
+  }
+  lines.push('COMMIT');
+  return { text: `${lines.join('\n')}\n`, reasons };
+}
+
+function isRoute(r: RouteInfo, spec: RouteSpec): boolean {
+  if (r.family !== 6 || r.table !== 254 || !/unreachable|^7$/i.test(r.type)) return false;
+  const c = parseCidr6(r.dst);
+  return !!c && cidrString(c) === spec.dst;
+}
+
+function proxyKey(p: { address: string; ifname: string }): string {
+  return `${canonical6(p.address)}%${p.ifname}`;
+}
+
+/** Our state lists are what we own: only those are ever removed. */
+export function planReconcile(desired: Desired, obs: Observed, tables: Table[] = ['nat', 'filter']): ReconcilePlan {
+  const changes: Change[] = [];
+  const sections: string[] = [];
+  for (const t of tables) {
+    const s = tableSection(t, desired[t], obs.tables);
+    if (!s) continue;
+    sections.push(s.text);
+    changes.push({ kind: 'firewall', action: desired[t] ? 'update' : 'remove', target: `ip6tables ${t} ${TABLES[t].chain}`, reason: s.reasons.join('; ') });
+  }
+  const ownedRoutes = (obs.state?.routes ?? []).map(parseRouteKey).filter((r): r is RouteSpec => !!r);
+  const wantRoutes = new Set(desired.routes.map(routeKey));
+  const present = (r: RouteSpec) => obs.routes.some((x) => isRoute(x, r));
+  const routes = {
+    add: desired.routes.filter((r) => !present(r)),
+    del: ownedRoutes.filter((r) => !wantRoutes.has(routeKey(r)) && present(r)),
+  };
+  for (const r of routes.add) changes.push({ kind: 'route', action: 'add', target: routeKey(r), reason: 'packets to unassigned parts of the routed prefix must not go back upstream (routing loop)' });
+  for (const r of routes.del) changes.push({ kind: 'route', action: 'remove', target: routeKey(r), reason: 'the mode or prefix no longer needs it' });
+  const have = new Set(obs.proxies.map((p) => proxyKey(p)));
+  const want = new Set(desired.proxies.map(proxyKey));
+  const proxies = {
+    add: desired.proxies.filter((p) => !have.has(proxyKey(p))),
+    del: (obs.state?.proxies ?? []).filter((p) => !want.has(proxyKey(p)) && have.has(proxyKey(p))),
+  };
+  for (const p of proxies.add) changes.push({ kind: 'proxy', action: 'add', target: `${p.address} on ${p.ifname}`, reason: p.why ?? 'wanted' });
+  for (const p of proxies.del) changes.push({ kind: 'proxy', action: 'remove', target: `${p.address} on ${p.ifname}`, reason: 'no running container or network holds this address any more' });
+  const sysctls = desired.sysctls.filter((s) => obs.sysctls[s.key] !== s.to);
+  for (const s of sysctls) changes.push({ kind: 'sysctl', action: 'update', target: `${s.key}=${s.to}`, reason: `${s.why} (was ${obs.sysctls[s.key]})` });
+  return {
+    batch: sections.length ? sections.join('') : undefined,
+    routes, proxies, sysctls: sysctls.map(({ key, to }) => ({ key, to })), changes,
+    record: { routes: desired.routes.map(routeKey), proxies: desired.proxies.map(({ address, ifname }) => ({ address, ifname })) },
+  };
+}
+
+/** --cleanup: our chains, and every route and proxy entry the state lists that is still there. */
+export function planCleanup(obs: Observed): ReconcilePlan {
+  return planReconcile({ routes: [], proxies: [], sysctls: [] }, obs);
+}

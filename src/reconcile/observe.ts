@@ -1,0 +1,44 @@
+// Observe for a reconcile: one Docker list call each for networks and containers, one ip6tables-save,
+// one netlink read, the IPv6 sysctls and the saved state, all at once.
+import type { SysctlStore } from '../host/sysctl';
+import { readIpv6Sysctls } from '../host/sysctl';
+import { parseSave } from '../host/ip6tables';
+import type { ToolState } from '../state/store';
+import { dockerFacts, type ApiContainer, type ApiNetwork, type DockerFacts, type Observed } from './facts';
+import type { NetOps } from './netops';
+
+export interface DockerLister {
+  listNetworks(): Promise<ApiNetwork[]>;
+  /** running containers only (the API default) */
+  listContainers(): Promise<ApiContainer[]>;
+}
+
+export interface ReconcileDeps {
+  docker(): Promise<DockerLister>;
+  firewall: { save(): Promise<string>; restore(batch: string): Promise<void> };
+  openNet(): Promise<NetOps>;
+  sysctl: SysctlStore;
+  readState(): Promise<ToolState | undefined>;
+  writeState(s: ToolState): Promise<void>;
+}
+
+export async function observeDocker(deps: Pick<ReconcileDeps, 'docker'>): Promise<DockerFacts> {
+  const d = await deps.docker();
+  const [nets, ctrs] = await Promise.all([d.listNetworks(), d.listContainers()]);
+  return dockerFacts(nets, ctrs);
+}
+
+/** `withDocker: false` (cleanup) works while Docker is down. */
+export async function observeForReconcile(deps: ReconcileDeps, net: NetOps, withDocker = true): Promise<Observed> {
+  const state = await deps.readState();
+  const [docker, save, ns, sysctls] = await Promise.all([
+    withDocker ? observeDocker(deps) : Promise.resolve({ networks: [], containers: [] }),
+    deps.firewall.save(),
+    net.read(),
+    readIpv6Sysctls(deps.sysctl, state?.uplink),
+  ]);
+  return {
+    docker, tables: parseSave(save), links: ns.links,
+    routes: ns.routes.filter((r) => r.family === 6), proxies: ns.proxies, sysctls, state,
+  };
+}
