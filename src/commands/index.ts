@@ -6,11 +6,10 @@ import * as enable from './enable';
 import * as lab from './lab';
 import * as install from './install';
 import * as lint from './lint';
-import * as doctor from './doctor';
 import * as agent from './agent';
 
 export interface CommandModule {
   register(program: Command, makeContext: ContextFactory): void;
 }
 
-export const commandModules: CommandModule[] = [status, enable, lab, install, lint, agent, doctor];
+export const commandModules: CommandModule[] = [status, enable, lab, install, lint, agent];
