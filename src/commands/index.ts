@@ -6,6 +6,7 @@ import * as enable from './enable';
 import * as lab from './lab';
 import * as install from './install';
 import * as lint from './lint';
+import * as doctor from './doctor';
 import * as agent from './agent';
 
 export interface CommandModule {

@@ -1,0 +1,28 @@
+// `docker ipv6 doctor`: diagnose every IPv6 layer, each finding with its fix; --fix applies the safe ones.
+import type { Command } from 'commander';
+import type { ContextFactory } from '../cli/program';
+
+export function register(program: Command, makeContext: ContextFactory): void {
+  program
+    .command('doctor')
+    .description('diagnose every IPv6 layer (kernel, daemon, networks, containers, ports, DNS, firewall, outside), each finding with its fix')
+    .option('--fix', 'apply the safe, reversible fixes in one transaction (rolled back on failure), print the others, check again')
+    .option('--probe', 'add live checks: AAAA from the embedded DNS, egress to the upstream router, a published port')
+    .option('--probe-target <address>', 'the IPv6 address the egress probe pings (default: the host\'s IPv6 default gateway)')
+    .option('--compose <file>', 'also lint this Compose file (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .addHelpText('after', '\nExit status: 0 nothing failed, 1 a check failed, 2 doctor itself could not run.')
+    .action(async (opts: { fix?: boolean; probe?: boolean; probeTarget?: string; compose?: string[] }, cmd: Command) => {
+      const { renderError } = await import('../main');
+      let ctx;
+      try {
+        ctx = makeContext(cmd);
+        const { runDoctor } = await import('../doctor/run');
+        process.exitCode = await runDoctor(ctx, { fix: opts.fix, probe: opts.probe, probeTarget: opts.probeTarget, compose: opts.compose });
+      } catch (e) {
+        // doctor runs when things are broken: anything that stops it is exit 2, with the reason
+        const { text } = renderError(e, !!ctx?.globals.debug);
+        process.stderr.write(text);
+        process.exitCode = 2;
+      }
+    });
+}

@@ -1,0 +1,123 @@
+// Network, container and outside-path checks: IPv6 on networks in use, addresses, NAT, routes and NDP entries, filtering (pure).
+import { FORWARD_CHAIN } from '../firewall/names';
+import { FORWARD_JUMP } from '../firewall/render';
+import { classifyOutside } from '../observe/outside';
+import type { NetworkFacts } from '../observe/snapshot';
+import { addressAt, classifyV6, containsAddress, parseCidr6 } from '../util/ip';
+import { bridgeNetworks, finding, ip6tablesOn, ok, skip } from './derive';
+import type { Check, DoctorInput, Finding } from './types';
+
+const COMPOSE_NET = 'com.docker.compose.network';
+const COMPOSE_PROJECT = 'com.docker.compose.project';
+
+const userBridges = (i: DoctorInput) => bridgeNetworks(i.snap).filter((n) => n.name !== 'bridge');
+const v6Nets = (i: DoctorInput) => bridgeNetworks(i.snap).filter((n) => n.enableIPv6 && n.ipv6Subnets.length > 0);
+
+function recreate(n: NetworkFacts): string {
+  const members = `docker network inspect ${n.name} -f '{{range .Containers}}{{.Name}} {{end}}'`;
+  return `recreate it with IPv6: ${members} (note them), docker network disconnect each, docker network rm ${n.name} && docker network create --ipv6${n.ipv4Subnets[0] ? ` --subnet ${n.ipv4Subnets[0]}` : ''} ${n.name}, then docker network connect ${n.name} each container`;
+}
+
+export const networksIpv6: Check = (i) => {
+  const bad = userBridges(i).filter((n) => !n.enableIPv6 && n.containers > 0 && !n.labels[COMPOSE_NET]);
+  if (bad.length === 0) return [ok('networks.ipv6-off', 'networks', 'every user network with containers has IPv6')];
+  return bad.map((n) => finding('networks.ipv6-off', 'networks', 'fail', `network "${n.name}" has ${n.containers} container(s) but EnableIPv6 is off: they get no IPv6 address`, recreate(n), undefined, n.name));
+};
+
+export const composeNetworks: Check = (i) => {
+  const bad = userBridges(i).filter((n) => !n.enableIPv6 && n.labels[COMPOSE_NET]);
+  if (bad.length === 0) return [ok('networks.compose-ipv6', 'networks', 'no Compose network lacks enable_ipv6')];
+  return bad.map((n) => {
+    const project = n.labels[COMPOSE_PROJECT] ?? '<project>';
+    return finding('networks.compose-ipv6', 'networks', 'fail',
+      `Compose network "${n.labels[COMPOSE_NET]}" of project "${project}" was created without enable_ipv6`,
+      `add "enable_ipv6: true" under networks.${n.labels[COMPOSE_NET]} in the Compose file (docker ipv6 lint --fix FILE does it), then: docker compose -p ${project} down && docker compose -p ${project} up -d`, undefined, n.name);
+  });
+};
+
+export const containerAddresses: Check = (i) => {
+  const v6 = new Map(v6Nets(i).map((n) => [n.name, n]));
+  const out: Finding[] = [];
+  for (const c of i.snap.containers) {
+    if (c.state !== 'running') continue;
+    for (const n of c.networks) {
+      const net = v6.get(n.network);
+      if (!net) continue;
+      const global = n.ipv6 && (() => { const k = classifyV6(parseCidr6(n.ipv6)!); return k !== 'link-local'; })();
+      if (!global) {
+        out.push(finding('containers.no-ipv6', 'containers', 'fail', `container "${c.name}" runs on IPv6 network "${n.network}" without a global IPv6 address (started before the network had IPv6?)`,
+          `docker restart ${c.name}`, undefined, c.name));
+      }
+    }
+  }
+  if (out.length) return out;
+  const n = i.snap.containers.filter((c) => c.state === 'running' && c.networks.some((x) => v6.has(x.network))).length;
+  return [ok('containers.no-ipv6', 'containers', `${n} running container(s) on IPv6 networks, each with a global IPv6 address`)];
+};
+
+export const ulaMasquerade: Check = (i) => {
+  const out: Finding[] = [];
+  for (const n of v6Nets(i)) {
+    if (n.internal) continue;
+    const c = parseCidr6(n.ipv6Subnets[0]);
+    if (!c || classifyV6(c) !== 'ula') continue;
+    if (classifyOutside(n, i.snap) === 'none') {
+      out.push(finding('outside.ula-nat', 'outside', 'fail', `network "${n.name}" uses ULA ${n.ipv6Subnets[0]} and nothing masquerades it (Docker's ip6tables ${ip6tablesOn(i) ? 'is on but installed no rule' : 'is off'}): its traffic leaves with an unroutable source`,
+        'docker ipv6 enable', { kind: 'enable' }, n.name));
+    }
+  }
+  return out.length ? out : [ok('outside.ula-nat', 'outside', 'every ULA network is masqueraded')];
+};
+
+/** Global networks: routed needs the upstream's route (probe), ndp needs proxy entries for the gateway and each container. */
+export const globalPath: Check = (i) => {
+  const { snap } = i;
+  const out: Finding[] = [];
+  const prefix = snap.state?.prefix ? parseCidr6(snap.state.prefix) : undefined;
+  const uplink = snap.state?.uplink ?? snap.host.uplink;
+  const proxies = new Set((snap.host.net?.proxies ?? []).filter((p) => p.ifname === uplink).map((p) => p.address));
+  for (const n of v6Nets(i)) {
+    const kind = classifyOutside(n, snap);
+    if (kind === 'unknown') {
+      out.push(finding('outside.global-path', 'outside', 'warn', `network "${n.name}" has the global prefix ${n.ipv6Subnets[0]} but no docker-ipv6 mode: nothing says how the outside reaches it`,
+        'docker ipv6 enable --prefix <your routed prefix> --mode routed (or ndp); or run doctor --probe to test the path', undefined, n.name));
+    }
+    if (kind !== 'ndp' || !prefix || !uplink) continue;
+    const sub = parseCidr6(n.ipv6Subnets[0])!;
+    const want = [n.gateways.find((g) => g.includes(':'))?.split('/')[0] ?? addressAt(sub, 1n)];
+    for (const c of snap.containers) {
+      if (c.state !== 'running') continue;
+      for (const cn of c.networks) if (cn.network === n.name && cn.ipv6 && containsAddress(sub, cn.ipv6)) want.push(cn.ipv6);
+    }
+    const missing = want.filter((a) => !proxies.has(a));
+    if (missing.length) {
+      out.push(finding('outside.ndp-proxy', 'outside', 'fail', `network "${n.name}" (NDP mode) lacks proxy entries on ${uplink} for ${missing.join(', ')}: the upstream router cannot reach them`,
+        missing.map((a) => `ip -6 neigh add proxy ${a} dev ${uplink}`).join(' && '), { kind: 'enable-steps', ids: ['ndp-proxies'] }, n.name));
+    }
+    if (snap.host.sysctls[`net.ipv6.conf.${uplink}.proxy_ndp`] === '0') {
+      const key = `net.ipv6.conf.${uplink}.proxy_ndp`;
+      out.push(finding('outside.ndp-proxy', 'outside', 'fail', `${key} = 0: the kernel ignores the NDP proxy entries`, `sysctl -w ${key}=1`, { kind: 'sysctl', key, value: '1' }, key));
+    }
+  }
+  if (snap.state?.mode === 'routed' && i.probes === undefined) {
+    out.push(skip('outside.routed', 'outside', `routed mode: the upstream router must route ${snap.state.prefix} to this host; run doctor --probe to test it`));
+  }
+  return out.length ? out : [ok('outside.global-path', 'outside', 'every global network has the outside path its mode needs')];
+};
+
+/** Routed/NDP networks without Docker's ip6tables: only our D6-FORWARD chain stands between the internet and every container port. */
+export const unfiltered: Check = (i) => {
+  const { snap } = i;
+  if (ip6tablesOn(i)) return [ok('firewall.unfiltered', 'firewall', 'Docker filters forwarding to containers itself ("ip6tables" is on)')];
+  const globals = v6Nets(i).filter((n) => !n.internal && classifyV6(parseCidr6(n.ipv6Subnets[0])!) !== 'ula');
+  if (globals.length === 0) return [ok('firewall.unfiltered', 'firewall', 'no network with a global prefix is forwarded unfiltered')];
+  const filter = snap.firewall.tables.filter;
+  const jump = filter?.rules.includes(FORWARD_JUMP);
+  const covered = (n: NetworkFacts) => !!jump && !!filter?.rules.some((r) => r.startsWith(`-A ${FORWARD_CHAIN} -d ${n.ipv6Subnets[0]} `) && r.endsWith('-j DROP'));
+  const bad = globals.filter((n) => !covered(n));
+  if (bad.length === 0) return [ok('firewall.unfiltered', 'firewall', `chain ${FORWARD_CHAIN} lets only replies, ICMPv6 and published ports reach the global networks`)];
+  return bad.map((n) => finding('firewall.unfiltered', 'firewall', 'fail', `network "${n.name}" (${n.ipv6Subnets[0]}) is routed with "ip6tables" off and no filter: every container port is open to the internet`,
+    'docker ipv6 enable (installs the D6-FORWARD filter chain)', snap.state?.enabled ? { kind: 'enable-steps', ids: ['firewall-filter'] } : { kind: 'enable' }, n.name));
+};
+
+export const NETWORK_CHECKS: Check[] = [networksIpv6, composeNetworks, containerAddresses, ulaMasquerade, globalPath, unfiltered];

@@ -1,0 +1,42 @@
+// The table of checks doctor runs: every layer, in order, each a pure function of the snapshot and extra facts.
+import { DAEMON_CHECKS } from './checks-daemon';
+import { KERNEL_CHECKS } from './checks-kernel';
+import { NETWORK_CHECKS } from './checks-networks';
+import { PORT_CHECKS } from './checks-ports';
+import { finding, ok, skip } from './derive';
+import { LAYERS, type Check, type DoctorInput, type Finding, type Layer } from './types';
+
+/** Live checks: their results come from probe.ts; without --probe they are skipped. */
+const PROBES: Array<{ id: string; layer: Layer; what: string; fix: string }> = [
+  { id: 'dns.aaaa', layer: 'dns', what: "Docker's embedded DNS answers AAAA for a container name", fix: 'check that the network has IPv6 (docker network inspect NET -f {{.EnableIPv6}}) and that the container got an IPv6 address' },
+  { id: 'outside.egress', layer: 'outside', what: 'a container reaches the upstream router over IPv6', fix: 'docker ipv6 doctor (the outside, firewall and kernel findings name the missing piece); for routed mode add the route on the upstream router' },
+  { id: 'ports.published', layer: 'ports', what: 'a published port answers on the host\'s IPv6 address', fix: 'publish the port on [::] too and check the firewall findings' },
+];
+
+export const probeChecks: Check = (i) => PROBES.map((p) => {
+  if (i.probes === undefined) return skip(p.id, p.layer, `${p.what}: not tested (run with --probe)`);
+  const r = i.probes.find((x) => x.id === p.id);
+  if (!r || r.ok === undefined) return skip(p.id, p.layer, r?.detail ?? `${p.what}: nothing to test`);
+  return r.ok ? ok(p.id, p.layer, r.detail) : finding(p.id, p.layer, 'fail', r.detail, p.fix);
+});
+
+export const ALL_CHECKS: Check[] = [...KERNEL_CHECKS, ...DAEMON_CHECKS, ...NETWORK_CHECKS, ...PORT_CHECKS, probeChecks];
+
+/** Runs every check; a check that throws becomes a failed finding instead of stopping doctor. */
+export function runChecks(input: DoctorInput, checks: readonly Check[] = ALL_CHECKS): Finding[] {
+  const out: Finding[] = [];
+  for (const c of checks) {
+    try {
+      out.push(...c(input));
+    } catch (e) {
+      out.push(finding(`internal.${c.name || 'check'}`, 'daemon', 'fail', `the check ${c.name} could not run: ${(e as Error).message}`, 'report this with docker ipv6 status --json'));
+    }
+  }
+  return out.sort((a, b) => LAYERS.indexOf(a.layer) - LAYERS.indexOf(b.layer));
+}
+
+export function summarize(findings: readonly Finding[]): Record<'ok' | 'warn' | 'fail' | 'skip' | 'fixable', number> {
+  const n = { ok: 0, warn: 0, fail: 0, skip: 0, fixable: 0 };
+  for (const f of findings) { n[f.status]++; if (f.auto) n.fixable++; }
+  return n;
+}

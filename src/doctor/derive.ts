@@ -1,0 +1,60 @@
+// Small pure helpers the checks share: effective daemon settings, host addresses, finding builders.
+import { dockerVersionAtLeast } from '../daemon/version';
+import type { HostSnapshot, NetworkFacts } from '../observe/snapshot';
+import { classifyV6, parseCidr6 } from '../util/ip';
+import type { AutoFix, DoctorInput, Finding, Layer, Status } from './types';
+
+export function finding(id: string, layer: Layer, status: Status, detail: string, fix = '', auto?: AutoFix, subject?: string): Finding {
+  const f: Finding = { id, layer, status, detail, fix };
+  if (auto && status !== 'ok' && status !== 'skip') f.auto = auto;
+  if (subject) f.subject = subject;
+  return f;
+}
+
+export const ok = (id: string, layer: Layer, detail: string, subject?: string) => finding(id, layer, 'ok', detail, '', undefined, subject);
+export const skip = (id: string, layer: Layer, detail: string) => finding(id, layer, 'skip', detail);
+
+/** The daemon's version: from the API, else from the dockerd binary (the daemon may be down). */
+export function dockerVersion(i: DoctorInput): string | undefined {
+  return i.snap.daemon.version ?? i.extra.dockerdBinaryVersion;
+}
+
+export function config(snap: HostSnapshot): Record<string, unknown> {
+  return snap.daemonConfig.value ?? {};
+}
+
+/** ip6tables as dockerd applies it: the key, else the version's default (on from 27). */
+export function ip6tablesOn(i: DoctorInput): boolean {
+  const v = config(i.snap).ip6tables;
+  if (typeof v === 'boolean') return v;
+  const ver = dockerVersion(i);
+  return !!ver && dockerVersionAtLeast(ver, '27.0');
+}
+
+/** IPv6 is wanted when daemon.json says so, the saved state says enabled, or a network has it. */
+export function ipv6Wanted(i: DoctorInput): boolean {
+  return config(i.snap).ipv6 === true || !!i.snap.state?.enabled || i.snap.networks.some((n) => n.enableIPv6);
+}
+
+export function bridgeNetworks(snap: HostSnapshot): NetworkFacts[] {
+  return snap.networks.filter((n) => n.driver === 'bridge');
+}
+
+/** Global (scope 0) IPv6 addresses of the host outside Docker's bridges. */
+export function hostGlobalV6(snap: HostSnapshot): Array<{ ifname: string; address: string; prefixlen: number }> {
+  const bridges = new Set(snap.networks.map((n) => n.bridge).filter(Boolean));
+  return (snap.host.net?.addresses ?? []).filter((a) => {
+    if (a.family !== 6 || a.scope !== 0 || bridges.has(a.ifname) || /^(docker0|br-|veth)/.test(a.ifname)) return false;
+    const c = parseCidr6(a.address);
+    return !!c && classifyV6(c) !== 'loopback' && classifyV6(c) !== 'link-local';
+  });
+}
+
+export function defaultRoute6(snap: HostSnapshot) {
+  return snap.host.net?.routes.find((r) => r.family === 6 && r.dst === '::/0' && r.table === 254);
+}
+
+export function sameCidr(a: string, b: string): boolean {
+  const x = parseCidr6(a); const y = parseCidr6(b);
+  return !!x && !!y && x.start === y.start && x.length === y.length;
+}

@@ -1,0 +1,74 @@
+// Facts doctor needs beyond the snapshot: socket state, dockerd binary version, the other iptables backend, start/mtime.
+// These run next to observeHost; candidates to move into the snapshot are listed in the doctor README section.
+import { constants as C, promises as fsp, readFileSync } from 'node:fs';
+import type { RunContext } from '../cli/context';
+import { processStartTime } from '../apply/lock';
+import { parseSave } from '../host/ip6tables';
+import type { HostSnapshot } from '../observe/snapshot';
+import { run } from '../util/exec';
+import type { ExtraFacts } from './types';
+
+async function socketFacts(host: string): Promise<ExtraFacts['socket']> {
+  if (!host.startsWith('unix://')) return undefined;
+  const path = host.slice('unix://'.length);
+  try {
+    const st = await fsp.stat(path);
+    const accessible = await fsp.access(path, C.R_OK | C.W_OK).then(() => true, () => false);
+    return { path, exists: true, isSocket: st.isSocket(), accessible };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { path, exists: code !== 'ENOENT', isSocket: false, accessible: code !== 'EACCES' };
+  }
+}
+
+/** Docker chains in the backend our ip6tables does not use: the legacy tables are only read when the kernel has some. */
+async function otherBackend(): Promise<ExtraFacts['otherBackend']> {
+  const [legacyNames, nft] = await Promise.all([
+    fsp.readFile('/proc/net/ip6_tables_names', 'utf8').catch(() => ''),
+    run(['ip6tables', '--version'], { timeoutMs: 5000 }).then((r) => /nf_tables/.test(r.stdout), () => undefined),
+  ]);
+  if (nft === undefined) return undefined;
+  const other = nft ? 'legacy' : 'nf_tables';
+  if (other === 'legacy' && !legacyNames.trim()) return { backend: 'legacy', dockerChains: [] };
+  try {
+    const r = await run([other === 'legacy' ? 'ip6tables-legacy-save' : 'ip6tables-nft-save'], { timeoutMs: 10_000 });
+    const chains = Object.values(parseSave(r.stdout)).flatMap((t) => Object.keys(t.chains)).filter((c) => c.startsWith('DOCKER'));
+    return { backend: other, dockerChains: [...new Set(chains)] };
+  } catch {
+    return undefined; // that backend's tools are not installed: nothing can be hiding there
+  }
+}
+
+/** Started in parallel with observeHost. */
+export async function gatherExtraFacts(ctx: RunContext): Promise<ExtraFacts> {
+  const [socket, other, mtime] = await Promise.all([
+    socketFacts(ctx.endpoint().host),
+    ctx.endpoint().local ? otherBackend() : Promise.resolve(undefined),
+    fsp.stat(ctx.globals.configFile).then((s) => s.mtimeMs, () => undefined),
+  ]);
+  return { socket, otherBackend: other, daemonJsonMtimeMs: mtime };
+}
+
+/** What needs the snapshot first: the dockerd version when the daemon is down, the daemon's start time. */
+export async function completeExtraFacts(ctx: RunContext, snap: HostSnapshot, extra: ExtraFacts): Promise<ExtraFacts> {
+  const out = { ...extra };
+  if (!snap.daemon.version && snap.endpoint.local) {
+    try {
+      const r = await run([ctx.globals.dockerd, '--version'], { timeoutMs: 10_000 });
+      out.dockerdBinaryVersion = /version\s+([^,\s]+)/.exec(r.stdout)?.[1];
+    } catch { /* no dockerd binary here */ }
+  }
+  if (snap.dockerd) {
+    const start = processStartTime(snap.dockerd.pid);
+    if (start) out.dockerdStartedMs = bootRelativeToEpoch(start);
+  }
+  return out;
+}
+
+/** processStartTime gives clock ticks since boot (field 22 of /proc/PID/stat) as a string. */
+function bootRelativeToEpoch(ticks: string): number | undefined {
+  const n = Number(ticks);
+  if (!Number.isFinite(n)) return undefined;
+  const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  return Date.now() - uptime * 1000 + (n / 100) * 1000;
+}

@@ -1,0 +1,104 @@
+// doctor: one snapshot (plus extra facts, probes, Compose files) -> the table of checks -> report; --fix applies the safe fixes and checks again.
+import { recoverJournal, withLock } from '../apply';
+import type { RunContext } from '../cli/context';
+import { isToolError } from '../errors';
+import { observeHost, type HostSnapshot } from '../observe/snapshot';
+import { runChecks } from './checks';
+import { composeFindings, lintCompose } from './compose';
+import { completeExtraFacts, gatherExtraFacts } from './facts';
+import { applyFixPlan, planFixes, type FixPlan } from './fix';
+import { renderText, report, useColor, type DoctorReport } from './render';
+import type { Finding } from './types';
+
+export interface DoctorOptions {
+  fix?: boolean;
+  probe?: boolean;
+  probeTarget?: string;
+  compose?: string[];
+}
+
+/** Exit codes: 0 nothing failed, 1 something failed, 2 doctor itself could not run. */
+export const DOCTOR_EXIT = { ok: 0, failed: 1, broken: 2 } as const;
+
+async function collect(ctx: RunContext, o: DoctorOptions): Promise<{ snap: HostSnapshot; findings: Finding[] }> {
+  const [snap, extra0] = await Promise.all([observeHost(ctx), gatherExtraFacts(ctx)]);
+  const extra = await completeExtraFacts(ctx, snap, extra0);
+  let probes;
+  if (o.probe) {
+    const { runProbes } = await import('./probe');
+    probes = await runProbes(ctx, snap, { target: o.probeTarget });
+  }
+  const findings = runChecks({ snap, extra, probes, restartCommand: ctx.globals.restartCommand.join(' ') });
+  if (o.compose?.length) {
+    try { findings.push(...(await lintCompose(o.compose, snap))); } catch (e) {
+      findings.push(...composeFindings([], []).map((f) => ({ ...f, status: 'fail' as const, detail: `cannot lint ${o.compose!.join(', ')}: ${(e as Error).message}`, fix: 'pass readable Compose files to --compose' })));
+    }
+  }
+  return { snap, findings };
+}
+
+const key = (f: Finding) => `${f.id}|${f.subject ?? ''}`;
+
+/** Up to three rounds: a fix can uncover the next finding (a daemon that starts again shows its networks). */
+async function fixRounds(ctx: RunContext, o: DoctorOptions, first: { snap: HostSnapshot; findings: Finding[] }): Promise<{ findings: Finding[]; fixed: FixPlan['covers']; errors: string[] }> {
+  const { toolUndoRegistry } = await import('../enable/undo');
+  const registry = toolUndoRegistry((s) => ctx.note(s));
+  const rec = await recoverJournal(ctx.paths.journalFile, registry, (l) => ctx.note(l));
+  let cur = rec.found ? await collect(ctx, o) : first;
+  if (rec.found) ctx.note('finished the rollback of an interrupted earlier run first');
+  const tried = new Set<string>();
+  const fixed: FixPlan['covers'] = [];
+  const errors: string[] = [];
+  for (let round = 0; round < 3; round++) {
+    const todo = cur.findings.filter((f) => f.auto && !tried.has(key(f)));
+    if (todo.length === 0) break;
+    const plan = planFixes(ctx, cur.snap, todo);
+    // what could not be planned this round (enable while Docker is down) may be planned after the next
+    plan.covers.forEach((c) => tried.add(key({ id: c.id, subject: c.subject } as Finding)));
+    if (plan.steps.length === 0) { errors.push(...plan.errors); break; }
+    if (round === 2) errors.push(...plan.errors);
+    if (ctx.globals.dryRun) {
+      ctx.note(`doctor --fix would run:\n${plan.steps.map((s) => `  - ${s.describe}`).join('\n')}`);
+      break;
+    }
+    if (!ctx.globals.json) ctx.note(`applying ${plan.covers.length} fix(es):\n${plan.steps.map((s) => `  - ${s.describe}`).join('\n')}`);
+    const { confirm } = await import('../enable/run');
+    await confirm(ctx, 'Apply these fixes?');
+    try {
+      await applyFixPlan(ctx, plan, registry);
+      fixed.push(...plan.covers);
+    } catch (e) {
+      errors.push(isToolError(e) ? `${e.message}${e.hint ? ` (${e.hint})` : ''}` : (e as Error).message);
+      cur = await collect(ctx, o);
+      break;
+    }
+    cur = await collect(ctx, o);
+  }
+  return { findings: cur.findings, fixed, errors };
+}
+
+export async function runDoctor(ctx: RunContext, o: DoctorOptions): Promise<number> {
+  const first = await collect(ctx, o);
+  let out: DoctorReport;
+  if (o.fix && first.findings.some((f) => f.auto)) {
+    ctx.requireLocalDaemon('fix the host');
+    if (!ctx.globals.dryRun) ctx.requireRoot('docker ipv6 doctor --fix');
+    const body = () => fixRounds(ctx, o, first);
+    const r = ctx.globals.dryRun ? await body() : await withLock(ctx.paths.lockFile, { command: 'doctor --fix', log: (l) => ctx.note(l) }, body);
+    out = report(r.findings, { fixed: r.fixed, fixErrors: r.errors, before: first.findings });
+  } else {
+    out = report(first.findings);
+  }
+  if (ctx.globals.json) {
+    const { before, ...rest } = out;
+    ctx.outJson(o.fix ? { ...rest, before: before?.filter((f) => f.status === 'fail' || f.status === 'warn') ?? [] } : rest);
+  } else {
+    if (o.fix) {
+      for (const f of out.fixed ?? []) ctx.out(`fixed: ${f.id}${f.subject ? ` (${f.subject})` : ''}: ${f.how}`);
+      for (const e of out.fixErrors ?? []) ctx.out(`not fixed: ${e}`);
+      if (out.fixed?.length || out.fixErrors?.length) ctx.out('');
+    }
+    ctx.stdout.write(renderText(out.findings, { color: useColor(ctx.env, ctx.stdout) }));
+  }
+  return out.ok ? DOCTOR_EXIT.ok : DOCTOR_EXIT.failed;
+}
