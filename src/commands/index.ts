@@ -13,4 +13,4 @@ export interface CommandModule {
   register(program: Command, makeContext: ContextFactory): void;
 }
 
-export const commandModules: CommandModule[] = [status, enable, lab, install, lint, agent];
+export const commandModules: CommandModule[] = [status, enable, lab, install, lint, agent, doctor];
