@@ -3,11 +3,13 @@ import type { RunContext } from '../cli/context';
 import { renderTable } from '../util/table';
 import { classifyOutside, OUTSIDE_TEXT } from './outside';
 import { observeHost, type HostSnapshot } from './snapshot';
+import { agentJson, agentLine, readAgentStatus, type AgentStatus } from '../agent/status-file';
 
 const DAEMON_KEYS = ['ipv6', 'fixed-cidr-v6', 'ip6tables', 'experimental', 'default-address-pools'];
 
-export function statusJson(snap: HostSnapshot): unknown {
+export function statusJson(snap: HostSnapshot, agent?: AgentStatus): unknown {
   return {
+    agent: agentJson(agent),
     endpoint: snap.endpoint,
     daemon: snap.daemon,
     daemonConfig: {
@@ -31,7 +33,7 @@ export function statusJson(snap: HostSnapshot): unknown {
   };
 }
 
-export function statusText(snap: HostSnapshot): string {
+export function statusText(snap: HostSnapshot, agent?: AgentStatus): string {
   const d = snap.daemon;
   const cfg = snap.daemonConfig;
   const keys = DAEMON_KEYS.map((k) => `${k}=${cfg.value?.[k] === undefined ? '-' : JSON.stringify(cfg.value[k])}`).join(' ');
@@ -44,6 +46,7 @@ export function statusText(snap: HostSnapshot): string {
     ['Uplink', up ? `${up} (${snap.host.uplinkReason})${snap.host.error ? `; ${snap.host.error}` : ''}` : `none: ${snap.host.error ?? snap.host.uplinkReason}`],
     ['Sysctls', `forwarding all=${s['net.ipv6.conf.all.forwarding'] ?? '?'}` + (up ? ` ${up}: accept_ra=${s[`net.ipv6.conf.${up}.accept_ra`] ?? '?'} proxy_ndp=${s[`net.ipv6.conf.${up}.proxy_ndp`] ?? '?'}` : '') + ` disable_ipv6=${s['net.ipv6.conf.all.disable_ipv6'] ?? '?'}`],
     ['ip6tables', snap.firewall.available ? `${snap.firewall.version} (${snap.firewall.backend})${snap.firewall.error ? `; ${snap.firewall.error}` : ''}` : `missing: ${snap.firewall.error}`],
+    ['Agent', agentLine(agent)],
     ['docker-ipv6', snap.state?.enabled ? `enabled, prefix ${snap.state.prefix}, mode ${snap.state.mode}` : snap.state?.prefix ? `not enabled (prefix ${snap.state.prefix} saved)` : 'not enabled'],
   ];
   const head = lines.map(([k, v]) => `${k.padEnd(12)} ${v}`).join('\n');
@@ -56,7 +59,7 @@ export function statusText(snap: HostSnapshot): string {
 }
 
 export async function runStatus(ctx: RunContext): Promise<void> {
-  const snap = await observeHost(ctx);
-  if (ctx.globals.json) ctx.outJson(statusJson(snap));
-  else ctx.out(statusText(snap));
+  const [snap, agent] = await Promise.all([observeHost(ctx), readAgentStatus(ctx.paths.stateDir)]);
+  if (ctx.globals.json) ctx.outJson(statusJson(snap, agent));
+  else ctx.out(statusText(snap, agent));
 }
