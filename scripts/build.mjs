@@ -19,7 +19,7 @@ if (meta.Version !== pkg.version) {
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
-// netlink loads its addon with node-gyp-build(__dirname + '/..'): point it at dist/netlink instead.
+// netlink loads its addon with node-gyp-build(__dirname + '/..'): point it at dist/vendor/netlink instead.
 const netlinkNative = {
   name: 'netlink-native',
   setup(b) {
@@ -35,25 +35,48 @@ const netlinkNative = {
   },
 };
 
-await build({
-  entryPoints: [join(top, 'src/main.ts')],
-  outfile: join(dist, 'docker-ipv6.cjs'),
+// Heavy packages go into their own bundles under dist/vendor/, required only by the commands that use
+// them: the CLI's start-up (help, metadata, lint without Docker) then parses ~0.5 MB instead of ~3 MB.
+const VENDORS = ['dockerode', 'netlink', 'yaml'];
+const vendorExternal = {
+  name: 'vendor-external',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(${VENDORS.join('|')})$`) }, (args) => ({ path: `./vendor/${args.path}.cjs`, external: true }));
+  },
+};
+
+const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'cjs',
   minifySyntax: true,
   legalComments: 'linked',
-  // ssh2's optional native speedups are loaded in try/catch; without them it falls back to JS.
-  external: ['cpu-features', '*.node'],
-  plugins: [netlinkNative],
+  logLevel: 'warning',
   // jsonc-parser's "main" is a UMD wrapper whose requires esbuild cannot follow: bundle its ESM build
   alias: { 'jsonc-parser': join(top, 'node_modules/jsonc-parser/lib/esm/main.js') },
-  define: { 'process.env.DOCKER_IPV6_VERSION': JSON.stringify(pkg.version) },
-  logLevel: 'warning',
-});
+};
 
-cpSync(join(top, 'node_modules/netlink/prebuilds'), join(dist, 'netlink/prebuilds'), { recursive: true });
+await build({
+  ...common,
+  entryPoints: [join(top, 'src/main.ts')],
+  outfile: join(dist, 'docker-ipv6.cjs'),
+  plugins: [vendorExternal],
+  define: { 'process.env.DOCKER_IPV6_VERSION': JSON.stringify(pkg.version) },
+});
+for (const v of VENDORS) {
+  await build({
+    ...common,
+    entryPoints: [v],
+    absWorkingDir: top,
+    outfile: join(dist, 'vendor', `${v}.cjs`),
+    // ssh2's optional native speedups are loaded in try/catch; without them it falls back to JS.
+    external: ['cpu-features', '*.node'],
+    plugins: v === 'netlink' ? [netlinkNative] : [],
+  });
+}
+
+cpSync(join(top, 'node_modules/netlink/prebuilds'), join(dist, 'vendor/netlink/prebuilds'), { recursive: true });
 if (existsSync(join(top, 'systemd'))) cpSync(join(top, 'systemd'), join(dist, 'systemd'), { recursive: true });
 
 const launcher = `#!/usr/bin/env node
