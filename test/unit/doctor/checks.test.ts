@@ -1,0 +1,257 @@
+// Every doctor check against snapshot fixtures: the healthy host is all ok, each broken state fails or warns with a fix.
+import test from 'ava';
+import { runChecks, summarize } from '../../../src/doctor/checks';
+import type { DoctorInput, Finding } from '../../../src/doctor/types';
+import { net } from '../../helpers/snapshot';
+import { APP6, healthySnap, input } from './fixtures';
+
+function only(findings: Finding[], id: string): Finding[] {
+  return findings.filter((f) => f.id === id);
+}
+
+/** The check `id` is fail/warn (as given) with a fix and nothing else regresses. */
+function broken(t: import('ava').ExecutionContext, i: DoctorInput, id: string, status: 'fail' | 'warn', detail: RegExp, fix?: RegExp): Finding {
+  const all = runChecks(i);
+  const mine = only(all, id).filter((f) => f.status !== 'ok' && f.status !== 'skip');
+  t.true(mine.length > 0, `${id} should report a problem: ${JSON.stringify(only(all, id))}`);
+  const f = mine[0];
+  t.is(f.status, status);
+  t.regex(f.detail, detail);
+  t.truthy(f.fix, 'a fix is given');
+  if (fix) t.regex(f.fix, fix);
+  return f;
+}
+
+test('a healthy enabled host: every check ok or skipped, nothing fixable', (t) => {
+  const all = runChecks(input());
+  const bad = all.filter((f) => f.status === 'fail' || f.status === 'warn');
+  t.deepEqual(bad, []);
+  t.is(summarize(all).fixable, 0);
+  // every layer of the guide is represented
+  for (const layer of ['kernel', 'daemon', 'networks', 'containers', 'ports', 'dns', 'firewall', 'outside']) t.true(all.some((f) => f.layer === layer), layer);
+  t.true(all.filter((f) => f.status === 'skip').every((f) => /--probe|not observed|no local dockerd/.test(f.detail)), JSON.stringify(all.filter((f) => f.status === 'skip')));
+});
+
+test('kernel: IPv6 disabled (all and on the uplink) -> fail, sysctl fix', (t) => {
+  const s = healthySnap();
+  s.host.sysctls['net.ipv6.conf.eth0.disable_ipv6'] = '1';
+  const f = broken(t, input(s), 'kernel.ipv6-disabled', 'fail', /disabled \(net\.ipv6\.conf\.eth0\.disable_ipv6 = 1\)/, /^sysctl -w net\.ipv6\.conf\.eth0\.disable_ipv6=0$/);
+  t.deepEqual(f.auto, { kind: 'sysctl', key: 'net.ipv6.conf.eth0.disable_ipv6', value: '0' });
+  const s2 = healthySnap();
+  delete s2.host.sysctls['net.ipv6.conf.all.disable_ipv6'];
+  broken(t, input(s2), 'kernel.ipv6-disabled', 'fail', /no IPv6/, /ipv6\.disable=1/);
+});
+
+test('kernel: ip6tables missing or its tables unreadable -> fail', (t) => {
+  const s = healthySnap();
+  s.firewall = { available: false, error: 'ip6tables is not installed (or not on PATH)', tables: {} };
+  broken(t, input(s), 'kernel.ip6tables', 'fail', /missing/, /apt-get install iptables/);
+  const s2 = healthySnap();
+  s2.firewall = { available: true, backend: 'nf_tables', error: 'cannot read the IPv6 firewall: exit 3', tables: {} };
+  broken(t, input(s2), 'kernel.ip6tables', 'fail', /cannot read/, /modprobe/);
+});
+
+test('kernel: Docker chains in the other iptables backend -> fail', (t) => {
+  const s = healthySnap();
+  s.firewall.tables = {};
+  broken(t, input(s, { otherBackend: { backend: 'legacy', dockerChains: ['DOCKER', 'DOCKER-USER'] } }), 'kernel.iptables-backend', 'fail', /legacy backend but ip6tables here uses nf_tables/, /update-alternatives/);
+});
+
+test('kernel: forwarding off -> fail with the sysctl', (t) => {
+  const s = healthySnap();
+  s.host.sysctls['net.ipv6.conf.all.forwarding'] = '0';
+  const f = broken(t, input(s), 'kernel.forwarding', 'fail', /does not route/, /net\.ipv6\.conf\.all\.forwarding=1/);
+  t.is(f.auto?.kind, 'sysctl');
+});
+
+test('kernel: default route from RAs with accept_ra=1 and forwarding on -> fail, accept_ra=2', (t) => {
+  const s = healthySnap();
+  s.host.net!.routes.find((r) => r.dst === '::/0')!.protocol = 'RA';
+  broken(t, input(s), 'kernel.accept-ra', 'fail', /router advertisements with accept_ra=1/, /accept_ra=2/);
+  s.host.sysctls['net.ipv6.conf.eth0.accept_ra'] = '2';
+  t.is(only(runChecks(input(s)), 'kernel.accept-ra')[0].status, 'ok');
+});
+
+test('kernel: no global address, no default route -> fail', (t) => {
+  const s = healthySnap();
+  s.host.net!.addresses = s.host.net!.addresses.filter((a) => a.family !== 6 || a.scope !== 0);
+  s.host.net!.routes = s.host.net!.routes.filter((r) => r.dst !== '::/0');
+  broken(t, input(s), 'kernel.host-ipv6', 'fail', /no global IPv6 address on eth0/);
+  broken(t, input(s), 'kernel.host-default-route', 'fail', /no IPv6 default route/, /ip -6 route add default/);
+});
+
+test('daemon: unreachable names the reason (socket missing, permission, refused)', (t) => {
+  const down = () => { const s = healthySnap(); s.daemon = { reachable: false, error: 'Docker refused the connection at unix:///x.sock (from default): the daemon is down' }; return s; };
+  broken(t, input(down(), { socket: { path: '/x.sock', exists: false, isSocket: false, accessible: true } }), 'daemon.reachable', 'fail', /socket \/x\.sock does not exist/, /systemctl restart docker/);
+  broken(t, input(down(), { socket: { path: '/x.sock', exists: true, isSocket: true, accessible: false } }), 'daemon.reachable', 'fail', /permission denied/, /docker group/);
+  broken(t, input(down(), { socket: { path: '/x.sock', exists: true, isSocket: true, accessible: true } }), 'daemon.reachable', 'fail', /daemon is down/, /systemctl restart docker/);
+});
+
+test('daemon: unparsable daemon.json -> fail with the position', (t) => {
+  const s = healthySnap();
+  s.daemonConfig = { path: '/etc/docker/daemon.json', exists: true, text: '{"ipv6": true,,}', error: '/etc/docker/daemon.json: line 1, column 15: invalid character \',\' looking for beginning of object key string' };
+  broken(t, input(s), 'daemon.config-parse', 'fail', /line 1, column 15/);
+});
+
+test('daemon: key both in daemon.json and a dockerd flag -> fail', (t) => {
+  const s = healthySnap();
+  s.dockerd = { pid: 42, argv: ['dockerd', '--ipv6', '-H', 'fd://'] };
+  broken(t, input(s), 'daemon.flag-conflicts', 'fail', /"ipv6" is both in daemon.json and a dockerd flag \(--ipv6\)/, /remove --ipv6/);
+});
+
+test('daemon: the guide example on 20.10 (ip6tables without experimental) -> fail, sets experimental', (t) => {
+  const s = healthySnap();
+  s.daemon = { reachable: false, error: 'Docker refused the connection' };
+  s.daemonConfig.value = { ipv6: true, 'fixed-cidr-v6': 'fd00::/80', experimental: false, ip6tables: true };
+  const f = broken(t, input(s, { dockerdBinaryVersion: '20.10.24+dfsg1' }), 'daemon.experimental', 'fail', /without "experimental": true on Docker 20\.10.*refuses to start/, /"experimental": true/);
+  t.deepEqual(f.auto, { kind: 'daemon-keys', set: { experimental: true } });
+  // 28 needs no experimental
+  t.is(only(runChecks(input(s, { dockerdBinaryVersion: '28.5.1' })), 'daemon.experimental')[0].status, 'ok');
+});
+
+test('daemon: ipv6 off -> fail, fixed by enable', (t) => {
+  const s = healthySnap();
+  s.daemonConfig.value = { ...s.daemonConfig.value, ipv6: false };
+  const f = broken(t, input(s), 'daemon.ipv6', 'fail', /"ipv6": false/, /docker ipv6 enable/);
+  t.deepEqual(f.auto, { kind: 'enable' });
+});
+
+test('daemon: fixed-cidr-v6 missing, malformed, too long, overlapping the host or a network -> fail', (t) => {
+  const cases: Array<[unknown, RegExp]> = [
+    [undefined, /missing/],
+    ['fd00::1::/64', /not an IPv6 prefix/],
+    ['fd00::1/64', /host bits/],
+    ['fd00::/96', /longer than \/80/],
+    ['2001:db8:1::/80', /overlaps the host's own on-link prefix 2001:db8:1::\/64/],
+    [APP6, /overlaps Docker network "app"/],
+  ];
+  for (const [value, re] of cases) {
+    const s = healthySnap();
+    s.daemon.version = '20.10.24';
+    s.state = undefined;
+    s.daemonConfig.value = { ...s.daemonConfig.value, 'fixed-cidr-v6': value };
+    if (value === undefined) delete s.daemonConfig.value!['fixed-cidr-v6'];
+    broken(t, input(s), 'daemon.fixed-cidr-v6', 'fail', re, /docker ipv6 enable/);
+  }
+  // the guide's fd00::/80 is fine on the lab's uplink (2001:db8:1::2/64) ...
+  const s = healthySnap();
+  s.daemonConfig.value = { ...s.daemonConfig.value, 'fixed-cidr-v6': 'fd00::/80' };
+  s.networks[0].ipv6Subnets = ['fd00::/80'];
+  t.is(only(runChecks(input(s)), 'daemon.fixed-cidr-v6')[0].status, 'ok');
+  // ... and overlaps a host whose uplink carries fd00::2/64 (this machine's own, LAB-NOTES)
+  s.host.net!.addresses.push({ ifindex: 2, ifname: 'eth0', family: 6, address: 'fd00::2', prefixlen: 64, scope: 0, flags: [] });
+  broken(t, input(s), 'daemon.fixed-cidr-v6', 'fail', /overlaps the host's own on-link prefix fd00::\/64/);
+});
+
+test('daemon: no IPv6 pool -> warn', (t) => {
+  const s = healthySnap();
+  s.daemonConfig.value = { ...s.daemonConfig.value, 'default-address-pools': [{ base: '10.128.0.0/9', size: 24 }] };
+  broken(t, input(s), 'daemon.pools', 'warn', /no IPv6 pool/, /docker ipv6 enable/);
+});
+
+test('daemon: daemon.json changed, dockerd still runs the old settings -> warn, restart', (t) => {
+  const s = healthySnap();
+  s.daemonConfig.value = { ...s.daemonConfig.value, 'fixed-cidr-v6': 'fd11:2233:4455:ff::/64' };
+  const f = broken(t, input(s), 'daemon.restart-pending', 'warn', /still runs the old settings.*fd11:2233:4455::\/64/, /systemctl restart docker/);
+  t.deepEqual(f.auto, { kind: 'restart' });
+});
+
+test('networks: a network with containers but no IPv6, and a Compose one -> fail with recreate commands', (t) => {
+  const s = healthySnap();
+  s.networks.push(net({ name: 'legacy', ipv4Subnets: ['10.128.5.0/24'], containers: 2 }));
+  s.networks.push(net({ name: 'proj_default', ipv4Subnets: ['10.128.6.0/24'], labels: { 'com.docker.compose.network': 'default', 'com.docker.compose.project': 'proj' } }));
+  broken(t, input(s), 'networks.ipv6-off', 'fail', /"legacy" has 2 container/, /docker network rm legacy && docker network create --ipv6 --subnet 10\.128\.5\.0\/24 legacy/);
+  broken(t, input(s), 'networks.compose-ipv6', 'fail', /"default" of project "proj"/, /enable_ipv6: true.*docker compose -p proj/);
+});
+
+test('containers: running on an IPv6 network without a global address -> fail', (t) => {
+  const s = healthySnap();
+  s.containers[0].networks[0].ipv6 = undefined;
+  broken(t, input(s), 'containers.no-ipv6', 'fail', /"web" runs on IPv6 network "app" without/, /docker restart web/);
+});
+
+test('outside: ULA network without masquerade -> fail, enable', (t) => {
+  const s = healthySnap();
+  s.firewall.tables.nat.rules = s.firewall.tables.nat.rules.filter((r) => !r.includes(APP6));
+  broken(t, input(s), 'outside.ula-nat', 'fail', /"app" uses ULA .* nothing masquerades it/, /docker ipv6 enable/);
+});
+
+test('outside: NDP mode without proxy entries, global network without a mode -> fail / warn', (t) => {
+  const s = healthySnap();
+  s.state = { version: 1, prefix: '2001:db8:1:0:8000::/65', mode: 'ndp', uplink: 'eth0' };
+  s.daemonConfig.value = { ...s.daemonConfig.value, ip6tables: false };
+  s.networks[1].ipv6Subnets = ['2001:db8:1:0:8000::/73'];
+  s.containers[0].networks[0].ipv6 = '2001:db8:1:0:8000::2';
+  s.host.sysctls['net.ipv6.conf.eth0.proxy_ndp'] = '1';
+  s.firewall.tables.filter.rules.push('-A FORWARD -m comment --comment docker-ipv6 -j D6-FORWARD', '-A D6-FORWARD -d 2001:db8:1:0:8000::/73 -o br-app -m comment --comment docker-ipv6 -j DROP');
+  const f = broken(t, input(s), 'outside.ndp-proxy', 'fail', /lacks proxy entries on eth0 for 2001:db8:1:0:8000::1, 2001:db8:1:0:8000::2/, /ip -6 neigh add proxy 2001:db8:1:0:8000::1 dev eth0/);
+  t.deepEqual(f.auto, { kind: 'enable-steps', ids: ['ndp-proxies'] });
+  s.host.net!.proxies = [{ address: '2001:db8:1:0:8000::1', ifindex: 2, ifname: 'eth0' }, { address: '2001:db8:1:0:8000::2', ifindex: 2, ifname: 'eth0' }];
+  t.deepEqual(only(runChecks(input(s)), 'outside.ndp-proxy'), []);
+  s.state = undefined;
+  broken(t, input(s), 'outside.global-path', 'warn', /global prefix .* no docker-ipv6 mode/);
+});
+
+test('firewall: routed network with ip6tables off and no filter -> fail', (t) => {
+  const s = healthySnap();
+  s.state = { version: 1, prefix: '2001:db8:2::/48', mode: 'routed', uplink: 'eth0', enabled: {} as never };
+  s.daemonConfig.value = { ...s.daemonConfig.value, ip6tables: false };
+  s.networks[1].ipv6Subnets = ['2001:db8:2:1::/64'];
+  const f = broken(t, input(s), 'firewall.unfiltered', 'fail', /ip6tables" off and no filter: every container port is open/, /D6-FORWARD/);
+  t.deepEqual(f.auto, { kind: 'enable-steps', ids: ['firewall-filter'] });
+});
+
+test('ports: published on 0.0.0.0 only -> warn', (t) => {
+  const s = healthySnap();
+  s.containers[0].ports = [{ ip: '0.0.0.0', privatePort: 80, publicPort: 8080, type: 'tcp' }];
+  broken(t, input(s), 'ports.ipv4-only', 'warn', /"web" publishes 8080\/tcp on 0\.0\.0\.0 only/, /-p 8080:80/);
+});
+
+test('ports: userland-proxy in the path for IPv6 clients -> warn', (t) => {
+  const s = healthySnap();
+  s.containers[0].networks = [{ network: 'legacy', ipv4: '10.128.9.2' }];
+  broken(t, input(s), 'ports.userland-proxy', 'warn', /docker-proxy: the containers see the proxy's IPv4 address/, /userland-proxy/);
+  s.daemonConfig.value = { ...s.daemonConfig.value, 'userland-proxy': false };
+  t.is(only(runChecks(input(s)), 'ports.userland-proxy')[0].status, 'ok');
+});
+
+test('firewall: FORWARD policy DROP and nothing accepts the bridge -> fail', (t) => {
+  const s = healthySnap();
+  s.firewall.tables.filter.rules = [];
+  broken(t, input(s), 'firewall.forward-drop', 'fail', /policy is DROP and nothing accepts docker0, br-app/, /restart docker/);
+});
+
+test('firewall: docker-ipv6nat next to Docker\'s own ip6tables; its leftovers when ip6tables is off', (t) => {
+  const s = healthySnap();
+  s.containers.push({ id: 'c2', name: 'ipv6nat', state: 'running', networks: [], ports: [] });
+  broken(t, input(s), 'firewall.ipv6nat', 'fail', /"ipv6nat" \(docker-ipv6nat\) runs while Docker's own ip6tables is on/, /docker rm -f ipv6nat/);
+  const s2 = healthySnap();
+  s2.firewall.tables.nat.rules.push(s2.firewall.tables.nat.rules[0]);
+  broken(t, input(s2), 'firewall.ipv6nat', 'fail', /appear twice/);
+  const s3 = healthySnap();
+  s3.daemonConfig.value = { ...s3.daemonConfig.value, ip6tables: false };
+  broken(t, input(s3), 'firewall.ipv6nat', 'warn', /Docker chains \(DOCKER, DOCKER-FORWARD\) although Docker's ip6tables is off/);
+});
+
+test('probes: skipped without --probe, fail with the probe detail, ok when they pass', (t) => {
+  const skipped = runChecks(input()).filter((f) => ['dns.aaaa', 'outside.egress', 'ports.published'].includes(f.id));
+  t.is(skipped.length, 3);
+  t.true(skipped.every((f) => f.status === 'skip'));
+  const probes = [
+    { id: 'dns.aaaa', ok: false, detail: 'no AAAA for the name' },
+    { id: 'outside.egress', ok: true, detail: 'reaches 2001:db8:1::1' },
+    { id: 'ports.published', ok: undefined, detail: 'nothing published' },
+  ];
+  const all = runChecks(input(healthySnap(), {}, probes));
+  t.is(only(all, 'dns.aaaa')[0].status, 'fail');
+  t.truthy(only(all, 'dns.aaaa')[0].fix);
+  t.is(only(all, 'outside.egress')[0].status, 'ok');
+  t.is(only(all, 'ports.published')[0].status, 'skip');
+});
+
+test('a check that throws becomes a failed finding, not a crash', (t) => {
+  const all = runChecks(input(), [function exploding() { throw new Error('boom'); }]);
+  t.is(all.length, 1);
+  t.is(all[0].status, 'fail');
+  t.regex(all[0].detail, /exploding could not run: boom/);
+});

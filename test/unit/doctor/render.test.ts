@@ -1,0 +1,39 @@
+// Doctor's human output (grouped by layer, colour only when allowed) and the Compose findings mapping.
+import test from 'ava';
+import { PassThrough } from 'node:stream';
+import { runChecks } from '../../../src/doctor/checks';
+import { composeFindings } from '../../../src/doctor/compose';
+import { renderText, report, useColor } from '../../../src/doctor/render';
+import { healthySnap, input } from './fixtures';
+
+test('colour: NO_COLOR and non-TTY turn it off, a TTY turns it on', (t) => {
+  const tty = Object.assign(new PassThrough(), { isTTY: true });
+  t.false(useColor({ NO_COLOR: '1' }, tty));
+  t.false(useColor({}, new PassThrough()));
+  t.true(useColor({ TERM: 'xterm' }, tty));
+  t.true(useColor({ FORCE_COLOR: '1' }, new PassThrough()));
+});
+
+test('text: grouped by layer in the guide order, fixes under failures, no escape codes without colour', (t) => {
+  const s = healthySnap();
+  s.host.sysctls['net.ipv6.conf.all.forwarding'] = '0';
+  const findings = runChecks(input(s));
+  const text = renderText(findings, { color: false });
+  t.false(text.includes('\u001b['));
+  const order = ['kernel', 'daemon', 'networks', 'containers', 'ports', 'dns', 'firewall', 'outside'].map((l) => text.indexOf(`\n${l}\n`) >= 0 ? text.indexOf(`\n${l}\n`) : text.indexOf(`${l}\n`));
+  t.deepEqual([...order].sort((a, b) => a - b), order);
+  t.regex(text, /FAIL {2}net\.ipv6\.conf\.all\.forwarding = 0.*\n\s+fix: sysctl -w net\.ipv6\.conf\.all\.forwarding=1 {2}\(doctor --fix applies this\)/);
+  t.regex(text, /1 failed, 0 warning\(s\), \d+ ok, \d+ skipped; 1 fixable/);
+  t.true(renderText(findings, { color: true }).includes('\u001b[31m'), 'red for failures');
+  t.false(report(findings).ok);
+  t.true(report(runChecks(input())).ok);
+});
+
+test('compose: lint findings become compose-layer findings; none -> one ok', (t) => {
+  const f = composeFindings(['c.yml'], [{ file: 'c.yml', line: 3, col: 5, endLine: 3, endCol: 9, severity: 'error', rule: 'compose/enable-ipv6-missing', message: 'network "default" has no enable_ipv6', fix: 'add enable_ipv6: true' }]);
+  t.is(f.length, 1);
+  t.like(f[0], { id: 'compose.enable-ipv6-missing', layer: 'compose', status: 'fail' });
+  t.regex(f[0].detail, /^c\.yml:3:5: /);
+  t.regex(f[0].fix, /docker ipv6 lint --fix c\.yml/);
+  t.like(composeFindings(['c.yml'], [])[0], { status: 'ok', layer: 'compose' });
+});
