@@ -1,0 +1,14 @@
+// The Compose `networks:` block for an allocation, ready to paste (pure).
+import { stringify } from 'yaml';
+import type { NetworkPlan } from './plan';
+
+export function composeBlock(p: NetworkPlan): string {
+  const cfg = (c: NetworkPlan['v4']) => ({ subnet: c.subnet, ...(c.gateway ? { gateway: c.gateway } : {}), ...(c.ipRange ? { ip_range: c.ipRange } : {}) });
+  const net: Record<string, unknown> = { driver: 'bridge', enable_ipv6: true };
+  if (p.internal) net.internal = true;
+  if (p.attachable) net.attachable = true;
+  if (Object.keys(p.options).length) net.driver_opts = p.options;
+  net.ipam = { config: [cfg(p.v4), cfg(p.v6)] };
+  net.labels = p.labels;
+  return stringify({ networks: { [p.name]: net } });
+}

@@ -1,0 +1,31 @@
+// `network ls`: every network with its IPv4 and IPv6 subnets, IPv6 status and whether docker-ipv6 manages it.
+import type { RunContext } from '../cli/context';
+import { connectDocker } from '../docker/client';
+import { renderTable } from '../util/table';
+import { listNetworkSummaries, type NetworkSummary } from './observe';
+import { MANAGED_LABEL } from './plan';
+
+export interface NetworkRow { name: string; driver: string; ipv4: string[]; ipv6: string[]; ipv6Status: string; managed: boolean }
+
+export function ipv6Status(n: NetworkSummary): string {
+  if (n.driver === 'host' || n.driver === 'null' || n.driver === 'none') return 'n/a';
+  if (!n.enableIPv6) return 'off (docker ipv6 network upgrade ' + n.name + ')';
+  if (!n.subnets.some((s) => s.includes(':'))) return 'on, no subnet';
+  return 'on';
+}
+
+export function networkRows(nets: NetworkSummary[]): NetworkRow[] {
+  return nets.map((n) => ({
+    name: n.name, driver: n.driver,
+    ipv4: n.subnets.filter((s) => !s.includes(':')), ipv6: n.subnets.filter((s) => s.includes(':')),
+    ipv6Status: ipv6Status(n), managed: n.labels[MANAGED_LABEL] === 'true',
+  })).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export async function runNetworkLs(ctx: RunContext): Promise<void> {
+  const docker = await connectDocker(ctx.endpoint());
+  const rows = networkRows(await listNetworkSummaries(docker));
+  if (ctx.globals.json) { ctx.outJson({ networks: rows }); return; }
+  ctx.out(renderTable(['NAME', 'DRIVER', 'IPV4', 'IPV6', 'IPV6 STATUS', 'MANAGED'],
+    rows.map((r) => [r.name, r.driver, r.ipv4.join(',') || '-', r.ipv6.join(',') || '-', r.ipv6Status, r.managed ? 'yes' : ''])));
+}

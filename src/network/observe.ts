@@ -1,0 +1,76 @@
+// Facts network create/upgrade decide from: Docker's networks, daemon.json pools, host addresses/routes, saved state.
+import { readFile } from 'node:fs/promises';
+import type { RunContext } from '../cli/context';
+import { parseDaemonJson } from '../daemon/parse';
+import type { DockerClient } from '../docker/client';
+import { ConfigError } from '../errors';
+import { Netlink, type NetState } from '../host/netlink';
+import { readState, type ToolState } from '../state/store';
+import { parseCidr6, type Cidr6 } from '../util/ip';
+import type { Pool } from '../enable/daemon-plan';
+import type { UsedSpace } from './alloc';
+import { usedSpace, v4Pools } from './space';
+
+export interface NetworkSummary {
+  id: string;
+  name: string;
+  driver: string;
+  enableIPv6: boolean;
+  internal: boolean;
+  attachable: boolean;
+  subnets: string[];
+  labels: Record<string, string>;
+  options: Record<string, string>;
+  ipam: Array<{ Subnet?: string; Gateway?: string; IPRange?: string }>;
+}
+
+export interface SpaceFacts {
+  state: ToolState;
+  prefix?: Cidr6;
+  networks: NetworkSummary[];
+  used: UsedSpace;
+  pools: Pool[];
+  net?: NetState;
+}
+
+export async function listNetworkSummaries(docker: DockerClient): Promise<NetworkSummary[]> {
+  const nets = await docker.listNetworks();
+  return nets.map((n) => ({
+    id: n.Id, name: n.Name, driver: n.Driver, enableIPv6: !!n.EnableIPv6, internal: !!n.Internal,
+    attachable: !!n.Attachable,
+    subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => !!s),
+    labels: n.Labels ?? {}, options: n.Options ?? {},
+    ipam: (n.IPAM?.Config ?? []).map((c) => ({ Subnet: c.Subnet, Gateway: c.Gateway, IPRange: c.IPRange })),
+  }));
+}
+
+async function daemonPools(path: string): Promise<unknown[] | undefined> {
+  let text: string;
+  try { text = await readFile(path, 'utf8'); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  const v = parseDaemonJson(text, path).value as Record<string, unknown>;
+  const p = v['default-address-pools'];
+  return Array.isArray(p) ? p : undefined;
+}
+
+async function hostNet(): Promise<NetState> {
+  const nl = await Netlink.open();
+  try { return await nl.read(); } finally { nl.close(); }
+}
+
+/** One look at everything that occupies address space (call it while holding the lock). */
+export async function observeSpace(ctx: RunContext, docker: DockerClient, exclude?: { network: string; bridge: string }): Promise<SpaceFacts> {
+  const [networks, pools, net, saved] = await Promise.all([
+    listNetworkSummaries(docker), daemonPools(ctx.globals.configFile), hostNet(), readState(ctx.paths.stateFile),
+  ]);
+  const state = saved ?? { version: 1 as const };
+  const prefix = state.prefix ? parseCidr6(state.prefix) : undefined;
+  // upgrade re-creates a network on its own IPv4 subnet: its entry, bridge address and route do not count
+  const others = exclude ? networks.filter((n) => n.name !== exclude.network) : networks;
+  const hostNetSeen = exclude ? { ...net, addresses: net.addresses.filter((a) => a.ifname !== exclude.bridge), routes: net.routes.filter((r) => r.ifname !== exclude.bridge) } : net;
+  const allocations = exclude ? Object.fromEntries(Object.entries(state.allocations ?? {}).filter(([k]) => k !== exclude.network)) : state.allocations;
+  const used = usedSpace({ networks: others, pools, net: hostNetSeen, allocations, prefix });
+  return { state, prefix, networks, used, pools: v4Pools(pools), net };
+}

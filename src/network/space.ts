@@ -1,0 +1,50 @@
+// What address space is taken (pure): Docker's networks and pools, the host's addresses and routes, our allocations.
+import { DOCKER_DEFAULT_V4_POOLS, v6PoolsFor, type Pool } from '../enable/daemon-plan';
+import type { NetState } from '../host/netlink';
+import { cidrString, parseCidr4, parseCidr6, type Cidr6 } from '../util/ip';
+import type { UsedSpace } from './alloc';
+
+export interface SpaceInputs {
+  networks: Array<{ name: string; subnets: string[] }>;
+  /** daemon.json default-address-pools as written (undefined: Docker's built-in pools) */
+  pools?: unknown[];
+  net?: NetState;
+  allocations?: Record<string, string>;
+  prefix?: Cidr6;
+}
+
+function isPool(p: unknown): p is Pool {
+  return typeof (p as Pool)?.base === 'string' && typeof (p as Pool)?.size === 'number';
+}
+
+/** IPv4 pools Docker allocates from: candidates for our IPv4 subnets. */
+export function v4Pools(pools?: unknown[]): Pool[] {
+  if (!pools) return DOCKER_DEFAULT_V4_POOLS;
+  return pools.filter(isPool).filter((p) => !p.base.includes(':'));
+}
+
+export function usedSpace(i: SpaceInputs): UsedSpace {
+  const used: UsedSpace = { v6: [], v4: [] };
+  const add = (s: string, what: string) => {
+    if (s.includes(':')) { const c = parseCidr6(s); if (c) used.v6.push({ cidr: c, what }); }
+    else { const c = parseCidr4(s); if (c) used.v4.push({ cidr: c, what }); }
+  };
+  for (const n of i.networks) for (const s of n.subnets) add(s, `network ${n.name} (${s})`);
+  for (const [name, s] of Object.entries(i.allocations ?? {})) add(s, `the allocation of ${name} (${s}) in the docker-ipv6 state`);
+  // IPv6 pools of Docker's that are not the ones enable derived from our prefix: Docker may hand them out
+  const ours = new Set(i.prefix ? v6PoolsFor(i.prefix).map((p) => p.base) : []);
+  for (const p of (i.pools ?? []).filter(isPool)) {
+    if (p.base.includes(':') && !ours.has(cidrString(parseCidr6(p.base) ?? { network: p.base, length: 0 }))) add(p.base, `Docker's address pool ${p.base}`);
+  }
+  for (const a of i.net?.addresses ?? []) {
+    if (a.family === 6 && a.scope >= 253) continue; // link-local and host scope never collide with a subnet
+    add(`${a.address}/${a.prefixlen}`, `the host's address ${a.address}/${a.prefixlen} on ${a.ifname}`);
+  }
+  for (const r of i.net?.routes ?? []) {
+    if (r.dst.endsWith('/0')) continue; // default routes cover everything and mean nothing here
+    if (r.family === 6 && (r.dst.startsWith('fe80:') || r.dst.startsWith('ff'))) continue;
+    if (r.table === 255) continue; // local table: the addresses themselves, counted above
+    add(r.dst, `the host's route to ${r.dst}${r.ifname ? ` on ${r.ifname}` : ''}`);
+  }
+  return used;
+}
