@@ -113,7 +113,7 @@ export async function runDisable(ctx: RunContext): Promise<void> {
       else ctx.out(`${text}dry run: nothing was changed`);
       return;
     }
-    if (!ctx.globals.json) ctx.note(text);
+    if (!ctx.globals.json && !ctx.globals.yes) ctx.note(text);
     await confirm(ctx, plan.restart ? 'Undo these changes and restart dockerd?' : 'Undo these changes?');
     await runTransaction(steps, { journalPath: ctx.paths.journalFile, registry, command: 'disable', log: (l) => ctx.note(l), onProgress: (_id, phase, d) => { if (phase === 'apply' && !ctx.globals.json) ctx.note(`- ${d}`); } });
     if (ctx.globals.json) ctx.outJson({ changed: true, plan });

@@ -69,7 +69,8 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
       return;
     }
     if (plan.daemonJson.changed) await validate(ctx, plan.daemonJson.after, snap.daemon.version!);
-    if (!ctx.globals.json) ctx.note(planText(plan, steps));
+    // the whole plan before the question; with --yes the progress lines say what happens
+    if (!ctx.globals.json && !ctx.globals.yes) ctx.note(planText(plan, steps));
     await confirm(ctx, plan.restart ? 'Apply these changes and restart dockerd?' : 'Apply these changes?');
     await runTransaction(steps, {
       journalPath: ctx.paths.journalFile, registry, command: 'enable', log: (l) => ctx.note(l),

@@ -36,7 +36,16 @@ export function statusJson(snap: HostSnapshot, agent?: AgentStatus): unknown {
 export function statusText(snap: HostSnapshot, agent?: AgentStatus): string {
   const d = snap.daemon;
   const cfg = snap.daemonConfig;
-  const keys = DAEMON_KEYS.map((k) => `${k}=${cfg.value?.[k] === undefined ? '-' : JSON.stringify(cfg.value[k])}`).join(' ');
+  const show = (k: string): string => {
+    const v = cfg.value?.[k];
+    if (v === undefined) return '-';
+    if (k === 'default-address-pools' && Array.isArray(v)) {
+      const v6 = v.filter((p) => String((p as { base?: unknown }).base ?? '').includes(':')).length;
+      return `${v.length} pools (${v6} IPv6)`;
+    }
+    return JSON.stringify(v);
+  };
+  const keys = DAEMON_KEYS.map((k) => `${k}=${show(k)}`).join(' ');
   const s = snap.host.sysctls;
   const up = snap.host.uplink;
   const lines: Array<[string, string]> = [
