@@ -43,9 +43,7 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
   for (const u of units) log(`unit         -> ${join(L.unitDir, u)}${o.enableUnits ? ' (enabled)' : ''}`);
   if (o.dryRun) return m;
   if (o.user && units.length && !o.dryRun) log('units are not installed with --user (they run as root)');
-  for (const d of [L.libDir, L.pluginDir]) {
-    if (!(await exists(d))) { await mkdir(d, { recursive: true, mode: 0o755 }); m.dirs.push(d); }
-  }
+  for (const d of [L.libDir, L.pluginDir]) await mkdirTracked(d, m);
   await cp(o.distDir, L.libDir, { recursive: true, force: true });
   m.files.push(...(await listFiles(o.distDir)).map((f) => join(L.libDir, f)));
   if (await exists(L.pluginLink)) {
@@ -58,7 +56,7 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
   if (!o.user) {
     for (const u of units) {
       const dst = join(L.unitDir, u);
-      await mkdir(dirname(dst), { recursive: true });
+      await mkdirTracked(L.unitDir, m);
       await copyFile(join(o.unitsSrc!, u), dst);
       m.files.push(dst);
     }
@@ -72,6 +70,13 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
   }
   await writeFile(L.manifest, `${JSON.stringify(m, null, 2)}\n`);
   return m;
+}
+
+/** mkdir -p that records every folder it created (outermost first), so uninstall removes exactly those. */
+async function mkdirTracked(d: string, m: Manifest): Promise<void> {
+  const missing: string[] = [];
+  for (let p = d; !(await exists(p)); p = dirname(p)) missing.unshift(p);
+  for (const p of missing) { await mkdir(p, { mode: 0o755 }); m.dirs.push(p); }
 }
 
 async function listFiles(dir: string, prefix = ''): Promise<string[]> {
@@ -102,7 +107,7 @@ export async function uninstall(o: Pick<InstallOptions, 'root' | 'user' | 'home'
   if (!o.dryRun) {
     await removeEmptyDirs(L.libDir);
     for (const d of [...m.dirs].reverse()) {
-      if (await exists(d)) { log(`remove ${d}/`); await rm(d, { recursive: false }).catch(() => rmdirIfEmpty(d)); }
+      if (await exists(d)) { log(`remove ${d}/`); await rmdirIfEmpty(d); }
     }
   }
 }
