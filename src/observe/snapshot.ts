@@ -163,7 +163,13 @@ async function observeHostNet(uplinkOpt?: string): Promise<HostFacts> {
   return { error, uplink, uplinkReason: uplinkReason ?? '', net, sysctls };
 }
 
-export interface ObserveOptions { docker?: boolean; host?: boolean; firewall?: boolean }
+export interface ObserveOptions {
+  docker?: boolean;
+  host?: boolean;
+  firewall?: boolean;
+  /** find the dockerd process and its flags (a /proc scan): needed by enable and doctor, not by status */
+  dockerdProcess?: boolean;
+}
 
 export async function observeHost(ctx: RunContext, opts: ObserveOptions = {}): Promise<HostSnapshot> {
   const ep = ctx.endpoint();
@@ -174,7 +180,7 @@ export async function observeHost(ctx: RunContext, opts: ObserveOptions = {}): P
     opts.host === false ? none : observeHostNet(ctx.globals.uplink),
     opts.firewall === false ? none : new Ip6tables().facts(),
     readState(ctx.paths.stateFile).then((s) => ({ s }), (e: Error) => ({ e })),
-    ep.local ? findDockerdProcesses().then((ps) => pickDockerdFor(ps, ctx.globals.configFile), () => undefined) : none,
+    ep.local && opts.dockerdProcess !== false ? findDockerdProcesses().then((ps) => pickDockerdFor(ps, ctx.globals.configFile), () => undefined) : none,
   ]);
   return {
     endpoint: ep,
