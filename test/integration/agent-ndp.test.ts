@@ -1,0 +1,107 @@
+// The agent in ndp mode against a real dockerd: proxy entries follow container start/stop (latency
+// measured), a flushed chain comes back within one tick, kill -9 mid-reconcile leaves no duplicates,
+// `apply` twice changes nothing, and foreign rules survive reconciles, --cleanup and disable.
+import test from 'ava';
+import { withLab } from '../helpers/lab';
+import { agentStatus, must, ourRuleLines, percentile, poll, proxies, saveRules, startAgent, toolState } from './agent-lab';
+
+const PREFIX = '2001:db8:1:0:8000::/65';
+const FOREIGN_NAT = '-A POSTROUTING -s 2001:db8:dead::/64 -m comment --comment foreign -j MASQUERADE';
+const FOREIGN_FWD = '-A FORWARD -s 2001:db8:dead::/64 -m comment --comment foreign -j ACCEPT';
+const IMG = 'local/busybox:1';
+
+test.serial('agent in ndp mode: proxies follow containers; flush, kill -9, apply twice, cleanup and disable', async (t) => {
+  await withLab(t, { prefix: 'agndp' }, async (lab) => {
+    await must(lab.host(['ip6tables', '-t', 'nat', '-A', 'POSTROUTING', '-s', '2001:db8:dead::/64', '-m', 'comment', '--comment', 'foreign', '-j', 'MASQUERADE']), 'foreign nat rule');
+    await must(lab.host(['ip6tables', '-I', 'FORWARD', '1', '-s', '2001:db8:dead::/64', '-m', 'comment', '--comment', 'foreign', '-j', 'ACCEPT']), 'foreign filter rule');
+    const foreignIntact = async (when: string) => {
+      const s = await saveRules(lab);
+      t.true(s.split('\n').includes(FOREIGN_NAT), `foreign nat rule ${when}`);
+      t.true(s.split('\n').includes(FOREIGN_FWD), `foreign filter rule ${when}`);
+    };
+    await must(lab.exec(['enable', '--yes', '--prefix', PREFIX, '--mode', 'ndp']), 'enable');
+    await foreignIntact('after enable');
+
+    // baseline: one `docker network create` on this daemon, through the CLI like the container starts below
+    const n0 = performance.now();
+    await must(lab.docker(['network', 'create', '--ipv6', '--subnet', '2001:db8:1:0:8100::/80', 'lat']), 'network create');
+    const createMs = performance.now() - n0;
+
+    let agent = startAgent(t, lab, ['--interval', '1s']);
+    await poll('the first reconcile', async () => agentStatus(lab)?.lastReconcile, 20_000, 50);
+    await poll('the gateway of lat proxied', async () => (await proxies(lab)).includes('2001:db8:1:0:8100::1'), 5000);
+
+    // container start -> proxy entry; container kill -> entry gone
+    const startLat: number[] = [];
+    const stopLat: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const addr = `2001:db8:1:0:8100:0:1:${i + 10}`;
+      const run = lab.docker(['run', '-d', '--name', `c${i}`, '--network', 'lat', '--ip6', addr, IMG, 'sleep', '600']).then((r) => ({ r, at: performance.now() }));
+      const seen = await poll(`proxy for ${addr}`, async () => ((await proxies(lab)).includes(addr) ? performance.now() : undefined), 10_000, 2);
+      const { r, at } = await run;
+      t.is(r.code, 0, r.stderr);
+      startLat.push(Math.max(0, seen - at));
+      const k = lab.docker(['kill', `c${i}`]).then((x) => ({ x, at: performance.now() }));
+      const gone = await poll(`proxy for ${addr} removed`, async () => (!(await proxies(lab)).includes(addr) ? performance.now() : undefined), 10_000, 2);
+      const { at: kat } = await k;
+      stopLat.push(Math.max(0, gone - kat));
+    }
+    const p50 = percentile(startLat, 50); const p99 = percentile(startLat, 99);
+    t.log(`docker network create ${createMs.toFixed(0)} ms; container start -> proxy entry p50 ${p50.toFixed(0)} ms p99 ${p99.toFixed(0)} ms; kill -> removed p50 ${percentile(stopLat, 50).toFixed(0)} ms p99 ${percentile(stopLat, 99).toFixed(0)} ms (after the CLI returned)`);
+    t.true(p99 < Math.max(1000, 3 * createMs), `p99 ${p99} ms`);
+    const changeLog = agent.logs().find((l) => typeof l.msg === 'string' && (l.msg as string).startsWith('add proxy 2001:db8:1:0:8100:0:1:10'));
+    t.truthy(changeLog, 'every change is logged as JSON with its reason');
+    t.regex(JSON.stringify(changeLog), /"because":\[[^\]]*docker container start c0/);
+
+    // our chain flushed by hand: back within one tick (1 s)
+    await must(lab.host(['ip6tables', '-F', 'D6-FORWARD']), 'flush');
+    const f0 = performance.now();
+    await poll('D6-FORWARD restored', async () => (await saveRules(lab)).includes('-A D6-FORWARD -d 2001:db8:1:0:8100::/80'), 2500, 20);
+    t.log(`flushed chain restored after ${(performance.now() - f0).toFixed(0)} ms (tick 1 s)`);
+
+    // kill -9 in the middle of a storm of reconciles, then a restart: no duplicates anywhere
+    const storm = Array.from({ length: 6 }, (_, i) => lab.docker(['run', '-d', '--name', `s${i}`, '--network', 'lat', '--ip6', `2001:db8:1:0:8100:0:2:${i + 10}`, IMG, 'sleep', '600']));
+    await new Promise((r) => setTimeout(r, 400));
+    agent.signal('SIGKILL');
+    await agent.exited;
+    for (const r of await Promise.all(storm)) t.is(r.code, 0, r.stderr);
+    agent = startAgent(t, lab, ['--interval', '1s', '--cleanup']);
+    const want = ['2001:db8:1:0:8000::1', '2001:db8:1:0:8100::1', ...Array.from({ length: 6 }, (_, i) => `2001:db8:1:0:8100:0:2:${i + 10}`)].sort();
+    await poll('proxies after the restart', async () => JSON.stringify(await proxies(lab)) === JSON.stringify(want), 10_000, 20);
+    await poll('a pass of the new agent', async () => agentStatus(lab)?.pid === agent.pid && agentStatus(lab)?.lastReconcile, 10_000, 20);
+    const ours = ourRuleLines(await saveRules(lab));
+    t.deepEqual(ours.filter((l, i) => ours.indexOf(l) !== i), [], 'no duplicate rule');
+    t.is(ours.filter((l) => l.endsWith('-j D6-FORWARD')).length, 1);
+    t.deepEqual((toolState(lab).proxies ?? []).map((p) => p.address).sort(), want, 'the state lists exactly the entries present');
+    const st = await lab.exec(['status']);
+    t.regex(st.stdout, new RegExp(`^Agent\\s+running \\(pid ${agent.pid}, since `, 'm'));
+    const stj = JSON.parse(await must(lab.exec(['status', '--json']), 'status --json'));
+    t.like(stj.agent, { running: true, pid: agent.pid });
+
+    // SIGTERM with --cleanup: our chains, proxies gone; foreign rules untouched
+    agent.signal('SIGTERM');
+    t.is(await agent.exited, 0);
+    const afterCleanup = await saveRules(lab);
+    t.deepEqual(ourRuleLines(afterCleanup), []);
+    t.false(afterCleanup.includes(':D6-FORWARD'));
+    t.deepEqual(await proxies(lab), []);
+    await foreignIntact('after --cleanup');
+    t.regex((await lab.exec(['status'])).stdout, /^Agent\s+not running \(stopped /m);
+
+    // apply restores everything; a second apply changes nothing and ip6tables-save stays identical
+    const a1 = await must(lab.exec(['apply']), 'apply');
+    t.regex(a1, /add proxy 2001:db8:1:0:8000::1 on eth0/);
+    const s1 = await saveRules(lab);
+    const p1 = await proxies(lab);
+    t.is(await must(lab.exec(['apply']), 'apply again'), 'nothing to change');
+    t.is(await saveRules(lab), s1);
+    t.deepEqual(await proxies(lab), p1);
+    t.deepEqual(p1, want);
+    await foreignIntact('after apply');
+
+    await must(lab.exec(['disable', '--yes']), 'disable');
+    await foreignIntact('after disable');
+    t.deepEqual(ourRuleLines(await saveRules(lab)), []);
+    t.deepEqual(await proxies(lab), []);
+  });
+});
