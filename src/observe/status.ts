@@ -68,7 +68,7 @@ export function statusText(snap: HostSnapshot, agent?: AgentStatus): string {
 }
 
 export async function runStatus(ctx: RunContext): Promise<void> {
-  const [snap, agent] = await Promise.all([observeHost(ctx), readAgentStatus(ctx.paths.stateDir)]);
+  const [snap, agent] = await Promise.all([observeHost(ctx, { dockerdProcess: false }), readAgentStatus(ctx.paths.stateDir)]);
   if (ctx.globals.json) ctx.outJson(statusJson(snap, agent));
   else ctx.out(statusText(snap, agent));
 }
