@@ -1,0 +1,135 @@
+// network create/ls/upgrade and verify (NAT mode) against a real dockerd per version: one lab each, several scenarios.
+import test from 'ava';
+import { withLab, type Lab } from '../helpers/lab';
+import { overlaps, overlaps4, parseCidr4, parseCidr6 } from '../../src/util/ip';
+
+interface Created { name: string; ipv4: { subnet: string }; ipv6: { subnet: string } }
+interface Row { id: string; status: string; detail: string; fix?: string }
+
+async function create(lab: Lab, args: string[]): Promise<Created> {
+  const r = await lab.exec(['network', 'create', '--json', ...args]);
+  if (r.code !== 0) throw new Error(`network create ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as Created;
+}
+
+function assertDisjoint(t: import('ava').ExecutionContext, subnets: string[]): void {
+  for (let i = 0; i < subnets.length; i++) {
+    for (let j = i + 1; j < subnets.length; j++) {
+      const [a, b] = [subnets[i], subnets[j]];
+      const hit = a.includes(':') ? b.includes(':') && overlaps(parseCidr6(a)!, parseCidr6(b)!) : !b.includes(':') && overlaps4(parseCidr4(a)!, parseCidr4(b)!);
+      if (hit) t.fail(`${a} overlaps ${b}`);
+    }
+  }
+}
+
+async function verify(lab: Lab, args: string[]): Promise<{ code: number; rows: Record<string, Row>; stderr: string }> {
+  const r = await lab.exec(['verify', '--json', ...args], { timeoutMs: 120_000 });
+  const out = JSON.parse(r.stdout || '{"checks":[]}') as { checks: Row[] };
+  return { code: r.code, rows: Object.fromEntries(out.checks.map((c) => [c.id, c])), stderr: r.stderr };
+}
+
+for (const version of ['20', '26', '28']) {
+  test.serial(`network create/upgrade and verify (nat) on dockerd ${version}`, async (t) => {
+    await withLab(t, { docker: version, prefix: `nw${version}` }, async (lab) => {
+      const en = await lab.exec(['enable', '--yes']);
+      t.is(en.code, 0, en.stderr);
+
+      // two creates without subnets: disjoint v4 and v6, labelled, IPv6 on
+      const a = await create(lab, ['alpha']);
+      const b = await create(lab, ['beta']);
+      assertDisjoint(t, [a.ipv4.subnet, b.ipv4.subnet, a.ipv6.subnet, b.ipv6.subnet]);
+      const ins = await lab.docker(['network', 'inspect', '--format', '{{.EnableIPv6}} {{index .Labels "com.docker-ipv6.managed"}}', 'alpha']);
+      t.is(ins.stdout.trim(), 'true true');
+
+      // two at once do not collide
+      const [c1, c2] = await Promise.all([create(lab, ['conc1']), create(lab, ['conc2'])]);
+      assertDisjoint(t, [a.ipv4.subnet, b.ipv4.subnet, c1.ipv4.subnet, c2.ipv4.subnet]);
+      assertDisjoint(t, [a.ipv6.subnet, b.ipv6.subnet, c1.ipv6.subnet, c2.ipv6.subnet]);
+
+      // an overlapping --subnet is refused with the reason, and nothing is created
+      const over = await lab.exec(['network', 'create', '--subnet', a.ipv6.subnet.replace('::/64', '::/56').replace(/:[0-9a-f]+::\/56$/, '::/56'), 'clash']);
+      t.is(over.code, 2, over.stderr);
+      t.regex(over.stderr, /overlaps network (alpha|beta|conc1|conc2) .*nothing was created/);
+      const over4 = await lab.exec(['network', 'create', '--subnet', a.ipv4.subnet, 'clash']);
+      t.is(over4.code, 2);
+      t.regex(over4.stderr, /overlaps network alpha/);
+      const ls = await lab.docker(['network', 'ls', '--format', '{{.Name}}']);
+      t.false(ls.stdout.split('\n').includes('clash'));
+
+      // names, labels and options with dashes and shell metacharacters are data for the API
+      const odd = await lab.exec(['network', 'create', '--label=--privileged=$(touch /tmp/pwned);x', '--opt=com.docker.network.driver.mtu=1400', 'odd']);
+      t.is(odd.code, 0, odd.stderr);
+      const lbl = await lab.docker(['network', 'inspect', '--format', '{{index .Labels "--privileged"}}', 'odd']);
+      t.is(lbl.stdout.trim(), '$(touch /tmp/pwned);x');
+      const dash = await lab.exec(['network', 'create', '--', '-rm']);
+      t.is(dash.code, 2);
+      t.regex(dash.stderr, /invalid network name "-rm"/);
+
+      // --compose prints the block and creates nothing
+      const comp = await lab.exec(['network', 'create', '--compose', 'composed']);
+      t.is(comp.code, 0, comp.stderr);
+      t.regex(comp.stdout, /networks:\n {2}composed:\n[\s\S]*enable_ipv6: true[\s\S]*- subnet: [\d.]+\/24\n\s+- subnet: [0-9a-f:]+\/64/);
+
+      // verify passes on the enabled lab
+      const v = await verify(lab, []);
+      t.is(v.code, 0, JSON.stringify(v.rows, null, 1) + v.stderr);
+      t.regex(v.rows['egress-source']?.detail ?? '', /host's address 2001:db8:1::2/);
+
+      // no IPv6 on the network
+      t.is((await lab.docker(['network', 'create', 'v4only'])).code, 0);
+      const v4 = await verify(lab, ['--network', 'v4only']);
+      t.is(v4.code, 1);
+      t.is(v4.rows.address.status, 'fail');
+      t.regex(v4.rows.address.detail, /network v4only has IPv6 off/);
+
+      // forwarding off on the host
+      await lab.host(['busybox', 'sysctl', '-w', 'net.ipv6.conf.all.forwarding=0']);
+      const vf = await verify(lab, ['--network', 'alpha']);
+      await lab.host(['busybox', 'sysctl', '-w', 'net.ipv6.conf.all.forwarding=1']);
+      t.is(vf.code, 1);
+      t.is(vf.rows.egress.status, 'fail');
+      t.regex(vf.rows.egress.detail, /forwarding is off/);
+      t.is(vf.rows['host-reach'].status, 'pass', 'the host itself still reaches outside');
+
+      // the NAT rule removed
+      const nat = await lab.host(['ip6tables', '-t', 'nat', '-S', 'POSTROUTING']);
+      const rule = nat.stdout.split('\n').find((l) => l.includes(`-s ${a.ipv6.subnet}`) && l.includes('MASQUERADE'));
+      t.truthy(rule, nat.stdout);
+      t.is((await lab.host(['ip6tables', '-t', 'nat', ...rule!.replace(/^-A /, '-D ').split(' ')])).code, 0);
+      const vn = await verify(lab, ['--network', 'alpha']);
+      t.is(vn.code, 1);
+      t.regex(vn.rows.egress.detail, /no IPv6 masquerade rule covers/);
+      t.is(vn.rows['egress-source'].status, 'fail');
+
+      // upgrade keeps the running container's name, aliases, and gives it IPv6
+      t.is((await lab.docker(['network', 'create', 'legacy'])).code, 0);
+      const run = await lab.docker(['run', '-d', '--name', 'keep', '--network', 'legacy', '--network-alias', 'web', 'local/busybox:1', 'sleep', '600']);
+      t.is(run.code, 0, run.stderr);
+      const no = await lab.exec(['network', 'upgrade', 'legacy'], { env: {} });
+      t.is(no.code, 2, 'asks first; no terminal -> refused');
+      t.regex(no.stderr, /keep \(running\), aliases web/);
+      const up = await lab.exec(['network', 'upgrade', 'legacy', '--yes']);
+      t.is(up.code, 0, up.stderr);
+      const after = await lab.docker(['inspect', '--format', '{{.Name}} {{.State.Running}} {{(index .NetworkSettings.Networks "legacy").GlobalIPv6Address}} {{(index .NetworkSettings.Networks "legacy").Aliases}}', 'keep']);
+      const [nm, running, v6addr, ...aliases] = after.stdout.trim().split(' ');
+      t.is(nm, '/keep');
+      t.is(running, 'true');
+      t.truthy(parseCidr6(v6addr), after.stdout);
+      t.regex(aliases.join(' '), /\bweb\b/);
+      const lsOut = await lab.exec(['network', 'ls', '--json']);
+      const rows = (JSON.parse(lsOut.stdout) as { networks: Array<{ name: string; ipv6: string[]; ipv6Status: string; managed: boolean }> }).networks;
+      t.like(rows.find((r) => r.name === 'legacy'), { ipv6Status: 'on', managed: true });
+
+      // 40 creates in a row, none overlapping anything
+      for (let i = 0; i < 40; i++) await create(lab, [`many${i}`]);
+      const all = rows.length ? (JSON.parse((await lab.exec(['network', 'ls', '--json'])).stdout) as { networks: Array<{ ipv4: string[]; ipv6: string[] }> }).networks : [];
+      t.true(all.length >= 40 + 9);
+      assertDisjoint(t, all.flatMap((n) => n.ipv4));
+      assertDisjoint(t, all.flatMap((n) => n.ipv6));
+
+      // no probe leftovers
+      const left = await lab.docker(['ps', '-a', '--filter', 'label=com.docker-ipv6.probe', '--format', '{{.Names}}']);
+      t.is(left.stdout.trim(), '');
+    });
+  });
+}
