@@ -143,11 +143,12 @@ export async function findDockerdProcesses(opts: { pidfile?: string; procRoot?: 
       }
     } catch { /* no pidfile: scan */ }
   }
+  // every comm read at once: one await per process made this scan the slowest part of a snapshot
+  const pids = (await fsp.readdir(procRoot)).filter((n) => /^\d+$/.test(n)).map(Number);
+  const comms = await Promise.all(pids.map((pid) => commOf(pid, procRoot)));
   const out: DockerdProcess[] = [];
-  for (const name of await fsp.readdir(procRoot)) {
-    if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
-    if ((await commOf(pid, procRoot)) !== 'dockerd') continue;
+  for (const [i, pid] of pids.entries()) {
+    if (comms[i] !== 'dockerd') continue;
     try { out.push({ pid, argv: await readDockerdArgv(pid, procRoot) }); } catch { /* exited meanwhile */ }
   }
   return out.sort((a, b) => a.pid - b.pid);
