@@ -25,7 +25,12 @@ export const reachable: Check = ({ snap, extra, restartCommand }) => {
 
 export const configParses: Check = ({ snap }) => {
   const c = snap.daemonConfig;
-  if (c.error) return [finding('daemon.config-parse', L, 'fail', `${c.path} is not valid: ${c.error}`, `fix the syntax at the position named, then check it: python3 -m json.tool ${c.path}`)];
+  if (c.error) {
+    // the parser reports "PATH:LINE:COL: message" like Go's; say it in words
+    const m = /:(\d+):(\d+): (.*)$/.exec(c.error);
+    const why = m ? `line ${m[1]}, column ${m[2]}: ${m[3]}` : c.error;
+    return [finding('daemon.config-parse', L, 'fail', `${c.path} does not parse at ${why}`, `fix the syntax at the position named, then check it: python3 -m json.tool ${c.path}`)];
+  }
   return [ok('daemon.config-parse', L, c.exists ? `${c.path} parses` : `${c.path} does not exist (Docker's defaults apply)`)];
 };
 
@@ -64,9 +69,6 @@ function fixedCidrProblems(i: DoctorInput, value: unknown): string | undefined {
   if (hasHostBits(value)) return `"fixed-cidr-v6": "${value}" has host bits set`;
   const kind = classifyV6(c);
   if (kind === 'link-local' || kind === 'multicast' || kind === 'loopback' || kind === 'unspecified') return `"fixed-cidr-v6": "${value}" is ${kind} space`;
-  const v = dockerVersion(i);
-  // 20.10 and 26 derive container addresses from the 48-bit MAC (LAB-NOTES): a longer prefix cannot hold them
-  if (c.length > 80 && v && needsExperimental(v)) return `"fixed-cidr-v6": "${value}" is longer than /80: Docker ${v} puts the 48-bit MAC in the address`;
   if (c.length > 120) return `"fixed-cidr-v6": "${value}" is too long: Docker's IPAM needs /120 or shorter`;
   const own = i.snap.state?.prefix ? parseCidr6(i.snap.state.prefix) : undefined;
   const f = prefixFacts(i.snap, own);

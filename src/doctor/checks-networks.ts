@@ -63,7 +63,7 @@ export const ulaMasquerade: Check = (i) => {
     if (!c || classifyV6(c) !== 'ula') continue;
     if (classifyOutside(n, i.snap) === 'none') {
       out.push(finding('outside.ula-nat', 'outside', 'fail', `network "${n.name}" uses ULA ${n.ipv6Subnets[0]} and nothing masquerades it (Docker's ip6tables ${ip6tablesOn(i) ? 'is on but installed no rule' : 'is off'}): its traffic leaves with an unroutable source`,
-        'docker ipv6 enable', { kind: 'enable' }, n.name));
+        ip6tablesOn(i) ? `${i.restartCommand} (Docker re-creates its masquerade rules)` : 'docker ipv6 enable', ip6tablesOn(i) ? { kind: 'restart' } : { kind: 'enable' }, n.name));
     }
   }
   return out.length ? out : [ok('outside.ula-nat', 'outside', 'every ULA network is masqueraded')];

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { captureFile, captureSysctl, runTransaction, type Step, type UndoRegistry } from '../apply';
 import type { RunContext } from '../cli/context';
 import { setKeys } from '../daemon/edit';
+import { connectDocker } from '../docker/client';
 import { DaemonConfigStore } from '../daemon/store';
 import { planEnable, type EnablePlan } from '../enable/plan';
 import { enableSteps } from '../enable/steps';
@@ -30,6 +31,7 @@ function enablePlan(ctx: RunContext, snap: HostSnapshot): EnablePlan {
 
 function restartSteps(ctx: RunContext, snap: HostSnapshot, set: Record<string, unknown>): Step[] {
   const networks = snap.networks.length;
+  const running = snap.containers.filter((c) => c.state === 'running').map((c) => c.id);
   const steps: Step[] = [{
     id: 'arm-restart',
     describe: 'on rollback: restart dockerd once daemon.json is restored',
@@ -59,6 +61,19 @@ function restartSteps(ctx: RunContext, snap: HostSnapshot, set: Record<string, u
     id: 'restart-dockerd',
     describe: `restart dockerd (${ctx.globals.restartCommand.join(' ')}) and wait for it`,
     async apply(signal) { await restartDocker(ctx.globals.restartCommand, ctx.endpoint(), networks, (s) => ctx.note(s), signal); },
+    // a fix must not leave the containers that ran before it stopped (those without a restart policy stay down otherwise)
+    async verify() {
+      if (running.length === 0) return;
+      const docker = await connectDocker(ctx.endpoint());
+      const after = await docker.listContainers({ all: true });
+      for (const id of running) {
+        const c = after.find((x) => x.Id === id);
+        if (c && c.State !== 'running') {
+          ctx.note(`starting container ${c.Names?.[0]?.replace(/^\//, '') ?? id.slice(0, 12)} again (it has no restart policy)`);
+          await docker.getContainer(id).start();
+        }
+      }
+    },
   });
   return steps;
 }

@@ -89,8 +89,8 @@ test('daemon: unreachable names the reason (socket missing, permission, refused)
 
 test('daemon: unparsable daemon.json -> fail with the position', (t) => {
   const s = healthySnap();
-  s.daemonConfig = { path: '/etc/docker/daemon.json', exists: true, text: '{"ipv6": true,,}', error: '/etc/docker/daemon.json: line 1, column 15: invalid character \',\' looking for beginning of object key string' };
-  broken(t, input(s), 'daemon.config-parse', 'fail', /line 1, column 15/);
+  s.daemonConfig = { path: '/etc/docker/daemon.json', exists: true, text: '{"ipv6": true,,}', error: '/etc/docker/daemon.json:1:15: invalid character \',\' looking for beginning of object key string' };
+  broken(t, input(s), 'daemon.config-parse', 'fail', /does not parse at line 1, column 15: invalid character/);
 });
 
 test('daemon: key both in daemon.json and a dockerd flag -> fail', (t) => {
@@ -121,7 +121,7 @@ test('daemon: fixed-cidr-v6 missing, malformed, too long, overlapping the host o
     [undefined, /missing/],
     ['fd00::1::/64', /not an IPv6 prefix/],
     ['fd00::1/64', /host bits/],
-    ['fd00::/96', /longer than \/80/],
+    ['fd00::/124', /too long/],
     ['2001:db8:1::/80', /overlaps the host's own on-link prefix 2001:db8:1::\/64/],
     [APP6, /overlaps Docker network "app"/],
   ];
@@ -173,7 +173,9 @@ test('containers: running on an IPv6 network without a global address -> fail', 
 test('outside: ULA network without masquerade -> fail, enable', (t) => {
   const s = healthySnap();
   s.firewall.tables.nat.rules = s.firewall.tables.nat.rules.filter((r) => !r.includes(APP6));
-  broken(t, input(s), 'outside.ula-nat', 'fail', /"app" uses ULA .* nothing masquerades it/, /docker ipv6 enable/);
+  broken(t, input(s), 'outside.ula-nat', 'fail', /"app" uses ULA .* nothing masquerades it/, /restart docker/);
+  s.daemonConfig.value = { ...s.daemonConfig.value, ip6tables: false };
+  t.like(broken(t, input(s), 'outside.ula-nat', 'fail', /is off/, /docker ipv6 enable/).auto, { kind: 'enable' });
 });
 
 test('outside: NDP mode without proxy entries, global network without a mode -> fail / warn', (t) => {
