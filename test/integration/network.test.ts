@@ -47,9 +47,9 @@ for (const version of ['20', '26', '28']) {
       assertDisjoint(t, [a.ipv6.subnet, b.ipv6.subnet, c1.ipv6.subnet, c2.ipv6.subnet]);
 
       // an overlapping --subnet is refused with the reason, and nothing is created
-      const over = await lab.exec(['network', 'create', '--subnet', a.ipv6.subnet.replace('::/64', '::/56').replace(/:[0-9a-f]+::\/56$/, '::/56'), 'clash']);
+      const over = await lab.exec(['network', 'create', '--subnet', a.ipv6.subnet, 'clash']);
       t.is(over.code, 2, over.stderr);
-      t.regex(over.stderr, /overlaps network (alpha|beta|conc1|conc2) .*nothing was created/);
+      t.regex(over.stderr, /overlaps network alpha .*nothing was created/);
       const over4 = await lab.exec(['network', 'create', '--subnet', a.ipv4.subnet, 'clash']);
       t.is(over4.code, 2);
       t.regex(over4.stderr, /overlaps network alpha/);
