@@ -6,6 +6,8 @@ import * as enable from './enable';
 import * as lab from './lab';
 import * as install from './install';
 import * as lint from './lint';
+import * as network from './network';
+import * as verify from './verify';
 import * as doctor from './doctor';
 import * as agent from './agent';
 
@@ -13,4 +15,4 @@ export interface CommandModule {
   register(program: Command, makeContext: ContextFactory): void;
 }
 
-export const commandModules: CommandModule[] = [status, enable, lab, install, lint, agent, doctor];
+export const commandModules: CommandModule[] = [status, enable, lab, install, lint, agent, doctor, network, verify];
