@@ -1,6 +1,7 @@
 // enable/disable on real dockerd 20.10, 26.x and 28.x inside lab namespaces: NAT66 with a generated ULA,
 // idempotence, byte-exact disable, rollback on a failed restart, routed and NDP global prefixes.
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { withLab, CLI, type Lab } from '../helpers/lab';
 
@@ -41,12 +42,22 @@ async function fetchFromUpstream(lab: Lab, addr: string, port: number, attempts 
 
 /** A TCP listener in the upstream namespace on the stand-in internet address that prints the peer address. */
 async function peerSeenUpstream(lab: Lab, connect: () => Promise<unknown>): Promise<string> {
-  const js = `const s=require('net').createServer(c=>{console.log(c.remoteAddress);c.end();s.close()});s.listen(9000,'${INTERNET6}');setTimeout(()=>process.exit(3),8000)`;
-  const listening = lab.upstream([process.execPath, '-e', js]);
-  await new Promise((r) => setTimeout(r, 400));
-  await connect();
-  const r = await listening;
-  return r.stdout.trim();
+  const js = `const s=require('net').createServer(c=>{console.log('peer '+c.remoteAddress);c.end();s.close()});s.listen(9000,'${INTERNET6}',()=>console.log('ready'));setTimeout(()=>process.exit(3),20000)`;
+  const child = spawn('nsenter', [`--net=/var/run/netns/${lab.record.namespaces.upstream}`, process.execPath, '-e', js], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  // connect only once the listener is up (a loaded machine may take a while to start node)
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; if (out.includes('ready')) resolve(); });
+    child.on('close', () => reject(new Error(`upstream listener exited early: ${out}`)));
+  });
+  for (let i = 0; i < 3 && !out.includes('peer '); i++) {
+    await connect();
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+  }
+  child.kill();
+  await exited;
+  return /peer (\S+)/.exec(out)?.[1] ?? '';
 }
 
 for (const v of VERSIONS) {
