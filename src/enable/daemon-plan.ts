@@ -69,7 +69,11 @@ export function planDaemonKeys(current: Record<string, unknown>, version: string
   const want = (k: string, v: unknown) => { if (JSON.stringify(current[k]) !== JSON.stringify(v)) set[k] = v; };
   want('ipv6', true);
   want('fixed-cidr-v6', cidrString(bridgeSubnet(prefix)));
-  if (mode === 'nat') {
+  if (mode === 'nat' && current.iptables === false) {
+    // Docker manages no firewall at all here: dockerd 20.10 even refuses ip6tables without iptables
+    // ("cannot create new chains, EnableIPTable is disabled"); docker-ipv6 masquerades itself.
+    want('ip6tables', false);
+  } else if (mode === 'nat') {
     want('ip6tables', true);
     if (needsExperimental(version)) {
       want('experimental', true);

@@ -11,6 +11,8 @@ import { unifiedDiff } from '../lint/diff';
 import { observeHost, type HostSnapshot } from '../observe/snapshot';
 import { writeState, type ToolState } from '../state/store';
 import { confirm } from './run';
+import { parseRouteKey } from '../reconcile/desired';
+import { openNetOps } from '../reconcile/netops';
 import { toolUndoRegistry, type FirewallUndo, type ProxyUndo, type RestartUndo } from './undo';
 
 export interface DisablePlan {
@@ -19,6 +21,8 @@ export interface DisablePlan {
   removeSysctlConf: boolean;
   firewallTables: Array<'nat' | 'filter'>;
   proxies: Array<{ address: string; ifname: string }>;
+  /** routes docker-ipv6 keeps (routed mode: unreachable for the prefix), as state route keys */
+  routes: string[];
   restart: boolean;
 }
 
@@ -41,7 +45,7 @@ export function planDisable(snap: HostSnapshot, sysctlConfExists: boolean): Disa
   return {
     daemonJson: { path: snap.daemonConfig.path, before, after, changed, remove },
     sysctls, removeSysctlConf: sysctlConfExists, firewallTables: [...tables],
-    proxies: snap.state?.proxies ?? [], restart: changed,
+    proxies: snap.state?.proxies ?? [], routes: snap.state?.routes ?? [], restart: changed,
   };
 }
 
@@ -51,6 +55,20 @@ function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnapshot): S
   const reg = toolUndoRegistry();
   for (const p of plan.proxies) {
     steps.push({ id: `proxy:${p.address}`, describe: `remove the NDP proxy entry ${p.address} on ${p.ifname}`, async apply() { await reg.undo({ kind: 'proxy', ...p } satisfies ProxyUndo); } });
+  }
+  for (const key of plan.routes) {
+    steps.push({
+      id: `route:${key}`, describe: `remove the route ${key} docker-ipv6 kept for the prefix`,
+      async apply() {
+        const r = parseRouteKey(key);
+        if (!r) return;
+        const net = await openNetOps();
+        try {
+          const st = await net.read();
+          if (st.routes.some((x) => x.family === 6 && x.dst === r.dst && x.type === 'UNREACHABLE')) await net.delUnreachable(r.dst);
+        } finally { net.close(); }
+      },
+    });
   }
   for (const t of plan.firewallTables) {
     steps.push({ id: `firewall-${t}`, describe: `remove docker-ipv6's chain from the ip6tables ${t} table`, async apply() { await reg.undo({ kind: 'ip6tables', table: t } satisfies FirewallUndo); } });
@@ -83,7 +101,7 @@ function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnapshot): S
     id: 'write-state', describe: `mark docker-ipv6 disabled in ${ctx.paths.stateFile} (the prefix stays saved for a later enable)`,
     prepare: () => captureFile(ctx.paths.stateFile),
     async apply() {
-      const { enabled: _e, proxies: _p, mode: _m, ...keep } = snap.state as ToolState;
+      const { enabled: _e, proxies: _p, mode: _m, routes: _r, ...keep } = snap.state as ToolState;
       await writeState(ctx.paths.stateFile, keep as ToolState);
     },
   });

@@ -119,3 +119,12 @@ test('IPv4-only networks are listed with the command that recreates them', (t) =
   const p = planEnable(s, opts());
   t.deepEqual(p.legacyNetworks, [{ name: 'legacy', containers: 2, command: 'docker network rm legacy && docker ipv6 network create --subnet 172.18.0.0/16 legacy' }]);
 });
+
+test('"iptables": false: Docker programs no firewall, so ip6tables stays off and docker-ipv6 masquerades', (t) => {
+  const s = snapshot({ daemonConfig: { path: '/etc/docker/daemon.json', exists: true, text: '{"iptables": false}', value: { iptables: false } } });
+  const p = planEnable(s, opts());
+  t.is(p.mode, 'nat');
+  t.true(p.natByUs);
+  t.is(p.daemonJson.set.ip6tables, false);
+  t.false('experimental' in p.daemonJson.set, 'no experimental needed when ip6tables stays off');
+});
