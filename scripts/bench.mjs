@@ -74,7 +74,14 @@ if (want('status') || want('enable')) {
   lab('up', name);
   try {
     const rec = JSON.parse(readFileSync(`${process.env.DOCKER_IPV6_LAB_BASE || '/tmp/docker-ipv6-labs'}/${name}/lab.json`, 'utf8'));
-    const inLab = (argv) => [process.execPath, CLI, 'lab', 'exec', name, '--', ...argv];
+    // straight into the lab host namespace (not through `lab exec`, which would add a node start to both sides)
+    const labEnv = {
+      ...process.env, DOCKER_HOST: `unix://${rec.dockerd.socket}`, DOCKER_IPV6_CONFIG_FILE: rec.dockerd.configFile,
+      DOCKER_IPV6_ROOT: rec.toolRoot, DOCKER_IPV6_DOCKERD: rec.dockerd.path,
+      DOCKER_IPV6_RESTART_COMMAND: `${process.execPath} ${CLI} lab restart ${name}`,
+      PATH: [...rec.dockerd.pathDirs, process.env.PATH].join(':'),
+    };
+    const inLab = (argv) => ['nsenter', `--net=/var/run/netns/${rec.namespaces.host}`, 'env', ...Object.entries(labEnv).filter(([k]) => k.startsWith('DOCKER') || k === 'PATH').map(([k, v]) => `${k}=${v}`), ...argv];
     if (want('status')) {
       const [st, dv] = compare([inLab([process.execPath, CLI, 'status']), inLab(['docker', 'version'])]);
       row('docker ipv6 status (lab)', st, 'docker version (lab daemon)', dv, '<= 6x');
@@ -97,7 +104,6 @@ if (want('status') || want('enable')) {
         results.figures[`firewall processes per enable, ${nets} networks`] = spawned;
         rows.push([`ip6tables processes per enable, ${nets} networks`, String(spawned), '', '', '', 'one batch per table']);
       }
-      void rec;
     }
   } finally { lab('down', name); }
 }
