@@ -1,5 +1,5 @@
 // Chooses IPv6 /64s for --fix: inside the host's prefix when `docker ipv6 enable` recorded one, else a fresh ULA.
-import { readFile } from 'node:fs/promises';
+import { readState } from '../state/store';
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../errors';
 import { allocateSubnet, formatCidr, parseCidr, ulaPrefix48, type Cidr } from './cidr';
@@ -14,19 +14,9 @@ export interface HostAllocation {
 
 /** Reads `prefix` and `allocations` from the state file; undefined when there is none. */
 export async function readHostAllocation(stateFile: string): Promise<HostAllocation | undefined> {
-  let text: string;
-  try {
-    text = await readFile(stateFile, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConfigError(`cannot read the state file ${stateFile}: ${(e as Error).message}`, 'check its permissions, or run as root');
-  }
-  let v: any;
-  try { v = JSON.parse(text); } catch (e) {
-    throw new ConfigError(`the state file ${stateFile} is not JSON: ${(e as Error).message}`, 'inspect it, or move it away and run docker ipv6 enable again');
-  }
-  const allocations = v?.allocations && typeof v.allocations === 'object' ? Object.values(v.allocations).map(String) : [];
-  return { prefix: typeof v?.prefix === 'string' ? v.prefix : undefined, allocations };
+  const state = await readState(stateFile);
+  if (!state) return undefined;
+  return { prefix: state.prefix, allocations: Object.values(state.allocations ?? {}).map(String) };
 }
 
 /**
