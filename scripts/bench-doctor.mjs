@@ -44,7 +44,8 @@ try {
   const inHost = (argv) => ['nsenter', `--net=/var/run/netns/${rec.namespaces.host}`, '--', ...argv];
   run(inHost([process.execPath, CLI, 'enable', '--yes']), env);
   process.stderr.write(`creating ${networks} IPv6 networks...\n`);
-  for (let i = 0; i < networks; i++) run(inHost(['docker', 'network', 'create', '--ipv6', `n${i}`]), env);
+  // explicit subnets: the same on every Docker version, whatever its pool handling
+  for (let i = 0; i < networks; i++) run(inHost(['docker', 'network', 'create', '--ipv6', '--subnet', `fdb0:0:0:${i.toString(16)}::/64`, `n${i}`]), env);
   const total = run(inHost(['docker', 'network', 'ls', '-q']), env).trim().split('\n').length;
 
   const inspect = time(inHost(['sh', '-c', 'docker network inspect $(docker network ls -q) >/dev/null']), env);

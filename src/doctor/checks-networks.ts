@@ -1,10 +1,9 @@
 // Network, container and outside-path checks: IPv6 on networks in use, addresses, NAT, routes and NDP entries, filtering (pure).
 import { FORWARD_CHAIN } from '../firewall/names';
 import { FORWARD_JUMP } from '../firewall/render';
-import { classifyOutside } from '../observe/outside';
 import type { NetworkFacts } from '../observe/snapshot';
 import { addressAt, classifyV6, containsAddress, parseCidr6 } from '../util/ip';
-import { bridgeNetworks, finding, ip6tablesOn, ok, skip } from './derive';
+import { bridgeNetworks, finding, ip6tablesOn, ok, outsideOf, skip } from './derive';
 import type { Check, DoctorInput, Finding } from './types';
 
 const COMPOSE_NET = 'com.docker.compose.network';
@@ -61,7 +60,7 @@ export const ulaMasquerade: Check = (i) => {
     if (n.internal) continue;
     const c = parseCidr6(n.ipv6Subnets[0]);
     if (!c || classifyV6(c) !== 'ula') continue;
-    if (classifyOutside(n, i.snap) === 'none') {
+    if (outsideOf(n, i.snap) === 'none') {
       out.push(finding('outside.ula-nat', 'outside', 'fail', `network "${n.name}" uses ULA ${n.ipv6Subnets[0]} and nothing masquerades it (Docker's ip6tables ${ip6tablesOn(i) ? 'is on but installed no rule' : 'is off'}): its traffic leaves with an unroutable source`,
         ip6tablesOn(i) ? `${i.restartCommand} (Docker re-creates its masquerade rules)` : 'docker ipv6 enable', ip6tablesOn(i) ? { kind: 'restart' } : { kind: 'enable' }, n.name));
     }
@@ -77,7 +76,7 @@ export const globalPath: Check = (i) => {
   const uplink = snap.state?.uplink ?? snap.host.uplink;
   const proxies = new Set((snap.host.net?.proxies ?? []).filter((p) => p.ifname === uplink).map((p) => p.address));
   for (const n of v6Nets(i)) {
-    const kind = classifyOutside(n, snap);
+    const kind = outsideOf(n, snap);
     if (kind === 'unknown') {
       out.push(finding('outside.global-path', 'outside', 'warn', `network "${n.name}" has the global prefix ${n.ipv6Subnets[0]} but no docker-ipv6 mode: nothing says how the outside reaches it`,
         'docker ipv6 enable --prefix <your routed prefix> --mode routed (or ndp); or run doctor --probe to test the path', undefined, n.name));

@@ -13,12 +13,20 @@ const PROBES: Array<{ id: string; layer: Layer; what: string; fix: string }> = [
   { id: 'ports.published', layer: 'ports', what: 'a published port answers on the host\'s IPv6 address', fix: 'publish the port on [::] too and check the firewall findings' },
 ];
 
-export const probeChecks: Check = (i) => PROBES.map((p) => {
-  if (i.probes === undefined) return skip(p.id, p.layer, `${p.what}: not tested (run with --probe)`);
-  const r = i.probes.find((x) => x.id === p.id);
-  if (!r || r.ok === undefined) return skip(p.id, p.layer, r?.detail ?? `${p.what}: nothing to test`);
-  return r.ok ? ok(p.id, p.layer, r.detail) : finding(p.id, p.layer, 'fail', r.detail, p.fix);
-});
+export const probeChecks: Check = (i) => {
+  const main = PROBES.map((p) => {
+    if (i.probes === undefined) return skip(p.id, p.layer, `${p.what}: not tested (run with --probe)`);
+    const r = i.probes.find((x) => x.id === p.id);
+    if (!r || r.ok === undefined) return skip(p.id, p.layer, r?.detail ?? `${p.what}: nothing to test`);
+    return r.ok ? ok(p.id, p.layer, r.detail) : finding(p.id, p.layer, 'fail', r.detail, r.fix ?? p.fix);
+  });
+  // further live checks verify adds (container to container, source address seen outside, ...)
+  const more = (i.probes ?? []).filter((r) => !PROBES.some((p) => p.id === r.id) && r.ok !== undefined).map((r) => {
+    const layer = (LAYERS as readonly string[]).includes(r.id.split('.')[0]) ? r.id.split('.')[0] as Layer : 'outside';
+    return r.ok ? ok(r.id, layer, r.detail) : finding(r.id, layer, 'fail', r.detail, r.fix ?? 'docker ipv6 verify shows the details');
+  });
+  return [...main, ...more];
+};
 
 export const ALL_CHECKS: Check[] = [...KERNEL_CHECKS, ...DAEMON_CHECKS, ...NETWORK_CHECKS, ...PORT_CHECKS, probeChecks];
 

@@ -21,14 +21,13 @@ async function socketFacts(host: string): Promise<ExtraFacts['socket']> {
   }
 }
 
-/** Docker chains in the backend our ip6tables does not use: the legacy tables are only read when the kernel has some. */
-async function otherBackend(): Promise<ExtraFacts['otherBackend']> {
-  const [legacyNames, nft] = await Promise.all([
-    fsp.readFile('/proc/net/ip6_tables_names', 'utf8').catch(() => ''),
-    run(['ip6tables', '--version'], { timeoutMs: 5000 }).then((r) => /nf_tables/.test(r.stdout), () => undefined),
-  ]);
-  if (nft === undefined) return undefined;
-  const other = nft ? 'legacy' : 'nf_tables';
+/**
+ * Docker chains in the backend our ip6tables does not use. The legacy tables are read only when the
+ * kernel has some (/proc/net/ip6_tables_names), so the usual nf_tables host spawns nothing extra.
+ */
+async function otherBackend(ours: 'nf_tables' | 'legacy' | undefined, legacyNames: string): Promise<ExtraFacts['otherBackend']> {
+  if (!ours) return undefined;
+  const other = ours === 'nf_tables' ? 'legacy' : 'nf_tables';
   if (other === 'legacy' && !legacyNames.trim()) return { backend: 'legacy', dockerChains: [] };
   try {
     const r = await run([other === 'legacy' ? 'ip6tables-legacy-save' : 'ip6tables-nft-save'], { timeoutMs: 10_000 });
@@ -41,17 +40,18 @@ async function otherBackend(): Promise<ExtraFacts['otherBackend']> {
 
 /** Started in parallel with observeHost. */
 export async function gatherExtraFacts(ctx: RunContext): Promise<ExtraFacts> {
-  const [socket, other, mtime] = await Promise.all([
+  const [socket, legacyNames, mtime] = await Promise.all([
     socketFacts(ctx.endpoint().host),
-    ctx.endpoint().local ? otherBackend() : Promise.resolve(undefined),
+    fsp.readFile('/proc/net/ip6_tables_names', 'utf8').catch(() => ''),
     fsp.stat(ctx.globals.configFile).then((s) => s.mtimeMs, () => undefined),
   ]);
-  return { socket, otherBackend: other, daemonJsonMtimeMs: mtime };
+  return { socket, legacyTableNames: legacyNames, daemonJsonMtimeMs: mtime };
 }
 
 /** What needs the snapshot first: the dockerd version when the daemon is down, the daemon's start time. */
 export async function completeExtraFacts(ctx: RunContext, snap: HostSnapshot, extra: ExtraFacts): Promise<ExtraFacts> {
-  const out = { ...extra };
+  const { legacyTableNames, ...out } = extra;
+  if (snap.endpoint.local && snap.firewall.available) out.otherBackend = await otherBackend(snap.firewall.backend, legacyTableNames ?? '');
   if (!snap.daemon.version && snap.endpoint.local) {
     try {
       const r = await run([ctx.globals.dockerd, '--version'], { timeoutMs: 10_000 });

@@ -35,7 +35,42 @@ function tcpConnect(host: string, port: number, timeoutMs: number): Promise<stri
   });
 }
 
+/** verify's row ids -> doctor's probe ids (issue 4's verify module runs the probes when it can). */
+const FROM_VERIFY: Record<string, string> = {
+  dns: 'dns.aaaa', egress: 'outside.egress', published: 'ports.published', 'egress-source': 'outside.egress-source',
+  'c2c-ping': 'networks.c2c-ping', 'c2c-tcp': 'networks.c2c-tcp', address: 'containers.probe-address', 'host-reach': 'kernel.host-reach',
+};
+
+/** Runs `verify --json` in-process on a temporary network from the saved prefix; undefined when it cannot (no prefix yet). */
+async function viaVerify(ctx: RunContext, o: ProbeOptions): Promise<ProbeResult[] | undefined> {
+  const { PassThrough } = await import('node:stream');
+  const { RunContext: Ctx } = await import('../cli/context');
+  const { runVerify } = await import('../verify/run');
+  const buf = new PassThrough();
+  let text = '';
+  buf.setEncoding('utf8').on('data', (d: string) => { text += d; });
+  const vctx = new Ctx({ ...ctx.globals, json: true, verbose: false }, ctx.dockerGlobals, ctx.env, buf, ctx.stderr);
+  const exit = process.exitCode;
+  try {
+    await runVerify(vctx, { image: o.image, target: o.target });
+  } catch (e) {
+    ctx.note(`note: verify could not run (${(e as Error).message}); using doctor's own probes`);
+    return undefined;
+  } finally { process.exitCode = exit; }
+  const rows = (JSON.parse(text) as { checks: Array<{ id: string; status: string; detail: string; fix?: string }> }).checks;
+  return rows.filter((r) => FROM_VERIFY[r.id]).map((r) => ({ id: FROM_VERIFY[r.id], ok: r.status === 'pass', detail: r.detail, fix: r.fix }));
+}
+
 export async function runProbes(ctx: RunContext, snap: HostSnapshot, o: ProbeOptions = {}): Promise<ProbeResult[]> {
+  if (snap.daemon.reachable && snap.state?.prefix) {
+    const v = await viaVerify(ctx, o);
+    if (v) return v;
+  }
+  return ownProbes(ctx, snap, o);
+}
+
+/** The minimal probes, for hosts without a saved prefix (verify needs one for its test network). */
+async function ownProbes(ctx: RunContext, snap: HostSnapshot, o: ProbeOptions = {}): Promise<ProbeResult[]> {
   if (!snap.daemon.reachable) {
     return ['dns.aaaa', 'outside.egress', 'ports.published'].map((id) => ({ id, ok: undefined, detail: 'Docker is not reachable: live checks cannot run' }));
   }

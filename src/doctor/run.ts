@@ -83,9 +83,11 @@ export async function runDoctor(ctx: RunContext, o: DoctorOptions): Promise<numb
   if (o.fix && first.findings.some((f) => f.auto)) {
     ctx.requireLocalDaemon('fix the host');
     if (!ctx.globals.dryRun) ctx.requireRoot('docker ipv6 doctor --fix');
-    const body = () => fixRounds(ctx, o, first);
+    // probes run after the lock is released: verify takes the lock itself for its test network
+    const body = () => fixRounds(ctx, { ...o, probe: false }, first);
     const r = ctx.globals.dryRun ? await body() : await withLock(ctx.paths.lockFile, { command: 'doctor --fix', log: (l) => ctx.note(l) }, body);
-    out = report(r.findings, { fixed: r.fixed, fixErrors: r.errors, before: first.findings });
+    const findings = o.probe && !ctx.globals.dryRun ? (await collect(ctx, o)).findings : r.findings;
+    out = report(findings, { fixed: r.fixed, fixErrors: r.errors, before: first.findings });
   } else {
     out = report(first.findings);
   }

@@ -42,10 +42,12 @@ export interface ExtraFacts {
   otherBackend?: { backend: 'nf_tables' | 'legacy'; dockerChains: string[] };
   /** the running dockerd's start time and daemon.json's mtime, ms since the epoch */
   dockerdStartedMs?: number;
+  /** /proc/net/ip6_tables_names, read early; only used to decide whether to look at the legacy tables */
+  legacyTableNames?: string;
   daemonJsonMtimeMs?: number;
 }
 
-export interface ProbeResult { id: string; ok: boolean | undefined; detail: string; target?: string }
+export interface ProbeResult { id: string; ok: boolean | undefined; detail: string; target?: string; fix?: string }
 
 export interface DoctorInput {
   snap: HostSnapshot;

@@ -37,3 +37,17 @@ test('compose: lint findings become compose-layer findings; none -> one ok', (t)
   t.regex(f[0].fix, /docker ipv6 lint --fix c\.yml/);
   t.like(composeFindings(['c.yml'], [])[0], { status: 'ok', layer: 'compose' });
 });
+
+test('outsideOf decides like status\'s classifyOutside for every kind of network', async (t) => {
+  const { outsideOf } = await import('../../../src/doctor/derive');
+  const { classifyOutside } = await import('../../../src/observe/outside');
+  const { net } = await import('../../helpers/snapshot');
+  const s = healthySnap();
+  s.firewall.tables.nat.rules.push('-A D6-NAT -s fd99::/64 ! -o br-x -m comment --comment docker-ipv6 -j MASQUERADE');
+  const nets = [...s.networks, net({ name: 'ours', enableIPv6: true, ipv6Subnets: ['fd99:0:0:0::/64'] }), net({ name: 'bare', enableIPv6: true, ipv6Subnets: ['fd98::/64'] }),
+    net({ name: 'glob', enableIPv6: true, ipv6Subnets: ['2001:db8:5::/64'] }), net({ name: 'int', enableIPv6: true, internal: true, ipv6Subnets: ['fd97::/64'] })];
+  for (const state of [s.state, { version: 1 as const, prefix: '2001:db8:5::/48', mode: 'routed' as const }, { version: 1 as const, prefix: '2001:db8:5::/48', mode: 'ndp' as const }]) {
+    s.state = state;
+    for (const n of nets) t.is(outsideOf(n, s), classifyOutside(n, s), `${n.name} with ${state?.mode}`);
+  }
+});
