@@ -2,23 +2,41 @@
 import type { Command } from 'commander';
 import type { ContextFactory } from '../cli/program';
 
+const RESTART_TIMEOUT = '--restart-timeout <duration>';
+const RESTART_TIMEOUT_HELP = 'how long dockerd may take to answer after the restart before everything is rolled back (e.g. 90s; default: 60 s + 0.5 s per network)';
+
+async function restartTimeout(text: string | undefined): Promise<number | undefined> {
+  if (text === undefined) return undefined;
+  const { parseDuration } = await import('../agent/duration');
+  const ms = parseDuration(text, '--restart-timeout');
+  if (ms < 1000) {
+    const { UsageError } = await import('../errors');
+    throw new UsageError(`--restart-timeout ${text} is too short`, 'use 1s or more (dockerd needs a few seconds to start)');
+  }
+  return ms;
+}
+
 export function register(program: Command, makeContext: ContextFactory): void {
   program
     .command('enable')
     .description('make this host serve IPv6 to containers: daemon.json, forwarding, outside path, default bridge (rolls back on failure)')
     .option('--prefix <prefix>', 'auto (a ULA /48, saved for later runs) or the IPv6 prefix to use', 'auto')
     .option('--mode <mode>', 'auto | nat (NAT66) | routed (upstream routes the prefix here) | ndp (part of the on-link prefix)', 'auto')
-    .action(async (opts: { prefix: string; mode: string }, cmd: Command) => {
+    .option(RESTART_TIMEOUT, RESTART_TIMEOUT_HELP)
+    .action(async (opts: { prefix: string; mode: string; restartTimeout?: string }, cmd: Command) => {
       const ctx = makeContext(cmd);
+      const restartTimeoutMs = await restartTimeout(opts.restartTimeout);
       const { runEnable } = await import('../enable/run');
-      await runEnable(ctx, opts);
+      await runEnable(ctx, { prefix: opts.prefix, mode: opts.mode, restartTimeoutMs });
     });
   program
     .command('disable')
     .description('undo exactly what enable changed (daemon.json keys, sysctls, our firewall chains, proxy entries)')
-    .action(async (_opts, cmd: Command) => {
+    .option(RESTART_TIMEOUT, RESTART_TIMEOUT_HELP)
+    .action(async (opts: { restartTimeout?: string }, cmd: Command) => {
       const ctx = makeContext(cmd);
+      const restartTimeoutMs = await restartTimeout(opts.restartTimeout);
       const { runDisable } = await import('../enable/disable');
-      await runDisable(ctx);
+      await runDisable(ctx, { restartTimeoutMs });
     });
 }

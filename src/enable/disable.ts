@@ -49,7 +49,7 @@ export function planDisable(snap: HostSnapshot, sysctlConfExists: boolean): Disa
   };
 }
 
-function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnapshot): Step[] {
+function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnapshot, opts: { restartTimeoutMs?: number } = {}): Step[] {
   const sysctl = new ProcSysctl();
   const steps: Step[] = [];
   const reg = toolUndoRegistry();
@@ -89,7 +89,7 @@ function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnapshot): S
         else await store.write(plan.daemonJson.after, cur.identity);
       },
     });
-    steps.push({ id: 'restart-dockerd', describe: `restart dockerd (${ctx.globals.restartCommand.join(' ')}) and wait for it`, async apply(signal) { await restartDocker(ctx.globals.restartCommand, ctx.endpoint(), snap.networks.length, (s) => ctx.note(s), signal); } });
+    steps.push({ id: 'restart-dockerd', describe: `restart dockerd (${ctx.globals.restartCommand.join(' ')}) and wait for it`, async apply(signal) { await restartDocker(ctx.globals.restartCommand, ctx.endpoint(), snap.networks.length, (s) => ctx.note(s), signal, opts.restartTimeoutMs); } });
   }
   for (const s of plan.sysctls) {
     steps.push({ id: `sysctl:${s.key}`, describe: `sysctl ${s.key} = ${s.to} (back from ${s.from})`, prepare: () => captureSysctl(sysctl, s.key), async apply() { await sysctl.write(s.key, s.to); } });
@@ -108,7 +108,7 @@ function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnapshot): S
   return steps;
 }
 
-export async function runDisable(ctx: RunContext): Promise<void> {
+export async function runDisable(ctx: RunContext, o: { restartTimeoutMs?: number } = {}): Promise<void> {
   ctx.requireLocalDaemon('disable IPv6');
   const dry = ctx.globals.dryRun;
   if (!dry) ctx.requireRoot('docker ipv6 disable');
@@ -123,7 +123,7 @@ export async function runDisable(ctx: RunContext): Promise<void> {
       else ctx.out('docker-ipv6 is not enabled on this host: nothing to undo.');
       return;
     }
-    const steps = disableSteps(ctx, plan, snap);
+    const steps = disableSteps(ctx, plan, snap, { restartTimeoutMs: o.restartTimeoutMs });
     const diff = plan.daemonJson.changed ? unifiedDiff(plan.daemonJson.before, plan.daemonJson.after, `${plan.daemonJson.path} (now)`, `${plan.daemonJson.path} (after disable)`) : '';
     const text = `${diff}Steps:\n${steps.map((s, i) => `  ${i + 1}. ${s.describe}`).join('\n')}\n`;
     if (dry) {

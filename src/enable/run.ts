@@ -14,7 +14,7 @@ import { legacyText, planJson, planText } from './render';
 import { enableSteps } from './steps';
 import { toolUndoRegistry } from './undo';
 
-export interface EnableCliOptions { prefix?: string; mode?: string }
+export interface EnableCliOptions { prefix?: string; mode?: string; restartTimeoutMs?: number }
 
 export async function confirm(ctx: RunContext, question: string): Promise<void> {
   if (ctx.globals.yes) return;
@@ -57,7 +57,7 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
       prefix: o.prefix ?? 'auto', mode, sysctlConfPath: `${ctx.paths.sysctlConf}`,
       randomDraws: Array.from({ length: 8 }, () => randomBytes(5)),
     });
-    const steps = enableSteps(ctx, plan, snap);
+    const steps = enableSteps(ctx, plan, snap, { restartTimeoutMs: o.restartTimeoutMs });
     if (plan.noop) {
       if (ctx.globals.json) ctx.outJson({ changed: false, plan: planJson(plan, []) });
       else ctx.out(`IPv6 is already enabled (prefix ${plan.prefix}, mode ${plan.mode}): nothing to change, Docker was not restarted.`);

@@ -29,7 +29,13 @@ async function hasDefaultRoute(): Promise<boolean> {
 
 export { ndpEntries } from '../reconcile/enable';
 
-export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapshot): Step[] {
+export interface EnableStepOptions {
+  /** --restart-timeout: how long the restart with the new config may take. The rollback's restart keeps the
+   * scaled default: giving up early on restoring would leave Docker down. */
+  restartTimeoutMs?: number;
+}
+
+export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapshot, opts: EnableStepOptions = {}): Step[] {
   const sysctl = new ProcSysctl();
   const steps: Step[] = [];
   const progress = (s: string) => ctx.note(s);
@@ -87,7 +93,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
     steps.push({
       id: 'restart-dockerd',
       describe: `restart dockerd (${ctx.globals.restartCommand.join(' ')}) and wait for it`,
-      async apply(signal) { await restartDocker(ctx.globals.restartCommand, ctx.endpoint(), networks, progress, signal); },
+      async apply(signal) { await restartDocker(ctx.globals.restartCommand, ctx.endpoint(), networks, progress, signal, opts.restartTimeoutMs); },
       async verify() {
         const docker = await connectDocker(ctx.endpoint());
         const bridge = await docker.getNetwork('bridge').inspect();

@@ -38,8 +38,9 @@ export async function waitForDocker(ep: Endpoint, deadlineMs: number, progress?:
   throw new PreconditionError(`dockerd did not come back within ${Math.round(deadlineMs / 1000)} s: ${why.message}`, 'see its log: journalctl -u docker (or the lab\'s dockerd.log)');
 }
 
-export async function restartDocker(restartCommand: readonly string[], ep: Endpoint, networks: number, progress?: (s: string) => void, signal?: AbortSignal): Promise<void> {
-  const deadline = restartDeadlineMs(networks);
+/** deadlineMs: the user's --restart-timeout; default: scaled with the number of networks. */
+export async function restartDocker(restartCommand: readonly string[], ep: Endpoint, networks: number, progress?: (s: string) => void, signal?: AbortSignal, deadlineMs?: number): Promise<void> {
+  const deadline = deadlineMs ?? restartDeadlineMs(networks);
   progress?.(`restarting dockerd: ${restartCommand.join(' ')}`);
   await run(restartCommand, { timeoutMs: deadline, hint: 'check the daemon log (journalctl -u docker) and --restart-command' });
   await waitForDocker(ep, deadline, progress, signal);
