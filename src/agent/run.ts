@@ -6,10 +6,15 @@ import type { RunContext } from '../cli/context';
 import { connectDocker, dockerClient } from '../docker/client';
 import { PreconditionError, isToolError } from '../errors';
 import { toolUndoRegistry } from '../enable/undo';
-import { describeChange, hostDeps, reconcileOnce, type ReconcileDeps, type ReconcileResult } from '../reconcile';
+import { describeChange, hostDeps, reconcileOnce, type FastView, type ReconcileDeps, type ReconcileResult } from '../reconcile';
+import { Ip6tables } from '../host/ip6tables';
+import { existsSync } from 'node:fs';
 import { describeEvent, EVENT_FILTERS, EventWatcher, type EventSource } from './events';
 import { makeLogger, type Logger } from './log';
 import { ReconcileLoop } from './loop';
+import { FastPath, type FastDeps } from './fastpath';
+import { openNetOps, type NetOps } from '../reconcile/netops';
+import { readState, writeState } from '../state/store';
 import { agentStatusPath, type AgentStatus } from './status-file';
 
 /** Waits until Docker answers /_ping or the deadline passes. */
@@ -29,7 +34,7 @@ export async function waitForDocker(ctx: RunContext, waitMs: number, note: (s: s
 }
 
 /** One pass under the tool's lock; an interrupted enable/disable is finished (rolled back) first. */
-async function lockedPass(ctx: RunContext, deps: ReconcileDeps, command: string, opts: { cleanup?: boolean }, log: (s: string) => void): Promise<ReconcileResult> {
+async function lockedPass(ctx: RunContext, deps: ReconcileDeps, command: string, opts: { cleanup?: boolean }, log: (s: string) => void): Promise<ReconcileResult & { view?: FastView }> {
   return withLock(ctx.paths.lockFile, { command, waitMs: 60_000, log }, async () => {
     await recoverJournal(ctx.paths.journalFile, toolUndoRegistry(log), log);
     return reconcileOnce(deps, opts);
@@ -70,6 +75,38 @@ function dockerEvents(ctx: RunContext): EventSource {
   };
 }
 
+/** One thing at a time inside the agent: full passes and fast-path changes never interleave. */
+function serialiser(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>) => {
+    const p = tail.then(fn, fn);
+    tail = p.catch(() => undefined);
+    return p;
+  };
+}
+
+function fastDeps(ctx: RunContext, serial: <T>(fn: () => Promise<T>) => Promise<T>, log: Logger): FastDeps {
+  const ep = ctx.endpoint();
+  let client: ReturnType<typeof dockerClient> | undefined;
+  let net: Promise<NetOps> | undefined;
+  const notFound = (e: unknown) => { if ((e as { statusCode?: number })?.statusCode === 404) return undefined; throw e; };
+  return {
+    async inspectContainer(id) { return (await (client ??= dockerClient(ep, 15_000))).getContainer(id).inspect().catch(notFound) as never; },
+    async inspectNetwork(id) { return (await (client ??= dockerClient(ep, 15_000))).getNetwork(id).inspect().catch(notFound) as never; },
+    net: () => (net ??= openNetOps().catch((e) => { net = undefined; throw e; })),
+    restore: (b) => new Ip6tables().restore(b),
+    readState: () => readState(ctx.paths.stateFile),
+    writeState: (st) => writeState(ctx.paths.stateFile, st),
+    // no waiting: while enable, disable or apply hold the lock the event is left to the full pass
+    exclusive: (fn) => serial(async () => {
+      if (existsSync(ctx.paths.journalFile)) throw new PreconditionError('an interrupted change is waiting for recovery', 'the next full pass recovers it');
+      return withLock(ctx.paths.lockFile, { command: 'agent', waitMs: 0 }, fn);
+    }),
+    log, describeChange,
+    close() { void net?.then((n) => n.close(), () => undefined); net = undefined; },
+  };
+}
+
 export async function runAgent(ctx: RunContext, o: AgentOptions): Promise<void> {
   ctx.requireLocalDaemon('run the docker-ipv6 agent');
   ctx.requireRoot('docker ipv6 agent');
@@ -84,12 +121,21 @@ export async function runAgent(ctx: RunContext, o: AgentOptions): Promise<void> 
   const saveStatus = () => writeFileAtomic(agentStatusPath(ctx.paths.stateDir), `${JSON.stringify(status, null, 2)}\n`, 0o644).catch((e) => log('warn', 'cannot write the status file', { error: (e as Error).message }));
   await saveStatus();
 
+  const serial = serialiser();
+  const fast = new FastPath(fastDeps(ctx, serial, log));
   const loop = new ReconcileLoop({
     debounceMs: o.debounceMs, intervalMs: o.intervalMs, retryMs: Math.min(1000, o.intervalMs), log,
     async pass(reasons) {
       status.counts.passes++;
       try {
-        const r = await lockedPass(ctx, deps, 'agent', {}, (l) => log('info', l));
+        let r: Awaited<ReturnType<typeof lockedPass>>;
+        try {
+          r = await serial(() => lockedPass(ctx, deps, 'agent', {}, (l) => log('info', l)));
+        } catch (e) {
+          fast.setView(undefined);
+          throw e;
+        }
+        fast.setView(r.view);
         for (const c of r.changes) log('info', describeChange(c), { change: c, because: reasons });
         status.counts.changes += r.changes.length;
         status.lastReconcile = { at: new Date().toISOString(), durationMs: Math.round(r.durationMs), changes: r.changes.length, spawned: r.spawned, reasons };
@@ -105,7 +151,12 @@ export async function runAgent(ctx: RunContext, o: AgentOptions): Promise<void> 
   });
   const watcher = new EventWatcher(dockerEvents(ctx), {
     log,
-    onEvent(e) { status.counts.events++; loop.trigger(describeEvent(e)); },
+    onEvent(e) {
+      status.counts.events++;
+      const why = describeEvent(e);
+      void fast.handle(e, why);
+      loop.trigger(why);
+    },
     onConnect(n) {
       log('info', n === 1 ? 'subscribed to docker events' : 'reconnected to docker events');
       if (n > 1) { status.counts.reconnects++; loop.trigger('reconnected to docker'); }
@@ -124,6 +175,9 @@ export async function runAgent(ctx: RunContext, o: AgentOptions): Promise<void> 
   process.off('SIGHUP', onHup);
   watcher.stop();
   await loop.stop();
+  await fast.handle({}, 'stop');
+  fast.setView(undefined);
+  fast.close();
   if (o.cleanup) {
     try {
       const r = await lockedPass(ctx, deps, 'agent', { cleanup: true }, (l) => log('info', l));

@@ -9,11 +9,13 @@ import { applyPlan } from './apply';
 import { desiredState } from './desired';
 import { planCleanup, planReconcile, type Change, type ReconcilePlan } from './diff';
 import { ownedFrom } from './facts';
+import { viewAfterPass, type FastView } from './fast';
 import { openNetOps } from './netops';
 import { observeForReconcile, type DockerLister, type ReconcileDeps } from './observe';
 
 export type { Change, ReconcilePlan } from './diff';
 export type { ReconcileDeps } from './observe';
+export type { FastView } from './fast';
 
 export interface ReconcileResult {
   changes: Change[];
@@ -26,18 +28,22 @@ export interface ReconcileResult {
 
 export interface ReconcileOptions { cleanup?: boolean; dryRun?: boolean }
 
-export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions = {}): Promise<ReconcileResult & { plan: ReconcilePlan }> {
+export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions = {}): Promise<ReconcileResult & { plan: ReconcilePlan; view?: FastView }> {
   const t0 = performance.now();
   let spawned = 0;
   const stop = onExec(() => { spawned++; });
   const net = await deps.openNet();
   try {
     const obs = await observeForReconcile(deps, net, !opts.cleanup);
-    const plan = opts.cleanup ? planCleanup(obs) : planReconcile(desiredState(ownedFrom(obs.state), obs.docker, obs.sysctls), obs);
+    const owned = ownedFrom(obs.state);
+    const desired = desiredState(owned, obs.docker, obs.sysctls);
+    const plan = opts.cleanup ? planCleanup(obs) : planReconcile(desired, obs);
     if (!opts.dryRun) await applyPlan(plan, obs, deps, net);
     return {
       plan, changes: plan.changes, durationMs: performance.now() - t0, spawned,
       networks: obs.docker.networks.length, containers: obs.docker.containers.length,
+      // what the host holds now: the agent's fast path works from it until the next pass
+      view: opts.cleanup || opts.dryRun || !owned ? undefined : viewAfterPass(owned, obs.docker, desired, obs.links.find((l) => l.name === owned.uplink)?.index),
     };
   } finally {
     stop();

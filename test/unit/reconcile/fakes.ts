@@ -50,7 +50,11 @@ export class FakeFirewall {
         const rs = chainOf(m[1]); const i = rs.indexOf(m[2]);
         if (i < 0) throw new Error(`fake ip6tables: -D ${m[1]}: no such rule`);
         rs.splice(i, 1);
-      } else if ((m = /^-I (\S+) 1 (.+)$/.exec(line))) chainOf(m[1]).unshift(m[2]);
+      } else if ((m = /^-I (\S+) (\d+) (.+)$/.exec(line))) {
+        const rs = chainOf(m[1]); const at = Number(m[2]);
+        if (at < 1 || at > rs.length + 1) throw new Error(`fake ip6tables: -I ${m[1]} ${at}: index of insertion too big`);
+        rs.splice(at - 1, 0, m[3]);
+      }
       else throw new Error(`fake ip6tables: unsupported line ${line}`);
     }
     if (t) throw new Error('fake ip6tables: missing COMMIT');

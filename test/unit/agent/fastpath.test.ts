@@ -1,0 +1,191 @@
+// The agent's fast path against the strict reconcile fakes: it adds exactly what the full pass would
+// (so the pass after it changes nothing), survives storms and out-of-order events, and a failure
+// leaves the repair to the full pass.
+import test from 'ava';
+import { FastPath, type FastDeps } from '../../../src/agent/fastpath';
+import type { DockerEvent } from '../../../src/agent/events';
+import { ReconcileLoop } from '../../../src/agent/loop';
+import { describeChange, reconcileOnce } from '../../../src/reconcile';
+import { ctr, enabledState, net, world, type World } from '../reconcile/fakes';
+
+const NDP = '2001:db8:1:0:8000::/65';
+const ROUTED = '2001:db8:100::/48';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function fastWorld(w: World, o: { inspectMs?: number } = {}) {
+  const logs: unknown[][] = [];
+  const inspects: string[] = [];
+  let inFlight = false;
+  const deps: FastDeps = {
+    async inspectContainer(id) {
+      inspects.push(id);
+      if (o.inspectMs) await sleep(o.inspectMs);
+      const c = w.containers.find((x) => x.Id === id);
+      return c && { Id: c.Id, Name: c.Names![0], State: { Running: c.State === 'running' }, NetworkSettings: JSON.parse(JSON.stringify(c.NetworkSettings)) };
+    },
+    async inspectNetwork(id) { inspects.push(id); return w.networks.find((n) => n.Id === id); },
+    net: async () => w.net,
+    restore: (b) => w.fw.restore(b),
+    readState: w.deps.readState,
+    writeState: w.deps.writeState,
+    async exclusive(fn) {
+      if (inFlight) throw new Error('fake: two exclusive sections at once');
+      inFlight = true;
+      try { return await fn(); } finally { inFlight = false; }
+    },
+    log: (...a) => { logs.push(a); },
+    describeChange,
+  };
+  const fp = new FastPath(deps);
+  const pass = async () => { const r = await reconcileOnce(w.deps); fp.setView(r.view); return r; };
+  return { fp, logs, inspects, pass, deps };
+}
+
+const ev = (Type: string, Action: string, ID: string, name = ID.slice(0, 4)): DockerEvent => ({ Type, Action, Actor: { ID, Attributes: { name } } });
+
+test('ndp: a started container gets its entry at once, intent recorded first; die removes it; the full pass after changes nothing', async (t) => {
+  const w = world(enabledState('ndp', NDP));
+  w.networks = [net('bridge', 'b'.repeat(64), '2001:db8:1:0:8000::/73', '2001:db8:1:0:8000::1')];
+  const { fp, logs, pass } = fastWorld(w);
+  await pass();
+  const restores = w.fw.restores.length;
+  w.containers = [ctr('c1', { bridge: '2001:db8:1:0:8000::2' })];
+  await fp.handle(ev('container', 'start', w.containers[0].Id), 'docker container start c1');
+  t.deepEqual([...w.net.proxies.keys()].sort(), ['2001:db8:1:0:8000::1%2', '2001:db8:1:0:8000::2%2']);
+  t.deepEqual(w.state!.proxies!.map((p) => p.address).sort(), ['2001:db8:1:0:8000::1', '2001:db8:1:0:8000::2']);
+  t.deepEqual(w.net.ops.slice(-1), ['+proxy 2001:db8:1:0:8000::2']);
+  t.is(logs[0][1], 'add proxy 2001:db8:1:0:8000::2 on eth0: container c1 runs on network bridge');
+  t.like(logs[0][2], { because: ['docker container start c1'], fast: true });
+  t.deepEqual((await pass()).changes, [], 'the full pass finds nothing left to do');
+  t.is(w.fw.restores.length, restores);
+
+  const id = w.containers[0].Id;
+  w.containers = [];
+  await fp.handle(ev('container', 'die', id), 'docker container die c1');
+  t.deepEqual([...w.net.proxies.keys()], ['2001:db8:1:0:8000::1%2']);
+  t.deepEqual((await pass()).changes, []);
+  t.deepEqual(w.state!.proxies, [{ address: '2001:db8:1:0:8000::1', ifname: 'eth0' }]);
+  t.is(fp.failed, 0);
+});
+
+test('routed: a new network\'s rules are inserted where the full pass puts them, so that pass restores nothing', async (t) => {
+  const w = world(enabledState('routed', ROUTED));
+  w.networks = [net('n1', '1'.repeat(64), '2001:db8:100:1::/64'), net('n3', '3'.repeat(64), '2001:db8:100:3::/64')];
+  w.containers = [ctr('web', { n3: '2001:db8:100:3::2' }, [[80, 'tcp']])];
+  const { fp, pass, inspects } = fastWorld(w);
+  await pass();
+  const restores = w.fw.restores.length;
+  w.networks.push(net('n2', '2'.repeat(64), '2001:db8:100:2::/64'));
+  await fp.handle(ev('network', 'create', '2'.repeat(64)), 'docker network create n2');
+  t.deepEqual(inspects, ['2'.repeat(64)]);
+  t.is(w.fw.restores.length, restores + 1);
+  t.regex(w.fw.restores.at(-1)!, /^\*filter\n-I D6-FORWARD 5 -d 2001:db8:100:2::\/64 -o br-222222222222 -m conntrack/);
+  t.true(w.fw.tables.filter.rules['D6-FORWARD'].includes(`-i br-${'2'.repeat(12)} -m comment --comment docker-ipv6 -j ACCEPT`));
+  t.deepEqual((await pass()).changes, []);
+  t.is(w.fw.restores.length, restores + 1, 'rules already in the order the pass wants');
+  // the same network again (a replayed event) and one outside the prefix: nothing
+  w.networks.push(net('v4only', '4'.repeat(64), 'fd99::/64'));
+  await fp.handle(ev('network', 'create', '2'.repeat(64)), 'again');
+  await fp.handle(ev('network', 'create', '4'.repeat(64)), 'outside');
+  t.is(w.fw.restores.length, restores + 1);
+});
+
+test('nat-by-us: a new network gets its masquerade rule at the end of our chain', async (t) => {
+  const w = world(enabledState('nat', 'fd00:1::/48', true));
+  w.networks = [net('bridge', 'b'.repeat(64), 'fd00:1::/64')];
+  const { fp, pass } = fastWorld(w);
+  await pass();
+  w.networks.push(net('n9', '9'.repeat(64), 'fd00:1:0:9::/64'));
+  await fp.handle(ev('network', 'create', '9'.repeat(64)), 'docker network create n9');
+  t.deepEqual(w.fw.tables.nat.rules['D6-NAT'], [
+    `-s fd00:1::/64 ! -o docker0 -m comment --comment docker-ipv6 -j MASQUERADE`,
+    `-s fd00:1:0:9::/64 ! -o br-${'9'.repeat(12)} -m comment --comment docker-ipv6 -j MASQUERADE`,
+  ]);
+  t.deepEqual((await pass()).changes, []);
+});
+
+test('an event storm through the loop: every start served by the fast path, few full passes, final state exact', async (t) => {
+  const w = world(enabledState('ndp', NDP));
+  w.networks = [net('bridge', 'b'.repeat(64), '2001:db8:1:0:8000::/73', '2001:db8:1:0:8000::1')];
+  const { fp, pass, inspects } = fastWorld(w);
+  let passes = 0;
+  const loop = new ReconcileLoop({ debounceMs: 20, intervalMs: 60_000, retryMs: 30, log: () => {}, pass: async () => { passes++; await pass(); } });
+  loop.trigger('start');
+  await sleep(40); await loop.idle();
+  const all = Array.from({ length: 60 }, (_, i) => ctr(`s${i}`, { bridge: `2001:db8:1:0:8000::${(i + 2).toString(16)}` }));
+  const jobs: Array<Promise<void>> = [];
+  for (const c of all) {
+    w.containers.push(c);
+    jobs.push(fp.handle(ev('container', 'start', c.Id), `start ${c.Names![0]}`));
+    loop.trigger(`start ${c.Names![0]}`);
+  }
+  for (const c of all.slice(0, 30)) { // half stop again
+    w.containers = w.containers.filter((x) => x !== c);
+    jobs.push(fp.handle(ev('container', 'die', c.Id), 'die'));
+    loop.trigger('die');
+  }
+  await Promise.all(jobs);
+  await sleep(40); await loop.idle();
+  t.is(inspects.length, 60, 'one inspect per start, none per die');
+  t.true(passes <= 4, `${passes} full passes`);
+  t.is(fp.failed, 0);
+  t.is(w.net.proxies.size, 31);
+  t.deepEqual((await pass()).changes, []);
+  await loop.stop();
+});
+
+test('out of order: a die before its start, and a start whose container already stopped, add nothing', async (t) => {
+  const w = world(enabledState('ndp', NDP));
+  w.networks = [net('bridge', 'b'.repeat(64), '2001:db8:1:0:8000::/73', '2001:db8:1:0:8000::1')];
+  const { fp, pass } = fastWorld(w, { inspectMs: 5 });
+  await pass();
+  const c = ctr('late', { bridge: '2001:db8:1:0:8000::9' });
+  await fp.handle(ev('container', 'die', c.Id), 'die first');
+  t.is(w.net.proxies.size, 1);
+  w.containers = [{ ...c, State: 'exited' }];
+  await fp.handle(ev('container', 'start', c.Id), 'start of a container that already stopped');
+  t.is(w.net.proxies.size, 1);
+  // start and die queued back to back while the inspect is slow: served in order, nothing left behind
+  w.containers = [c];
+  const a = fp.handle(ev('container', 'start', c.Id), 'start');
+  const b = fp.handle(ev('container', 'die', c.Id), 'die');
+  w.containers = [];
+  await Promise.all([a, b]);
+  t.deepEqual([...w.net.proxies.keys()], ['2001:db8:1:0:8000::1%2']);
+  t.deepEqual((await pass()).changes, []);
+  t.is(fp.failed, 0);
+});
+
+test('a fast path error drops the view: later events wait for the full pass, which repairs everything', async (t) => {
+  const w = world(enabledState('ndp', NDP));
+  w.networks = [net('bridge', 'b'.repeat(64), '2001:db8:1:0:8000::/73', '2001:db8:1:0:8000::1')];
+  const { fp, pass, logs } = fastWorld(w);
+  await pass();
+  w.net.failAfter = w.net.ops.length; // the next netlink call fails
+  w.containers = [ctr('x', { bridge: '2001:db8:1:0:8000::a' })];
+  await fp.handle(ev('container', 'start', w.containers[0].Id), 'start x');
+  t.is(fp.failed, 1);
+  t.false(fp.ready);
+  t.regex(String(logs.at(-1)![1]), /fast path failed/);
+  w.net.failAfter = Infinity;
+  w.containers.push(ctr('y', { bridge: '2001:db8:1:0:8000::b' }));
+  await fp.handle(ev('container', 'start', w.containers[1].Id), 'start y');
+  t.is(w.net.proxies.size, 1, 'no fast path without a view');
+  const r = await pass();
+  t.deepEqual(r.changes.map((c) => c.target).sort(), ['2001:db8:1:0:8000::a on eth0', '2001:db8:1:0:8000::b on eth0']);
+  t.true(fp.ready);
+  t.deepEqual((await pass()).changes, []);
+});
+
+test('while the tool lock is held elsewhere the event is left to the full pass', async (t) => {
+  const w = world(enabledState('ndp', NDP));
+  w.networks = [net('bridge', 'b'.repeat(64), '2001:db8:1:0:8000::/73', '2001:db8:1:0:8000::1')];
+  const { fp, pass, deps } = fastWorld(w);
+  await pass();
+  deps.exclusive = async () => { throw new Error('another docker ipv6 apply is running'); };
+  w.containers = [ctr('z', { bridge: '2001:db8:1:0:8000::c' })];
+  await fp.handle(ev('container', 'start', w.containers[0].Id), 'start z');
+  t.is(w.net.proxies.size, 1);
+  t.is(fp.failed, 1);
+  t.deepEqual((await pass()).changes.map((c) => c.action), ['add']);
+});
