@@ -1,7 +1,7 @@
 // What address space is taken (pure): Docker's networks and pools, the host's addresses and routes, our allocations.
 import { DOCKER_DEFAULT_V4_POOLS, v6PoolsFor, type Pool } from '../enable/daemon-plan';
 import type { NetState } from '../host/netlink';
-import { cidrString, parseCidr4, parseCidr6, type Cidr6 } from '../util/ip';
+import { cidrString, contains, parseCidr4, parseCidr6, type Cidr6 } from '../util/ip';
 import type { UsedSpace } from './alloc';
 
 export interface SpaceInputs {
@@ -36,14 +36,20 @@ export function usedSpace(i: SpaceInputs): UsedSpace {
   for (const p of (i.pools ?? []).filter(isPool)) {
     if (p.base.includes(':') && !ours.has(cidrString(parseCidr6(p.base) ?? { network: p.base, length: 0 }))) add(p.base, `Docker's address pool ${p.base}`);
   }
+  // A route that holds the whole prefix is the on-link /64 an NDP prefix is part of, or our own
+  // unreachable route for a routed prefix: neither takes a subnet of the prefix away.
+  const holdsPrefix = (dst: string) => { const c = parseCidr6(dst); return !!c && !!i.prefix && contains(c, i.prefix); };
   for (const a of i.net?.addresses ?? []) {
     if (a.family === 6 && a.scope >= 253) continue; // link-local and host scope never collide with a subnet
-    add(`${a.address}/${a.prefixlen}`, `the host's address ${a.address}/${a.prefixlen} on ${a.ifname}`);
+    const onLink = `${a.address}/${a.prefixlen}`;
+    // the address itself is always taken; its on-link prefix only when it does not hold our whole prefix
+    add(a.family === 6 && holdsPrefix(onLink) ? `${a.address}/128` : onLink, `the host's address ${onLink} on ${a.ifname}`);
   }
   for (const r of i.net?.routes ?? []) {
     if (r.dst.endsWith('/0')) continue; // default routes cover everything and mean nothing here
     if (r.family === 6 && (r.dst.startsWith('fe80:') || r.dst.startsWith('ff'))) continue;
     if (r.table === 255) continue; // local table: the addresses themselves, counted above
+    if (r.family === 6 && holdsPrefix(r.dst)) continue;
     add(r.dst, `the host's route to ${r.dst}${r.ifname ? ` on ${r.ifname}` : ''}`);
   }
   return used;
