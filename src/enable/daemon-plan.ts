@@ -40,6 +40,23 @@ export function v6PoolsFor(prefix: Cidr6): Pool[] {
   return out.reverse();
 }
 
+/**
+ * Docker before 27.0 hands out only the first subnet of each IPv6 pool entry (measured on 20.10 and
+ * 26.1: the 17th `network create --ipv6` fails with 16 block pools). For those versions every entry
+ * is one subnet: the 64 subnets after the bridge's, enough for most hosts; `docker ipv6 network
+ * create` allocates explicit subnets beyond that.
+ */
+export const LEGACY_POOL_ENTRIES = 64;
+
+export function oneSubnetPools(prefix: Cidr6, count = LEGACY_POOL_ENTRIES): Pool[] {
+  const size = subnetLength(prefix);
+  const room = 1n << BigInt(size - prefix.length);
+  const n = BigInt(count) < room - 1n ? BigInt(count) : room - 1n;
+  const out: Pool[] = [];
+  for (let i = 1n; i <= n; i++) out.push({ base: cidrString(nthSubnet(prefix, size, i)), size });
+  return out;
+}
+
 export function bridgeSubnet(prefix: Cidr6): Cidr6 {
   return nthSubnet(prefix, subnetLength(prefix), 0n);
 }
@@ -86,7 +103,9 @@ export function planDaemonKeys(current: Record<string, unknown>, version: string
   const existing = Array.isArray(current['default-address-pools']) ? (current['default-address-pools'] as unknown[]) : undefined;
   const v4 = existing ? existing.filter((p) => !isV6Pool(p)) : DOCKER_DEFAULT_V4_POOLS;
   const foreignV6 = existing ? existing.filter((p) => isV6Pool(p) && !isInside(prefix, (p as Pool).base)) : [];
-  const pools = [...v4, ...foreignV6, ...v6PoolsFor(prefix)];
+  const legacy = !dockerVersionAtLeast(version, '27.0');
+  const pools = [...v4, ...foreignV6, ...(legacy ? oneSubnetPools(prefix) : v6PoolsFor(prefix))];
+  if (legacy) notes.push(`Docker ${version} takes one subnet per IPv6 pool entry: ${LEGACY_POOL_ENTRIES} entries give ${LEGACY_POOL_ENTRIES} automatic IPv6 networks; docker ipv6 network create allocates beyond that`);
   want('default-address-pools', pools);
   return { set, notes };
 }

@@ -1,7 +1,7 @@
 // What address space is taken (pure): Docker's networks and pools, the host's addresses and routes, our allocations.
-import { DOCKER_DEFAULT_V4_POOLS, v6PoolsFor, type Pool } from '../enable/daemon-plan';
+import { DOCKER_DEFAULT_V4_POOLS, type Pool } from '../enable/daemon-plan';
 import type { NetState } from '../host/netlink';
-import { cidrString, contains, parseCidr4, parseCidr6, type Cidr6 } from '../util/ip';
+import { contains, parseCidr4, parseCidr6, type Cidr6 } from '../util/ip';
 import type { UsedSpace } from './alloc';
 
 export interface SpaceInputs {
@@ -32,9 +32,10 @@ export function usedSpace(i: SpaceInputs): UsedSpace {
   for (const n of i.networks) for (const s of n.subnets) add(s, `network ${n.name} (${s})`);
   for (const [name, s] of Object.entries(i.allocations ?? {})) add(s, `the allocation of ${name} (${s}) in the docker-ipv6 state`);
   // IPv6 pools of Docker's that are not the ones enable derived from our prefix: Docker may hand them out
-  const ours = new Set(i.prefix ? v6PoolsFor(i.prefix).map((p) => p.base) : []);
+  // (enable writes pools that cover the prefix, in blocks or one entry per subnet, depending on the version)
+  const ours = (base: string) => { const c = parseCidr6(base); return !!c && !!i.prefix && contains(i.prefix, c); };
   for (const p of (i.pools ?? []).filter(isPool)) {
-    if (p.base.includes(':') && !ours.has(cidrString(parseCidr6(p.base) ?? { network: p.base, length: 0 }))) add(p.base, `Docker's address pool ${p.base}`);
+    if (p.base.includes(':') && !ours(p.base)) add(p.base, `Docker's address pool ${p.base}`);
   }
   // A route that holds the whole prefix is the on-link /64 an NDP prefix is part of, or our own
   // unreachable route for a routed prefix: neither takes a subnet of the prefix away.

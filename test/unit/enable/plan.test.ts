@@ -128,3 +128,13 @@ test('"iptables": false: Docker programs no firewall, so ip6tables stays off and
   t.is(p.daemonJson.set.ip6tables, false);
   t.false('experimental' in p.daemonJson.set, 'no experimental needed when ip6tables stays off');
 });
+
+test('Docker before 27 takes one subnet per IPv6 pool entry: one entry per subnet; 27+ gets the block pools', (t) => {
+  const old = JSON.parse(planEnable(snapshot(), opts()).daemonJson.after)['default-address-pools'].filter((p: { base: string }) => p.base.includes(':'));
+  t.is(old.length, 64);
+  t.deepEqual(old[0], { base: 'fd12:3456:789a:1::/64', size: 64 });
+  t.deepEqual(old[63], { base: 'fd12:3456:789a:40::/64', size: 64 });
+  const s28 = snapshot({ daemon: { reachable: true, version: '28.5.2', apiVersion: '1.51' } });
+  const now = JSON.parse(planEnable(s28, opts()).daemonJson.after)['default-address-pools'].filter((p: { base: string }) => p.base.includes(':'));
+  t.deepEqual(now, v6PoolsFor(parseCidr6('fd12:3456:789a::/48')!));
+});
