@@ -21,7 +21,6 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   const split = splitArgv(argv);
   const debug = split.docker.debug || split.args.includes('--debug');
   const program = buildProgram(split);
-  let interrupted = false;
   try {
     await program.parseAsync(split.args, { from: 'user' });
   } catch (e) {
@@ -30,10 +29,9 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       process.exitCode = e.exitCode === 0 ? 0 : ExitCode.usage;
       return;
     }
+    // an interrupted transaction throws InterruptedError, whose exit code is 130
     const { text, code } = renderError(e, debug);
     process.stderr.write(text);
-    process.exitCode = interrupted ? ExitCode.interrupted : code;
+    process.exitCode = code;
   }
-  void interrupted;
-  interrupted = false;
 }
