@@ -78,8 +78,22 @@ async function undoFile(r: FileUndo): Promise<void> {
   const l = await lstat(target).catch(() => undefined);
   if (l?.isSymbolicLink()) target = await realpath(target);
   const owner = typeof r.uid === 'number' && typeof r.gid === 'number' ? { uid: r.uid, gid: r.gid } : undefined;
+  // the change never landed (a write refused on a read-only or full disk): rewriting the same bytes
+  // would only fail the same way and leave a journal behind for nothing
+  if (await unchanged(target, r, owner)) return;
   await writeFileAtomic(target, r.previousText ?? '', r.mode ?? 0o644, owner);
   if (owner) await chown(target, owner.uid, owner.gid).catch(() => {});
+}
+
+async function unchanged(target: string, r: FileUndo, owner?: { uid: number; gid: number }): Promise<boolean> {
+  try {
+    const st = await stat(target);
+    if ((st.mode & 0o7777) !== (r.mode ?? 0o644)) return false;
+    if (owner && (st.uid !== owner.uid || st.gid !== owner.gid)) return false;
+    return (await readFile(target, 'utf8')) === (r.previousText ?? '');
+  } catch {
+    return false;
+  }
 }
 
 export const fileUndo = {
