@@ -64,6 +64,10 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
   });
   const networks = snap.networks.length;
   const runningBefore = snap.containers.filter((c) => c.state === 'running').map((c) => c.id);
+  // Until our daemon.json write lands, dockerd still runs its own config: a rollback then has no reason
+  // to restart it (and a file someone else broke meanwhile would keep it down). Recovery after a kill
+  // cannot know, so it restarts (the registry's handler).
+  let daemonWritten = !plan.daemonJson.changed;
   if (plan.restart) {
     steps.push({
       id: 'arm-restart',
@@ -71,6 +75,11 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
       async apply() {
         const r: RestartUndo = { kind: 'restart', command: [...ctx.globals.restartCommand], endpoint: { ...ctx.endpoint(), tls: undefined } as RestartUndo['endpoint'], networks };
         return JSON.parse(JSON.stringify(r));
+      },
+      async undo(r) {
+        if (!daemonWritten) { (r as RestartUndo).skipped = 'daemon.json was never written, dockerd kept its configuration'; return; }
+        const { toolUndoRegistry } = await import('./undo');
+        await toolUndoRegistry(progress).undo(r);
       },
     });
   }
@@ -85,7 +94,14 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
         if (cur.text !== plan.daemonJson.before) {
           throw new ConfigError(`${plan.daemonJson.path} changed while docker ipv6 was planning`, 'run docker ipv6 enable again');
         }
-        await store.write(plan.daemonJson.after, cur.identity);
+        daemonWritten = true;
+        try {
+          await store.write(plan.daemonJson.after, cur.identity);
+        } catch (e) {
+          // the store leaves the original intact when it fails; believe the disk, not the error
+          if ((await store.readRaw().catch(() => undefined))?.text === plan.daemonJson.before) daemonWritten = false;
+          throw e;
+        }
       },
     });
   }

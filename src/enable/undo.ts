@@ -7,7 +7,7 @@ import { Netlink } from '../host/netlink';
 import { ProcSysctl } from '../host/sysctl';
 import { renderRemoveBatch } from '../firewall/render';
 
-export interface RestartUndo extends UndoRecord { kind: 'restart'; command: string[]; endpoint: { host: string; source: string; local: boolean }; networks: number }
+export interface RestartUndo extends UndoRecord { kind: 'restart'; command: string[]; endpoint: { host: string; source: string; local: boolean }; networks: number; skipped?: string }
 export interface FirewallUndo extends UndoRecord { kind: 'ip6tables'; table: 'nat' | 'filter' }
 export interface ProxyUndo extends UndoRecord { kind: 'proxy'; address: string; ifname: string }
 
@@ -22,7 +22,7 @@ export function toolUndoRegistry(progress?: (s: string) => void): UndoRegistry {
   const reg = newUndoRegistry({ sysctl: new ProcSysctl() });
   reg.registerUndo<RestartUndo>('restart', {
     undo: (r) => restartDocker(r.command, r.endpoint as Endpoint, r.networks, progress),
-    describe: () => 'restarted dockerd with the restored configuration; it answers again',
+    describe: (r) => (r.skipped ? `did not restart dockerd: ${r.skipped}` : 'restarted dockerd with the restored configuration; it answers again'),
     manualFix: (r) => [r.command.join(' ')],
   });
   reg.registerUndo<FirewallUndo>('ip6tables', {
