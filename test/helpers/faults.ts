@@ -7,10 +7,12 @@
 // adds to the same totals; each file prints the running line at its end and the last one the total:
 //   fault suite (6/6 files): 41 scenarios held / 41 run, files lost 0, times Docker was left down 0
 // `npx tsx test/helpers/faults.ts [LOG]` prints the line for the newest (or the given) log.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutionContext, TestFn } from 'ava';
-import { withLab, REPO, type Lab, type LabOptions } from './lab';
+import { labExecEnv } from '../../src/lab/env';
+import { withLab, CLI, REPO, type Lab, type LabOptions, type Result } from './lab';
 
 export const FAULT_LOG_DIR = '/tmp/docker-ipv6-faults';
 
@@ -215,4 +217,47 @@ export async function ok(lab: Lab, args: string[], env?: NodeJS.ProcessEnv): Pro
   const r = await lab.exec(args, { env });
   if (r.code !== 0) throw new Error(`docker-ipv6 ${args.join(' ')} exited ${r.code}\n${r.stderr}\n${r.stdout}`);
   return r.stdout;
+}
+
+/**
+ * A --restart-command for fault scenarios: its first call runs `first` (shell), every later call is the
+ * lab's real restart (so the rollback's restart works). STOP_DOCKERD is a snippet that stops the lab's
+ * dockerd and waits for it to exit, as the stop half of `systemctl restart docker` would.
+ */
+export function restartWrapper(lab: Lab, name: string, first: string): string {
+  const path = join(lab.dir, `${name}.sh`);
+  const count = join(lab.dir, `${name}.count`);
+  writeFileSync(path, [
+    '#!/bin/sh',
+    `n=$(cat ${count} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${count}`,
+    `if [ "$n" -gt 1 ]; then exec ${process.execPath} ${CLI} lab restart ${lab.name}; fi`,
+    first,
+    '',
+  ].join('\n'), { mode: 0o755 });
+  return path;
+}
+
+export function stopDockerdSnippet(lab: Lab): string {
+  return `pid=$(cat ${lab.record.dockerd.pidFile}); kill $pid; i=0; while kill -0 $pid 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done`;
+}
+
+/** The tool in the lab host, in its own session (process group = its pid), to be signalled as a group. */
+export function spawnTool(lab: Lab, args: readonly string[], env: NodeJS.ProcessEnv = {}): { pid: number; done: Promise<Result> } {
+  const child = spawn('nsenter', [`--net=/var/run/netns/${lab.record.namespaces.host}`, process.execPath, CLI, ...args], {
+    detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...labExecEnv(lab.record, process.env, CLI), ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const done = new Promise<Result>((resolve) => child.on('close', (code, signal) => resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : 128), stdout, stderr })));
+  return { pid: child.pid!, done };
+}
+
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
