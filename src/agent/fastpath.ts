@@ -15,7 +15,7 @@ export interface InspectedContainer {
   Id: string;
   Name?: string;
   State?: { Running?: boolean };
-  NetworkSettings?: { Networks?: Record<string, { GlobalIPv6Address?: string }> };
+  NetworkSettings?: { Networks?: Record<string, { GlobalIPv6Address?: string }>; Ports?: Record<string, unknown> | null };
 }
 
 export interface FastDeps {
@@ -45,6 +45,11 @@ export function networkFact(n: ApiNetwork): NetFact | undefined {
   return dockerFacts([n], []).networks[0];
 }
 
+/** Published ports need filter rules, which only the full pass writes. */
+function publishes(c: InspectedContainer): boolean {
+  return Object.values(c.NetworkSettings?.Ports ?? {}).some((b) => Array.isArray(b) && b.length > 0);
+}
+
 export class FastPath {
   private view?: FastView;
   private queue: Promise<void> = Promise.resolve();
@@ -60,47 +65,57 @@ export class FastPath {
 
   close(): void { this.d.close?.(); }
 
-  /** Queues the event; resolves once it is handled (never rejects). */
-  handle(e: DockerEvent, because: string): Promise<void> {
-    this.queue = this.queue.then(() => this.one(e, because));
-    return this.queue;
+  /**
+   * Queues the event; resolves once it is handled (never rejects) with whether everything the full
+   * pass would do for it is now in place (false: the pass should come soon).
+   */
+  handle(e: DockerEvent, because: string): Promise<boolean> {
+    const done = this.queue.then(() => this.one(e, because));
+    this.queue = done.then(() => undefined);
+    return done;
   }
 
-  private async one(e: DockerEvent, because: string): Promise<void> {
+  private async one(e: DockerEvent, because: string): Promise<boolean> {
     const id = e.Actor?.ID;
-    if (!this.view || !id) return;
+    if (!this.view || !id) return false;
     const kind = `${e.Type} ${e.Action}`;
-    if (kind !== 'container start' && kind !== 'container die' && kind !== 'network create') return;
+    if (kind !== 'container start' && kind !== 'container die' && kind !== 'network create') return false;
+    let complete = true;
     try {
       let make: (v: FastView) => FastPlan;
       if (kind === 'container start') {
-        if (this.view.owned.mode !== 'ndp') return; // only proxies follow containers here; rules wait for the pass
+        if (this.view.owned.mode !== 'ndp') return false; // only proxies follow containers here; rules wait for the pass
         const c = await this.d.inspectContainer(id);
         const fact = c && containerFact(c);
-        if (!fact) return; // stopped or removed before we looked: nothing the pass would add
+        if (!fact) return false; // stopped or removed before we looked: nothing the pass would add
+        complete = !publishes(c);
         make = (v) => planContainerStart(v, fact);
       } else if (kind === 'container die') {
+        const known = this.view.docker.containers.find((x) => x.id === id);
+        complete = !!known && !known.published.length && this.view.owned.mode === 'ndp';
         make = (v) => planContainerDie(v, id);
       } else {
         const n = await this.d.inspectNetwork(id);
         const fact = n && networkFact(n);
-        if (!fact) return;
+        if (!fact) return false;
         make = (v) => planNetworkCreate(v, fact);
       }
-      await this.d.exclusive(async () => {
-        if (!this.view) return;
+      return await this.d.exclusive(async () => {
+        if (!this.view) return false;
         const plan = make(this.view);
-        if (!plan.changes.length) { this.view = plan.next; return; }
+        if (!plan.changes.length) { this.view = plan.next; return complete; }
         this.view = undefined; // uncertain until this plan is fully applied
         await this.apply(plan);
         this.view = plan.next;
         this.handled++;
         for (const c of plan.changes) this.d.log('info', this.d.describeChange(c), { change: c, because: [because], fast: true });
+        return complete;
       });
     } catch (err) {
       this.failed++;
       this.view = undefined;
       try { this.d.log('warn', 'fast path failed; the next full reconcile repairs it', { error: (err as Error)?.message ?? String(err), because }); } catch { /* never stop */ }
+      return false;
     }
   }
 

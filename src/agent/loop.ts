@@ -18,6 +18,10 @@ export interface LoopOptions {
   intervalMs: number;
   /** first retry delay after a failed pass (doubles up to intervalMs) */
   retryMs: number;
+  /** settle(): wait this long without such reasons (events the fast path already served) ... */
+  settleMs?: number;
+  /** ... but never longer than this after the first one */
+  settleMaxMs?: number;
   pass(reasons: string[]): Promise<void>;
   log: Logger;
   timers?: Timers;
@@ -26,6 +30,10 @@ export interface LoopOptions {
 export class ReconcileLoop {
   private readonly pending = new Set<string>();
   private debounce?: unknown;
+  private dueAt = 0;
+  private dueKind: 'debounce' | 'settle' = 'debounce';
+  private settleSince?: number;
+  private pendingKind?: 'debounce' | 'settle';
   private tick?: unknown;
   private retry?: unknown;
   private running?: Promise<void>;
@@ -49,7 +57,31 @@ export class ReconcileLoop {
   trigger(reason: string): void {
     if (this.stopped) return;
     this.pending.add(reason);
-    if (this.debounce === undefined && !this.running) this.debounce = this.timers.setTimeout(() => this.fire(), this.o.debounceMs);
+    if (this.running) { this.pendingKind = 'debounce'; return; }
+    const due = Date.now() + this.o.debounceMs;
+    if (this.debounce === undefined || (this.dueKind === 'settle' && due < this.dueAt)) this.schedule(due, 'debounce');
+  }
+
+  /**
+   * A reason whose changes are already in place (the fast path served it): the confirming pass waits
+   * for settleMs of quiet, at most settleMaxMs, so it does not compete with the next event's fast path.
+   */
+  settle(reason: string): void {
+    if (this.stopped) return;
+    const settleMs = this.o.settleMs ?? this.o.debounceMs;
+    this.pending.add(reason);
+    if (this.running) { this.pendingKind ??= 'settle'; return; }
+    const t = Date.now();
+    this.settleSince ??= t;
+    const due = Math.min(t + settleMs, this.settleSince + (this.o.settleMaxMs ?? settleMs));
+    if (this.debounce === undefined || this.dueKind === 'settle') this.schedule(due, 'settle');
+  }
+
+  private schedule(due: number, kind: 'debounce' | 'settle'): void {
+    if (this.debounce !== undefined) this.timers.clearTimeout(this.debounce);
+    this.dueAt = due;
+    this.dueKind = kind;
+    this.debounce = this.timers.setTimeout(() => this.fire(), Math.max(0, due - Date.now()));
   }
 
   /** Stops timers and waits for a pass in progress. */
@@ -72,12 +104,18 @@ export class ReconcileLoop {
 
   private fire(): void {
     this.debounce = undefined;
+    this.settleSince = undefined;
     if (this.stopped) return;
     const reasons = [...this.pending];
     this.pending.clear();
     this.running = this.runPass(reasons).finally(() => {
       this.running = undefined;
-      if (this.pending.size && !this.stopped) this.debounce = this.timers.setTimeout(() => this.fire(), this.o.debounceMs);
+      const kind = this.pendingKind ?? 'debounce';
+      this.pendingKind = undefined;
+      if (this.pending.size && !this.stopped) {
+        if (kind === 'settle') this.settleSince = Date.now();
+        this.schedule(Date.now() + (kind === 'settle' ? this.o.settleMs ?? this.o.debounceMs : this.o.debounceMs), kind);
+      }
     });
   }
 

@@ -124,7 +124,7 @@ export async function runAgent(ctx: RunContext, o: AgentOptions): Promise<void> 
   const serial = serialiser();
   const fast = new FastPath(fastDeps(ctx, serial, log));
   const loop = new ReconcileLoop({
-    debounceMs: o.debounceMs, intervalMs: o.intervalMs, retryMs: Math.min(1000, o.intervalMs), log,
+    debounceMs: o.debounceMs, intervalMs: o.intervalMs, settleMs: Math.max(o.debounceMs, 1000), settleMaxMs: Math.max(o.debounceMs, 5000), retryMs: Math.min(1000, o.intervalMs), log,
     async pass(reasons) {
       status.counts.passes++;
       try {
@@ -154,8 +154,9 @@ export async function runAgent(ctx: RunContext, o: AgentOptions): Promise<void> 
     onEvent(e) {
       status.counts.events++;
       const why = describeEvent(e);
-      void fast.handle(e, why);
-      loop.trigger(why);
+      // the fast path serves it now; the confirming pass waits for quiet unless the fast path could not do it all
+      loop.settle(why);
+      void fast.handle(e, why).then((complete) => { if (!complete) loop.trigger(why); });
     },
     onConnect(n) {
       log('info', n === 1 ? 'subscribed to docker events' : 'reconnected to docker events');

@@ -113,7 +113,7 @@ test('an event storm through the loop: every start served by the fast path, few 
   loop.trigger('start');
   await sleep(40); await loop.idle();
   const all = Array.from({ length: 60 }, (_, i) => ctr(`s${i}`, { bridge: `2001:db8:1:0:8000::${(i + 2).toString(16)}` }));
-  const jobs: Array<Promise<void>> = [];
+  const jobs: Array<Promise<unknown>> = [];
   for (const c of all) {
     w.containers.push(c);
     jobs.push(fp.handle(ev('container', 'start', c.Id), `start ${c.Names![0]}`));

@@ -82,3 +82,24 @@ test('the periodic tick triggers passes; stop waits for the running pass and end
   await sleep(120);
   t.is(p.calls.length, after);
 });
+
+test('settle: served events wait for quiet (bounded by settleMaxMs); a plain trigger still runs after the short debounce', async (t) => {
+  const p = strictPass();
+  const l = loop({ pass: p.pass, debounceMs: 10, settleMs: 60, settleMaxMs: 150 });
+  const t0 = Date.now();
+  for (let i = 0; i < 5; i++) { l.settle(`served ${i}`); await sleep(25); } // never 60 ms quiet: the bound fires it
+  await sleep(80);
+  await l.idle();
+  t.is(p.calls.length, 1);
+  t.deepEqual(p.calls[0], ['served 0', 'served 1', 'served 2', 'served 3', 'served 4']);
+  t.true(Date.now() - t0 >= 150);
+  l.settle('served late');
+  await sleep(20);
+  t.is(p.calls.length, 1, 'still waiting for quiet');
+  l.trigger('needs the pass');
+  await sleep(30);
+  await l.idle();
+  t.is(p.calls.length, 2);
+  t.deepEqual(p.calls[1], ['served late', 'needs the pass']);
+  await l.stop();
+});
