@@ -111,6 +111,10 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
       describe: `restart dockerd (${ctx.globals.restartCommand.join(' ')}) and wait for it`,
       async apply(signal) { await restartDocker(ctx.globals.restartCommand, ctx.endpoint(), networks, progress, signal, opts.restartTimeoutMs); },
       async verify() {
+        // dockerd's restart rewrites forwarding and firewall state: the host must still reach out afterwards
+        if (hadDefault && !(await hasDefaultRoute())) {
+          throw new PreconditionError('the host lost its IPv6 default route during the dockerd restart', 'check router advertisements on the uplink (accept_ra) and the router, then run docker ipv6 enable again');
+        }
         const docker = await connectDocker(ctx.endpoint());
         const bridge = await docker.getNetwork('bridge').inspect();
         const v6 = (bridge.IPAM?.Config ?? []).map((c: { Subnet?: string }) => c.Subnet ?? '').filter((s: string) => s.includes(':'));
