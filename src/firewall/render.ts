@@ -11,6 +11,8 @@ export interface RoutedNetwork {
 }
 
 const TAG = `-m comment --comment ${COMMENT_TAG}`;
+/** Docker's bridge names: the default bridge and br-<id> (an interface wildcard). */
+const DOCKER_BRIDGES = ['docker0', 'br-+'];
 export const NAT_JUMP = `-A POSTROUTING ${TAG} -j ${NAT_CHAIN}`;
 export const FORWARD_JUMP = `-A FORWARD ${TAG} -j ${FORWARD_CHAIN}`;
 
@@ -40,6 +42,10 @@ export function renderForwardBatch(nets: RoutedNetwork[], current: ParsedRuleset
     for (const p of [...n.published].sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port)) {
       lines.push(`-A ${FORWARD_CHAIN} -d ${p.address}/128 -o ${n.bridge} -p ${p.proto} -m ${p.proto} --dport ${p.port} ${TAG} -j ACCEPT`);
     }
+    // containers may go out, and talk among themselves, but not to other Docker networks: with
+    // "ip6tables": false Docker's own isolation chains are gone, so the same isolation is kept here
+    lines.push(`-A ${FORWARD_CHAIN} -i ${n.bridge} -o ${n.bridge} ${TAG} -j ACCEPT`);
+    for (const other of DOCKER_BRIDGES) lines.push(`-A ${FORWARD_CHAIN} -i ${n.bridge} -o ${other} ${TAG} -j DROP`);
     lines.push(`-A ${FORWARD_CHAIN} -i ${n.bridge} ${TAG} -j ACCEPT`);
     lines.push(`-A ${FORWARD_CHAIN} -d ${n.subnet} -o ${n.bridge} ${TAG} -j DROP`);
   }

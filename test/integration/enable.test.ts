@@ -151,6 +151,16 @@ for (const v of VERSIONS) {
       t.notRegex(unpublished.stdout, /secret/, 'an unpublished port is not reachable');
       const peer = await peerSeenUpstream(lab, () => lab.docker(['exec', 'closed', 'sh', '-c', `echo hi | nc -w3 ${INTERNET6} 9000`]));
       t.is(peer, closedAddr, 'no NAT: the container address is the source');
+      // Docker's isolation chains are off in routed mode: ours keep Docker networks apart over IPv6
+      await docker(lab, ['network', 'create', '--ipv6', 'other']);
+      await docker(lab, ['run', '-d', '--stop-timeout', '1', '--name', 'peer', '--network', 'other', 'local/busybox:1', 'sh', '-c', 'while true; do echo peer | nc -l -p 82; done']);
+      await ok(lab, ['apply']);
+      const peerAddr = await docker(lab, ['inspect', 'peer', '--format', '{{range .NetworkSettings.Networks}}{{.GlobalIPv6Address}}{{end}}']);
+      t.regex(peerAddr, /^2001:db8:2:/);
+      const cross = await lab.docker(['exec', 'closed', 'sh', '-c', `echo x | nc -w2 ${peerAddr} 82`]);
+      t.notRegex(cross.stdout, /peer/, 'no IPv6 path from one Docker network to another');
+      await docker(lab, ['rm', '-f', 'peer']);
+      await docker(lab, ['network', 'rm', 'other']);
       await ok(lab, ['disable', '--yes']);
       t.false((await save(lab)).includes('D6-FORWARD'), 'our chain is gone after disable');
       await lab.upstream(['ip', '-6', 'route', 'del', '2001:db8:2::/48']);
