@@ -1,9 +1,8 @@
 // Small pure helpers the checks share: effective daemon settings, host addresses, finding builders.
 import { dockerVersionAtLeast } from '../daemon/version';
-import { dockerMasquerades } from '../host/ip6tables';
-import { ourMasquerades, type Outside } from '../observe/outside';
+import { classifyOutside, type Outside } from '../observe/outside';
 import type { HostSnapshot, NetworkFacts } from '../observe/snapshot';
-import { classifyV6, contains, parseCidr6 } from '../util/ip';
+import { classifyV6, parseCidr6 } from '../util/ip';
 import type { AutoFix, DoctorInput, Finding, Layer, Status } from './types';
 
 export function finding(id: string, layer: Layer, status: Status, detail: string, fix = '', auto?: AutoFix, subject?: string): Finding {
@@ -56,34 +55,9 @@ export function defaultRoute6(snap: HostSnapshot) {
   return snap.host.net?.routes.find((r) => r.family === 6 && r.dst === '::/0' && r.table === 254);
 }
 
-/**
- * classifyOutside (observe/outside.ts) for many networks: it re-parses every masquerade rule per
- * network (100 networks x 100 rules = 20k prefix parses, ~150 ms). Same decision here, with the
- * masqueraded sources parsed once per nat table.
- */
-const natIndex = new WeakMap<object, { count: number; docker: Set<string>; ours: Set<string> }>();
-const cidrKey = (s: string) => { const c = parseCidr6(s); return c ? `${c.start}/${c.length}` : s; };
+/** How a network reaches outside (observe/outside.ts: parses the nat table once per snapshot). */
 export function outsideOf(n: NetworkFacts, snap: HostSnapshot): Outside {
-  if (!n.enableIPv6 || n.ipv6Subnets.length === 0) return 'no-ipv6';
-  if (n.internal) return 'internal';
-  const nat = snap.firewall.tables.nat ?? { chains: {}, rules: [] };
-  let idx = natIndex.get(nat);
-  if (!idx || idx.count !== nat.rules.length) {
-    const small = { firewall: { ...snap.firewall, tables: { nat } } };
-    idx = { count: nat.rules.length, docker: new Set(dockerMasquerades(small.firewall.tables).map((m) => cidrKey(m.source))), ours: new Set(ourMasquerades(small).map(cidrKey)) };
-    natIndex.set(nat, idx);
-  }
-  const key = cidrKey(n.ipv6Subnets[0]);
-  if (idx.docker.has(key)) return 'nat-docker';
-  if (idx.ours.has(key)) return 'nat-ours';
-  const c = parseCidr6(n.ipv6Subnets[0]);
-  const prefix = snap.state?.prefix ? parseCidr6(snap.state.prefix) : undefined;
-  if (c && prefix && contains(prefix, c)) {
-    if (snap.state?.mode === 'routed') return 'routed';
-    if (snap.state?.mode === 'ndp') return 'ndp';
-  }
-  if (c && classifyV6(c) === 'ula') return 'none';
-  return 'unknown';
+  return classifyOutside(n, snap);
 }
 
 export function sameCidr(a: string, b: string): boolean {

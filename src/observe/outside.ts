@@ -17,11 +17,6 @@ export const OUTSIDE_TEXT: Record<Outside, string> = {
   internal: 'internal (no outside path)',
 };
 
-function sameCidr(a: string, b: string): boolean {
-  const x = parseCidr6(a);
-  const y = parseCidr6(b);
-  return !!x && !!y && x.start === y.start && x.length === y.length;
-}
 
 /** Sources masqueraded in our own nat chain. */
 export function ourMasquerades(snap: Pick<HostSnapshot, 'firewall'>): string[] {
@@ -35,12 +30,35 @@ export function ourMasquerades(snap: Pick<HostSnapshot, 'firewall'>): string[] {
   return out;
 }
 
+/**
+ * Masqueraded sources per nat table, parsed once per table: re-parsing every rule per network cost
+ * ~150 ms for 100 networks x 100 rules (measured by doctor on a lab with 103 networks).
+ */
+const natIndex = new WeakMap<object, { count: number; docker: Set<string>; ours: Set<string> }>();
+const cidrKey = (s: string) => { const c = parseCidr6(s); return c ? `${c.start}/${c.length}` : s; };
+
+function masqueradeIndex(snap: Pick<HostSnapshot, 'firewall'>) {
+  const nat = snap.firewall.tables.nat ?? { chains: {}, rules: [] };
+  let idx = natIndex.get(nat);
+  if (!idx || idx.count !== nat.rules.length) {
+    const tables = { nat };
+    idx = {
+      count: nat.rules.length,
+      docker: new Set(dockerMasquerades(tables).map((m) => cidrKey(m.source))),
+      ours: new Set(ourMasquerades({ firewall: { ...snap.firewall, tables } }).map(cidrKey)),
+    };
+    natIndex.set(nat, idx);
+  }
+  return idx;
+}
+
 export function classifyOutside(net: NetworkFacts, snap: Pick<HostSnapshot, 'firewall' | 'state'>): Outside {
   if (!net.enableIPv6 || net.ipv6Subnets.length === 0) return 'no-ipv6';
   if (net.internal) return 'internal';
   const subnet = net.ipv6Subnets[0];
-  if (dockerMasquerades(snap.firewall.tables).some((m) => sameCidr(m.source, subnet))) return 'nat-docker';
-  if (ourMasquerades(snap).some((s) => sameCidr(s, subnet))) return 'nat-ours';
+  const idx = masqueradeIndex(snap);
+  if (idx.docker.has(cidrKey(subnet))) return 'nat-docker';
+  if (idx.ours.has(cidrKey(subnet))) return 'nat-ours';
   const c = parseCidr6(subnet);
   const prefix = snap.state?.prefix ? parseCidr6(snap.state.prefix) : undefined;
   if (c && prefix && contains(prefix, c)) {

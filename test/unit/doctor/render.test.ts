@@ -38,16 +38,27 @@ test('compose: lint findings become compose-layer findings; none -> one ok', (t)
   t.like(composeFindings(['c.yml'], [])[0], { status: 'ok', layer: 'compose' });
 });
 
-test('outsideOf decides like status\'s classifyOutside for every kind of network', async (t) => {
-  const { outsideOf } = await import('../../../src/doctor/derive');
+test('classifyOutside names the outside path of every kind of network, whatever the order of rules', async (t) => {
   const { classifyOutside } = await import('../../../src/observe/outside');
   const { net } = await import('../../helpers/snapshot');
   const s = healthySnap();
   s.firewall.tables.nat.rules.push('-A D6-NAT -s fd99::/64 ! -o br-x -m comment --comment docker-ipv6 -j MASQUERADE');
-  const nets = [...s.networks, net({ name: 'ours', enableIPv6: true, ipv6Subnets: ['fd99:0:0:0::/64'] }), net({ name: 'bare', enableIPv6: true, ipv6Subnets: ['fd98::/64'] }),
-    net({ name: 'glob', enableIPv6: true, ipv6Subnets: ['2001:db8:5::/64'] }), net({ name: 'int', enableIPv6: true, internal: true, ipv6Subnets: ['fd97::/64'] })];
-  for (const state of [s.state, { version: 1 as const, prefix: '2001:db8:5::/48', mode: 'routed' as const }, { version: 1 as const, prefix: '2001:db8:5::/48', mode: 'ndp' as const }]) {
-    s.state = state;
-    for (const n of nets) t.is(outsideOf(n, s), classifyOutside(n, s), `${n.name} with ${state?.mode}`);
+  s.firewall.tables.nat.rules.push('-A POSTROUTING -s fd96:0:0:0::/64 ! -o br-y -j MASQUERADE');
+  const nets = {
+    ours: net({ name: 'ours', enableIPv6: true, ipv6Subnets: ['fd99:0:0:0::/64'] }),
+    docker: net({ name: 'docker', enableIPv6: true, ipv6Subnets: ['fd96::/64'] }),
+    bare: net({ name: 'bare', enableIPv6: true, ipv6Subnets: ['fd98::/64'] }),
+    glob: net({ name: 'glob', enableIPv6: true, ipv6Subnets: ['2001:db8:5::/64'] }),
+    int: net({ name: 'int', enableIPv6: true, internal: true, ipv6Subnets: ['fd97::/64'] }),
+    v4: net({ name: 'v4', ipv4Subnets: ['10.9.0.0/24'] }),
+  };
+  const expect = (mode: 'routed' | 'ndp' | undefined) => ({ ours: 'nat-ours', docker: 'nat-docker', bare: 'none', glob: mode ?? 'unknown', int: 'internal', v4: 'no-ipv6' });
+  for (const mode of [undefined, 'routed', 'ndp'] as const) {
+    s.state = mode ? { version: 1, prefix: '2001:db8:5::/48', mode } : undefined;
+    const got = Object.fromEntries(Object.entries(nets).map(([k, n]) => [k, classifyOutside(n, s)]));
+    t.deepEqual(got, expect(mode), `state mode ${mode}`);
   }
+  // the nat index follows the table: a rule added later is seen
+  s.firewall.tables.nat.rules.push('-A POSTROUTING -s fd98::/64 ! -o br-z -j MASQUERADE');
+  t.is(classifyOutside(nets.bare, s), 'nat-docker');
 });
