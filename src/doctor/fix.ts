@@ -1,6 +1,6 @@
 // doctor --fix: turns the fixable findings into transaction steps (sysctls, daemon.json keys + restart, enable's own steps) and applies them as one transaction.
-import { randomBytes } from 'node:crypto';
 import { captureFile, captureSysctl, runTransaction, type Step, type UndoRegistry } from '../apply';
+import { hostUlaDraws } from '../enable/identity';
 import type { RunContext } from '../cli/context';
 import { setKeys } from '../daemon/edit';
 import { connectDocker } from '../docker/client';
@@ -25,7 +25,7 @@ export interface FixPlan {
 function enablePlan(ctx: RunContext, snap: HostSnapshot): EnablePlan {
   return planEnable(snap, {
     prefix: snap.state?.prefix ?? 'auto', mode: snap.state?.mode ?? 'auto', sysctlConfPath: ctx.paths.sysctlConf,
-    randomDraws: Array.from({ length: 8 }, () => randomBytes(5)),
+    randomDraws: hostUlaDraws(ctx, snap),
   });
 }
 

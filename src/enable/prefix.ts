@@ -1,4 +1,5 @@
 // Chooses and checks the host's IPv6 prefix: a generated RFC 4193 ULA /48, or one the user gave (pure).
+import { createHash } from 'node:crypto';
 import { UsageError } from '../errors';
 import { bigToV6, cidrString, classifyV6, contains, hasHostBits, overlaps, parseCidr6, type Cidr6 } from '../util/ip';
 
@@ -76,6 +77,16 @@ export function checkPrefix(input: string, f: PrefixFacts): Cidr6 {
     if (overlaps(parseCidr6(p)!, c)) refuse(`--prefix ${input} overlaps the address pool ${p} in daemon.json`, 'remove that pool from default-address-pools, or pick another prefix');
   }
   return c;
+}
+
+/**
+ * RFC 4193 section 3.2.2 derives the global ID from SHA-1 of a time stamp and an EUI-64. A stable
+ * host identity (machine-id and the uplink's MAC) stands in for both, so `enable --dry-run` and the
+ * `enable` after it (and every host rebuilt from the same image with another MAC) agree, while hosts
+ * differ. Draw i is the fallback when draw i-1 collides with something on the host.
+ */
+export function ulaDraws(hostIdentity: string, count = 8): Uint8Array[] {
+  return Array.from({ length: count }, (_, i) => createHash('sha1').update(`${hostIdentity}\n${i}`).digest().subarray(15, 20));
 }
 
 /** A generated ULA that collides with nothing (tries the given random draws in order). */

@@ -1,6 +1,6 @@
 // enable: lock, finish an interrupted rollback, observe, plan, validate, confirm, apply as one transaction.
-import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { hostUlaDraws } from './identity';
 import { createInterface } from 'node:readline/promises';
 import { recoverJournal, runTransaction, withLock } from '../apply';
 import type { RunContext } from '../cli/context';
@@ -55,7 +55,7 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
     const snap = await observeHost(ctx);
     const plan = planEnable(snap, {
       prefix: o.prefix ?? 'auto', mode, sysctlConfPath: `${ctx.paths.sysctlConf}`,
-      randomDraws: Array.from({ length: 8 }, () => randomBytes(5)),
+      randomDraws: hostUlaDraws(ctx, snap),
     });
     const steps = enableSteps(ctx, plan, snap, { restartTimeoutMs: o.restartTimeoutMs });
     if (plan.noop) {

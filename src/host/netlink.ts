@@ -2,7 +2,7 @@
 import { PreconditionError } from '../errors';
 import { bigToV6, parseCidr6 } from '../util/ip';
 
-export interface LinkInfo { index: number; name: string; up: boolean; kind?: string }
+export interface LinkInfo { index: number; name: string; up: boolean; kind?: string; /** hardware address, hex pairs with colons */ mac?: string }
 export interface AddrInfo { ifindex: number; ifname: string; family: 4 | 6; address: string; prefixlen: number; scope: number; flags: string[] }
 export interface RouteInfo { family: 4 | 6; dst: string; gateway?: string; ifindex?: number; ifname?: string; table: number; protocol: string; type: string }
 export interface ProxyEntry { address: string; ifindex: number; ifname: string }
@@ -71,6 +71,7 @@ export class Netlink {
       name: String(l.attrs.ifname ?? ''),
       up: !!l.data.flags?.up,
       kind: linkKind(l.attrs.linkinfo),
+      mac: l.attrs.address ? Buffer.from(l.attrs.address as Uint8Array).toString('hex').replace(/(..)(?!$)/g, '$1:') : undefined,
     }));
     const nameOf = (i?: number) => linkInfos.find((l) => l.index === i)?.name;
     const addresses: AddrInfo[] = [];

@@ -138,3 +138,18 @@ test('Docker before 27 takes one subnet per IPv6 pool entry: one entry per subne
   const now = JSON.parse(planEnable(s28, opts()).daemonJson.after)['default-address-pools'].filter((p: { base: string }) => p.base.includes(':'));
   t.deepEqual(now, v6PoolsFor(parseCidr6('fd12:3456:789a::/48')!));
 });
+
+test('the generated ULA is derived from the host identity: the same plan for --dry-run and enable, another for another host', (t) => {
+  const { ulaDraws } = require('../../../src/enable/prefix') as typeof import('../../../src/enable/prefix');
+  const a1 = planEnable(snapshot(), opts({ randomDraws: ulaDraws('machine-a/02:42:ac:11:00:02') })).prefix;
+  const a2 = planEnable(snapshot(), opts({ randomDraws: ulaDraws('machine-a/02:42:ac:11:00:02') })).prefix;
+  const b = planEnable(snapshot(), opts({ randomDraws: ulaDraws('machine-b/02:42:ac:11:00:02') })).prefix;
+  t.is(a1, a2);
+  t.not(a1, b);
+  t.regex(a1, /^fd[0-9a-f]{2}:[0-9a-f]{1,4}:[0-9a-f]{1,4}::\/48$/);
+  // a collision with the first draw falls to the next one
+  const first = a1.replace('::/48', '::/64');
+  const s = snapshot({ networks: [...snapshot().networks, net({ name: 'taken', enableIPv6: true, ipv6Subnets: [first] })] });
+  const c = planEnable(s, opts({ randomDraws: ulaDraws('machine-a/02:42:ac:11:00:02') })).prefix;
+  t.not(c, a1);
+});
