@@ -117,7 +117,7 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
       name: n.name, containers: n.containers,
       command: `docker network rm ${n.name} && docker ipv6 network create ${n.ipv4Subnets[0] ? `--subnet ${n.ipv4Subnets[0]} ` : ''}${n.name}`,
     }));
-  const stateSame = snap.state?.enabled && snap.state.prefix === cidrString(prefix) && snap.state.mode === mode;
+  const stateSame = snap.state?.enabled && snap.state.prefix === cidrString(prefix) && snap.state.mode === mode && snap.state.uplink === uplink;
   const restart = edit.changed || !runningMatches;
   const noop = !restart && sysctls.length === 0 && !!stateSame;
   return {

@@ -35,6 +35,20 @@ export interface EnableStepOptions {
   restartTimeoutMs?: number;
 }
 
+type DaemonRecord = NonNullable<ToolState['enabled']>['daemonJson'];
+
+/**
+ * A later enable adds to the record of the first: the first one's previous values win (they are
+ * the originals), keys only the later run set keep the later run's previous value, and those keys
+ * come last so restoreKeys (which undoes in reverse) removes them first.
+ */
+export function mergeDaemonUndo(first: DaemonRecord | undefined, later: DaemonRecord): DaemonRecord {
+  if (!first) return later;
+  const previous = { ...first.undo.previous };
+  for (const [k, v] of Object.entries(later.undo.previous)) if (!(k in previous)) previous[k] = v;
+  return { ...first, undo: { ...first.undo, previous } };
+}
+
 export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapshot, opts: EnableStepOptions = {}): Step[] {
   const sysctl = new ProcSysctl();
   const steps: Step[] = [];
@@ -180,7 +194,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
         enabled: {
           at: new Date().toISOString(),
           // a second enable must keep the first one's record of the original values
-          daemonJson: prev?.enabled?.daemonJson ?? { path: plan.daemonJson.path, undo: plan.daemonJson.undo, fileExisted: snap.daemonConfig.exists },
+          daemonJson: mergeDaemonUndo(prev?.enabled?.daemonJson, { path: plan.daemonJson.path, undo: plan.daemonJson.undo, fileExisted: snap.daemonConfig.exists }),
           sysctls: { ...Object.fromEntries(plan.sysctls.map((s) => [s.key, s.from ?? ''])), ...(prev?.enabled?.sysctls ?? {}) },
           sysctlFileWritten: true,
           natByUs: plan.natByUs,

@@ -103,7 +103,7 @@ test('second run on an enabled host with the same options is a no-op', (t) => {
   const s = snapshot({
     daemonConfig: { path: '/etc/docker/daemon.json', exists: true, text: first.daemonJson.after, value },
     networks: [net({ name: 'bridge', enableIPv6: true, ipv4Subnets: ['172.17.0.0/16'], ipv6Subnets: ['fd12:3456:789a::/64'] })],
-    state: { version: 1, prefix: first.prefix, mode: 'nat', enabled: { at: 'x', daemonJson: { path: '/etc/docker/daemon.json', undo: first.daemonJson.undo, fileExisted: true }, sysctls: {}, sysctlFileWritten: true, natByUs: false, filterByUs: false } },
+    state: { version: 1, prefix: first.prefix, mode: 'nat', uplink: 'eth0', enabled: { at: 'x', daemonJson: { path: '/etc/docker/daemon.json', undo: first.daemonJson.undo, fileExisted: true }, sysctls: {}, sysctlFileWritten: true, natByUs: false, filterByUs: false } },
     host: { ...snapshot().host, sysctls: { ...snapshot().host.sysctls, 'net.ipv6.conf.eth0.accept_ra': '2', 'net.ipv6.conf.all.forwarding': '1', 'net.ipv6.conf.default.forwarding': '1' } },
   });
   const again = planEnable(s, opts({ randomDraws: [Uint8Array.from([1, 2, 3, 4, 5])] }));
@@ -152,4 +152,26 @@ test('the generated ULA is derived from the host identity: the same plan for --d
   const s = snapshot({ networks: [...snapshot().networks, net({ name: 'taken', enableIPv6: true, ipv6Subnets: [first] })] });
   const c = planEnable(s, opts({ randomDraws: ulaDraws('machine-a/02:42:ac:11:00:02') })).prefix;
   t.not(c, a1);
+});
+
+test('a second enable that sets more keys keeps the originals: disable still restores the first file byte for byte', async (t) => {
+  const { mergeDaemonUndo } = await import('../../../src/enable/steps');
+  const { setKeys, restoreKeys } = await import('../../../src/daemon/edit');
+  const original = '{\n  "log-level": "warn"\n}\n';
+  const first = setKeys(original, { ipv6: true, ip6tables: false });
+  const second = setKeys(first.text, { ip6tables: true, experimental: true });
+  const merged = mergeDaemonUndo({ path: 'd', undo: first.undo, fileExisted: true }, { path: 'd', undo: second.undo, fileExisted: true });
+  t.is(restoreKeys(second.text, merged.undo), original);
+  t.deepEqual(Object.keys(merged.undo.previous), ['ipv6', 'ip6tables', 'experimental']);
+});
+
+test('enable with another uplink is not a no-op', (t) => {
+  const first = planEnable(snapshot(), opts());
+  const s = snapshot({
+    daemonConfig: { path: '/etc/docker/daemon.json', exists: true, text: first.daemonJson.after, value: JSON.parse(first.daemonJson.after) },
+    networks: [net({ name: 'bridge', enableIPv6: true, ipv4Subnets: ['172.17.0.0/16'], ipv6Subnets: ['fd12:3456:789a::/64'] })],
+    state: { version: 1, prefix: first.prefix, mode: 'nat', uplink: 'eth1', enabled: { at: 'x', daemonJson: { path: '/etc/docker/daemon.json', undo: first.daemonJson.undo, fileExisted: true }, sysctls: {}, sysctlFileWritten: true, natByUs: false, filterByUs: false } },
+    host: { ...snapshot().host, sysctls: { ...snapshot().host.sysctls, 'net.ipv6.conf.eth0.accept_ra': '2', 'net.ipv6.conf.all.forwarding': '1', 'net.ipv6.conf.default.forwarding': '1' } },
+  });
+  t.false(planEnable(s, opts()).noop);
 });
