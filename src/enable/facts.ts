@@ -24,7 +24,11 @@ export function prefixFacts(snap: HostSnapshot, own?: Cidr6): PrefixFacts {
     ? (snap.daemonConfig.value!['default-address-pools'] as Array<{ base?: unknown }>)
       .map((p) => p.base).filter((b): b is string => typeof b === 'string' && b.includes(':') && !mine(b))
     : [];
+  const gateways = (net?.routes ?? [])
+    .filter((r) => r.family === 6 && r.gateway && classifyV6(parseCidr6(r.gateway)!) !== 'link-local')
+    .map((r) => r.gateway!);
   return {
+    gateways: [...new Set(gateways)],
     hostAddresses: addrs.map((a) => `${a.address}/${a.prefixlen}`),
     hostRoutes,
     uplinkPrefixes,

@@ -23,6 +23,8 @@ export interface PrefixFacts {
   dockerSubnets: Array<{ network: string; subnet: string }>;
   /** IPv6 bases of default-address-pools already configured (not ours) */
   pools: string[];
+  /** global next hops of the host's IPv6 routes (its routers) */
+  gateways?: string[];
 }
 
 /** Networks get subnets 8 bits longer than a long prefix and Docker's IPAM stops at /120. */
@@ -51,10 +53,19 @@ export function checkPrefix(input: string, f: PrefixFacts): Cidr6 {
   if (c.length > MAX_PREFIX_LENGTH) refuse(`--prefix ${input} is too small: /${c.length} leaves no room for networks of containers`, 'give a /112 or shorter (a /48 or /56 gives each network its own /64)');
   if (c.length < 16) refuse(`--prefix ${input} is implausibly large (/${c.length})`, 'give the prefix routed to this host, typically a /48 to /64');
 
+  if (kind === 'other') {
+    refuse(`--prefix ${input} is not global unicast (2000::/3) or unique local (fc00::/7) space`, 'use a ULA (--prefix auto) or the global prefix your provider routes to this host');
+  }
+  // Containers get addresses from the whole prefix (and NDP answers for them on the link): it must
+  // hold neither the host's own addresses nor its router's, or the host would hijack them.
   for (const a of f.hostAddresses) {
-    const addr = parseCidr6(a.split('/')[0])!;
-    if (contains(c, addr) && !f.uplinkPrefixes.some((u) => contains(parseCidr6(u)!, c) && parseCidr6(u)!.length < c.length)) {
-      refuse(`--prefix ${input} contains the host's own address ${a}`, 'pick a prefix that does not hold the host\'s addresses');
+    if (contains(c, parseCidr6(a.split('/')[0])!)) {
+      refuse(`--prefix ${input} contains the host's own address ${a}`, 'pick a prefix that does not hold the host\'s addresses (for NDP: a part of the on-link prefix away from them, e.g. its upper half)');
+    }
+  }
+  for (const g of f.gateways ?? []) {
+    if (contains(c, parseCidr6(g)!)) {
+      refuse(`--prefix ${input} contains the router's address ${g}`, 'pick a part of the on-link prefix that holds no router or host address');
     }
   }
   for (const u of f.uplinkPrefixes) {

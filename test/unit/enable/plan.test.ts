@@ -81,6 +81,10 @@ test('refusals say why', (t) => {
     ['fd99::/48', /overlaps Docker network "web"/],
     ['fd00::1/64', /host bits/],
     ['fd00::/116', /too small/],
+    ['64:ff9b::/96', /not global unicast/],
+    ['100::/64', /not global unicast/],
+    ['2001:db8:1::/80', /host's own address/],
+    ['2001:db8:1::/72', /host's own address/],
   ];
   for (const [prefix, re] of cases) t.throws(() => planEnable(s, opts({ prefix })), { message: re }, prefix);
 });
@@ -174,4 +178,14 @@ test('enable with another uplink is not a no-op', (t) => {
     host: { ...snapshot().host, sysctls: { ...snapshot().host.sysctls, 'net.ipv6.conf.eth0.accept_ra': '2', 'net.ipv6.conf.all.forwarding': '1', 'net.ipv6.conf.default.forwarding': '1' } },
   });
   t.false(planEnable(s, opts()).noop);
+});
+
+test('an NDP prefix must not hold the router\'s address', (t) => {
+  const base = snapshot();
+  const s = snapshot({ host: { ...base.host, net: { ...base.host.net!, routes: [
+    ...base.host.net!.routes.filter((r) => r.dst !== '::/0'),
+    { family: 6, dst: '::/0', gateway: '2001:db8:1:0:8000::1', ifindex: 2, ifname: 'eth0', table: 254, protocol: 'BOOT', type: 'UNICAST' },
+  ] } } });
+  t.throws(() => planEnable(s, opts({ prefix: '2001:db8:1:0:8000::/80' })), { message: /router's address 2001:db8:1:0:8000::1/ });
+  t.is(planEnable(s, opts({ prefix: '2001:db8:1:0:c000::/80' })).mode, 'ndp');
 });
