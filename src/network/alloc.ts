@@ -44,7 +44,8 @@ export function allocateV4(pools: readonly Pool[], used: readonly Used4[]): Cidr
     for (let start = base.start; start + size - 1 <= base.end; start += size) {
       const cand = parseCidr4(`${[24, 16, 8, 0].map((s) => (start >>> s) & 255).join('.')}/${pool.size}`)!;
       const hit = inside.find((u) => overlaps4(u.cidr, cand));
-      if (hit) { if (hit.cidr.end > cand.end) start = hit.cidr.end + 1 - size; continue; }
+      // jump past a big occupant: on to the first block boundary after its end (the loop adds one block)
+      if (hit) { if (hit.cidr.end > cand.end) start = base.start + Math.ceil((hit.cidr.end + 1 - base.start) / size) * size - size; continue; }
       return cand;
     }
   }

@@ -92,3 +92,15 @@ test('compose block: enable_ipv6 and both subnets', (t) => {
   const text = composeBlock(p);
   t.regex(text, /^networks:\n  web:\n    driver: bridge\n    enable_ipv6: true\n    ipam:\n      config:\n        - subnet: 10\.128\.0\.0\/24\n        - subnet: fd12:3456:789a:1::\/64\n/);
 });
+
+test('v4: after an occupant that ends off a block boundary the next aligned block is used, up to the last one of the pool', (t) => {
+  // 10.0.0.0/22 in /24s: an occupant ending inside the third block leaves only 10.0.3.0/24, the last one
+  const pools = [{ base: '10.0.0.0/22', size: 24 }];
+  const range = { cidr: { network: '10.0.0.0', length: 0, start: parseCidr4('10.0.0.0/32')!.start, end: parseCidr4('10.0.2.43/32')!.start }, what: 'a range' };
+  const c = allocateV4(pools, [range]);
+  t.is(`${c.network}/${c.length}`, '10.0.3.0/24');
+  // and the block right after one ending exactly on a boundary is still the next one
+  const aligned = { cidr: parseCidr4('10.0.0.0/23')!, what: 'x' };
+  const d = allocateV4(pools, [aligned]);
+  t.is(`${d.network}/${d.length}`, '10.0.2.0/24');
+});
