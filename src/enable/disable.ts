@@ -6,6 +6,8 @@ import { DaemonConfigStore } from '../daemon/store';
 import { ConfigError } from '../errors';
 import { renderRemoveBatch } from '../firewall/render';
 import { restartDocker } from '../host/dockerd';
+import { dockerMasquerades, Ip6tables, parseSave } from '../host/ip6tables';
+import { contains, parseCidr6 } from '../util/ip';
 import { ProcSysctl } from '../host/sysctl';
 import { unifiedDiff } from '../lint/diff';
 import { observeHost, type HostSnapshot } from '../observe/snapshot';
@@ -13,7 +15,7 @@ import { writeState, type ToolState } from '../state/store';
 import { confirm } from './run';
 import { parseRouteKey } from '../reconcile/desired';
 import { openNetOps } from '../reconcile/netops';
-import { toolUndoRegistry, type FirewallUndo, type ProxyUndo, type RestartUndo } from './undo';
+import { toolUndoRegistry, type FirewallUndo, type ProxyUndo, type ReconcileUndo, type RestartUndo } from './undo';
 
 export interface DisablePlan {
   daemonJson: { path: string; before: string; after: string; changed: boolean; remove: boolean };
@@ -53,26 +55,10 @@ function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnapshot, op
   const sysctl = new ProcSysctl();
   const steps: Step[] = [];
   const reg = toolUndoRegistry();
-  for (const p of plan.proxies) {
-    steps.push({ id: `proxy:${p.address}`, describe: `remove the NDP proxy entry ${p.address} on ${p.ifname}`, async apply() { await reg.undo({ kind: 'proxy', ...p } satisfies ProxyUndo); } });
-  }
-  for (const key of plan.routes) {
-    steps.push({
-      id: `route:${key}`, describe: `remove the route ${key} docker-ipv6 kept for the prefix`,
-      async apply() {
-        const r = parseRouteKey(key);
-        if (!r) return;
-        const net = await openNetOps();
-        try {
-          const st = await net.read();
-          if (st.routes.some((x) => x.family === 6 && x.dst === r.dst && x.type === 'UNREACHABLE')) await net.delUnreachable(r.dst);
-        } finally { net.close(); }
-      },
-    });
-  }
-  for (const t of plan.firewallTables) {
-    steps.push({ id: `firewall-${t}`, describe: `remove docker-ipv6's chain from the ip6tables ${t} table`, async apply() { await reg.undo({ kind: 'ip6tables', table: t } satisfies FirewallUndo); } });
-  }
+  // Our filter and proxies go last, once dockerd runs without IPv6 and forwarding is off, so no
+  // container is reachable unfiltered at any moment; if anything fails after they are gone, the
+  // rollback puts them back from the state (which still says enabled until the last step).
+  const reapply = async (): Promise<ReconcileUndo> => ({ kind: 'reconcile', endpoint: { host: ctx.endpoint().host, source: ctx.endpoint().source, local: ctx.endpoint().local }, stateFile: ctx.paths.stateFile });
   if (plan.restart) {
     steps.push({
       id: 'arm-restart', describe: 'on rollback: restart dockerd once daemon.json is restored',
@@ -93,6 +79,26 @@ function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnapshot, op
   }
   for (const s of plan.sysctls) {
     steps.push({ id: `sysctl:${s.key}`, describe: `sysctl ${s.key} = ${s.to} (back from ${s.from})`, prepare: () => captureSysctl(sysctl, s.key), async apply() { await sysctl.write(s.key, s.to); } });
+  }
+  for (const p of plan.proxies) {
+    steps.push({ id: `proxy:${p.address}`, describe: `remove the NDP proxy entry ${p.address} on ${p.ifname}`, prepare: reapply, async apply() { await reg.undo({ kind: 'proxy', ...p } satisfies ProxyUndo); } });
+  }
+  for (const key of plan.routes) {
+    steps.push({
+      id: `route:${key}`, describe: `remove the route ${key} docker-ipv6 kept for the prefix`, prepare: reapply,
+      async apply() {
+        const r = parseRouteKey(key);
+        if (!r) return;
+        const net = await openNetOps();
+        try {
+          const st = await net.read();
+          if (st.routes.some((x) => x.family === 6 && x.dst === r.dst && x.type === 'UNREACHABLE')) await net.delUnreachable(r.dst);
+        } finally { net.close(); }
+      },
+    });
+  }
+  for (const t of plan.firewallTables) {
+    steps.push({ id: `firewall-${t}`, describe: `remove docker-ipv6's chain from the ip6tables ${t} table`, prepare: reapply, async apply() { await reg.undo({ kind: 'ip6tables', table: t } satisfies FirewallUndo); } });
   }
   if (plan.removeSysctlConf) {
     steps.push({ id: 'remove-sysctl-conf', describe: `remove ${ctx.paths.sysctlConf}`, prepare: () => captureFile(ctx.paths.sysctlConf), async apply() { const { rm } = await import('node:fs/promises'); await rm(ctx.paths.sysctlConf, { force: true }); } });
@@ -135,8 +141,26 @@ export async function runDisable(ctx: RunContext, o: { restartTimeoutMs?: number
     await confirm(ctx, plan.restart ? 'Undo these changes and restart dockerd?' : 'Undo these changes?');
     await runTransaction(steps, { journalPath: ctx.paths.journalFile, registry, command: 'disable', log: (l) => ctx.note(l), onProgress: (_id, phase, d) => { if (phase === 'apply' && !ctx.globals.json) ctx.note(`- ${d}`); } });
     if (ctx.globals.json) ctx.outJson({ changed: true, plan });
-    else ctx.out('IPv6 setup by docker-ipv6 undone: daemon.json keys, sysctls, firewall chains and proxy entries are back as they were.');
+    else {
+      ctx.out('IPv6 setup by docker-ipv6 undone: the daemon.json keys, sysctls, our firewall chains, routes and proxy entries are back as they were.');
+      const left = await dockerLeftovers(snap.state?.prefix);
+      if (left.length) {
+        ctx.out('Docker itself left IPv6 rules from when its ip6tables support was on (docker-ipv6 does not edit Docker\'s rules); to remove them:');
+        for (const rule of left) ctx.out(`  ip6tables -t nat ${rule.replace(/^-A /, '-D ')}`);
+      }
+    }
   };
   if (dry) return body();
   await withLock(ctx.paths.lockFile, { command: 'disable', log: (l) => ctx.note(l) }, body);
+}
+
+/** Docker's own IPv6 masquerade rules for subnets of our prefix, which it does not remove when ip6tables goes off. */
+async function dockerLeftovers(prefix: string | undefined): Promise<string[]> {
+  const p = prefix ? parseCidr6(prefix) : undefined;
+  if (!p) return [];
+  const nat = parseSave(await new Ip6tables().save('nat').catch(() => ''));
+  return (nat.nat?.rules ?? []).filter((line) => {
+    const m = dockerMasquerades({ nat: { chains: {}, rules: [line] } });
+    return m.length === 1 && contains(p, parseCidr6(m[0].source) ?? p);
+  });
 }

@@ -1,6 +1,7 @@
 // The tool's undo registry: every kind of change enable/disable/apply make, undoable from the journal alone.
 import { newUndoRegistry, type UndoRecord, type UndoRegistry } from '../apply';
 import type { Endpoint } from '../docker/endpoint';
+import type { RunContext } from '../cli/context';
 import { restartDocker } from '../host/dockerd';
 import { Ip6tables, parseSave } from '../host/ip6tables';
 import { Netlink } from '../host/netlink';
@@ -10,6 +11,8 @@ import { renderRemoveBatch } from '../firewall/render';
 export interface RestartUndo extends UndoRecord { kind: 'restart'; command: string[]; endpoint: { host: string; source: string; local: boolean }; networks: number; skipped?: string }
 export interface FirewallUndo extends UndoRecord { kind: 'ip6tables'; table: 'nat' | 'filter' }
 export interface ProxyUndo extends UndoRecord { kind: 'proxy'; address: string; ifname: string }
+/** Put our chains, routes and proxy entries back as the saved state wants them (one reconcile pass). */
+export interface ReconcileUndo extends UndoRecord { kind: 'reconcile'; endpoint: { host: string; source: string; local: boolean }; stateFile: string }
 
 export async function ifindexOf(nl: Netlink, ifname: string): Promise<number> {
   const st = await nl.read();
@@ -45,6 +48,16 @@ export function toolUndoRegistry(progress?: (s: string) => void): UndoRegistry {
     },
     describe: (r) => `removed the NDP proxy entry ${r.address} on ${r.ifname}`,
     manualFix: (r) => [`ip -6 neigh del proxy ${r.address} dev ${r.ifname}`],
+  });
+  reg.registerUndo<ReconcileUndo>('reconcile', {
+    async undo(r) {
+      const { reconcileOnce, hostDeps } = await import('../reconcile');
+      // reconcile needs only the endpoint and the state file of a context
+      const ctx = { endpoint: () => r.endpoint, paths: { stateFile: r.stateFile } } as unknown as RunContext;
+      await reconcileOnce(hostDeps(ctx));
+    },
+    describe: () => 'put docker-ipv6\'s chains, routes and NDP proxy entries back as the state wants them',
+    manualFix: () => ['docker ipv6 apply'],
   });
   return reg;
 }
