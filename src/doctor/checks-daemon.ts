@@ -59,7 +59,11 @@ export const ipv6On: Check = (i) => {
   if (cfg.ipv6 === true) return [ok('daemon.ipv6', L, '"ipv6": true in daemon.json')];
   const bridge = i.snap.networks.find((n) => n.name === 'bridge');
   const why = cfg.ipv6 === false ? '"ipv6": false in daemon.json' : '"ipv6" is not set in daemon.json';
-  return [finding('daemon.ipv6', L, 'fail', `${why}: the default bridge${bridge && !bridge.enableIPv6 ? ' has no IPv6 and' : ''} containers on it get no IPv6 address`, ENABLE, { kind: 'enable' })];
+  // the default bridge is only known while Docker answers; with it down, say what the next start gives
+  const effect = !bridge ? 'when dockerd starts, the default bridge gets no IPv6 and containers on it get no IPv6 address'
+    : !bridge.enableIPv6 ? 'the default bridge has no IPv6 and containers on it get no IPv6 address'
+    : 'the default bridge loses IPv6 at the next restart of dockerd, and containers on it their IPv6 address';
+  return [finding('daemon.ipv6', L, 'fail', `${why}: ${effect}`, ENABLE, { kind: 'enable' })];
 };
 
 function fixedCidrProblems(i: DoctorInput, value: unknown): string | undefined {

@@ -17,9 +17,17 @@ export const ipv6Disabled: Check = ({ snap }) => {
     `sysctl -w ${k}=0`, { kind: 'sysctl', key: k, value: '0' }, k));
 };
 
-export const ip6tablesUsable: Check = ({ snap }) => {
+/** ip6tables-save without root exits 4 (nf_tables: "Permission denied (you must be root)") or 1 (legacy): not a kernel problem. */
+const NEEDS_ROOT_RE = /permission denied|you must be root|\bEPERM\b|\bEACCES\b|operation not permitted/i;
+
+export function firewallNeedsRoot(error: string | undefined, uid: number | undefined): boolean {
+  return !!error && (NEEDS_ROOT_RE.test(error) || (uid !== undefined && uid !== 0));
+}
+
+export const ip6tablesUsable: Check = ({ snap, extra }) => {
   const fw = snap.firewall;
   if (!fw.available) return [finding('kernel.ip6tables', L, 'fail', `ip6tables is missing (${fw.error ?? 'not found'}): Docker cannot program IPv6 NAT or filtering`, 'apt-get install iptables')];
+  if (firewallNeedsRoot(fw.error, extra.uid)) return [skip('kernel.ip6tables', L, 'needs root (run with sudo): reading the IPv6 firewall (ip6tables-save) is refused to this user')];
   if (fw.error) return [finding('kernel.ip6tables', L, 'fail', `ip6tables cannot read the kernel's IPv6 tables: ${fw.error}`, 'modprobe ip6_tables ip6table_nat ip6table_filter (or nf_tables); then check: ip6tables-save')];
   return [ok('kernel.ip6tables', L, `ip6tables ${fw.version ?? ''} (${fw.backend ?? 'unknown'} backend) reads the IPv6 tables`.replace('  ', ' '))];
 };
@@ -27,6 +35,7 @@ export const ip6tablesUsable: Check = ({ snap }) => {
 export const iptablesBackend: Check = ({ snap, extra }) => {
   const other = extra.otherBackend;
   if (!snap.firewall.available) return [skip('kernel.iptables-backend', L, 'ip6tables is missing')];
+  if (snap.firewall.error) return [skip('kernel.iptables-backend', L, `the IPv6 firewall could not be read${firewallNeedsRoot(snap.firewall.error, extra.uid) ? ': needs root (run with sudo)' : ''}`)];
   if (!other || other.dockerChains.length === 0) return [ok('kernel.iptables-backend', L, `Docker's rules and ours are both in the ${snap.firewall.backend ?? 'same'} backend`)];
   const ours = snap.firewall.backend ?? 'unknown';
   const oursHasDocker = Object.values(snap.firewall.tables).some((t) => Object.keys(t.chains).some((c) => c.startsWith('DOCKER')));

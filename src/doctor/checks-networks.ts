@@ -3,7 +3,7 @@ import { FORWARD_CHAIN } from '../firewall/names';
 import { FORWARD_JUMP } from '../firewall/render';
 import type { NetworkFacts } from '../observe/snapshot';
 import { addressAt, classifyV6, containsAddress, parseCidr6 } from '../util/ip';
-import { bridgeNetworks, finding, ip6tablesOn, ok, outsideOf, skip } from './derive';
+import { bridgeNetworks, finding, ip6tablesOn, needing, ok, outsideOf, skip, unavailable } from './derive';
 import type { Check, DoctorInput, Finding } from './types';
 
 const COMPOSE_NET = 'com.docker.compose.network';
@@ -108,6 +108,8 @@ export const globalPath: Check = (i) => {
 export const unfiltered: Check = (i) => {
   const { snap } = i;
   if (ip6tablesOn(i)) return [ok('firewall.unfiltered', 'firewall', 'Docker filters forwarding to containers itself ("ip6tables" is on)')];
+  const why = unavailable(i, { docker: true, firewall: true });
+  if (why) return [skip('firewall.unfiltered', 'firewall', `forwarding to global networks: not checked, ${why}`)];
   const globals = v6Nets(i).filter((n) => !n.internal && classifyV6(parseCidr6(n.ipv6Subnets[0])!) !== 'ula');
   if (globals.length === 0) return [ok('firewall.unfiltered', 'firewall', 'no network with a global prefix is forwarded unfiltered')];
   const filter = snap.firewall.tables.filter;
@@ -119,4 +121,11 @@ export const unfiltered: Check = (i) => {
     'docker ipv6 enable (installs the D6-FORWARD filter chain)', snap.state?.enabled ? { kind: 'enable-steps', ids: ['firewall-filter'] } : { kind: 'enable' }, n.name));
 };
 
-export const NETWORK_CHECKS: Check[] = [networksIpv6, composeNetworks, containerAddresses, ulaMasquerade, globalPath, unfiltered];
+export const NETWORK_CHECKS: Check[] = [
+  needing({ docker: true }, 'networks.ipv6-off', 'networks', 'IPv6 on user networks with containers', networksIpv6),
+  needing({ docker: true }, 'networks.compose-ipv6', 'networks', 'enable_ipv6 on Compose networks', composeNetworks),
+  needing({ docker: true }, 'containers.no-ipv6', 'containers', 'IPv6 addresses of running containers', containerAddresses),
+  needing({ docker: true, firewall: true }, 'outside.ula-nat', 'outside', 'NAT66 for ULA networks', ulaMasquerade),
+  needing({ docker: true, firewall: true }, 'outside.global-path', 'outside', 'the outside path of global networks', globalPath),
+  unfiltered,
+];

@@ -1,7 +1,7 @@
 // Service and firewall checks: IPv4-only published ports, userland-proxy hiding client addresses, FORWARD DROP, docker-ipv6nat leftovers (pure).
 import { FORWARD_CHAIN } from '../firewall/names';
 import { dockerMasquerades, ruleTokens } from '../host/ip6tables';
-import { bridgeNetworks, config, finding, ip6tablesOn, ipv6Wanted, ok, skip } from './derive';
+import { bridgeNetworks, config, finding, ip6tablesOn, ipv6Wanted, needing, ok, skip, unavailable } from './derive';
 import type { Check, Finding } from './types';
 
 export const ipv4OnlyPorts: Check = ({ snap }) => {
@@ -24,6 +24,8 @@ export const userlandProxy: Check = (i) => {
   const { snap } = i;
   if (!ipv6Wanted(i)) return [skip('ports.userland-proxy', 'ports', 'IPv6 is not enabled for Docker')];
   if (config(snap)['userland-proxy'] === false) return [ok('ports.userland-proxy', 'ports', '"userland-proxy": false: published ports keep the client\'s address')];
+  const why = unavailable(i, { docker: true });
+  if (why) return [skip('ports.userland-proxy', 'ports', `client addresses on published ports: not checked, ${why}`)];
   const v6nets = new Set(bridgeNetworks(snap).filter((n) => n.enableIPv6).map((n) => n.name));
   const hidden: string[] = [];
   for (const c of snap.containers) {
@@ -43,6 +45,8 @@ export const forwardDrop: Check = (i) => {
   if (!filter) return [skip('firewall.forward-drop', 'firewall', 'the IPv6 filter table was not read')];
   const policy = filter.chains.FORWARD;
   if (policy !== 'DROP' && policy !== 'REJECT') return [ok('firewall.forward-drop', 'firewall', `ip6tables FORWARD policy is ${policy ?? 'ACCEPT'}`)];
+  const why = unavailable(i, { docker: true });
+  if (why) return [skip('firewall.forward-drop', 'firewall', `ip6tables FORWARD policy is ${policy}; whether rules accept each IPv6 bridge: not checked, ${why}`)];
   const bridges = bridgeNetworks(snap).filter((n) => n.enableIPv6 && n.bridge).map((n) => n.bridge!);
   if (bridges.length === 0) return [ok('firewall.forward-drop', 'firewall', 'FORWARD policy is DROP and no bridge has IPv6')];
   // tokenise only FORWARD's own rules, once: with 100 networks the table holds ~1000 rules
@@ -82,4 +86,9 @@ export const ipv6natLeftovers: Check = (i) => {
   return findings.length ? findings : [ok('firewall.ipv6nat', 'firewall', 'no docker-ipv6nat rules compete with Docker\'s own')];
 };
 
-export const PORT_CHECKS: Check[] = [ipv4OnlyPorts, userlandProxy, forwardDrop, ipv6natLeftovers];
+export const PORT_CHECKS: Check[] = [
+  needing({ docker: true }, 'ports.ipv4-only', 'ports', 'ports published on IPv4 only', ipv4OnlyPorts),
+  userlandProxy,
+  forwardDrop,
+  needing({ docker: true, firewall: true }, 'firewall.ipv6nat', 'firewall', 'docker-ipv6nat rules competing with Docker\'s own', ipv6natLeftovers),
+];

@@ -3,7 +3,7 @@ import { dockerVersionAtLeast } from '../daemon/version';
 import { classifyOutside, type Outside } from '../observe/outside';
 import type { HostSnapshot, NetworkFacts } from '../observe/snapshot';
 import { classifyV6, parseCidr6 } from '../util/ip';
-import type { AutoFix, DoctorInput, Finding, Layer, Status } from './types';
+import type { AutoFix, Check, DoctorInput, Finding, Layer, Status } from './types';
 
 export function finding(id: string, layer: Layer, status: Status, detail: string, fix = '', auto?: AutoFix, subject?: string): Finding {
   const f: Finding = { id, layer, status, detail, fix };
@@ -14,6 +14,27 @@ export function finding(id: string, layer: Layer, status: Status, detail: string
 
 export const ok = (id: string, layer: Layer, detail: string, subject?: string) => finding(id, layer, 'ok', detail, '', undefined, subject);
 export const skip = (id: string, layer: Layer, detail: string) => finding(id, layer, 'skip', detail);
+
+/** Why a check that reads Docker's networks and containers, or the IPv6 firewall, cannot run; undefined when it can. */
+export function unavailable(i: DoctorInput, needs: { docker?: boolean; firewall?: boolean }): string | undefined {
+  if (needs.docker && !i.snap.daemon.reachable) return 'Docker unreachable: its networks and containers are unknown';
+  const fw = i.snap.firewall;
+  if (needs.firewall && (!fw.available || fw.error)) return 'the IPv6 firewall could not be read (see kernel.ip6tables)';
+  return undefined;
+}
+
+/**
+ * Wraps a check that needs Docker's networks/containers (and/or the firewall): without them the
+ * snapshot's lists are empty, and "nothing wrong found" would read as ok. It reports skip instead.
+ */
+export function needing(needs: { docker?: boolean; firewall?: boolean }, id: string, layer: Layer, what: string, check: Check): Check {
+  const wrapped: Check = (i) => {
+    const why = unavailable(i, needs);
+    return why ? [skip(id, layer, `${what}: not checked, ${why}`)] : check(i);
+  };
+  Object.defineProperty(wrapped, 'name', { value: check.name });
+  return wrapped;
+}
 
 /** The daemon's version: from the API, else from the dockerd binary (the daemon may be down). */
 export function dockerVersion(i: DoctorInput): string | undefined {

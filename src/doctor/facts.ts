@@ -45,7 +45,7 @@ export async function gatherExtraFacts(ctx: RunContext): Promise<ExtraFacts> {
     fsp.readFile('/proc/net/ip6_tables_names', 'utf8').catch(() => ''),
     fsp.stat(ctx.globals.configFile).then((s) => s.mtimeMs, () => undefined),
   ]);
-  return { socket, legacyTableNames: legacyNames, daemonJsonMtimeMs: mtime };
+  return { socket, legacyTableNames: legacyNames, daemonJsonMtimeMs: mtime, uid: process.geteuid?.() };
 }
 
 /** What needs the snapshot first: the dockerd version when the daemon is down, the daemon's start time. */

@@ -45,6 +45,8 @@ export interface ExtraFacts {
   /** /proc/net/ip6_tables_names, read early; only used to decide whether to look at the legacy tables */
   legacyTableNames?: string;
   daemonJsonMtimeMs?: number;
+  /** the effective uid doctor runs as (reading the firewall needs root) */
+  uid?: number;
 }
 
 export interface ProbeResult { id: string; ok: boolean | undefined; detail: string; target?: string; fix?: string }

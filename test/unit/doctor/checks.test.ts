@@ -257,3 +257,76 @@ test('a check that throws becomes a failed finding, not a crash', (t) => {
   t.is(all[0].status, 'fail');
   t.regex(all[0].detail, /exploding could not run: boom/);
 });
+
+/** Docker down: the snapshot holds no networks and no containers (observe/snapshot.ts). */
+function dockerDown() {
+  const s = healthySnap();
+  s.daemon = { reachable: false, error: 'Docker refused the connection at unix:///var/run/docker.sock (from default): the daemon is down' };
+  s.networks = [];
+  s.containers = [];
+  return s;
+}
+
+test('Docker down: checks that need networks or containers are skipped as "Docker unreachable", never ok', (t) => {
+  const all = runChecks(input(dockerDown()));
+  const needDocker = ['networks.ipv6-off', 'networks.compose-ipv6', 'containers.no-ipv6', 'ports.ipv4-only', 'ports.userland-proxy', 'outside.ula-nat', 'outside.global-path', 'firewall.ipv6nat', 'firewall.forward-drop'];
+  for (const id of needDocker) {
+    const mine = only(all, id);
+    t.is(mine.length, 1, `${id}: ${JSON.stringify(mine)}`);
+    t.is(mine[0].status, 'skip', `${id}: ${JSON.stringify(mine[0])}`);
+    t.regex(mine[0].detail, /Docker unreachable/, id);
+  }
+  // with Docker's ip6tables on, "unfiltered" follows from the configuration alone; off, it needs the networks
+  t.is(only(all, 'firewall.unfiltered')[0].status, 'ok');
+  const off = dockerDown();
+  off.daemonConfig.value = { ...off.daemonConfig.value, ip6tables: false };
+  const unf = only(runChecks(input(off)), 'firewall.unfiltered')[0];
+  t.is(unf.status, 'skip');
+  t.regex(unf.detail, /Docker unreachable/);
+  // what does not need the daemon is still judged
+  t.is(only(all, 'kernel.ipv6-disabled')[0].status, 'ok');
+  t.is(only(all, 'daemon.reachable')[0].status, 'fail');
+});
+
+test('Docker down: daemon.ipv6 says what the next start gives, in words', (t) => {
+  const s = dockerDown();
+  s.daemonConfig.value = { ...s.daemonConfig.value, ipv6: false };
+  const f = only(runChecks(input(s)), 'daemon.ipv6')[0];
+  t.is(f.status, 'fail');
+  t.is(f.detail, '"ipv6": false in daemon.json: when dockerd starts, the default bridge gets no IPv6 and containers on it get no IPv6 address');
+  t.notRegex(f.detail, /bridge containers/);
+  // Docker up, bridge without IPv6; bridge still with IPv6 (restart pending)
+  const up = healthySnap();
+  delete up.daemonConfig.value!.ipv6;
+  t.is(only(runChecks(input(up)), 'daemon.ipv6')[0].detail, '"ipv6" is not set in daemon.json: the default bridge loses IPv6 at the next restart of dockerd, and containers on it their IPv6 address');
+  up.networks[0].enableIPv6 = false;
+  t.is(only(runChecks(input(up)), 'daemon.ipv6')[0].detail, '"ipv6" is not set in daemon.json: the default bridge has no IPv6 and containers on it get no IPv6 address');
+});
+
+test('non-root: ip6tables-save refused is "needs root", not a kernel problem', (t) => {
+  const err = 'cannot read the IPv6 firewall: ip6tables-save exited 4 (resource problem, e.g. xtables lock held): ip6tables-save v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)';
+  const s = healthySnap();
+  s.firewall = { available: true, backend: 'nf_tables', version: '1.8.9', error: err, tables: {} };
+  for (const extra of [{}, { uid: 65534 }]) {
+    const all = runChecks(input(s, extra));
+    const f = only(all, 'kernel.ip6tables')[0];
+    t.is(f.status, 'skip', JSON.stringify(f));
+    t.regex(f.detail, /needs root \(run with sudo\)/);
+    t.notRegex(`${f.detail} ${f.fix}`, /modprobe|xtables lock/);
+    t.is(only(all, 'kernel.iptables-backend')[0].status, 'skip');
+    // nothing is judged from the empty tables: no NAT66 "missing", no "no leftovers"
+    for (const id of ['outside.ula-nat', 'firewall.ipv6nat']) {
+      t.is(only(all, id)[0].status, 'skip', id);
+      t.regex(only(all, id)[0].detail, /firewall could not be read/, id);
+    }
+  }
+  // a legacy backend's wording, and a uid other than 0 with a message that does not say so
+  const s2 = healthySnap();
+  s2.firewall = { available: true, backend: 'legacy', error: 'cannot read the IPv6 firewall: ip6tables-save exited 1 (other error): Failed to list table names in /proc/net/ip6_tables_names: Permission denied', tables: {} };
+  t.is(only(runChecks(input(s2)), 'kernel.ip6tables')[0].status, 'skip');
+  const s3 = healthySnap();
+  s3.firewall = { available: true, backend: 'nf_tables', error: 'cannot read the IPv6 firewall: ip6tables-save exited 4 (resource problem, e.g. xtables lock held)', tables: {} };
+  t.is(only(runChecks(input(s3, { uid: 1000 })), 'kernel.ip6tables')[0].status, 'skip');
+  // as root the same exit stays a failure with the module hint
+  broken(t, input(s3, { uid: 0 }), 'kernel.ip6tables', 'fail', /cannot read/, /modprobe/);
+});
