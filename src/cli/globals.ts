@@ -69,7 +69,8 @@ export function resolveGlobals(raw: RawGlobals, env: NodeJS.ProcessEnv = process
   if (root !== '/' && !existsSync(root)) throw new UsageError(`--root ${root} does not exist`);
   const configFile = raw.configFile ?? env.DOCKER_IPV6_CONFIG_FILE ?? underRoot(root, '/etc/docker/daemon.json');
   const restart = raw.restartCommand ?? env.DOCKER_IPV6_RESTART_COMMAND;
-  const restartCommand = restart ? splitCommand(restart) : defaultRestartCommand();
+  // an empty --restart-command is a mistake, not a request for the default
+  const restartCommand = restart !== undefined ? splitCommand(restart) : defaultRestartCommand();
   if (restartCommand.length === 0) throw new UsageError('--restart-command is empty');
   const uplink = raw.uplink ?? env.DOCKER_IPV6_UPLINK;
   if (uplink !== undefined) validateIfName(uplink);

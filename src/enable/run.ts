@@ -10,6 +10,7 @@ import { observeHost } from '../observe/snapshot';
 import type { Mode } from '../state/store';
 import { run } from '../util/exec';
 import { planEnable } from './plan';
+import { checkPrefixSyntax } from './prefix';
 import { legacyText, planJson, planText } from './render';
 import { enableSteps } from './steps';
 import { toolUndoRegistry } from './undo';
@@ -43,6 +44,8 @@ async function validate(ctx: RunContext, text: string, version: string): Promise
 export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<void> {
   const mode = (o.mode ?? 'auto') as 'auto' | Mode;
   if (!['auto', 'nat', 'routed', 'ndp'].includes(mode)) throw new UsageError(`--mode ${o.mode}: choose auto, nat, routed or ndp`);
+  // input errors first: they are the user's to fix whatever state the host is in
+  if (o.prefix && o.prefix !== 'auto') checkPrefixSyntax(o.prefix);
   ctx.requireLocalDaemon('enable IPv6');
   const dry = ctx.globals.dryRun;
   if (!dry) ctx.requireRoot('docker ipv6 enable');
@@ -80,6 +83,7 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
     else {
       ctx.out(`IPv6 enabled: prefix ${plan.prefix}, mode ${plan.mode}, default bridge ${plan.bridgeSubnet}.`);
       if (plan.upstreamRoute) ctx.out(`The upstream router needs this route: ${plan.upstreamRoute}`);
+      if (plan.mode === 'ndp') ctx.out('Containers started from now on need their NDP proxy entry: keep the agent running (docker ipv6 install --enable, or docker ipv6 agent).');
       const legacy = legacyText(plan);
       if (legacy) ctx.out(legacy);
     }

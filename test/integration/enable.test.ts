@@ -190,7 +190,7 @@ test('refusals change nothing: daemon.json, dockerd pid and ip6tables-save stay 
       [['--prefix', '10.0.0.0/8'], /is IPv4/, 2],
       [['--prefix', 'fe80::/64'], /link-local/, 2],
       [['--prefix', 'ff05::/16'], /multicast/, 2],
-      [['--prefix', 'fd00::zz/48'], /not a valid IPv6 prefix/, 2],
+      [['--prefix', 'fd00::zz/48'], /not an IPv6 prefix/, 2],
       [['--prefix', '2001:db8:1::/64'], /host's own address|on-link prefix/, 2],
       [['--uplink', 'nosuch0'], /nosuch0 does not exist/, 2],
       [['--uplink', '-rf'], /invalid interface name/, 2],

@@ -75,7 +75,7 @@ test('refusals say why', (t) => {
     ['10.0.0.0/8', /is IPv4/],
     ['fe80::/64', /link-local/],
     ['ff00::/8', /multicast/],
-    ['nonsense/64', /not a valid IPv6 prefix/],
+    ['nonsense/64', /not an IPv6 prefix/],
     ['2001:db8:1::/64', /contains the host's own address|overlaps the uplink/],
     ['2001:db8::/32', /contains the host's own address|overlaps the uplink/],
     ['fd99::/48', /overlaps Docker network "web"/],
