@@ -20,9 +20,10 @@ export const probeChecks: Check = (i) => {
     if (!r || r.ok === undefined) return skip(p.id, p.layer, r?.detail ?? `${p.what}: nothing to test`);
     return r.ok ? ok(p.id, p.layer, r.detail) : finding(p.id, p.layer, 'fail', r.detail, r.fix ?? p.fix);
   });
-  // further live checks verify adds (container to container, source address seen outside, ...)
-  const more = (i.probes ?? []).filter((r) => !PROBES.some((p) => p.id === r.id) && r.ok !== undefined).map((r) => {
+  // further live checks verify adds (container to container, expected source address, ...); ones verify could not judge are skip
+  const more = (i.probes ?? []).filter((r) => !PROBES.some((p) => p.id === r.id)).map((r) => {
     const layer = (LAYERS as readonly string[]).includes(r.id.split('.')[0]) ? r.id.split('.')[0] as Layer : 'outside';
+    if (r.ok === undefined) return skip(r.id, layer, r.detail);
     return r.ok ? ok(r.id, layer, r.detail) : finding(r.id, layer, 'fail', r.detail, r.fix ?? 'docker ipv6 verify shows the details');
   });
   return [...main, ...more];

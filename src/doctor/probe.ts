@@ -41,6 +41,11 @@ const FROM_VERIFY: Record<string, string> = {
   'c2c-ping': 'networks.c2c-ping', 'c2c-tcp': 'networks.c2c-tcp', address: 'containers.probe-address', 'host-reach': 'kernel.host-reach',
 };
 
+/** verify's rows as doctor probe results; a row verify skipped (egress-source after a failed egress) stays undecided. */
+export function fromVerifyRows(rows: Array<{ id: string; status: string; detail: string; fix?: string }>): ProbeResult[] {
+  return rows.filter((r) => FROM_VERIFY[r.id]).map((r) => ({ id: FROM_VERIFY[r.id], ok: r.status === 'skip' ? undefined : r.status === 'pass', detail: r.detail, fix: r.fix }));
+}
+
 /** Runs `verify --json` in-process on a temporary network from the saved prefix; undefined when it cannot (no prefix yet). */
 async function viaVerify(ctx: RunContext, o: ProbeOptions): Promise<ProbeResult[] | undefined> {
   const { PassThrough } = await import('node:stream');
@@ -58,7 +63,7 @@ async function viaVerify(ctx: RunContext, o: ProbeOptions): Promise<ProbeResult[
     return undefined;
   } finally { process.exitCode = exit; }
   const rows = (JSON.parse(text) as { checks: Array<{ id: string; status: string; detail: string; fix?: string }> }).checks;
-  return rows.filter((r) => FROM_VERIFY[r.id]).map((r) => ({ id: FROM_VERIFY[r.id], ok: r.status === 'pass', detail: r.detail, fix: r.fix }));
+  return fromVerifyRows(rows);
 }
 
 export async function runProbes(ctx: RunContext, snap: HostSnapshot, o: ProbeOptions = {}): Promise<ProbeResult[]> {

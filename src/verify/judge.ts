@@ -3,7 +3,8 @@ import type { Mode } from '../state/store';
 import { classifyV6, contains, containsAddress, isIPv6Address, parseCidr6 } from '../util/ip';
 import type { ExecResult } from './probe';
 
-export type Status = 'pass' | 'fail';
+/** skip: the row could not be judged (it depends on another row that failed); it does not fail the run by itself. */
+export type Status = 'pass' | 'fail' | 'skip';
 export interface CheckRow { id: string; title: string; status: Status; detail: string; fix?: string }
 
 export interface VerifyFacts {
@@ -114,12 +115,18 @@ export function judge(f: VerifyFacts, o: Observed): CheckRow[] {
     row('egress', `egress to ${f.target}`, false, `${reason} (${why(o.egress)})`, fix);
   }
   if (addrOk && subnet) {
-    // The probe cannot see what the far end sees; the source follows from the rule that applies.
+    // The probe cannot see what the far end sees: the source is inferred from the NAT rule that applies,
+    // and only worth stating when traffic got out at all.
+    const title = 'expected source address (from the NAT rules)';
     const expectNat = ula || f.mode === 'nat' || (!f.mode && ula);
     const seen = masq ? `the host's address ${f.hostAddress ?? ''} (masqueraded by ${masq})`.replace('  ', ' ') : `the container's own address ${o.addressA}`;
-    const good = f.masqueraded === undefined ? true : expectNat ? !!masq : !masq;
-    row('egress-source', 'source address seen outside', good, `${seen}${f.masqueraded === undefined ? ' (firewall unreadable: assumed)' : ''}`,
-      expectNat ? 'a ULA subnet needs NAT66: docker ipv6 enable --mode nat' : `a ${f.mode} network should not be masqueraded: remove the MASQUERADE rule for ${subnet}`);
+    if (!f.target || !ok(o.egress)) {
+      rows.push({ id: 'egress-source', title, status: 'skip', detail: 'not judged: egress failed (see egress), so no packet left with a source address' });
+    } else {
+      const good = f.masqueraded === undefined ? true : expectNat ? !!masq : !masq;
+      row('egress-source', title, good, `${seen}${f.masqueraded === undefined ? ' (firewall unreadable: assumed)' : ''}`,
+        expectNat ? 'a ULA subnet needs NAT66: docker ipv6 enable --mode nat' : `a ${f.mode} network should not be masqueraded: remove the MASQUERADE rule for ${subnet}`);
+    }
   }
 
   // 4. a published port on the host's IPv6 address

@@ -168,7 +168,8 @@ export async function runVerify(ctx: RunContext, o: VerifyOptions): Promise<void
       probe(docker, network, image, facts),
     ]);
     const rows = judge(facts, { ...observed, hostReach });
-    const pass = rows.every((r) => r.status === 'pass');
+    // a skipped row depends on a failed one: the failure decides the exit, not the skip
+    const pass = rows.every((r) => r.status !== 'fail');
     if (ctx.globals.json) ctx.outJson({ ok: pass, network, temporary: !!temp, target: facts.target ?? null, mode: facts.mode ?? null, checks: rows });
     else ctx.out(`verify on network ${network}${temp ? ' (temporary)' : ''}:\n${renderRows(rows)}\n${pass ? 'all checks passed' : 'some checks FAILED'}`);
     if (!pass) process.exitCode = ExitCode.failure;

@@ -99,7 +99,7 @@ for (const version of ['20', '26', '28']) {
       const vn = await verify(lab, ['--network', 'alpha']);
       t.is(vn.code, 1);
       t.regex(vn.rows.egress.detail, /no IPv6 masquerade rule covers/);
-      t.is(vn.rows['egress-source'].status, 'fail');
+      t.is(vn.rows['egress-source'].status, 'skip', 'egress failed: the expected source address is not judged');
 
       // upgrade keeps the running container's name, aliases, and gives it IPv6
       t.is((await lab.docker(['network', 'create', 'legacy'])).code, 0);

@@ -1,6 +1,7 @@
 // Every doctor check against snapshot fixtures: the healthy host is all ok, each broken state fails or warns with a fix.
 import test from 'ava';
 import { runChecks, summarize } from '../../../src/doctor/checks';
+import { fromVerifyRows } from '../../../src/doctor/probe';
 import type { DoctorInput, Finding } from '../../../src/doctor/types';
 import { net } from '../../helpers/snapshot';
 import { APP6, healthySnap, input } from './fixtures';
@@ -329,4 +330,17 @@ test('non-root: ip6tables-save refused is "needs root", not a kernel problem', (
   t.is(only(runChecks(input(s3, { uid: 1000 })), 'kernel.ip6tables')[0].status, 'skip');
   // as root the same exit stays a failure with the module hint
   broken(t, input(s3, { uid: 0 }), 'kernel.ip6tables', 'fail', /cannot read/, /modprobe/);
+});
+
+test('probes through verify: a row verify skipped (egress-source after failed egress) is skip in doctor, not ok or fail', (t) => {
+  const probes = fromVerifyRows([
+    { id: 'egress', status: 'fail', detail: 'no reply', fix: 'check' },
+    { id: 'egress-source', status: 'skip', detail: 'not judged: egress failed (see egress), so no packet left with a source address' },
+    { id: 'c2c-ping', status: 'pass', detail: 'echo reply' },
+  ]);
+  t.deepEqual(probes.map((p) => [p.id, p.ok]), [['outside.egress', false], ['outside.egress-source', undefined], ['networks.c2c-ping', true]]);
+  const all = runChecks(input(healthySnap(), {}, probes));
+  t.is(only(all, 'outside.egress-source')[0]?.status, 'skip');
+  t.regex(only(all, 'outside.egress-source')[0].detail, /egress failed/);
+  t.is(only(all, 'networks.c2c-ping')[0].status, 'ok');
 });

@@ -36,13 +36,13 @@ test('egress failures name the broken layer', (t) => {
   t.regex(byId(judge({ ...facts, forwarding: '0' }, bad)).egress.detail, /forwarding is off.*forwarding=0/);
   const noNat = byId(judge({ ...facts, masqueraded: [] }, bad));
   t.regex(noNat.egress.detail, /no IPv6 masquerade rule covers fd12:3456:789a:1::\/64/);
-  t.is(noNat['egress-source'].status, 'fail');
+  t.is(noNat['egress-source'].status, 'skip', 'no egress: the source address is not judged');
   const routed = { ...facts, mode: 'routed' as const, prefix: '2001:db8:100::/48', network: { name: 'r', enableIPv6: true, subnets6: ['2001:db8:100:1::/64'] }, masqueraded: [] };
   const r = byId(judge(routed, { ...bad, addressA: '2001:db8:100:1::3', dns: ok('Address: 2001:db8:100:1::2') }));
   t.regex(r.egress.detail, /upstream router must route 2001:db8:100::\/48/);
   t.regex(r.egress.fix!, /ip -6 route add 2001:db8:100::\/48 via 2001:db8:1::2/);
-  t.is(r['egress-source'].status, 'pass');
-  t.regex(r['egress-source'].detail, /container's own address 2001:db8:100:1::3/);
+  t.is(r['egress-source'].status, 'skip');
+  t.regex(r['egress-source'].detail, /egress failed/);
   const hostDown = byId(judge(facts, { ...bad, hostReach: fail() }));
   t.is(hostDown['host-reach'].status, 'fail');
   t.regex(hostDown.egress.detail, /the host itself cannot reach/);
@@ -57,4 +57,26 @@ test('no default route: the host is blamed and there is no target', (t) => {
 test('masqueradeFor finds the covering rule', (t) => {
   t.is(masqueradeFor('fd00:1:2:3::/64', ['fd00::/80', 'fd00::/16']), 'fd00::/16');
   t.is(masqueradeFor('fd00:1:2:3::/64', ['fd01::/16']), undefined);
+});
+
+test('egress-source is inferred from the NAT rules: titled so, and skipped when egress fails', (t) => {
+  const rows = byId(judge(facts, good));
+  t.is(rows['egress-source'].title, 'expected source address (from the NAT rules)');
+  t.is(rows['egress-source'].status, 'pass');
+  for (const egress of [fail(), { code: 1, output: '', timedOut: true }, undefined]) {
+    const r = byId(judge(facts, { ...good, egress }))['egress-source'];
+    t.is(r.status, 'skip', JSON.stringify(r));
+    t.regex(r.detail, /egress failed/);
+    t.is(r.fix, undefined);
+  }
+  // no target: egress cannot run, the source is not judged either
+  t.is(byId(judge({ ...facts, target: undefined, targetWhy: 'no target' }, good))['egress-source'].status, 'skip');
+  // egress works but a routed network is masqueraded: the rule contradicts the mode
+  const routed = { ...facts, mode: 'routed' as const, prefix: '2001:db8:100::/48', network: { name: 'r', enableIPv6: true, subnets6: ['2001:db8:100:1::/64'] }, masqueraded: ['2001:db8:100::/48'] };
+  const r = byId(judge(routed, { ...good, addressA: '2001:db8:100:1::3', dns: ok('Address: 2001:db8:100:1::2') }));
+  t.is(r['egress-source'].status, 'fail');
+  t.regex(r['egress-source'].fix!, /should not be masqueraded/);
+  const clean = byId(judge({ ...routed, masqueraded: [] }, { ...good, addressA: '2001:db8:100:1::3', dns: ok('Address: 2001:db8:100:1::2') }));
+  t.is(clean['egress-source'].status, 'pass');
+  t.regex(clean['egress-source'].detail, /container's own address 2001:db8:100:1::3/);
 });
