@@ -129,7 +129,9 @@ export class ReconcileLoop {
       this.failures++;
       const delay = this.retryDelay;
       this.retryDelay = Math.min(this.retryDelay * 2, this.o.intervalMs);
-      try { this.o.log('error', 'reconcile failed; retrying', { error: (e as Error)?.message ?? String(e), retryInMs: delay, reasons }); } catch { /* logging must not stop the loop */ }
+      // the hint says what the person should do (e.g. run enable or disable to finish an interrupted rollback)
+      const hint = (e as { hint?: unknown })?.hint;
+      try { this.o.log('error', 'reconcile failed; retrying', { error: (e as Error)?.message ?? String(e), ...(typeof hint === 'string' ? { hint } : {}), retryInMs: delay, reasons }); } catch { /* logging must not stop the loop */ }
       if (!this.stopped && this.retry === undefined) {
         this.retry = this.timers.setTimeout(() => { this.retry = undefined; this.trigger('retry after a failed pass'); }, delay);
       }

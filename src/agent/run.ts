@@ -1,12 +1,11 @@
 // `docker ipv6 apply` (one reconcile, at boot) and `docker ipv6 agent` (reconcile on every reason, until stopped).
-import { recoverJournal, withLock } from '../apply';
+import { withLock } from '../apply';
 import { writeFileAtomic } from '../apply/undo-kinds';
 import { processStartTime } from '../apply/lock';
 import type { RunContext } from '../cli/context';
 import { connectDocker, dockerClient } from '../docker/client';
 import { PreconditionError, isToolError } from '../errors';
-import { toolUndoRegistry } from '../enable/undo';
-import { describeChange, hostDeps, reconcileOnce, type FastView, type ReconcileDeps, type ReconcileResult } from '../reconcile';
+import { describeChange, hostDeps, reconcileOnce, refuseUnfinishedJournal, type FastView, type ReconcileDeps, type ReconcileResult } from '../reconcile';
 import { Ip6tables } from '../host/ip6tables';
 import { existsSync } from 'node:fs';
 import { describeEvent, EVENT_FILTERS, EventWatcher, type EventSource } from './events';
@@ -33,10 +32,14 @@ export async function waitForDocker(ctx: RunContext, waitMs: number, note: (s: s
   }
 }
 
-/** One pass under the tool's lock; an interrupted enable/disable is finished (rolled back) first. */
-async function lockedPass(ctx: RunContext, deps: ReconcileDeps, command: string, opts: { cleanup?: boolean }, log: (s: string) => void): Promise<ReconcileResult & { view?: FastView }> {
+/**
+ * One pass under the tool's lock. A journal left by an interrupted enable, disable or doctor --fix is
+ * not rolled back here (see refuseUnfinishedJournal: under our units that would fail or deadlock):
+ * the pass refuses, naming it, until enable or disable has finished that rollback.
+ */
+export async function lockedPass(ctx: RunContext, deps: ReconcileDeps, command: string, opts: { cleanup?: boolean }, log: (s: string) => void): Promise<ReconcileResult & { view?: FastView }> {
   return withLock(ctx.paths.lockFile, { command, waitMs: 60_000, log }, async () => {
-    await recoverJournal(ctx.paths.journalFile, toolUndoRegistry(log), log);
+    await refuseUnfinishedJournal(ctx.paths.journalFile, `docker ipv6 ${command} changes nothing`);
     return reconcileOnce(deps, opts);
   });
 }
@@ -47,7 +50,10 @@ export async function runApply(ctx: RunContext, o: { waitDockerMs: number }): Pr
   if (o.waitDockerMs > 0) await waitForDocker(ctx, o.waitDockerMs, note);
   const deps = hostDeps(ctx);
   let r: ReconcileResult;
-  if (ctx.globals.dryRun) r = await reconcileOnce(deps, { dryRun: true });
+  if (ctx.globals.dryRun) {
+    await refuseUnfinishedJournal(ctx.paths.journalFile, 'docker ipv6 apply would change nothing', { dryRun: true });
+    r = await reconcileOnce(deps, { dryRun: true });
+  }
   else {
     ctx.requireRoot('docker ipv6 apply');
     r = await lockedPass(ctx, deps, 'apply', {}, note);
@@ -99,7 +105,7 @@ function fastDeps(ctx: RunContext, serial: <T>(fn: () => Promise<T>) => Promise<
     writeState: (st) => writeState(ctx.paths.stateFile, st),
     // no waiting: while enable, disable or apply hold the lock the event is left to the full pass
     exclusive: (fn) => serial(async () => {
-      if (existsSync(ctx.paths.journalFile)) throw new PreconditionError('an interrupted change is waiting for recovery', 'the next full pass recovers it');
+      if (existsSync(ctx.paths.journalFile)) throw new PreconditionError(`an interrupted change left a rollback unfinished (journal ${ctx.paths.journalFile})`, 'run docker ipv6 enable or docker ipv6 disable: either finishes it first');
       return withLock(ctx.paths.lockFile, { command: 'agent', waitMs: 0 }, fn);
     }),
     log, describeChange,

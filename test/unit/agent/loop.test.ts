@@ -2,6 +2,7 @@
 import test from 'ava';
 import { ReconcileLoop, type LoopOptions } from '../../../src/agent/loop';
 import type { Logger } from '../../../src/agent/log';
+import { PreconditionError } from '../../../src/errors';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -102,4 +103,15 @@ test('settle: served events wait for quiet (bounded by settleMaxMs); a plain tri
   t.is(p.calls.length, 2);
   t.deepEqual(p.calls[1], ['served late', 'needs the pass']);
   await l.stop();
+});
+
+test('a failed pass logs the error\'s hint, so the agent\'s log says what to run', async (t) => {
+  const logs: unknown[][] = [];
+  const l = loop({ pass: async () => { throw new PreconditionError('an interrupted docker ipv6 enable left a rollback unfinished', 'run docker ipv6 enable or docker ipv6 disable'); } }, logs);
+  l.trigger('start');
+  const deadline = Date.now() + 2000;
+  while (!logs.length && Date.now() < deadline) await sleep(10);
+  await l.stop();
+  t.is(logs[0][0], 'error');
+  t.like(logs[0][2] as object, { error: 'an interrupted docker ipv6 enable left a rollback unfinished', hint: 'run docker ipv6 enable or docker ipv6 disable' });
 });
