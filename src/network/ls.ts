@@ -7,9 +7,15 @@ import { MANAGED_LABEL } from './plan';
 
 export interface NetworkRow { name: string; driver: string; ipv4: string[]; ipv6: string[]; ipv6Status: string; managed: boolean }
 
+/** Docker's predefined "bridge" network (docker0), as opposed to a user network that happens to use the bridge driver. */
+export function isDefaultBridge(n: Pick<NetworkSummary, 'name' | 'driver' | 'options'>): boolean {
+  return n.driver === 'bridge' && (n.options['com.docker.network.bridge.default_bridge'] === 'true' || n.name === 'bridge');
+}
+
 export function ipv6Status(n: NetworkSummary): string {
   if (n.driver === 'host' || n.driver === 'null' || n.driver === 'none') return 'n/a';
-  if (!n.enableIPv6) return 'off (docker ipv6 network upgrade ' + n.name + ')';
+  // the default bridge cannot be re-created (network upgrade refuses it): daemon.json gives it IPv6
+  if (!n.enableIPv6) return isDefaultBridge(n) ? 'off (docker ipv6 enable)' : `off (docker ipv6 network upgrade ${n.name})`;
   if (!n.subnets.some((s) => s.includes(':'))) return 'on, no subnet';
   return 'on';
 }
