@@ -21,8 +21,10 @@ export function register(program: Command, makeContext: ContextFactory): void {
       const { install } = await import('../install/install');
       const distDir = opts.from ?? selfDir();
       const unitsSrc = join(distDir, 'systemd');
-      await install({ root: ctx.globals.root, user: !!opts.user, distDir, unitsSrc, enableUnits: !!opts.enable, dryRun: ctx.globals.dryRun, home: ctx.env.HOME }, (s) => ctx.note(s));
-      ctx.note(ctx.globals.dryRun ? 'dry run: nothing changed' : 'installed: try `docker ipv6 status`');
+      const lines: string[] = [];
+      const m = await install({ root: ctx.globals.root, user: !!opts.user, distDir, unitsSrc, enableUnits: !!opts.enable, dryRun: ctx.globals.dryRun, home: ctx.env.HOME }, (l) => (ctx.globals.json ? lines.push(l) : ctx.note(l)));
+      if (ctx.globals.json) ctx.outJson({ dryRun: ctx.globals.dryRun, plan: lines, files: m.files, links: m.symlinks, createdDirs: m.dirs, enabledUnits: m.enabledUnits });
+      else ctx.note(ctx.globals.dryRun ? 'dry run: nothing changed' : 'installed: try `docker ipv6 status`');
     });
   program
     .command('uninstall')
@@ -31,6 +33,8 @@ export function register(program: Command, makeContext: ContextFactory): void {
     .action(async (opts: { user?: boolean }, cmd: Command) => {
       const ctx = makeContext(cmd);
       const { uninstall } = await import('../install/install');
-      await uninstall({ root: ctx.globals.root, user: !!opts.user, dryRun: ctx.globals.dryRun, home: ctx.env.HOME }, (s) => ctx.note(s));
+      const removed: string[] = [];
+      await uninstall({ root: ctx.globals.root, user: !!opts.user, dryRun: ctx.globals.dryRun, home: ctx.env.HOME }, (l) => (ctx.globals.json ? removed.push(l.replace(/^remove /, '')) : ctx.note(l)));
+      if (ctx.globals.json) ctx.outJson({ dryRun: ctx.globals.dryRun, removed });
     });
 }

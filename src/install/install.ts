@@ -40,10 +40,11 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
   const units = o.unitsSrc && (await exists(o.unitsSrc)) ? (await readdir(o.unitsSrc)).filter((f) => /\.(service|timer)$/.test(f)).sort() : [];
   log(`plugin files -> ${L.libDir}`);
   log(`plugin link  -> ${L.pluginLink}`);
-  for (const u of units) log(`unit         -> ${join(L.unitDir, u)}${o.enableUnits ? ' (enabled)' : ''}`);
+  if (o.user && units.length) log('systemd units are not installed with --user (they run as root)');
+  else for (const u of units) log(`unit         -> ${join(L.unitDir, u)}${o.enableUnits ? ' (enabled)' : ''}`);
   if (o.dryRun) return m;
-  if (o.user && units.length && !o.dryRun) log('units are not installed with --user (they run as root)');
-  for (const d of [L.libDir, L.pluginDir]) await mkdirTracked(d, m);
+  const keep = o.user ? [o.home ?? homedir()] : [];
+  for (const d of [L.libDir, L.pluginDir]) await mkdirTracked(d, m, keep);
   await cp(o.distDir, L.libDir, { recursive: true, force: true });
   m.files.push(...(await listFiles(o.distDir)).map((f) => join(L.libDir, f)));
   if (await exists(L.pluginLink)) {
@@ -72,11 +73,15 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
   return m;
 }
 
-/** mkdir -p that records every folder it created (outermost first), so uninstall removes exactly those. */
-async function mkdirTracked(d: string, m: Manifest): Promise<void> {
+/**
+ * mkdir -p that records every folder it created (outermost first), so uninstall removes exactly
+ * those; never the home folder or anything above it, even when it had to create them.
+ */
+async function mkdirTracked(d: string, m: Manifest, keep: string[] = []): Promise<void> {
   const missing: string[] = [];
   for (let p = d; !(await exists(p)); p = dirname(p)) missing.unshift(p);
-  for (const p of missing) { await mkdir(p, { mode: 0o755 }); m.dirs.push(p); }
+  for (const p of missing.filter((x) => keep.some((k) => k === x || k.startsWith(`${x}/`)))) await mkdir(p, { mode: 0o755 });
+  for (const p of missing.filter((x) => !keep.some((k) => k === x || k.startsWith(`${x}/`)))) { await mkdir(p, { mode: 0o755 }); m.dirs.push(p); }
 }
 
 async function listFiles(dir: string, prefix = ''): Promise<string[]> {

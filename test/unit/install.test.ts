@@ -47,13 +47,13 @@ test('install puts the plugin link and units under the root; uninstall removes e
   t.false(existsSync(join(f.root, 'etc/systemd/system/docker-ipv6-agent.service')));
 });
 
-test('--user installs under the home folder without units', async (t) => {
+test('--user installs under the home folder without units, and never removes the home folder', async (t) => {
   const f = fixture(t);
   const home = join(f.base, 'home');
-  mkdirSync(home);
   await install({ root: '/', user: true, home, distDir: f.dist, unitsSrc: f.units, enableUnits: false }, () => {});
   t.true(existsSync(join(home, '.docker/cli-plugins/docker-ipv6')));
   await uninstall({ root: '/', user: true, home }, () => {});
+  t.true(existsSync(home), 'the home folder stays even though install had to create it');
   t.deepEqual(tree(home), []);
 });
 
