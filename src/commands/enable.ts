@@ -20,10 +20,10 @@ export function register(program: Command, makeContext: ContextFactory): void {
   program
     .command('enable')
     .description('make this host serve IPv6 to containers: daemon.json, forwarding, outside path, default bridge (rolls back on failure)')
-    .option('--prefix <prefix>', 'auto (a ULA /48, saved for later runs) or the IPv6 prefix to use', 'auto')
+    .option('--prefix <prefix>', 'auto (default: a ULA /48, saved for later runs) or the IPv6 prefix to use')
     .option('--mode <mode>', 'auto | nat (NAT66) | routed (upstream routes the prefix here) | ndp (part of the on-link prefix)', 'auto')
     .option(RESTART_TIMEOUT, RESTART_TIMEOUT_HELP)
-    .action(async (opts: { prefix: string; mode: string; restartTimeout?: string }, cmd: Command) => {
+    .action(async (opts: { prefix?: string; mode: string; restartTimeout?: string }, cmd: Command) => {
       const ctx = makeContext(cmd);
       const restartTimeoutMs = await restartTimeout(opts.restartTimeout);
       const { runEnable } = await import('../enable/run');

@@ -32,7 +32,8 @@ export function prefixFacts(snap: HostSnapshot, own?: Cidr6): PrefixFacts {
     hostAddresses: addrs.map((a) => `${a.address}/${a.prefixlen}`),
     hostRoutes,
     uplinkPrefixes,
-    dockerSubnets: snap.networks.flatMap((n) => n.ipv6Subnets.filter((s) => !mine(s)).map((subnet) => ({ network: n.name, subnet }))),
+    // the default bridge's subnet is the one enable sets anew: never a conflict
+    dockerSubnets: snap.networks.filter((n) => n.name !== 'bridge').flatMap((n) => n.ipv6Subnets.filter((s) => !mine(s)).map((subnet) => ({ network: n.name, subnet }))),
     pools,
   };
 }

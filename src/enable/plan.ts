@@ -12,7 +12,8 @@ import { checkPrefix, pickUla } from './prefix';
 import { planSysctls, renderSysctlConf, type SysctlChange } from './sysctl-plan';
 
 export interface EnableOptions {
-  prefix: string; // 'auto' or a prefix
+  /** 'auto', a prefix, or undefined when not given (auto, but a hand-made fixed-cidr-v6 is not replaced silently) */
+  prefix?: string;
   mode: 'auto' | Mode;
   /** random draws for ULA generation (5+ bytes each); injected so planning stays pure */
   randomDraws: Uint8Array[];
@@ -53,7 +54,15 @@ function preconditions(snap: HostSnapshot): void {
 
 function choosePrefix(snap: HostSnapshot, o: EnableOptions): { prefix: Cidr6; source: EnablePlan['prefixSource'] } {
   const saved = snap.state?.prefix ? parseCidr6(snap.state.prefix) : undefined;
-  if (o.prefix === 'auto') {
+  const handMade = snap.daemonConfig.value?.['fixed-cidr-v6'];
+  if (o.prefix === undefined && !saved && typeof handMade === 'string') {
+    // IPv6 set up by hand: replacing it renumbers every container on the default bridge
+    throw new UsageError(
+      `${snap.daemonConfig.path} already gives the default bridge "fixed-cidr-v6": "${handMade}" (not set by docker ipv6); enable would replace it`,
+      'pass --prefix auto to replace it with a generated ULA, or --prefix P with a prefix P that contains it to keep it',
+    );
+  }
+  if (o.prefix === undefined || o.prefix === 'auto') {
     if (saved) return { prefix: saved, source: 'saved' };
     return { prefix: pickUla(o.randomDraws, prefixFacts(snap)), source: 'generated' };
   }

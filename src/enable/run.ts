@@ -2,7 +2,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { hostUlaDraws } from './identity';
 import { createInterface } from 'node:readline/promises';
-import { recoverJournal, runTransaction, withLock } from '../apply';
+import { incompleteRecoveryError, recoverJournal, runTransaction, withLock } from '../apply';
 import type { RunContext } from '../cli/context';
 import { validateWithDockerd } from '../daemon/validate';
 import { ConfigError, UsageError } from '../errors';
@@ -53,11 +53,13 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
     const registry = toolUndoRegistry((s) => ctx.note(s));
     if (!dry) {
       const rec = await recoverJournal(ctx.paths.journalFile, registry, (l) => ctx.note(l));
+      // an undo that failed leaves the host half-restored: planning on top of it would hide that
+      if (!rec.complete) throw incompleteRecoveryError(ctx.paths.journalFile, rec);
       if (rec.found) ctx.note('finished the rollback of an interrupted earlier run first');
     }
     const snap = await observeHost(ctx);
     const plan = planEnable(snap, {
-      prefix: o.prefix ?? 'auto', mode, sysctlConfPath: `${ctx.paths.sysctlConf}`,
+      prefix: o.prefix, mode, sysctlConfPath: `${ctx.paths.sysctlConf}`,
       randomDraws: hostUlaDraws(ctx, snap),
     });
     const steps = enableSteps(ctx, plan, snap, { restartTimeoutMs: o.restartTimeoutMs });

@@ -189,3 +189,14 @@ test('an NDP prefix must not hold the router\'s address', (t) => {
   t.throws(() => planEnable(s, opts({ prefix: '2001:db8:1:0:8000::/80' })), { message: /router's address 2001:db8:1:0:8000::1/ });
   t.is(planEnable(s, opts({ prefix: '2001:db8:1:0:c000::/80' })).mode, 'ndp');
 });
+
+test('a hand-made fixed-cidr-v6 is not replaced unless --prefix says so', (t) => {
+  const text = '{"fixed-cidr-v6": "2001:db8:77::/64"}';
+  const s = snapshot({
+    daemonConfig: { path: '/etc/docker/daemon.json', exists: true, text, value: JSON.parse(text) },
+    networks: [net({ name: 'bridge', enableIPv6: true, ipv4Subnets: ['172.17.0.0/16'], ipv6Subnets: ['2001:db8:77::/64'] })],
+  });
+  t.throws(() => planEnable(s, opts({ prefix: undefined })), { message: /already gives the default bridge "fixed-cidr-v6": "2001:db8:77::\/64"/ });
+  t.is(planEnable(s, opts({ prefix: 'auto' })).prefixSource, 'generated');
+  t.is(planEnable(s, opts({ prefix: '2001:db8:77::/48' })).mode, 'routed');
+});
