@@ -1,5 +1,5 @@
 // disable: reverses exactly what enable changed, from the saved state, through the same transaction engine.
-import { captureFile, captureSysctl, recoverJournal, runTransaction, withLock, type Step } from '../apply';
+import { captureFile, captureSysctl, incompleteRecoveryError, recoverJournal, runTransaction, withLock, type Step } from '../apply';
 import type { RunContext } from '../cli/context';
 import { restoreKeys } from '../daemon/edit';
 import { DaemonConfigStore } from '../daemon/store';
@@ -120,7 +120,11 @@ export async function runDisable(ctx: RunContext, o: { restartTimeoutMs?: number
   if (!dry) ctx.requireRoot('docker ipv6 disable');
   const body = async () => {
     const registry = toolUndoRegistry((s) => ctx.note(s));
-    if (!dry) await recoverJournal(ctx.paths.journalFile, registry, (l) => ctx.note(l));
+    if (!dry) {
+      const rec = await recoverJournal(ctx.paths.journalFile, registry, (l) => ctx.note(l));
+      if (!rec.complete) throw incompleteRecoveryError(ctx.paths.journalFile, rec);
+      if (rec.found) ctx.note('finished the rollback of an interrupted earlier run first');
+    }
     const snap = await observeHost(ctx);
     const { existsSync } = await import('node:fs');
     const plan = planDisable(snap, existsSync(ctx.paths.sysctlConf));
