@@ -21,6 +21,11 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   const split = splitArgv(argv);
   const debug = split.docker.debug || split.args.includes('--debug');
   const program = buildProgram(split);
+  if (split.args.length === 0) {
+    // `docker ipv6` alone, like `docker network`: the help, and success
+    program.outputHelp();
+    return;
+  }
   try {
     await program.parseAsync(split.args, { from: 'user' });
   } catch (e) {

@@ -1,5 +1,7 @@
 // enable: lock, finish an interrupted rollback, observe, plan, validate, confirm, apply as one transaction.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { hostUlaDraws } from './identity';
 import { createInterface } from 'node:readline/promises';
 import { incompleteRecoveryError, recoverJournal, runTransaction, withLock } from '../apply';
@@ -27,17 +29,20 @@ export async function confirm(ctx: RunContext, question: string): Promise<void> 
   } finally { rl.close(); }
 }
 
-/** Runs dockerd's own --validate (or our validator) on the new text in a temp file: nothing changes. */
-async function validate(ctx: RunContext, text: string, version: string): Promise<void> {
-  const dir = `${ctx.paths.stateDir}/tmp`;
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const file = `${dir}/daemon.json.${process.pid}`;
+/**
+ * Runs dockerd's own --validate (or our validator) on the new text in a private temp folder, so
+ * --dry-run can do it too: nothing of the host changes. Returns who judged it.
+ */
+async function validate(ctx: RunContext, text: string, version: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'docker-ipv6-validate-'));
+  const file = join(dir, 'daemon.json');
   await writeFile(file, text, { mode: 0o600 });
   try {
     const v = await validateWithDockerd(ctx.globals.dockerd, file, run, { value: JSON.parse(text || '{}'), dockerVersion: version });
     if (!v.ok) throw new ConfigError(`the new daemon.json would not start dockerd ${version}: ${v.message}`, 'nothing was changed; report this with --dry-run output');
+    return v.by === 'dockerd' ? `validated by ${ctx.globals.dockerd} --validate and docker-ipv6's rules` : `validated by docker-ipv6's rules (this dockerd has no --validate)`;
   } finally {
-    await rm(file, { force: true });
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -68,12 +73,12 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
       else ctx.out(`IPv6 is already enabled (prefix ${plan.prefix}, mode ${plan.mode}): nothing to change, Docker was not restarted.`);
       return;
     }
+    const validation = plan.daemonJson.changed ? await validate(ctx, plan.daemonJson.after, snap.daemon.version!) : 'daemon.json unchanged';
     if (dry) {
-      if (ctx.globals.json) ctx.outJson(planJson(plan, steps));
-      else ctx.out(`${planText(plan, steps)}${legacyText(plan)}dry run: nothing was changed`);
+      if (ctx.globals.json) ctx.outJson({ ...(planJson(plan, steps) as object), validation });
+      else ctx.out(`${planText(plan, steps)}${legacyText(plan)}daemon.json: ${validation}\ndry run: nothing was changed`);
       return;
     }
-    if (plan.daemonJson.changed) await validate(ctx, plan.daemonJson.after, snap.daemon.version!);
     // the whole plan before the question; with --yes the progress lines say what happens
     if (!ctx.globals.json && !ctx.globals.yes) ctx.note(planText(plan, steps));
     await confirm(ctx, plan.restart ? 'Apply these changes and restart dockerd?' : 'Apply these changes?');
