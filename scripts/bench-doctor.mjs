@@ -4,7 +4,8 @@
 // Needs root and a built dist/docker-ipv6; the lab it makes is removed at the end, also on failure.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : def; };
@@ -58,6 +59,11 @@ try {
   console.log(`docker-ipv6 doctor --json (plugin run directly):  ${f(doctorPlugin)}  = ${r(doctorPlugin)}x`);
   console.log(`docker ipv6 doctor --json (through the docker CLI): ${f(doctorCli)}  = ${r(doctorCli)}x`);
   console.log(`target: within 2.5x -> ${Number(r(doctorCli)) <= 2.5 ? 'met' : 'NOT met'}`);
+  const at = new Date().toISOString();
+  const out = join(import.meta.dirname, '..', 'bench', 'results', `doctor-${at.replace(/[:.]/g, '-')}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify({ at, docker: rec.dockerd.version ?? dockerVersion, networks: total, runs, spread: 'min-max', inspect, doctorPlugin, doctorCli, ratioPlugin: Number(r(doctorPlugin)), ratioCli: Number(r(doctorCli)), target: '<= 2.5x' }, null, 2)}\n`);
+  console.log(`written ${out}`);
 } finally {
   spawnSync(process.execPath, [CLI, 'lab', 'down', name], { stdio: 'ignore' });
 }
