@@ -1,5 +1,6 @@
 // doctor: one snapshot (plus extra facts, probes, Compose files) -> the table of checks -> report; --fix applies the safe fixes and checks again.
-import { recoverJournal, withLock } from '../apply';
+import { incompleteRecoveryError, recoverJournal, withLock } from '../apply';
+import { readJournal } from '../apply/journal';
 import type { RunContext } from '../cli/context';
 import { isToolError } from '../errors';
 import { observeHost, type HostSnapshot } from '../observe/snapshot';
@@ -43,9 +44,20 @@ const key = (f: Finding) => `${f.id}|${f.subject ?? ''}`;
 async function fixRounds(ctx: RunContext, o: DoctorOptions, first: { snap: HostSnapshot; findings: Finding[] }): Promise<{ findings: Finding[]; fixed: FixPlan['covers']; errors: string[] }> {
   const { toolUndoRegistry } = await import('../enable/undo');
   const registry = toolUndoRegistry((s) => ctx.note(s));
-  const rec = await recoverJournal(ctx.paths.journalFile, registry, (l) => ctx.note(l));
-  let cur = rec.found ? await collect(ctx, o) : first;
-  if (rec.found) ctx.note('finished the rollback of an interrupted earlier run first');
+  let cur = first;
+  if (ctx.globals.dryRun) {
+    // no lock is held and nothing may change: only say what the real run would do first
+    const j = await readJournal(ctx.paths.journalFile);
+    if (j && j.status !== 'done') ctx.note(`an interrupted docker ipv6 ${j.command} (pid ${j.pid}) would be rolled back first (journal ${ctx.paths.journalFile}); the fixes here are planned on the host as it is now`);
+  } else {
+    const rec = await recoverJournal(ctx.paths.journalFile, registry, (l) => ctx.note(l));
+    // an undo that failed leaves the host half-restored: fixing on top of it would hide that
+    if (!rec.complete) throw incompleteRecoveryError(ctx.paths.journalFile, rec);
+    if (rec.found) {
+      ctx.note('finished the rollback of an interrupted earlier run first');
+      cur = await collect(ctx, o);
+    }
+  }
   const tried = new Set<string>();
   const fixed: FixPlan['covers'] = [];
   const errors: string[] = [];
