@@ -1,4 +1,4 @@
-// Renders findings for people (file:line:col severity rule message + fix) and as JSON.
+// Renders findings for people (file:line:col severity rule message + fix) and as JSON; --fix --dry-run against the file on disk.
 import type { Finding } from './types';
 import type { LintResult } from './engine';
 
@@ -23,4 +23,50 @@ export function renderJson(result: LintResult, extra: Record<string, unknown> = 
     dualStack: result.dualStack,
     ...extra,
   };
+}
+
+/** The text a finding points at ("0.0.0.0:8080:80"), from 1-based line/col spans. */
+export function spanText(text: string, f: Pick<Finding, 'line' | 'col' | 'endLine' | 'endCol'>): string {
+  const lines = text.split('\n');
+  if (f.line === f.endLine) return (lines[f.line - 1] ?? '').slice(f.col - 1, f.endCol - 1);
+  return [(lines[f.line - 1] ?? '').slice(f.col - 1), ...lines.slice(f.line, f.endLine - 1), (lines[f.endLine - 1] ?? '').slice(0, f.endCol - 1)].join('\n');
+}
+
+/**
+ * --fix --dry-run writes nothing, so positions must point into the file on disk: the findings of the
+ * original text, each marked when the fix resolves it, and apart from them what only the fixed text
+ * has (with its positions in the fixed text, said so).
+ */
+export function compareFix(onDisk: Finding[], afterFix: Finding[], texts: { before: Map<string, string>; after: Map<string, string> }): { findings: Array<Finding & { resolvedByFix: boolean }>; added: Finding[] } {
+  // a finding's identity apart from its position (the fix moves lines, and may change the wording): rule and the text it points at
+  const id = (which: Map<string, string>) => (f: Finding) => `${f.file}\0${f.rule}\0${spanText(which.get(f.file) ?? '', f)}`;
+  const identity = id(texts.before);
+  const identityAfter = id(texts.after);
+  const left = new Map<string, number>();
+  for (const f of afterFix) left.set(identityAfter(f), (left.get(identityAfter(f)) ?? 0) + 1);
+  const findings = onDisk.map((f) => {
+    const n = left.get(identity(f)) ?? 0;
+    if (n > 0) left.set(identity(f), n - 1);
+    return { ...f, resolvedByFix: n === 0 };
+  });
+  const added: Finding[] = [];
+  for (const f of afterFix) {
+    const n = left.get(identityAfter(f)) ?? 0;
+    if (n > 0) { added.push(f); left.set(identityAfter(f), n - 1); }
+  }
+  return { findings, added };
+}
+
+export function renderDryRun(compared: ReturnType<typeof compareFix>): string {
+  const { findings, added } = compared;
+  let out = '';
+  for (const f of findings) {
+    out += `${f.file}:${f.line}:${f.col} ${f.severity} ${f.rule} ${f.message}${f.resolvedByFix ? ' [resolved by --fix]' : ''}\n`;
+    if (!f.resolvedByFix) out += `  fix: ${f.fix}\n`;
+  }
+  for (const f of added) {
+    out += `${f.file} (after the fix, line:col in the fixed text):${f.line}:${f.col} ${f.severity} ${f.rule} ${f.message}\n`;
+    out += `  fix: ${f.fix}\n`;
+  }
+  return out;
 }

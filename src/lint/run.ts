@@ -4,7 +4,7 @@ import { UsageError } from '../errors';
 import { collectSources } from './inputs';
 import { parseSource, type ParsedSource } from './source';
 import { lintParsed, type LintResult } from './engine';
-import { renderText, renderJson, summary } from './render';
+import { compareFix, renderDryRun, renderText, renderJson, summary } from './render';
 import { renderSarif } from './sarif';
 import { RULES } from './rules';
 import { fetchHostNetworks, type HostNetworksResult } from './host';
@@ -78,6 +78,9 @@ export async function runLint(ctx: RunContext, paths: string[], opts: LintOption
   }
 
   const fixes: Array<{ file: string; changes: string[]; diff: string }> = [];
+  // --dry-run leaves the files as they are: findings are reported against them (positions on disk)
+  const onDisk = opts.fix && opts.dryRun ? lintParsed(parsed, { hostNetworks, dualStack: opts.dualStack }) : undefined;
+  const before = new Map(parsed.map((p) => [p.source.file, p.source.text]));
   if (opts.fix) {
     const fixed = await applyFixes(ctx, parsed, hostNetworks, opts, deps);
     fixes.push(...fixed.fixes);
@@ -85,7 +88,9 @@ export async function runLint(ctx: RunContext, paths: string[], opts: LintOption
   }
 
   const result = lintParsed(parsed, { hostNetworks, dualStack: opts.dualStack });
-  render(ctx, result, opts, deps, skipped, fixes);
+  const compared = onDisk ? compareFix(onDisk.findings, result.findings, { before, after: new Map(parsed.map((p) => [p.source.file, p.source.text])) }) : undefined;
+  render(ctx, result, opts, deps, skipped, fixes, onDisk && compared ? { result: onDisk, compared } : undefined);
+  // with --dry-run the exit status tells whether the fix would leave errors
   return result.findings.some((f) => f.severity === 'error') ? 1 : 0;
 }
 
@@ -121,18 +126,24 @@ async function applyFixes(ctx: RunContext, parsed: ParsedSource[], hostNetworks:
   return { fixes, sources };
 }
 
-function render(ctx: RunContext, result: LintResult, opts: LintOptions, deps: LintDeps, skipped: Array<{ rule: string; reason: string }>, fixes: Array<{ file: string; changes: string[]; diff: string }>): void {
+function render(ctx: RunContext, result: LintResult, opts: LintOptions, deps: LintDeps, skipped: Array<{ rule: string; reason: string }>, fixes: Array<{ file: string; changes: string[]; diff: string }>, dry?: { result: LintResult; compared: ReturnType<typeof compareFix> }): void {
+  const onDisk = dry?.result;
   if (opts.format === 'json') {
-    ctx.outJson(renderJson(result, { skippedRules: skipped, ...(opts.fix ? { fixes: fixes.map((f) => ({ ...f, written: !opts.dryRun })) } : {}) }));
+    const fixInfo = opts.fix ? { fixes: fixes.map((f) => ({ ...f, written: !opts.dryRun })) } : {};
+    if (onDisk) {
+      // findings (and their positions) are the files on disk; afterFix lists what the fixed text would have
+      ctx.outJson({ ...(renderJson(onDisk, { skippedRules: skipped, ...fixInfo }) as object), findings: dry!.compared.findings, afterFix: { findings: result.findings, positions: 'in the fixed text' } });
+    } else ctx.outJson(renderJson(result, { skippedRules: skipped, ...fixInfo }));
     return;
   }
   if (opts.format === 'sarif') {
-    ctx.outJson(renderSarif(result.findings, RULES, { version: deps.version, cwd: deps.cwd }));
+    ctx.outJson(renderSarif((onDisk ?? result).findings, RULES, { version: deps.version, cwd: deps.cwd }));
     return;
   }
   for (const s of skipped) ctx.note(`note: skipped ${s.rule}: ${s.reason}`);
   for (const f of result.files) if (f.kinds.every((k) => k === 'unknown')) ctx.note(`note: ${f.file}: nothing to lint (not a Compose file, Kubernetes manifest or CNI config)`);
-  const text = renderText(result.findings);
+  const text = dry ? renderDryRun(dry.compared) : renderText(result.findings);
   if (text) ctx.stdout.write(text);
-  ctx.note(`${opts.fix && opts.dryRun ? 'after the fix: ' : ''}${summary(result.findings)}${result.dualStack ? ' (dual-stack intent)' : ''}`);
+  const tail = result.dualStack ? ' (dual-stack intent)' : '';
+  ctx.note(onDisk ? `on disk: ${summary(onDisk.findings)}; after the fix: ${summary(result.findings)}${tail}` : `${summary(result.findings)}${tail}`);
 }

@@ -94,7 +94,9 @@ const portFamilies: DocRule = (doc) => {
           rule: 'compose/port-ipv4-only',
           at: b.span,
           severity: b.loopback ? 'info' : undefined,
-          message: `"${b.text}" of service "${svc.name}" publishes host port ${b.published || '(random)'} on IPv4${b.loopback ? ' loopback' : ''} only; IPv6 clients of this dual-stack service cannot reach it`,
+          message: `"${b.text}" of service "${svc.name}" publishes host port ${b.published || '(random)'} on IPv4${b.loopback ? ' loopback' : ''} only; ${onV6Network
+            ? 'IPv6 clients of this dual-stack service cannot reach it'
+            : 'IPv6 clients cannot reach it, although the service publishes other ports on IPv6 (its networks have no IPv6)'}`,
           fix: b.loopback ? `also publish ${suggest(b, '::1')}` : `drop the address ("${b.published ? `${b.published}:` : ''}${b.target}" binds both families) or also publish ${suggest(b, '::')}`,
         });
       } else if (b.family === 'ipv6' && !b.loopback && !hasCounterpart(b, bindings, 'ipv4')) {
