@@ -3,6 +3,7 @@ import { acquireLock } from '../apply/lock';
 import type { RunContext } from '../cli/context';
 import { connectDocker, type DockerClient } from '../docker/client';
 import { CommandError, UsageError } from '../errors';
+import { refuseUnfinishedJournal } from '../reconcile';
 import { writeState } from '../state/store';
 import { composeBlock } from './compose';
 import { syncOutsidePath } from './hook';
@@ -38,6 +39,8 @@ export async function createManagedNetwork(
 ): Promise<{ plan: NetworkPlan; id?: string; note?: string }> {
   const lock = await acquireLock(ctx.paths.lockFile, { command: 'network create', waitMs: LOCK_WAIT_MS, log: (l) => ctx.note(l) });
   try {
+    // a half-undone enable or disable may still hold pools or the prefix it was changing: allocate after its rollback
+    await refuseUnfinishedJournal(ctx.paths.journalFile, 'docker ipv6 network create allocates nothing', { dryRun: opts.dryRun });
     const facts = await observeSpace(ctx, docker);
     const plan = planCreate(name, o, { prefix: facts.prefix, used: facts.used, pools: facts.pools, existingNames: facts.networks.map((n) => n.name) });
     Object.assign(plan.labels, opts.extraLabels ?? {});
@@ -64,6 +67,7 @@ export async function createManagedNetwork(
 async function reserveForCompose(ctx: RunContext, docker: DockerClient, name: string, o: CreateOptions): Promise<NetworkPlan> {
   const lock = await acquireLock(ctx.paths.lockFile, { command: 'network create', waitMs: LOCK_WAIT_MS, log: (l) => ctx.note(l) });
   try {
+    await refuseUnfinishedJournal(ctx.paths.journalFile, 'docker ipv6 network create allocates nothing', { dryRun: ctx.globals.dryRun });
     const facts = await observeSpace(ctx, docker);
     const plan = planCreate(name, o, { prefix: facts.prefix, used: facts.used, pools: facts.pools, existingNames: facts.networks.map((n) => n.name) });
     if (!ctx.globals.dryRun) {

@@ -6,6 +6,7 @@ import { connectDocker, type DockerClient } from '../docker/client';
 import { confirm } from '../enable/run';
 import { CommandError, RolledBackError, UsageError } from '../errors';
 import { bridgeName } from '../observe/snapshot';
+import { refuseUnfinishedJournal } from '../reconcile';
 import { writeState } from '../state/store';
 import { dockerRefused } from './create';
 import { syncOutsidePath } from './hook';
@@ -96,6 +97,8 @@ export async function runNetworkUpgrade(ctx: RunContext, name: string): Promise<
   const list = await attachments(docker, old);
   const lock = await acquireLock(ctx.paths.lockFile, { command: 'network upgrade', waitMs: 120_000, log: (l) => ctx.note(l) });
   try {
+    // a half-undone enable or disable may still hold pools or the prefix it was changing: re-create after its rollback
+    await refuseUnfinishedJournal(ctx.paths.journalFile, 'docker ipv6 network upgrade changes nothing', { dryRun: ctx.globals.dryRun });
     const facts = await observeSpace(ctx, docker, { network: old.Name, bridge: bridgeName(old) });
     const plan: NetworkPlan = planCreate(name, {
       subnet: v4.map((c) => c.Subnet!), gateway: v4.map((c) => c.Gateway!).filter(Boolean).map((g) => g.split('/')[0]),
