@@ -1,7 +1,7 @@
 // Fault suite, the dockerd restart: a daemon that refuses the new config, one that never answers, the tool
 // killed with SIGKILL mid-restart, and Ctrl-C. Each ends with daemon.json byte-identical and Docker up.
 import test from 'ava';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { faultSuite, ok, restartWrapper, spawnTool, stopDockerdSnippet, sysctl, toolFile, waitFor } from '../helpers/faults';
 
@@ -70,10 +70,22 @@ suite.scenario('the tool is killed with SIGKILL during the restart: the next run
   t.false(await dockerAnswers(), 'and dockerd was stopped');
   t.is(await sysctl(lab, 'net.ipv6.conf.all.forwarding'), '1');
 
+  // apply (as its systemd unit would run it) must not roll the journal back itself: under ProtectSystem=strict
+  // the daemon.json undo fails, and the restart from inside a PartOf=docker.service unit deadlocks
+  rmSync(marker, { force: true });
+  const apply = await lab.exec(['apply', '--restart-command', wrapper]);
+  t.is(apply.code, 3, apply.stderr);
+  t.regex(apply.stderr, /took over a stale lock of docker ipv6 enable/);
+  t.regex(apply.stderr, /an interrupted docker ipv6 enable \(pid \d+, started [^)]+\) left a rollback unfinished \(journal .*journal\.json\): docker ipv6 apply changes nothing until it is finished/);
+  t.regex(apply.stderr, /run docker ipv6 enable or docker ipv6 disable/);
+  t.false(existsSync(marker), 'apply ran no restart');
+  t.is(JSON.parse(readFileSync(cfgOf(), 'utf8')).ipv6, true, 'apply left daemon.json to the rollback');
+  t.true(existsSync(toolFile(lab, 'journal.json')), 'the journal is left for enable or disable');
+
   const next = await lab.exec(['disable', '--yes', '--restart-command', wrapper]);
   t.is(next.code, 0, next.stderr);
-  t.regex(next.stderr, /took over a stale lock of docker ipv6 enable/);
   t.regex(next.stderr, /did not finish; rolling back its changes first/);
+  t.regex(next.stderr, /finished the rollback of an interrupted earlier run first/);
   t.regex(next.stdout, /not enabled on this host: nothing to undo/);
   t.is(readFileSync(cfgOf(), 'utf8'), original, 'daemon.json byte-identical');
   t.true(await dockerAnswers(), 'Docker up again');
