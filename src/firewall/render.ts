@@ -32,9 +32,11 @@ export function renderNatBatch(sources: NatSource[], current: ParsedRuleset): st
 
 /**
  * filter: for routed/NDP networks, only replies, ICMPv6 and published ports come in; containers
- * may go out. The jump sits first in FORWARD so nothing before it opens container ports.
+ * may go out. The jump sits first in FORWARD so nothing before it opens container ports. The chain
+ * ends with rules for the whole prefix: a subnet not listed yet (a network created since the last
+ * pass, or by plain `docker network create` from enable's pools) is closed by default, not open.
  */
-export function renderForwardBatch(nets: RoutedNetwork[], current: ParsedRuleset): string {
+export function renderForwardBatch(prefix: string, nets: RoutedNetwork[], current: ParsedRuleset): string {
   const lines = ['*filter', `:${FORWARD_CHAIN} - [0:0]`, `-F ${FORWARD_CHAIN}`];
   for (const n of nets) {
     lines.push(`-A ${FORWARD_CHAIN} -d ${n.subnet} -o ${n.bridge} -m conntrack --ctstate RELATED,ESTABLISHED ${TAG} -j ACCEPT`);
@@ -49,9 +51,26 @@ export function renderForwardBatch(nets: RoutedNetwork[], current: ParsedRuleset
     lines.push(`-A ${FORWARD_CHAIN} -i ${n.bridge} ${TAG} -j ACCEPT`);
     lines.push(`-A ${FORWARD_CHAIN} -d ${n.subnet} -o ${n.bridge} ${TAG} -j DROP`);
   }
+  lines.push(...prefixTail(prefix));
   if (!hasRule(current, 'filter', FORWARD_JUMP)) lines.push(`-I FORWARD 1 ${TAG} -j ${FORWARD_CHAIN}`);
   lines.push('COMMIT');
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The last rules of D6-FORWARD: replies and ICMPv6 to anything in the prefix, everything else to it
+ * dropped. Only subnets no block above lists reach them. Traffic between Docker bridges still passes:
+ * with br_netfilter (Docker loads it) packets between containers of one network cross FORWARD too,
+ * and a network not listed yet must keep working inside; a listed network's own rules above already
+ * drop what it sends to other bridges, so isolation holds for every listed network.
+ */
+export function prefixTail(prefix: string): string[] {
+  return [
+    `-A ${FORWARD_CHAIN} -d ${prefix} -m conntrack --ctstate RELATED,ESTABLISHED ${TAG} -j ACCEPT`,
+    `-A ${FORWARD_CHAIN} -d ${prefix} -p ipv6-icmp ${TAG} -j ACCEPT`,
+    ...DOCKER_BRIDGES.map((b) => `-A ${FORWARD_CHAIN} -d ${prefix} -i ${b} -o ${b} ${TAG} -j ACCEPT`),
+    `-A ${FORWARD_CHAIN} -d ${prefix} ${TAG} -j DROP`,
+  ];
 }
 
 /** Removes our jump and chain from a table (only what exists, so the batch cannot fail on absence). */

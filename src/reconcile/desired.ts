@@ -52,7 +52,7 @@ export function desiredForwardRules(owned: Pick<Owned, 'prefix'>, docker: Docker
     published: docker.containers.flatMap((c) => (c.v6[net.name] ? c.published.map((p) => ({ address: c.v6[net.name], ...p })) : []))
       .filter((p, i, all) => all.findIndex((q) => q.address === p.address && q.port === p.port && q.proto === p.proto) === i),
   }));
-  return chainRules(renderForwardBatch(nets, {}), FORWARD_CHAIN);
+  return chainRules(renderForwardBatch(cidrString(parseCidr6(owned.prefix)!), nets, {}), FORWARD_CHAIN);
 }
 
 /** Gateways of the networks inside the prefix and addresses of the running containers on them. */

@@ -2,6 +2,8 @@
 // network, exactly what the full pass would add for it (or drop for a stopped container), so an event
 // is served in milliseconds; the debounced full pass still runs after it and owns correctness.
 import { FORWARD_CHAIN, NAT_CHAIN } from '../firewall/names';
+import { prefixTail } from '../firewall/render';
+import { cidrString, parseCidr6 } from '../util/ip';
 import { desiredForwardRules, desiredNatRules, desiredProxies, networksInPrefix, type Desired, type ProxySpec } from './desired';
 import type { Change, Table } from './diff';
 import { canonical6, type CtrFact, type DockerFacts, type NetFact, type Owned } from './facts';
@@ -79,7 +81,12 @@ function insertAt(table: Table, view: FastView, next: DockerFacts, n: NetFact, r
   const order = networksInPrefix(view.owned, next);
   const i = order.findIndex((x) => x.net.id === n.id);
   const after = order[i + 1];
-  if (!after) return rules.length;
+  if (!after) {
+    // the last network's block goes before the chain's tail (filter: the prefix-wide rules end it)
+    if (table === 'nat') return rules.length;
+    const at = rules.indexOf(prefixTail(cidrString(parseCidr6(view.owned.prefix)!))[0]);
+    return at < 0 ? undefined : at;
+  }
   const first = rulesFor(table, view.owned, { networks: [{ ...after.net, subnets6: [{ subnet: after.subnet, gateway: after.gateway }] }], containers: [] })[0];
   const at = rules.indexOf(first);
   return at < 0 ? undefined : at;
