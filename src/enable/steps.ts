@@ -7,15 +7,16 @@ import { DaemonConfigStore } from '../daemon/store';
 import { ConfigError, PreconditionError } from '../errors';
 import { restartDocker } from '../host/dockerd';
 import { dockerMasquerades, Ip6tables, parseSave } from '../host/ip6tables';
-import { inWindow, Netlink } from '../host/netlink';
+import { Netlink } from '../host/netlink';
 import { ProcSysctl } from '../host/sysctl';
 import type { HostSnapshot } from '../observe/snapshot';
-import { NETLINK_WINDOW } from '../reconcile/apply';
-import { applyFirewall, ndpEntries } from '../reconcile/enable';
+import { applyFirewall } from '../reconcile/enable';
 import { writeState, type ToolState } from '../state/store';
+import { routeKey } from '../reconcile/desired';
 import { parseCidr6 } from '../util/ip';
 import type { EnablePlan } from './plan';
-import { ifindexOf, type FirewallUndo, type ProxyUndo, type RestartUndo } from './undo';
+import { firewallStep, ndpProxyStep, unreachableFor, unreachableStep } from './net-steps';
+import type { RestartUndo } from './undo';
 
 function sameCidr(a: string, b: string): boolean {
   const x = parseCidr6(a); const y = parseCidr6(b);
@@ -54,6 +55,11 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
   const steps: Step[] = [];
   const progress = (s: string) => ctx.note(s);
   const hadDefault = !!snap.host.net?.routes.some((r) => r.family === 6 && r.dst === '::/0' && r.table === 254);
+  // The filter chain comes before forwarding is on and before dockerd restarts: its prefix-wide tail
+  // closes every subnet of the prefix whether or not Docker lists it yet, so there is no open window.
+  // After the restart it is rendered again for the networks and published ports Docker then has.
+  if (plan.filterByUs) steps.push(firewallStep(ctx, plan, 'filter', 'firewall-filter'));
+  if (plan.mode === 'routed') steps.push(unreachableStep(plan.prefix));
   for (const c of plan.sysctls) {
     steps.push({
       id: `sysctl:${c.key}`,
@@ -152,35 +158,16 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
       },
     });
   }
-  for (const table of [plan.natByUs ? 'nat' : undefined, plan.filterByUs ? 'filter' : undefined].filter(Boolean) as Array<'nat' | 'filter'>) {
-    steps.push({
-      id: `firewall-${table}`,
-      describe: table === 'nat' ? 'ip6tables nat: masquerade the prefix in chain D6-NAT' : 'ip6tables filter: chain D6-FORWARD lets in replies, ICMPv6 and published ports only',
-      prepare: async () => ({ kind: 'ip6tables', table } satisfies FirewallUndo),
-      async apply() { await applyFirewall(ctx, plan, table); return { kind: 'ip6tables', table } satisfies FirewallUndo; },
-    });
+  if (plan.natByUs) steps.push(firewallStep(ctx, plan, 'nat', 'firewall-nat'));
+  // the chain is ours since the first step (whose record removes it on rollback): this only adds the
+  // networks and published ports dockerd has after its restart
+  if (plan.filterByUs && plan.restart) {
+    steps.push({ id: 'firewall-filter-networks', describe: 'ip6tables filter: D6-FORWARD again for the networks and published ports after the restart', async apply() { await applyFirewall(ctx, plan, 'filter'); } });
   }
   // NDP entries are computed after the restart: containers come back with their new addresses
   let proxies: Array<{ address: string; ifname: string }> = [];
   if (plan.mode === 'ndp') {
-    steps.push({
-      id: 'ndp-proxies',
-      describe: `NDP proxy entries on ${plan.uplink} for each gateway and running container in ${plan.prefix}`,
-      async apply() {
-        proxies = await ndpEntries(ctx, plan);
-        const nl = await Netlink.open();
-        try {
-          const idx = await ifindexOf(nl, plan.uplink);
-          await inWindow(proxies, NETLINK_WINDOW, (p) => nl.addProxy(p.address, idx));
-        } finally { nl.close(); }
-        progress(`  proxied: ${proxies.map((p) => p.address).join(', ')}`);
-      },
-      async undo() {
-        const { toolUndoRegistry } = await import('./undo');
-        const reg = toolUndoRegistry();
-        for (const p of proxies) await reg.undo({ kind: 'proxy', address: p.address, ifname: p.ifname } satisfies ProxyUndo);
-      },
-    });
+    steps.push(ndpProxyStep(ctx, plan, progress, (list) => { proxies = list; }));
   }
   steps.push({
     id: 'write-state',
@@ -201,6 +188,8 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
           filterByUs: plan.filterByUs,
         },
         proxies,
+        // the same keys reconcile keeps, so apply, the agent and disable agree on what is ours
+        ...(plan.mode === 'routed' ? { routes: [...new Set([...(prev?.routes ?? []), routeKey(unreachableFor(plan.prefix))])] } : {}),
       };
       await writeState(ctx.paths.stateFile, state);
     },

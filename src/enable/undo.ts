@@ -7,10 +7,25 @@ import { Ip6tables, parseSave } from '../host/ip6tables';
 import { Netlink } from '../host/netlink';
 import { ProcSysctl } from '../host/sysctl';
 import { renderRemoveBatch } from '../firewall/render';
+import type { RouteInfo } from '../host/netlink';
+import { canonical6 } from '../reconcile/facts';
+import { openNetOps } from '../reconcile/netops';
+import { cidrString, parseCidr6 } from '../util/ip';
+
+/** Whether a route read through netlink is the `unreachable` route for dst (any spelling of the prefix). */
+export function isUnreachableRoute(r: RouteInfo, dst: string): boolean {
+  if (r.family !== 6 || r.table !== 254 || !/unreachable|^7$/i.test(r.type)) return false;
+  const a = parseCidr6(r.dst); const b = parseCidr6(dst);
+  return !!a && !!b && cidrString(a) === cidrString(b);
+}
 
 export interface RestartUndo extends UndoRecord { kind: 'restart'; command: string[]; endpoint: { host: string; source: string; local: boolean }; networks: number; skipped?: string }
 export interface FirewallUndo extends UndoRecord { kind: 'ip6tables'; table: 'nat' | 'filter' }
 export interface ProxyUndo extends UndoRecord { kind: 'proxy'; address: string; ifname: string }
+/** NDP proxy entries one step added (those already present before it are not listed: they stay). */
+export interface ProxiesUndo extends UndoRecord { kind: 'proxies'; entries: Array<{ address: string; ifname: string }> }
+/** An `unreachable` route for the routed prefix that one step added. */
+export interface RouteUndo extends UndoRecord { kind: 'route'; type: 'unreachable'; dst: string }
 /** Put our chains, routes and proxy entries back as the saved state wants them (one reconcile pass). */
 export interface ReconcileUndo extends UndoRecord { kind: 'reconcile'; endpoint: { host: string; source: string; local: boolean }; stateFile: string }
 
@@ -48,6 +63,32 @@ export function toolUndoRegistry(progress?: (s: string) => void): UndoRegistry {
     },
     describe: (r) => `removed the NDP proxy entry ${r.address} on ${r.ifname}`,
     manualFix: (r) => [`ip -6 neigh del proxy ${r.address} dev ${r.ifname}`],
+  });
+  reg.registerUndo<ProxiesUndo>('proxies', {
+    // idempotent: only entries still present are deleted, so a recovery may repeat it
+    async undo(r) {
+      const nl = await Netlink.open();
+      try {
+        const st = await nl.read();
+        for (const e of r.entries) {
+          const link = st.links.find((l) => l.name === e.ifname);
+          const present = link && st.proxies.some((p) => p.ifindex === link.index && canonical6(p.address) === canonical6(e.address));
+          if (link && present) await nl.delProxy(e.address, link.index);
+        }
+      } finally { nl.close(); }
+    },
+    describe: (r) => `removed the NDP proxy entries ${r.entries.map((e) => e.address).join(', ') || '(none)'}`,
+    manualFix: (r) => r.entries.map((e) => `ip -6 neigh del proxy ${e.address} dev ${e.ifname}`),
+  });
+  reg.registerUndo<RouteUndo>('route', {
+    async undo(r) {
+      const net = await openNetOps();
+      try {
+        if ((await net.read()).routes.some((x) => isUnreachableRoute(x, r.dst))) await net.delUnreachable(r.dst);
+      } finally { net.close(); }
+    },
+    describe: (r) => `removed the route unreachable ${r.dst}`,
+    manualFix: (r) => [`ip -6 route del unreachable ${r.dst}`],
   });
   reg.registerUndo<ReconcileUndo>('reconcile', {
     async undo(r) {

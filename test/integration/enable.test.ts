@@ -3,6 +3,7 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { withLab, CLI, type Lab } from '../helpers/lab';
 
 const VERSIONS = ['20', '26', '28'];
@@ -151,12 +152,29 @@ for (const v of VERSIONS) {
       t.notRegex(unpublished.stdout, /secret/, 'an unpublished port is not reachable');
       const peer = await peerSeenUpstream(lab, () => lab.docker(['exec', 'closed', 'sh', '-c', `echo hi | nc -w3 ${INTERNET6} 9000`]));
       t.is(peer, closedAddr, 'no NAT: the container address is the source');
+      // enable itself keeps packets to unassigned parts of the prefix from looping back upstream, and
+      // records the route as reconcile does: apply right after enable finds nothing to change
+      t.regex((await lab.host(['ip', '-6', 'route', 'show'])).stdout, /^unreachable 2001:db8:2::\/48 /m, 'enable added the unreachable route');
+      t.deepEqual(JSON.parse(readFileSync(join(lab.record.toolRoot, 'var/lib/docker-ipv6/state.json'), 'utf8')).routes, ['unreachable 2001:db8:2::/48']);
+      t.is((await ok(lab, ['apply'])).trim(), 'nothing to change', 'enable and apply agree on rules and routes');
+      // a port published on loopback only stays closed on the container address (the listener does run)
+      await docker(lab, ['run', '-d', '--stop-timeout', '1', '--name', 'local', '-p', '127.0.0.1:8081:9999', 'local/busybox:1', 'sh', '-c', 'while true; do echo local | nc -l -p 9999; done']);
+      await ok(lab, ['apply']);
+      const localAddr = await docker(lab, ['inspect', 'local', '--format', '{{.NetworkSettings.GlobalIPv6Address}}']);
+      t.regex((await lab.host(['busybox', 'nc', '-w3', localAddr, '9999'], { input: '' })).stdout, /local/, 'the listener answers from the host itself');
+      t.notRegex((await lab.upstream(['busybox', 'nc', '-w2', localAddr, '9999'], { input: '' })).stdout, /local/, 'a loopback-only port is not opened to the world');
+      await docker(lab, ['rm', '-f', 'local']);
       // Docker's isolation chains are off in routed mode: ours keep Docker networks apart over IPv6
       await docker(lab, ['network', 'create', '--ipv6', 'other']);
       await docker(lab, ['run', '-d', '--stop-timeout', '1', '--name', 'peer', '--network', 'other', 'local/busybox:1', 'sh', '-c', 'while true; do echo peer | nc -l -p 82; done']);
-      await ok(lab, ['apply']);
       const peerAddr = await docker(lab, ['inspect', 'peer', '--format', '{{range .NetworkSettings.Networks}}{{.GlobalIPv6Address}}{{end}}']);
       t.regex(peerAddr, /^2001:db8:2:/);
+      // a subnet drawn from enable's pools by plain docker, before any apply lists it: closed to the
+      // world by the prefix-wide end of D6-FORWARD, yet open inside its own network
+      t.notRegex((await lab.upstream(['busybox', 'nc', '-w2', peerAddr, '82'], { input: '' })).stdout, /peer/, 'a network not listed yet is not open to the world');
+      t.regex(await docker(lab, ['run', '--rm', '--network', 'other', 'local/busybox:1', 'sh', '-c', `nc -w3 ${peerAddr} 82 </dev/null`]), /peer/, 'containers on that network still reach each other');
+      t.notRegex((await lab.docker(['exec', 'closed', 'sh', '-c', `echo x | nc -w2 ${peerAddr} 82`])).stdout, /peer/, 'a listed network cannot reach it either');
+      await ok(lab, ['apply']);
       const cross = await lab.docker(['exec', 'closed', 'sh', '-c', `echo x | nc -w2 ${peerAddr} 82`]);
       t.notRegex(cross.stdout, /peer/, 'no IPv6 path from one Docker network to another');
       await docker(lab, ['rm', '-f', 'peer']);
@@ -164,6 +182,17 @@ for (const v of VERSIONS) {
       await ok(lab, ['disable', '--yes']);
       t.false((await save(lab)).includes('D6-FORWARD'), 'our chain is gone after disable');
       await lab.upstream(['ip', '-6', 'route', 'del', '2001:db8:2::/48']);
+
+      t.notRegex((await lab.host(['ip', '-6', 'route', 'show'])).stdout, /^unreachable 2001:db8:2::\/48 /m, 'disable removed the route');
+
+      // NDP, a run that fails after its proxy entries (the state file cannot be replaced): the rollback removes them
+      const stateFile = join(lab.record.toolRoot, 'var/lib/docker-ipv6/state.json');
+      t.is((await lab.host(['chattr', '+i', stateFile])).code, 0);
+      let failed;
+      try { failed = await lab.exec(['enable', '--yes', '--prefix', '2001:db8:1:0:8000::/80']); } finally { await lab.host(['chattr', '-i', stateFile]); }
+      t.is(failed.code, 1, failed.stderr);
+      t.regex(failed.stderr, /removed the NDP proxy entries 2001:db8:1:0:8000::1/, `${failed.stderr}`);
+      t.is((await lab.host(['ip', '-6', 'neigh', 'show', 'proxy'])).stdout.trim(), '', 'no proxy entry left by the rolled-back run');
 
       // NDP: a part of the on-link /64, no upstream change at all
       const nd = await ok(lab, ['enable', '--yes', '--prefix', '2001:db8:1:0:8000::/80']);
