@@ -23,6 +23,7 @@ async function measureNetworks(lab: Lab, n: number, ruleFor: (bridge: string) =>
 test.serial('routed: new networks get their rules, the prefix its unreachable route; dockerd restart; constant process count', async (t) => {
   await withLab(t, { prefix: 'agrt' }, async (lab) => {
     await must(lab.exec(['enable', '--yes', '--prefix', '2001:db8:100::/48', '--mode', 'routed']), 'enable');
+    t.regex(await routes(lab), /^unreachable 2001:db8:100::\/48 /m, 'enable itself adds the route, before any pass');
     const agent = startAgent(t, lab, ['--interval', '1s']);
     await poll('the unreachable route', async () => /^unreachable 2001:db8:100::\/48 /m.test(await routes(lab)), 20_000, 50);
     await poll('a pass', async () => agentStatus(lab)?.lastReconcile, 10_000, 20);
@@ -43,7 +44,7 @@ test.serial('routed: new networks get their rules, the prefix its unreachable ro
     await poll('state after restart', async () => {
       const s = await saveRules(lab);
       const ours = ourRuleLines(s);
-      return ours.filter((l) => l.endsWith('-j D6-FORWARD')).length === 1 && s.includes('-A FORWARD -m comment --comment docker-ipv6 -j D6-FORWARD\n') && ours.filter((l) => / -i br-/.test(l)).length === 10;
+      return ours.filter((l) => l.endsWith('-j D6-FORWARD')).length === 1 && s.includes('-A FORWARD -m comment --comment docker-ipv6 -j D6-FORWARD\n') && ours.filter((l) => / -i br-[0-9a-f]{12} -m comment --comment docker-ipv6 -j ACCEPT$/.test(l)).length === 10; // one per network: its way out
     }, 10_000, 50);
     t.regex(await routes(lab), /^unreachable 2001:db8:100::\/48 /m);
     t.is(agentStatus(lab)!.counts.reconnects >= 1, true);
