@@ -2,7 +2,8 @@
 import { FORWARD_CHAIN } from '../firewall/names';
 import { FORWARD_JUMP } from '../firewall/render';
 import type { NetworkFacts } from '../observe/snapshot';
-import { addressAt, classifyV6, containsAddress, parseCidr6 } from '../util/ip';
+import { addressAt, classifyV6, contains, containsAddress, parseCidr6 } from '../util/ip';
+import { ruleTokens } from '../host/ip6tables';
 import { bridgeNetworks, finding, ip6tablesOn, needing, ok, outsideOf, skip, unavailable } from './derive';
 import type { Check, DoctorInput, Finding } from './types';
 
@@ -114,7 +115,10 @@ export const unfiltered: Check = (i) => {
   if (globals.length === 0) return [ok('firewall.unfiltered', 'firewall', 'no network with a global prefix is forwarded unfiltered')];
   const filter = snap.firewall.tables.filter;
   const jump = filter?.rules.includes(FORWARD_JUMP);
-  const covered = (n: NetworkFacts) => !!jump && !!filter?.rules.some((r) => r.startsWith(`-A ${FORWARD_CHAIN} -d ${n.ipv6Subnets[0]} `) && r.endsWith('-j DROP'));
+  // a DROP in our chain for the network's subnet, or for a prefix holding it (the chain's prefix-wide end)
+  const drops = (filter?.rules ?? []).map(ruleTokens).filter((t) => t[1] === FORWARD_CHAIN && t.at(-1) === 'DROP' && t[2] === '-d' && !t.includes('-i'))
+    .map((t) => parseCidr6(t[3])).filter((c): c is NonNullable<typeof c> => !!c);
+  const covered = (n: NetworkFacts) => !!jump && drops.some((d) => contains(d, parseCidr6(n.ipv6Subnets[0])!));
   const bad = globals.filter((n) => !covered(n));
   if (bad.length === 0) return [ok('firewall.unfiltered', 'firewall', `chain ${FORWARD_CHAIN} lets only replies, ICMPv6 and published ports reach the global networks`)];
   return bad.map((n) => finding('firewall.unfiltered', 'firewall', 'fail', `network "${n.name}" (${n.ipv6Subnets[0]}) is routed with "ip6tables" off and no filter: every container port is open to the internet`,

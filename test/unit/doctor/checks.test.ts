@@ -202,6 +202,16 @@ test('firewall: routed network with ip6tables off and no filter -> fail', (t) =>
   s.networks[1].ipv6Subnets = ['2001:db8:2:1::/64'];
   const f = broken(t, input(s), 'firewall.unfiltered', 'fail', /ip6tables" off and no filter: every container port is open/, /D6-FORWARD/);
   t.deepEqual(f.auto, { kind: 'enable-steps', ids: ['firewall-filter'] });
+  // the chain's prefix-wide end covers a network that has no block of its own yet
+  s.firewall.tables.filter = { chains: { FORWARD: 'ACCEPT', 'D6-FORWARD': '-' }, rules: [
+    '-A FORWARD -m comment --comment docker-ipv6 -j D6-FORWARD',
+    '-A D6-FORWARD -d 2001:db8:2::/48 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment docker-ipv6 -j ACCEPT',
+    '-A D6-FORWARD -d 2001:db8:2::/48 -m comment --comment docker-ipv6 -j DROP',
+  ] };
+  t.is(only(runChecks(input(s)), 'firewall.unfiltered')[0].status, 'ok');
+  // a DROP for another prefix does not count
+  s.firewall.tables.filter.rules[2] = '-A D6-FORWARD -d 2001:db8:9::/48 -m comment --comment docker-ipv6 -j DROP';
+  t.is(only(runChecks(input(s)), 'firewall.unfiltered')[0].status, 'fail');
 });
 
 test('ports: published on 0.0.0.0 only -> warn', (t) => {
