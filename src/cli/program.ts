@@ -28,7 +28,8 @@ export function buildProgram(split: SplitArgv, env: NodeJS.ProcessEnv = process.
   program
     .description('Make this Docker host serve IPv6: daemon, forwarding, outside path, networks, diagnosis.')
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .configureHelp({ showGlobalOptions: true });
   addGlobalOptions(program);
 
   const makeContext: ContextFactory = (cmd) => {
