@@ -12,14 +12,27 @@ export function planJson(plan: EnablePlan, steps: Step[]): unknown {
   };
 }
 
-export function planText(plan: EnablePlan, steps: Step[]): string {
+/** The keys enable sets, one line each; the address pools summarised (the full diff is in --json and -v). */
+function keysText(set: Record<string, unknown>): string[] {
+  return Object.entries(set).map(([k, v]) => {
+    if (k === 'default-address-pools' && Array.isArray(v)) {
+      const v6 = v.filter((p) => String((p as { base?: unknown }).base ?? '').includes(':')) as Array<{ base: string }>;
+      const span = v6.length ? `: ${v6[0].base}${v6.length > 1 ? ` ... ${v6[v6.length - 1].base}` : ''}` : '';
+      return `  "${k}": ${v.length} entries (${v.length - v6.length} IPv4 kept, ${v6.length} IPv6${span})`;
+    }
+    return `  "${k}": ${JSON.stringify(v)}`;
+  });
+}
+
+export function planText(plan: EnablePlan, steps: Step[], verbose = false): string {
   const out: string[] = [];
   const src = { generated: 'generated ULA, RFC 4193', saved: 'saved by an earlier enable', given: 'given' }[plan.prefixSource];
   out.push(`Prefix   ${plan.prefix} (${src}); default bridge ${plan.bridgeSubnet}`);
   out.push(`Mode     ${plan.mode}${plan.mode === 'nat' ? (plan.natByUs ? ' (NAT66 by docker-ipv6)' : ' (NAT66 by Docker itself)') : ''}`);
   out.push(`Uplink   ${plan.uplink}`);
   if (plan.daemonJson.changed) {
-    out.push('', 'daemon.json:', unifiedDiff(plan.daemonJson.before, plan.daemonJson.after, `${plan.daemonJson.path} (now)`, `${plan.daemonJson.path} (after enable)`).trimEnd());
+    out.push('', `${plan.daemonJson.path}: set (every other key and byte kept)`, ...keysText(plan.daemonJson.set));
+    if (verbose) out.push(unifiedDiff(plan.daemonJson.before, plan.daemonJson.after, `${plan.daemonJson.path} (now)`, `${plan.daemonJson.path} (after enable)`).trimEnd());
   }
   out.push('', 'Steps:');
   steps.forEach((s, i) => out.push(`  ${i + 1}. ${s.describe}`));

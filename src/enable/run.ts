@@ -76,11 +76,11 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
     const validation = plan.daemonJson.changed ? await validate(ctx, plan.daemonJson.after, snap.daemon.version!) : 'daemon.json unchanged';
     if (dry) {
       if (ctx.globals.json) ctx.outJson({ ...(planJson(plan, steps) as object), validation });
-      else ctx.out(`${planText(plan, steps)}${legacyText(plan)}daemon.json: ${validation}\ndry run: nothing was changed`);
+      else ctx.out(`${planText(plan, steps, ctx.globals.verbose)}${legacyText(plan)}daemon.json: ${validation}\ndry run: nothing was changed`);
       return;
     }
     // the whole plan before the question; with --yes the progress lines say what happens
-    if (!ctx.globals.json && !ctx.globals.yes) ctx.note(planText(plan, steps));
+    if (!ctx.globals.json && !ctx.globals.yes) ctx.note(planText(plan, steps, ctx.globals.verbose));
     await confirm(ctx, plan.restart ? 'Apply these changes and restart dockerd?' : 'Apply these changes?');
     await runTransaction(steps, {
       journalPath: ctx.paths.journalFile, registry, command: 'enable', log: (l) => ctx.note(l),

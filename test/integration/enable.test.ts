@@ -2,7 +2,7 @@
 // idempotence, byte-exact disable, rollback on a failed restart, routed and NDP global prefixes.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withLab, CLI, type Lab } from '../helpers/lab';
 
@@ -215,6 +215,17 @@ test('refusals change nothing: daemon.json, dockerd pid and ip6tables-save stay 
     const cfgPath = lab.record.dockerd.configFile;
     const snapshotOf = async () => ({ cfg: readFileSync(cfgPath, 'utf8'), pid: await dockerdPid(lab), rules: await save(lab) });
     const before = await snapshotOf();
+    // --dry-run: the whole plan, validated by this dockerd's --validate, and nothing changes
+    const dry = await lab.exec(['enable', '--dry-run']);
+    t.is(dry.code, 0, dry.stderr);
+    t.regex(dry.stdout, /^Mode {5}nat/m);
+    t.regex(dry.stdout, /validated by .*--validate/);
+    t.regex(dry.stdout, /dry run: nothing was changed/);
+    const dryJson = JSON.parse((await lab.exec(['enable', '--dry-run', '--json'])).stdout);
+    t.truthy(dryJson.steps.find((st: { id: string }) => st.id === 'restart-dockerd'));
+    t.regex(dryJson.daemonJson.diff, /"ipv6": true/);
+    t.deepEqual(await snapshotOf(), before, 'nothing changed after --dry-run');
+    t.false(existsSync(`${lab.record.toolRoot}/var/lib/docker-ipv6/state.json`), 'no state written by --dry-run');
     const cases: Array<[string[], RegExp, number]> = [
       [['--prefix', '10.0.0.0/8'], /is IPv4/, 2],
       [['--prefix', 'fe80::/64'], /link-local/, 2],

@@ -1,0 +1,33 @@
+import test from 'ava';
+import { planEnable, type EnableOptions } from '../../../src/enable/plan';
+import { planJson, planText } from '../../../src/enable/render';
+import type { Step } from '../../../src/apply';
+import { snapshot } from '../../helpers/snapshot';
+
+const opts: EnableOptions = { prefix: 'auto', mode: 'auto', randomDraws: [Uint8Array.from([0x12, 0x34, 0x56, 0x78, 0x9a])], sysctlConfPath: '/etc/sysctl.d/60-docker-ipv6.conf' };
+const steps: Step[] = [
+  { id: 'sysctl:x', describe: 'sysctl net.ipv6.conf.all.forwarding = 1', async apply() {} },
+  { id: 'restart-dockerd', describe: 'restart dockerd and wait for it', async apply() {} },
+];
+
+test('the dry-run text: prefix, mode, the keys set (pools summarised), numbered steps, notes', (t) => {
+  const text = planText(planEnable(snapshot(), opts), steps);
+  t.regex(text, /^Prefix   fd12:3456:789a::\/48 \(generated ULA, RFC 4193\); default bridge fd12:3456:789a::\/64$/m);
+  t.regex(text, /^Mode     nat \(NAT66 by Docker itself\)$/m);
+  t.regex(text, /^ {2}"ipv6": true$/m);
+  t.regex(text, /^ {2}"default-address-pools": 71 entries \(7 IPv4 kept, 64 IPv6: fd12:3456:789a:1::\/64 \.\.\. fd12:3456:789a:40::\/64\)$/m);
+  t.regex(text, /^ {2}1\. sysctl net\.ipv6\.conf\.all\.forwarding = 1$/m);
+  t.regex(text, /^note: Docker 20\.10\.24\+dfsg1 needs "experimental": true/m);
+  t.notRegex(text, /^\+\+\+ /m, 'no full diff without -v');
+  t.regex(planText(planEnable(snapshot(), opts), steps, true), /^\+\+\+ \/etc\/docker\/daemon\.json \(after enable\)$/m);
+});
+
+test('the dry-run JSON carries the same plan as data, with the daemon.json diff', (t) => {
+  const j = planJson(planEnable(snapshot(), opts), steps) as Record<string, any>;
+  t.is(j.prefix, 'fd12:3456:789a::/48');
+  t.is(j.mode, 'nat');
+  t.deepEqual(j.steps.map((s: { id: string }) => s.id), ['sysctl:x', 'restart-dockerd']);
+  t.regex(j.daemonJson.diff, /^\+.*"ipv6": true/m);
+  t.is(j.daemonJson.set.ipv6, true);
+  t.true(Array.isArray(j.sysctls) && j.sysctls.length === 3);
+});
