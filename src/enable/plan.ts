@@ -6,6 +6,7 @@ import type { HostSnapshot } from '../observe/snapshot';
 import type { Mode } from '../state/store';
 import { addressAt, cidrString, contains, parseCidr6, type Cidr6 } from '../util/ip';
 import { bridgeSubnet, planDaemonKeys } from './daemon-plan';
+import { renderForwardBatch, renderNatBatch } from '../firewall/render';
 import { prefixFacts, uplinkAddress } from './facts';
 import { chooseMode } from './mode';
 import { checkPrefix, pickUla } from './prefix';
@@ -41,6 +42,8 @@ export interface EnablePlan {
   notes: string[];
   /** nothing to change at all */
   noop: boolean;
+  /** the ip6tables batches as they would be applied for the networks known now (the default bridge with its new subnet) */
+  firewallPreview: { nat?: string; filter?: string };
 }
 
 function preconditions(snap: HostSnapshot): void {
@@ -126,6 +129,14 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
       name: n.name, containers: n.containers,
       command: `docker network rm ${n.name} && docker ipv6 network create ${n.ipv4Subnets[0] ? `--subnet ${n.ipv4Subnets[0]} ` : ''}${n.name}`,
     }));
+  const ours = [
+    { subnet: bridge, bridge: 'docker0' },
+    ...snap.networks.filter((n) => n.name !== 'bridge' && n.bridge).flatMap((n) => n.ipv6Subnets.filter((x) => contains(prefix, parseCidr6(x)!)).map((subnet) => ({ subnet, bridge: n.bridge! }))),
+  ];
+  const firewallPreview = {
+    nat: natByUs ? renderNatBatch(ours, snap.firewall.tables) : undefined,
+    filter: filterByUs ? renderForwardBatch(cidrString(prefix), ours.map((o) => ({ ...o, published: [] })), snap.firewall.tables) : undefined,
+  };
   const stateSame = snap.state?.enabled && snap.state.prefix === cidrString(prefix) && snap.state.mode === mode && snap.state.uplink === uplink;
   const restart = edit.changed || !runningMatches;
   const noop = !restart && sysctls.length === 0 && !!stateSame;
@@ -133,6 +144,6 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
     prefix: cidrString(prefix), prefixSource: source, mode, uplink, bridgeSubnet: bridge,
     daemonJson: { path: snap.daemonConfig.path, before, after: edit.text, set: keys.set, undo: edit.undo, changed: edit.changed },
     sysctls, sysctlConf: { path: o.sysctlConfPath, text: renderSysctlConf(confValues) },
-    natByUs, filterByUs, restart, upstreamRoute, ndpProxies, legacyNetworks, notes, noop,
+    natByUs, filterByUs, restart, upstreamRoute, ndpProxies, legacyNetworks, notes, noop, firewallPreview,
   };
 }

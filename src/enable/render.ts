@@ -34,6 +34,9 @@ export function planText(plan: EnablePlan, steps: Step[], verbose = false): stri
     out.push('', `${plan.daemonJson.path}: set (every other key and byte kept)`, ...keysText(plan.daemonJson.set));
     if (verbose) out.push(unifiedDiff(plan.daemonJson.before, plan.daemonJson.after, `${plan.daemonJson.path} (now)`, `${plan.daemonJson.path} (after enable)`).trimEnd());
   }
+  for (const [table, batch] of Object.entries(plan.firewallPreview)) {
+    if (batch) out.push('', `ip6tables ${table} batch (one ip6tables-restore --noflush; published ports are added for the containers running after the restart):`, ...batch.trimEnd().split('\n').map((l) => `  ${l}`));
+  }
   out.push('', 'Steps:');
   steps.forEach((s, i) => out.push(`  ${i + 1}. ${s.describe}`));
   for (const n of plan.notes) out.push(`note: ${n}`);

@@ -31,3 +31,13 @@ test('the dry-run JSON carries the same plan as data, with the daemon.json diff'
   t.is(j.daemonJson.set.ipv6, true);
   t.true(Array.isArray(j.sysctls) && j.sysctls.length === 3);
 });
+
+test('routed: the dry-run shows the filter batch that will be applied', (t) => {
+  const plan = planEnable(snapshot(), { ...opts, prefix: '2001:db8:2::/48' });
+  const text = planText(plan, steps);
+  t.regex(text, /^ip6tables filter batch/m);
+  t.regex(text, /^ {2}-A D6-FORWARD -d 2001:db8:2::\/64 -o docker0 -p ipv6-icmp -m comment --comment docker-ipv6 -j ACCEPT$/m);
+  t.regex(text, /^ {2}-A D6-FORWARD -d 2001:db8:2::\/48 -m comment --comment docker-ipv6 -j DROP$/m);
+  t.regex(text, /^ {2}-I FORWARD 1 -m comment --comment docker-ipv6 -j D6-FORWARD$/m);
+  t.is(planEnable(snapshot(), opts).firewallPreview.filter, undefined, 'nat mode: Docker filters, no batch of ours');
+});
