@@ -1,5 +1,5 @@
 // doctor: one snapshot (plus extra facts, probes, Compose files) -> the table of checks -> report; --fix applies the safe fixes and checks again.
-import { incompleteRecoveryError, recoverJournal, withLock } from '../apply';
+import { withLock } from '../apply';
 import { readJournal } from '../apply/journal';
 import type { RunContext } from '../cli/context';
 import { isToolError } from '../errors';
@@ -42,7 +42,7 @@ const key = (f: Finding) => `${f.id}|${f.subject ?? ''}`;
 
 /** Up to three rounds: a fix can uncover the next finding (a daemon that starts again shows its networks). */
 async function fixRounds(ctx: RunContext, o: DoctorOptions, first: { snap: HostSnapshot; findings: Finding[] }): Promise<{ findings: Finding[]; fixed: FixPlan['covers']; errors: string[] }> {
-  const { toolUndoRegistry } = await import('../enable/undo');
+  const { finishInterruptedRun, toolUndoRegistry } = await import('../enable/undo');
   const registry = toolUndoRegistry((s) => ctx.note(s));
   let cur = first;
   if (ctx.globals.dryRun) {
@@ -50,13 +50,7 @@ async function fixRounds(ctx: RunContext, o: DoctorOptions, first: { snap: HostS
     const j = await readJournal(ctx.paths.journalFile);
     if (j && j.status !== 'done') ctx.note(`an interrupted docker ipv6 ${j.command} (pid ${j.pid}) would be rolled back first (journal ${ctx.paths.journalFile}); the fixes here are planned on the host as it is now`);
   } else {
-    const rec = await recoverJournal(ctx.paths.journalFile, registry, (l) => ctx.note(l));
-    // an undo that failed leaves the host half-restored: fixing on top of it would hide that
-    if (!rec.complete) throw incompleteRecoveryError(ctx.paths.journalFile, rec);
-    if (rec.found) {
-      ctx.note('finished the rollback of an interrupted earlier run first');
-      cur = await collect(ctx, o);
-    }
+    if (await finishInterruptedRun(ctx, registry)) cur = await collect(ctx, o);
   }
   const tried = new Set<string>();
   const fixed: FixPlan['covers'] = [];

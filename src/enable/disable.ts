@@ -1,5 +1,5 @@
 // disable: reverses exactly what enable changed, from the saved state, through the same transaction engine.
-import { captureFile, captureSysctl, incompleteRecoveryError, recoverJournal, runTransaction, withLock, type Step } from '../apply';
+import { captureFile, captureSysctl, runTransaction, withLock, type Step } from '../apply';
 import type { RunContext } from '../cli/context';
 import { restoreKeys } from '../daemon/edit';
 import { DaemonConfigStore } from '../daemon/store';
@@ -15,7 +15,7 @@ import { writeState, type ToolState } from '../state/store';
 import { confirm } from './run';
 import { parseRouteKey } from '../reconcile/desired';
 import { openNetOps } from '../reconcile/netops';
-import { toolUndoRegistry, type FirewallUndo, type ProxyUndo, type ReconcileUndo, type RestartUndo } from './undo';
+import { finishInterruptedRun, toolUndoRegistry, type FirewallUndo, type ProxyUndo, type ReconcileUndo, type RestartUndo } from './undo';
 
 export interface DisablePlan {
   daemonJson: { path: string; before: string; after: string; changed: boolean; remove: boolean };
@@ -121,9 +121,7 @@ export async function runDisable(ctx: RunContext, o: { restartTimeoutMs?: number
   const body = async () => {
     const registry = toolUndoRegistry((s) => ctx.note(s));
     if (!dry) {
-      const rec = await recoverJournal(ctx.paths.journalFile, registry, (l) => ctx.note(l));
-      if (!rec.complete) throw incompleteRecoveryError(ctx.paths.journalFile, rec);
-      if (rec.found) ctx.note('finished the rollback of an interrupted earlier run first');
+      await finishInterruptedRun(ctx, registry);
     }
     const snap = await observeHost(ctx);
     const { existsSync } = await import('node:fs');

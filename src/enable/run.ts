@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostUlaDraws } from './identity';
 import { createInterface } from 'node:readline/promises';
-import { incompleteRecoveryError, recoverJournal, runTransaction, withLock } from '../apply';
+import { runTransaction, withLock } from '../apply';
 import type { RunContext } from '../cli/context';
 import { validateWithDockerd } from '../daemon/validate';
 import { ConfigError, UsageError } from '../errors';
@@ -15,7 +15,7 @@ import { planEnable } from './plan';
 import { checkPrefixSyntax } from './prefix';
 import { legacyText, planJson, planText } from './render';
 import { enableSteps } from './steps';
-import { toolUndoRegistry } from './undo';
+import { finishInterruptedRun, toolUndoRegistry } from './undo';
 
 export interface EnableCliOptions { prefix?: string; mode?: string; restartTimeoutMs?: number }
 
@@ -57,10 +57,7 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
   const body = async () => {
     const registry = toolUndoRegistry((s) => ctx.note(s));
     if (!dry) {
-      const rec = await recoverJournal(ctx.paths.journalFile, registry, (l) => ctx.note(l));
-      // an undo that failed leaves the host half-restored: planning on top of it would hide that
-      if (!rec.complete) throw incompleteRecoveryError(ctx.paths.journalFile, rec);
-      if (rec.found) ctx.note('finished the rollback of an interrupted earlier run first');
+      await finishInterruptedRun(ctx, registry);
     }
     const snap = await observeHost(ctx);
     const plan = planEnable(snap, {

@@ -1,5 +1,5 @@
 // The tool's undo registry: every kind of change enable/disable/apply make, undoable from the journal alone.
-import { newUndoRegistry, type UndoRecord, type UndoRegistry } from '../apply';
+import { incompleteRecoveryError, newUndoRegistry, recoverJournal, type UndoRecord, type UndoRegistry } from '../apply';
 import type { Endpoint } from '../docker/endpoint';
 import type { RunContext } from '../cli/context';
 import { restartDocker } from '../host/dockerd';
@@ -101,4 +101,16 @@ export function toolUndoRegistry(progress?: (s: string) => void): UndoRegistry {
     manualFix: () => ['docker ipv6 apply'],
   });
   return reg;
+}
+
+/**
+ * Before enable, disable or doctor --fix plan anything: roll back what an interrupted earlier run left
+ * in its journal. An undo that failed leaves the host half-restored: planning on top would hide that.
+ * Returns whether there was an interrupted run.
+ */
+export async function finishInterruptedRun(ctx: RunContext, registry: UndoRegistry): Promise<boolean> {
+  const rec = await recoverJournal(ctx.paths.journalFile, registry, (l) => ctx.note(l));
+  if (!rec.complete) throw incompleteRecoveryError(ctx.paths.journalFile, rec);
+  if (rec.found) ctx.note('finished the rollback of an interrupted earlier run first');
+  return rec.found;
 }
