@@ -75,10 +75,34 @@ export class FastPath {
     return done;
   }
 
+  /**
+   * network connect/disconnect, with the container in Actor.Attributes.container. Docker sends
+   * `network connect` before `container start` and `network disconnect` after `container die`, so a
+   * container the last view does not hold as running is one whose start/die event carries the change:
+   * nothing to do, and no API call to delay that event. A running container joining a network (docker
+   * network connect) gets its new address proxied (ndp) as on a start; one leaving a network, or one
+   * that publishes ports, is left to the full pass.
+   */
+  private async attachment(e: DockerEvent, kind: string, because: string): Promise<boolean> {
+    const cid = e.Actor?.Attributes?.container;
+    if (!cid || !this.view) return false;
+    const running = this.view.docker.containers.some((c) => c.id === cid);
+    if (!running) return true;
+    if (kind === 'network disconnect' || this.view.docker.containers.find((c) => c.id === cid)?.published.length) return false;
+    if (this.view.owned.mode !== 'ndp') return true; // rules are per network, not per container
+    return this.one({ ...e, Type: 'container', Action: 'start', Actor: { ID: cid } }, because);
+  }
+
   private async one(e: DockerEvent, because: string): Promise<boolean> {
-    const id = e.Actor?.ID;
-    if (!this.view || !id) return false;
+    if (!this.view) return false;
     const kind = `${e.Type} ${e.Action}`;
+    // Every container start and die comes with network connect / disconnect events: serve those
+    // here too, or each one schedules a full pass that the next event then queues behind.
+    if (kind === 'network connect' || kind === 'network disconnect') return this.attachment(e, kind, because);
+    // a container that is created but not started, or removed after its die, owns nothing of ours
+    if (kind === 'container create' || kind === 'container destroy') return true;
+    const id = e.Actor?.ID;
+    if (!id) return false;
     if (kind !== 'container start' && kind !== 'container die' && kind !== 'network create') return false;
     let complete = true;
     try {

@@ -189,3 +189,40 @@ test('while the tool lock is held elsewhere the event is left to the full pass',
   t.is(fp.failed, 1);
   t.deepEqual((await pass()).changes.map((c) => c.action), ['add']);
 });
+
+test('ndp: network connect/disconnect around a start and die need no full pass; connecting a running container proxies its new address', async (t) => {
+  const w = world(enabledState('ndp', NDP));
+  w.networks = [net('bridge', 'b'.repeat(64), '2001:db8:1:0:8000::/73', '2001:db8:1:0:8000::1'), net('other', 'o'.repeat(64), '2001:db8:1:0:8080::/73', '2001:db8:1:0:8080::1')];
+  const { fp, pass } = fastWorld(w);
+  await pass();
+  const attach = (action: string, cid: string): DockerEvent => ({ Type: 'network', Action: action, Actor: { ID: 'b'.repeat(64), Attributes: { container: cid, name: 'bridge' } } });
+  // connect comes before start: the container does not run yet, the start event brings the change
+  w.containers = [ctr('c1', { bridge: '2001:db8:1:0:8000::2' })];
+  w.containers[0].State = 'created';
+  t.true(await fp.handle(attach('connect', w.containers[0].Id), 'docker network connect'));
+  t.false([...w.net.proxies.keys()].includes('2001:db8:1:0:8000::2%2'));
+  w.containers[0].State = 'running';
+  t.true(await fp.handle(ev('container', 'start', w.containers[0].Id), 'docker container start c1'));
+  // a running container joins another network: its new address is proxied at once
+  w.containers[0].NetworkSettings!.Networks!.other = { GlobalIPv6Address: '2001:db8:1:0:8080::2' } as never;
+  t.true(await fp.handle(attach('connect', w.containers[0].Id), 'docker network connect other'));
+  t.true([...w.net.proxies.keys()].includes('2001:db8:1:0:8080::2%2'));
+  // leaving a network while running is the full pass's job; after the die, disconnect needs nothing
+  t.false(await fp.handle(attach('disconnect', w.containers[0].Id), 'docker network disconnect'));
+  const id = w.containers[0].Id;
+  w.containers = [];
+  t.true(await fp.handle(ev('container', 'die', id), 'docker container die c1'));
+  t.true(await fp.handle(attach('disconnect', id), 'docker network disconnect after die'));
+  t.deepEqual((await pass()).changes, [], 'the full pass finds nothing left to do');
+});
+
+test('container create and destroy change nothing of ours: no full pass is asked for', async (t) => {
+  const w = world(enabledState('ndp', NDP));
+  w.networks = [net('bridge', 'b'.repeat(64), '2001:db8:1:0:8000::/73', '2001:db8:1:0:8000::1')];
+  const { fp, pass, inspects } = fastWorld(w);
+  await pass();
+  t.true(await fp.handle(ev('container', 'create', 'c'.repeat(64)), 'docker container create'));
+  t.true(await fp.handle(ev('container', 'destroy', 'c'.repeat(64)), 'docker container destroy'));
+  t.deepEqual(inspects, []);
+  t.false(await fp.handle(ev('network', 'destroy', 'b'.repeat(64)), 'docker network destroy'), 'a removed network is the full pass\'s job');
+});
