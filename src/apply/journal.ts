@@ -7,8 +7,9 @@
 // or apply() returns one. Rollback and recovery mark entries 'undone' (or 'undo-failed') one at a
 // time, so a process killed during a rollback leaves a journal the next run finishes without
 // repeating finished undos. Every write is temp file + fsync + rename + fsync of the folder.
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { mkdir, open, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { readTextIfExists, writeFileAtomic } from '../util/fs';
 import { ConfigError } from '../errors';
 import type { UndoRecord } from './registry';
 
@@ -38,13 +39,8 @@ export interface Journal {
 }
 
 export async function readJournal(path: string): Promise<Journal | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const text = await readTextIfExists(path);
+  if (text === undefined) return undefined;
   let j: Journal;
   try {
     j = JSON.parse(text) as Journal;
@@ -68,15 +64,7 @@ function unreadable(path: string, why: string): ConfigError {
 export async function writeJournal(path: string, journal: Journal): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o755 });
-  const tmp = `${dir}/.${basename(path)}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(`${JSON.stringify(journal, null, 2)}\n`);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
+  await writeFileAtomic(path, `${JSON.stringify(journal, null, 2)}\n`, 0o600);
   await syncDir(dir);
 }
 

@@ -7,9 +7,9 @@
 // A file record keeps the previous bytes (utf8 text), mode and owner; restoring writes through a
 // symlink to its target (the link stays), atomically. Other kinds (ip6tables, route, restart)
 // belong to their adapters and are registered by the command that builds the steps.
-import { chown, lstat, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { chown, lstat, readFile, realpath, stat, unlink } from 'node:fs/promises';
 import type { SysctlStore } from '../host/sysctl';
+import { writeFileAtomic } from '../util/fs';
 import { UndoRegistry, type FileUndo, type SysctlUndo } from './registry';
 
 export interface CaptureFileOptions {
@@ -42,28 +42,7 @@ export async function captureFile(path: string, opts: CaptureFileOptions = {}): 
   return rec;
 }
 
-/** Temp file in the same folder, mode and owner set, fsync, rename: the file is old or new, never torn. */
-export async function writeFileAtomic(path: string, text: string, mode: number, owner?: { uid: number; gid: number }): Promise<void> {
-  const tmp = `${dirname(path)}/.${basename(path)}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w', mode);
-  try {
-    await fh.writeFile(text);
-    await fh.chmod(mode);
-    if (owner) await fh.chown(owner.uid, owner.gid).catch(() => {}); // not root: keep our own
-    await fh.sync();
-  } catch (e) {
-    await fh.close();
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
-  await fh.close();
-  try {
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
-}
+export { writeFileAtomic };
 
 async function undoFile(r: FileUndo): Promise<void> {
   if (r.absent) {

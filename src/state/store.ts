@@ -1,5 +1,6 @@
 // The tool's saved state (prefix, mode, what enable changed) in <root>/var/lib/docker-ipv6/state.json.
-import { mkdir, readFile, rename, writeFile, open } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { readTextIfExists, writeFileAtomic } from '../util/fs';
 import { dirname } from 'node:path';
 import { ConfigError } from '../errors';
 import type { DaemonJsonUndo } from '../daemon/edit';
@@ -34,13 +35,8 @@ export function emptyState(): ToolState {
 }
 
 export async function readState(path: string): Promise<ToolState | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const text = await readTextIfExists(path);
+  if (text === undefined) return undefined;
   try {
     const v = JSON.parse(text);
     if (v?.version !== 1) throw new Error(`unknown state version ${v?.version}`);
@@ -53,9 +49,5 @@ export async function readState(path: string): Promise<ToolState | undefined> {
 /** Atomic: temp file in the same folder, fsync, rename. */
 export async function writeState(path: string, state: ToolState): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
-  const fh = await open(tmp, 'r+');
-  try { await fh.sync(); } finally { await fh.close(); }
-  await rename(tmp, path);
+  await writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`, 0o644);
 }
