@@ -1,5 +1,5 @@
 // disable: reverses exactly what enable changed, from the saved state, through the same transaction engine.
-import { captureFile, captureSysctl, runTransaction, withLock, type Step } from '../apply';
+import { captureFile, captureSysctl, runTransaction, type Step } from '../apply';
 import type { RunContext } from '../cli/context';
 import { restoreKeys } from '../daemon/edit';
 import { DaemonConfigStore } from '../daemon/store';
@@ -15,7 +15,7 @@ import { writeState, type ToolState } from '../state/store';
 import { confirm } from './run';
 import { parseRouteKey } from '../reconcile/desired';
 import { openNetOps } from '../reconcile/netops';
-import { finishInterruptedRun, toolUndoRegistry, type FirewallUndo, type ProxyUndo, type ReconcileUndo, type RestartUndo } from './undo';
+import { asHostChange, finishInterruptedRun, toolUndoRegistry, type FirewallUndo, type ProxyUndo, type ReconcileUndo, type RestartUndo } from './undo';
 
 export interface DisablePlan {
   daemonJson: { path: string; before: string; after: string; changed: boolean; remove: boolean };
@@ -115,10 +115,8 @@ function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnapshot, op
 }
 
 export async function runDisable(ctx: RunContext, o: { restartTimeoutMs?: number } = {}): Promise<void> {
-  ctx.requireLocalDaemon('disable IPv6');
   const dry = ctx.globals.dryRun;
-  if (!dry) ctx.requireRoot('docker ipv6 disable');
-  const body = async () => {
+  await asHostChange(ctx, 'disable', async () => {
     const registry = toolUndoRegistry((s) => ctx.note(s));
     if (!dry) {
       await finishInterruptedRun(ctx, registry);
@@ -151,9 +149,7 @@ export async function runDisable(ctx: RunContext, o: { restartTimeoutMs?: number
         for (const rule of left) ctx.out(`  ip6tables -t nat ${rule.replace(/^-A /, '-D ')}`);
       }
     }
-  };
-  if (dry) return body();
-  await withLock(ctx.paths.lockFile, { command: 'disable', log: (l) => ctx.note(l) }, body);
+  });
 }
 
 /** Docker's own IPv6 masquerade rules for subnets of our prefix, which it does not remove when ip6tables goes off. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostUlaDraws } from './identity';
 import { createInterface } from 'node:readline/promises';
-import { runTransaction, withLock } from '../apply';
+import { runTransaction } from '../apply';
 import type { RunContext } from '../cli/context';
 import { validateWithDockerd } from '../daemon/validate';
 import { ConfigError, UsageError } from '../errors';
@@ -15,7 +15,7 @@ import { planEnable } from './plan';
 import { checkPrefixSyntax } from './prefix';
 import { legacyText, planJson, planText } from './render';
 import { enableSteps } from './steps';
-import { finishInterruptedRun, toolUndoRegistry } from './undo';
+import { asHostChange, finishInterruptedRun, toolUndoRegistry } from './undo';
 
 export interface EnableCliOptions { prefix?: string; mode?: string; restartTimeoutMs?: number }
 
@@ -51,10 +51,8 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
   if (!['auto', 'nat', 'routed', 'ndp'].includes(mode)) throw new UsageError(`--mode ${o.mode}: choose auto, nat, routed or ndp`);
   // input errors first: they are the user's to fix whatever state the host is in
   if (o.prefix && o.prefix !== 'auto') checkPrefixSyntax(o.prefix);
-  ctx.requireLocalDaemon('enable IPv6');
   const dry = ctx.globals.dryRun;
-  if (!dry) ctx.requireRoot('docker ipv6 enable');
-  const body = async () => {
+  await asHostChange(ctx, 'enable', async () => {
     const registry = toolUndoRegistry((s) => ctx.note(s));
     if (!dry) {
       await finishInterruptedRun(ctx, registry);
@@ -91,7 +89,5 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
       const legacy = legacyText(plan);
       if (legacy) ctx.out(legacy);
     }
-  };
-  if (dry) return body();
-  await withLock(ctx.paths.lockFile, { command: 'enable', log: (l) => ctx.note(l) }, body);
+  });
 }

@@ -1,5 +1,5 @@
 // The tool's undo registry: every kind of change enable/disable/apply make, undoable from the journal alone.
-import { incompleteRecoveryError, newUndoRegistry, recoverJournal, type UndoRecord, type UndoRegistry } from '../apply';
+import { incompleteRecoveryError, newUndoRegistry, recoverJournal, withLock, type UndoRecord, type UndoRegistry } from '../apply';
 import type { Endpoint } from '../docker/endpoint';
 import type { RunContext } from '../cli/context';
 import { restartDocker } from '../host/dockerd';
@@ -113,4 +113,15 @@ export async function finishInterruptedRun(ctx: RunContext, registry: UndoRegist
   if (!rec.complete) throw incompleteRecoveryError(ctx.paths.journalFile, rec);
   if (rec.found) ctx.note('finished the rollback of an interrupted earlier run first');
   return rec.found;
+}
+
+/**
+ * The frame of a command that changes the host (enable, disable): a local daemon, root unless it is a
+ * dry run, and the lock around the work (a dry run changes nothing and takes no lock).
+ */
+export async function asHostChange(ctx: RunContext, command: 'enable' | 'disable', body: () => Promise<void>): Promise<void> {
+  ctx.requireLocalDaemon(`${command} IPv6`);
+  if (ctx.globals.dryRun) return body();
+  ctx.requireRoot(`docker ipv6 ${command}`);
+  await withLock(ctx.paths.lockFile, { command, log: (l) => ctx.note(l) }, body);
 }
