@@ -14,6 +14,7 @@ import { observeHost, type HostSnapshot } from '../observe/snapshot';
 import { writeState, type ToolState } from '../state/store';
 import { confirm } from './run';
 import { parseRouteKey } from '../reconcile/desired';
+import { ownedProxies } from '../reconcile/diff';
 import { openNetOps } from '../reconcile/netops';
 import { asHostChange, finishInterruptedRun, toolUndoRegistry, type FirewallUndo, type ProxyUndo, type ReconcileUndo, type RestartUndo } from './undo';
 
@@ -47,7 +48,7 @@ export function planDisable(snap: HostSnapshot, sysctlConfExists: boolean): Disa
   return {
     daemonJson: { path: snap.daemonConfig.path, before, after, changed, remove },
     sysctls, removeSysctlConf: sysctlConfExists, firewallTables: [...tables],
-    proxies: snap.state?.proxies ?? [], routes: snap.state?.routes ?? [], restart: changed,
+    proxies: ownedProxies({ state: snap.state, proxies: snap.host.net?.proxies ?? [] }), routes: snap.state?.routes ?? [], restart: changed,
   };
 }
 

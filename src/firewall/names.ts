@@ -1,4 +1,4 @@
-// Names of the firewall objects this tool owns. Never DOCKER*: those chains belong to dockerd.
+// Names and marks of the host objects this tool owns. Never DOCKER*: those chains belong to dockerd.
 
 /** nat table: our masquerade chain, jumped to from POSTROUTING. */
 export const NAT_CHAIN = 'D6-NAT';
@@ -6,3 +6,9 @@ export const NAT_CHAIN = 'D6-NAT';
 export const FORWARD_CHAIN = 'D6-FORWARD';
 /** Every rule we write carries this comment; cleanup and checks find our rules by it. */
 export const COMMENT_TAG = 'docker-ipv6';
+/**
+ * The originator (NDA_PROTOCOL) set on every NDP proxy entry we add: 0xd6, as in our chains' names
+ * (`ip -6 neigh show proxy` prints `proto 214`). The kernel keeps it with the entry, so an entry is known
+ * to be ours even when a crash came between adding it and recording it in the state file.
+ */
+export const PROXY_PROTOCOL = 214;

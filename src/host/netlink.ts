@@ -1,11 +1,12 @@
 // The netlink adapter: links, addresses, routes and NDP proxy entries of the current namespace.
 import { PreconditionError } from '../errors';
+import { PROXY_PROTOCOL } from '../firewall/names';
 import { bigToV6, parseCidr6 } from '../util/ip';
 
 export interface LinkInfo { index: number; name: string; up: boolean; kind?: string; /** hardware address, hex pairs with colons */ mac?: string }
 export interface AddrInfo { ifindex: number; ifname: string; family: 4 | 6; address: string; prefixlen: number; scope: number; flags: string[] }
 export interface RouteInfo { family: 4 | 6; dst: string; gateway?: string; ifindex?: number; ifname?: string; table: number; protocol: string; type: string }
-export interface ProxyEntry { address: string; ifindex: number; ifname: string }
+export interface ProxyEntry { address: string; ifindex: number; ifname: string; /** NDA_PROTOCOL, when set */ protocol?: number }
 
 export interface NetState {
   links: LinkInfo[];
@@ -103,7 +104,9 @@ export class Netlink {
     for (const n of neigh) {
       if (!n.data.flags?.proxy) continue;
       const address = bytesToAddr(n.attrs.dst as Uint8Array, AF_INET6);
-      if (address) proxies.push({ address, ifindex: n.data.ifindex ?? 0, ifname: nameOf(n.data.ifindex) ?? '' });
+      const proto = n.attrs.protocol as Uint8Array | number | undefined;
+      const protocol = typeof proto === 'number' ? proto : proto?.length ? proto[0] : undefined;
+      if (address) proxies.push({ address, ifindex: n.data.ifindex ?? 0, ifname: nameOf(n.data.ifindex) ?? '', ...(protocol !== undefined ? { protocol } : {}) });
     }
     return { links: linkInfos, addresses, routes: routeInfos, proxies };
   }
@@ -129,7 +132,7 @@ export class Netlink {
   async addProxy(address: string, ifindex: number): Promise<void> {
     await this.sock.newNeighbor(
       { family: AF_INET6, ifindex, flags: { proxy: true }, state: { permanent: true } } as never,
-      { dst: addrToBytes(address) } as never,
+      { dst: addrToBytes(address), protocol: Buffer.from([PROXY_PROTOCOL]) } as never,
       { flags: 0x400 | 0x100 } as never, // CREATE|REPLACE: idempotent
     );
   }

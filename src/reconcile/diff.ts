@@ -1,5 +1,5 @@
 // Pure: the difference between what the host holds and what it should hold, as one printable plan.
-import { COMMENT_TAG, FORWARD_CHAIN, NAT_CHAIN } from '../firewall/names';
+import { COMMENT_TAG, FORWARD_CHAIN, NAT_CHAIN, PROXY_PROTOCOL } from '../firewall/names';
 import { FORWARD_JUMP, NAT_JUMP, renderRemoveBatch } from '../firewall/render';
 import type { ParsedRuleset } from '../host/ip6tables';
 import type { RouteInfo } from '../host/netlink';
@@ -71,7 +71,18 @@ function proxyKey(p: { address: string; ifname: string }): string {
   return `${canonical6(p.address)}%${p.ifname}`;
 }
 
-/** Our state lists are what we own: only those are ever removed. */
+/**
+ * The proxy entries we own: those the state lists, and those carrying our NDA_PROTOCOL tag (the agent's
+ * fast path adds entries without writing the state first; a crash before the next pass leaves them tagged).
+ */
+export function ownedProxies(obs: Pick<Observed, 'state' | 'proxies'>): Array<{ address: string; ifname: string }> {
+  const out = new Map<string, { address: string; ifname: string }>();
+  for (const p of obs.state?.proxies ?? []) out.set(proxyKey(p), { address: p.address, ifname: p.ifname });
+  for (const p of obs.proxies) if (p.protocol === PROXY_PROTOCOL && p.ifname) out.set(proxyKey(p), { address: p.address, ifname: p.ifname });
+  return [...out.values()];
+}
+
+/** What we own: what our state lists, and proxy entries that carry our originator tag. Only those are ever removed. */
 export function planReconcile(desired: Desired, obs: Observed, tables: Table[] = ['nat', 'filter']): ReconcilePlan {
   const changes: Change[] = [];
   const sections: string[] = [];
@@ -94,7 +105,7 @@ export function planReconcile(desired: Desired, obs: Observed, tables: Table[] =
   const want = new Set(desired.proxies.map(proxyKey));
   const proxies = {
     add: desired.proxies.filter((p) => !have.has(proxyKey(p))),
-    del: (obs.state?.proxies ?? []).filter((p) => !want.has(proxyKey(p)) && have.has(proxyKey(p))),
+    del: ownedProxies(obs).filter((p) => !want.has(proxyKey(p)) && have.has(proxyKey(p))),
   };
   for (const p of proxies.add) changes.push({ kind: 'proxy', action: 'add', target: `${p.address} on ${p.ifname}`, reason: p.why ?? 'wanted' });
   for (const p of proxies.del) changes.push({ kind: 'proxy', action: 'remove', target: `${p.address} on ${p.ifname}`, reason: 'no running container or network holds this address any more' });

@@ -1,4 +1,5 @@
 // Strict fakes for reconcile tests: a tiny ip6tables-restore model and netlink that refuse wrong use.
+import { PROXY_PROTOCOL } from '../../../src/firewall/names';
 import type { NetState } from '../../../src/host/netlink';
 import type { NetOps } from '../../../src/reconcile/netops';
 import type { ReconcileDeps } from '../../../src/reconcile/observe';
@@ -65,6 +66,8 @@ export class FakeFirewall {
 /** Netlink: adding a present entry or deleting a missing one throws; `failAfter` simulates a crash. */
 export class FakeNet implements NetOps {
   proxies = new Map<string, number>(); // "addr%ifindex"
+  /** entries added through addProxy carry our NDA_PROTOCOL tag, as the real adapter sets it */
+  tagged = new Set<string>();
   unreachable = new Set<string>();
   otherRoutes: NetState['routes'] = [];
   links = [{ index: 1, name: 'lo', up: true }, { index: 2, name: 'eth0', up: true }];
@@ -76,11 +79,11 @@ export class FakeNet implements NetOps {
     return {
       links: this.links, addresses: [],
       routes: [...this.otherRoutes, ...[...this.unreachable].map((dst) => ({ family: 6 as const, dst, table: 254, protocol: 'STATIC', type: 'UNREACHABLE', ifindex: 1, ifname: 'lo' }))],
-      proxies: [...this.proxies.keys()].map((k) => { const [address, i] = k.split('%'); return { address, ifindex: Number(i), ifname: this.links.find((l) => l.index === Number(i))!.name }; }),
+      proxies: [...this.proxies.keys()].map((k) => { const [address, i] = k.split('%'); return { address, ifindex: Number(i), ifname: this.links.find((l) => l.index === Number(i))!.name, ...(this.tagged.has(k) ? { protocol: PROXY_PROTOCOL } : {}) }; }),
     };
   }
-  async addProxy(a: string, i: number) { this.tick(`+proxy ${a}`); const k = `${a}%${i}`; if (this.proxies.has(k)) throw new Error(`fake netlink: proxy ${k} exists`); this.proxies.set(k, i); }
-  async delProxy(a: string, i: number) { this.tick(`-proxy ${a}`); if (!this.proxies.delete(`${a}%${i}`)) throw new Error(`fake netlink: proxy ${a}%${i} missing`); }
+  async addProxy(a: string, i: number) { this.tick(`+proxy ${a}`); const k = `${a}%${i}`; if (this.proxies.has(k)) throw new Error(`fake netlink: proxy ${k} exists`); this.proxies.set(k, i); this.tagged.add(k); }
+  async delProxy(a: string, i: number) { this.tick(`-proxy ${a}`); if (!this.proxies.delete(`${a}%${i}`)) throw new Error(`fake netlink: proxy ${a}%${i} missing`); this.tagged.delete(`${a}%${i}`); }
   async addUnreachable(d: string) { this.tick(`+route ${d}`); if (this.unreachable.has(d)) throw new Error(`fake netlink: route ${d} exists`); this.unreachable.add(d); }
   async delUnreachable(d: string) { this.tick(`-route ${d}`); if (!this.unreachable.delete(d)) throw new Error(`fake netlink: route ${d} missing`); }
   close() { this.closed++; }
