@@ -11,7 +11,7 @@
 // release() removes the lock only while it is still ours.
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, stat, unlink, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { PreconditionError } from '../errors';
 
@@ -167,6 +167,42 @@ function makeLock(path: string, owner: LockOwner, log: (l: string) => void): Loc
       else log(`note: ${path} is no longer ours (taken over or removed); left as it is`);
     },
   };
+}
+
+let selfStart: string | null | undefined;
+
+/**
+ * withLock(path, { command, waitMs: 0 }, fn) for the agent's fast path: the same file and protocol, the
+ * free case taken and released with synchronous calls (microseconds each) instead of five trips through
+ * libuv's thread pool, which measured 10-30 ms while the host was busy tearing a container down. A held,
+ * stale or unreadable lock, or a missing folder, goes the usual way (error, takeover, mkdir).
+ */
+export async function withLockNow<T>(path: string, command: string, fn: (lock: Lock) => Promise<T>): Promise<T> {
+  if (selfStart === undefined) selfStart = processStartTime('self') ?? null;
+  const owner: LockOwner = { pid: process.pid, startTime: selfStart, command, at: new Date().toISOString(), token: randomBytes(8).toString('hex') };
+  const tmp = `${dirname(path)}/.${basename(path)}.${owner.pid}.${owner.token}`;
+  let mine = false;
+  try {
+    writeFileSync(tmp, `${JSON.stringify(owner)}\n`, { mode: 0o644 });
+    try { linkSync(tmp, path); mine = true; } finally { try { unlinkSync(tmp); } catch { /* gone */ } }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST' && code !== 'ENOENT') throw e;
+  }
+  if (!mine) return withLock(path, { command, waitMs: 0 }, fn);
+  const lock: Lock = {
+    path, owner,
+    async release() {
+      let now: LockOwner | undefined;
+      try { now = JSON.parse(readFileSync(path, 'utf8')) as LockOwner; } catch { /* removed or unreadable: not ours */ }
+      if (now?.token === owner.token) unlinkSync(path);
+    },
+  };
+  try {
+    return await fn(lock);
+  } finally {
+    await lock.release();
+  }
 }
 
 export async function withLock<T>(path: string, opts: LockOptions, fn: (lock: Lock) => Promise<T>): Promise<T> {

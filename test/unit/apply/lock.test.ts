@@ -1,10 +1,10 @@
 // Lock tests: contention in one process and across processes, stale takeover (dead pid, reused pid, garbage), release.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PreconditionError } from '../../../src/errors';
-import { acquireLock, processStartTime, takeOver, withLock, type LockOwner } from '../../../src/apply/lock';
+import { acquireLock, processStartTime, takeOver, withLock, withLockNow, type LockOwner } from '../../../src/apply/lock';
 import { withTmp } from './fakes';
 import { child, until } from './spawn-child';
 
@@ -148,6 +148,34 @@ test('waitMs waits for a live holder to finish; withLock releases after the work
     t.regex(notes[0], /waiting for docker ipv6 agent \(pid \d+\) to finish/);
     t.false(existsSync(path));
     await t.throwsAsync(withLock(path, { command: 'apply' }, async () => { throw new Error('work failed'); }), { message: 'work failed' });
+    t.false(existsSync(path));
+  });
+});
+
+test('withLockNow (the agent fast path): same file and holder record; refuses a live holder, takes over a dead one, makes the folder, releases on error', async (t) => {
+  await withTmp(async (dir) => {
+    const path = join(dir, 'state/lock'); // the folder does not exist yet: the usual path makes it
+    const seen = await withLockNow(path, 'agent', async (l) => {
+      const owner = JSON.parse(readFileSync(path, 'utf8')) as LockOwner;
+      t.like(owner, { pid: process.pid, command: 'agent', token: l.owner.token });
+      t.is(owner.startTime, processStartTime('self') ?? null);
+      return 'ran';
+    });
+    t.is(seen, 'ran');
+    t.false(existsSync(path));
+    // the synchronous path (folder present), then an error inside: released all the same
+    await t.throwsAsync(withLockNow(path, 'agent', async () => { t.true(existsSync(path)); throw new Error('boom'); }), { message: 'boom' });
+    t.false(existsSync(path));
+    t.deepEqual(readdirSync(join(dir, 'state')), [], 'no temp file left behind');
+    // a live holder: refused at once with the holder named, its lock untouched
+    const held = await acquireLock(path, { command: 'enable' });
+    const err = await t.throwsAsync(withLockNow(path, 'agent', async () => 'never'), { instanceOf: PreconditionError });
+    t.regex(err!.message, /another docker ipv6 enable is running/);
+    t.true(existsSync(path));
+    await held.release();
+    // a dead holder: taken over
+    writeFileSync(path, fakeOwner({ pid: deadPid() }));
+    t.is(await withLockNow(path, 'agent', async () => 'took over'), 'took over');
     t.false(existsSync(path));
   });
 });
