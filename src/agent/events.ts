@@ -3,7 +3,7 @@ import type { Logger } from './log';
 import type { Timers } from './loop';
 import { realTimers } from './loop';
 
-export interface DockerEvent { Type?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } }
+export interface DockerEvent { Type?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; /** when dockerd logged it, ns since the epoch */ timeNano?: number }
 
 export interface EventSource {
   /** A stream of newline-separated JSON events; rejects while Docker is down. */

@@ -2,11 +2,12 @@
 // in-process, one ip6tables-restore --noflush of inserts) from the view the last full pass left. Events are
 // handled one at a time in arrival order; any error drops the view until the next full pass, which always
 // follows (debounced) and owns correctness: the fast path only adds what that pass would add.
+// No file is written on this path: the proxy entries it adds carry our NDA_PROTOCOL tag, which is how the
+// next pass knows them as ours (and records them in the state) even after a crash in between.
 import { dockerFacts, type ApiContainer, type ApiNetwork, type CtrFact, type NetFact } from '../reconcile/facts';
 import { planContainerDie, planContainerStart, planNetworkCreate, type FastPlan, type FastView } from '../reconcile/fast';
 import type { NetOps } from '../reconcile/netops';
 import type { Change } from '../reconcile/diff';
-import type { ToolState } from '../state/store';
 import type { DockerEvent } from './events';
 import type { Logger } from './log';
 
@@ -25,8 +26,6 @@ export interface FastDeps {
   /** netlink, kept open between events */
   net(): Promise<NetOps>;
   restore(batch: string): Promise<void>;
-  readState(): Promise<ToolState | undefined>;
-  writeState(s: ToolState): Promise<void>;
   /** runs fn alone: no full pass, apply or enable at the same time; rejects when it cannot now */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   log: Logger;
@@ -55,6 +54,8 @@ export class FastPath {
   private queue: Promise<void> = Promise.resolve();
   handled = 0;
   failed = 0;
+  /** counts the plans this path started to apply: a full pass that observed before one must observe again */
+  generation = 0;
 
   constructor(private readonly d: FastDeps) {}
 
@@ -70,7 +71,8 @@ export class FastPath {
    * pass would do for it is now in place (false: the pass should come soon).
    */
   handle(e: DockerEvent, because: string): Promise<boolean> {
-    const done = this.queue.then(() => this.one(e, because));
+    const queued = performance.now();
+    const done = this.queue.then(() => this.one(e, because, queued));
     this.queue = done.then(() => undefined);
     return done;
   }
@@ -83,22 +85,30 @@ export class FastPath {
    * network connect) gets its new address proxied (ndp) as on a start; one leaving a network, or one
    * that publishes ports, is left to the full pass.
    */
-  private async attachment(e: DockerEvent, kind: string, because: string): Promise<boolean> {
+  private async attachment(e: DockerEvent, kind: string, because: string, queued: number): Promise<boolean> {
     const cid = e.Actor?.Attributes?.container;
     if (!cid || !this.view) return false;
     const running = this.view.docker.containers.some((c) => c.id === cid);
     if (!running) return true;
     if (kind === 'network disconnect' || this.view.docker.containers.find((c) => c.id === cid)?.published.length) return false;
     if (this.view.owned.mode !== 'ndp') return true; // rules are per network, not per container
-    return this.one({ ...e, Type: 'container', Action: 'start', Actor: { ID: cid } }, because);
+    return this.one({ ...e, Type: 'container', Action: 'start', Actor: { ID: cid } }, because, queued);
   }
 
-  private async one(e: DockerEvent, because: string): Promise<boolean> {
+  private async one(e: DockerEvent, because: string, queued = performance.now()): Promise<boolean> {
     if (!this.view) return false;
+    // where an event's milliseconds go (logged with each change): waiting behind earlier events or a
+    // full pass, the API call, the lock (and anything ahead of us in the agent), the ip6tables batch, netlink
+    const ms: Record<string, number> = {};
+    let mark = performance.now();
+    const lap = (k: string) => { const t = performance.now(); ms[k] = Math.round((t - mark) * 10) / 10; mark = t; };
+    ms.queued = Math.round((mark - queued) * 10) / 10;
+    // from dockerd logging the event to us taking it up (wall clocks of one host, ms resolution)
+    if (typeof e.timeNano === 'number') ms.delivered = Math.max(0, Date.now() - Math.round(e.timeNano / 1e6) - ms.queued);
     const kind = `${e.Type} ${e.Action}`;
     // Every container start and die comes with network connect / disconnect events: serve those
     // here too, or each one schedules a full pass that the next event then queues behind.
-    if (kind === 'network connect' || kind === 'network disconnect') return this.attachment(e, kind, because);
+    if (kind === 'network connect' || kind === 'network disconnect') return this.attachment(e, kind, because, queued);
     // a container that is created but not started, or removed after its die, owns nothing of ours
     if (kind === 'container create' || kind === 'container destroy') return true;
     const id = e.Actor?.ID;
@@ -113,6 +123,7 @@ export class FastPath {
         const fact = c && containerFact(c);
         if (!fact) return false; // stopped or removed before we looked: nothing the pass would add
         complete = !publishes(c);
+        lap('inspect');
         make = (v) => planContainerStart(v, fact);
       } else if (kind === 'container die') {
         const known = this.view.docker.containers.find((x) => x.id === id);
@@ -122,17 +133,21 @@ export class FastPath {
         const n = await this.d.inspectNetwork(id);
         const fact = n && networkFact(n);
         if (!fact) return false;
+        lap('inspect');
         make = (v) => planNetworkCreate(v, fact);
       }
       return await this.d.exclusive(async () => {
+        lap('exclusive');
         if (!this.view) return false;
         const plan = make(this.view);
         if (!plan.changes.length) { this.view = plan.next; return complete; }
         this.view = undefined; // uncertain until this plan is fully applied
-        await this.apply(plan);
+        this.generation++;
+        await this.apply(plan, ms);
         this.view = plan.next;
         this.handled++;
-        for (const c of plan.changes) this.d.log('info', this.d.describeChange(c), { change: c, because: [because], fast: true });
+        ms.total = Math.round((performance.now() - queued) * 10) / 10;
+        for (const c of plan.changes) this.d.log('info', this.d.describeChange(c), { change: c, because: [because], fast: true, ms });
         return complete;
       });
     } catch (err) {
@@ -143,23 +158,25 @@ export class FastPath {
     }
   }
 
-  private async apply(plan: FastPlan): Promise<void> {
+  /** ms: how long the batch and the netlink part took, each from the start (they run side by side) */
+  private async apply(plan: FastPlan, ms: Record<string, number>): Promise<void> {
+    const t0 = performance.now();
+    const took = (k: string) => { ms[k] = Math.round((performance.now() - t0) * 10) / 10; };
     const { add, del } = plan.proxies;
-    if (add.length) {
-      // intent first, as the full pass does: a crash right after the add leaves nothing unowned
-      const s = await this.d.readState();
-      if (!s) throw new Error('no saved state');
-      const have = new Set((s.proxies ?? []).map((p) => `${p.address}%${p.ifname}`));
-      const more = add.filter((p) => !have.has(`${p.address}%${p.ifname}`)).map(({ address, ifname }) => ({ address, ifname }));
-      if (more.length) await this.d.writeState({ ...s, proxies: [...(s.proxies ?? []), ...more] });
-    }
-    if (plan.batch) await this.d.restore(plan.batch);
-    if (add.length || del.length) {
+    // the rules (one process) and the proxy entries (netlink, in-process) go in side by side: a network's
+    // gateway entry does not wait for its filter rule, and the network stays closed by the prefix-wide
+    // tail until that rule is in
+    const rules = plan.batch ? this.d.restore(plan.batch).then(() => took('batch')) : undefined;
+    const entries = (async () => {
+      if (!add.length && !del.length) return;
       const index = plan.next.uplinkIndex;
       if (index === undefined) throw new Error(`the uplink ${plan.next.owned.uplink} was missing at the last pass`);
       const net = await this.d.net();
       for (const p of del) await net.delProxy(p.address, index);
       for (const p of add) await net.addProxy(p.address, index);
-    }
+      took('netlink');
+    })();
+    const [a, b] = await Promise.allSettled([rules, entries]);
+    for (const r of [a, b]) if (r.status === 'rejected') throw r.reason;
   }
 }

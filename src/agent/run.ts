@@ -1,11 +1,12 @@
 // `docker ipv6 apply` (one reconcile, at boot) and `docker ipv6 agent` (reconcile on every reason, until stopped).
 import { withLock } from '../apply';
+import { acquireLock, withLockNow } from '../apply/lock';
 import { writeFileAtomic } from '../apply/undo-kinds';
 import { processStartTime } from '../apply/lock';
 import type { RunContext } from '../cli/context';
 import { connectDocker, dockerClient } from '../docker/client';
 import { PreconditionError, isToolError } from '../errors';
-import { describeChange, hostDeps, reconcileOnce, refuseUnfinishedJournal, type FastView, type ReconcileDeps, type ReconcileResult } from '../reconcile';
+import { describeChange, hostDeps, reconcileOnce, refuseUnfinishedJournal, type FastView, type PassGuard, type ReconcileDeps, type ReconcileOptions, type ReconcileResult } from '../reconcile';
 import { Ip6tables } from '../host/ip6tables';
 import { existsSync } from 'node:fs';
 import { describeEvent, EVENT_FILTERS, EventWatcher, type EventSource } from './events';
@@ -13,7 +14,6 @@ import { makeLogger, type Logger } from './log';
 import { ReconcileLoop } from './loop';
 import { FastPath, type FastDeps } from './fastpath';
 import { openNetOps, type NetOps } from '../reconcile/netops';
-import { readState, writeState } from '../state/store';
 import { agentStatusPath, type AgentStatus } from './status-file';
 
 /** Waits until Docker answers /_ping or the deadline passes. */
@@ -37,11 +37,23 @@ export async function waitForDocker(ctx: RunContext, waitMs: number, note: (s: s
  * not rolled back here (see refuseUnfinishedJournal: under our units that would fail or deadlock):
  * the pass refuses, naming it, until enable or disable has finished that rollback.
  */
-export async function lockedPass(ctx: RunContext, deps: ReconcileDeps, command: string, opts: { cleanup?: boolean }, log: (s: string) => void): Promise<ReconcileResult & { view?: FastView }> {
-  return withLock(ctx.paths.lockFile, { command, waitMs: 60_000, log }, async () => {
+export async function lockedPass(ctx: RunContext, deps: ReconcileDeps, command: string, opts: ReconcileOptions, log: (s: string) => void, held?: (yes: boolean) => void): Promise<ReconcileResult & { view?: FastView; observations: number }> {
+  if (!opts.guard) {
+    return withLock(ctx.paths.lockFile, { command, waitMs: 60_000, log }, async () => {
+      await refuseUnfinishedJournal(ctx.paths.journalFile, `docker ipv6 ${command} changes nothing`);
+      return reconcileOnce(deps, opts);
+    });
+  }
+  // the agent: while its pass holds the lock the fast path works under it (held), and the lock is
+  // given back inside the guard's exclusive section, so no fast-path change is left running unlocked
+  const lock = await acquireLock(ctx.paths.lockFile, { command, waitMs: 60_000, log });
+  held?.(true);
+  try {
     await refuseUnfinishedJournal(ctx.paths.journalFile, `docker ipv6 ${command} changes nothing`);
-    return reconcileOnce(deps, opts);
-  });
+    return await reconcileOnce(deps, opts);
+  } finally {
+    await opts.guard.exclusive(async () => { held?.(false); await lock.release(); });
+  }
 }
 
 export async function runApply(ctx: RunContext, o: { waitDockerMs: number }): Promise<void> {
@@ -91,7 +103,8 @@ function serialiser(): <T>(fn: () => Promise<T>) => Promise<T> {
   };
 }
 
-function fastDeps(ctx: RunContext, serial: <T>(fn: () => Promise<T>) => Promise<T>, log: Logger): FastDeps {
+/** passHeld: whether our own full pass holds the tool lock right now (the fast path then needs no lock of its own) */
+function fastDeps(ctx: RunContext, serial: <T>(fn: () => Promise<T>) => Promise<T>, log: Logger, passHeld: () => boolean): FastDeps {
   const ep = ctx.endpoint();
   let client: ReturnType<typeof dockerClient> | undefined;
   let net: Promise<NetOps> | undefined;
@@ -101,12 +114,10 @@ function fastDeps(ctx: RunContext, serial: <T>(fn: () => Promise<T>) => Promise<
     async inspectNetwork(id) { return (await (client ??= dockerClient(ep, 15_000))).getNetwork(id).inspect().catch(notFound) as never; },
     net: () => (net ??= openNetOps().catch((e) => { net = undefined; throw e; })),
     restore: (b) => new Ip6tables().restore(b),
-    readState: () => readState(ctx.paths.stateFile),
-    writeState: (st) => writeState(ctx.paths.stateFile, st),
     // no waiting: while enable, disable or apply hold the lock the event is left to the full pass
     exclusive: (fn) => serial(async () => {
       if (existsSync(ctx.paths.journalFile)) throw new PreconditionError(`an interrupted change left a rollback unfinished (journal ${ctx.paths.journalFile})`, 'run docker ipv6 enable or docker ipv6 disable: either finishes it first');
-      return withLock(ctx.paths.lockFile, { command: 'agent', waitMs: 0 }, fn);
+      return passHeld() ? fn() : withLockNow(ctx.paths.lockFile, 'agent', fn);
     }),
     log, describeChange,
     close() { void net?.then((n) => n.close(), () => undefined); net = undefined; },
@@ -128,7 +139,10 @@ export async function runAgent(ctx: RunContext, o: AgentOptions): Promise<void> 
   await saveStatus();
 
   const serial = serialiser();
-  const fast = new FastPath(fastDeps(ctx, serial, log));
+  let passHolds = false;
+  const fast = new FastPath(fastDeps(ctx, serial, log, () => passHolds));
+  // a pass observes while the fast path goes on serving events; only its apply phase excludes it
+  const guard: PassGuard = { generation: () => fast.generation, exclusive: serial, settled: (v) => fast.setView(v) };
   const loop = new ReconcileLoop({
     debounceMs: o.debounceMs, intervalMs: o.intervalMs, settleMs: Math.max(o.debounceMs, 1000), settleMaxMs: Math.max(o.debounceMs, 5000), retryMs: Math.min(1000, o.intervalMs), log,
     async pass(reasons) {
@@ -136,15 +150,14 @@ export async function runAgent(ctx: RunContext, o: AgentOptions): Promise<void> 
       try {
         let r: Awaited<ReturnType<typeof lockedPass>>;
         try {
-          r = await serial(() => lockedPass(ctx, deps, 'agent', {}, (l) => log('info', l)));
+          r = await lockedPass(ctx, deps, 'agent', { guard }, (l) => log('info', l), (yes) => { passHolds = yes; });
         } catch (e) {
           fast.setView(undefined);
           throw e;
         }
-        fast.setView(r.view);
         for (const c of r.changes) log('info', describeChange(c), { change: c, because: reasons });
         status.counts.changes += r.changes.length;
-        status.lastReconcile = { at: new Date().toISOString(), durationMs: Math.round(r.durationMs), changes: r.changes.length, spawned: r.spawned, reasons };
+        status.lastReconcile = { at: new Date().toISOString(), durationMs: Math.round(r.durationMs), changes: r.changes.length, spawned: r.spawned, reasons, observations: r.observations };
         if (r.changes.length) log('info', `reconciled: ${r.changes.length} change(s)`, { durationMs: Math.round(r.durationMs), spawned: r.spawned, networks: r.networks, because: reasons });
       } catch (e) {
         status.counts.errors++;

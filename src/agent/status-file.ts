@@ -8,7 +8,7 @@ export interface AgentStatus {
   started: string;
   stopped?: string;
   intervalMs: number;
-  lastReconcile?: { at: string; durationMs: number; changes: number; spawned: number; reasons: string[] };
+  lastReconcile?: { at: string; durationMs: number; changes: number; spawned: number; reasons: string[]; /** times the pass observed: more than 1 when the fast path changed the host meanwhile */ observations?: number };
   lastError?: { at: string; message: string } | null;
   counts: { passes: number; changes: number; errors: number; events: number; reconnects: number };
 }

@@ -28,25 +28,55 @@ export interface ReconcileResult {
   containers: number;
 }
 
-export interface ReconcileOptions { cleanup?: boolean; dryRun?: boolean }
+/**
+ * The agent's fast path changes the host between (and during) passes. With a guard, a pass observes
+ * without holding the fast path up: only its apply phase runs exclusively, and only when nothing changed
+ * since its observation began (otherwise it observes again; the last try observes exclusively too).
+ */
+export interface PassGuard {
+  /** changes whenever the fast path changes the host */
+  generation(): number;
+  /** runs fn with no fast-path change at the same time */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /** called inside the exclusive section once the plan is applied (view) or failed (undefined) */
+  settled(view: FastView | undefined): void;
+}
 
-export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions = {}): Promise<ReconcileResult & { plan: ReconcilePlan; view?: FastView }> {
+export interface ReconcileOptions { cleanup?: boolean; dryRun?: boolean; guard?: PassGuard }
+
+/** observations a guarded pass may throw away before it observes with the fast path held */
+const GUARDED_TRIES = 3;
+
+export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions = {}): Promise<ReconcileResult & { plan: ReconcilePlan; view?: FastView; observations: number }> {
   const t0 = performance.now();
   let spawned = 0;
   const stop = onExec(() => { spawned++; });
   const net = await deps.openNet();
+  const g = opts.dryRun ? undefined : opts.guard;
   try {
-    const obs = await observeForReconcile(deps, net, !opts.cleanup);
-    const owned = ownedFrom(obs.state);
-    const desired = desiredState(owned, obs.docker, obs.sysctls);
-    const plan = opts.cleanup ? planCleanup(obs) : planReconcile(desired, obs);
-    if (!opts.dryRun) await applyPlan(plan, obs, deps, net);
-    return {
-      plan, changes: plan.changes, durationMs: performance.now() - t0, spawned,
-      networks: obs.docker.networks.length, containers: obs.docker.containers.length,
-      // what the host holds now: the agent's fast path works from it until the next pass
-      view: opts.cleanup || opts.dryRun || !owned ? undefined : viewAfterPass(owned, obs.docker, desired, obs.links.find((l) => l.name === owned.uplink)?.index),
-    };
+    for (let tries = 1; ; tries++) {
+      const last = !g || tries >= GUARDED_TRIES;
+      const gen = g?.generation();
+      const attempt = async () => {
+        const obs = await observeForReconcile(deps, net, !opts.cleanup);
+        const owned = ownedFrom(obs.state);
+        const desired = desiredState(owned, obs.docker, obs.sysctls);
+        const plan = opts.cleanup ? planCleanup(obs) : planReconcile(desired, obs);
+        // what the host holds once applied: the agent's fast path works from it until the next pass
+        const view = opts.cleanup || opts.dryRun || !owned ? undefined : viewAfterPass(owned, obs.docker, desired, obs.links.find((l) => l.name === owned.uplink)?.index);
+        const result = { plan, changes: plan.changes, spawned, networks: obs.docker.networks.length, containers: obs.docker.containers.length, view, observations: tries };
+        if (opts.dryRun) return result;
+        const applyNow = async () => {
+          if (!last && g!.generation() !== gen) return undefined; // the fast path changed the host meanwhile
+          try { await applyPlan(plan, obs, deps, net); } catch (e) { g?.settled(undefined); throw e; }
+          g?.settled(view);
+          return result;
+        };
+        return g && !last ? g.exclusive(applyNow) : applyNow();
+      };
+      const r = g && last ? await g.exclusive(attempt) : await attempt();
+      if (r) return { ...r, spawned, durationMs: performance.now() - t0 };
+    }
   } finally {
     stop();
     net.close();

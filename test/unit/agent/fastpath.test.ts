@@ -26,8 +26,6 @@ function fastWorld(w: World, o: { inspectMs?: number } = {}) {
     async inspectNetwork(id) { inspects.push(id); return w.networks.find((n) => n.Id === id); },
     net: async () => w.net,
     restore: (b) => w.fw.restore(b),
-    readState: w.deps.readState,
-    writeState: w.deps.writeState,
     async exclusive(fn) {
       if (inFlight) throw new Error('fake: two exclusive sections at once');
       inFlight = true;
@@ -43,7 +41,7 @@ function fastWorld(w: World, o: { inspectMs?: number } = {}) {
 
 const ev = (Type: string, Action: string, ID: string, name = ID.slice(0, 4)): DockerEvent => ({ Type, Action, Actor: { ID, Attributes: { name } } });
 
-test('ndp: a started container gets its entry at once, intent recorded first; die removes it; the full pass after changes nothing', async (t) => {
+test('ndp: a started container gets its entry at once, tagged ours, no file written; die removes it; the full pass after changes nothing', async (t) => {
   const w = world(enabledState('ndp', NDP));
   w.networks = [net('bridge', 'b'.repeat(64), '2001:db8:1:0:8000::/73', '2001:db8:1:0:8000::1')];
   const { fp, logs, pass } = fastWorld(w);
@@ -52,11 +50,13 @@ test('ndp: a started container gets its entry at once, intent recorded first; di
   w.containers = [ctr('c1', { bridge: '2001:db8:1:0:8000::2' })];
   await fp.handle(ev('container', 'start', w.containers[0].Id), 'docker container start c1');
   t.deepEqual([...w.net.proxies.keys()].sort(), ['2001:db8:1:0:8000::1%2', '2001:db8:1:0:8000::2%2']);
-  t.deepEqual(w.state!.proxies!.map((p) => p.address).sort(), ['2001:db8:1:0:8000::1', '2001:db8:1:0:8000::2']);
+  t.true(w.net.tagged.has('2001:db8:1:0:8000::2%2'), 'the entry carries our NDA_PROTOCOL tag');
+  t.deepEqual(w.state!.proxies!.map((p) => p.address), ['2001:db8:1:0:8000::1'], 'the state waits for the full pass');
   t.deepEqual(w.net.ops.slice(-1), ['+proxy 2001:db8:1:0:8000::2']);
   t.is(logs[0][1], 'add proxy 2001:db8:1:0:8000::2 on eth0: container c1 runs on network bridge');
   t.like(logs[0][2], { because: ['docker container start c1'], fast: true });
   t.deepEqual((await pass()).changes, [], 'the full pass finds nothing left to do');
+  t.deepEqual(w.state!.proxies!.map((p) => p.address).sort(), ['2001:db8:1:0:8000::1', '2001:db8:1:0:8000::2'], 'and records the entry');
   t.is(w.fw.restores.length, restores);
 
   const id = w.containers[0].Id;
@@ -66,6 +66,27 @@ test('ndp: a started container gets its entry at once, intent recorded first; di
   t.deepEqual((await pass()).changes, []);
   t.deepEqual(w.state!.proxies, [{ address: '2001:db8:1:0:8000::1', ifname: 'eth0' }]);
   t.is(fp.failed, 0);
+});
+
+test('ndp: the agent dies between the fast path and its pass: the next pass knows the entry as ours by its tag and removes it once its container is gone; a foreign entry stays', async (t) => {
+  const w = world(enabledState('ndp', NDP));
+  w.networks = [net('bridge', 'b'.repeat(64), '2001:db8:1:0:8000::/73', '2001:db8:1:0:8000::1')];
+  const { fp, pass } = fastWorld(w);
+  await pass();
+  w.net.proxies.set('2001:db8:1:0:8000::77%2', 2); // someone else's entry inside our prefix, untagged
+  w.containers = [ctr('c1', { bridge: '2001:db8:1:0:8000::2' })];
+  await fp.handle(ev('container', 'start', w.containers[0].Id), 'docker container start c1');
+  t.false(w.state!.proxies!.some((p) => p.address === '2001:db8:1:0:8000::2'));
+  // (crash: no pass ran) the container stops while no agent runs; a new agent's first pass
+  w.containers = [];
+  const r = await reconcileOnce(w.deps);
+  t.deepEqual(r.changes.map((c) => `${c.action} ${c.target}`), ['remove 2001:db8:1:0:8000::2 on eth0']);
+  t.deepEqual([...w.net.proxies.keys()].sort(), ['2001:db8:1:0:8000::1%2', '2001:db8:1:0:8000::77%2']);
+  t.deepEqual(w.state!.proxies, [{ address: '2001:db8:1:0:8000::1', ifname: 'eth0' }]);
+  // --cleanup takes ours (state and tag) and leaves the foreign one
+  const c = await reconcileOnce(w.deps, { cleanup: true });
+  t.deepEqual(c.changes.filter((x) => x.kind === 'proxy').map((x) => `${x.action} ${x.target}`), ['remove 2001:db8:1:0:8000::1 on eth0']);
+  t.deepEqual([...w.net.proxies.keys()], ['2001:db8:1:0:8000::77%2']);
 });
 
 test('routed: a new network\'s rules are inserted where the full pass puts them, so that pass restores nothing', async (t) => {
@@ -225,4 +246,48 @@ test('container create and destroy change nothing of ours: no full pass is asked
   t.true(await fp.handle(ev('container', 'destroy', 'c'.repeat(64)), 'docker container destroy'));
   t.deepEqual(inspects, []);
   t.false(await fp.handle(ev('network', 'destroy', 'b'.repeat(64)), 'docker network destroy'), 'a removed network is the full pass\'s job');
+});
+
+test('a guarded full pass observes while the fast path serves events; a change during its observation makes it observe again, and it never undoes the fast path', async (t) => {
+  const w = world(enabledState('ndp', NDP));
+  w.networks = [net('bridge', 'b'.repeat(64), '2001:db8:1:0:8000::/73', '2001:db8:1:0:8000::1')];
+  const { fp, pass, deps } = fastWorld(w);
+  await pass();
+  // one serialiser for the fast path and the pass's apply phase, as in the agent
+  let tail: Promise<unknown> = Promise.resolve();
+  let holding = '';
+  const serial = <T>(who: string, fn: () => Promise<T>): Promise<T> => {
+    const p = tail.then(async () => { if (holding) throw new Error(`${who} inside ${holding}`); holding = who; try { return await fn(); } finally { holding = ''; } });
+    tail = p.catch(() => undefined);
+    return p;
+  };
+  deps.exclusive = (fn) => serial('fast path', fn);
+  const settled: unknown[] = [];
+  const guard = { generation: () => fp.generation, exclusive: <T>(fn: () => Promise<T>) => serial('pass', fn), settled: (v: unknown) => { settled.push(v); fp.setView(v as never); } };
+  // while the pass lists containers (Docker already reports c1 running), c1's start event is served
+  const c1 = ctr('c1', { bridge: '2001:db8:1:0:8000::2' });
+  const lister = await w.deps.docker();
+  let served: Promise<boolean> | undefined;
+  let lists = 0;
+  const guarded = { ...w.deps, docker: async () => ({ ...lister, listContainers: async () => {
+    lists++;
+    const before = await lister.listContainers();
+    if (lists === 1) { w.containers = [c1]; served = fp.handle(ev('container', 'start', c1.Id), 'docker container start c1'); await served; }
+    return before;
+  } }) };
+  const r = await reconcileOnce(guarded, { guard });
+  t.true(await served!, 'the fast path did not wait for the pass');
+  t.is(r.observations, 2, 'the first observation predates the fast path change: observed again');
+  t.deepEqual(r.changes, [], 'the second observation already sees the entry');
+  t.is(settled.length, 1);
+  t.true(w.net.tagged.has('2001:db8:1:0:8000::2%2'));
+  t.deepEqual(w.state!.proxies!.map((p) => p.address).sort(), ['2001:db8:1:0:8000::1', '2001:db8:1:0:8000::2']);
+  // a fast path busy at every observation: the third observes with the fast path held and applies
+  let n = 0;
+  const busy = { ...w.deps, readState: async () => { if (!holding) n++; return w.deps.readState(); } };
+  const g2 = { ...guard, generation: () => n };
+  const r2 = await reconcileOnce(busy, { guard: g2 });
+  t.is(r2.observations, 3);
+  t.deepEqual(r2.changes, []);
+  t.is(fp.failed, 0);
 });
