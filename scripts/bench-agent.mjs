@@ -231,6 +231,18 @@ try {
   result.figures.containerStartToProxy = { ...summary(startLat), p50: pct(startLat, 50), p99: pct(startLat, 99), anchor: ndpAnchor, mode: 'ndp' };
   result.figures.containerDieToProxyGone = { ...summary(dieLat), p50: pct(dieLat, 50), p99: pct(dieLat, 99), anchor: ndpAnchor, mode: 'ndp' };
   result.figures.networkCreateToGatewayProxy = { ...summary(gwLat), p50: pct(gwLat, 50), p99: pct(gwLat, 99), anchor: ndpAnchor, mode: 'ndp' };
+  // where the fast path's milliseconds went (the agent logs them with every change it makes)
+  {
+    const phases = {};
+    for (const l of readFileSync(join(rec.dir, 'bench-agent.log'), 'utf8').split('\n')) {
+      let m; try { m = JSON.parse(l); } catch { continue; }
+      if (!m.fast || !m.ms || m.change?.kind !== 'proxy') continue;
+      const what = m.change.action === 'add' ? 'add' : 'remove';
+      for (const [k, v] of Object.entries({ ...m.ms, ...(m.ex ?? {}) })) ((phases[what] ??= {})[k] ??= []).push(v);
+    }
+    result.fastPathPhases = Object.fromEntries(Object.entries(phases).map(([w, ks]) => [w, Object.fromEntries(Object.entries(ks).map(([k, xs]) => [k, { p50: pct(xs, 50), p99: pct(xs, 99), max: Math.max(...xs), n: xs.length }]))]));
+    note(`  fast path phases (ms): ${JSON.stringify(result.fastPathPhases)}`);
+  }
 
   // ---- scale (ndp: our filter chain plus one proxy entry per network): from scratch = chain flushed, entries removed
   const flush = () => {
@@ -317,6 +329,10 @@ if (result.scales.length > 1) {
   lines.push('', `growth of the agent's pass from scratch: ${result.scales.map((r) => `${r.networks} nets ${f(r.agent.passFromScratch.median)} ms`).join(' -> ')}`);
   const [a, b] = [result.scales[0], result.scales.at(-1)];
   lines.push(`marginal cost: ${((b.agent.passFromScratch.median - a.agent.passFromScratch.median) / (b.networks - a.networks) * 1000).toFixed(0)} us per network (${a.networks} -> ${b.networks}); anchor grew ${f(a.anchor.median)} -> ${f(b.anchor.median)} ms`);
+}
+if (result.fastPathPhases) {
+  lines.push('', 'where the fast path\'s milliseconds go (the agent logs them with each change; p50 / p99; batch and netlink run side by side):');
+  for (const [what, ks] of Object.entries(result.fastPathPhases)) lines.push(`  proxy ${what}: ${Object.entries(ks).map(([k, v]) => `${k} ${f(v.p50)} / ${f(v.p99)}`).join(', ')}`);
 }
 for (const s of result.skipped) lines.push(`skipped ${s.networks}: ${s.why}`);
 console.log(lines.join('\n'));
