@@ -56,6 +56,9 @@ export async function createManagedNetwork(
       try { await writeState(ctx.paths.stateFile, facts.state); } catch (e) {
         ctx.note(`warning: network ${name} was created but its allocation could not be saved (${(e as Error).message}); its label still reserves it`);
       }
+    } else if (facts.released.length) {
+      // best effort: the allocations of removed networks are dropped again by the next create
+      await writeState(ctx.paths.stateFile, facts.state).catch(() => undefined);
     }
     return { plan, id, note: await syncOutsidePath(ctx, facts.state, plan.v6.subnet) };
   } finally {

@@ -9,7 +9,7 @@ import { readState, type ToolState } from '../state/store';
 import { parseCidr6, type Cidr6 } from '../util/ip';
 import type { Pool } from '../enable/daemon-plan';
 import type { UsedSpace } from './alloc';
-import { usedSpace, v4Pools } from './space';
+import { liveAllocations, usedSpace, v4Pools } from './space';
 
 export interface NetworkSummary {
   id: string;
@@ -29,6 +29,8 @@ export interface SpaceFacts {
   prefix?: Cidr6;
   networks: NetworkSummary[];
   used: UsedSpace;
+  /** allocations of networks that no longer exist, dropped from `state` (write the state to make it stick) */
+  released: string[];
   pools: Pool[];
   net?: NetState;
 }
@@ -66,11 +68,13 @@ export async function observeSpace(ctx: RunContext, docker: DockerClient, exclud
     listNetworkSummaries(docker), daemonPools(ctx.globals.configFile), hostNet(), readState(ctx.paths.stateFile),
   ]);
   const state = saved ?? { version: 1 as const };
+  const { kept, released } = liveAllocations(state.allocations, networks.map((n) => n.name));
+  if (released.length) state.allocations = kept;
   const prefix = state.prefix ? parseCidr6(state.prefix) : undefined;
   // upgrade re-creates a network on its own IPv4 subnet: its entry, bridge address and route do not count
   const others = exclude ? networks.filter((n) => n.name !== exclude.network) : networks;
   const hostNetSeen = exclude ? { ...net, addresses: net.addresses.filter((a) => a.ifname !== exclude.bridge), routes: net.routes.filter((r) => r.ifname !== exclude.bridge) } : net;
   const allocations = exclude ? Object.fromEntries(Object.entries(state.allocations ?? {}).filter(([k]) => k !== exclude.network)) : state.allocations;
   const used = usedSpace({ networks: others, pools, net: hostNetSeen, allocations, prefix });
-  return { state, prefix, networks, used, pools: v4Pools(pools), net };
+  return { state, prefix, networks, used, pools: v4Pools(pools), net, released };
 }

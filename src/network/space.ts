@@ -23,6 +23,22 @@ export function v4Pools(pools?: unknown[]): Pool[] {
   return pools.filter(isPool).filter((p) => !p.base.includes(':'));
 }
 
+/**
+ * Allocations still held: one made for a network (keyed by its name) holds its subnet while Docker has a
+ * network of that name; once the network is gone the subnet is free again. `compose:NAME` reservations
+ * stay: the Compose file names that subnet and `compose up` may create the network again at any time.
+ */
+export function liveAllocations(allocations: Record<string, string> | undefined, networkNames: Iterable<string>): { kept: Record<string, string>; released: string[] } {
+  const live = new Set(networkNames);
+  const kept: Record<string, string> = {};
+  const released: string[] = [];
+  for (const [k, v] of Object.entries(allocations ?? {})) {
+    if (k.startsWith('compose:') || live.has(k)) kept[k] = v;
+    else released.push(k);
+  }
+  return { kept, released };
+}
+
 export function usedSpace(i: SpaceInputs): UsedSpace {
   const used: UsedSpace = { v6: [], v4: [] };
   const add = (s: string, what: string) => {

@@ -1,5 +1,6 @@
 // network create/ls/upgrade and verify (NAT mode) against a real dockerd per version: one lab each, several scenarios.
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import { withLab, type Lab } from '../helpers/lab';
 import { overlaps, overlaps4, parseCidr4, parseCidr6 } from '../../src/util/ip';
 
@@ -45,6 +46,16 @@ for (const version of ['20', '26', '28']) {
       const [c1, c2] = await Promise.all([create(lab, ['conc1']), create(lab, ['conc2'])]);
       assertDisjoint(t, [a.ipv4.subnet, b.ipv4.subnet, c1.ipv4.subnet, c2.ipv4.subnet]);
       assertDisjoint(t, [a.ipv6.subnet, b.ipv6.subnet, c1.ipv6.subnet, c2.ipv6.subnet]);
+
+      // a removed network's IPv6 subnet is free again: the state forgets it and the next create may take it
+      const allocs = () => (JSON.parse(readFileSync(`${lab.record.toolRoot}/var/lib/docker-ipv6/state.json`, 'utf8')) as { allocations?: Record<string, string> }).allocations ?? {};
+      t.is(allocs().beta, b.ipv6.subnet);
+      t.is((await lab.docker(['network', 'rm', 'beta'])).code, 0);
+      const g = await create(lab, ['gamma']);
+      t.is(g.ipv6.subnet, b.ipv6.subnet, 'the lowest free /64 is the one beta held');
+      t.false('beta' in allocs());
+      t.is(allocs().gamma, g.ipv6.subnet);
+      t.is(allocs().alpha, a.ipv6.subnet);
 
       // an overlapping --subnet is refused with the reason, and nothing is created
       const over = await lab.exec(['network', 'create', '--subnet', a.ipv6.subnet, 'clash']);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { allocateV4, allocateV6, checkFree, parseSubnet, type UsedSpace } from '../../../src/network/alloc';
-import { usedSpace } from '../../../src/network/space';
+import { liveAllocations, usedSpace } from '../../../src/network/space';
 import { createBody, planCreate, MANAGED_LABEL } from '../../../src/network/plan';
 import { composeBlock } from '../../../src/network/compose';
 import { cidrString, parseCidr4, parseCidr6 } from '../../../src/util/ip';
@@ -103,4 +103,15 @@ test('v4: after an occupant that ends off a block boundary the next aligned bloc
   const aligned = { cidr: parseCidr4('10.0.0.0/23')!, what: 'x' };
   const d = allocateV4(pools, [aligned]);
   t.is(`${d.network}/${d.length}`, '10.0.2.0/24');
+});
+
+test('allocations: a removed network\'s subnet is free again; Compose reservations and live networks keep theirs', (t) => {
+  const allocations = { web: 'fd12:3456:789a:1::/64', gone: 'fd12:3456:789a:2::/64', 'compose:app': 'fd12:3456:789a:3::/64' };
+  const { kept, released } = liveAllocations(allocations, ['web', 'bridge']);
+  t.deepEqual(kept, { web: 'fd12:3456:789a:1::/64', 'compose:app': 'fd12:3456:789a:3::/64' });
+  t.deepEqual(released, ['gone']);
+  // the next allocation may take the released subnet (web's own network is listed by Docker as well)
+  const used = usedSpace({ networks: [{ name: 'web', subnets: ['fd12:3456:789a:1::/64'] }], allocations: kept });
+  t.is(cidrString(allocateV6(prefix, used.v6)), 'fd12:3456:789a:2::/64');
+  t.deepEqual(liveAllocations(undefined, []), { kept: {}, released: [] });
 });
