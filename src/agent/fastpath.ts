@@ -3,11 +3,13 @@
 // handled one at a time in arrival order; any error drops the view until the next full pass, which always
 // follows (debounced) and owns correctness: the fast path only adds what that pass would add.
 // No file is written on this path: the proxy entries it adds carry our NDA_PROTOCOL tag, which is how the
-// next pass knows them as ours (and records them in the state) even after a crash in between.
+// next pass knows them as ours (and records them in the state) even after a crash in between. (On a kernel
+// that drops the tag, before 5.2, an entry is recorded in the state first, as the full pass does.)
 import { dockerFacts, type ApiContainer, type ApiNetwork, type CtrFact, type NetFact } from '../reconcile/facts';
 import { planContainerDie, planContainerStart, planNetworkCreate, type FastPlan, type FastView } from '../reconcile/fast';
 import type { NetOps } from '../reconcile/netops';
 import type { Change } from '../reconcile/diff';
+import type { ToolState } from '../state/store';
 import type { DockerEvent } from './events';
 import type { Logger } from './log';
 
@@ -26,6 +28,8 @@ export interface FastDeps {
   /** netlink, kept open between events */
   net(): Promise<NetOps>;
   restore(batch: string): Promise<void>;
+  readState(): Promise<ToolState | undefined>;
+  writeState(s: ToolState): Promise<void>;
   /** runs fn alone: no full pass, apply or enable at the same time; rejects when it cannot now */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   log: Logger;
@@ -54,7 +58,10 @@ export class FastPath {
   private queue: Promise<void> = Promise.resolve();
   handled = 0;
   failed = 0;
-  /** counts the plans this path started to apply: a full pass that observed before one must observe again */
+  /**
+   * moves when a plan starts to be applied and again when it is done: a full pass whose observation began
+   * before, or while, a fast-path change was applied sees it move and observes again
+   */
   generation = 0;
 
   constructor(private readonly d: FastDeps) {}
@@ -143,7 +150,7 @@ export class FastPath {
         if (!plan.changes.length) { this.view = plan.next; return complete; }
         this.view = undefined; // uncertain until this plan is fully applied
         this.generation++;
-        await this.apply(plan, ms);
+        try { await this.apply(plan, ms); } finally { this.generation++; }
         this.view = plan.next;
         this.handled++;
         ms.total = Math.round((performance.now() - queued) * 10) / 10;
@@ -163,6 +170,15 @@ export class FastPath {
     const t0 = performance.now();
     const took = (k: string) => { ms[k] = Math.round((performance.now() - t0) * 10) / 10; };
     const { add, del } = plan.proxies;
+    if (add.length && !plan.next.tagsKept) {
+      // this kernel has not shown that it keeps our tag: intent first, as the full pass does
+      const s = await this.d.readState();
+      if (!s) throw new Error('no saved state');
+      const have = new Set((s.proxies ?? []).map((p) => `${p.address}%${p.ifname}`));
+      const more = add.filter((p) => !have.has(`${p.address}%${p.ifname}`)).map(({ address, ifname }) => ({ address, ifname }));
+      if (more.length) await this.d.writeState({ ...s, proxies: [...(s.proxies ?? []), ...more] });
+      took('state');
+    }
     // the rules (one process) and the proxy entries (netlink, in-process) go in side by side: a network's
     // gateway entry does not wait for its filter rule, and the network stays closed by the prefix-wide
     // tail until that rule is in

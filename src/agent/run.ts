@@ -15,6 +15,7 @@ import { ReconcileLoop } from './loop';
 import { FastPath, type FastDeps } from './fastpath';
 import { openNetOps, type NetOps } from '../reconcile/netops';
 import { agentStatusPath, type AgentStatus } from './status-file';
+import { readState, writeState } from '../state/store';
 
 /** Waits until Docker answers /_ping or the deadline passes. */
 export async function waitForDocker(ctx: RunContext, waitMs: number, note: (s: string) => void): Promise<void> {
@@ -46,8 +47,8 @@ export async function lockedPass(ctx: RunContext, deps: ReconcileDeps, command: 
   }
   // the agent: while its pass holds the lock the fast path works under it (held), and the lock is
   // given back inside the guard's exclusive section, so no fast-path change is left running unlocked
-  const lock = await acquireLock(ctx.paths.lockFile, { command, waitMs: 60_000, log });
-  held?.(true);
+  // held(true) the moment the lock file is ours, so no event in between finds the lock "held by another agent"
+  const lock = await acquireLock(ctx.paths.lockFile, { command, waitMs: 60_000, log, onAcquired: () => held?.(true) });
   try {
     await refuseUnfinishedJournal(ctx.paths.journalFile, `docker ipv6 ${command} changes nothing`);
     return await reconcileOnce(deps, opts);
@@ -114,6 +115,8 @@ function fastDeps(ctx: RunContext, serial: <T>(fn: () => Promise<T>) => Promise<
     async inspectNetwork(id) { return (await (client ??= dockerClient(ep, 15_000))).getNetwork(id).inspect().catch(notFound) as never; },
     net: () => (net ??= openNetOps().catch((e) => { net = undefined; throw e; })),
     restore: (b) => new Ip6tables().restore(b),
+    readState: () => readState(ctx.paths.stateFile),
+    writeState: (st) => writeState(ctx.paths.stateFile, st),
     // no waiting: while enable, disable or apply hold the lock the event is left to the full pass
     exclusive: (fn) => serial(async () => {
       if (existsSync(ctx.paths.journalFile)) throw new PreconditionError(`an interrupted change left a rollback unfinished (journal ${ctx.paths.journalFile})`, 'run docker ipv6 enable or docker ipv6 disable: either finishes it first');

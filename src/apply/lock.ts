@@ -31,6 +31,8 @@ export interface LockOptions {
   waitMs?: number;
   pollMs?: number;
   log?: (line: string) => void;
+  /** called synchronously the moment the lock is ours, before acquireLock's promise settles */
+  onAcquired?: () => void;
 }
 
 export interface Lock {
@@ -83,11 +85,12 @@ async function readOwner(path: string): Promise<LockOwner | 'absent' | 'corrupt'
   }
 }
 
-async function tryCreate(path: string, owner: LockOwner): Promise<boolean> {
+async function tryCreate(path: string, owner: LockOwner, onAcquired?: () => void): Promise<boolean> {
   const tmp = `${dirname(path)}/.${basename(path)}.${owner.pid}.${owner.token}`;
   await writeFile(tmp, `${JSON.stringify(owner)}\n`, { mode: 0o644 });
   try {
     await link(tmp, path);
+    onAcquired?.();
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -132,7 +135,7 @@ export async function acquireLock(path: string, opts: LockOptions): Promise<Lock
   const deadline = Date.now() + (opts.waitMs ?? 0);
   let waitingNoted = false;
   for (;;) {
-    if (await tryCreate(path, owner)) return makeLock(path, owner, log);
+    if (await tryCreate(path, owner, opts.onAcquired)) return makeLock(path, owner, log);
     const holder = await readOwner(path);
     if (holder === 'absent') continue; // released between our link and our read
     const why = holder === 'corrupt' ? 'its content is unreadable' : staleReason(holder);
@@ -169,7 +172,7 @@ function makeLock(path: string, owner: LockOwner, log: (l: string) => void): Loc
   };
 }
 
-let selfStart: string | null | undefined;
+let selfStart: string | undefined;
 
 /**
  * withLock(path, { command, waitMs: 0 }, fn) for the agent's fast path: the same file and protocol, the
@@ -178,8 +181,8 @@ let selfStart: string | null | undefined;
  * stale or unreadable lock, or a missing folder, goes the usual way (error, takeover, mkdir).
  */
 export async function withLockNow<T>(path: string, command: string, fn: (lock: Lock) => Promise<T>): Promise<T> {
-  if (selfStart === undefined) selfStart = processStartTime('self') ?? null;
-  const owner: LockOwner = { pid: process.pid, startTime: selfStart, command, at: new Date().toISOString(), token: randomBytes(8).toString('hex') };
+  selfStart ??= processStartTime('self'); // constant for the process; read again only while /proc did not answer
+  const owner: LockOwner = { pid: process.pid, startTime: selfStart ?? null, command, at: new Date().toISOString(), token: randomBytes(8).toString('hex') };
   const tmp = `${dirname(path)}/.${basename(path)}.${owner.pid}.${owner.token}`;
   let mine = false;
   try {
@@ -190,12 +193,16 @@ export async function withLockNow<T>(path: string, command: string, fn: (lock: L
     if (code !== 'EEXIST' && code !== 'ENOENT') throw e;
   }
   if (!mine) return withLock(path, { command, waitMs: 0 }, fn);
+  let released = false;
   const lock: Lock = {
     path, owner,
     async release() {
+      if (released) return;
+      released = true;
       let now: LockOwner | undefined;
       try { now = JSON.parse(readFileSync(path, 'utf8')) as LockOwner; } catch { /* removed or unreadable: not ours */ }
-      if (now?.token === owner.token) unlinkSync(path);
+      if (now?.token !== owner.token) return; // taken over or removed meanwhile: left as it is, as release() does
+      try { unlinkSync(path); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
     },
   };
   try {

@@ -137,11 +137,16 @@ export class Netlink {
     );
   }
 
+  /** Idempotent: an entry already gone (another process, or a pass that observed before the agent removed it) is no error. */
   async delProxy(address: string, ifindex: number): Promise<void> {
-    await this.sock.delNeighbor(
-      { family: AF_INET6, ifindex, flags: { proxy: true } } as never,
-      { dst: addrToBytes(address) } as never,
-    );
+    try {
+      await this.sock.delNeighbor(
+        { family: AF_INET6, ifindex, flags: { proxy: true } } as never,
+        { dst: addrToBytes(address) } as never,
+      );
+    } catch (e) {
+      if (!/\bENOENT\b/.test((e as Error)?.message ?? '')) throw e;
+    }
   }
 }
 

@@ -58,7 +58,7 @@ export async function createManagedNetwork(
       }
     } else if (facts.released.length) {
       // best effort: the allocations of removed networks are dropped again by the next create
-      await writeState(ctx.paths.stateFile, facts.state).catch(() => undefined);
+      await writeState(ctx.paths.stateFile, facts.state).catch((e) => ctx.note(`note: the allocations of removed networks (${facts.released.join(', ')}) could not be released now (${(e as Error).message}); the next network create tries again`));
     }
     return { plan, id, note: await syncOutsidePath(ctx, facts.state, plan.v6.subnet) };
   } finally {

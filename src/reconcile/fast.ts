@@ -17,6 +17,11 @@ export interface FastView {
   proxies: Set<string>;
   /** the uplink's ifindex when the pass ran */
   uplinkIndex?: number;
+  /**
+   * whether this kernel keeps our NDA_PROTOCOL tag on proxy entries (5.2+): seen on an entry at the last
+   * pass. Until then the fast path records an entry in the state before adding it, as the full pass does.
+   */
+  tagsKept?: boolean;
 }
 
 export interface FastPlan {
@@ -28,9 +33,9 @@ export interface FastPlan {
   next: FastView;
 }
 
-export function viewAfterPass(owned: Owned, docker: DockerFacts, desired: Desired, uplinkIndex?: number): FastView {
+export function viewAfterPass(owned: Owned, docker: DockerFacts, desired: Desired, uplinkIndex?: number, tagsKept?: boolean): FastView {
   return {
-    owned, uplinkIndex,
+    owned, uplinkIndex, tagsKept,
     docker: { networks: [...docker.networks], containers: [...docker.containers] },
     rules: { nat: desired.nat && [...desired.nat], filter: desired.filter && [...desired.filter] },
     proxies: new Set(desired.proxies.map((p) => canonical6(p.address))),

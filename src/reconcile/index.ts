@@ -12,6 +12,7 @@ import { desiredState } from './desired';
 import { planCleanup, planReconcile, type Change, type ReconcilePlan } from './diff';
 import { ownedFrom } from './facts';
 import { viewAfterPass, type FastView } from './fast';
+import { PROXY_PROTOCOL } from '../firewall/names';
 import { openNetOps } from './netops';
 import { observeForReconcile, type DockerLister, type ReconcileDeps } from './observe';
 
@@ -63,7 +64,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
         const desired = desiredState(owned, obs.docker, obs.sysctls);
         const plan = opts.cleanup ? planCleanup(obs) : planReconcile(desired, obs);
         // what the host holds once applied: the agent's fast path works from it until the next pass
-        const view = opts.cleanup || opts.dryRun || !owned ? undefined : viewAfterPass(owned, obs.docker, desired, obs.links.find((l) => l.name === owned.uplink)?.index);
+        const view = opts.cleanup || opts.dryRun || !owned ? undefined : viewAfterPass(owned, obs.docker, desired, obs.links.find((l) => l.name === owned.uplink)?.index, obs.proxies.some((p) => p.protocol === PROXY_PROTOCOL));
         const result = { plan, changes: plan.changes, spawned, networks: obs.docker.networks.length, containers: obs.docker.containers.length, view, observations: tries };
         if (opts.dryRun) return result;
         const applyNow = async () => {

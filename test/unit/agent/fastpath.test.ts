@@ -26,6 +26,8 @@ function fastWorld(w: World, o: { inspectMs?: number } = {}) {
     async inspectNetwork(id) { inspects.push(id); return w.networks.find((n) => n.Id === id); },
     net: async () => w.net,
     restore: (b) => w.fw.restore(b),
+    readState: w.deps.readState,
+    writeState: w.deps.writeState,
     async exclusive(fn) {
       if (inFlight) throw new Error('fake: two exclusive sections at once');
       inFlight = true;
@@ -46,6 +48,9 @@ test('ndp: a started container gets its entry at once, tagged ours, no file writ
   w.networks = [net('bridge', 'b'.repeat(64), '2001:db8:1:0:8000::/73', '2001:db8:1:0:8000::1')];
   const { fp, logs, pass } = fastWorld(w);
   await pass();
+  t.false(fp['view']!.tagsKept, 'no tagged entry seen yet: the kernel has not shown that it keeps the tag');
+  await pass();
+  t.true(fp['view']!.tagsKept, 'the gateway entry the first pass added carries the tag');
   const restores = w.fw.restores.length;
   w.containers = [ctr('c1', { bridge: '2001:db8:1:0:8000::2' })];
   await fp.handle(ev('container', 'start', w.containers[0].Id), 'docker container start c1');
@@ -72,7 +77,7 @@ test('ndp: the agent dies between the fast path and its pass: the next pass know
   const w = world(enabledState('ndp', NDP));
   w.networks = [net('bridge', 'b'.repeat(64), '2001:db8:1:0:8000::/73', '2001:db8:1:0:8000::1')];
   const { fp, pass } = fastWorld(w);
-  await pass();
+  await pass(); await pass(); // the second pass sees the gateway entry tagged
   w.net.proxies.set('2001:db8:1:0:8000::77%2', 2); // someone else's entry inside our prefix, untagged
   w.containers = [ctr('c1', { bridge: '2001:db8:1:0:8000::2' })];
   await fp.handle(ev('container', 'start', w.containers[0].Id), 'docker container start c1');
@@ -284,10 +289,59 @@ test('a guarded full pass observes while the fast path serves events; a change d
   t.deepEqual(w.state!.proxies!.map((p) => p.address).sort(), ['2001:db8:1:0:8000::1', '2001:db8:1:0:8000::2']);
   // a fast path busy at every observation: the third observes with the fast path held and applies
   let n = 0;
-  const busy = { ...w.deps, readState: async () => { if (!holding) n++; return w.deps.readState(); } };
+  const holders: string[] = [];
+  const busy = { ...w.deps, readState: async () => { holders.push(holding); if (!holding) n++; return w.deps.readState(); } };
   const g2 = { ...guard, generation: () => n };
   const r2 = await reconcileOnce(busy, { guard: g2 });
   t.is(r2.observations, 3);
+  t.deepEqual(holders, ['', '', 'pass'], 'the first two observe alongside the fast path, the third holds it');
   t.deepEqual(r2.changes, []);
   t.is(fp.failed, 0);
+});
+
+test('ndp on a kernel that drops the tag (before 5.2): the fast path records the entry in the state before adding it', async (t) => {
+  const w = world(enabledState('ndp', NDP));
+  w.net.keepsTags = false;
+  w.networks = [net('bridge', 'b'.repeat(64), '2001:db8:1:0:8000::/73', '2001:db8:1:0:8000::1')];
+  const { fp, pass } = fastWorld(w);
+  await pass(); await pass();
+  t.false(fp['view']!.tagsKept);
+  w.containers = [ctr('c1', { bridge: '2001:db8:1:0:8000::2' })];
+  let stateWhenAdded: string[] | undefined;
+  const add = w.net.addProxy.bind(w.net);
+  w.net.addProxy = async (a, i) => { stateWhenAdded = (w.state!.proxies ?? []).map((p) => p.address); return add(a, i); };
+  await fp.handle(ev('container', 'start', w.containers[0].Id), 'docker container start c1');
+  t.deepEqual(stateWhenAdded, ['2001:db8:1:0:8000::1', '2001:db8:1:0:8000::2'], 'intent first');
+  // crash now (no pass); the container stops; a new agent's pass removes the entry: the state owns it
+  w.containers = [];
+  const r = await reconcileOnce(w.deps);
+  t.deepEqual(r.changes.map((c) => `${c.action} ${c.target}`), ['remove 2001:db8:1:0:8000::2 on eth0']);
+});
+
+test('a pass that observes while a fast-path removal is in flight observes again instead of deleting the entry twice', async (t) => {
+  const w = world(enabledState('ndp', NDP));
+  w.networks = [net('bridge', 'b'.repeat(64), '2001:db8:1:0:8000::/73', '2001:db8:1:0:8000::1')];
+  const c1 = ctr('c1', { bridge: '2001:db8:1:0:8000::2' });
+  w.containers = [c1];
+  const { fp, pass, deps } = fastWorld(w);
+  await pass(); await pass();
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => { const p = tail.then(fn); tail = p.catch(() => undefined); return p; };
+  deps.exclusive = serial;
+  const guard = { generation: () => fp.generation, exclusive: serial, settled: (v: unknown) => fp.setView(v as never) };
+  // the removal is slow; the pass begins while it is in flight (Docker already lists c1 as gone)
+  const del = w.net.delProxy.bind(w.net);
+  let inFlight!: () => void;
+  const started = new Promise<void>((r) => { inFlight = r; });
+  w.net.delProxy = async (a, i) => { inFlight(); await sleep(30); return del(a, i); };
+  w.containers = [];
+  const die = fp.handle(ev('container', 'die', c1.Id), 'docker container die c1');
+  await started;
+  const r = await reconcileOnce(w.deps, { guard });
+  t.true(await die);
+  t.is(r.observations, 2, 'the generation moved when the removal finished: observed again');
+  t.deepEqual(r.changes, []);
+  t.true(fp.ready);
+  t.is(fp.failed, 0);
+  t.deepEqual([...w.net.proxies.keys()], ['2001:db8:1:0:8000::1%2']);
 });

@@ -179,3 +179,25 @@ test('withLockNow (the agent fast path): same file and holder record; refuses a 
     t.false(existsSync(path));
   });
 });
+
+test('onAcquired runs the moment the lock file is ours, before acquireLock settles; release is idempotent', async (t) => {
+  await withTmp(async (dir) => {
+    const path = join(dir, 'lock');
+    let sawFile: boolean | undefined;
+    let settled = false;
+    const p = acquireLock(path, { command: 'agent', onAcquired: () => { sawFile = existsSync(path); t.false(settled); } });
+    void p.then(() => { settled = true; });
+    const lock = await p;
+    t.true(sawFile);
+    await lock.release();
+    await lock.release();
+    t.false(existsSync(path));
+    // withLockNow's lock: a second release of an already released lock does nothing (even if someone else holds it now)
+    let inner: import('../../../src/apply/lock').Lock | undefined;
+    await withLockNow(path, 'agent', async (l) => { inner = l; });
+    const other = await acquireLock(path, { command: 'enable' });
+    await inner!.release();
+    t.true(existsSync(path), 'the other holder keeps its lock');
+    await other.release();
+  });
+});

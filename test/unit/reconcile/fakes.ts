@@ -68,6 +68,8 @@ export class FakeNet implements NetOps {
   proxies = new Map<string, number>(); // "addr%ifindex"
   /** entries added through addProxy carry our NDA_PROTOCOL tag, as the real adapter sets it */
   tagged = new Set<string>();
+  /** false: a kernel before 5.2, which drops NDA_PROTOCOL */
+  keepsTags = true;
   unreachable = new Set<string>();
   otherRoutes: NetState['routes'] = [];
   links = [{ index: 1, name: 'lo', up: true }, { index: 2, name: 'eth0', up: true }];
@@ -82,7 +84,7 @@ export class FakeNet implements NetOps {
       proxies: [...this.proxies.keys()].map((k) => { const [address, i] = k.split('%'); return { address, ifindex: Number(i), ifname: this.links.find((l) => l.index === Number(i))!.name, ...(this.tagged.has(k) ? { protocol: PROXY_PROTOCOL } : {}) }; }),
     };
   }
-  async addProxy(a: string, i: number) { this.tick(`+proxy ${a}`); const k = `${a}%${i}`; if (this.proxies.has(k)) throw new Error(`fake netlink: proxy ${k} exists`); this.proxies.set(k, i); this.tagged.add(k); }
+  async addProxy(a: string, i: number) { this.tick(`+proxy ${a}`); const k = `${a}%${i}`; if (this.proxies.has(k)) throw new Error(`fake netlink: proxy ${k} exists`); this.proxies.set(k, i); if (this.keepsTags) this.tagged.add(k); }
   async delProxy(a: string, i: number) { this.tick(`-proxy ${a}`); if (!this.proxies.delete(`${a}%${i}`)) throw new Error(`fake netlink: proxy ${a}%${i} missing`); this.tagged.delete(`${a}%${i}`); }
   async addUnreachable(d: string) { this.tick(`+route ${d}`); if (this.unreachable.has(d)) throw new Error(`fake netlink: route ${d} exists`); this.unreachable.add(d); }
   async delUnreachable(d: string) { this.tick(`-route ${d}`); if (!this.unreachable.delete(d)) throw new Error(`fake netlink: route ${d} missing`); }
