@@ -39,10 +39,13 @@ export const iptablesBackend: Check = ({ snap, extra }) => {
   if (!other || other.dockerChains.length === 0) return [ok('kernel.iptables-backend', L, `Docker's rules and ours are both in the ${snap.firewall.backend ?? 'same'} backend`)];
   const ours = snap.firewall.backend ?? 'unknown';
   const oursHasDocker = Object.values(snap.firewall.tables).some((t) => Object.keys(t.chains).some((c) => c.startsWith('DOCKER')));
-  const tool = other.backend === 'legacy' ? 'iptables-legacy' : 'iptables-nft';
+  const tool = other.backend === 'legacy' ? 'ip6tables-legacy' : 'ip6tables-nft';
+  // Docker's chains in our backend too: the running Docker uses ours, the other copies are stale, and
+  // switching the alternatives to their backend would hide the live rules instead
+  const flush = `delete the stale chains in the ${other.backend} backend (${tool}-save shows them): ${tool} -t TABLE -F CHAIN && ${tool} -t TABLE -X CHAIN for each`;
   return [finding('kernel.iptables-backend', L, oursHasDocker ? 'warn' : 'fail',
     `Docker's IPv6 chains (${other.dockerChains.slice(0, 3).join(', ')}) are in the ${other.backend} backend but ip6tables here uses ${ours}: rules in one are invisible to the other`,
-    `update-alternatives --set ip6tables /usr/sbin/ip6tables-${other.backend === 'legacy' ? 'legacy' : 'nft'} && update-alternatives --set iptables /usr/sbin/iptables-${other.backend === 'legacy' ? 'legacy' : 'nft'} (or flush the stale ones: ${tool.replace('iptables', 'ip6tables')}-save shows them)`)];
+    oursHasDocker ? flush : `update-alternatives --set ip6tables /usr/sbin/${tool} && update-alternatives --set iptables /usr/sbin/${tool.replace('ip6tables', 'iptables')} (or, if those chains are stale, ${flush})`)];
 };
 
 export const forwarding: Check = (i) => {

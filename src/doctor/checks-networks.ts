@@ -45,8 +45,10 @@ export const containerAddresses: Check = (i) => {
       if (!net) continue;
       const global = n.ipv6 && (() => { const k = classifyV6(parseCidr6(n.ipv6)!); return k !== 'link-local'; })();
       if (!global) {
-        out.push(finding('containers.no-ipv6', 'containers', 'fail', `container "${c.name}" runs on IPv6 network "${n.network}" without a global IPv6 address (started before the network had IPv6?)`,
-          `docker restart ${c.name}`, undefined, c.name));
+        // Docker 26+ also leaves the address out when the container disables IPv6 itself (seen on 28 with
+        // --sysctl net.ipv6.conf.all.disable_ipv6=1); a restart keeps that, only recreating it helps
+        out.push(finding('containers.no-ipv6', 'containers', 'fail', `container "${c.name}" runs on IPv6 network "${n.network}" without a global IPv6 address (started before the network had IPv6, or IPv6 disabled inside it by a sysctl?)`,
+          `docker restart ${c.name}; if docker inspect ${c.name} -f '{{.HostConfig.Sysctls}}' shows net.ipv6.conf.*.disable_ipv6=1, recreate it without that sysctl`, undefined, c.name));
       }
     }
   }
@@ -80,7 +82,8 @@ export const globalPath: Check = (i) => {
     const kind = outsideOf(n, snap);
     if (kind === 'unknown') {
       out.push(finding('outside.global-path', 'outside', 'warn', `network "${n.name}" has the global prefix ${n.ipv6Subnets[0]} but no docker-ipv6 mode: nothing says how the outside reaches it`,
-        'docker ipv6 enable --prefix <your routed prefix> --mode routed (or ndp); or run doctor --probe to test the path', undefined, n.name));
+        // enable refuses a --prefix that overlaps an existing network, so the network goes first and comes back from enable's pools
+        `docker network rm ${n.name} (disconnect its containers first), docker ipv6 enable --prefix <the prefix your router routes to this host> --mode routed (or ndp), then docker network create --ipv6 ${n.name}; or run doctor --probe to test the path as it is`, undefined, n.name));
     }
     if (kind !== 'ndp' || !prefix || !uplink) continue;
     const sub = parseCidr6(n.ipv6Subnets[0])!;

@@ -75,9 +75,14 @@ export const ipv6natLeftovers: Check = (i) => {
   const dup = masq.filter((m, k) => masq.findIndex((x) => x.source === m.source && x.bridge === m.bridge) !== k);
   const findings: Finding[] = [];
   if (ip6tablesOn(i) && (ipv6natContainer || dup.length)) {
+    // a restart does not remove a second copy (seen on Docker 28: it only adds rules it finds missing): delete the copies
+    const deletes = dup.map((m) => duplicateRule(snap.firewall.tables.nat?.rules ?? [], m)).filter((r): r is string => !!r)
+      .map((r) => `ip6tables -t nat ${r.replace(/^-A /, '-D ')}`);
+    const fix = ipv6natContainer ? `docker rm -f ${ipv6natContainer.name} && ${[...deletes, i.restartCommand].join(' && ')} (Docker rebuilds its chains)`
+      : deletes.length ? deletes.join(' && ') : i.restartCommand;
     findings.push(finding('firewall.ipv6nat', 'firewall', 'fail',
       `${ipv6natContainer ? `container "${ipv6natContainer.name}" (docker-ipv6nat) runs` : `masquerade rules for ${dup[0].source} appear twice`} while Docker's own ip6tables is on: both write the DOCKER chains and their rules collide`,
-      `${ipv6natContainer ? `docker rm -f ${ipv6natContainer.name} && ` : ''}${i.restartCommand} (Docker rebuilds its chains)`));
+      fix));
   } else if (!ip6tablesOn(i) && snap.daemon.reachable && dockerChains.length && !ipv6natContainer) {
     findings.push(finding('firewall.ipv6nat', 'firewall', 'warn',
       `ip6tables holds Docker chains (${[...new Set(dockerChains)].slice(0, 3).join(', ')}) although Docker's ip6tables is off: leftovers of docker-ipv6nat or of an earlier "ip6tables": true`,
@@ -85,6 +90,11 @@ export const ipv6natLeftovers: Check = (i) => {
   }
   return findings.length ? findings : [ok('firewall.ipv6nat', 'firewall', 'no docker-ipv6nat rules compete with Docker\'s own')];
 };
+
+/** The last nat rule line that is a Docker-style masquerade of m.source (the copy to delete). */
+function duplicateRule(rules: readonly string[], m: { source: string; bridge?: string }): string | undefined {
+  return rules.filter((r) => { const d = dockerMasquerades({ nat: { chains: {}, rules: [r] } })[0]; return d && d.source === m.source && d.bridge === m.bridge; }).at(-1);
+}
 
 export const PORT_CHECKS: Check[] = [
   needing({ docker: true }, 'ports.ipv4-only', 'ports', 'ports published on IPv4 only', ipv4OnlyPorts),

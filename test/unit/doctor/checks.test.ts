@@ -52,10 +52,13 @@ test('kernel: ip6tables missing or its tables unreadable -> fail', (t) => {
   broken(t, input(s2), 'kernel.ip6tables', 'fail', /cannot read/, /modprobe/);
 });
 
-test('kernel: Docker chains in the other iptables backend -> fail', (t) => {
+test('kernel: Docker chains in the other iptables backend -> fail; stale copies next to the live ones -> warn, delete them', (t) => {
   const s = healthySnap();
   s.firewall.tables = {};
-  broken(t, input(s, { otherBackend: { backend: 'legacy', dockerChains: ['DOCKER', 'DOCKER-USER'] } }), 'kernel.iptables-backend', 'fail', /legacy backend but ip6tables here uses nf_tables/, /update-alternatives/);
+  broken(t, input(s, { otherBackend: { backend: 'legacy', dockerChains: ['DOCKER', 'DOCKER-USER'] } }), 'kernel.iptables-backend', 'fail', /legacy backend but ip6tables here uses nf_tables/, /^update-alternatives --set ip6tables \/usr\/sbin\/ip6tables-legacy && update-alternatives --set iptables \/usr\/sbin\/iptables-legacy /);
+  // Docker's live chains are in our backend: switching to legacy would hide them, so the fix deletes the stale ones
+  const w = broken(t, input(healthySnap(), { otherBackend: { backend: 'legacy', dockerChains: ['DOCKER-USER'] } }), 'kernel.iptables-backend', 'warn', /legacy backend/, /^delete the stale chains in the legacy backend .*ip6tables-legacy -t TABLE -X CHAIN/);
+  t.false(w.fix.includes('update-alternatives'));
 });
 
 test('kernel: forwarding off -> fail with the sysctl', (t) => {
@@ -169,6 +172,8 @@ test('containers: running on an IPv6 network without a global address -> fail', 
   const s = healthySnap();
   s.containers[0].networks[0].ipv6 = undefined;
   broken(t, input(s), 'containers.no-ipv6', 'fail', /"web" runs on IPv6 network "app" without/, /docker restart web/);
+  // the other cause (Docker 26+): IPv6 disabled inside the container survives a restart, the fix says so
+  broken(t, input(s), 'containers.no-ipv6', 'fail', /or IPv6 disabled inside it by a sysctl/, /disable_ipv6=1, recreate it without that sysctl/);
 });
 
 test('outside: ULA network without masquerade -> fail, enable', (t) => {
@@ -192,7 +197,8 @@ test('outside: NDP mode without proxy entries, global network without a mode -> 
   s.host.net!.proxies = [{ address: '2001:db8:1:0:8000::1', ifindex: 2, ifname: 'eth0' }, { address: '2001:db8:1:0:8000::2', ifindex: 2, ifname: 'eth0' }];
   t.deepEqual(only(runChecks(input(s)), 'outside.ndp-proxy'), []);
   s.state = undefined;
-  broken(t, input(s), 'outside.global-path', 'warn', /global prefix .* no docker-ipv6 mode/);
+  // enable refuses a prefix overlapping an existing network: the fix takes the network away first and brings it back after
+  broken(t, input(s), 'outside.global-path', 'warn', /global prefix .* no docker-ipv6 mode/, /^docker network rm app .*docker ipv6 enable --prefix .* --mode routed .*then docker network create --ipv6 app;/);
 });
 
 test('firewall: routed network with ip6tables off and no filter -> fail', (t) => {
@@ -240,7 +246,11 @@ test('firewall: docker-ipv6nat next to Docker\'s own ip6tables; its leftovers wh
   broken(t, input(s), 'firewall.ipv6nat', 'fail', /"ipv6nat" \(docker-ipv6nat\) runs while Docker's own ip6tables is on/, /docker rm -f ipv6nat/);
   const s2 = healthySnap();
   s2.firewall.tables.nat.rules.push(s2.firewall.tables.nat.rules[0]);
-  broken(t, input(s2), 'firewall.ipv6nat', 'fail', /appear twice/);
+  // a restart keeps the second copy (Docker 28 only adds missing rules): the fix deletes it
+  const dup = broken(t, input(s2), 'firewall.ipv6nat', 'fail', /appear twice/);
+  t.is(dup.fix, `ip6tables -t nat -D POSTROUTING -s ${s2.firewall.tables.nat.rules[0].split(' ')[3]} ! -o docker0 -j MASQUERADE`);
+  s.firewall.tables.nat.rules.push(s.firewall.tables.nat.rules[1]);
+  broken(t, input(s), 'firewall.ipv6nat', 'fail', /"ipv6nat" \(docker-ipv6nat\) runs/, /^docker rm -f ipv6nat && ip6tables -t nat -D POSTROUTING -s \S+ ! -o br-app -j MASQUERADE && systemctl restart docker/);
   const s3 = healthySnap();
   s3.daemonConfig.value = { ...s3.daemonConfig.value, ip6tables: false };
   broken(t, input(s3), 'firewall.ipv6nat', 'warn', /Docker chains \(DOCKER, DOCKER-FORWARD\) although Docker's ip6tables is off/);
