@@ -35,12 +35,13 @@ export const run: Runner = (argv, opts = {}) => {
   for (const l of listeners) l(argv);
   const meanings = opts.meanings ?? (/ip6?tables/.test(argv[0]) ? XTABLES_MEANINGS : undefined);
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: opts.env ?? process.env,
-      timeout: opts.timeoutMs ?? 60_000,
-      killSignal: 'SIGKILL',
-    });
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    // our own timer, not spawn's `timeout`: Node 20 never clears that one when the program is missing
+    // (spawn error), which kept a finished doctor alive for the whole 60 s
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    const done = () => clearTimeout(timer);
+    child.on('error', done);
+    child.on('close', done);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
