@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { ContextFactory } from '../cli/program';
 
 const RESTART_TIMEOUT = '--restart-timeout <duration>';
-const RESTART_TIMEOUT_HELP = 'how long dockerd may take to answer after the restart before everything is rolled back (e.g. 90s; default: 60 s + 0.5 s per network)';
+const RESTART_TIMEOUT_HELP = 'how long the restart may take (the restart command and dockerd answering again, together) before everything is rolled back (e.g. 90s; default: 60 s + 0.5 s per network)';
 
 async function restartTimeout(text: string | undefined): Promise<number | undefined> {
   if (text === undefined) return undefined;

@@ -1,7 +1,7 @@
 // The service adapter: restarts dockerd with --restart-command and waits until it answers again.
 import type { Endpoint } from '../docker/endpoint';
 import { dockerClient, describeDockerError } from '../docker/client';
-import { PreconditionError } from '../errors';
+import { CommandError, PreconditionError } from '../errors';
 import { run } from '../util/exec';
 
 /** dockerd restarts took ~1.5 s with a few networks and ~27 s with 103 (LAB-NOTES): scale the wait. */
@@ -15,12 +15,13 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) 
 });
 
 /** Polls /_ping until it answers or the deadline passes; reports progress every few seconds. */
-export async function waitForDocker(ep: Endpoint, deadlineMs: number, progress?: (s: string) => void, signal?: AbortSignal): Promise<void> {
+/** deadlineMs may be spent already (the restart command used it): one ping is always tried. totalMs is the deadline to name. */
+export async function waitForDocker(ep: Endpoint, deadlineMs: number, progress?: (s: string) => void, signal?: AbortSignal, totalMs = deadlineMs): Promise<void> {
   const start = Date.now();
   const client = await dockerClient(ep, 2_000);
   let lastErr: unknown;
   let lastNote = start;
-  while (Date.now() - start < deadlineMs) {
+  for (;;) {
     if (signal?.aborted) throw new PreconditionError('interrupted while waiting for Docker');
     try {
       await client.ping();
@@ -28,6 +29,7 @@ export async function waitForDocker(ep: Endpoint, deadlineMs: number, progress?:
     } catch (e) {
       lastErr = e;
     }
+    if (Date.now() - start >= deadlineMs) break;
     if (progress && Date.now() - lastNote > 3_000) {
       progress(`waiting for dockerd to answer (${Math.round((Date.now() - start) / 1000)} s of at most ${Math.round(deadlineMs / 1000)} s)...`);
       lastNote = Date.now();
@@ -35,13 +37,23 @@ export async function waitForDocker(ep: Endpoint, deadlineMs: number, progress?:
     await sleep(200, signal);
   }
   const why = describeDockerError(ep, lastErr);
-  throw new PreconditionError(`dockerd did not come back within ${Math.round(deadlineMs / 1000)} s: ${why.message}`, 'see its log: journalctl -u docker (or the lab\'s dockerd.log)');
+  throw new PreconditionError(`dockerd did not come back within ${Math.round(totalMs / 1000)} s: ${why.message}`, 'see its log: journalctl -u docker (or the lab\'s dockerd.log)');
 }
 
 /** deadlineMs: the user's --restart-timeout; default: scaled with the number of networks. */
 export async function restartDocker(restartCommand: readonly string[], ep: Endpoint, networks: number, progress?: (s: string) => void, signal?: AbortSignal, deadlineMs?: number): Promise<void> {
   const deadline = deadlineMs ?? restartDeadlineMs(networks);
   progress?.(`restarting dockerd: ${restartCommand.join(' ')}`);
-  await run(restartCommand, { timeoutMs: deadline, hint: 'check the daemon log (journalctl -u docker) and --restart-command' });
-  await waitForDocker(ep, deadline, progress, signal);
+  // one deadline for the whole restart: the command and then the wait for /_ping share it
+  const start = Date.now();
+  const hint = 'check the daemon log (journalctl -u docker) and --restart-command';
+  try {
+    await run(restartCommand, { timeoutMs: deadline, hint });
+  } catch (e) {
+    if (e instanceof CommandError && e.exitStatus === null && Date.now() - start >= deadline - 100) {
+      throw new PreconditionError(`dockerd did not come back within ${Math.round(deadline / 1000)} s: the restart command (${restartCommand.join(' ')}) was still running and was stopped`, hint);
+    }
+    throw e;
+  }
+  await waitForDocker(ep, deadline - (Date.now() - start), progress, signal, deadline);
 }

@@ -1,0 +1,34 @@
+// restartDocker: one deadline for the restart command and the wait for /_ping together, with a message that
+// says Docker did not come back in time whichever of the two used it up.
+import test from 'ava';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { restartDocker } from '../../../src/host/dockerd';
+import { PreconditionError } from '../../../src/errors';
+
+function nowhere(): { ep: { host: string; source: string; local: boolean }; done: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'd6-restart-'));
+  return { ep: { host: `unix://${join(dir, 'docker.sock')}`, source: 'test', local: true }, done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+test('a restart command still running at the deadline: stopped, and the error says dockerd did not come back in time', async (t) => {
+  const { ep, done } = nowhere();
+  try {
+    const t0 = Date.now();
+    const err = await t.throwsAsync(restartDocker(['sleep', '30'], ep, 0, undefined, undefined, 1000), { instanceOf: PreconditionError });
+    t.regex(err!.message, /^dockerd did not come back within 1 s: the restart command \(sleep 30\) was still running and was stopped$/);
+    t.true(Date.now() - t0 < 5000);
+  } finally { done(); }
+});
+
+test('the command returns but dockerd never answers: the wait gets what the command left of the one deadline', async (t) => {
+  const { ep, done } = nowhere();
+  try {
+    const t0 = Date.now();
+    const err = await t.throwsAsync(restartDocker(['sleep', '0.6'], ep, 0, undefined, undefined, 1500), { instanceOf: PreconditionError });
+    const took = Date.now() - t0;
+    t.regex(err!.message, /^dockerd did not come back within 2 s: /);
+    t.true(took >= 1400 && took < 2600, `took ${took} ms for a 1.5 s deadline`);
+  } finally { done(); }
+});
