@@ -3,33 +3,10 @@
 import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { withLab, type Lab } from '../helpers/lab';
-import type { Finding } from '../../src/doctor/types';
+import { docker, has, ids, problems, runDoctor, sh, type Report } from './doctor-lab';
 
-interface Report { ok: boolean; findings: Finding[]; fixed?: Array<{ id: string }>; fixErrors?: string[] }
-
-async function doctor(lab: Lab, args: string[] = [], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Report> {
-  const r = await lab.exec(['doctor', '--json', ...args], opts);
-  try { return JSON.parse(r.stdout) as Report; } catch { throw new Error(`doctor ${args.join(' ')} printed no JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`); }
-}
-const problems = (r: Report) => r.findings.filter((f) => f.status === 'fail' || f.status === 'warn');
-const ids = (r: Report) => [...new Set(problems(r).map((f) => f.id))].sort();
+const doctor = async (lab: Lab, args: string[] = [], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Report> => (await runDoctor(lab, args, opts)).report;
 const status = (r: Report, id: string) => r.findings.filter((f) => f.id === id).map((f) => f.status);
-function has(t: import('ava').ExecutionContext, r: Report, id: string, want: 'fail' | 'warn', detail?: RegExp): Finding {
-  const f = r.findings.find((x) => x.id === id && x.status === want && (!detail || detail.test(x.detail)));
-  t.truthy(f, `${id} should be ${want}${detail ? ` matching ${detail}` : ''}; it is: ${JSON.stringify(r.findings.filter((x) => x.id === id))}; problems: ${problems(r).map((x) => `${x.id}: ${x.detail}`).join('\n')}`);
-  t.truthy(f?.fix, `${id} names a fix`);
-  return f!;
-}
-async function sh(lab: Lab, argv: string[]): Promise<string> {
-  const r = await lab.host(argv);
-  if (r.code !== 0) throw new Error(`${argv.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-async function docker(lab: Lab, args: string[]): Promise<string> {
-  const r = await lab.docker(args);
-  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout.trim();
-}
 async function fix(t: import('ava').ExecutionContext, lab: Lab, id: string): Promise<Report> {
   const r = await doctor(lab, ['--fix', '--yes']);
   t.deepEqual(r.fixErrors, []);

@@ -3,34 +3,9 @@
 import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { withLab, type Lab } from '../helpers/lab';
-import type { Finding } from '../../src/doctor/types';
+import { docker, has, ids, problems, runDoctor, sh, type Report } from './doctor-lab';
 
-interface Report { ok: boolean; findings: Finding[]; fixed?: Array<{ id: string }>; fixErrors?: string[] }
-
-async function doctor(lab: Lab, args: string[] = []): Promise<{ code: number; report: Report; stderr: string }> {
-  const r = await lab.exec(['doctor', '--json', ...args]);
-  let report: Report;
-  try { report = JSON.parse(r.stdout); } catch { throw new Error(`doctor ${args.join(' ')} printed no JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`); }
-  return { code: r.code, report, stderr: r.stderr };
-}
-const problems = (r: Report) => r.findings.filter((f) => f.status === 'fail' || f.status === 'warn');
-const ids = (r: Report) => [...new Set(problems(r).map((f) => f.id))].sort();
-function has(t: import('ava').ExecutionContext, r: Report, id: string, status: 'fail' | 'warn', detail?: RegExp): Finding {
-  const f = r.findings.find((x) => x.id === id && x.status === status && (!detail || detail.test(x.detail)));
-  t.truthy(f, `${id} should be ${status}${detail ? ` matching ${detail}` : ''}; it is: ${JSON.stringify(r.findings.filter((x) => x.id === id))}; problems: ${problems(r).map((x) => `${x.id}: ${x.detail}`).join('\n')}`);
-  t.truthy(f?.fix, `${id} names a fix`);
-  return f!;
-}
-async function sh(lab: Lab, argv: string[]): Promise<string> {
-  const r = await lab.host(argv);
-  if (r.code !== 0) throw new Error(`${argv.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-async function docker(lab: Lab, args: string[]): Promise<string> {
-  const r = await lab.docker(args);
-  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout.trim();
-}
+const doctor = (lab: Lab, args: string[] = []) => runDoctor(lab, args);
 
 test('docker 20: the guide\'s example daemon.json stops dockerd; doctor names experimental, --fix brings Docker back with IPv6; unparsable file and missing socket', async (t) => {
   await withLab(t, { docker: '20', prefix: 'dg20' }, async (lab) => {
