@@ -10,6 +10,7 @@ import { planContainerDie, planContainerStart, planNetworkCreate, type FastPlan,
 import type { NetOps } from '../reconcile/netops';
 import type { Change } from '../reconcile/diff';
 import type { ToolState } from '../state/store';
+import { withProxiesRecorded } from '../reconcile/apply';
 import type { DockerEvent } from './events';
 import type { Logger } from './log';
 
@@ -174,9 +175,8 @@ export class FastPath {
       // this kernel has not shown that it keeps our tag: intent first, as the full pass does
       const s = await this.d.readState();
       if (!s) throw new Error('no saved state');
-      const have = new Set((s.proxies ?? []).map((p) => `${p.address}%${p.ifname}`));
-      const more = add.filter((p) => !have.has(`${p.address}%${p.ifname}`)).map(({ address, ifname }) => ({ address, ifname }));
-      if (more.length) await this.d.writeState({ ...s, proxies: [...(s.proxies ?? []), ...more] });
+      const recorded = withProxiesRecorded(s, add);
+      if (recorded) await this.d.writeState(recorded);
       took('state');
     }
     // the rules (one process) and the proxy entries (netlink, in-process) go in side by side: a network's

@@ -1,5 +1,4 @@
 // `docker ipv6 apply` (one reconcile, at boot) and `docker ipv6 agent` (reconcile on every reason, until stopped).
-import { withLock } from '../apply';
 import { acquireLock, withLockNow } from '../apply/lock';
 import { writeFileAtomic } from '../apply/undo-kinds';
 import { processStartTime } from '../apply/lock';
@@ -39,21 +38,16 @@ export async function waitForDocker(ctx: RunContext, waitMs: number, note: (s: s
  * the pass refuses, naming it, until enable or disable has finished that rollback.
  */
 export async function lockedPass(ctx: RunContext, deps: ReconcileDeps, command: string, opts: ReconcileOptions, log: (s: string) => void, held?: (yes: boolean) => void): Promise<ReconcileResult & { view?: FastView; observations: number }> {
-  if (!opts.guard) {
-    return withLock(ctx.paths.lockFile, { command, waitMs: 60_000, log }, async () => {
-      await refuseUnfinishedJournal(ctx.paths.journalFile, `docker ipv6 ${command} changes nothing`);
-      return reconcileOnce(deps, opts);
-    });
-  }
-  // the agent: while its pass holds the lock the fast path works under it (held), and the lock is
-  // given back inside the guard's exclusive section, so no fast-path change is left running unlocked
-  // held(true) the moment the lock file is ours, so no event in between finds the lock "held by another agent"
+  // The agent (a guard): while its pass holds the lock the fast path works under it (held, from the moment
+  // the lock file is ours), and the lock is given back inside the guard's exclusive section, so no fast-path
+  // change is left running unlocked.
   const lock = await acquireLock(ctx.paths.lockFile, { command, waitMs: 60_000, log, onAcquired: () => held?.(true) });
+  const release = async () => { held?.(false); await lock.release(); };
   try {
     await refuseUnfinishedJournal(ctx.paths.journalFile, `docker ipv6 ${command} changes nothing`);
     return await reconcileOnce(deps, opts);
   } finally {
-    await opts.guard.exclusive(async () => { held?.(false); await lock.release(); });
+    await (opts.guard ? opts.guard.exclusive(release) : release());
   }
 }
 

@@ -26,6 +26,15 @@ function sameRecord(s: ToolState | undefined, r: { routes: string[]; proxies: Pr
 }
 
 /**
+ * The state listing `add` as ours too (intent before the entries exist), or undefined when it already does.
+ * The agent's fast path uses it on a kernel that drops our tag (the same union as applyPlan's intent below).
+ */
+export function withProxiesRecorded(state: ToolState, add: readonly ProxySpec[]): ToolState | undefined {
+  const proxies = union(state.proxies ?? [], add.map(({ address, ifname }) => ({ address, ifname })), pkey);
+  return proxies.length === (state.proxies ?? []).length ? undefined : { ...state, proxies };
+}
+
+/**
  * Order: the state first lists everything we are about to add (so a crash leaves nothing we would not
  * clean up later), then the host changes, then the state lists exactly what is wanted.
  */

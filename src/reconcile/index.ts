@@ -65,7 +65,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
         const plan = opts.cleanup ? planCleanup(obs) : planReconcile(desired, obs);
         // what the host holds once applied: the agent's fast path works from it until the next pass
         const view = opts.cleanup || opts.dryRun || !owned ? undefined : viewAfterPass(owned, obs.docker, desired, obs.links.find((l) => l.name === owned.uplink)?.index, obs.proxies.some((p) => p.protocol === PROXY_PROTOCOL));
-        const result = { plan, changes: plan.changes, spawned, networks: obs.docker.networks.length, containers: obs.docker.containers.length, view, observations: tries };
+        const result = { plan, changes: plan.changes, networks: obs.docker.networks.length, containers: obs.docker.containers.length, view, observations: tries };
         if (opts.dryRun) return result;
         const applyNow = async () => {
           if (!last && g!.generation() !== gen) return undefined; // the fast path changed the host meanwhile
