@@ -68,3 +68,17 @@ export class RolledBackError extends ToolError {
 export function isToolError(e: unknown): e is ToolError {
   return e instanceof ToolError;
 }
+
+/** What a failed command prints (message, hint, a stack with --debug) and its exit code. */
+export function renderError(e: unknown, debug: boolean): { text: string; code: number } {
+  if (isToolError(e)) {
+    let text = `docker ipv6: error: ${e.message}\n`;
+    if (e.hint) text += `  hint: ${e.hint}\n`;
+    if (debug && e.stack) text += `${e.stack}\n`;
+    return { text, code: e.exitCode };
+  }
+  const err = e as Error;
+  let text = `docker ipv6: internal error: ${err?.message ?? String(e)}\n`;
+  text += debug && err?.stack ? `${err.stack}\n` : '  (run again with --debug for a stack trace)\n';
+  return { text, code: ExitCode.failure };
+}

@@ -2,20 +2,7 @@
 import { CommanderError } from 'commander';
 import { splitArgv } from './cli/argv';
 import { buildProgram } from './cli/program';
-import { ExitCode, isToolError } from './errors';
-
-export function renderError(e: unknown, debug: boolean): { text: string; code: number } {
-  if (isToolError(e)) {
-    let text = `docker ipv6: error: ${e.message}\n`;
-    if (e.hint) text += `  hint: ${e.hint}\n`;
-    if (debug && e.stack) text += `${e.stack}\n`;
-    return { text, code: e.exitCode };
-  }
-  const err = e as Error;
-  let text = `docker ipv6: internal error: ${err?.message ?? String(e)}\n`;
-  text += debug && err?.stack ? `${err.stack}\n` : '  (run again with --debug for a stack trace)\n';
-  return { text, code: ExitCode.failure };
-}
+import { ExitCode, renderError } from './errors';
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
   const split = splitArgv(argv);

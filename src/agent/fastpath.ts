@@ -9,7 +9,7 @@ import { dockerFacts, type ApiContainer, type ApiNetwork, type CtrFact, type Net
 import { planContainerDie, planContainerStart, planNetworkCreate, type FastPlan, type FastView } from '../reconcile/fast';
 import type { NetOps } from '../reconcile/netops';
 import type { Change } from '../reconcile/diff';
-import type { ToolState } from '../state/store';
+import type { ToolState } from '../model/state';
 import { withProxiesRecorded } from '../reconcile/apply';
 import type { DockerEvent } from './events';
 import type { Logger } from './log';

@@ -14,7 +14,7 @@ import { ReconcileLoop } from './loop';
 import { FastPath, type FastDeps } from './fastpath';
 import { openNetOps, type NetOps } from '../reconcile/netops';
 import { agentStatusPath, type AgentStatus } from './status-file';
-import { readState, writeState } from '../state/store';
+import { readState, writeState } from '../host/state-file';
 
 /** Waits until Docker answers /_ping or the deadline passes. */
 export async function waitForDocker(ctx: RunContext, waitMs: number, note: (s: string) => void): Promise<void> {

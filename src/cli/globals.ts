@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { UsageError } from '../errors';
+import { validateIfName } from '../model/names';
 
 export interface GlobalOptions {
   configFile: string;
@@ -86,12 +87,4 @@ export function resolveGlobals(raw: RawGlobals, env: NodeJS.ProcessEnv = process
     verbose: !!raw.verbose,
     debug: !!raw.debug,
   };
-}
-
-/** Linux interface names: 1-15 bytes, no '/', whitespace or ':'; never starting with '-'. */
-export function validateIfName(name: string): string {
-  if (!/^[A-Za-z0-9_.@][A-Za-z0-9_.@-]{0,14}$/.test(name) || name === '.' || name === '..') {
-    throw new UsageError(`invalid interface name "${name}"`, 'list interfaces with: ip -br link');
-  }
-  return name;
 }

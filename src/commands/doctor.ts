@@ -12,7 +12,7 @@ export function register(program: Command, makeContext: ContextFactory): void {
     .option('--compose <file>', 'also lint this Compose file (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .addHelpText('after', '\nExit status: 0 nothing failed, 1 a check failed, 2 doctor itself could not run.')
     .action(async (opts: { fix?: boolean; probe?: boolean; probeTarget?: string; compose?: string[] }, cmd: Command) => {
-      const { renderError } = await import('../main');
+      const { renderError } = await import('../errors');
       let ctx;
       try {
         ctx = makeContext(cmd);

@@ -1,5 +1,5 @@
 // Kernel and host checks: IPv6 on, ip6tables usable and on Docker's backend, forwarding, accept_ra, host address and route (pure).
-import { ifSysctl } from '../host/sysctl';
+import { ifSysctl } from '../model/sysctl';
 import { defaultRoute6, finding, hostGlobalV6, ipv6Wanted, ok, skip } from './derive';
 import type { Check, Finding } from './types';
 

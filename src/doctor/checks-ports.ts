@@ -1,6 +1,6 @@
 // Service and firewall checks: IPv4-only published ports, userland-proxy hiding client addresses, FORWARD DROP, docker-ipv6nat leftovers (pure).
-import { FORWARD_CHAIN } from '../firewall/names';
-import { dockerMasquerades, ruleTokens } from '../host/ip6tables';
+import { FORWARD_CHAIN } from '../model/names';
+import { dockerMasquerades, ruleTokens } from '../model/ip6tables-save';
 import { bridgeNetworks, config, finding, ip6tablesOn, ipv6Wanted, needing, ok, skip, unavailable } from './derive';
 import type { Check, Finding } from './types';
 

@@ -3,7 +3,7 @@
 import { constants as C, promises as fsp, readFileSync } from 'node:fs';
 import type { RunContext } from '../cli/context';
 import { processStartTime } from '../apply/lock';
-import { parseSave } from '../host/ip6tables';
+import { parseSave } from '../model/ip6tables-save';
 import type { HostSnapshot } from '../observe/snapshot';
 import { run } from '../util/exec';
 import type { ExtraFacts } from './types';

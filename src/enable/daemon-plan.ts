@@ -1,6 +1,6 @@
 // The daemon.json keys enable wants for the running Docker version, prefix and mode (pure).
 import { dockerVersionAtLeast } from '../daemon/version';
-import type { Mode } from '../state/store';
+import type { Mode } from '../model/state';
 import { cidrString, nthSubnet, parseCidr6, type Cidr6 } from '../util/ip';
 
 /** Docker's built-in local IPv4 pools (moby ipamutils), kept when we add the first explicit pool. */

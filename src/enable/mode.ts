@@ -1,6 +1,6 @@
 // Picks how the prefix reaches outside: NAT66 for ULA, NDP proxy inside the on-link prefix, else routed (pure).
 import { UsageError } from '../errors';
-import type { Mode } from '../state/store';
+import type { Mode } from '../model/state';
 import { classifyV6, contains, parseCidr6, type Cidr6 } from '../util/ip';
 
 export function chooseMode(requested: 'auto' | Mode, prefix: Cidr6, uplinkPrefixes: string[]): Mode {

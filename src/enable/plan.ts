@@ -3,14 +3,14 @@ import { setKeys, type DaemonJsonUndo } from '../daemon/edit';
 import { findFlagConflicts, configKeysAsDockerdSees } from '../daemon/keys';
 import { ConfigError, PreconditionError, UsageError } from '../errors';
 import type { HostSnapshot } from '../observe/snapshot';
-import type { Mode } from '../state/store';
+import type { Mode } from '../model/state';
 import { addressAt, cidrString, contains, parseCidr6, type Cidr6 } from '../util/ip';
 import { bridgeSubnet, planDaemonKeys } from './daemon-plan';
 import { renderForwardBatch, renderNatBatch } from '../firewall/render';
 import { prefixFacts, uplinkAddress } from './facts';
 import { chooseMode } from './mode';
 import { checkPrefix, pickUla } from './prefix';
-import { planSysctls, renderSysctlConf, type SysctlChange } from './sysctl-plan';
+import { planSysctls, renderSysctlConf, type SysctlChange } from '../model/sysctl-plan';
 
 export interface EnableOptions {
   /** 'auto', a prefix, or undefined when not given (auto, but a hand-made fixed-cidr-v6 is not replaced silently) */

@@ -9,7 +9,7 @@ import type { RunContext } from '../cli/context';
 import { validateWithDockerd } from '../daemon/validate';
 import { ConfigError, UsageError } from '../errors';
 import { observeHost } from '../observe/snapshot';
-import type { Mode } from '../state/store';
+import type { Mode } from '../model/state';
 import { run } from '../util/exec';
 import { planEnable } from './plan';
 import { checkPrefixSyntax } from './prefix';

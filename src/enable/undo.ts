@@ -3,7 +3,8 @@ import { incompleteRecoveryError, newUndoRegistry, recoverJournal, withLock, typ
 import type { Endpoint } from '../docker/endpoint';
 import type { RunContext } from '../cli/context';
 import { restartDocker } from '../host/dockerd';
-import { Ip6tables, parseSave } from '../host/ip6tables';
+import { Ip6tables } from '../host/ip6tables';
+import { parseSave } from '../model/ip6tables-save';
 import { Netlink } from '../host/netlink';
 import { ProcSysctl } from '../host/sysctl';
 import { renderRemoveBatch } from '../firewall/render';

@@ -1,6 +1,6 @@
 // Renders our own chains as ip6tables-restore --noflush batches (text, so tests compare golden files).
-import { COMMENT_TAG, FORWARD_CHAIN, NAT_CHAIN } from './names';
-import type { ParsedRuleset } from '../host/ip6tables';
+import { COMMENT_TAG, FORWARD_CHAIN, NAT_CHAIN } from '../model/names';
+import type { ParsedRuleset } from '../model/ip6tables-save';
 
 export interface NatSource { subnet: string; bridge: string }
 export interface RoutedNetwork {

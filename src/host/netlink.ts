@@ -1,6 +1,6 @@
 // The netlink adapter: links, addresses, routes and NDP proxy entries of the current namespace.
 import { PreconditionError } from '../errors';
-import { PROXY_PROTOCOL } from '../firewall/names';
+import { PROXY_PROTOCOL } from '../model/names';
 import { bigToV6, parseCidr6 } from '../util/ip';
 
 export interface LinkInfo { index: number; name: string; up: boolean; kind?: string; /** hardware address, hex pairs with colons */ mac?: string }

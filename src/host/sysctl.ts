@@ -1,27 +1,10 @@
 // The sysctl adapter: reads and writes /proc/sys/net values of the current network namespace.
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { UsageError } from '../errors';
-import { validateIfName } from '../cli/globals';
+import { ifSysctl, sysctlPath } from '../model/sysctl';
 
 export interface SysctlStore {
   read(key: string): Promise<string | undefined>;
   write(key: string, value: string): Promise<void>;
-}
-
-/** `net.ipv6.conf.<if>.<name>` for an interface (or all/default); the name is validated. */
-export function ifSysctl(ifname: string, name: string): string {
-  if (ifname !== 'all' && ifname !== 'default') validateIfName(ifname);
-  if (!/^[a-z_0-9]+$/.test(name)) throw new UsageError(`invalid sysctl name ${name}`);
-  return `net.ipv6.conf.${ifname}.${name}`;
-}
-
-/** Dotted key to path. Interface names may contain '.', so conf keys are split structurally. */
-export function sysctlPath(procSys: string, key: string): string {
-  const m = /^net\.ipv6\.(conf|neigh)\.(.+)\.([a-z_0-9]+)$/.exec(key);
-  if (m) return join(procSys, 'net', 'ipv6', m[1], m[2], m[3]);
-  if (!/^[a-z0-9_.]+$/.test(key)) throw new UsageError(`invalid sysctl key ${key}`);
-  return join(procSys, ...key.split('.'));
 }
 
 export class ProcSysctl implements SysctlStore {

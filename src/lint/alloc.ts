@@ -1,5 +1,5 @@
 // Chooses IPv6 /64s for --fix: inside the host's prefix when `docker ipv6 enable` recorded one, else a fresh ULA.
-import { readState } from '../state/store';
+import { readState } from '../host/state-file';
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../errors';
 import { allocateSubnet, formatCidr, parseCidr, ulaPrefix48, type Cidr } from './cidr';

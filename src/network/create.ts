@@ -4,7 +4,7 @@ import type { RunContext } from '../cli/context';
 import { connectDocker, type DockerClient } from '../docker/client';
 import { CommandError, UsageError } from '../errors';
 import { refuseUnfinishedJournal } from '../reconcile';
-import { writeState } from '../state/store';
+import { writeState } from '../host/state-file';
 import { composeBlock } from './compose';
 import { syncOutsidePath } from './hook';
 import { observeSpace } from './observe';

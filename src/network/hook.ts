@@ -1,6 +1,6 @@
 // What a new network needs on the host's outside path in the mode in force, and who provides it.
 import type { RunContext } from '../cli/context';
-import type { ToolState } from '../state/store';
+import type { ToolState } from '../model/state';
 import { contains, parseCidr6 } from '../util/ip';
 
 /**

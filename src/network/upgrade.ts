@@ -7,7 +7,7 @@ import { confirm } from '../enable/run';
 import { CommandError, RolledBackError, UsageError } from '../errors';
 import { bridgeName } from '../observe/snapshot';
 import { refuseUnfinishedJournal } from '../reconcile';
-import { writeState } from '../state/store';
+import { writeState } from '../host/state-file';
 import { dockerRefused } from './create';
 import { syncOutsidePath } from './hook';
 import { observeSpace } from './observe';

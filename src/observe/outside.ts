@@ -1,6 +1,6 @@
 // How a network's IPv6 reaches outside, decided from the snapshot alone (pure).
-import { NAT_CHAIN } from '../firewall/names';
-import { dockerMasquerades, ruleTokens } from '../host/ip6tables';
+import { NAT_CHAIN } from '../model/names';
+import { dockerMasquerades, ruleTokens } from '../model/ip6tables-save';
 import { classifyV6, contains, parseCidr6 } from '../util/ip';
 import type { HostSnapshot, NetworkFacts } from './snapshot';
 

@@ -4,10 +4,12 @@ import type { RunContext } from '../cli/context';
 import type { Endpoint } from '../docker/endpoint';
 import { connectDocker } from '../docker/client';
 import { isToolError } from '../errors';
-import { Ip6tables, type FirewallFacts } from '../host/ip6tables';
+import { Ip6tables } from '../host/ip6tables';
+import { type FirewallFacts } from '../model/ip6tables-save';
 import { findUplink, Netlink, type NetState } from '../host/netlink';
 import { ProcSysctl, readIpv6Sysctls } from '../host/sysctl';
-import { readState, type ToolState } from '../state/store';
+import { readState } from '../host/state-file';
+import { type ToolState } from '../model/state';
 import { parseDaemonJson } from '../daemon/parse';
 import { findDockerdProcesses, pickDockerdFor, type DockerdProcess } from '../daemon/keys';
 

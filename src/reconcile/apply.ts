@@ -1,7 +1,7 @@
 // Applies a reconcile plan: sysctls, one ip6tables-restore, netlink for routes and proxies, and the state's record.
 import { inWindow } from '../host/netlink';
 import { PreconditionError } from '../errors';
-import type { ToolState } from '../state/store';
+import type { ToolState } from '../model/state';
 import type { ProxySpec } from './desired';
 import { routeKey } from './desired';
 import type { ReconcilePlan } from './diff';

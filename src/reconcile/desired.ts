@@ -1,7 +1,7 @@
 // Pure: what the host should hold for the saved state and the live Docker networks and containers.
 import { renderForwardBatch, renderNatBatch, type RoutedNetwork } from '../firewall/render';
-import { FORWARD_CHAIN, NAT_CHAIN } from '../firewall/names';
-import { planSysctls } from '../enable/sysctl-plan';
+import { FORWARD_CHAIN, NAT_CHAIN } from '../model/names';
+import { planSysctls } from '../model/sysctl-plan';
 import { addressAt, cidrString, contains, parseCidr6 } from '../util/ip';
 import { canonical6, type DockerFacts, type Owned } from './facts';
 

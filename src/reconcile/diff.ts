@@ -1,7 +1,7 @@
 // Pure: the difference between what the host holds and what it should hold, as one printable plan.
-import { COMMENT_TAG, FORWARD_CHAIN, NAT_CHAIN, PROXY_PROTOCOL } from '../firewall/names';
+import { COMMENT_TAG, FORWARD_CHAIN, NAT_CHAIN, PROXY_PROTOCOL } from '../model/names';
 import { FORWARD_JUMP, NAT_JUMP, renderRemoveBatch } from '../firewall/render';
-import type { ParsedRuleset } from '../host/ip6tables';
+import type { ParsedRuleset } from '../model/ip6tables-save';
 import type { RouteInfo } from '../host/netlink';
 import { cidrString, parseCidr6 } from '../util/ip';
 import { canonical6, type Observed } from './facts';

@@ -1,7 +1,7 @@
 // What enable's steps need from reconcile: our chain of one table, and the NDP entries, from a fresh look.
 import type { RunContext } from '../cli/context';
-import { parseSave } from '../host/ip6tables';
-import type { Mode } from '../state/store';
+import { parseSave } from '../model/ip6tables-save';
+import type { Mode } from '../model/state';
 import { desiredForwardRules, desiredNatRules, desiredProxies, type ProxySpec } from './desired';
 import { tableSection, type Table } from './diff';
 import { hostDeps } from './index';

@@ -1,7 +1,7 @@
 // The facts a reconcile pass works from: Docker's networks and containers, the host's firewall, routes, proxies, state.
-import type { ParsedRuleset } from '../host/ip6tables';
+import type { ParsedRuleset } from '../model/ip6tables-save';
 import type { LinkInfo, ProxyEntry, RouteInfo } from '../host/netlink';
-import type { Mode, ToolState } from '../state/store';
+import type { Mode, ToolState } from '../model/state';
 import { bigToV6, isIPv6Address, v6ToBig } from '../util/ip';
 
 export interface NetFact { id: string; name: string; bridge: string; subnets6: Array<{ subnet: string; gateway?: string }> }

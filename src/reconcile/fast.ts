@@ -1,7 +1,7 @@
 // Pure: the agent's fast path. From the view the last full pass left and one inspected container or
 // network, exactly what the full pass would add for it (or drop for a stopped container), so an event
 // is served in milliseconds; the debounced full pass still runs after it and owns correctness.
-import { FORWARD_CHAIN, NAT_CHAIN } from '../firewall/names';
+import { FORWARD_CHAIN, NAT_CHAIN } from '../model/names';
 import { prefixTail } from '../firewall/render';
 import { cidrString, parseCidr6 } from '../util/ip';
 import { desiredForwardRules, desiredNatRules, desiredProxies, networksInPrefix, type Desired, type ProxySpec } from './desired';

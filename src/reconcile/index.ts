@@ -5,14 +5,14 @@ import { describeDockerError, dockerClient } from '../docker/client';
 import { PreconditionError } from '../errors';
 import { Ip6tables } from '../host/ip6tables';
 import { ProcSysctl } from '../host/sysctl';
-import { readState, writeState } from '../state/store';
+import { readState, writeState } from '../host/state-file';
 import { onExec } from '../util/exec';
 import { applyPlan } from './apply';
 import { desiredState } from './desired';
 import { planCleanup, planReconcile, type Change, type ReconcilePlan } from './diff';
 import { ownedFrom } from './facts';
 import { viewAfterPass, type FastView } from './fast';
-import { PROXY_PROTOCOL } from '../firewall/names';
+import { PROXY_PROTOCOL } from '../model/names';
 import { openNetOps } from './netops';
 import { observeForReconcile, type DockerLister, type ReconcileDeps } from './observe';
 

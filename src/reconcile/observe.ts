@@ -2,8 +2,8 @@
 // one netlink read, the IPv6 sysctls and the saved state, all at once.
 import type { SysctlStore } from '../host/sysctl';
 import { readIpv6Sysctls } from '../host/sysctl';
-import { parseSave } from '../host/ip6tables';
-import type { ToolState } from '../state/store';
+import { parseSave } from '../model/ip6tables-save';
+import type { ToolState } from '../model/state';
 import { dockerFacts, type ApiContainer, type ApiNetwork, type DockerFacts, type Observed } from './facts';
 import type { NetOps } from './netops';
 

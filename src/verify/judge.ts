@@ -1,5 +1,5 @@
 // Turns what the probes saw and the host facts into a pass/fail table with a reason per fail (pure).
-import type { Mode } from '../state/store';
+import type { Mode } from '../model/state';
 import { classifyV6, contains, containsAddress, isIPv6Address, parseCidr6 } from '../util/ip';
 import type { ExecResult } from './probe';
 

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { resolveGlobals, splitCommand, validateIfName } from '../../src/cli/globals';
+import { resolveGlobals, splitCommand } from '../../src/cli/globals';
+import { validateIfName } from '../../src/model/names';
 import { checkPrefixSyntax } from '../../src/enable/prefix';
 
 test('restart command: split without a shell; empty is a usage error, not the default', (t) => {

@@ -1,7 +1,7 @@
 // Which published ports D6-FORWARD opens (bindings on all addresses or a global host IPv6 address only),
 // and the fast path keeping the prefix-wide tail last, as the full pass does.
 import test from 'ava';
-import { FORWARD_CHAIN } from '../../../src/firewall/names';
+import { FORWARD_CHAIN } from '../../../src/model/names';
 import { desiredForwardRules } from '../../../src/reconcile/desired';
 import { dockerFacts, opensToWorld, type ApiContainer } from '../../../src/reconcile/facts';
 import { planNetworkCreate } from '../../../src/reconcile/fast';

@@ -1,10 +1,10 @@
 // Strict fakes for reconcile tests: a tiny ip6tables-restore model and netlink that refuse wrong use.
-import { PROXY_PROTOCOL } from '../../../src/firewall/names';
+import { PROXY_PROTOCOL } from '../../../src/model/names';
 import type { NetState } from '../../../src/host/netlink';
 import type { NetOps } from '../../../src/reconcile/netops';
 import type { ReconcileDeps } from '../../../src/reconcile/observe';
 import type { ApiContainer, ApiNetwork } from '../../../src/reconcile/facts';
-import type { ToolState } from '../../../src/state/store';
+import type { ToolState } from '../../../src/model/state';
 import type { SysctlStore } from '../../../src/host/sysctl';
 
 type Tables = Record<string, { chains: string[]; policies: Record<string, string>; rules: Record<string, string[]> }>;

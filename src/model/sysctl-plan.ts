@@ -1,6 +1,6 @@
 // Forwarding without losing the host: accept_ra=2 before forwarding, proxy_ndp for ndp (pure).
-import { ifSysctl } from '../host/sysctl';
-import type { Mode } from '../state/store';
+import { ifSysctl } from './sysctl';
+import type { Mode } from './state';
 
 export interface SysctlChange { key: string; from: string | undefined; to: string; why: string }
 

@@ -1,0 +1,58 @@
+// ip6tables-save text as data: tables, chains and rule lines, rule tokens, and Docker's own masquerades (pure).
+
+export interface ParsedTable {
+  /** chain name -> policy ("-" for user chains) */
+  chains: Record<string, string>;
+  /** full rule lines as printed by -save, e.g. "-A POSTROUTING -s fd00::/64 ! -o docker0 -j MASQUERADE" */
+  rules: string[];
+}
+export type ParsedRuleset = Record<string, ParsedTable>;
+
+export interface FirewallFacts {
+  available: boolean;
+  backend?: 'nf_tables' | 'legacy';
+  version?: string;
+  error?: string;
+  tables: ParsedRuleset;
+}
+
+/** Parses ip6tables-save output into tables, chains and rule lines. */
+export function parseSave(text: string): ParsedRuleset {
+  const out: ParsedRuleset = {};
+  let cur: ParsedTable | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.trimEnd();
+    if (!line || line.startsWith('#')) continue;
+    if (line.startsWith('*')) { cur = out[line.slice(1)] ??= { chains: {}, rules: [] }; continue; }
+    if (!cur) continue;
+    if (line.startsWith(':')) {
+      const [name, policy] = line.slice(1).split(/\s+/);
+      cur.chains[name] = policy ?? '-';
+    } else if (line.startsWith('-A ')) cur.rules.push(line);
+    else if (line === 'COMMIT') cur = undefined;
+  }
+  return out;
+}
+
+/** Tokenise one rule line the way iptables prints it (double quotes for comments). */
+export function ruleTokens(line: string): string[] {
+  const toks: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(line))) toks.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]);
+  return toks;
+}
+
+/** Docker's own IPv6 masquerade rules: "-A POSTROUTING -s P ! -o BR -j MASQUERADE" -> [{source, bridge}]. */
+export function dockerMasquerades(rs: ParsedRuleset): Array<{ source: string; bridge?: string }> {
+  const out: Array<{ source: string; bridge?: string }> = [];
+  for (const line of rs.nat?.rules ?? []) {
+    const t = ruleTokens(line);
+    if (t[1] !== 'POSTROUTING' || !t.includes('MASQUERADE') || line.includes('--comment')) continue;
+    const s = t.indexOf('-s');
+    if (s < 0) continue;
+    const o = t.indexOf('-o');
+    out.push({ source: t[s + 1], bridge: o > 0 && t[o - 1] === '!' ? t[o + 1] : undefined });
+  }
+  return out;
+}
