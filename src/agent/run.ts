@@ -3,7 +3,7 @@ import { acquireLock, withLockNow } from '../apply/lock';
 import { writeFileAtomic } from '../apply/undo-kinds';
 import { processStartTime } from '../apply/lock';
 import type { RunContext } from '../cli/context';
-import { connectDocker, dockerClient } from '../docker/client';
+import { connectDocker, dockerClient } from '../host/docker-api';
 import { PreconditionError, isToolError } from '../errors';
 import { describeChange, hostDeps, reconcileOnce, refuseUnfinishedJournal, type FastView, type PassGuard, type ReconcileDeps, type ReconcileOptions, type ReconcileResult } from '../reconcile';
 import { Ip6tables } from '../host/ip6tables';
@@ -12,7 +12,7 @@ import { describeEvent, EVENT_FILTERS, EventWatcher, type EventSource } from './
 import { makeLogger, type Logger } from './log';
 import { ReconcileLoop } from './loop';
 import { FastPath, type FastDeps } from './fastpath';
-import { openNetOps, type NetOps } from '../reconcile/netops';
+import { openNetOps, type NetOps } from '../host/netlink';
 import { agentStatusPath, type AgentStatus } from './status-file';
 import { readState, writeState } from '../host/state-file';
 

@@ -3,7 +3,8 @@ import { onExec } from '../util/exec';
 import { PreconditionError } from '../errors';
 import type { DockerGlobals } from './argv';
 import { underRoot, type GlobalOptions } from './globals';
-import { resolveEndpoint, type Endpoint } from '../docker/endpoint';
+import { resolveEndpoint } from './endpoint';
+import { type Endpoint } from '../model/endpoint';
 
 export interface Paths {
   stateDir: string;

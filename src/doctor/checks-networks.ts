@@ -1,7 +1,7 @@
 // Network, container and outside-path checks: IPv6 on networks in use, addresses, NAT, routes and NDP entries, filtering (pure).
 import { FORWARD_CHAIN } from '../model/names';
 import { FORWARD_JUMP } from '../firewall/render';
-import type { NetworkFacts } from '../observe/snapshot';
+import type { NetworkFacts } from '../model/docker';
 import { addressAt, classifyV6, contains, containsAddress, parseCidr6 } from '../util/ip';
 import { ruleTokens } from '../model/ip6tables-save';
 import { bridgeNetworks, finding, ip6tablesOn, needing, ok, outsideOf, skip, unavailable } from './derive';

@@ -1,7 +1,8 @@
 // Small pure helpers the checks share: effective daemon settings, host addresses, finding builders.
 import { dockerVersionAtLeast } from '../daemon/version';
 import { classifyOutside, type Outside } from '../observe/outside';
-import type { HostSnapshot, NetworkFacts } from '../observe/snapshot';
+import type { HostSnapshot } from '../observe/snapshot';
+import type { NetworkFacts } from '../model/docker';
 import { classifyV6, parseCidr6 } from '../util/ip';
 import type { AutoFix, Check, DoctorInput, Finding, Layer, Status } from './types';
 

@@ -3,8 +3,8 @@ import { captureFile, captureSysctl, runTransaction, type Step, type UndoRegistr
 import { hostUlaDraws } from '../enable/identity';
 import type { RunContext } from '../cli/context';
 import { setKeys } from '../daemon/edit';
-import { connectDocker } from '../docker/client';
-import { DaemonConfigStore } from '../daemon/store';
+import { connectDocker } from '../host/docker-api';
+import { DaemonConfigStore } from '../host/daemon-json';
 import { planEnable, type EnablePlan } from '../enable/plan';
 import { enableSteps } from '../enable/steps';
 import type { RestartUndo } from '../enable/undo';

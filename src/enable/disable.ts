@@ -2,7 +2,7 @@
 import { captureFile, captureSysctl, runTransaction, type Step } from '../apply';
 import type { RunContext } from '../cli/context';
 import { restoreKeys } from '../daemon/edit';
-import { DaemonConfigStore } from '../daemon/store';
+import { DaemonConfigStore } from '../host/daemon-json';
 import { ConfigError } from '../errors';
 import { renderRemoveBatch } from '../firewall/render';
 import { restartDocker } from '../host/dockerd';
@@ -17,7 +17,7 @@ import { type ToolState } from '../model/state';
 import { confirm } from './run';
 import { parseRouteKey } from '../reconcile/desired';
 import { ownedProxies } from '../reconcile/diff';
-import { openNetOps } from '../reconcile/netops';
+import { openNetOps } from '../host/netlink';
 import { asHostChange, finishInterruptedRun, toolUndoRegistry, type FirewallUndo, type ProxyUndo, type ReconcileUndo, type RestartUndo } from './undo';
 
 export interface DisablePlan {

@@ -7,7 +7,7 @@ import { NETLINK_WINDOW } from '../reconcile/apply';
 import { routeKey, type RouteSpec } from '../reconcile/desired';
 import { applyFirewall, ndpEntries } from '../reconcile/enable';
 import { canonical6 } from '../reconcile/facts';
-import { openNetOps } from '../reconcile/netops';
+import { openNetOps } from '../host/netlink';
 import { cidrString, parseCidr6 } from '../util/ip';
 import type { EnablePlan } from './plan';
 import { ifindexOf, isUnreachableRoute, type FirewallUndo, type ProxiesUndo, type RouteUndo } from './undo';

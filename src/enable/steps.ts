@@ -2,8 +2,8 @@
 // The firewall and NDP contents come from src/reconcile, the same code the agent and `apply` run.
 import { captureFile, captureSysctl, writeFileAtomic, type Step } from '../apply';
 import type { RunContext } from '../cli/context';
-import { connectDocker } from '../docker/client';
-import { DaemonConfigStore } from '../daemon/store';
+import { connectDocker } from '../host/docker-api';
+import { DaemonConfigStore } from '../host/daemon-json';
 import { ConfigError, PreconditionError } from '../errors';
 import { restartDocker } from '../host/dockerd';
 import { Ip6tables } from '../host/ip6tables';

@@ -1,6 +1,6 @@
 // The tool's undo registry: every kind of change enable/disable/apply make, undoable from the journal alone.
 import { incompleteRecoveryError, newUndoRegistry, recoverJournal, withLock, type UndoRecord, type UndoRegistry } from '../apply';
-import type { Endpoint } from '../docker/endpoint';
+import type { Endpoint } from '../model/endpoint';
 import type { RunContext } from '../cli/context';
 import { restartDocker } from '../host/dockerd';
 import { Ip6tables } from '../host/ip6tables';
@@ -10,7 +10,7 @@ import { ProcSysctl } from '../host/sysctl';
 import { renderRemoveBatch } from '../firewall/render';
 import type { RouteInfo } from '../host/netlink';
 import { canonical6 } from '../reconcile/facts';
-import { openNetOps } from '../reconcile/netops';
+import { openNetOps } from '../host/netlink';
 import { cidrString, parseCidr6 } from '../util/ip';
 
 /** Whether a route read through netlink is the `unreachable` route for dst (any spelling of the prefix). */

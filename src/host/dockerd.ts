@@ -1,6 +1,6 @@
 // The service adapter: restarts dockerd with --restart-command and waits until it answers again.
-import type { Endpoint } from '../docker/endpoint';
-import { dockerClient, describeDockerError } from '../docker/client';
+import type { Endpoint } from '../model/endpoint';
+import { dockerClient, describeDockerError } from './docker-api';
 import { CommandError, PreconditionError } from '../errors';
 import { run } from '../util/exec';
 

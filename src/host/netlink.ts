@@ -1,4 +1,5 @@
-// The netlink adapter: links, addresses, routes and NDP proxy entries of the current namespace.
+// The netlink adapter (the only one): links, addresses, routes, unreachable routes and NDP proxy entries
+// of the current namespace.
 import { PreconditionError } from '../errors';
 import { PROXY_PROTOCOL } from '../model/names';
 import { bigToV6, parseCidr6 } from '../util/ip';
@@ -50,15 +51,49 @@ export async function inWindow<T>(items: readonly T[], window: number, fn: (item
   await Promise.all(Array.from({ length: Math.min(window, items.length) }, worker));
 }
 
-export class Netlink {
-  private constructor(private readonly sock: RtSocket) {}
+/** What engines need from netlink: one read of the namespace, proxy entries and unreachable routes. */
+export interface NetOps {
+  read(): Promise<NetState>;
+  addProxy(address: string, ifindex: number): Promise<void>;
+  delProxy(address: string, ifindex: number): Promise<void>;
+  addUnreachable(dst: string): Promise<void>;
+  delUnreachable(dst: string): Promise<void>;
+  close(): void;
+}
+
+const NLM_F_CREATE = 0x400;
+const NLM_F_EXCL = 0x200;
+
+function dstBytes(dst: string): { bytes: Buffer; length: number } {
+  const c = parseCidr6(dst)!;
+  return { bytes: Buffer.from(c.start.toString(16).padStart(32, '0'), 'hex'), length: c.length };
+}
+
+export class Netlink implements NetOps {
+  /** unreachable routes go through a socket of their own, made on first use */
+  private routeSock?: RtSocket;
+  private constructor(private readonly sock: RtSocket, private readonly make: () => RtSocket) {}
 
   static async open(): Promise<Netlink> {
     const nl = await import('netlink');
-    return new Netlink(nl.createRtNetlink());
+    return new Netlink(nl.createRtNetlink(), () => nl.createRtNetlink());
   }
 
-  close(): void { this.sock.socket.close(); }
+  close(): void { this.sock.socket.close(); this.routeSock?.socket.close(); }
+
+  async addUnreachable(dst: string): Promise<void> {
+    const d = dstBytes(dst);
+    await (this.routeSock ??= this.make()).newRoute(
+      { family: AF_INET6, dstLen: d.length, table: 254, protocol: 'STATIC', scope: 'UNIVERSE', type: 'UNREACHABLE' } as never,
+      { dst: d.bytes } as never,
+      { flags: NLM_F_CREATE | NLM_F_EXCL } as never,
+    );
+  }
+
+  async delUnreachable(dst: string): Promise<void> {
+    const d = dstBytes(dst);
+    await (this.routeSock ??= this.make()).delRoute({ family: AF_INET6, dstLen: d.length, table: 254, type: 'UNREACHABLE' } as never, { dst: d.bytes } as never);
+  }
 
   async read(): Promise<NetState> {
     // Sequential on purpose: netlink@0.3.0 mixes up interleaved dumps on one socket
@@ -158,4 +193,8 @@ export function findUplink(state: NetState): { name?: string; reason: string } {
   const v4 = main.find((r) => r.family === 4 && r.dst === '0.0.0.0/0');
   if (v4) return { name: v4.ifname, reason: 'interface of the IPv4 default route (no IPv6 default route)' };
   return { reason: 'no default route' };
+}
+
+export function openNetOps(): Promise<NetOps> {
+  return Netlink.open();
 }

@@ -1,7 +1,7 @@
 // `network create`: under the lock, observe the taken space, plan, create through the API, record the allocation.
 import { acquireLock } from '../apply/lock';
 import type { RunContext } from '../cli/context';
-import { connectDocker, type DockerClient } from '../docker/client';
+import { connectDocker, type DockerClient } from '../host/docker-api';
 import { CommandError, UsageError } from '../errors';
 import { refuseUnfinishedJournal } from '../reconcile';
 import { writeState } from '../host/state-file';

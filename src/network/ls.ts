@@ -1,6 +1,6 @@
 // `network ls`: every network with its IPv4 and IPv6 subnets, IPv6 status and whether docker-ipv6 manages it.
 import type { RunContext } from '../cli/context';
-import { connectDocker } from '../docker/client';
+import { connectDocker } from '../host/docker-api';
 import { renderTable } from '../util/table';
 import { listNetworkSummaries, type NetworkSummary } from './observe';
 import { MANAGED_LABEL } from './plan';

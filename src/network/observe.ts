@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { RunContext } from '../cli/context';
 import { parseDaemonJson } from '../daemon/parse';
-import type { DockerClient } from '../docker/client';
+import type { DockerClient } from '../host/docker-api';
 import { ConfigError } from '../errors';
 import { Netlink, type NetState } from '../host/netlink';
 import { readState } from '../host/state-file';

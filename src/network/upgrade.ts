@@ -2,10 +2,10 @@
 import type Dockerode from 'dockerode';
 import { acquireLock } from '../apply/lock';
 import type { RunContext } from '../cli/context';
-import { connectDocker, type DockerClient } from '../docker/client';
+import { connectDocker, type DockerClient } from '../host/docker-api';
 import { confirm } from '../enable/run';
 import { CommandError, RolledBackError, UsageError } from '../errors';
-import { bridgeName } from '../observe/snapshot';
+import { bridgeName } from '../model/docker';
 import { refuseUnfinishedJournal } from '../reconcile';
 import { writeState } from '../host/state-file';
 import { dockerRefused } from './create';

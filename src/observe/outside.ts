@@ -2,7 +2,8 @@
 import { NAT_CHAIN } from '../model/names';
 import { dockerMasquerades, ruleTokens } from '../model/ip6tables-save';
 import { classifyV6, contains, parseCidr6 } from '../util/ip';
-import type { HostSnapshot, NetworkFacts } from './snapshot';
+import type { HostSnapshot } from './snapshot';
+import type { NetworkFacts } from '../model/docker';
 
 export type Outside = 'no-ipv6' | 'nat-docker' | 'nat-ours' | 'routed' | 'ndp' | 'none' | 'unknown' | 'internal';
 

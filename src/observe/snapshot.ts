@@ -1,8 +1,9 @@
 // observeHost: gathers every fact about the host once, in parallel, into a plain snapshot.
+import { bridgeName, type ContainerFacts, type NetworkFacts } from '../model/docker';
 import { readFile } from 'node:fs/promises';
 import type { RunContext } from '../cli/context';
-import type { Endpoint } from '../docker/endpoint';
-import { connectDocker } from '../docker/client';
+import type { Endpoint } from '../model/endpoint';
+import { connectDocker } from '../host/docker-api';
 import { isToolError } from '../errors';
 import { Ip6tables } from '../host/ip6tables';
 import { type FirewallFacts } from '../model/ip6tables-save';
@@ -11,7 +12,8 @@ import { ProcSysctl, readIpv6Sysctls } from '../host/sysctl';
 import { readState } from '../host/state-file';
 import { type ToolState } from '../model/state';
 import { parseDaemonJson } from '../daemon/parse';
-import { findDockerdProcesses, pickDockerdFor, type DockerdProcess } from '../daemon/keys';
+import { pickDockerdFor, type DockerdProcess } from '../daemon/keys';
+import { findDockerdProcesses } from '../host/dockerd-procs';
 
 export interface DaemonFacts {
   reachable: boolean;
@@ -34,31 +36,6 @@ export interface DaemonConfigFacts {
   error?: string;
 }
 
-export interface NetworkFacts {
-  name: string;
-  id: string;
-  driver: string;
-  scope: string;
-  enableIPv6: boolean;
-  internal: boolean;
-  ipv4Subnets: string[];
-  ipv6Subnets: string[];
-  gateways: string[];
-  /** The Linux bridge for bridge networks (docker0, br-<id>). */
-  bridge?: string;
-  options: Record<string, string>;
-  labels: Record<string, string>;
-  containers: number;
-}
-
-export interface ContainerFacts {
-  id: string;
-  name: string;
-  state: string;
-  networks: Array<{ network: string; ipv4?: string; ipv6?: string; gatewayV6?: string }>;
-  ports: Array<{ ip?: string; privatePort: number; publicPort?: number; type: string }>;
-}
-
 export interface HostFacts {
   error?: string;
   uplink?: string;
@@ -79,10 +56,6 @@ export interface HostSnapshot {
   stateError?: string;
   /** The dockerd process that reads our daemon.json, when it runs on this machine. */
   dockerd?: DockerdProcess;
-}
-
-export function bridgeName(n: { Id: string; Name: string; Options?: Record<string, string> }): string {
-  return n.Options?.['com.docker.network.bridge.name'] ?? (n.Name === 'bridge' ? 'docker0' : `br-${n.Id.slice(0, 12)}`);
 }
 
 async function observeDocker(ep: Endpoint): Promise<Pick<HostSnapshot, 'daemon' | 'networks' | 'containers'>> {

@@ -2,7 +2,8 @@
 import type { ParsedRuleset } from '../model/ip6tables-save';
 import type { LinkInfo, ProxyEntry, RouteInfo } from '../host/netlink';
 import type { Mode, ToolState } from '../model/state';
-import { bigToV6, isIPv6Address, v6ToBig } from '../util/ip';
+import { bigToV6, v6ToBig } from '../util/ip';
+import { bridgeName, opensToWorld, type ApiContainer, type ApiNetwork } from '../model/docker';
 
 export interface NetFact { id: string; name: string; bridge: string; subnets6: Array<{ subnet: string; gateway?: string }> }
 export interface CtrFact {
@@ -28,50 +29,15 @@ export interface Observed {
   state?: ToolState;
 }
 
-/** The parts of dockerode's list answers we use (kept structural so tests pass plain objects). */
-export interface ApiNetwork { Id: string; Name: string; Driver?: string; Options?: Record<string, string>; IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> | null } | null }
-export interface ApiContainer {
-  Id: string;
-  Names?: string[];
-  State?: string;
-  /** one entry per host binding; IP is the host address it is bound to ('0.0.0.0' and '::' for a plain -p) */
-  Ports?: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }>;
-  NetworkSettings?: { Networks?: Record<string, { GlobalIPv6Address?: string }> };
-}
-
-export function bridgeOf(n: ApiNetwork): string {
-  return n.Options?.['com.docker.network.bridge.name'] ?? (n.Name === 'bridge' ? 'docker0' : `br-${n.Id.slice(0, 12)}`);
-}
-
 /** Canonical text of an IPv6 address (Docker and netlink may spell one address differently). */
 export function canonical6(addr: string): string {
   return bigToV6(v6ToBig(addr.split('/')[0]));
 }
 
-/**
- * Whether a port binding on this host address makes the container port a world-reachable service, so
- * D6-FORWARD may let the world reach it on the container's own address: a binding on all addresses
- * ('', '::', '0.0.0.0'), or on a global IPv6 address of the host (Docker can only bind addresses the
- * host holds, so a global-scope IPv6 binding is one). Loopback, link-local and specific IPv4
- * addresses (127.0.0.1, 192.0.2.5) publish for those addresses only: the container stays closed.
- */
-export function opensToWorld(hostIp: string | undefined): boolean {
-  const ip = (hostIp ?? '').replace(/^\[|\]$/g, '');
-  if (ip === '' || ip === '::' || ip === '0.0.0.0') return true;
-  if (!ip.includes(':') || !isIPv6Address(ip)) return false;
-  const n = v6ToBig(ip);
-  const top = (bits: number) => n >> BigInt(128 - bits);
-  if (n <= 1n) return false; // ::1 (and :: handled above)
-  if (top(96) === 0xffffn) return false; // ::ffff:a.b.c.d, an IPv4 address
-  if (top(10) === 0x3fan) return false; // fe80::/10 link-local
-  if (top(8) === 0xffn) return false; // multicast
-  return true;
-}
-
 /** From one GET /networks and one GET /containers/json (running only) to plain facts. */
 export function dockerFacts(nets: ApiNetwork[], ctrs: ApiContainer[]): DockerFacts {
   const networks = nets.filter((n) => (n.Driver ?? 'bridge') === 'bridge').map((n) => ({
-    id: n.Id, name: n.Name, bridge: bridgeOf(n),
+    id: n.Id, name: n.Name, bridge: bridgeName(n),
     subnets6: (n.IPAM?.Config ?? []).filter((c) => c.Subnet?.includes(':')).map((c) => ({ subnet: c.Subnet!, gateway: c.Gateway?.split('/')[0] || undefined })),
   }));
   const containers = ctrs.filter((c) => !c.State || c.State === 'running').map((c) => ({

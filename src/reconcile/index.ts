@@ -1,7 +1,7 @@
 // One idempotent reconcile pass: observe owned facts -> pure desired state -> diff -> apply.
 import { readJournal, removeJournal, type Journal } from '../apply/journal';
 import type { RunContext } from '../cli/context';
-import { describeDockerError, dockerClient } from '../docker/client';
+import { describeDockerError, dockerClient } from '../host/docker-api';
 import { PreconditionError } from '../errors';
 import { Ip6tables } from '../host/ip6tables';
 import { ProcSysctl } from '../host/sysctl';
@@ -13,7 +13,7 @@ import { planCleanup, planReconcile, type Change, type ReconcilePlan } from './d
 import { ownedFrom } from './facts';
 import { viewAfterPass, type FastView } from './fast';
 import { PROXY_PROTOCOL } from '../model/names';
-import { openNetOps } from './netops';
+import { openNetOps } from '../host/netlink';
 import { observeForReconcile, type DockerLister, type ReconcileDeps } from './observe';
 
 export type { Change, ReconcilePlan } from './diff';

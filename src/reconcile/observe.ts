@@ -4,8 +4,9 @@ import type { SysctlStore } from '../host/sysctl';
 import { readIpv6Sysctls } from '../host/sysctl';
 import { parseSave } from '../model/ip6tables-save';
 import type { ToolState } from '../model/state';
-import { dockerFacts, type ApiContainer, type ApiNetwork, type DockerFacts, type Observed } from './facts';
-import type { NetOps } from './netops';
+import { dockerFacts, type DockerFacts, type Observed } from './facts';
+import { type ApiContainer, type ApiNetwork } from '../model/docker';
+import type { NetOps } from '../host/netlink';
 
 export interface DockerLister {
   listNetworks(): Promise<ApiNetwork[]>;

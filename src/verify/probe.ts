@@ -1,6 +1,6 @@
 // Probe containers through the Docker API: create, run bounded commands in them, always remove them.
 import { PassThrough } from 'node:stream';
-import type { DockerClient } from '../docker/client';
+import type { DockerClient } from '../host/docker-api';
 import { PreconditionError } from '../errors';
 
 export const PROBE_LABEL = 'com.docker-ipv6.probe';

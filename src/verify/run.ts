@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import type { RunContext } from '../cli/context';
-import { connectDocker, type DockerClient } from '../docker/client';
+import { connectDocker, type DockerClient } from '../host/docker-api';
 import { ExitCode, PreconditionError, UsageError } from '../errors';
 import { Ip6tables } from '../host/ip6tables';
 import { parseSave, ruleTokens } from '../model/ip6tables-save';

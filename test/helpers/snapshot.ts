@@ -1,5 +1,6 @@
 // Builds plain HostSnapshot fixtures for pure planner and check tests.
-import type { HostSnapshot, NetworkFacts } from '../../src/observe/snapshot';
+import type { HostSnapshot } from '../../src/observe/snapshot';
+import type { NetworkFacts } from '../../src/model/docker';
 
 export function net(over: Partial<NetworkFacts> & { name: string }): NetworkFacts {
   return {

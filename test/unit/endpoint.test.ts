@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { contextDirName, isLocalHost, normaliseHost, resolveEndpoint } from '../../src/docker/endpoint';
+import { contextDirName, isLocalHost, normaliseHost, resolveEndpoint } from '../../src/cli/endpoint';
 import type { DockerGlobals } from '../../src/cli/argv';
 
 const g = (over: Partial<DockerGlobals> = {}): DockerGlobals => ({ hosts: [], debug: false, tls: false, tlsVerify: false, ...over });

@@ -3,10 +3,8 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  configKeysAsDockerdSees, DAEMON_KEYS, findDockerdProcesses, findFlagConflicts, flagsToKeys, flagValue,
-  parseDockerOpts, parseExecStart, pickDockerdFor, readDockerdArgv, splitWords,
-} from '../../../src/daemon/keys';
+import { configKeysAsDockerdSees, DAEMON_KEYS, findFlagConflicts, flagsToKeys, flagValue, parseDockerOpts, parseExecStart, pickDockerdFor, splitWords } from '../../../src/daemon/keys';
+import { findDockerdProcesses, readDockerdArgv } from '../../../src/host/dockerd-procs';
 import { cachedDockerd } from '../../../src/lab/versions';
 import { run } from '../../../src/util/exec';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../../../src/errors';
 import { restoreKeys, setKeys } from '../../../src/daemon/edit';
 import { DaemonJsonSyntaxError } from '../../../src/daemon/parse';
-import { DaemonConfigStore } from '../../../src/daemon/store';
+import { DaemonConfigStore } from '../../../src/host/daemon-json';
 import { run } from '../../../src/util/exec';
 
 function tempDir(t: ExecutionContext, prefix = 'daemon-store-'): string {

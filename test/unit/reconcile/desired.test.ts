@@ -3,7 +3,8 @@
 import test from 'ava';
 import { FORWARD_CHAIN } from '../../../src/model/names';
 import { desiredForwardRules } from '../../../src/reconcile/desired';
-import { dockerFacts, opensToWorld, type ApiContainer } from '../../../src/reconcile/facts';
+import { dockerFacts } from '../../../src/reconcile/facts';
+import { opensToWorld, type ApiContainer } from '../../../src/model/docker';
 import { planNetworkCreate } from '../../../src/reconcile/fast';
 import { describeChange, reconcileOnce } from '../../../src/reconcile';
 import { enabledState, net, world } from './fakes';

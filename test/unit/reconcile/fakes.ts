@@ -1,9 +1,9 @@
 // Strict fakes for reconcile tests: a tiny ip6tables-restore model and netlink that refuse wrong use.
 import { PROXY_PROTOCOL } from '../../../src/model/names';
 import type { NetState } from '../../../src/host/netlink';
-import type { NetOps } from '../../../src/reconcile/netops';
+import type { NetOps } from '../../../src/host/netlink';
 import type { ReconcileDeps } from '../../../src/reconcile/observe';
-import type { ApiContainer, ApiNetwork } from '../../../src/reconcile/facts';
+import type { ApiContainer, ApiNetwork } from '../../../src/model/docker';
 import type { ToolState } from '../../../src/model/state';
 import type { SysctlStore } from '../../../src/host/sysctl';
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type Dockerode from 'dockerode';
 import { PreconditionError } from '../errors';
-import type { Endpoint } from './endpoint';
+import type { Endpoint } from '../model/endpoint';
 
 export type DockerClient = Dockerode;
 

@@ -4,24 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, UsageError } from '../errors';
-import type { DockerGlobals } from '../cli/argv';
-
-export interface TlsMaterial {
-  ca?: string; // paths
-  cert?: string;
-  key?: string;
-  verify: boolean;
-}
-
-export interface Endpoint {
-  /** unix:///path, tcp://host:port, ssh://user@host, npipe://... */
-  host: string;
-  tls?: TlsMaterial;
-  /** Where the endpoint came from: "--host", "DOCKER_HOST", "context foo", "default". */
-  source: string;
-  /** True when the daemon runs on this machine (a unix socket, or tcp to loopback). */
-  local: boolean;
-}
+import type { DockerGlobals } from './argv';
+import type { Endpoint, TlsMaterial } from '../model/endpoint';
 
 export const DEFAULT_HOST = 'unix:///var/run/docker.sock';
 

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants as C, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../errors';
-import { parseDaemonJson, type ParsedDaemonJson } from './parse';
+import { parseDaemonJson, type ParsedDaemonJson } from '../daemon/parse';
 
 export interface FileIdentity {
   exists: boolean;
