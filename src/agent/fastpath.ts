@@ -11,7 +11,7 @@ import { planContainerDie, planContainerStart, planNetworkCreate, type FastPlan,
 import type { NetOps } from '../host/netlink';
 import type { Change } from '../reconcile/diff';
 import type { ToolState } from '../model/state';
-import { withProxiesRecorded } from '../reconcile/apply';
+import { withProxiesRecorded } from '../reconcile/apply-plan';
 import type { DockerEvent } from './events';
 import type { Logger } from './log';
 

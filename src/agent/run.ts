@@ -1,11 +1,12 @@
 // `docker ipv6 apply` (one reconcile, at boot) and `docker ipv6 agent` (reconcile on every reason, until stopped).
-import { acquireLock, withLockNow } from '../apply/lock';
-import { writeFileAtomic } from '../apply/undo-kinds';
-import { processStartTime } from '../apply/lock';
+import { acquireLock, withLockNow } from '../transaction/lock';
+import { writeFileAtomic } from '../transaction/undo-kinds';
+import { processStartTime } from '../transaction/lock';
 import type { RunContext } from '../cli/context';
 import { connectDocker, dockerClient } from '../host/docker-api';
 import { PreconditionError, isToolError } from '../errors';
-import { describeChange, hostDeps, reconcileOnce, refuseUnfinishedJournal, type FastView, type PassGuard, type ReconcileDeps, type ReconcileOptions, type ReconcileResult } from '../reconcile';
+import { describeChange, hostDeps, reconcileOnce, type FastView, type PassGuard, type ReconcileDeps, type ReconcileOptions, type ReconcileResult } from '../reconcile';
+import { refuseUnfinishedJournal } from '../transaction/recover';
 import { Ip6tables } from '../host/ip6tables';
 import { existsSync } from 'node:fs';
 import { describeEvent, EVENT_FILTERS, EventWatcher, type EventSource } from './events';

@@ -1,6 +1,6 @@
 // <state dir>/agent.json: what the running agent last did, for `docker ipv6 status` (no heavy imports here).
 import { readFile } from 'node:fs/promises';
-import { processStartTime } from '../apply/lock';
+import { processStartTime } from '../transaction/lock';
 
 export interface AgentStatus {
   pid: number;

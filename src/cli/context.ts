@@ -4,6 +4,7 @@ import { PreconditionError } from '../errors';
 import type { DockerGlobals } from './argv';
 import { underRoot, type GlobalOptions } from './globals';
 import { resolveEndpoint } from './endpoint';
+import { realHostAdapters, type HostAdapters } from '../host/adapters';
 import { type Endpoint } from '../model/endpoint';
 
 export interface Paths {
@@ -30,6 +31,7 @@ export function pathsFor(root: string): Paths {
 export class RunContext {
   readonly paths: Paths;
   private cachedEndpoint?: Endpoint;
+  private adapters?: HostAdapters;
 
   constructor(
     readonly globals: GlobalOptions,
@@ -40,6 +42,18 @@ export class RunContext {
   ) {
     this.paths = pathsFor(globals.root);
     if (globals.verbose) onExec((argv) => this.stderr.write(`+ ${argv.join(' ')}\n`));
+  }
+
+  /** The run's host adapters: the real ones on first use, unless a test handed in fakes (withHost). */
+  get host(): HostAdapters {
+    this.adapters ??= realHostAdapters({ endpoint: () => this.endpoint(), stateFile: this.paths.stateFile });
+    return this.adapters;
+  }
+
+  /** Tests: run the engines against these adapters (strict fakes) instead of the host's. */
+  withHost(host: HostAdapters): this {
+    this.adapters = host;
+    return this;
   }
 
   endpoint(): Endpoint {

@@ -9,7 +9,7 @@ export function register(program: Command, makeContext: ContextFactory): void {
     .option('--wait-docker <duration>', 'wait this long for Docker to answer (e.g. 60s)', '0')
     .action(async (opts: { waitDocker: string }, cmd: Command) => {
       const ctx = makeContext(cmd);
-      const { parseDuration } = await import('../agent/duration');
+      const { parseDuration } = await import('../cli/duration');
       const { runApply } = await import('../agent/run');
       await runApply(ctx, { waitDockerMs: parseDuration(opts.waitDocker, '--wait-docker') });
     });
@@ -21,7 +21,7 @@ export function register(program: Command, makeContext: ContextFactory): void {
     .option('--cleanup', 'on stop, remove runtime state: our chains, proxy entries and routes')
     .action(async (opts: { interval: string; debounce: string; cleanup?: boolean }, cmd: Command) => {
       const ctx = makeContext(cmd);
-      const { parseDuration } = await import('../agent/duration');
+      const { parseDuration } = await import('../cli/duration');
       const { runAgent } = await import('../agent/run');
       const intervalMs = parseDuration(opts.interval, '--interval');
       if (intervalMs < 100) {

@@ -7,7 +7,7 @@ const RESTART_TIMEOUT_HELP = 'how long the restart may take (the restart command
 
 async function restartTimeout(text: string | undefined): Promise<number | undefined> {
   if (text === undefined) return undefined;
-  const { parseDuration } = await import('../agent/duration');
+  const { parseDuration } = await import('../cli/duration');
   const ms = parseDuration(text, '--restart-timeout');
   if (ms < 1000) {
     const { UsageError } = await import('../errors');

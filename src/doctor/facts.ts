@@ -2,7 +2,7 @@
 // These run next to observeHost; candidates to move into the snapshot are listed in the doctor README section.
 import { constants as C, promises as fsp, readFileSync } from 'node:fs';
 import type { RunContext } from '../cli/context';
-import { processStartTime } from '../apply/lock';
+import { processStartTime } from '../transaction/lock';
 import { parseSave } from '../model/ip6tables-save';
 import type { HostSnapshot } from '../observe/snapshot';
 import { run } from '../util/exec';

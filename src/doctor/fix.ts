@@ -1,16 +1,12 @@
 // doctor --fix: turns the fixable findings into transaction steps (sysctls, daemon.json keys + restart, enable's own steps) and applies them as one transaction.
-import { captureFile, captureSysctl, runTransaction, type Step, type UndoRegistry } from '../apply';
+import { captureFile, captureSysctl, runTransaction, type Step, type UndoRegistry } from '../transaction/index';
 import { hostUlaDraws } from '../enable/identity';
 import type { RunContext } from '../cli/context';
 import { setKeys } from '../daemon/edit';
-import { connectDocker } from '../host/docker-api';
-import { DaemonConfigStore } from '../host/daemon-json';
 import { planEnable, type EnablePlan } from '../enable/plan';
 import { enableSteps } from '../enable/steps';
-import type { RestartUndo } from '../enable/undo';
+import type { RestartUndo } from '../transaction/tool-undo';
 import { ConfigError } from '../errors';
-import { restartDocker } from '../host/dockerd';
-import { ProcSysctl } from '../host/sysctl';
 import type { HostSnapshot } from '../observe/snapshot';
 import type { Finding } from './types';
 
@@ -45,7 +41,7 @@ function restartSteps(ctx: RunContext, snap: HostSnapshot, set: Record<string, u
     const path = snap.daemonConfig.path;
     const before = snap.daemonConfig.text ?? '';
     const after = setKeys(before, set, path).text;
-    const store = new DaemonConfigStore(path);
+    const store = ctx.host.daemonConfig(path);
     steps.push({
       id: 'write-daemon-json',
       describe: `write ${path}: ${Object.entries(set).map(([k, v]) => `"${k}": ${JSON.stringify(v)}`).join(', ')}`,
@@ -60,11 +56,11 @@ function restartSteps(ctx: RunContext, snap: HostSnapshot, set: Record<string, u
   steps.push({
     id: 'restart-dockerd',
     describe: `restart dockerd (${ctx.globals.restartCommand.join(' ')}) and wait for it`,
-    async apply(signal) { await restartDocker(ctx.globals.restartCommand, ctx.endpoint(), networks, (s) => ctx.note(s), signal); },
+    async apply(signal) { await ctx.host.dockerd.restart(ctx.globals.restartCommand, ctx.endpoint(), networks, (s) => ctx.note(s), signal); },
     // a fix must not leave the containers that ran before it stopped (those without a restart policy stay down otherwise)
     async verify() {
       if (running.length === 0) return;
-      const docker = await connectDocker(ctx.endpoint());
+      const docker = await ctx.host.docker.connect();
       const after = await docker.listContainers({ all: true });
       for (const id of running) {
         const c = after.find((x) => x.Id === id);
@@ -79,7 +75,7 @@ function restartSteps(ctx: RunContext, snap: HostSnapshot, set: Record<string, u
 }
 
 /** Builds one transaction from the fixable findings; what cannot be planned is reported, not thrown. */
-export function planFixes(ctx: RunContext, snap: HostSnapshot, findings: readonly Finding[]): FixPlan {
+export function planFixes(ctx: RunContext, snap: HostSnapshot, findings: readonly Finding[], registry?: UndoRegistry): FixPlan {
   const fixable = findings.filter((f) => f.auto);
   const covers: FixPlan['covers'] = [];
   const errors: string[] = [];
@@ -93,7 +89,7 @@ export function planFixes(ctx: RunContext, snap: HostSnapshot, findings: readonl
   if ((wantEnable.length || wantSteps.length) && snap.daemon.reachable) {
     try { plan = enablePlan(ctx, snap); } catch (e) { errors.push(`docker ipv6 enable cannot plan: ${(e as Error).message}`); }
   }
-  const sysctl = new ProcSysctl();
+  const sysctl = ctx.host.sysctl;
   const covered = new Set(plan && wantEnable.length ? plan.sysctls.map((s) => s.key) : []);
   const seen = new Set<string>();
   for (const f of kinds('sysctl')) {
@@ -104,13 +100,13 @@ export function planFixes(ctx: RunContext, snap: HostSnapshot, findings: readonl
     note([f], `sysctl -w ${a.key}=${a.value}`);
   }
   if (plan && wantEnable.length) {
-    const all = enableSteps(ctx, plan, snap).filter((s) => !s.id.startsWith('sysctl:') || !seen.has(s.id.slice(7)));
+    const all = enableSteps(ctx, plan, snap, { registry }).filter((s) => !s.id.startsWith('sysctl:') || !seen.has(s.id.slice(7)));
     if (!plan.noop) steps.push(...all);
     else steps.push(...all.filter((s) => s.id.startsWith('firewall-') || s.id === 'ndp-proxies'));
     note([...wantEnable, ...wantSteps], `docker ipv6 enable (prefix ${plan.prefix}, mode ${plan.mode})`);
   } else if (plan && wantSteps.length) {
     const ids = new Set(wantSteps.flatMap((f) => (f.auto as { ids: string[] }).ids));
-    steps.push(...enableSteps(ctx, plan, snap).filter((s) => ids.has(s.id)));
+    steps.push(...enableSteps(ctx, plan, snap, { registry }).filter((s) => ids.has(s.id)));
     note(wantSteps, `enable's steps ${[...ids].join(', ')}`);
   } else if (wantEnable.length || wantSteps.length) {
     if (!snap.daemon.reachable) errors.push('docker ipv6 enable needs a running Docker; the daemon fixes come first');

@@ -1,6 +1,6 @@
 // doctor: one snapshot (plus extra facts, probes, Compose files) -> the table of checks -> report; --fix applies the safe fixes and checks again.
-import { withLock } from '../apply';
-import { readJournal } from '../apply/journal';
+import { withLock } from '../transaction/index';
+import { readJournal } from '../transaction/journal';
 import type { RunContext } from '../cli/context';
 import { isToolError } from '../errors';
 import { observeHost, type HostSnapshot } from '../observe/snapshot';
@@ -42,15 +42,15 @@ const key = (f: Finding) => `${f.id}|${f.subject ?? ''}`;
 
 /** Up to three rounds: a fix can uncover the next finding (a daemon that starts again shows its networks). */
 async function fixRounds(ctx: RunContext, o: DoctorOptions, first: { snap: HostSnapshot; findings: Finding[] }): Promise<{ findings: Finding[]; fixed: FixPlan['covers']; errors: string[] }> {
-  const { finishInterruptedRun, toolUndoRegistry } = await import('../enable/undo');
-  const registry = toolUndoRegistry((s) => ctx.note(s));
+  const { finishInterruptedRun, toolUndoRegistry } = await import('../transaction/tool-undo');
+  const registry = toolUndoRegistry(ctx.host, (s) => ctx.note(s));
   let cur = first;
   if (ctx.globals.dryRun) {
     // no lock is held and nothing may change: only say what the real run would do first
     const j = await readJournal(ctx.paths.journalFile);
     if (j && j.status !== 'done') ctx.note(`an interrupted docker ipv6 ${j.command} (pid ${j.pid}) would be rolled back first (journal ${ctx.paths.journalFile}); the fixes here are planned on the host as it is now`);
   } else {
-    if (await finishInterruptedRun(ctx, registry)) cur = await collect(ctx, o);
+    if (await finishInterruptedRun(ctx.paths.journalFile, registry, (l) => ctx.note(l))) cur = await collect(ctx, o);
   }
   const tried = new Set<string>();
   const fixed: FixPlan['covers'] = [];
@@ -58,7 +58,7 @@ async function fixRounds(ctx: RunContext, o: DoctorOptions, first: { snap: HostS
   for (let round = 0; round < 3; round++) {
     const todo = cur.findings.filter((f) => f.auto && !tried.has(key(f)));
     if (todo.length === 0) break;
-    const plan = planFixes(ctx, cur.snap, todo);
+    const plan = planFixes(ctx, cur.snap, todo, registry);
     // what could not be planned this round (enable while Docker is down) may be planned after the next
     plan.covers.forEach((c) => tried.add(key({ id: c.id, subject: c.subject } as Finding)));
     if (plan.steps.length === 0) { errors.push(...plan.errors); break; }
@@ -68,7 +68,7 @@ async function fixRounds(ctx: RunContext, o: DoctorOptions, first: { snap: HostS
       break;
     }
     if (!ctx.globals.json) ctx.note(`applying ${plan.covers.length} fix(es):\n${plan.steps.map((s) => `  - ${s.describe}`).join('\n')}`);
-    const { confirm } = await import('../enable/run');
+    const { confirm } = await import('../cli/confirm');
     await confirm(ctx, 'Apply these fixes?');
     try {
       await applyFixPlan(ctx, plan, registry);

@@ -1,24 +1,22 @@
 // disable: reverses exactly what enable changed, from the saved state, through the same transaction engine.
-import { captureFile, captureSysctl, runTransaction, type Step } from '../apply';
+import { captureFile, captureSysctl, runTransaction, type Step } from '../transaction/index';
 import type { RunContext } from '../cli/context';
 import { restoreKeys } from '../daemon/edit';
-import { DaemonConfigStore } from '../host/daemon-json';
 import { ConfigError } from '../errors';
 import { renderRemoveBatch } from '../firewall/render';
-import { restartDocker } from '../host/dockerd';
-import { Ip6tables } from '../host/ip6tables';
 import { dockerMasquerades, parseSave } from '../model/ip6tables-save';
 import { contains, parseCidr6 } from '../util/ip';
-import { ProcSysctl } from '../host/sysctl';
-import { unifiedDiff } from '../lint/diff';
+import { unifiedDiff } from '../util/diff';
 import { observeHost, type HostSnapshot } from '../observe/snapshot';
-import { writeState } from '../host/state-file';
 import { type ToolState } from '../model/state';
-import { confirm } from './run';
+import { confirm } from '../cli/confirm';
+import type { HostAdapters } from '../host/adapters';
 import { parseRouteKey } from '../reconcile/desired';
 import { ownedProxies } from '../reconcile/diff';
-import { openNetOps } from '../host/netlink';
-import { asHostChange, finishInterruptedRun, toolUndoRegistry, type FirewallUndo, type ProxyUndo, type ReconcileUndo, type RestartUndo } from './undo';
+import type { FirewallUndo, ProxyUndo, ReconcileUndo, RestartUndo } from '../transaction/tool-undo';
+import type { UndoRegistry } from '../transaction/index';
+import { asHostChange } from './host-change';
+import { finishInterruptedRun, toolUndoRegistry } from '../transaction/tool-undo';
 
 export interface DisablePlan {
   daemonJson: { path: string; before: string; after: string; changed: boolean; remove: boolean };
@@ -54,10 +52,10 @@ export function planDisable(snap: HostSnapshot, sysctlConfExists: boolean): Disa
   };
 }
 
-function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnapshot, opts: { restartTimeoutMs?: number } = {}): Step[] {
-  const sysctl = new ProcSysctl();
+export function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnapshot, reg: UndoRegistry, opts: { restartTimeoutMs?: number } = {}): Step[] {
+  const host = ctx.host;
+  const sysctl = host.sysctl;
   const steps: Step[] = [];
-  const reg = toolUndoRegistry();
   // Our filter and proxies go last, once dockerd runs without IPv6 and forwarding is off, so no
   // container is reachable unfiltered at any moment; if anything fails after they are gone, the
   // rollback puts them back from the state (which still says enabled until the last step).
@@ -67,7 +65,7 @@ function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnapshot, op
       id: 'arm-restart', describe: 'on rollback: restart dockerd once daemon.json is restored',
       async apply() { return JSON.parse(JSON.stringify({ kind: 'restart', command: [...ctx.globals.restartCommand], endpoint: { ...ctx.endpoint(), tls: undefined }, networks: snap.networks.length })) as RestartUndo; },
     });
-    const store = new DaemonConfigStore(plan.daemonJson.path);
+    const store = host.daemonConfig(plan.daemonJson.path);
     steps.push({
       id: 'restore-daemon-json', describe: plan.daemonJson.remove ? `remove ${plan.daemonJson.path} (it did not exist before enable)` : `restore the keys enable set in ${plan.daemonJson.path}`,
       prepare: () => captureFile(plan.daemonJson.path),
@@ -78,7 +76,7 @@ function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnapshot, op
         else await store.write(plan.daemonJson.after, cur.identity);
       },
     });
-    steps.push({ id: 'restart-dockerd', describe: `restart dockerd (${ctx.globals.restartCommand.join(' ')}) and wait for it`, async apply(signal) { await restartDocker(ctx.globals.restartCommand, ctx.endpoint(), snap.networks.length, (s) => ctx.note(s), signal, opts.restartTimeoutMs); } });
+    steps.push({ id: 'restart-dockerd', describe: `restart dockerd (${ctx.globals.restartCommand.join(' ')}) and wait for it`, async apply(signal) { await host.dockerd.restart(ctx.globals.restartCommand, ctx.endpoint(), snap.networks.length, (s) => ctx.note(s), signal, opts.restartTimeoutMs); } });
   }
   for (const s of plan.sysctls) {
     steps.push({ id: `sysctl:${s.key}`, describe: `sysctl ${s.key} = ${s.to} (back from ${s.from})`, prepare: () => captureSysctl(sysctl, s.key), async apply() { await sysctl.write(s.key, s.to); } });
@@ -92,7 +90,7 @@ function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnapshot, op
       async apply() {
         const r = parseRouteKey(key);
         if (!r) return;
-        const net = await openNetOps();
+        const net = await host.openNet();
         try {
           const st = await net.read();
           if (st.routes.some((x) => x.family === 6 && x.dst === r.dst && x.type === 'UNREACHABLE')) await net.delUnreachable(r.dst);
@@ -104,14 +102,14 @@ function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnapshot, op
     steps.push({ id: `firewall-${t}`, describe: `remove docker-ipv6's chain from the ip6tables ${t} table`, prepare: reapply, async apply() { await reg.undo({ kind: 'ip6tables', table: t } satisfies FirewallUndo); } });
   }
   if (plan.removeSysctlConf) {
-    steps.push({ id: 'remove-sysctl-conf', describe: `remove ${ctx.paths.sysctlConf}`, prepare: () => captureFile(ctx.paths.sysctlConf), async apply() { const { rm } = await import('node:fs/promises'); await rm(ctx.paths.sysctlConf, { force: true }); } });
+    steps.push({ id: 'remove-sysctl-conf', describe: `remove ${ctx.paths.sysctlConf}`, prepare: () => captureFile(ctx.paths.sysctlConf), async apply() { await host.files.remove(ctx.paths.sysctlConf); } });
   }
   steps.push({
     id: 'write-state', describe: `mark docker-ipv6 disabled in ${ctx.paths.stateFile} (the prefix stays saved for a later enable)`,
     prepare: () => captureFile(ctx.paths.stateFile),
     async apply() {
       const { enabled: _e, proxies: _p, mode: _m, routes: _r, ...keep } = snap.state as ToolState;
-      await writeState(ctx.paths.stateFile, keep as ToolState);
+      await host.state.write(keep as ToolState);
     },
   });
   return steps;
@@ -120,19 +118,18 @@ function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnapshot, op
 export async function runDisable(ctx: RunContext, o: { restartTimeoutMs?: number } = {}): Promise<void> {
   const dry = ctx.globals.dryRun;
   await asHostChange(ctx, 'disable', async () => {
-    const registry = toolUndoRegistry((s) => ctx.note(s));
+    const registry = toolUndoRegistry(ctx.host, (s) => ctx.note(s));
     if (!dry) {
-      await finishInterruptedRun(ctx, registry);
+      await finishInterruptedRun(ctx.paths.journalFile, registry, (l) => ctx.note(l));
     }
     const snap = await observeHost(ctx);
-    const { existsSync } = await import('node:fs');
-    const plan = planDisable(snap, existsSync(ctx.paths.sysctlConf));
+    const plan = planDisable(snap, await ctx.host.files.exists(ctx.paths.sysctlConf));
     if (!plan) {
       if (ctx.globals.json) ctx.outJson({ changed: false });
       else ctx.out('docker-ipv6 is not enabled on this host: nothing to undo.');
       return;
     }
-    const steps = disableSteps(ctx, plan, snap, { restartTimeoutMs: o.restartTimeoutMs });
+    const steps = disableSteps(ctx, plan, snap, registry, { restartTimeoutMs: o.restartTimeoutMs });
     const diff = plan.daemonJson.changed ? unifiedDiff(plan.daemonJson.before, plan.daemonJson.after, `${plan.daemonJson.path} (now)`, `${plan.daemonJson.path} (after disable)`) : '';
     const text = `${diff}Steps:\n${steps.map((s, i) => `  ${i + 1}. ${s.describe}`).join('\n')}\n`;
     if (dry) {
@@ -146,7 +143,7 @@ export async function runDisable(ctx: RunContext, o: { restartTimeoutMs?: number
     if (ctx.globals.json) ctx.outJson({ changed: true, plan });
     else {
       ctx.out('IPv6 setup by docker-ipv6 undone: the daemon.json keys, sysctls, our firewall chains, routes and proxy entries are back as they were.');
-      const left = await dockerLeftovers(snap.state?.prefix);
+      const left = await dockerLeftovers(ctx.host, snap.state?.prefix);
       if (left.length) {
         ctx.out('Docker itself left IPv6 rules from when its ip6tables support was on (docker-ipv6 does not edit Docker\'s rules); to remove them:');
         for (const rule of left) ctx.out(`  ip6tables -t nat ${rule.replace(/^-A /, '-D ')}`);
@@ -156,10 +153,10 @@ export async function runDisable(ctx: RunContext, o: { restartTimeoutMs?: number
 }
 
 /** Docker's own IPv6 masquerade rules for subnets of our prefix, which it does not remove when ip6tables goes off. */
-async function dockerLeftovers(prefix: string | undefined): Promise<string[]> {
+async function dockerLeftovers(host: HostAdapters, prefix: string | undefined): Promise<string[]> {
   const p = prefix ? parseCidr6(prefix) : undefined;
   if (!p) return [];
-  const nat = parseSave(await new Ip6tables().save('nat').catch(() => ''));
+  const nat = parseSave(await host.firewall.save('nat').catch(() => ''));
   return (nat.nat?.rules ?? []).filter((line) => {
     const m = dockerMasquerades({ nat: { chains: {}, rules: [line] } });
     return m.length === 1 && contains(p, parseCidr6(m[0].source) ?? p);

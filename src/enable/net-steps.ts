@@ -1,16 +1,15 @@
 // Enable's steps for the host's forwarding path: the D6 chains, the routed prefix's unreachable route and the
 // NDP proxy entries, each journaled before it changes anything so a rollback or a recovery undoes it.
-import type { Step } from '../apply';
-import type { RunContext } from '../cli/context';
-import { inWindow, Netlink } from '../host/netlink';
-import { NETLINK_WINDOW } from '../reconcile/apply';
+import type { HostAdapters } from '../host/adapters';
+import { inWindow, type NetOps } from '../host/netlink';
+import { NETLINK_WINDOW } from '../reconcile/apply-plan';
 import { routeKey, type RouteSpec } from '../reconcile/desired';
-import { applyFirewall, ndpEntries } from '../reconcile/enable';
-import { canonical6 } from '../reconcile/facts';
-import { openNetOps } from '../host/netlink';
-import { cidrString, parseCidr6 } from '../util/ip';
+import { applyFirewallTable, ndpEntries } from '../reconcile/firewall-table';
+import type { ReconcileDeps } from '../reconcile/observe';
+import { ifindexOf, isUnreachableRoute, type FirewallUndo, type ProxiesUndo, type RouteUndo } from '../transaction/tool-undo';
+import type { Step } from '../transaction/index';
+import { canonical6, cidrString, parseCidr6 } from '../util/ip';
 import type { EnablePlan } from './plan';
-import { ifindexOf, isUnreachableRoute, type FirewallUndo, type ProxiesUndo, type RouteUndo } from './undo';
 
 /** The entries not on their interface yet: only those are this run's to remove on rollback. */
 export function newProxies(want: Array<{ address: string; ifname: string }>, present: Set<string>): Array<{ address: string; ifname: string }> {
@@ -21,40 +20,39 @@ export function unreachableFor(prefix: string): RouteSpec {
   return { type: 'unreachable', dst: cidrString(parseCidr6(prefix)!) };
 }
 
-export function firewallStep(ctx: RunContext, plan: EnablePlan, table: 'nat' | 'filter', id: string): Step {
+async function withNet<T>(host: HostAdapters, fn: (net: NetOps) => Promise<T>): Promise<T> {
+  const net = await host.openNet();
+  try { return await fn(net); } finally { net.close(); }
+}
+
+export function firewallStep(deps: Pick<ReconcileDeps, 'docker' | 'firewall'>, plan: EnablePlan, table: 'nat' | 'filter', id: string): Step {
   return {
     id,
     describe: table === 'nat' ? 'ip6tables nat: masquerade the prefix in chain D6-NAT' : `ip6tables filter: chain D6-FORWARD lets in replies, ICMPv6 and published ports only, and closes the rest of ${plan.prefix}`,
     prepare: async () => ({ kind: 'ip6tables', table } satisfies FirewallUndo),
-    async apply() { await applyFirewall(ctx, plan, table); return { kind: 'ip6tables', table } satisfies FirewallUndo; },
+    async apply() { await applyFirewallTable(deps, plan, table); return { kind: 'ip6tables', table } satisfies FirewallUndo; },
   };
 }
 
 /** Routed: packets to parts of the prefix no network holds must not go back upstream (a routing loop). */
-export function unreachableStep(prefix: string): Step {
+export function unreachableStep(host: HostAdapters, prefix: string): Step {
   const route = unreachableFor(prefix);
   return {
     id: 'unreachable-route',
     describe: `route ${routeKey(route)}: packets to unassigned parts of the prefix are refused here, not sent back upstream`,
     // a route already there (an earlier enable, apply or the agent made it) is not this run's to remove
     async prepare() {
-      const net = await openNetOps();
-      try {
-        if ((await net.read()).routes.some((r) => isUnreachableRoute(r, route.dst))) return undefined;
-      } finally { net.close(); }
-      return { kind: 'route', type: 'unreachable', dst: route.dst } satisfies RouteUndo;
+      const there = await withNet(host, async (net) => (await net.read()).routes.some((r) => isUnreachableRoute(r, route.dst)));
+      return there ? undefined : { kind: 'route', type: 'unreachable', dst: route.dst } satisfies RouteUndo;
     },
-    async apply() {
-      const net = await openNetOps();
-      try {
-        if (!(await net.read()).routes.some((r) => isUnreachableRoute(r, route.dst))) await net.addUnreachable(route.dst);
-      } finally { net.close(); }
-    },
+    apply: () => withNet(host, async (net) => {
+      if (!(await net.read()).routes.some((r) => isUnreachableRoute(r, route.dst))) await net.addUnreachable(route.dst);
+    }),
   };
 }
 
 /** NDP: entries for the gateways and running containers in the prefix, computed after the restart (new addresses). */
-export function ndpProxyStep(ctx: RunContext, plan: EnablePlan, progress: (s: string) => void, onEntries: (list: Array<{ address: string; ifname: string }>) => void): Step {
+export function ndpProxyStep(host: HostAdapters, deps: Pick<ReconcileDeps, 'docker'>, plan: EnablePlan, progress: (s: string) => void, onEntries: (list: Array<{ address: string; ifname: string }>) => void): Step {
   let proxies: Array<{ address: string; ifname: string }> = [];
   return {
     id: 'ndp-proxies',
@@ -62,22 +60,16 @@ export function ndpProxyStep(ctx: RunContext, plan: EnablePlan, progress: (s: st
     // write-ahead: the entries this run adds are journaled before the first one exists, so a
     // rollback or a killed run's recovery removes them; entries already present stay as they were
     async prepare() {
-      proxies = await ndpEntries(ctx, plan);
+      proxies = await ndpEntries(deps, plan);
       onEntries(proxies);
-      const nl = await Netlink.open();
-      let present: Set<string>;
-      try {
-        const st = await nl.read();
-        present = new Set(st.proxies.map((p) => `${canonical6(p.address)}%${p.ifname}`));
-      } finally { nl.close(); }
+      const present = await withNet(host, async (net) => new Set((await net.read()).proxies.map((p) => `${canonical6(p.address)}%${p.ifname}`)));
       return { kind: 'proxies', entries: newProxies(proxies, present) } satisfies ProxiesUndo;
     },
     async apply() {
-      const nl = await Netlink.open();
-      try {
-        const idx = await ifindexOf(nl, plan.uplink);
-        await inWindow(proxies, NETLINK_WINDOW, (p) => nl.addProxy(p.address, idx));
-      } finally { nl.close(); }
+      await withNet(host, async (net) => {
+        const idx = await ifindexOf(net, plan.uplink);
+        await inWindow(proxies, NETLINK_WINDOW, (p) => net.addProxy(p.address, idx));
+      });
       progress(`  proxied: ${proxies.map((p) => p.address).join(', ')}`);
     },
   };

@@ -1,6 +1,6 @@
 // Renders an enable plan for people (--dry-run and before applying) and as data (--json).
-import { describePlan, type Step } from '../apply';
-import { unifiedDiff } from '../lint/diff';
+import { describePlan, type Step } from '../transaction/index';
+import { unifiedDiff } from '../util/diff';
 import type { EnablePlan } from './plan';
 
 export function planJson(plan: EnablePlan, steps: Step[]): unknown {

@@ -3,8 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostUlaDraws } from './identity';
-import { createInterface } from 'node:readline/promises';
-import { runTransaction } from '../apply';
+import { runTransaction } from '../transaction/index';
 import type { RunContext } from '../cli/context';
 import { validateWithDockerd } from '../daemon/validate';
 import { ConfigError, UsageError } from '../errors';
@@ -15,19 +14,11 @@ import { planEnable } from './plan';
 import { checkPrefixSyntax } from './prefix';
 import { legacyText, planJson, planText } from './render';
 import { enableSteps } from './steps';
-import { asHostChange, finishInterruptedRun, toolUndoRegistry } from './undo';
+import { confirm } from '../cli/confirm';
+import { asHostChange } from './host-change';
+import { finishInterruptedRun, toolUndoRegistry } from '../transaction/tool-undo';
 
 export interface EnableCliOptions { prefix?: string; mode?: string; restartTimeoutMs?: number }
-
-export async function confirm(ctx: RunContext, question: string): Promise<void> {
-  if (ctx.globals.yes) return;
-  if (!process.stdin.isTTY) throw new UsageError(`${question} needs confirmation and there is no terminal to ask`, 'pass --yes to confirm');
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const a = (await rl.question(`${question} [y/N] `)).trim().toLowerCase();
-    if (a !== 'y' && a !== 'yes') throw new UsageError('not confirmed: nothing was changed');
-  } finally { rl.close(); }
-}
 
 /**
  * Runs dockerd's own --validate (or our validator) on the new text in a private temp folder, so
@@ -53,16 +44,16 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
   if (o.prefix && o.prefix !== 'auto') checkPrefixSyntax(o.prefix);
   const dry = ctx.globals.dryRun;
   await asHostChange(ctx, 'enable', async () => {
-    const registry = toolUndoRegistry((s) => ctx.note(s));
+    const registry = toolUndoRegistry(ctx.host, (s) => ctx.note(s));
     if (!dry) {
-      await finishInterruptedRun(ctx, registry);
+      await finishInterruptedRun(ctx.paths.journalFile, registry, (l) => ctx.note(l));
     }
     const snap = await observeHost(ctx);
     const plan = planEnable(snap, {
       prefix: o.prefix, mode, sysctlConfPath: `${ctx.paths.sysctlConf}`,
       randomDraws: hostUlaDraws(ctx, snap),
     });
-    const steps = enableSteps(ctx, plan, snap, { restartTimeoutMs: o.restartTimeoutMs });
+    const steps = enableSteps(ctx, plan, snap, { restartTimeoutMs: o.restartTimeoutMs, registry });
     if (plan.noop) {
       if (ctx.globals.json) ctx.outJson({ changed: false, plan: planJson(plan, []) });
       else ctx.out(`IPv6 is already enabled (prefix ${plan.prefix}, mode ${plan.mode}): nothing to change, Docker was not restarted.`);

@@ -1,41 +1,37 @@
 // Turns an enable plan into transaction steps: sysctls, files, daemon.json, restart, firewall, NDP, state.
-// The firewall and NDP contents come from src/reconcile, the same code the agent and `apply` run.
-import { captureFile, captureSysctl, writeFileAtomic, type Step } from '../apply';
+// The firewall and NDP contents come from src/reconcile, the same code the agent and `apply` run; every
+// outside system is reached through the run's host adapters (ctx.host).
 import type { RunContext } from '../cli/context';
-import { connectDocker } from '../host/docker-api';
-import { DaemonConfigStore } from '../host/daemon-json';
 import { ConfigError, PreconditionError } from '../errors';
-import { restartDocker } from '../host/dockerd';
-import { Ip6tables } from '../host/ip6tables';
+import type { HostAdapters } from '../host/adapters';
 import { dockerMasquerades, parseSave } from '../model/ip6tables-save';
-import { Netlink } from '../host/netlink';
-import { ProcSysctl } from '../host/sysctl';
+import type { ToolState } from '../model/state';
 import type { HostSnapshot } from '../observe/snapshot';
-import { applyFirewall } from '../reconcile/enable';
-import { writeState } from '../host/state-file';
-import { type ToolState } from '../model/state';
 import { routeKey } from '../reconcile/desired';
+import { applyFirewallTable } from '../reconcile/firewall-table';
+import { hostDeps } from '../reconcile/index';
+import { captureFile, captureSysctl, type Step, type UndoRegistry } from '../transaction/index';
+import type { RestartUndo } from '../transaction/tool-undo';
 import { parseCidr6 } from '../util/ip';
-import type { EnablePlan } from './plan';
 import { firewallStep, ndpProxyStep, unreachableFor, unreachableStep } from './net-steps';
-import type { RestartUndo } from './undo';
+import type { EnablePlan } from './plan';
 
 function sameCidr(a: string, b: string): boolean {
   const x = parseCidr6(a); const y = parseCidr6(b);
   return !!x && !!y && x.start === y.start && x.length === y.length;
 }
 
-async function hasDefaultRoute(): Promise<boolean> {
-  const nl = await Netlink.open();
-  try { return (await nl.read()).routes.some((r) => r.family === 6 && r.dst === '::/0' && r.table === 254); } finally { nl.close(); }
+async function hasDefaultRoute(host: HostAdapters): Promise<boolean> {
+  const net = await host.openNet();
+  try { return (await net.read()).routes.some((r) => r.family === 6 && r.dst === '::/0' && r.table === 254); } finally { net.close(); }
 }
-
-export { ndpEntries } from '../reconcile/enable';
 
 export interface EnableStepOptions {
   /** --restart-timeout: how long the restart with the new config may take. The rollback's restart keeps the
    * scaled default: giving up early on restoring would leave Docker down. */
   restartTimeoutMs?: number;
+  /** the run's undo registry: the rollback of a restart runs the same handler a recovery would */
+  registry?: UndoRegistry;
 }
 
 type DaemonRecord = NonNullable<ToolState['enabled']>['daemonJson'];
@@ -53,15 +49,17 @@ export function mergeDaemonUndo(first: DaemonRecord | undefined, later: DaemonRe
 }
 
 export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapshot, opts: EnableStepOptions = {}): Step[] {
-  const sysctl = new ProcSysctl();
+  const host = ctx.host;
+  const sysctl = host.sysctl;
+  const deps = hostDeps(ctx);
   const steps: Step[] = [];
   const progress = (s: string) => ctx.note(s);
   const hadDefault = !!snap.host.net?.routes.some((r) => r.family === 6 && r.dst === '::/0' && r.table === 254);
   // The filter chain comes before forwarding is on and before dockerd restarts: its prefix-wide tail
   // closes every subnet of the prefix whether or not Docker lists it yet, so there is no open window.
   // After the restart it is rendered again for the networks and published ports Docker then has.
-  if (plan.filterByUs) steps.push(firewallStep(ctx, plan, 'filter', 'firewall-filter'));
-  if (plan.mode === 'routed') steps.push(unreachableStep(plan.prefix));
+  if (plan.filterByUs) steps.push(firewallStep(deps, plan, 'filter', 'firewall-filter'));
+  if (plan.mode === 'routed') steps.push(unreachableStep(host, plan.prefix));
   for (const c of plan.sysctls) {
     steps.push({
       id: `sysctl:${c.key}`,
@@ -69,7 +67,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
       prepare: () => captureSysctl(sysctl, c.key),
       async apply() { await sysctl.write(c.key, c.to); },
       verify: c.key.endsWith('.forwarding') && hadDefault
-        ? async () => { if (!(await hasDefaultRoute())) throw new PreconditionError(`the host lost its IPv6 default route after ${c.key}=${c.to}`, 'check router advertisements on the uplink (accept_ra) before enabling forwarding'); }
+        ? async () => { if (!(await hasDefaultRoute(host))) throw new PreconditionError(`the host lost its IPv6 default route after ${c.key}=${c.to}`, 'check router advertisements on the uplink (accept_ra) before enabling forwarding'); }
         : undefined,
     });
   }
@@ -77,12 +75,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
     id: 'write-sysctl-conf',
     describe: `write ${plan.sysctlConf.path} so the sysctls hold after a reboot`,
     prepare: () => captureFile(plan.sysctlConf.path),
-    async apply() {
-      const { mkdir } = await import('node:fs/promises');
-      const { dirname } = await import('node:path');
-      await mkdir(dirname(plan.sysctlConf.path), { recursive: true });
-      await writeFileAtomic(plan.sysctlConf.path, plan.sysctlConf.text, 0o644);
-    },
+    async apply() { await host.files.writeAtomic(plan.sysctlConf.path, plan.sysctlConf.text, 0o644); },
   });
   const networks = snap.networks.length;
   const runningBefore = snap.containers.filter((c) => c.state === 'running').map((c) => c.id);
@@ -91,6 +84,8 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
   // cannot know, so it restarts (the registry's handler).
   let daemonWritten = !plan.daemonJson.changed;
   if (plan.restart) {
+    if (!opts.registry) throw new Error('enableSteps: a restart needs the run\'s undo registry');
+    const registry = opts.registry;
     steps.push({
       id: 'arm-restart',
       describe: 'on rollback: restart dockerd once daemon.json is restored',
@@ -100,13 +95,12 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
       },
       async undo(r) {
         if (!daemonWritten) { (r as RestartUndo).skipped = 'daemon.json was never written, dockerd kept its configuration'; return; }
-        const { toolUndoRegistry } = await import('./undo');
-        await toolUndoRegistry(progress).undo(r);
+        await registry.undo(r);
       },
     });
   }
   if (plan.daemonJson.changed) {
-    const store = new DaemonConfigStore(plan.daemonJson.path);
+    const store = host.daemonConfig(plan.daemonJson.path);
     steps.push({
       id: 'write-daemon-json',
       describe: `write ${plan.daemonJson.path}: ${Object.keys(plan.daemonJson.set).join(', ')}`,
@@ -131,13 +125,13 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
     steps.push({
       id: 'restart-dockerd',
       describe: `restart dockerd (${ctx.globals.restartCommand.join(' ')}) and wait for it`,
-      async apply(signal) { await restartDocker(ctx.globals.restartCommand, ctx.endpoint(), networks, progress, signal, opts.restartTimeoutMs); },
+      async apply(signal) { await host.dockerd.restart(ctx.globals.restartCommand, ctx.endpoint(), networks, progress, signal, opts.restartTimeoutMs); },
       async verify() {
         // dockerd's restart rewrites forwarding and firewall state: the host must still reach out afterwards
-        if (hadDefault && !(await hasDefaultRoute())) {
+        if (hadDefault && !(await hasDefaultRoute(host))) {
           throw new PreconditionError('the host lost its IPv6 default route during the dockerd restart', 'check router advertisements on the uplink (accept_ra) and the router, then run docker ipv6 enable again');
         }
-        const docker = await connectDocker(ctx.endpoint());
+        const docker = await host.docker.connect();
         const bridge = await docker.getNetwork('bridge').inspect();
         const v6 = (bridge.IPAM?.Config ?? []).map((c: { Subnet?: string }) => c.Subnet ?? '').filter((s: string) => s.includes(':'));
         if (!bridge.EnableIPv6 || !v6.some((s: string) => sameCidr(s, plan.bridgeSubnet))) {
@@ -152,7 +146,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
           }
         }
         if (plan.mode === 'nat' && !plan.natByUs) {
-          const nat = parseSave(await new Ip6tables().save('nat'));
+          const nat = parseSave(await host.firewall.save('nat'));
           if (!dockerMasquerades(nat).some((m) => sameCidr(m.source, plan.bridgeSubnet))) {
             throw new PreconditionError(`Docker did not install its IPv6 masquerade for ${plan.bridgeSubnet}`, 'check that ip6tables is enabled and that dockerd uses the same ip6tables backend');
           }
@@ -160,16 +154,16 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
       },
     });
   }
-  if (plan.natByUs) steps.push(firewallStep(ctx, plan, 'nat', 'firewall-nat'));
+  if (plan.natByUs) steps.push(firewallStep(deps, plan, 'nat', 'firewall-nat'));
   // the chain is ours since the first step (whose record removes it on rollback): this only adds the
   // networks and published ports dockerd has after its restart
   if (plan.filterByUs && plan.restart) {
-    steps.push({ id: 'firewall-filter-networks', describe: 'ip6tables filter: D6-FORWARD again for the networks and published ports after the restart', async apply() { await applyFirewall(ctx, plan, 'filter'); } });
+    steps.push({ id: 'firewall-filter-networks', describe: 'ip6tables filter: D6-FORWARD again for the networks and published ports after the restart', async apply() { await applyFirewallTable(deps, plan, 'filter'); } });
   }
   // NDP entries are computed after the restart: containers come back with their new addresses
   let proxies: Array<{ address: string; ifname: string }> = [];
   if (plan.mode === 'ndp') {
-    steps.push(ndpProxyStep(ctx, plan, progress, (list) => { proxies = list; }));
+    steps.push(ndpProxyStep(host, deps, plan, progress, (list) => { proxies = list; }));
   }
   steps.push({
     id: 'write-state',
@@ -193,7 +187,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
         // the same keys reconcile keeps, so apply, the agent and disable agree on what is ours
         ...(plan.mode === 'routed' ? { routes: [...new Set([...(prev?.routes ?? []), routeKey(unreachableFor(plan.prefix))])] } : {}),
       };
-      await writeState(ctx.paths.stateFile, state);
+      await host.state.write(state);
     },
   });
   return steps;

@@ -1,6 +1,6 @@
 // The state file adapter: <root>/var/lib/docker-ipv6/state.json read and written atomically.
 import { mkdir } from 'node:fs/promises';
-import { readTextIfExists, writeFileAtomic } from '../util/fs';
+import { readTextIfExists, writeFileAtomic } from './files';
 import { dirname } from 'node:path';
 import { ConfigError } from '../errors';
 import type { ToolState } from '../model/state';

@@ -10,7 +10,7 @@ import { RULES } from './rules';
 import { fetchHostNetworks, type HostNetworksResult } from './host';
 import { fixCompose } from './fix';
 import { makeAllocator, readHostAllocation } from './alloc';
-import { unifiedDiff } from './diff';
+import { unifiedDiff } from '../util/diff';
 import { composeModel } from './compose-model';
 import type { HostNetwork, Source } from './types';
 

@@ -1,9 +1,9 @@
 // `network create`: under the lock, observe the taken space, plan, create through the API, record the allocation.
-import { acquireLock } from '../apply/lock';
+import { acquireLock } from '../transaction/lock';
 import type { RunContext } from '../cli/context';
 import { connectDocker, type DockerClient } from '../host/docker-api';
 import { CommandError, UsageError } from '../errors';
-import { refuseUnfinishedJournal } from '../reconcile';
+import { refuseUnfinishedJournal } from '../transaction/recover';
 import { writeState } from '../host/state-file';
 import { composeBlock } from './compose';
 import { syncOutsidePath } from './hook';

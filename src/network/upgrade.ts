@@ -1,12 +1,12 @@
 // `network upgrade NAME`: re-create an IPv4-only bridge network with IPv6 and reconnect its containers (rolls back).
 import type Dockerode from 'dockerode';
-import { acquireLock } from '../apply/lock';
+import { acquireLock } from '../transaction/lock';
 import type { RunContext } from '../cli/context';
 import { connectDocker, type DockerClient } from '../host/docker-api';
-import { confirm } from '../enable/run';
+import { confirm } from '../cli/confirm';
 import { CommandError, RolledBackError, UsageError } from '../errors';
 import { bridgeName } from '../model/docker';
-import { refuseUnfinishedJournal } from '../reconcile';
+import { refuseUnfinishedJournal } from '../transaction/recover';
 import { writeState } from '../host/state-file';
 import { dockerRefused } from './create';
 import { syncOutsidePath } from './hook';

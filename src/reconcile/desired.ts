@@ -3,7 +3,8 @@ import { renderForwardBatch, renderNatBatch, type RoutedNetwork } from '../firew
 import { FORWARD_CHAIN, NAT_CHAIN } from '../model/names';
 import { planSysctls } from '../model/sysctl-plan';
 import { addressAt, cidrString, contains, parseCidr6 } from '../util/ip';
-import { canonical6, type DockerFacts, type Owned } from './facts';
+import { type DockerFacts, type Owned } from './facts';
+import { canonical6 } from '../util/ip';
 
 export interface ProxySpec { address: string; ifname: string; /** why it is wanted (logged, not saved) */ why?: string }
 /** Only `unreachable` routes: packets to unassigned parts of a routed prefix must not go back upstream. */

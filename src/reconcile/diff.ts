@@ -4,7 +4,8 @@ import { FORWARD_JUMP, NAT_JUMP, renderRemoveBatch } from '../firewall/render';
 import type { ParsedRuleset } from '../model/ip6tables-save';
 import type { RouteInfo } from '../host/netlink';
 import { cidrString, parseCidr6 } from '../util/ip';
-import { canonical6, type Observed } from './facts';
+import { type Observed } from './facts';
+import { canonical6 } from '../util/ip';
 import { parseRouteKey, routeKey, type Desired, type ProxySpec, type RouteSpec } from './desired';
 
 export type Table = 'nat' | 'filter';

@@ -2,7 +2,6 @@
 import type { ParsedRuleset } from '../model/ip6tables-save';
 import type { LinkInfo, ProxyEntry, RouteInfo } from '../host/netlink';
 import type { Mode, ToolState } from '../model/state';
-import { bigToV6, v6ToBig } from '../util/ip';
 import { bridgeName, opensToWorld, type ApiContainer, type ApiNetwork } from '../model/docker';
 
 export interface NetFact { id: string; name: string; bridge: string; subnets6: Array<{ subnet: string; gateway?: string }> }
@@ -27,11 +26,6 @@ export interface Observed {
   proxies: ProxyEntry[];
   sysctls: Record<string, string | undefined>;
   state?: ToolState;
-}
-
-/** Canonical text of an IPv6 address (Docker and netlink may spell one address differently). */
-export function canonical6(addr: string): string {
-  return bigToV6(v6ToBig(addr.split('/')[0]));
 }
 
 /** From one GET /networks and one GET /containers/json (running only) to plain facts. */

@@ -6,7 +6,8 @@ import { prefixTail } from '../firewall/render';
 import { cidrString, parseCidr6 } from '../util/ip';
 import { desiredForwardRules, desiredNatRules, desiredProxies, networksInPrefix, type Desired, type ProxySpec } from './desired';
 import type { Change, Table } from './diff';
-import { canonical6, type CtrFact, type DockerFacts, type NetFact, type Owned } from './facts';
+import { type CtrFact, type DockerFacts, type NetFact, type Owned } from './facts';
+import { canonical6 } from '../util/ip';
 
 export interface FastView {
   owned: Owned;

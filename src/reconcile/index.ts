@@ -1,19 +1,15 @@
 // One idempotent reconcile pass: observe owned facts -> pure desired state -> diff -> apply.
-import { readJournal, removeJournal, type Journal } from '../apply/journal';
 import type { RunContext } from '../cli/context';
-import { describeDockerError, dockerClient } from '../host/docker-api';
-import { PreconditionError } from '../errors';
-import { Ip6tables } from '../host/ip6tables';
-import { ProcSysctl } from '../host/sysctl';
-import { readState, writeState } from '../host/state-file';
+import { describeDockerError } from '../host/docker-api';
+import type { HostAdapters } from '../host/adapters';
+import type { Endpoint } from '../model/endpoint';
 import { onExec } from '../util/exec';
-import { applyPlan } from './apply';
+import { applyPlan } from './apply-plan';
 import { desiredState } from './desired';
 import { planCleanup, planReconcile, type Change, type ReconcilePlan } from './diff';
 import { ownedFrom } from './facts';
 import { viewAfterPass, type FastView } from './fast';
 import { PROXY_PROTOCOL } from '../model/names';
-import { openNetOps } from '../host/netlink';
 import { observeForReconcile, type DockerLister, type ReconcileDeps } from './observe';
 
 export type { Change, ReconcilePlan } from './diff';
@@ -84,56 +80,31 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
   }
 }
 
-/** The real adapters. The Docker client is made once and reused (the agent runs many passes). */
-export function hostDeps(ctx: RunContext): ReconcileDeps {
-  const ep = ctx.endpoint();
+/** Reconcile's view of the host adapters. The Docker client is made once and reused (the agent runs many passes). */
+export function reconcileDeps(host: HostAdapters, ep: Endpoint): ReconcileDeps {
   let client: Promise<DockerLister> | undefined;
-  const fw = new Ip6tables();
   const wrap = <T>(p: Promise<T>) => p.catch((e) => { throw describeDockerError(ep, e); });
   return {
     async docker() {
-      client ??= dockerClient(ep, 15_000).then((c) => ({
+      client ??= host.docker.client({ timeoutMs: 15_000, endpoint: ep }).then((c) => ({
         listNetworks: () => wrap(c.listNetworks()),
         listContainers: () => wrap(c.listContainers()),
       }));
       return client;
     },
-    firewall: { save: () => fw.save(), restore: (b) => fw.restore(b) },
-    openNet: openNetOps,
-    sysctl: new ProcSysctl(),
-    readState: () => readState(ctx.paths.stateFile),
-    writeState: (s) => writeState(ctx.paths.stateFile, s),
+    firewall: { save: () => host.firewall.save(), restore: (b) => host.firewall.restore(b) },
+    openNet: () => host.openNet(),
+    sysctl: host.sysctl,
+    readState: () => host.state.read(),
+    writeState: (s) => host.state.write(s),
   };
+}
+
+/** The run's adapters for its own endpoint. */
+export function hostDeps(ctx: Pick<RunContext, 'host' | 'endpoint'>): ReconcileDeps {
+  return reconcileDeps(ctx.host, ctx.endpoint());
 }
 
 export function describeChange(c: Change): string {
   return `${c.action} ${c.kind} ${c.target}: ${c.reason}`;
-}
-
-/** Why a command refuses to run while another command's rollback is unfinished. */
-export function unfinishedJournalError(path: string, j: Pick<Journal, 'command' | 'pid' | 'startedAt'>, refused: string): PreconditionError {
-  return new PreconditionError(
-    `an interrupted docker ipv6 ${j.command} (pid ${j.pid}, started ${j.startedAt}) left a rollback unfinished (journal ${path}): ${refused} until it is finished`,
-    'run docker ipv6 enable or docker ipv6 disable: either finishes that rollback first (restoring daemon.json and restarting dockerd as needed), then does its own work',
-  );
-}
-
-/**
- * For commands that must not finish another command's rollback themselves; call it holding the lock.
- * The agent and apply run under systemd units with ProtectSystem=strict (restoring daemon.json fails
- * with EROFS there) and PartOf=docker.service (`systemctl restart docker` from inside would wait for a
- * job that stops the caller); network create and upgrade would allocate against a half-undone host.
- * They refuse instead of reconciling on top of it: a pass could put back what the interrupted disable
- * had removed, or add rules for a daemon.json dockerd does not run yet, and the rollback would then
- * meet changes its journal does not know. A journal marked 'done' has nothing left to undo: it is
- * removed (unless dryRun, which never changes anything) and the command goes on.
- */
-export async function refuseUnfinishedJournal(path: string, refused: string, opts: { dryRun?: boolean } = {}): Promise<void> {
-  const j = await readJournal(path);
-  if (!j) return;
-  if (j.status === 'done') {
-    if (!opts.dryRun) await removeJournal(path);
-    return;
-  }
-  throw unfinishedJournalError(path, j, refused);
 }

@@ -117,3 +117,8 @@ export function parseCidr4(s: string): Cidr4 | undefined {
 export function overlaps4(a: Cidr4, b: Cidr4): boolean {
   return a.start <= b.end && b.start <= a.end;
 }
+
+/** Canonical text of an IPv6 address (Docker and netlink may spell one address differently). */
+export function canonical6(addr: string): string {
+  return bigToV6(v6ToBig(addr.split('/')[0]));
+}

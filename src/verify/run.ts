@@ -8,7 +8,7 @@ import { Ip6tables } from '../host/ip6tables';
 import { parseSave, ruleTokens } from '../model/ip6tables-save';
 import { Netlink, type NetState } from '../host/netlink';
 import { ProcSysctl } from '../host/sysctl';
-import { acquireLock } from '../apply/lock';
+import { acquireLock } from '../transaction/lock';
 import { createManagedNetwork } from '../network/create';
 import { syncOutsidePath } from '../network/hook';
 import { readState } from '../host/state-file';

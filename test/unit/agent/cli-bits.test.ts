@@ -1,7 +1,7 @@
 // Durations, the agent's log lines and its status line.
 import test from 'ava';
 import { Writable } from 'node:stream';
-import { parseDuration } from '../../../src/agent/duration';
+import { parseDuration } from '../../../src/cli/duration';
 import { makeLogger } from '../../../src/agent/log';
 import { agentJson, agentLine, type AgentStatus } from '../../../src/agent/status-file';
 import { UsageError } from '../../../src/errors';

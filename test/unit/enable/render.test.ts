@@ -1,7 +1,7 @@
 import test from 'ava';
 import { planEnable, type EnableOptions } from '../../../src/enable/plan';
 import { planJson, planText } from '../../../src/enable/render';
-import type { Step } from '../../../src/apply';
+import type { Step } from '../../../src/transaction/index';
 import { snapshot } from '../../helpers/snapshot';
 
 const opts: EnableOptions = { prefix: 'auto', mode: 'auto', randomDraws: [Uint8Array.from([0x12, 0x34, 0x56, 0x78, 0x9a])], sysctlConfPath: '/etc/sysctl.d/60-docker-ipv6.conf' };

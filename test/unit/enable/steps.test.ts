@@ -8,7 +8,8 @@ import type { RunContext } from '../../../src/cli/context';
 import { newProxies } from '../../../src/enable/net-steps';
 import { planEnable, type EnableOptions } from '../../../src/enable/plan';
 import { enableSteps } from '../../../src/enable/steps';
-import { toolUndoRegistry } from '../../../src/enable/undo';
+import { toolUndoRegistry } from '../../../src/transaction/tool-undo';
+import type { HostAdapters } from '../../../src/host/adapters';
 import { routeKey } from '../../../src/reconcile/desired';
 import { snapshot } from '../../helpers/snapshot';
 
@@ -47,7 +48,7 @@ test('nat mode has no filter chain and no route; ndp journals its proxy entries 
 });
 
 test('the undo kinds for proxy lists and routes are registered, with manual fixes', (t) => {
-  const reg = toolUndoRegistry();
+  const reg = toolUndoRegistry({} as HostAdapters);
   t.true(reg.has('proxies'));
   t.true(reg.has('route'));
   t.is(reg.describe({ kind: 'proxies', entries: [{ address: '2001:db8:1:0:8000::1', ifname: 'eth0' }] }, ''), 'removed the NDP proxy entries 2001:db8:1:0:8000::1');

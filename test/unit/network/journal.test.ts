@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { writeJournal, type Journal } from '../../../src/apply/journal';
+import { writeJournal, type Journal } from '../../../src/transaction/journal';
 import { RunContext } from '../../../src/cli/context';
 import { resolveGlobals } from '../../../src/cli/globals';
 import { PreconditionError } from '../../../src/errors';

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PreconditionError } from '../../../src/errors';
-import { acquireLock, processStartTime, takeOver, withLock, withLockNow, type LockOwner } from '../../../src/apply/lock';
+import { acquireLock, processStartTime, takeOver, withLock, withLockNow, type LockOwner } from '../../../src/transaction/lock';
 import { withTmp } from './fakes';
 import { child, until } from './spawn-child';
 
@@ -193,7 +193,7 @@ test('onAcquired runs the moment the lock file is ours, before acquireLock settl
     await lock.release();
     t.false(existsSync(path));
     // withLockNow's lock: a second release of an already released lock does nothing (even if someone else holds it now)
-    let inner: import('../../../src/apply/lock').Lock | undefined;
+    let inner: import('../../../src/transaction/lock').Lock | undefined;
     await withLockNow(path, 'agent', async (l) => { inner = l; });
     const other = await acquireLock(path, { command: 'enable' });
     await inner!.release();

@@ -3,9 +3,9 @@ import test from 'ava';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PreconditionError } from '../../../src/errors';
-import { recoverJournal } from '../../../src/apply/recover';
-import { readJournal, writeJournal } from '../../../src/apply/journal';
-import { runTransaction } from '../../../src/apply/transaction';
+import { recoverJournal } from '../../../src/transaction/recover';
+import { readJournal, writeJournal } from '../../../src/transaction/journal';
+import { runTransaction } from '../../../src/transaction/transaction';
 import { fileLogRegistry, withTmp, writeFileStep } from './fakes';
 import { child, until } from './spawn-child';
 

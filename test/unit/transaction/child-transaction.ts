@@ -2,9 +2,9 @@
 // Usage: node --import tsx child-transaction.ts run|sigint|recover|lock DIR [HANG_ON]
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runTransaction, type Step } from '../../../src/apply/transaction';
-import { recoverJournal } from '../../../src/apply/recover';
-import { acquireLock } from '../../../src/apply/lock';
+import { runTransaction, type Step } from '../../../src/transaction/transaction';
+import { recoverJournal } from '../../../src/transaction/recover';
+import { acquireLock } from '../../../src/transaction/lock';
 import { isToolError } from '../../../src/errors';
 import { fileLogRegistry, writeFileStep } from './fakes';
 

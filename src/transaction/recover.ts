@@ -8,7 +8,7 @@
 // caller should stop and show `failed` (each with commands to fix by hand).
 import { PreconditionError, RolledBackError } from '../errors';
 import { processStartTime } from './lock';
-import { readJournal, removeJournal } from './journal';
+import { readJournal, removeJournal, type Journal } from './journal';
 import type { UndoRegistry } from './registry';
 import { errorText, renderOutcome, rollbackEntries, type RollbackOutcome, type Unrestored } from './rollback';
 
@@ -64,4 +64,32 @@ export function incompleteRecoveryError(path: string, report: RecoveryReport): R
     `an earlier docker ipv6 ${report.command ?? 'run'} (pid ${report.pid ?? '?'}) did not finish and its rollback is incomplete\n${renderOutcome(report)}`,
     `fix the items above by hand, then remove ${path} (or run again to retry the undo)`,
   );
+}
+
+/** Why a command refuses to run while another command's rollback is unfinished. */
+export function unfinishedJournalError(path: string, j: Pick<Journal, 'command' | 'pid' | 'startedAt'>, refused: string): PreconditionError {
+  return new PreconditionError(
+    `an interrupted docker ipv6 ${j.command} (pid ${j.pid}, started ${j.startedAt}) left a rollback unfinished (journal ${path}): ${refused} until it is finished`,
+    'run docker ipv6 enable or docker ipv6 disable: either finishes that rollback first (restoring daemon.json and restarting dockerd as needed), then does its own work',
+  );
+}
+
+/**
+ * For commands that must not finish another command's rollback themselves; call it holding the lock.
+ * The agent and apply run under systemd units with ProtectSystem=strict (restoring daemon.json fails
+ * with EROFS there) and PartOf=docker.service (`systemctl restart docker` from inside would wait for a
+ * job that stops the caller); network create and upgrade would allocate against a half-undone host.
+ * They refuse instead of reconciling on top of it: a pass could put back what the interrupted disable
+ * had removed, or add rules for a daemon.json dockerd does not run yet, and the rollback would then
+ * meet changes its journal does not know. A journal marked 'done' has nothing left to undo: it is
+ * removed (unless dryRun, which never changes anything) and the command goes on.
+ */
+export async function refuseUnfinishedJournal(path: string, refused: string, opts: { dryRun?: boolean } = {}): Promise<void> {
+  const j = await readJournal(path);
+  if (!j) return;
+  if (j.status === 'done') {
+    if (!opts.dryRun) await removeJournal(path);
+    return;
+  }
+  throw unfinishedJournalError(path, j, refused);
 }

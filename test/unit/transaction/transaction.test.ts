@@ -3,9 +3,9 @@ import test from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PreconditionError, RolledBackError } from '../../../src/errors';
-import { describePlan, runTransaction, type Phase, type Step } from '../../../src/apply/transaction';
-import { InterruptGuard, InterruptedError, lastInterrupt } from '../../../src/apply/signals';
-import { writeJournal, type Journal } from '../../../src/apply/journal';
+import { describePlan, runTransaction, type Phase, type Step } from '../../../src/transaction/transaction';
+import { InterruptGuard, InterruptedError, lastInterrupt } from '../../../src/transaction/signals';
+import { writeJournal, type Journal } from '../../../src/transaction/journal';
 import { FakeRoutes, FakeSysctl, addRouteStep, failingStep, setSysctlStep, testRegistry, withTmp } from './fakes';
 
 const FWD = 'net.ipv6.conf.all.forwarding';

@@ -1,10 +1,8 @@
-// What enable's steps need from reconcile: our chain of one table, and the NDP entries, from a fresh look.
-import type { RunContext } from '../cli/context';
+// What enable's steps need from reconcile: our chain of one table, and the NDP entries, from a fresh look at Docker.
 import { parseSave } from '../model/ip6tables-save';
 import type { Mode } from '../model/state';
 import { desiredForwardRules, desiredNatRules, desiredProxies, type ProxySpec } from './desired';
 import { tableSection, type Table } from './diff';
-import { hostDeps } from './index';
 import { observeDocker, type ReconcileDeps } from './observe';
 
 export interface EnableView { prefix: string; mode: Mode; uplink: string; natByUs: boolean; filterByUs: boolean }
@@ -18,12 +16,8 @@ export async function applyFirewallTable(deps: Pick<ReconcileDeps, 'docker' | 'f
   return !!s;
 }
 
-export async function applyFirewall(ctx: RunContext, plan: Pick<EnableView, 'prefix'>, table: Table): Promise<boolean> {
-  return applyFirewallTable(hostDeps(ctx), plan, table);
-}
-
 /** Gateways of the networks inside the prefix and addresses of running containers on them. */
-export async function ndpEntries(ctx: RunContext, plan: Pick<EnableView, 'prefix' | 'uplink'>): Promise<ProxySpec[]> {
-  const docker = await observeDocker(hostDeps(ctx));
+export async function ndpEntries(deps: Pick<ReconcileDeps, 'docker'>, plan: Pick<EnableView, 'prefix' | 'uplink'>): Promise<ProxySpec[]> {
+  const docker = await observeDocker(deps);
   return desiredProxies(plan, docker).map(({ address, ifname }) => ({ address, ifname }));
 }

@@ -3,9 +3,9 @@ import test from 'ava';
 import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../../src/errors';
-import { captureFile, captureSysctl, fileUndo, newUndoRegistry, sysctlUndo, writeFileAtomic } from '../../../src/apply/undo-kinds';
-import { UndoRegistry, checkRecord } from '../../../src/apply/registry';
-import { readJournal, writeJournal } from '../../../src/apply/journal';
+import { captureFile, captureSysctl, fileUndo, newUndoRegistry, sysctlUndo, writeFileAtomic } from '../../../src/transaction/undo-kinds';
+import { UndoRegistry, checkRecord } from '../../../src/transaction/registry';
+import { readJournal, writeJournal } from '../../../src/transaction/journal';
 import { FakeSysctl, withTmp } from './fakes';
 
 test('file: capture then restore puts back bytes, mode and owner; a backup gives a one-line manual fix', async (t) => {

@@ -9,7 +9,7 @@
 // repeating finished undos. Every write is temp file + fsync + rename + fsync of the folder.
 import { mkdir, open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { readTextIfExists, writeFileAtomic } from '../util/fs';
+import { readTextIfExists, writeFileAtomic } from '../host/files';
 import { ConfigError } from '../errors';
 import type { UndoRecord } from './registry';
 

@@ -9,7 +9,7 @@
 // belong to their adapters and are registered by the command that builds the steps.
 import { chown, lstat, readFile, realpath, stat, unlink } from 'node:fs/promises';
 import type { SysctlStore } from '../host/sysctl';
-import { writeFileAtomic } from '../util/fs';
+import { writeFileAtomic } from '../host/files';
 import { UndoRegistry, type FileUndo, type SysctlUndo } from './registry';
 
 export interface CaptureFileOptions {

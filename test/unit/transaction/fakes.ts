@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { SysctlStore } from '../../../src/host/sysctl';
-import { UndoRegistry, type FileUndo, type UndoRecord } from '../../../src/apply/registry';
-import { captureFile, fileUndo, sysctlUndo, writeFileAtomic } from '../../../src/apply/undo-kinds';
-import type { Step } from '../../../src/apply/transaction';
+import { UndoRegistry, type FileUndo, type UndoRecord } from '../../../src/transaction/registry';
+import { captureFile, fileUndo, sysctlUndo, writeFileAtomic } from '../../../src/transaction/undo-kinds';
+import type { Step } from '../../../src/transaction/transaction';
 
 /** Sysctls of a pretend namespace: only keys that exist can be written, values are single tokens. */
 export class FakeSysctl implements SysctlStore {
