@@ -1,88 +1,24 @@
-// `docker ipv6 apply` (one reconcile, at boot) and `docker ipv6 agent` (reconcile on every reason, until stopped).
-import { acquireLock, withLockNow } from '../transaction/lock';
-import { writeFileAtomic } from '../transaction/undo-kinds';
-import { processStartTime } from '../transaction/lock';
-import type { RunContext } from '../cli/context';
-import { connectDocker, dockerClient } from '../host/docker-api';
-import { PreconditionError, isToolError } from '../errors';
-import { describeChange, hostDeps, reconcileOnce, type FastView, type PassGuard, type ReconcileDeps, type ReconcileOptions, type ReconcileResult } from '../reconcile';
-import { refuseUnfinishedJournal } from '../transaction/recover';
-import { Ip6tables } from '../host/ip6tables';
+// `docker ipv6 agent`: reconcile on every reason (Docker events, SIGHUP, a timer) until stopped, with the fast path.
 import { existsSync } from 'node:fs';
+import type { RunContext } from '../cli/context';
+import { PreconditionError, isToolError } from '../errors';
+import type { NetOps } from '../host/netlink';
+import { writeFileAtomic } from '../host/files';
+import { describeChange, hostDeps, type PassGuard } from '../reconcile';
+import { lockedPass } from '../reconcile/apply-command';
+import { processStartTime, withLockNow } from '../transaction/lock';
 import { describeEvent, EVENT_FILTERS, EventWatcher, type EventSource } from './events';
+import { FastPath, type FastDeps } from './fastpath';
 import { makeLogger, type Logger } from './log';
 import { ReconcileLoop } from './loop';
-import { FastPath, type FastDeps } from './fastpath';
-import { openNetOps, type NetOps } from '../host/netlink';
 import { agentStatusPath, type AgentStatus } from './status-file';
-import { readState, writeState } from '../host/state-file';
-
-/** Waits until Docker answers /_ping or the deadline passes. */
-export async function waitForDocker(ctx: RunContext, waitMs: number, note: (s: string) => void): Promise<void> {
-  const deadline = Date.now() + waitMs;
-  let said = false;
-  for (;;) {
-    try {
-      await connectDocker(ctx.endpoint(), { timeoutMs: 5_000 });
-      return;
-    } catch (e) {
-      if (Date.now() >= deadline) throw e;
-      if (!said) { note(`waiting up to ${Math.round(waitMs / 1000)} s for Docker at ${ctx.endpoint().host}`); said = true; }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
-
-/**
- * One pass under the tool's lock. A journal left by an interrupted enable, disable or doctor --fix is
- * not rolled back here (see refuseUnfinishedJournal: under our units that would fail or deadlock):
- * the pass refuses, naming it, until enable or disable has finished that rollback.
- */
-export async function lockedPass(ctx: RunContext, deps: ReconcileDeps, command: string, opts: ReconcileOptions, log: (s: string) => void, held?: (yes: boolean) => void): Promise<ReconcileResult & { view?: FastView; observations: number }> {
-  // The agent (a guard): while its pass holds the lock the fast path works under it (held, from the moment
-  // the lock file is ours), and the lock is given back inside the guard's exclusive section, so no fast-path
-  // change is left running unlocked.
-  const lock = await acquireLock(ctx.paths.lockFile, { command, waitMs: 60_000, log, onAcquired: () => held?.(true) });
-  const release = async () => { held?.(false); await lock.release(); };
-  try {
-    await refuseUnfinishedJournal(ctx.paths.journalFile, `docker ipv6 ${command} changes nothing`);
-    return await reconcileOnce(deps, opts);
-  } finally {
-    await (opts.guard ? opts.guard.exclusive(release) : release());
-  }
-}
-
-export async function runApply(ctx: RunContext, o: { waitDockerMs: number }): Promise<void> {
-  ctx.requireLocalDaemon('apply docker-ipv6 state');
-  const note = (s: string) => ctx.note(s);
-  if (o.waitDockerMs > 0) await waitForDocker(ctx, o.waitDockerMs, note);
-  const deps = hostDeps(ctx);
-  let r: ReconcileResult;
-  if (ctx.globals.dryRun) {
-    await refuseUnfinishedJournal(ctx.paths.journalFile, 'docker ipv6 apply would change nothing', { dryRun: true });
-    r = await reconcileOnce(deps, { dryRun: true });
-  }
-  else {
-    ctx.requireRoot('docker ipv6 apply');
-    r = await lockedPass(ctx, deps, 'apply', {}, note);
-  }
-  if (ctx.globals.json) {
-    ctx.outJson({ changed: r.changes.length > 0, changes: r.changes, durationMs: Math.round(r.durationMs), spawned: r.spawned, networks: r.networks, dryRun: ctx.globals.dryRun });
-    return;
-  }
-  if (!r.changes.length) ctx.out('nothing to change');
-  else {
-    ctx.out(`${ctx.globals.dryRun ? 'would change' : 'changed'}:`);
-    for (const c of r.changes) ctx.out(`  ${describeChange(c)}`);
-  }
-}
 
 export interface AgentOptions { intervalMs: number; debounceMs: number; cleanup: boolean }
 
 function dockerEvents(ctx: RunContext): EventSource {
   return {
     async open() {
-      const d = await dockerClient(ctx.endpoint());
+      const d = await ctx.host.docker.client();
       // no timeout on this connection: it stays open and idle between events
       return (await d.getEvents({ filters: EVENT_FILTERS } as never)) as unknown as NodeJS.ReadableStream & { destroy?(): void };
     },
@@ -101,17 +37,16 @@ function serialiser(): <T>(fn: () => Promise<T>) => Promise<T> {
 
 /** passHeld: whether our own full pass holds the tool lock right now (the fast path then needs no lock of its own) */
 function fastDeps(ctx: RunContext, serial: <T>(fn: () => Promise<T>) => Promise<T>, log: Logger, passHeld: () => boolean): FastDeps {
-  const ep = ctx.endpoint();
-  let client: ReturnType<typeof dockerClient> | undefined;
+  let client: ReturnType<typeof ctx.host.docker.client> | undefined;
   let net: Promise<NetOps> | undefined;
   const notFound = (e: unknown) => { if ((e as { statusCode?: number })?.statusCode === 404) return undefined; throw e; };
   return {
-    async inspectContainer(id) { return (await (client ??= dockerClient(ep, 15_000))).getContainer(id).inspect().catch(notFound) as never; },
-    async inspectNetwork(id) { return (await (client ??= dockerClient(ep, 15_000))).getNetwork(id).inspect().catch(notFound) as never; },
-    net: () => (net ??= openNetOps().catch((e) => { net = undefined; throw e; })),
-    restore: (b) => new Ip6tables().restore(b),
-    readState: () => readState(ctx.paths.stateFile),
-    writeState: (st) => writeState(ctx.paths.stateFile, st),
+    async inspectContainer(id) { return (await (client ??= ctx.host.docker.client({ timeoutMs: 15_000 }))).getContainer(id).inspect().catch(notFound) as never; },
+    async inspectNetwork(id) { return (await (client ??= ctx.host.docker.client({ timeoutMs: 15_000 }))).getNetwork(id).inspect().catch(notFound) as never; },
+    net: () => (net ??= ctx.host.openNet().catch((e) => { net = undefined; throw e; })),
+    restore: (b) => ctx.host.firewall.restore(b),
+    readState: () => ctx.host.state.read(),
+    writeState: (st) => ctx.host.state.write(st),
     // no waiting: while enable, disable or apply hold the lock the event is left to the full pass
     exclusive: (fn) => serial(async () => {
       if (existsSync(ctx.paths.journalFile)) throw new PreconditionError(`an interrupted change left a rollback unfinished (journal ${ctx.paths.journalFile})`, 'run docker ipv6 enable or docker ipv6 disable: either finishes it first');

@@ -10,7 +10,7 @@ export function register(program: Command, makeContext: ContextFactory): void {
     .action(async (opts: { waitDocker: string }, cmd: Command) => {
       const ctx = makeContext(cmd);
       const { parseDuration } = await import('../cli/duration');
-      const { runApply } = await import('../agent/run');
+      const { runApply } = await import('../reconcile/apply-command');
       await runApply(ctx, { waitDockerMs: parseDuration(opts.waitDocker, '--wait-docker') });
     });
   program

@@ -8,7 +8,7 @@ export function register(program: Command, makeContext: ContextFactory): void {
     .description('show the daemon IPv6 settings, each network and how its IPv6 reaches outside')
     .action(async (_opts, cmd: Command) => {
       const ctx = makeContext(cmd);
-      const { runStatus } = await import('../observe/status');
+      const { runStatus } = await import('../status/status');
       await runStatus(ctx);
     });
 }

@@ -1,6 +1,6 @@
 // Asks the local Docker for its networks, for the host collision rule. The only lint module that talks to Docker.
 import type { HostNetwork } from './types';
-import type { Endpoint } from '../model/endpoint';
+import type { DockerApi } from '../host/adapters';
 
 export type HostNetworksResult = { ok: true; networks: HostNetwork[] } | { ok: false; reason: string };
 
@@ -21,10 +21,9 @@ export function toHostNetworks(list: DockerNetworkInfo[]): HostNetwork[] {
 }
 
 /** Never throws: an unreachable daemon only turns the collision rule off, with the reason. */
-export async function fetchHostNetworks(ep: Endpoint, timeoutMs = 2000): Promise<HostNetworksResult> {
+export async function fetchHostNetworks(docker: Pick<DockerApi, 'connect'>, timeoutMs = 2000): Promise<HostNetworksResult> {
   try {
-    const { connectDocker } = await import('../host/docker-api');
-    const client = await connectDocker(ep, { timeoutMs });
+    const client = await docker.connect({ timeoutMs });
     return { ok: true, networks: toHostNetworks((await client.listNetworks()) as DockerNetworkInfo[]) };
   } catch (e) {
     return { ok: false, reason: (e as Error)?.message ?? String(e) };

@@ -40,7 +40,7 @@ export async function defaultDeps(ctx: RunContext): Promise<LintDeps> {
   const { version } = await import('../../package.json');
   return {
     stdin: process.stdin,
-    fetchHost: () => fetchHostNetworks(ctx.endpoint(), 2000),
+    fetchHost: () => fetchHostNetworks(ctx.host.docker, 2000),
     // temp file in the same folder + rename; keeps the mode and owner of the file it replaces
     writeFile: (path, text) => writeFileAtomic(path, text, { fsync: true }),
     version,

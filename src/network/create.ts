@@ -1,7 +1,7 @@
 // `network create`: under the lock, observe the taken space, plan, create through the API, record the allocation.
 import { acquireLock } from '../transaction/lock';
 import type { RunContext } from '../cli/context';
-import { connectDocker, type DockerClient } from '../host/docker-api';
+import type { DockerClient } from '../host/docker-api';
 import { CommandError, UsageError } from '../errors';
 import { refuseUnfinishedJournal } from '../transaction/recover';
 import { writeState } from '../host/state-file';
@@ -86,7 +86,7 @@ async function reserveForCompose(ctx: RunContext, docker: DockerClient, name: st
 export async function runNetworkCreate(ctx: RunContext, name: string, o: CreateCliOptions): Promise<void> {
   validateNetworkName(name);
   ctx.requireLocalDaemon('allocate subnets against this host');
-  const docker = await connectDocker(ctx.endpoint());
+  const docker = await ctx.host.docker.connect();
   if (o.compose) {
     const plan = await reserveForCompose(ctx, docker, name, o);
     if (ctx.globals.json) ctx.outJson({ name, ipv4: plan.v4.subnet, ipv6: plan.v6.subnet, compose: composeBlock(plan) });

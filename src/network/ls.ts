@@ -1,6 +1,5 @@
 // `network ls`: every network with its IPv4 and IPv6 subnets, IPv6 status and whether docker-ipv6 manages it.
 import type { RunContext } from '../cli/context';
-import { connectDocker } from '../host/docker-api';
 import { renderTable } from '../util/table';
 import { listNetworkSummaries, type NetworkSummary } from './observe';
 import { MANAGED_LABEL } from './plan';
@@ -29,7 +28,7 @@ export function networkRows(nets: NetworkSummary[]): NetworkRow[] {
 }
 
 export async function runNetworkLs(ctx: RunContext): Promise<void> {
-  const docker = await connectDocker(ctx.endpoint());
+  const docker = await ctx.host.docker.connect();
   const rows = networkRows(await listNetworkSummaries(docker));
   if (ctx.globals.json) { ctx.outJson({ networks: rows }); return; }
   ctx.out(renderTable(['NAME', 'DRIVER', 'IPV4', 'IPV6', 'IPV6 STATUS', 'MANAGED'],

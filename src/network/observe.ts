@@ -1,11 +1,10 @@
 // Facts network create/upgrade decide from: Docker's networks, daemon.json pools, host addresses/routes, saved state.
-import { readFile } from 'node:fs/promises';
 import type { RunContext } from '../cli/context';
 import { parseDaemonJson } from '../daemon/parse';
 import type { DockerClient } from '../host/docker-api';
 import { ConfigError } from '../errors';
-import { Netlink, type NetState } from '../host/netlink';
-import { readState } from '../host/state-file';
+import type { HostAdapters } from '../host/adapters';
+import type { NetState } from '../host/netlink';
 import { type ToolState } from '../model/state';
 import { parseCidr6, type Cidr6 } from '../util/ip';
 import type { Pool } from '../enable/daemon-plan';
@@ -47,26 +46,26 @@ export async function listNetworkSummaries(docker: DockerClient): Promise<Networ
   }));
 }
 
-async function daemonPools(path: string): Promise<unknown[] | undefined> {
-  let text: string;
-  try { text = await readFile(path, 'utf8'); } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+async function daemonPools(host: HostAdapters, path: string): Promise<unknown[] | undefined> {
+  let text: string | undefined;
+  try { text = await host.files.readText(path); } catch (e) {
     throw new ConfigError(`cannot read ${path}: ${(e as Error).message}`);
   }
+  if (text === undefined) return undefined;
   const v = parseDaemonJson(text, path).value as Record<string, unknown>;
   const p = v['default-address-pools'];
   return Array.isArray(p) ? p : undefined;
 }
 
-async function hostNet(): Promise<NetState> {
-  const nl = await Netlink.open();
-  try { return await nl.read(); } finally { nl.close(); }
+async function hostNet(host: HostAdapters): Promise<NetState> {
+  const net = await host.openNet();
+  try { return await net.read(); } finally { net.close(); }
 }
 
 /** One look at everything that occupies address space (call it while holding the lock). */
 export async function observeSpace(ctx: RunContext, docker: DockerClient, exclude?: { network: string; bridge: string }): Promise<SpaceFacts> {
   const [networks, pools, net, saved] = await Promise.all([
-    listNetworkSummaries(docker), daemonPools(ctx.globals.configFile), hostNet(), readState(ctx.paths.stateFile),
+    listNetworkSummaries(docker), daemonPools(ctx.host, ctx.globals.configFile), hostNet(ctx.host), ctx.host.state.read(),
   ]);
   const state = saved ?? { version: 1 as const };
   const { kept, released } = liveAllocations(state.allocations, networks.map((n) => n.name));

@@ -2,7 +2,7 @@
 import type Dockerode from 'dockerode';
 import { acquireLock } from '../transaction/lock';
 import type { RunContext } from '../cli/context';
-import { connectDocker, type DockerClient } from '../host/docker-api';
+import type { DockerClient } from '../host/docker-api';
 import { confirm } from '../cli/confirm';
 import { CommandError, RolledBackError, UsageError } from '../errors';
 import { bridgeName } from '../model/docker';
@@ -84,7 +84,7 @@ export function describeAttachments(list: Attachment[]): string {
 
 export async function runNetworkUpgrade(ctx: RunContext, name: string): Promise<void> {
   ctx.requireLocalDaemon('re-create networks on this host');
-  const docker = await connectDocker(ctx.endpoint());
+  const docker = await ctx.host.docker.connect();
   let old: Inspect;
   try { old = (await docker.getNetwork(name).inspect()) as Inspect; } catch (e) {
     if ((e as { statusCode?: number }).statusCode === 404) throw new UsageError(`no network named ${name}`, 'list them: docker ipv6 network ls');

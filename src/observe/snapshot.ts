@@ -1,19 +1,15 @@
 // observeHost: gathers every fact about the host once, in parallel, into a plain snapshot.
 import { bridgeName, type ContainerFacts, type NetworkFacts } from '../model/docker';
-import { readFile } from 'node:fs/promises';
 import type { RunContext } from '../cli/context';
 import type { Endpoint } from '../model/endpoint';
-import { connectDocker } from '../host/docker-api';
 import { isToolError } from '../errors';
-import { Ip6tables } from '../host/ip6tables';
 import { type FirewallFacts } from '../model/ip6tables-save';
-import { findUplink, Netlink, type NetState } from '../host/netlink';
-import { ProcSysctl, readIpv6Sysctls } from '../host/sysctl';
-import { readState } from '../host/state-file';
+import type { HostAdapters } from '../host/adapters';
+import { findUplink, type NetState } from '../host/netlink';
+import { readIpv6Sysctls } from '../host/sysctl';
 import { type ToolState } from '../model/state';
 import { parseDaemonJson } from '../daemon/parse';
 import { pickDockerdFor, type DockerdProcess } from '../daemon/keys';
-import { findDockerdProcesses } from '../host/dockerd-procs';
 
 export interface DaemonFacts {
   reachable: boolean;
@@ -58,10 +54,10 @@ export interface HostSnapshot {
   dockerd?: DockerdProcess;
 }
 
-async function observeDocker(ep: Endpoint): Promise<Pick<HostSnapshot, 'daemon' | 'networks' | 'containers'>> {
+async function observeDocker(host: HostAdapters): Promise<Pick<HostSnapshot, 'daemon' | 'networks' | 'containers'>> {
   let client;
   try {
-    client = await connectDocker(ep, { timeoutMs: 15_000 });
+    client = await host.docker.connect({ timeoutMs: 15_000 });
   } catch (e) {
     const te = isToolError(e) ? e : undefined;
     return { daemon: { reachable: false, error: te?.message ?? String(e), hint: te?.hint }, networks: [], containers: [] };
@@ -104,14 +100,14 @@ async function observeDocker(ep: Endpoint): Promise<Pick<HostSnapshot, 'daemon' 
   };
 }
 
-async function observeDaemonConfig(path: string): Promise<DaemonConfigFacts> {
-  let text: string;
+async function observeDaemonConfig(host: HostAdapters, path: string): Promise<DaemonConfigFacts> {
+  let text: string | undefined;
   try {
-    text = await readFile(path, 'utf8');
+    text = await host.files.readText(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { path, exists: false, value: {} };
     return { path, exists: true, error: `cannot read ${path}: ${(e as Error).message}` };
   }
+  if (text === undefined) return { path, exists: false, value: {} };
   try {
     return { path, exists: true, text, value: parseDaemonJson(text, path).value };
   } catch (e) {
@@ -119,11 +115,11 @@ async function observeDaemonConfig(path: string): Promise<DaemonConfigFacts> {
   }
 }
 
-async function observeHostNet(uplinkOpt?: string): Promise<HostFacts> {
+async function observeHostNet(host: HostAdapters, uplinkOpt?: string): Promise<HostFacts> {
   let net: NetState | undefined;
   let error: string | undefined;
   try {
-    const nl = await Netlink.open();
+    const nl = await host.openNet();
     try { net = await nl.read(); } finally { nl.close(); }
   } catch (e) {
     error = `cannot read interfaces and routes over netlink: ${(e as Error).message}`;
@@ -134,7 +130,7 @@ async function observeHostNet(uplinkOpt?: string): Promise<HostFacts> {
   if (uplinkOpt && net && !net.links.some((l) => l.name === uplinkOpt)) {
     error = `the uplink ${uplinkOpt} does not exist`;
   }
-  const sysctls = await readIpv6Sysctls(new ProcSysctl(), uplink && net?.links.some((l) => l.name === uplink) ? uplink : undefined);
+  const sysctls = await readIpv6Sysctls(host.sysctl, uplink && net?.links.some((l) => l.name === uplink) ? uplink : undefined);
   return { error, uplink, uplinkReason: uplinkReason ?? '', net, sysctls };
 }
 
@@ -148,14 +144,15 @@ export interface ObserveOptions {
 
 export async function observeHost(ctx: RunContext, opts: ObserveOptions = {}): Promise<HostSnapshot> {
   const ep = ctx.endpoint();
+  const adapters = ctx.host;
   const none = Promise.resolve(undefined);
   const [docker, daemonConfig, host, firewall, state, dockerd] = await Promise.all([
-    opts.docker === false ? none : observeDocker(ep),
-    observeDaemonConfig(ctx.globals.configFile),
-    opts.host === false ? none : observeHostNet(ctx.globals.uplink),
-    opts.firewall === false ? none : new Ip6tables().facts(),
-    readState(ctx.paths.stateFile).then((s) => ({ s }), (e: Error) => ({ e })),
-    ep.local && opts.dockerdProcess !== false ? findDockerdProcesses().then((ps) => pickDockerdFor(ps, ctx.globals.configFile), () => undefined) : none,
+    opts.docker === false ? none : observeDocker(adapters),
+    observeDaemonConfig(adapters, ctx.globals.configFile),
+    opts.host === false ? none : observeHostNet(adapters, ctx.globals.uplink),
+    opts.firewall === false ? none : adapters.firewall.facts(),
+    adapters.state.read().then((s) => ({ s }), (e: Error) => ({ e })),
+    ep.local && opts.dockerdProcess !== false ? adapters.dockerd.processes().then((ps) => pickDockerdFor(ps, ctx.globals.configFile), () => undefined) : none,
   ]);
   return {
     endpoint: ep,

@@ -2,16 +2,14 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import type { RunContext } from '../cli/context';
-import { connectDocker, type DockerClient } from '../host/docker-api';
+import type { HostAdapters } from '../host/adapters';
+import type { DockerClient } from '../host/docker-api';
 import { ExitCode, PreconditionError, UsageError } from '../errors';
-import { Ip6tables } from '../host/ip6tables';
 import { parseSave, ruleTokens } from '../model/ip6tables-save';
-import { Netlink, type NetState } from '../host/netlink';
-import { ProcSysctl } from '../host/sysctl';
+import type { NetState } from '../host/netlink';
 import { acquireLock } from '../transaction/lock';
 import { createManagedNetwork } from '../network/create';
 import { syncOutsidePath } from '../network/hook';
-import { readState } from '../host/state-file';
 import { run } from '../util/exec';
 import { classifyV6, isIPv6Address, parseCidr6 } from '../util/ip';
 import { renderTable } from '../util/table';
@@ -23,15 +21,15 @@ export interface VerifyOptions { network?: string; image?: string; target?: stri
 export const DEFAULT_IMAGE = 'local/busybox:1';
 const LISTEN = 'nc -ll -p 7000 -e echo d6-ok & nc -ll -p 7001 -e echo d6-ok & ';
 
-async function hostNet(): Promise<NetState> {
-  const nl = await Netlink.open();
-  try { return await nl.read(); } finally { nl.close(); }
+async function hostNet(host: HostAdapters): Promise<NetState> {
+  const net = await host.openNet();
+  try { return await net.read(); } finally { net.close(); }
 }
 
 /** IPv6 MASQUERADE sources anywhere in the nat table (Docker's rules and our D6-NAT chain). */
-async function masqueradeSources(): Promise<string[] | undefined> {
+async function masqueradeSources(host: HostAdapters): Promise<string[] | undefined> {
   try {
-    const rs = parseSave(await new Ip6tables().save('nat'));
+    const rs = parseSave(await host.firewall.save('nat'));
     return (rs.nat?.rules ?? []).map(ruleTokens).filter((t) => t.includes('MASQUERADE') && t.includes('-s')).map((t) => t[t.indexOf('-s') + 1]);
   } catch { return undefined; }
 }
@@ -99,7 +97,7 @@ async function probe(docker: DockerClient, network: string, image: string, facts
 
 async function gatherFacts(ctx: RunContext, docker: DockerClient, network: string, target?: string): Promise<VerifyFacts> {
   const [net, state, forwarding, masq] = await Promise.all([
-    hostNet(), readState(ctx.paths.stateFile).catch(() => undefined), new ProcSysctl().read('net.ipv6.conf.all.forwarding'), masqueradeSources(),
+    hostNet(ctx.host), ctx.host.state.read().catch(() => undefined), ctx.host.sysctl.read('net.ipv6.conf.all.forwarding'), masqueradeSources(ctx.host),
   ]);
   const info = await docker.getNetwork(network).inspect().catch((e: { statusCode?: number }) => {
     if (e.statusCode === 404) throw new UsageError(`no network named ${network}`, 'list them: docker ipv6 network ls');
@@ -127,7 +125,7 @@ async function gatherFacts(ctx: RunContext, docker: DockerClient, network: strin
 /** After the test network is gone, the same reconcile pass drops the rules it needed. */
 async function dropTempRules(ctx: RunContext, subnet?: string): Promise<void> {
   if (!subnet) return;
-  const state = await readState(ctx.paths.stateFile).catch(() => undefined);
+  const state = await ctx.host.state.read().catch(() => undefined);
   if (!state) return;
   const lock = await acquireLock(ctx.paths.lockFile, { command: 'verify', waitMs: 60_000, log: (l) => ctx.note(l) });
   try {
@@ -146,7 +144,7 @@ export async function runVerify(ctx: RunContext, o: VerifyOptions): Promise<void
   ctx.requireLocalDaemon('verify IPv6 on this host');
   const image = o.image ?? DEFAULT_IMAGE;
   if (o.target && !isIPv6Address(o.target) && !/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(o.target)) throw new UsageError(`--target ${o.target} is not an IPv6 address or a host name`);
-  const docker = await connectDocker(ctx.endpoint());
+  const docker = await ctx.host.docker.connect();
   await requireImage(docker, image);
   const swept = await sweepLeftovers(docker);
   if (swept) ctx.note(`removed ${swept} probe container(s)/network(s) left behind by an earlier run`);
@@ -156,7 +154,7 @@ export async function runVerify(ctx: RunContext, o: VerifyOptions): Promise<void
   try {
     if (!network) {
       temp = `d6-verify-${randomBytes(3).toString('hex')}`;
-      const state = await readState(ctx.paths.stateFile).catch(() => undefined);
+      const state = await ctx.host.state.read().catch(() => undefined);
       if (!state?.prefix) throw new PreconditionError('no saved IPv6 prefix to make a test network from', 'run docker ipv6 enable first, or name a network to test with --network');
       const made = await createManagedNetwork(ctx, docker, temp, {}, { record: false, extraLabels: { [VERIFY_NETWORK_LABEL]: 'true' } });
       tempSubnet = made.plan.v6.subnet;

@@ -1,8 +1,8 @@
 // Renders the host snapshot for `status`: compact tables for people, or --json.
 import type { RunContext } from '../cli/context';
 import { renderTable } from '../util/table';
-import { classifyOutside, OUTSIDE_TEXT } from './outside';
-import { observeHost, type HostSnapshot } from './snapshot';
+import { classifyOutside, OUTSIDE_TEXT } from '../observe/outside';
+import { observeHost, type HostSnapshot } from '../observe/snapshot';
 import { agentJson, agentLine, readAgentStatus, type AgentStatus } from '../agent/status-file';
 
 const DAEMON_KEYS = ['ipv6', 'fixed-cidr-v6', 'ip6tables', 'experimental', 'default-address-pools'];

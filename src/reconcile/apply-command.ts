@@ -1,0 +1,66 @@
+// `docker ipv6 apply`: one reconcile pass under the tool's lock (what the boot unit runs), and the locked
+// pass the agent shares with it.
+import type { RunContext } from '../cli/context';
+import { acquireLock } from '../transaction/lock';
+import { refuseUnfinishedJournal } from '../transaction/recover';
+import { describeChange, hostDeps, reconcileOnce, type FastView, type ReconcileDeps, type ReconcileOptions, type ReconcileResult } from './index';
+
+/** Waits until Docker answers /_ping or the deadline passes. */
+export async function waitForDocker(ctx: RunContext, waitMs: number, note: (s: string) => void): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  let said = false;
+  for (;;) {
+    try {
+      await ctx.host.docker.connect({ timeoutMs: 5_000 });
+      return;
+    } catch (e) {
+      if (Date.now() >= deadline) throw e;
+      if (!said) { note(`waiting up to ${Math.round(waitMs / 1000)} s for Docker at ${ctx.endpoint().host}`); said = true; }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/**
+ * One pass under the tool's lock. A journal left by an interrupted enable, disable or doctor --fix is
+ * not rolled back here (see refuseUnfinishedJournal: under our units that would fail or deadlock):
+ * the pass refuses, naming it, until enable or disable has finished that rollback.
+ */
+export async function lockedPass(ctx: RunContext, deps: ReconcileDeps, command: string, opts: ReconcileOptions, log: (s: string) => void, held?: (yes: boolean) => void): Promise<ReconcileResult & { view?: FastView; observations: number }> {
+  // The agent (a guard): while its pass holds the lock the fast path works under it (held, from the moment
+  // the lock file is ours), and the lock is given back inside the guard's exclusive section, so no fast-path
+  // change is left running unlocked.
+  const lock = await acquireLock(ctx.paths.lockFile, { command, waitMs: 60_000, log, onAcquired: () => held?.(true) });
+  const release = async () => { held?.(false); await lock.release(); };
+  try {
+    await refuseUnfinishedJournal(ctx.paths.journalFile, `docker ipv6 ${command} changes nothing`);
+    return await reconcileOnce(deps, opts);
+  } finally {
+    await (opts.guard ? opts.guard.exclusive(release) : release());
+  }
+}
+
+export async function runApply(ctx: RunContext, o: { waitDockerMs: number }): Promise<void> {
+  ctx.requireLocalDaemon('apply docker-ipv6 state');
+  const note = (s: string) => ctx.note(s);
+  if (o.waitDockerMs > 0) await waitForDocker(ctx, o.waitDockerMs, note);
+  const deps = hostDeps(ctx);
+  let r: ReconcileResult;
+  if (ctx.globals.dryRun) {
+    await refuseUnfinishedJournal(ctx.paths.journalFile, 'docker ipv6 apply would change nothing', { dryRun: true });
+    r = await reconcileOnce(deps, { dryRun: true });
+  }
+  else {
+    ctx.requireRoot('docker ipv6 apply');
+    r = await lockedPass(ctx, deps, 'apply', {}, note);
+  }
+  if (ctx.globals.json) {
+    ctx.outJson({ changed: r.changes.length > 0, changes: r.changes, durationMs: Math.round(r.durationMs), spawned: r.spawned, networks: r.networks, dryRun: ctx.globals.dryRun });
+    return;
+  }
+  if (!r.changes.length) ctx.out('nothing to change');
+  else {
+    ctx.out(`${ctx.globals.dryRun ? 'would change' : 'changed'}:`);
+    for (const c of r.changes) ctx.out(`  ${describeChange(c)}`);
+  }
+}
