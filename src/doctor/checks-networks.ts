@@ -2,7 +2,7 @@
 import { FORWARD_CHAIN } from '../firewall/names';
 import { FORWARD_JUMP } from '../firewall/render';
 import type { NetworkFacts } from '../observe/snapshot';
-import { addressAt, classifyV6, contains, containsAddress, parseCidr6 } from '../util/ip';
+import { addressAt, classifyV6, contains, containsAddress, parseCidr6 } from '../model/ip';
 import { ruleTokens } from '../host/ip6tables';
 import { bridgeNetworks, finding, ip6tablesOn, needing, ok, outsideOf, skip, unavailable } from './derive';
 import type { Check, DoctorInput, Finding } from './types';

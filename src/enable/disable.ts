@@ -7,7 +7,7 @@ import { ConfigError } from '../errors';
 import { renderRemoveBatch } from '../firewall/render';
 import { restartDocker } from '../host/dockerd';
 import { dockerMasquerades, Ip6tables, parseSave } from '../host/ip6tables';
-import { contains, parseCidr6 } from '../util/ip';
+import { contains, parseCidr6 } from '../model/ip';
 import { ProcSysctl } from '../host/sysctl';
 import { unifiedDiff } from '../lint/diff';
 import { observeHost, type HostSnapshot } from '../observe/snapshot';

@@ -8,7 +8,7 @@ import { routeKey, type RouteSpec } from '../reconcile/desired';
 import { applyFirewall, ndpEntries } from '../reconcile/enable';
 import { canonical6 } from '../reconcile/facts';
 import { openNetOps } from '../reconcile/netops';
-import { cidrString, parseCidr6 } from '../util/ip';
+import { formatCidr, parseCidr6 } from '../model/ip';
 import type { EnablePlan } from './plan';
 import { ifindexOf, isUnreachableRoute, type FirewallUndo, type ProxiesUndo, type RouteUndo } from './undo';
 
@@ -18,7 +18,7 @@ export function newProxies(want: Array<{ address: string; ifname: string }>, pre
 }
 
 export function unreachableFor(prefix: string): RouteSpec {
-  return { type: 'unreachable', dst: cidrString(parseCidr6(prefix)!) };
+  return { type: 'unreachable', dst: formatCidr(parseCidr6(prefix)!) };
 }
 
 export function firewallStep(ctx: RunContext, plan: EnablePlan, table: 'nat' | 'filter', id: string): Step {

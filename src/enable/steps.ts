@@ -13,7 +13,7 @@ import type { HostSnapshot } from '../observe/snapshot';
 import { applyFirewall } from '../reconcile/enable';
 import { writeState, type ToolState } from '../state/store';
 import { routeKey } from '../reconcile/desired';
-import { parseCidr6 } from '../util/ip';
+import { parseCidr6 } from '../model/ip';
 import type { EnablePlan } from './plan';
 import { firewallStep, ndpProxyStep, unreachableFor, unreachableStep } from './net-steps';
 import type { RestartUndo } from './undo';

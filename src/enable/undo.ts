@@ -10,13 +10,13 @@ import { renderRemoveBatch } from '../firewall/render';
 import type { RouteInfo } from '../host/netlink';
 import { canonical6 } from '../reconcile/facts';
 import { openNetOps } from '../reconcile/netops';
-import { cidrString, parseCidr6 } from '../util/ip';
+import { formatCidr, parseCidr6 } from '../model/ip';
 
 /** Whether a route read through netlink is the `unreachable` route for dst (any spelling of the prefix). */
 export function isUnreachableRoute(r: RouteInfo, dst: string): boolean {
   if (r.family !== 6 || r.table !== 254 || !/unreachable|^7$/i.test(r.type)) return false;
   const a = parseCidr6(r.dst); const b = parseCidr6(dst);
-  return !!a && !!b && cidrString(a) === cidrString(b);
+  return !!a && !!b && formatCidr(a) === formatCidr(b);
 }
 
 export interface RestartUndo extends UndoRecord { kind: 'restart'; command: string[]; endpoint: { host: string; source: string; local: boolean }; networks: number; skipped?: string }

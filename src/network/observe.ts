@@ -6,9 +6,9 @@ import type { DockerClient } from '../docker/client';
 import { ConfigError } from '../errors';
 import { Netlink, type NetState } from '../host/netlink';
 import { readState, type ToolState } from '../state/store';
-import { parseCidr6, type Cidr6 } from '../util/ip';
-import type { Pool } from '../enable/daemon-plan';
-import type { UsedSpace } from './alloc';
+import { parseCidr6, type Cidr6 } from '../model/ip';
+import type { Pool } from '../model/pools';
+import type { UsedSpace } from '../model/alloc';
 import { liveAllocations, usedSpace, v4Pools } from './space';
 
 export interface NetworkSummary {

@@ -1,7 +1,7 @@
 // How a network's IPv6 reaches outside, decided from the snapshot alone (pure).
 import { NAT_CHAIN } from '../firewall/names';
 import { dockerMasquerades, ruleTokens } from '../host/ip6tables';
-import { classifyV6, contains, parseCidr6 } from '../util/ip';
+import { classifyV6, contains, parseCidr6 } from '../model/ip';
 import type { HostSnapshot, NetworkFacts } from './snapshot';
 
 export type Outside = 'no-ipv6' | 'nat-docker' | 'nat-ours' | 'routed' | 'ndp' | 'none' | 'unknown' | 'internal';

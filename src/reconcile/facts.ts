@@ -2,7 +2,7 @@
 import type { ParsedRuleset } from '../host/ip6tables';
 import type { LinkInfo, ProxyEntry, RouteInfo } from '../host/netlink';
 import type { Mode, ToolState } from '../state/store';
-import { bigToV6, isIPv6Address, v6ToBig } from '../util/ip';
+import { bigToV6, isIPv6Address, v6ToBig } from '../model/ip';
 
 export interface NetFact { id: string; name: string; bridge: string; subnets6: Array<{ subnet: string; gateway?: string }> }
 export interface CtrFact {

@@ -1,7 +1,7 @@
 // The host side of a reconcile: netlink for proxies and routes (in-process), behind one narrow interface.
 // `unreachable` routes are made on a socket of our own: src/host/netlink.ts only adds unicast routes.
 import { Netlink, type NetState } from '../host/netlink';
-import { parseCidr6 } from '../util/ip';
+import { parseCidr6 } from '../model/ip';
 
 export interface NetOps {
   read(): Promise<NetState>;
