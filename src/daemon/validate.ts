@@ -1,8 +1,8 @@
 // Checks the daemon.json keys we write for a given dockerd version, and runs `dockerd --validate` where it exists.
 // Unknown keys are left alone (dockerd's full option list differs per version); only near-misses of keys
 // we know (e.g. "IPv6", "fixed_cidr_v6") are reported, since dockerd refuses those as unknown directives.
-import { Address4, Address6 } from 'ip-address';
 import { ConfigError, isToolError } from '../errors';
+import { formatCidr, parseCidr as parseAnyCidr } from '../model/ip';
 import type { Runner } from '../util/exec';
 import { DAEMON_KEYS } from './keys';
 import { dockerVersionAtLeast } from './version';
@@ -23,22 +23,16 @@ function kind(v: unknown): string {
 
 export interface ParsedCidr { family: 4 | 6; prefixLength: number; network: string; hostBitsSet: boolean }
 
-/** A CIDR as Go's net.ParseCIDR accepts it (address/length, no zone), or an error text. */
+/** A CIDR as Go's net.ParseCIDR accepts it (address/length, no zone, no blanks), or an error text. */
 export function parseCidr(s: string): ParsedCidr | string {
   const m = /^([^/%]+)\/(\d{1,3})$/.exec(s);
   if (!m) return `"${s}" is not in address/length form`;
-  const len = Number(m[2]);
-  if (m[1].includes(':')) {
-    if (len > 128 || !Address6.isValid(s)) return `"${s}" is not a valid IPv6 CIDR`;
-    const a = new Address6(s);
-    if (a.is4()) return `"${s}" is an IPv4-mapped address`;
-    const network = `${a.startAddress().correctForm()}/${len}`;
-    return { family: 6, prefixLength: len, network, hostBitsSet: new Address6(m[1]).correctForm() !== a.startAddress().correctForm() };
-  }
-  if (len > 32 || !Address4.isValid(s)) return `"${s}" is not a valid CIDR`;
-  const a = new Address4(s);
-  const network = `${a.startAddress().correctForm()}/${len}`;
-  return { family: 4, prefixLength: len, network, hostBitsSet: m[1] !== a.startAddress().correctForm() };
+  const v6 = m[1].includes(':');
+  const c = s === s.trim() ? parseAnyCidr(s) : undefined;
+  if (!c || c.family !== (v6 ? 6 : 4)) return v6 ? `"${s}" is not a valid IPv6 CIDR` : `"${s}" is not a valid CIDR`;
+  // dotted-quad tail ("::ffff:1.2.3.4/120"): Go reads it as IPv4-mapped
+  if (v6 && m[1].includes('.')) return `"${s}" is an IPv4-mapped address`;
+  return { family: c.family, prefixLength: c.length, network: formatCidr(c), hostBitsSet: c.hostBits };
 }
 
 function checkPools(pools: unknown, version: string | undefined, out: Finding[]): void {

@@ -2,7 +2,7 @@
 import { configKeysAsDockerdSees, findFlagConflicts } from '../daemon/keys';
 import { needsExperimental } from '../enable/daemon-plan';
 import { prefixFacts } from '../enable/facts';
-import { classifyV6, hasHostBits, overlaps, parseCidr6 } from '../util/ip';
+import { classifyV6, hasHostBits, overlaps, parseCidr6 } from '../model/ip';
 import { config, dockerVersion, finding, ipv6Wanted, ok, sameCidr, skip } from './derive';
 import type { Check, DoctorInput, Finding } from './types';
 

@@ -2,7 +2,7 @@
 import { FORWARD_CHAIN } from '../model/names';
 import { FORWARD_JUMP } from '../firewall/render';
 import type { NetworkFacts } from '../model/docker';
-import { addressAt, classifyV6, contains, containsAddress, parseCidr6 } from '../util/ip';
+import { addressAt, classifyV6, contains, containsAddress, parseCidr6 } from '../model/ip';
 import { ruleTokens } from '../model/ip6tables-save';
 import { bridgeNetworks, finding, ip6tablesOn, needing, ok, outsideOf, skip, unavailable } from './derive';
 import type { Check, DoctorInput, Finding } from './types';

@@ -3,7 +3,7 @@ import { dockerVersionAtLeast } from '../daemon/version';
 import { classifyOutside, type Outside } from '../observe/outside';
 import type { HostSnapshot } from '../observe/snapshot';
 import type { NetworkFacts } from '../model/docker';
-import { classifyV6, parseCidr6 } from '../util/ip';
+import { classifyV6, parseCidr6 } from '../model/ip';
 import type { AutoFix, Check, DoctorInput, Finding, Layer, Status } from './types';
 
 export function finding(id: string, layer: Layer, status: Status, detail: string, fix = '', auto?: AutoFix, subject?: string): Finding {

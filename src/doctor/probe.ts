@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import type { RunContext } from '../cli/context';
 import type { HostSnapshot } from '../observe/snapshot';
 import { run } from '../util/exec';
-import { classifyV6, parseCidr6 } from '../util/ip';
+import { classifyV6, parseCidr6 } from '../model/ip';
 import { defaultRoute6, hostGlobalV6 } from './derive';
 import type { ProbeResult } from './types';
 

@@ -5,7 +5,7 @@ import { restoreKeys } from '../daemon/edit';
 import { ConfigError } from '../errors';
 import { renderRemoveBatch } from '../firewall/render';
 import { dockerMasquerades, parseSave } from '../model/ip6tables-save';
-import { contains, parseCidr6 } from '../util/ip';
+import { contains, parseCidr6 } from '../model/ip';
 import { unifiedDiff } from '../util/diff';
 import { observeHost, type HostSnapshot } from '../observe/snapshot';
 import { type ToolState } from '../model/state';

@@ -1,6 +1,6 @@
 // Derives the prefix-relevant facts (host addresses, routes, on-link prefixes, Docker subnets) from a snapshot (pure).
 import type { HostSnapshot } from '../observe/snapshot';
-import { classifyV6, contains, parseCidr6, type Cidr6 } from '../util/ip';
+import { classifyV6, contains, parseCidr6, type Cidr6 } from '../model/ip';
 import type { PrefixFacts } from './prefix';
 
 function isDockerBridge(snap: HostSnapshot, ifname?: string): boolean {

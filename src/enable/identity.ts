@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import type { RunContext } from '../cli/context';
 import { underRoot } from '../cli/globals';
 import type { HostSnapshot } from '../observe/snapshot';
-import { ulaDraws } from './prefix';
+import { ulaDraws } from '../model/ula';
 
 export function hostIdentity(root: string, snap: Pick<HostSnapshot, 'host'>): string {
   let machineId = '';

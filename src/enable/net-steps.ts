@@ -8,7 +8,7 @@ import { applyFirewallTable, ndpEntries } from '../reconcile/firewall-table';
 import type { ReconcileDeps } from '../reconcile/observe';
 import { ifindexOf, isUnreachableRoute, type FirewallUndo, type ProxiesUndo, type RouteUndo } from '../transaction/tool-undo';
 import type { Step } from '../transaction/index';
-import { canonical6, cidrString, parseCidr6 } from '../util/ip';
+import { canonical6, formatCidr, parseCidr6 } from '../model/ip';
 import type { EnablePlan } from './plan';
 
 /** The entries not on their interface yet: only those are this run's to remove on rollback. */
@@ -17,7 +17,7 @@ export function newProxies(want: Array<{ address: string; ifname: string }>, pre
 }
 
 export function unreachableFor(prefix: string): RouteSpec {
-  return { type: 'unreachable', dst: cidrString(parseCidr6(prefix)!) };
+  return { type: 'unreachable', dst: formatCidr(parseCidr6(prefix)!) };
 }
 
 async function withNet<T>(host: HostAdapters, fn: (net: NetOps) => Promise<T>): Promise<T> {

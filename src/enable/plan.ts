@@ -4,8 +4,9 @@ import { findFlagConflicts, configKeysAsDockerdSees } from '../daemon/keys';
 import { ConfigError, PreconditionError, UsageError } from '../errors';
 import type { HostSnapshot } from '../observe/snapshot';
 import type { Mode } from '../model/state';
-import { addressAt, cidrString, contains, parseCidr6, type Cidr6 } from '../util/ip';
-import { bridgeSubnet, planDaemonKeys } from './daemon-plan';
+import { addressAt, formatCidr, contains, parseCidr6, type Cidr6 } from '../model/ip';
+import { planDaemonKeys } from './daemon-plan';
+import { bridgeSubnet } from '../model/pools';
 import { renderForwardBatch, renderNatBatch } from '../firewall/render';
 import { prefixFacts, uplinkAddress } from './facts';
 import { chooseMode } from './mode';
@@ -100,7 +101,7 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   const edit = setKeys(before, keys.set, snap.daemonConfig.path);
   const sysctls = planSysctls(snap.host.sysctls, uplink, mode);
   const confValues = planSysctls({}, uplink, mode).filter((c) => c.key !== 'net.ipv6.conf.all.disable_ipv6');
-  const bridge = cidrString(bridgeSubnet(prefix));
+  const bridge = formatCidr(bridgeSubnet(prefix));
   const bridgeNet = snap.networks.find((n) => n.name === 'bridge');
   const runningMatches = !!bridgeNet?.enableIPv6 && bridgeNet.ipv6Subnets.some((s) => { const c = parseCidr6(s); return !!c && `${c.network}/${c.length}` === bridge; });
   const natByUs = mode === 'nat' && after.iptables === false;
@@ -110,7 +111,7 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   let upstreamRoute: string | undefined;
   if (mode === 'routed') {
     const via = uplinkAddress(snap, prefix);
-    upstreamRoute = `${cidrString(prefix)} via ${via ?? `<the address of ${uplink}>`}`;
+    upstreamRoute = `${formatCidr(prefix)} via ${via ?? `<the address of ${uplink}>`}`;
     notes.push(`the upstream router needs the route: ${upstreamRoute}`);
   }
   const ndpProxies: EnablePlan['ndpProxies'] = [];
@@ -135,13 +136,13 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   ];
   const firewallPreview = {
     nat: natByUs ? renderNatBatch(ours, snap.firewall.tables) : undefined,
-    filter: filterByUs ? renderForwardBatch(cidrString(prefix), ours.map((o) => ({ ...o, published: [] })), snap.firewall.tables) : undefined,
+    filter: filterByUs ? renderForwardBatch(formatCidr(prefix), ours.map((o) => ({ ...o, published: [] })), snap.firewall.tables) : undefined,
   };
-  const stateSame = snap.state?.enabled && snap.state.prefix === cidrString(prefix) && snap.state.mode === mode && snap.state.uplink === uplink;
+  const stateSame = snap.state?.enabled && snap.state.prefix === formatCidr(prefix) && snap.state.mode === mode && snap.state.uplink === uplink;
   const restart = edit.changed || !runningMatches;
   const noop = !restart && sysctls.length === 0 && !!stateSame;
   return {
-    prefix: cidrString(prefix), prefixSource: source, mode, uplink, bridgeSubnet: bridge,
+    prefix: formatCidr(prefix), prefixSource: source, mode, uplink, bridgeSubnet: bridge,
     daemonJson: { path: snap.daemonConfig.path, before, after: edit.text, set: keys.set, undo: edit.undo, changed: edit.changed },
     sysctls, sysctlConf: { path: o.sysctlConfPath, text: renderSysctlConf(confValues) },
     natByUs, filterByUs, restart, upstreamRoute, ndpProxies, legacyNetworks, notes, noop, firewallPreview,

@@ -1,16 +1,7 @@
 // Chooses and checks the host's IPv6 prefix: a generated RFC 4193 ULA /48, or one the user gave (pure).
-import { createHash } from 'node:crypto';
 import { UsageError } from '../errors';
-import { bigToV6, cidrString, classifyV6, contains, hasHostBits, isIPv6Address, overlaps, parseCidr6, type Cidr6 } from '../util/ip';
-
-/** RFC 4193: fd00::/8 + a random 40-bit global ID = a /48. `random` holds at least 5 random bytes. */
-export function generateUla(random: Uint8Array): Cidr6 {
-  if (random.length < 5) throw new RangeError('need 5 random bytes');
-  let id = 0n;
-  for (let i = 0; i < 5; i++) id = (id << 8n) | BigInt(random[i]);
-  const start = (0xfdn << 120n) | (id << 80n);
-  return parseCidr6(`${bigToV6(start)}/48`)!;
-}
+import { formatCidr, classifyV6, contains, hasHostBits, isIPv6Address, overlaps, parseCidr6, type Cidr6 } from '../model/ip';
+import { generateUla } from '../model/ula';
 
 export interface PrefixFacts {
   /** the host's own addresses with their on-link lengths ("2001:db8:1::2/64") */
@@ -46,7 +37,7 @@ export function checkPrefixSyntax(input: string): Cidr6 {
   if (len === undefined) refuse(`--prefix ${input} has no length`, `add one, e.g. ${input}/64`);
   const c = parseCidr6(input);
   if (!c) refuse(`--prefix ${input} is not a valid IPv6 prefix`, 'write it as ADDRESS/LENGTH with a length from 16 to 112, e.g. 2001:db8:1::/56');
-  if (hasHostBits(input)) refuse(`--prefix ${input} has host bits set`, `did you mean ${cidrString(c)}?`);
+  if (hasHostBits(input)) refuse(`--prefix ${input} has host bits set`, `did you mean ${formatCidr(c)}?`);
   const kind = classifyV6(c);
   const bad: Partial<Record<typeof kind, string>> = {
     unspecified: 'the unspecified address', loopback: 'loopback', 'ipv4-mapped': 'IPv4-mapped space',
@@ -84,7 +75,7 @@ export function checkPrefix(input: string, f: PrefixFacts): Cidr6 {
     if (!overlaps(up, c)) continue;
     if (contains(up, c) && c.length > up.length) continue; // NDP case: a strict part of the on-link prefix
     refuse(`--prefix ${input} overlaps the uplink's on-link prefix ${u} without being a strict part of it`,
-      `to use NDP proxy give a smaller part of it, e.g. ${cidrString({ network: up.network, length: Math.min(up.length + 16, 112) })}... ; or use a prefix routed to this host`);
+      `to use NDP proxy give a smaller part of it, e.g. ${formatCidr({ network: up.network, length: Math.min(up.length + 16, 112) })}... ; or use a prefix routed to this host`);
   }
   for (const r of f.hostRoutes) {
     const rc = parseCidr6(r);
@@ -99,16 +90,6 @@ export function checkPrefix(input: string, f: PrefixFacts): Cidr6 {
     if (overlaps(parseCidr6(p)!, c)) refuse(`--prefix ${input} overlaps the address pool ${p} in daemon.json`, 'remove that pool from default-address-pools, or pick another prefix');
   }
   return c;
-}
-
-/**
- * RFC 4193 section 3.2.2 derives the global ID from SHA-1 of a time stamp and an EUI-64. A stable
- * host identity (machine-id and the uplink's MAC) stands in for both, so `enable --dry-run` and the
- * `enable` after it (and every host rebuilt from the same image with another MAC) agree, while hosts
- * differ. Draw i is the fallback when draw i-1 collides with something on the host.
- */
-export function ulaDraws(hostIdentity: string, count = 8): Uint8Array[] {
-  return Array.from({ length: count }, (_, i) => createHash('sha1').update(`${hostIdentity}\n${i}`).digest().subarray(15, 20));
 }
 
 /** A generated ULA that collides with nothing (tries the given random draws in order). */

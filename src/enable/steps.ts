@@ -12,7 +12,7 @@ import { applyFirewallTable } from '../reconcile/firewall-table';
 import { hostDeps } from '../reconcile/index';
 import { captureFile, captureSysctl, type Step, type UndoRegistry } from '../transaction/index';
 import type { RestartUndo } from '../transaction/tool-undo';
-import { parseCidr6 } from '../util/ip';
+import { parseCidr6 } from '../model/ip';
 import { firewallStep, ndpProxyStep, unreachableFor, unreachableStep } from './net-steps';
 import type { EnablePlan } from './plan';
 

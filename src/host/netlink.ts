@@ -2,7 +2,7 @@
 // of the current namespace.
 import { PreconditionError } from '../errors';
 import { PROXY_PROTOCOL } from '../model/names';
-import { bigToV6, parseCidr6 } from '../util/ip';
+import { bigToV6, parseCidr6 } from '../model/ip';
 
 export interface LinkInfo { index: number; name: string; up: boolean; kind?: string; /** hardware address, hex pairs with colons */ mac?: string }
 export interface AddrInfo { ifindex: number; ifname: string; family: 4 | 6; address: string; prefixlen: number; scope: number; flags: string[] }

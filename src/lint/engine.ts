@@ -2,7 +2,7 @@
 import type { Finding, LintDoc, RawFinding, RuleContext, Source, HostNetwork, DocKind } from './types';
 import { parseSource, type ParsedSource } from './source';
 import { DOC_RULES, RUN_RULES, RULES_BY_ID } from './rules';
-import { parseCidr } from './cidr';
+import { parseCidr } from '../model/ip';
 
 export interface LintOptions {
   /** Docker networks of the host; undefined skips the host collision rule */

@@ -3,7 +3,7 @@
 import { isMap, isSeq, isScalar, stringify, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { LintDoc } from './types';
 import { composeModel, type ComposeNetwork } from './compose-model';
-import { parseCidr } from './cidr';
+import { parseCidr } from '../model/ip';
 
 interface Edit { start: number; end: number; insert: string; seq: number }
 

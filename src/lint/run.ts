@@ -9,7 +9,7 @@ import { renderSarif } from './sarif';
 import { RULES } from './rules';
 import { fetchHostNetworks, type HostNetworksResult } from './host';
 import { fixCompose } from './fix';
-import { makeAllocator, readHostAllocation } from './alloc';
+import { lintUsedSpace, makeAllocator, readHostAllocation } from './alloc';
 import { unifiedDiff } from '../util/diff';
 import { composeModel } from './compose-model';
 import type { HostNetwork, Source } from './types';
@@ -95,12 +95,12 @@ export async function runLint(ctx: RunContext, paths: string[], opts: LintOption
 }
 
 async function applyFixes(ctx: RunContext, parsed: ParsedSource[], hostNetworks: HostNetwork[] | undefined, opts: LintOptions, deps: LintDeps) {
-  const state = await readHostAllocation(ctx.paths.stateFile);
-  const used = [
-    ...parsed.flatMap((p) => p.docs.filter((d) => d.kind === 'compose').flatMap((d) => composeModel(d).networks.flatMap((n) => n.ipam.map((e) => e.subnet?.text ?? '')))),
-    ...(hostNetworks ?? []).flatMap((n) => n.subnets),
-    ...(state?.allocations ?? []),
-  ];
+  const state = await readHostAllocation(ctx.host.state);
+  const used = lintUsedSpace({
+    files: parsed.flatMap((p) => p.docs.filter((d) => d.kind === 'compose').flatMap((d) => composeModel(d).networks.flatMap((n) => n.ipam.map((e) => e.subnet?.text ?? '')))),
+    networks: hostNetworks,
+    allocations: state?.allocations,
+  });
   const { allocate } = makeAllocator({ prefix: state?.prefix, used, random: deps.random });
   const fixes: Array<{ file: string; changes: string[]; diff: string }> = [];
   const sources: Source[] = [];

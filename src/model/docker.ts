@@ -1,5 +1,5 @@
 // Docker's networks and containers as data: the API shapes we read, the one normalised form, bridge names (pure).
-import { isIPv6Address, v6ToBig } from '../util/ip';
+import { isIPv6Address, v6ToBig } from './ip';
 
 /** The parts of dockerode's list answers we use (kept structural so tests pass plain objects). */
 export interface ApiNetwork { Id: string; Name: string; Driver?: string; Options?: Record<string, string>; IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> | null } | null }

@@ -1,7 +1,7 @@
 // What a new network needs on the host's outside path in the mode in force, and who provides it.
 import type { RunContext } from '../cli/context';
 import type { ToolState } from '../model/state';
-import { contains, parseCidr6 } from '../util/ip';
+import { contains, parseCidr6 } from '../model/ip';
 
 /**
  * Docker's own NAT66 needs nothing from us. Where docker-ipv6 owns the outside path (its own NAT

@@ -6,9 +6,9 @@ import { ConfigError } from '../errors';
 import type { HostAdapters } from '../host/adapters';
 import type { NetState } from '../host/netlink';
 import { type ToolState } from '../model/state';
-import { parseCidr6, type Cidr6 } from '../util/ip';
-import type { Pool } from '../enable/daemon-plan';
-import type { UsedSpace } from './alloc';
+import { parseCidr6, type Cidr6 } from '../model/ip';
+import type { Pool } from '../model/pools';
+import type { UsedSpace } from '../model/alloc';
 import { liveAllocations, usedSpace, v4Pools } from './space';
 
 export interface NetworkSummary {

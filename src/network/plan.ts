@@ -1,8 +1,8 @@
 // planCreate: from the options and the taken space to the exact network to create (pure), and its API body.
 import { PreconditionError, UsageError } from '../errors';
-import type { Pool } from '../enable/daemon-plan';
-import { cidrString, containsAddress, isIPv6Address, parseCidr4, type Cidr6 } from '../util/ip';
-import { allocateV4, allocateV6, checkFree, cidr4String, parseSubnet, type ParsedSubnet, type UsedSpace } from './alloc';
+import type { Pool } from '../model/pools';
+import { formatCidr, containsAddress, isIPv6Address, parseCidr4, type Cidr6 } from '../model/ip';
+import { allocateV4, allocateV6, checkFree, parseSubnet, type ParsedSubnet, type UsedSpace } from '../model/alloc';
 
 export const MANAGED_LABEL = 'com.docker-ipv6.managed';
 export const SUBNET6_LABEL = 'com.docker-ipv6.subnet-v6';
@@ -95,8 +95,8 @@ export function planCreate(name: string, o: CreateOptions, f: PlanFacts): Networ
     throw new PreconditionError('there is no saved IPv6 prefix to allocate a subnet from', 'run docker ipv6 enable first, or give an IPv6 --subnet');
   }
   const v6 = subs[6] ?? ({ family: 6, cidr: allocateV6(f.prefix!, f.used.v6), text: '' } as ParsedSubnet);
-  if (!subs[6]) v6.text = cidrString(v6.cidr as Cidr6);
-  const v4 = subs[4] ?? (() => { const c = allocateV4(f.pools, f.used.v4); return { family: 4, cidr: c, text: cidr4String(c) } as ParsedSubnet; })();
+  if (!subs[6]) v6.text = formatCidr(v6.cidr as Cidr6);
+  const v4 = subs[4] ?? (() => { const c = allocateV4(f.pools, f.used.v4); return { family: 4, cidr: c, text: formatCidr(c) } as ParsedSubnet; })();
   for (const [fam, sub] of [[4, v4], [6, v6]] as const) {
     if (gw[fam] && !given[fam]) throw new UsageError(`--gateway ${gw[fam]} needs an IPv${fam} --subnet beside it`);
     if (range[fam] && !given[fam]) throw new UsageError(`--ip-range ${range[fam]} needs an IPv${fam} --subnet beside it`);

@@ -1,8 +1,8 @@
 // What address space is taken (pure): Docker's networks and pools, the host's addresses and routes, our allocations.
-import { DOCKER_DEFAULT_V4_POOLS, type Pool } from '../enable/daemon-plan';
+import { DOCKER_DEFAULT_V4_POOLS, type Pool } from '../model/pools';
 import type { NetState } from '../host/netlink';
-import { contains, parseCidr4, parseCidr6, type Cidr6 } from '../util/ip';
-import type { UsedSpace } from './alloc';
+import { contains, parseCidr4, parseCidr6, type Cidr6 } from '../model/ip';
+import type { UsedSpace } from '../model/alloc';
 
 export interface SpaceInputs {
   networks: Array<{ name: string; subnets: string[] }>;

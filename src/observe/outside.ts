@@ -1,7 +1,7 @@
 // How a network's IPv6 reaches outside, decided from the snapshot alone (pure).
 import { NAT_CHAIN } from '../model/names';
 import { dockerMasquerades, ruleTokens } from '../model/ip6tables-save';
-import { classifyV6, contains, parseCidr6 } from '../util/ip';
+import { classifyV6, contains, parseCidr6 } from '../model/ip';
 import type { HostSnapshot } from './snapshot';
 import type { NetworkFacts } from '../model/docker';
 

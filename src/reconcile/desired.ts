@@ -2,9 +2,9 @@
 import { renderForwardBatch, renderNatBatch, type RoutedNetwork } from '../firewall/render';
 import { FORWARD_CHAIN, NAT_CHAIN } from '../model/names';
 import { planSysctls } from '../model/sysctl-plan';
-import { addressAt, cidrString, contains, parseCidr6 } from '../util/ip';
+import { addressAt, formatCidr, contains, parseCidr6 } from '../model/ip';
 import { type DockerFacts, type Owned } from './facts';
-import { canonical6 } from '../util/ip';
+import { canonical6 } from '../model/ip';
 
 export interface ProxySpec { address: string; ifname: string; /** why it is wanted (logged, not saved) */ why?: string }
 /** Only `unreachable` routes: packets to unassigned parts of a routed prefix must not go back upstream. */
@@ -27,7 +27,7 @@ export function routeKey(r: RouteSpec): string {
 export function parseRouteKey(s: string): RouteSpec | undefined {
   const m = /^unreachable (\S+)$/.exec(s);
   const c = m ? parseCidr6(m[1]) : undefined;
-  return c ? { type: 'unreachable', dst: cidrString(c) } : undefined;
+  return c ? { type: 'unreachable', dst: formatCidr(c) } : undefined;
 }
 
 /** Our networks: bridge networks with an IPv6 subnet inside the prefix. */
@@ -53,7 +53,7 @@ export function desiredForwardRules(owned: Pick<Owned, 'prefix'>, docker: Docker
     published: docker.containers.flatMap((c) => (c.v6[net.name] ? c.published.map((p) => ({ address: c.v6[net.name], ...p })) : []))
       .filter((p, i, all) => all.findIndex((q) => q.address === p.address && q.port === p.port && q.proto === p.proto) === i),
   }));
-  return chainRules(renderForwardBatch(cidrString(parseCidr6(owned.prefix)!), nets, {}), FORWARD_CHAIN);
+  return chainRules(renderForwardBatch(formatCidr(parseCidr6(owned.prefix)!), nets, {}), FORWARD_CHAIN);
 }
 
 /** Gateways of the networks inside the prefix and addresses of the running containers on them. */
@@ -75,7 +75,7 @@ export function desiredState(owned: Owned | undefined, docker: DockerFacts, sysc
   return {
     nat: owned.natByUs ? desiredNatRules(owned, docker) : undefined,
     filter: owned.filterByUs ? desiredForwardRules(owned, docker) : undefined,
-    routes: owned.mode === 'routed' ? [{ type: 'unreachable', dst: cidrString(parseCidr6(owned.prefix)!) }] : [],
+    routes: owned.mode === 'routed' ? [{ type: 'unreachable', dst: formatCidr(parseCidr6(owned.prefix)!) }] : [],
     proxies: owned.mode === 'ndp' ? desiredProxies(owned, docker) : [],
     // only raising what enable set: the values the host needs (disable puts the originals back)
     sysctls: planSysctls(sysctls, owned.uplink, owned.mode).filter((c) => c.from !== undefined).map(({ key, to, why }) => ({ key, to, why })),

@@ -3,9 +3,9 @@ import { COMMENT_TAG, FORWARD_CHAIN, NAT_CHAIN, PROXY_PROTOCOL } from '../model/
 import { FORWARD_JUMP, NAT_JUMP, renderRemoveBatch } from '../firewall/render';
 import type { ParsedRuleset } from '../model/ip6tables-save';
 import type { RouteInfo } from '../host/netlink';
-import { cidrString, parseCidr6 } from '../util/ip';
+import { formatCidr, parseCidr6 } from '../model/ip';
 import { type Observed } from './facts';
-import { canonical6 } from '../util/ip';
+import { canonical6 } from '../model/ip';
 import { parseRouteKey, routeKey, type Desired, type ProxySpec, type RouteSpec } from './desired';
 
 export type Table = 'nat' | 'filter';
@@ -65,7 +65,7 @@ export function tableSection(table: Table, want: string[] | undefined, tables: P
 function isRoute(r: RouteInfo, spec: RouteSpec): boolean {
   if (r.family !== 6 || r.table !== 254 || !/unreachable|^7$/i.test(r.type)) return false;
   const c = parseCidr6(r.dst);
-  return !!c && cidrString(c) === spec.dst;
+  return !!c && formatCidr(c) === spec.dst;
 }
 
 function proxyKey(p: { address: string; ifname: string }): string {

@@ -3,11 +3,11 @@
 // is served in milliseconds; the debounced full pass still runs after it and owns correctness.
 import { FORWARD_CHAIN, NAT_CHAIN } from '../model/names';
 import { prefixTail } from '../firewall/render';
-import { cidrString, parseCidr6 } from '../util/ip';
+import { formatCidr, parseCidr6 } from '../model/ip';
 import { desiredForwardRules, desiredNatRules, desiredProxies, networksInPrefix, type Desired, type ProxySpec } from './desired';
 import type { Change, Table } from './diff';
 import { type CtrFact, type DockerFacts, type NetFact, type Owned } from './facts';
-import { canonical6 } from '../util/ip';
+import { canonical6 } from '../model/ip';
 
 export interface FastView {
   owned: Owned;
@@ -90,7 +90,7 @@ function insertAt(table: Table, view: FastView, next: DockerFacts, n: NetFact, r
   if (!after) {
     // the last network's block goes before the chain's tail (filter: the prefix-wide rules end it)
     if (table === 'nat') return rules.length;
-    const at = rules.indexOf(prefixTail(cidrString(parseCidr6(view.owned.prefix)!))[0]);
+    const at = rules.indexOf(prefixTail(formatCidr(parseCidr6(view.owned.prefix)!))[0]);
     return at < 0 ? undefined : at;
   }
   const first = rulesFor(table, view.owned, { networks: [{ ...after.net, subnets6: [{ subnet: after.subnet, gateway: after.gateway }] }], containers: [] })[0];

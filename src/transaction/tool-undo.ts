@@ -6,7 +6,7 @@ import type { NetOps, RouteInfo } from '../host/netlink';
 import type { Endpoint } from '../model/endpoint';
 import { parseSave } from '../model/ip6tables-save';
 import { reconcileDeps, reconcileOnce } from '../reconcile/index';
-import { canonical6, cidrString, parseCidr6 } from '../util/ip';
+import { canonical6, formatCidr, parseCidr6 } from '../model/ip';
 import { incompleteRecoveryError, recoverJournal } from './recover';
 import type { UndoRecord, UndoRegistry } from './registry';
 import { newUndoRegistry } from './undo-kinds';
@@ -15,7 +15,7 @@ import { newUndoRegistry } from './undo-kinds';
 export function isUnreachableRoute(r: RouteInfo, dst: string): boolean {
   if (r.family !== 6 || r.table !== 254 || !/unreachable|^7$/i.test(r.type)) return false;
   const a = parseCidr6(r.dst); const b = parseCidr6(dst);
-  return !!a && !!b && cidrString(a) === cidrString(b);
+  return !!a && !!b && formatCidr(a) === formatCidr(b);
 }
 
 export interface RestartUndo extends UndoRecord { kind: 'restart'; command: string[]; endpoint: { host: string; source: string; local: boolean }; networks: number; skipped?: string }

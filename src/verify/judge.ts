@@ -1,6 +1,6 @@
 // Turns what the probes saw and the host facts into a pass/fail table with a reason per fail (pure).
 import type { Mode } from '../model/state';
-import { classifyV6, contains, containsAddress, isIPv6Address, parseCidr6 } from '../util/ip';
+import { classifyV6, contains, containsAddress, isIPv6Address, parseCidr6 } from '../model/ip';
 import type { ExecResult } from './probe';
 
 /** skip: the row could not be judged (it depends on another row that failed); it does not fail the run by itself. */

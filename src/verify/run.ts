@@ -11,7 +11,7 @@ import { acquireLock } from '../transaction/lock';
 import { createManagedNetwork } from '../network/create';
 import { syncOutsidePath } from '../network/hook';
 import { run } from '../util/exec';
-import { classifyV6, isIPv6Address, parseCidr6 } from '../util/ip';
+import { classifyV6, isIPv6Address, parseCidr6 } from '../model/ip';
 import { renderTable } from '../util/table';
 import { judge, type CheckRow, type Observed, type VerifyFacts } from './judge';
 import { execIn, removeProbe, requireImage, startProbe, sweepLeftovers, VERIFY_NETWORK_LABEL, PROBE_LIFETIME_S, type ExecResult } from './probe';

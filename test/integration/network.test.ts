@@ -2,7 +2,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { withLab, type Lab } from '../helpers/lab';
-import { overlaps, overlaps4, parseCidr4, parseCidr6 } from '../../src/util/ip';
+import { overlaps, parseCidr4, parseCidr6 } from '../../src/model/ip';
 
 interface Created { name: string; ipv4: { subnet: string }; ipv6: { subnet: string } }
 interface Row { id: string; status: string; detail: string; fix?: string }
@@ -17,7 +17,7 @@ function assertDisjoint(t: import('ava').ExecutionContext, subnets: string[]): v
   for (let i = 0; i < subnets.length; i++) {
     for (let j = i + 1; j < subnets.length; j++) {
       const [a, b] = [subnets[i], subnets[j]];
-      const hit = a.includes(':') ? b.includes(':') && overlaps(parseCidr6(a)!, parseCidr6(b)!) : !b.includes(':') && overlaps4(parseCidr4(a)!, parseCidr4(b)!);
+      const hit = a.includes(':') ? b.includes(':') && overlaps(parseCidr6(a)!, parseCidr6(b)!) : !b.includes(':') && overlaps(parseCidr4(a)!, parseCidr4(b)!);
       if (hit) t.fail(`${a} overlaps ${b}`);
     }
   }

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { withLab } from '../helpers/lab';
 import { startAgent } from './agent-lab';
-import { addressAt, parseCidr6 } from '../../src/util/ip';
+import { addressAt, parseCidr6 } from '../../src/model/ip';
 
 interface Row { id: string; status: string; detail: string; fix?: string }
 

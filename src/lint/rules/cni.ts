@@ -1,7 +1,7 @@
 // CNI rules: Calico IPPools, Flannel net-conf.json (in its ConfigMap or alone) and Cilium Helm values.
 import { isScalar } from 'yaml';
 import type { DocRule, RunRule, RawFinding, RuleMeta, LintDoc, Span } from '../types';
-import { parseCidr, isUla, isGlobalV6, formatCidr } from '../cidr';
+import { parseCidr, isUla, isGlobalV6, formatCidr } from '../../model/ip';
 import { embeddedJson, firstSpan, keySpan, nodeAt, spanOf, docStart } from '../source';
 
 export const cniRules: RuleMeta[] = [

@@ -2,7 +2,7 @@
 import { isMap, isScalar, type Node } from 'yaml';
 import type { DocRule, RawFinding, RuleMeta, LintDoc, Span } from '../types';
 import { composeModel, type ComposeNetwork } from '../compose-model';
-import { parseCidr, parseAddress, containsAddress, contains, overlaps, formatCidr, type Cidr } from '../cidr';
+import { parseCidr, parseAddress, containsAddress, contains, overlaps, formatCidr, type Cidr } from '../../model/ip';
 import { keySpan, spanOf } from '../source';
 
 export const composeRules: RuleMeta[] = [

@@ -1,6 +1,6 @@
 // kubeadm ClusterConfiguration rules: dual-stack pod and service subnets, their sizes, malformed CIDRs.
 import type { DocRule, RawFinding, RuleMeta, LintDoc, Span } from '../types';
-import { parseCidr, formatCidr, hostBitCount, type Cidr } from '../cidr';
+import { parseCidr, formatCidr, hostBitCount, type Cidr } from '../../model/ip';
 import { firstSpan, nodeAt, spanOf } from '../source';
 
 export const kubeadmRules: RuleMeta[] = [

@@ -1,7 +1,7 @@
 // NetworkPolicy rules: ipBlock CIDRs and their except lists, and rules that cover one address family only.
 import { isMap, isSeq, type Node } from 'yaml';
 import type { DocRule, RawFinding, RuleMeta, Span } from '../types';
-import { parseCidr, contains, formatCidr, isAnyAddress, type Cidr } from '../cidr';
+import { parseCidr, contains, formatCidr, isAnyAddress, type Cidr } from '../../model/ip';
 import { nodeAt, spanOf } from '../source';
 
 export const netpolRules: RuleMeta[] = [

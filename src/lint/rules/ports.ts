@@ -2,7 +2,7 @@
 import { isMap, isScalar, isSeq } from 'yaml';
 import type { DocRule, RawFinding, RuleMeta, Span } from '../types';
 import { composeModel } from '../compose-model';
-import { parseAddress } from '../cidr';
+import { parseAddress } from '../../model/ip';
 import { nodeAt, spanOf } from '../source';
 
 export const portRules: RuleMeta[] = [

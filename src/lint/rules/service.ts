@@ -1,6 +1,6 @@
 // Kubernetes Service rules: ipFamilies against ipFamilyPolicy, and single-stack Services in a dual-stack intent.
 import type { DocRule, RawFinding, RuleMeta } from '../types';
-import { parseAddress } from '../cidr';
+import { parseAddress } from '../../model/ip';
 import { firstSpan, keySpan } from '../source';
 
 export const serviceRules: RuleMeta[] = [

@@ -1,17 +1,11 @@
 import test from 'ava';
 import { planEnable, type EnableOptions } from '../../../src/enable/plan';
-import { v6PoolsFor, DOCKER_DEFAULT_V4_POOLS } from '../../../src/enable/daemon-plan';
-import { generateUla } from '../../../src/enable/prefix';
-import { parseCidr6 } from '../../../src/util/ip';
+import { v6PoolsFor, DOCKER_DEFAULT_V4_POOLS } from '../../../src/model/pools';
+import { parseCidr6 } from '../../../src/model/ip';
 import { net, snapshot } from '../../helpers/snapshot';
 
 const opts = (over: Partial<EnableOptions> = {}): EnableOptions => ({
   prefix: 'auto', mode: 'auto', randomDraws: [Uint8Array.from([0x12, 0x34, 0x56, 0x78, 0x9a])], sysctlConfPath: '/etc/sysctl.d/60-docker-ipv6.conf', ...over,
-});
-
-test('RFC 4193 ULA from 40 random bits', (t) => {
-  t.is(generateUla(Uint8Array.from([0x12, 0x34, 0x56, 0x78, 0x9a])).network, 'fd12:3456:789a::');
-  t.is(generateUla(Uint8Array.from([0, 0, 0, 0, 1])).network, 'fd00:0:1::');
 });
 
 test('auto on Docker 20.10: ULA /48, nat mode, experimental for ip6tables, key order kept, unrelated key kept', (t) => {
@@ -144,7 +138,7 @@ test('Docker before 27 takes one subnet per IPv6 pool entry: one entry per subne
 });
 
 test('the generated ULA is derived from the host identity: the same plan for --dry-run and enable, another for another host', (t) => {
-  const { ulaDraws } = require('../../../src/enable/prefix') as typeof import('../../../src/enable/prefix');
+  const { ulaDraws } = require('../../../src/model/ula') as typeof import('../../../src/model/ula');
   const a1 = planEnable(snapshot(), opts({ randomDraws: ulaDraws('machine-a/02:42:ac:11:00:02') })).prefix;
   const a2 = planEnable(snapshot(), opts({ randomDraws: ulaDraws('machine-a/02:42:ac:11:00:02') })).prefix;
   const b = planEnable(snapshot(), opts({ randomDraws: ulaDraws('machine-b/02:42:ac:11:00:02') })).prefix;

@@ -7,8 +7,9 @@ import { runLint, defaultDeps } from '../../../src/lint/run';
 import { lintSources } from '../../../src/lint/engine';
 import { parseSource } from '../../../src/lint/source';
 import { fixCompose } from '../../../src/lint/fix';
-import { makeAllocator } from '../../../src/lint/alloc';
-import { parseCidr, contains } from '../../../src/lint/cidr';
+import { lintUsedSpace, makeAllocator } from '../../../src/lint/alloc';
+import { contains, formatCidr, parseCidr, parseCidr6 } from '../../../src/model/ip';
+import { allocateV6 } from '../../../src/model/alloc';
 import { fakeContext, fakeDeps } from './helpers';
 
 const FIX = join(__dirname, '../../fixtures/lint/fix');
@@ -16,7 +17,7 @@ const GUIDE = join(__dirname, '../../fixtures/lint/guide');
 const FIXABLE = ['compose/enable-ipv6-missing', 'compose/ipv6-subnet-missing', 'compose/version-obsolete', 'compose/subnet-overlap', 'compose/subnet-host-collision', 'compose/subnet-invalid'];
 
 function fixText(file: string, text: string, prefix?: string, used: string[] = []) {
-  const { allocate } = makeAllocator({ prefix, used, random: () => Buffer.from([1, 2, 3, 4, 5]) });
+  const { allocate } = makeAllocator({ prefix, used: lintUsedSpace({ files: used }), random: () => Buffer.from([1, 2, 3, 4, 5]) });
   return fixCompose(parseSource({ file, text }).docs[0], allocate);
 }
 
@@ -56,7 +57,7 @@ for (const [dir, file] of [[FIX, 'mixed.yml'], [FIX, 'compact.yaml'], [GUIDE, 'c
 
 test('--fix inserts with the file\'s own indentation and list style', (t) => {
   const { text } = fixText('compact.yaml', readFileSync(join(FIX, 'compact.yaml'), 'utf8'));
-  t.true(text.includes('        enable_ipv6: true\n        ipam:\n            config:\n            - subnet: 10.9.0.0/24\n            - subnet: fd01:203:405::/64\n'));
+  t.true(text.includes('        enable_ipv6: true\n        ipam:\n            config:\n            - subnet: 10.9.0.0/24\n            - subnet: fd01:203:405:1::/64\n')); // allocateV6 skips the ULA's first /64, as network create does
 });
 
 test('allocation from the host prefix avoids the file, the host and the reserved first /64', (t) => {
@@ -111,4 +112,19 @@ test('runLint --fix --dry-run prints a unified diff and writes nothing', async (
 test('--fix refuses to write back to stdin', async (t) => {
   const { ctx } = fakeContext();
   await t.throwsAsync(runLint(ctx, ['-'], { format: 'text', fix: true, dryRun: false, dualStack: false, hostCheck: true }, fakeDeps()), { name: 'UsageError' });
+});
+
+test('lint --fix allocates like network create: allocateV6 over the same used space, Docker networks and state allocations included', (t) => {
+  const prefix = 'fd12:3456:789a::/48';
+  const used = lintUsedSpace({ files: ['10.9.0.0/24', 'fd12:3456:789a:1::/64'], networks: [{ name: 'bridge', subnets: ['fd12:3456:789a:2::/63'] }], allocations: ['fd12:3456:789a:4::/64'] });
+  t.is(used.length, 3, 'IPv4 subnets are not IPv6 space');
+  const { allocate } = makeAllocator({ prefix, used });
+  const expected = formatCidr(allocateV6(parseCidr6(prefix)!, used));
+  t.is(expected, 'fd12:3456:789a:5::/64');
+  t.is(allocate('a'), expected);
+  t.is(allocate('b'), 'fd12:3456:789a:6::/64', 'what it handed out counts as used');
+  // a longer host prefix gets subnetLength's /72s, as network create gives it
+  t.is(makeAllocator({ prefix: 'fd12:3456:789a:1::/64', used: [] }).allocate('c'), 'fd12:3456:789a:1:100::/72');
+  t.throws(() => makeAllocator({ prefix: 'fd12:3456:789a:1::/120', used: [] }), { message: /not an IPv6 prefix of \/64 or shorter/ });
+  t.throws(() => makeAllocator({ prefix: 'fd12:3456:789a:ff00::/56', used: lintUsedSpace({ files: ['fd12:3456:789a:ff00::/56'] }) }).allocate('full'), { message: 'no free /64 left in fd12:3456:789a:ff00::/56 for network "full"' });
 });

@@ -1,26 +1,26 @@
 import test from 'ava';
-import { allocateV4, allocateV6, checkFree, parseSubnet, type UsedSpace } from '../../../src/network/alloc';
+import { allocateV4, allocateV6, checkFree, parseSubnet, type UsedSpace } from '../../../src/model/alloc';
 import { liveAllocations, usedSpace } from '../../../src/network/space';
 import { createBody, planCreate, MANAGED_LABEL } from '../../../src/network/plan';
 import { composeBlock } from '../../../src/network/compose';
-import { cidrString, parseCidr4, parseCidr6 } from '../../../src/util/ip';
+import { formatCidr, parseCidr4, parseCidr6 } from '../../../src/model/ip';
 
 const prefix = parseCidr6('fd12:3456:789a::/48')!;
 const none: UsedSpace = { v6: [], v4: [] };
 
 test('v6: skips the default bridge subnet and anything used, also big occupants', (t) => {
-  t.is(cidrString(allocateV6(prefix, [])), 'fd12:3456:789a:1::/64');
+  t.is(formatCidr(allocateV6(prefix, [])), 'fd12:3456:789a:1::/64');
   const used = usedSpace({ networks: [{ name: 'a', subnets: ['fd12:3456:789a:1::/64', 'fd12:3456:789a:2::/63'] }] });
-  t.is(cidrString(allocateV6(prefix, used.v6)), 'fd12:3456:789a:4::/64');
+  t.is(formatCidr(allocateV6(prefix, used.v6)), 'fd12:3456:789a:4::/64');
   // a host route covering the first 256 /64s pushes the allocation past it in one step
   const big = usedSpace({ networks: [], net: { links: [], addresses: [], proxies: [], routes: [{ family: 6, dst: 'fd12:3456:789a::/56', table: 254, protocol: 'static', type: 'unicast', ifname: 'eth1' }] } });
-  t.is(cidrString(allocateV6(prefix, big.v6)), 'fd12:3456:789a:100::/64');
+  t.is(formatCidr(allocateV6(prefix, big.v6)), 'fd12:3456:789a:100::/64');
   t.regex(big.v6[0].what, /route to fd12:3456:789a::\/56 on eth1/);
 });
 
 test('v6: a longer prefix hands out subnets 8 bits longer; a full prefix is an error', (t) => {
   const p64 = parseCidr6('2001:db8:1:2::/64')!;
-  t.is(cidrString(allocateV6(p64, [])), '2001:db8:1:2:100::/72');
+  t.is(formatCidr(allocateV6(p64, [])), '2001:db8:1:2:100::/72');
   t.throws(() => allocateV6(parseCidr6('fd00::/112')!, [{ cidr: parseCidr6('fd00::/112')!, what: 'x' }]), { message: /no free/ });
 });
 
@@ -52,7 +52,7 @@ test('--subnet: malformed, host bits and overlaps are refused with the reason', 
 
 test('Docker pools: foreign IPv6 pools are avoided, ours (from enable) are not', (t) => {
   const used = usedSpace({ networks: [], prefix, pools: [{ base: 'fd12:3456:789a:8000::/49', size: 64 }, { base: 'fd12:3456:789a:1::/64', size: 64 }, { base: 'fdff::/48', size: 64 }] });
-  t.deepEqual(used.v6.map((u) => cidrString(u.cidr)), ['fdff::/48']);
+  t.deepEqual(used.v6.map((u) => formatCidr(u.cidr)), ['fdff::/48']);
 });
 
 test('plan: no prefix and no IPv6 --subnet says to enable first; nothing is invented', (t) => {
@@ -96,7 +96,7 @@ test('compose block: enable_ipv6 and both subnets', (t) => {
 test('v4: after an occupant that ends off a block boundary the next aligned block is used, up to the last one of the pool', (t) => {
   // 10.0.0.0/22 in /24s: an occupant ending inside the third block leaves only 10.0.3.0/24, the last one
   const pools = [{ base: '10.0.0.0/22', size: 24 }];
-  const range = { cidr: { network: '10.0.0.0', length: 0, start: parseCidr4('10.0.0.0/32')!.start, end: parseCidr4('10.0.2.43/32')!.start }, what: 'a range' };
+  const range = { cidr: { family: 4 as const, network: '10.0.0.0', length: 0, hostBits: false, start: parseCidr4('10.0.0.0/32')!.start, end: parseCidr4('10.0.2.43/32')!.start }, what: 'a range' };
   const c = allocateV4(pools, [range]);
   t.is(`${c.network}/${c.length}`, '10.0.3.0/24');
   // and the block right after one ending exactly on a boundary is still the next one
@@ -112,6 +112,15 @@ test('allocations: a removed network\'s subnet is free again; Compose reservatio
   t.deepEqual(released, ['gone']);
   // the next allocation may take the released subnet (web's own network is listed by Docker as well)
   const used = usedSpace({ networks: [{ name: 'web', subnets: ['fd12:3456:789a:1::/64'] }], allocations: kept });
-  t.is(cidrString(allocateV6(prefix, used.v6)), 'fd12:3456:789a:2::/64');
+  t.is(formatCidr(allocateV6(prefix, used.v6)), 'fd12:3456:789a:2::/64');
   t.deepEqual(liveAllocations(undefined, []), { kept: {}, released: [] });
+});
+
+test('v4 is bigint arithmetic: a /8 pool past a /9 occupant, and the /30 end of a pool', (t) => {
+  const c = allocateV4([{ base: '10.0.0.0/8', size: 16 }], [{ cidr: parseCidr4('10.0.0.0/9')!, what: 'big' }]);
+  t.like(c, { family: 4, network: '10.128.0.0', length: 16, start: parseCidr4('10.128.0.0')!.start, hostBits: false });
+  t.is(typeof c.start, 'bigint');
+  const last = allocateV4([{ base: '192.168.255.248/29', size: 30 }], [{ cidr: parseCidr4('192.168.255.248/30')!, what: 'x' }]);
+  t.is(formatCidr(last), '192.168.255.252/30');
+  t.is(last.end, parseCidr4('192.168.255.255')!.start);
 });
