@@ -7,19 +7,8 @@
 // removal deletes exactly that span, so set-then-restore on an unchanged file gives the original bytes.
 import { applyEdits, type Edit } from 'jsonc-parser';
 import { ConfigError } from '../errors';
+import { ABSENT, isAbsent, type DaemonJsonUndo, type Prior } from '../model/state';
 import { parseDaemonJson, type MemberLayout, type ParsedDaemonJson } from './parse';
-
-/** A key's value before our edit: absent, or present (with its original text, for a byte-exact restore). */
-export type Prior = { readonly absent: true } | { value: unknown; raw?: string };
-export const ABSENT: Prior = Object.freeze({ absent: true as const });
-export function isAbsent(p: Prior): p is { readonly absent: true } { return 'absent' in p; }
-
-/** What `restoreKeys` needs; plain JSON so it can live in the state file. */
-export interface DaemonJsonUndo {
-  previous: Record<string, Prior>;
-  /** The whole original text when it held no keys at all ("", "{}", "null", ...). */
-  emptyText?: string;
-}
 
 export interface EditResult {
   text: string;

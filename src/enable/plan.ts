@@ -1,5 +1,6 @@
 // planEnable: from one snapshot and the user's options to the full list of changes (pure, printable).
-import { setKeys, type DaemonJsonUndo } from '../daemon/edit';
+import { setKeys } from '../daemon/edit';
+import { type DaemonJsonUndo } from '../model/state';
 import { findFlagConflicts, configKeysAsDockerdSees } from '../daemon/keys';
 import { ConfigError, PreconditionError, UsageError } from '../errors';
 import type { HostSnapshot } from '../observe/snapshot';

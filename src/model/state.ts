@@ -1,5 +1,16 @@
 // The tool's saved state as data: the prefix, the mode and what enable changed (pure types).
-import type { DaemonJsonUndo } from '../daemon/edit';
+
+/** A key's value before our edit: absent, or present (with its original text, for a byte-exact restore). */
+export type Prior = { readonly absent: true } | { value: unknown; raw?: string };
+export const ABSENT: Prior = Object.freeze({ absent: true as const });
+export function isAbsent(p: Prior): p is { readonly absent: true } { return 'absent' in p; }
+
+/** What `restoreKeys` needs; plain JSON so it can live in the state file. */
+export interface DaemonJsonUndo {
+  previous: Record<string, Prior>;
+  /** The whole original text when it held no keys at all ("", "{}", "null", ...). */
+  emptyText?: string;
+}
 
 export type Mode = 'nat' | 'routed' | 'ndp';
 

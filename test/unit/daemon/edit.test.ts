@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../../src/errors';
-import { ABSENT, detectFormat, isAbsent, removeKeys, restoreKeys, setKeys, type DaemonJsonUndo } from '../../../src/daemon/edit';
+import { detectFormat, removeKeys, restoreKeys, setKeys } from '../../../src/daemon/edit';
+import { ABSENT, isAbsent, type DaemonJsonUndo } from '../../../src/model/state';
 import { parseDaemonJson } from '../../../src/daemon/parse';
 import { cachedDockerd } from '../../../src/lab/versions';
 import { run } from '../../../src/util/exec';
