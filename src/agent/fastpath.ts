@@ -5,10 +5,10 @@
 // No file is written on this path: the proxy entries it adds carry our NDA_PROTOCOL tag, which is how the
 // next pass knows them as ours (and records them in the state) even after a crash in between. (On a kernel
 // that drops the tag, before 5.2, an entry is recorded in the state first, as the full pass does.)
-import { dockerFacts, type CtrFact, type NetFact } from '../reconcile/facts';
+import { dockerFacts, type CtrFact, type NetFact } from '../model/docker';
 import { type ApiContainer, type ApiNetwork } from '../model/docker';
 import { planContainerDie, planContainerStart, planNetworkCreate, type FastPlan, type FastView } from '../reconcile/fast';
-import type { NetOps } from '../host/netlink';
+import type { NetOps } from '../host/adapters';
 import type { Change } from '../reconcile/diff';
 import type { ToolState } from '../model/state';
 import { withProxiesRecorded } from '../reconcile/apply-plan';

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { RunContext } from '../cli/context';
 import { PreconditionError, isToolError } from '../errors';
-import type { NetOps } from '../host/netlink';
+import type { NetOps } from '../host/adapters';
 import { writeFileAtomic } from '../host/files';
 import { describeChange, hostDeps, type PassGuard } from '../reconcile';
 import { lockedPass } from '../reconcile/apply-command';

@@ -7,6 +7,7 @@
 import type { DockerdProcess } from '../daemon/keys';
 import type { Endpoint } from '../model/endpoint';
 import type { FirewallFacts } from '../model/ip6tables-save';
+import type { NetState } from '../model/net';
 import type { ToolState } from '../model/state';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -17,9 +18,19 @@ import { restartDocker } from './dockerd';
 import { findDockerdProcesses } from './dockerd-procs';
 import { readTextIfExists, writeFileAtomic } from './files';
 import { Ip6tables } from './ip6tables';
-import { openNetOps, type NetOps } from './netlink';
+import { openNetOps } from './netlink';
 import { readState, writeState } from './state-file';
 import { ProcSysctl, type SysctlStore } from './sysctl';
+
+/** What engines need from netlink: one read of the namespace, proxy entries and unreachable routes. */
+export interface NetOps {
+  read(): Promise<NetState>;
+  addProxy(address: string, ifindex: number): Promise<void>;
+  delProxy(address: string, ifindex: number): Promise<void>;
+  addUnreachable(dst: string): Promise<void>;
+  delUnreachable(dst: string): Promise<void>;
+  close(): void;
+}
 
 /** The IPv6 firewall: the ruleset as ip6tables-save text, and atomic restore batches. */
 export interface FirewallAdapter {

@@ -1,20 +1,10 @@
 // The netlink adapter (the only one): links, addresses, routes, unreachable routes and NDP proxy entries
 // of the current namespace.
 import { PreconditionError } from '../errors';
+import type { NetOps } from './adapters';
+import type { AddrInfo, LinkInfo, NetState, ProxyEntry, RouteInfo } from '../model/net';
 import { PROXY_PROTOCOL } from '../model/names';
 import { bigToV6, parseCidr6 } from '../model/ip';
-
-export interface LinkInfo { index: number; name: string; up: boolean; kind?: string; /** hardware address, hex pairs with colons */ mac?: string }
-export interface AddrInfo { ifindex: number; ifname: string; family: 4 | 6; address: string; prefixlen: number; scope: number; flags: string[] }
-export interface RouteInfo { family: 4 | 6; dst: string; gateway?: string; ifindex?: number; ifname?: string; table: number; protocol: string; type: string }
-export interface ProxyEntry { address: string; ifindex: number; ifname: string; /** NDA_PROTOCOL, when set */ protocol?: number }
-
-export interface NetState {
-  links: LinkInfo[];
-  addresses: AddrInfo[];
-  routes: RouteInfo[];
-  proxies: ProxyEntry[];
-}
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -43,23 +33,6 @@ function linkKind(raw: unknown): string | undefined {
 }
 
 type RtSocket = import('netlink').RtNetlinkSocket;
-
-/** Runs `fn` over items with at most `window` in flight (netlink@0.3.0 aborts past ~250). */
-export async function inWindow<T>(items: readonly T[], window: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => { while (next < items.length) await fn(items[next++]); };
-  await Promise.all(Array.from({ length: Math.min(window, items.length) }, worker));
-}
-
-/** What engines need from netlink: one read of the namespace, proxy entries and unreachable routes. */
-export interface NetOps {
-  read(): Promise<NetState>;
-  addProxy(address: string, ifindex: number): Promise<void>;
-  delProxy(address: string, ifindex: number): Promise<void>;
-  addUnreachable(dst: string): Promise<void>;
-  delUnreachable(dst: string): Promise<void>;
-  close(): void;
-}
 
 const NLM_F_CREATE = 0x400;
 const NLM_F_EXCL = 0x200;
@@ -183,16 +156,6 @@ export class Netlink implements NetOps {
       if (!/\bENOENT\b/.test((e as Error)?.message ?? '')) throw e;
     }
   }
-}
-
-/** The uplink: the interface of the IPv6 default route, else of the IPv4 one. */
-export function findUplink(state: NetState): { name?: string; reason: string } {
-  const main = state.routes.filter((r) => r.table === 254 && r.ifname);
-  const v6 = main.find((r) => r.family === 6 && r.dst === '::/0');
-  if (v6) return { name: v6.ifname, reason: 'interface of the IPv6 default route' };
-  const v4 = main.find((r) => r.family === 4 && r.dst === '0.0.0.0/0');
-  if (v4) return { name: v4.ifname, reason: 'interface of the IPv4 default route (no IPv6 default route)' };
-  return { reason: 'no default route' };
 }
 
 export function openNetOps(): Promise<NetOps> {

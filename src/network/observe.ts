@@ -4,7 +4,7 @@ import { parseDaemonJson } from '../daemon/parse';
 import type { DockerClient } from '../host/docker-api';
 import { ConfigError } from '../errors';
 import type { HostAdapters } from '../host/adapters';
-import type { NetState } from '../host/netlink';
+import type { NetState } from '../model/net';
 import { type ToolState } from '../model/state';
 import { parseCidr6, type Cidr6 } from '../model/ip';
 import type { Pool } from '../model/pools';

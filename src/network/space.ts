@@ -1,6 +1,6 @@
 // What address space is taken (pure): Docker's networks and pools, the host's addresses and routes, our allocations.
 import { DOCKER_DEFAULT_V4_POOLS, type Pool } from '../model/pools';
-import type { NetState } from '../host/netlink';
+import type { NetState } from '../model/net';
 import { contains, parseCidr4, parseCidr6, type Cidr6 } from '../model/ip';
 import type { UsedSpace } from '../model/alloc';
 

@@ -1,11 +1,11 @@
 // observeHost: gathers every fact about the host once, in parallel, into a plain snapshot.
-import { bridgeName, type ContainerFacts, type NetworkFacts } from '../model/docker';
+import { normaliseDocker, type ApiContainer, type ApiNetwork, type ContainerFacts, type NetworkFacts } from '../model/docker';
 import type { RunContext } from '../cli/context';
 import type { Endpoint } from '../model/endpoint';
 import { isToolError } from '../errors';
 import { type FirewallFacts } from '../model/ip6tables-save';
 import type { HostAdapters } from '../host/adapters';
-import { findUplink, type NetState } from '../host/netlink';
+import { findUplink, type NetState } from '../model/net';
 import { readIpv6Sysctls } from '../host/sysctl';
 import { type ToolState } from '../model/state';
 import { parseDaemonJson } from '../daemon/parse';
@@ -65,30 +65,7 @@ async function observeDocker(host: HostAdapters): Promise<Pick<HostSnapshot, 'da
   const [version, info, nets, ctrs] = await Promise.all([
     client.version(), client.info(), client.listNetworks(), client.listContainers({ all: true }),
   ]);
-  const counts = new Map<string, number>();
-  const containers: ContainerFacts[] = ctrs.map((c) => {
-    const networks = Object.entries(c.NetworkSettings?.Networks ?? {}).map(([name, n]) => {
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-      return { network: name, ipv4: n.IPAddress || undefined, ipv6: n.GlobalIPv6Address || undefined, gatewayV6: n.IPv6Gateway || undefined };
-    });
-    return {
-      id: c.Id, name: (c.Names?.[0] ?? '').replace(/^\//, ''), state: c.State, networks,
-      ports: (c.Ports ?? []).map((p) => ({ ip: p.IP, privatePort: p.PrivatePort, publicPort: p.PublicPort, type: p.Type })),
-    };
-  });
-  const networks: NetworkFacts[] = nets.map((n) => {
-    const cfg = n.IPAM?.Config ?? [];
-    const subnets = cfg.map((c) => c.Subnet).filter((s): s is string => !!s);
-    return {
-      name: n.Name, id: n.Id, driver: n.Driver, scope: n.Scope,
-      enableIPv6: !!n.EnableIPv6, internal: !!n.Internal,
-      ipv4Subnets: subnets.filter((s) => !s.includes(':')),
-      ipv6Subnets: subnets.filter((s) => s.includes(':')),
-      gateways: cfg.map((c) => c.Gateway).filter((g): g is string => !!g),
-      bridge: n.Driver === 'bridge' ? bridgeName(n) : undefined,
-      options: n.Options ?? {}, labels: n.Labels ?? {}, containers: counts.get(n.Name) ?? 0,
-    };
-  }).sort((a, b) => a.name.localeCompare(b.name));
+  const { networks, containers } = normaliseDocker(nets as ApiNetwork[], ctrs as ApiContainer[]);
   const bridge = networks.find((n) => n.name === 'bridge');
   return {
     daemon: {

@@ -1,12 +1,12 @@
 // Applies a reconcile plan: sysctls, one ip6tables-restore, netlink for routes and proxies, and the state's record.
-import { inWindow } from '../host/netlink';
+import { inWindow } from '../util/window';
 import { PreconditionError } from '../errors';
 import type { ToolState } from '../model/state';
 import type { ProxySpec } from './desired';
 import { routeKey } from './desired';
 import type { ReconcilePlan } from './diff';
 import type { Observed } from './facts';
-import type { NetOps } from '../host/netlink';
+import type { NetOps } from '../host/adapters';
 import type { ReconcileDeps } from './observe';
 
 /** netlink@0.3.0 aborts the process past ~250 requests in flight */

@@ -3,7 +3,8 @@ import { renderForwardBatch, renderNatBatch, type RoutedNetwork } from '../firew
 import { FORWARD_CHAIN, NAT_CHAIN } from '../model/names';
 import { planSysctls } from '../model/sysctl-plan';
 import { addressAt, formatCidr, contains, parseCidr6 } from '../model/ip';
-import { type DockerFacts, type Owned } from './facts';
+import { type Owned } from './facts';
+import { type DockerFacts } from '../model/docker';
 import { canonical6 } from '../model/ip';
 
 export interface ProxySpec { address: string; ifname: string; /** why it is wanted (logged, not saved) */ why?: string }

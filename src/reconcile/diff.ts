@@ -2,7 +2,7 @@
 import { COMMENT_TAG, FORWARD_CHAIN, NAT_CHAIN, PROXY_PROTOCOL } from '../model/names';
 import { FORWARD_JUMP, NAT_JUMP, renderRemoveBatch } from '../firewall/render';
 import type { ParsedRuleset } from '../model/ip6tables-save';
-import type { RouteInfo } from '../host/netlink';
+import type { RouteInfo } from '../model/net';
 import { formatCidr, parseCidr6 } from '../model/ip';
 import { type Observed } from './facts';
 import { canonical6 } from '../model/ip';

@@ -6,7 +6,8 @@ import { prefixTail } from '../firewall/render';
 import { formatCidr, parseCidr6 } from '../model/ip';
 import { desiredForwardRules, desiredNatRules, desiredProxies, networksInPrefix, type Desired, type ProxySpec } from './desired';
 import type { Change, Table } from './diff';
-import { type CtrFact, type DockerFacts, type NetFact, type Owned } from './facts';
+import { type Owned } from './facts';
+import { type CtrFact, type DockerFacts, type NetFact } from '../model/docker';
 import { canonical6 } from '../model/ip';
 
 export interface FastView {

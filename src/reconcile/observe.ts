@@ -4,9 +4,10 @@ import type { SysctlStore } from '../host/sysctl';
 import { readIpv6Sysctls } from '../host/sysctl';
 import { parseSave } from '../model/ip6tables-save';
 import type { ToolState } from '../model/state';
-import { dockerFacts, type DockerFacts, type Observed } from './facts';
+import { type Observed } from './facts';
+import { dockerFacts, type DockerFacts } from '../model/docker';
 import { type ApiContainer, type ApiNetwork } from '../model/docker';
-import type { NetOps } from '../host/netlink';
+import type { NetOps } from '../host/adapters';
 
 export interface DockerLister {
   listNetworks(): Promise<ApiNetwork[]>;

@@ -2,7 +2,8 @@
 // alone through the host adapters; and the recovery of an interrupted run before a new one plans anything.
 import { renderRemoveBatch } from '../firewall/render';
 import type { HostAdapters } from '../host/adapters';
-import type { NetOps, RouteInfo } from '../host/netlink';
+import type { NetOps } from '../host/adapters';
+import type { RouteInfo } from '../model/net';
 import type { Endpoint } from '../model/endpoint';
 import { parseSave } from '../model/ip6tables-save';
 import { reconcileDeps, reconcileOnce } from '../reconcile/index';

@@ -6,7 +6,7 @@ import type { HostAdapters } from '../host/adapters';
 import type { DockerClient } from '../host/docker-api';
 import { ExitCode, PreconditionError, UsageError } from '../errors';
 import { parseSave, ruleTokens } from '../model/ip6tables-save';
-import type { NetState } from '../host/netlink';
+import type { NetState } from '../model/net';
 import { acquireLock } from '../transaction/lock';
 import { createManagedNetwork } from '../network/create';
 import { syncOutsidePath } from '../network/hook';

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { FORWARD_CHAIN } from '../../../src/model/names';
 import { desiredForwardRules } from '../../../src/reconcile/desired';
-import { dockerFacts } from '../../../src/reconcile/facts';
+import { dockerFacts } from '../../../src/model/docker';
 import { opensToWorld, type ApiContainer } from '../../../src/model/docker';
 import { planNetworkCreate } from '../../../src/reconcile/fast';
 import { describeChange, reconcileOnce } from '../../../src/reconcile';

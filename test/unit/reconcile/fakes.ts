@@ -1,7 +1,7 @@
 // Strict fakes for reconcile tests: a tiny ip6tables-restore model and netlink that refuse wrong use.
 import { PROXY_PROTOCOL } from '../../../src/model/names';
-import type { NetState } from '../../../src/host/netlink';
-import type { NetOps } from '../../../src/host/netlink';
+import type { NetState } from '../../../src/model/net';
+import type { NetOps } from '../../../src/host/adapters';
 import type { ReconcileDeps } from '../../../src/reconcile/observe';
 import type { ApiContainer, ApiNetwork } from '../../../src/model/docker';
 import type { ToolState } from '../../../src/model/state';
