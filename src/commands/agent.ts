@@ -7,11 +7,12 @@ export function register(program: Command, makeContext: ContextFactory): void {
     .command('apply')
     .description('one idempotent reconcile of our firewall chains, routes, NDP proxy entries and sysctls (used at boot)')
     .option('--wait-docker <duration>', 'wait this long for Docker to answer (e.g. 60s)', '0')
-    .action(async (opts: { waitDocker: string }, cmd: Command) => {
+    .option('--plan <id>', 'apply only the plan --dry-run showed with this id; refuse if the host changed since')
+    .action(async (opts: { waitDocker: string; plan?: string }, cmd: Command) => {
       const ctx = makeContext(cmd);
       const { parseDuration } = await import('../cli/duration');
       const { runApply } = await import('../reconcile/apply-command');
-      await runApply(ctx, { waitDockerMs: parseDuration(opts.waitDocker, '--wait-docker') });
+      await runApply(ctx, { waitDockerMs: parseDuration(opts.waitDocker, '--wait-docker'), plan: opts.plan });
     });
   program
     .command('agent')

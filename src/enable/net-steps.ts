@@ -26,12 +26,13 @@ async function withNet<T>(host: HostAdapters, fn: (net: NetOps) => Promise<T>): 
   try { return await fn(net); } finally { net.close(); }
 }
 
-export function firewallStep(deps: Pick<ReconcileDeps, 'docker' | 'firewall'>, plan: EnablePlan, table: 'nat' | 'filter', id: string): Step {
+/** `expected`: the batch the plan showed; the step applies exactly it or refuses (see applyFirewallTable). */
+export function firewallStep(deps: Pick<ReconcileDeps, 'docker' | 'firewall'>, plan: EnablePlan, table: 'nat' | 'filter', id: string, expected?: string): Step {
   return {
     id,
     describe: table === 'nat' ? 'ip6tables nat: masquerade the prefix in chain D6-NAT' : `ip6tables filter: chain D6-FORWARD lets in replies, ICMPv6 and published ports only, and closes the rest of ${plan.prefix}`,
     prepare: async () => ({ kind: 'ip6tables', table } satisfies FirewallUndo),
-    async apply() { await applyFirewallTable(deps, plan, table); return { kind: 'ip6tables', table } satisfies FirewallUndo; },
+    async apply() { await applyFirewallTable(deps, plan, table, expected); return { kind: 'ip6tables', table } satisfies FirewallUndo; },
   };
 }
 

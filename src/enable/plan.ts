@@ -9,6 +9,9 @@ import { addressAt, formatCidr, contains, parseCidr6, type Cidr6 } from '../mode
 import { planDaemonKeys } from './daemon-plan';
 import { bridgeSubnet } from '../model/pools';
 import { renderForwardBatch, renderNatBatch } from '../firewall/render';
+import { dockerView } from '../model/docker';
+import { planId } from '../model/plan-id';
+import { firewallBatch } from '../reconcile/firewall-table';
 import { prefixFacts, uplinkAddress } from './facts';
 import { chooseMode } from './mode';
 import { checkPrefix, pickUla } from './prefix';
@@ -45,7 +48,13 @@ export interface EnablePlan {
   /** nothing to change at all */
   noop: boolean;
   /** the ip6tables batches as they would be applied for the networks known now (the default bridge with its new subnet) */
-  firewallPreview: { nat?: string; filter?: string };
+  /**
+   * The filter batch the first step runs before forwarding and the restart (routed, ndp), byte for byte:
+   * if Docker or the ruleset changed since this plan, that step refuses instead of applying other rules.
+   */
+  filterBatch?: string;
+  /** Our chains are rendered again after the restart, from the networks and containers Docker then has: this is the prediction. */
+  firewallAfterRestart: { nat?: string; filter?: string };
 }
 
 function preconditions(snap: HostSnapshot): void {
@@ -135,7 +144,7 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
     { subnet: bridge, bridge: 'docker0' },
     ...snap.networks.filter((n) => n.name !== 'bridge' && n.bridge).flatMap((n) => n.ipv6Subnets.filter((x) => contains(prefix, parseCidr6(x)!)).map((subnet) => ({ subnet, bridge: n.bridge! }))),
   ];
-  const firewallPreview = {
+  const firewallAfterRestart = {
     nat: natByUs ? renderNatBatch(ours, snap.firewall.tables) : undefined,
     filter: filterByUs ? renderForwardBatch(formatCidr(prefix), ours.map((o) => ({ ...o, published: [] })), snap.firewall.tables) : undefined,
   };
@@ -146,6 +155,17 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
     prefix: formatCidr(prefix), prefixSource: source, mode, uplink, bridgeSubnet: bridge,
     daemonJson: { path: snap.daemonConfig.path, before, after: edit.text, set: keys.set, undo: edit.undo, changed: edit.changed },
     sysctls, sysctlConf: { path: o.sysctlConfPath, text: renderSysctlConf(confValues) },
-    natByUs, filterByUs, restart, upstreamRoute, ndpProxies, legacyNetworks, notes, noop, firewallPreview,
+    natByUs, filterByUs, restart, upstreamRoute, ndpProxies, legacyNetworks, notes, noop, firewallAfterRestart,
+    filterBatch: filterByUs ? firewallBatch('filter', { prefix: formatCidr(prefix) }, dockerView(snap.networks, snap.containers), snap.firewall.tables) : undefined,
   };
+}
+
+/** The id of what an enable plan would change: `enable --dry-run` shows it, `enable --plan ID` runs only that plan. */
+export function enablePlanId(p: EnablePlan): string {
+  return planId({
+    prefix: p.prefix, mode: p.mode, uplink: p.uplink, restart: p.restart,
+    daemonJson: { before: p.daemonJson.before, after: p.daemonJson.after },
+    sysctls: p.sysctls.map(({ key, to }) => ({ key, to })), filterBatch: p.filterBatch ?? null,
+    natByUs: p.natByUs, filterByUs: p.filterByUs, ndpProxies: p.ndpProxies,
+  });
 }

@@ -34,8 +34,13 @@ export function planText(plan: EnablePlan, steps: Step[], verbose = false): stri
     out.push('', `${plan.daemonJson.path}: set (every other key and byte kept)`, ...keysText(plan.daemonJson.set));
     if (verbose) out.push(unifiedDiff(plan.daemonJson.before, plan.daemonJson.after, `${plan.daemonJson.path} (now)`, `${plan.daemonJson.path} (after enable)`).trimEnd());
   }
-  for (const [table, batch] of Object.entries(plan.firewallPreview)) {
-    if (batch) out.push('', `ip6tables ${table} batch (one ip6tables-restore --noflush; published ports are added for the containers running after the restart):`, ...batch.trimEnd().split('\n').map((l) => `  ${l}`));
+  if (plan.filterBatch !== undefined) {
+    out.push('', 'ip6tables filter batch run before forwarding and the restart, exactly as shown (if the host changes first, enable refuses):',
+      ...(plan.filterBatch ? plan.filterBatch.trimEnd().split('\n').map((l) => `  ${l}`) : ['  (none: our chain already matches)']));
+  }
+  const after = Object.entries(plan.firewallAfterRestart).filter(([, b]) => b);
+  if (plan.restart && after.length && verbose) {
+    for (const [table, batch] of after) out.push('', `ip6tables ${table} after the restart (predicted; rendered then from the networks and published ports Docker has):`, ...batch!.trimEnd().split('\n').map((l) => `  ${l}`));
   }
   out.push('', 'Steps:');
   steps.forEach((s, i) => out.push(`  ${i + 1}. ${s.describe}`));

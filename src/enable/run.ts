@@ -6,11 +6,11 @@ import { hostUlaDraws } from './identity';
 import { runTransaction } from '../transaction/index';
 import type { RunContext } from '../cli/context';
 import { validateWithDockerd } from '../daemon/validate';
-import { ConfigError, UsageError } from '../errors';
+import { ConfigError, PreconditionError, UsageError } from '../errors';
 import { observeHost } from '../observe/snapshot';
 import type { Mode } from '../model/state';
 import { run } from '../util/exec';
-import { planEnable } from './plan';
+import { enablePlanId, planEnable } from './plan';
 import { checkPrefixSyntax } from './prefix';
 import { legacyText, planJson, planText } from './render';
 import { enableSteps } from './steps';
@@ -18,7 +18,7 @@ import { confirm } from '../cli/confirm';
 import { asHostChange } from './host-change';
 import { finishInterruptedRun, toolUndoRegistry } from '../transaction/tool-undo';
 
-export interface EnableCliOptions { prefix?: string; mode?: string; restartTimeoutMs?: number }
+export interface EnableCliOptions { prefix?: string; mode?: string; restartTimeoutMs?: number; /** run only the plan --dry-run showed under this id */ plan?: string }
 
 /**
  * Runs dockerd's own --validate (or our validator) on the new text in a private temp folder, so
@@ -59,10 +59,14 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
       else ctx.out(`IPv6 is already enabled (prefix ${plan.prefix}, mode ${plan.mode}): nothing to change, Docker was not restarted.`);
       return;
     }
+    const id = enablePlanId(plan);
+    if (o.plan !== undefined && o.plan !== id) {
+      throw new PreconditionError(`the host changed since plan ${o.plan} was shown: enable would now run plan ${id}; nothing was changed`, 'look at the new plan with docker ipv6 enable --dry-run (same options), then run it with --plan ID');
+    }
     const validation = plan.daemonJson.changed ? await validate(ctx, plan.daemonJson.after, snap.daemon.version!) : 'daemon.json unchanged';
     if (dry) {
-      if (ctx.globals.json) ctx.outJson({ ...(planJson(plan, steps) as object), validation });
-      else ctx.out(`${planText(plan, steps, ctx.globals.verbose)}${legacyText(plan)}daemon.json: ${validation}\ndry run: nothing was changed`);
+      if (ctx.globals.json) ctx.outJson({ ...(planJson(plan, steps) as object), validation, planId: id });
+      else ctx.out(`${planText(plan, steps, ctx.globals.verbose)}${legacyText(plan)}daemon.json: ${validation}\nplan ${id}: run exactly this with docker ipv6 enable --plan ${id} (same options; refused if the host changes first)\ndry run: nothing was changed`);
       return;
     }
     // the whole plan before the question; with --yes the progress lines say what happens

@@ -58,7 +58,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
   // The filter chain comes before forwarding is on and before dockerd restarts: its prefix-wide tail
   // closes every subnet of the prefix whether or not Docker lists it yet, so there is no open window.
   // After the restart it is rendered again for the networks and published ports Docker then has.
-  if (plan.filterByUs) steps.push(firewallStep(deps, plan, 'filter', 'firewall-filter'));
+  if (plan.filterByUs) steps.push(firewallStep(deps, plan, 'filter', 'firewall-filter', plan.filterBatch));
   if (plan.mode === 'routed') steps.push(unreachableStep(host, plan.prefix));
   for (const c of plan.sysctls) {
     steps.push({

@@ -3,7 +3,7 @@
 import type { RunContext } from '../cli/context';
 import { acquireLock } from '../transaction/lock';
 import { refuseUnfinishedJournal } from '../transaction/recover';
-import { describeChange, hostDeps, reconcileOnce, type FastView, type ReconcileDeps, type ReconcileOptions, type ReconcileResult } from './index';
+import { describeChange, hostDeps, reconcileOnce, reconcilePlanId, type FastView, type ReconcileDeps, type ReconcileOptions, type ReconcilePlan, type ReconcileResult } from './index';
 
 /** Waits until Docker answers /_ping or the deadline passes. */
 export async function waitForDocker(ctx: RunContext, waitMs: number, note: (s: string) => void): Promise<void> {
@@ -26,7 +26,7 @@ export async function waitForDocker(ctx: RunContext, waitMs: number, note: (s: s
  * not rolled back here (see refuseUnfinishedJournal: under our units that would fail or deadlock):
  * the pass refuses, naming it, until enable or disable has finished that rollback.
  */
-export async function lockedPass(ctx: RunContext, deps: ReconcileDeps, command: string, opts: ReconcileOptions, log: (s: string) => void, held?: (yes: boolean) => void): Promise<ReconcileResult & { view?: FastView; observations: number }> {
+export async function lockedPass(ctx: RunContext, deps: ReconcileDeps, command: string, opts: ReconcileOptions, log: (s: string) => void, held?: (yes: boolean) => void): Promise<ReconcileResult & { plan: ReconcilePlan; view?: FastView; observations: number }> {
   // The agent (a guard): while its pass holds the lock the fast path works under it (held, from the moment
   // the lock file is ours), and the lock is given back inside the guard's exclusive section, so no fast-path
   // change is left running unlocked.
@@ -40,27 +40,31 @@ export async function lockedPass(ctx: RunContext, deps: ReconcileDeps, command: 
   }
 }
 
-export async function runApply(ctx: RunContext, o: { waitDockerMs: number }): Promise<void> {
+export async function runApply(ctx: RunContext, o: { waitDockerMs: number; plan?: string }): Promise<void> {
   ctx.requireLocalDaemon('apply docker-ipv6 state');
   const note = (s: string) => ctx.note(s);
   if (o.waitDockerMs > 0) await waitForDocker(ctx, o.waitDockerMs, note);
   const deps = hostDeps(ctx);
-  let r: ReconcileResult;
+  let r: ReconcileResult & { plan: ReconcilePlan };
   if (ctx.globals.dryRun) {
     await refuseUnfinishedJournal(ctx.paths.journalFile, 'docker ipv6 apply would change nothing', { dryRun: true });
     r = await reconcileOnce(deps, { dryRun: true });
   }
   else {
     ctx.requireRoot('docker ipv6 apply');
-    r = await lockedPass(ctx, deps, 'apply', {}, note);
+    r = await lockedPass(ctx, deps, 'apply', { expectPlan: o.plan }, note);
   }
+  const id = reconcilePlanId(r.plan);
   if (ctx.globals.json) {
-    ctx.outJson({ changed: r.changes.length > 0, changes: r.changes, durationMs: Math.round(r.durationMs), spawned: r.spawned, networks: r.networks, dryRun: ctx.globals.dryRun });
+    ctx.outJson({ changed: r.changes.length > 0, changes: r.changes, plan: id, batch: r.plan.batch ?? null, durationMs: Math.round(r.durationMs), spawned: r.spawned, networks: r.networks, dryRun: ctx.globals.dryRun });
     return;
   }
   if (!r.changes.length) ctx.out('nothing to change');
   else {
     ctx.out(`${ctx.globals.dryRun ? 'would change' : 'changed'}:`);
     for (const c of r.changes) ctx.out(`  ${describeChange(c)}`);
+    // the exact bytes: `apply --plan ID` runs this batch or refuses
+    if (r.plan.batch && (ctx.globals.dryRun || ctx.globals.verbose)) ctx.out(`ip6tables-restore --noflush batch:\n${r.plan.batch.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}`);
   }
+  if (ctx.globals.dryRun) ctx.out(`plan ${id}: apply exactly this with docker ipv6 apply --plan ${id} (refused if the host changes first)`);
 }

@@ -1,5 +1,7 @@
 // What enable's steps need from reconcile: our chain of one table, and the NDP entries, from a fresh look at Docker.
-import { parseSave } from '../model/ip6tables-save';
+import { PreconditionError } from '../errors';
+import type { DockerFacts } from '../model/docker';
+import { parseSave, type ParsedRuleset } from '../model/ip6tables-save';
 import type { Mode } from '../model/state';
 import { desiredForwardRules, desiredNatRules, desiredProxies, type ProxySpec } from './desired';
 import { tableSection, type Table } from './diff';
@@ -7,13 +9,32 @@ import { observeDocker, type ReconcileDeps } from './observe';
 
 export interface EnableView { prefix: string; mode: Mode; uplink: string; natByUs: boolean; filterByUs: boolean }
 
-/** Brings our chain in one table to the networks inside the prefix (no batch when it already matches). */
-export async function applyFirewallTable(deps: Pick<ReconcileDeps, 'docker' | 'firewall'>, plan: Pick<EnableView, 'prefix'>, table: Table): Promise<boolean> {
-  const [docker, save] = await Promise.all([observeDocker(deps), deps.firewall.save()]);
+/** Pure: the ip6tables-restore batch that brings our chain in one table to the networks inside the prefix ('' when it matches). */
+export function firewallBatch(table: Table, plan: Pick<EnableView, 'prefix'>, docker: DockerFacts, tables: ParsedRuleset): string {
   const want = table === 'nat' ? desiredNatRules(plan, docker) : desiredForwardRules(plan, docker);
-  const s = tableSection(table, want, parseSave(save));
-  if (s) await deps.firewall.restore(s.text);
-  return !!s;
+  return tableSection(table, want, tables)?.text ?? '';
+}
+
+/**
+ * Brings our chain in one table to the networks inside the prefix, from a fresh look at Docker and the
+ * firewall. With `expected` (the batch a plan showed), the fresh batch must be those exact bytes: when
+ * Docker or the ruleset changed since the plan, nothing is applied and the step refuses, saying so.
+ */
+export async function applyFirewallTable(deps: Pick<ReconcileDeps, 'docker' | 'firewall'>, plan: Pick<EnableView, 'prefix'>, table: Table, expected?: string): Promise<boolean> {
+  const [docker, save] = await Promise.all([observeDocker(deps), deps.firewall.save()]);
+  const batch = firewallBatch(table, plan, docker, parseSave(save));
+  if (expected !== undefined && batch !== expected) throw hostChangedError(`the ip6tables ${table} batch`, expected, batch);
+  if (batch) await deps.firewall.restore(batch);
+  return !!batch;
+}
+
+/** The plan shown is no longer what would run: Docker's networks or containers, or the ruleset, changed in between. */
+export function hostChangedError(what: string, planned: string, now: string): PreconditionError {
+  const show = (s: string) => (s ? s.trimEnd().split('\n').map((l) => `    ${l}`).join('\n') : '    (nothing)');
+  return new PreconditionError(
+    `the host changed since the plan was made: ${what} is no longer the one shown, so nothing of it was applied\n  planned:\n${show(planned)}\n  now:\n${show(now)}`,
+    'run the command again: it plans from the host as it is now (add --dry-run to look first)',
+  );
 }
 
 /** Gateways of the networks inside the prefix and addresses of running containers on them. */

@@ -4,6 +4,8 @@ import { describeDockerError } from '../host/docker-api';
 import type { HostAdapters } from '../host/adapters';
 import type { Endpoint } from '../model/endpoint';
 import { onExec } from '../util/exec';
+import { PreconditionError } from '../errors';
+import { planId } from '../model/plan-id';
 import { applyPlan } from './apply-plan';
 import { desiredState } from './desired';
 import { planCleanup, planReconcile, type Change, type ReconcilePlan } from './diff';
@@ -39,7 +41,18 @@ export interface PassGuard {
   settled(view: FastView | undefined): void;
 }
 
-export interface ReconcileOptions { cleanup?: boolean; dryRun?: boolean; guard?: PassGuard }
+export interface ReconcileOptions {
+  cleanup?: boolean;
+  dryRun?: boolean;
+  guard?: PassGuard;
+  /** apply only the plan a dry run showed under this id (reconcilePlanId); any other plan is refused */
+  expectPlan?: string;
+}
+
+/** The id of a reconcile plan's content: what `apply --dry-run` shows and `apply --plan ID` checks. */
+export function reconcilePlanId(plan: ReconcilePlan): string {
+  return planId({ batch: plan.batch ?? '', routes: plan.routes, proxies: plan.proxies, sysctls: plan.sysctls });
+}
 
 /** observations a guarded pass may throw away before it observes with the fast path held */
 const GUARDED_TRIES = 3;
@@ -63,6 +76,12 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
         const view = opts.cleanup || opts.dryRun || !owned ? undefined : viewAfterPass(owned, obs.docker, desired, obs.links.find((l) => l.name === owned.uplink)?.index, obs.proxies.some((p) => p.protocol === PROXY_PROTOCOL));
         const result = { plan, changes: plan.changes, networks: obs.docker.networks.length, containers: obs.docker.containers.length, view, observations: tries };
         if (opts.dryRun) return result;
+        if (opts.expectPlan !== undefined && reconcilePlanId(plan) !== opts.expectPlan) {
+          throw new PreconditionError(
+            `the host changed since plan ${opts.expectPlan} was shown: it would now apply plan ${reconcilePlanId(plan)} (${plan.changes.length ? plan.changes.map(describeChange).join('; ') : 'no change'}); nothing was changed`,
+            'look at the new plan with docker ipv6 apply --dry-run, then apply it with --plan ID',
+          );
+        }
         const applyNow = async () => {
           if (!last && g!.generation() !== gen) return undefined; // the fast path changed the host meanwhile
           try { await applyPlan(plan, obs, deps, net); } catch (e) { g?.settled(undefined); throw e; }

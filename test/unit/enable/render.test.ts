@@ -39,5 +39,6 @@ test('routed: the dry-run shows the filter batch that will be applied', (t) => {
   t.regex(text, /^ {2}-A D6-FORWARD -d 2001:db8:2::\/64 -o docker0 -p ipv6-icmp -m comment --comment docker-ipv6 -j ACCEPT$/m);
   t.regex(text, /^ {2}-A D6-FORWARD -d 2001:db8:2::\/48 -m comment --comment docker-ipv6 -j DROP$/m);
   t.regex(text, /^ {2}-I FORWARD 1 -m comment --comment docker-ipv6 -j D6-FORWARD$/m);
-  t.is(planEnable(snapshot(), opts).firewallPreview.filter, undefined, 'nat mode: Docker filters, no batch of ours');
+  t.is(planEnable(snapshot(), opts).firewallAfterRestart.filter, undefined, 'nat mode: Docker filters, no batch of ours');
+  t.is(planEnable(snapshot(), opts).filterBatch, undefined);
 });
