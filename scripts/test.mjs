@@ -1,4 +1,4 @@
-// The README's test command: builds the plugin, runs every test layer with ava, and ends with
+// The README's test command: builds the plugin, checks the import rules, runs every test layer with ava, and ends with
 // one line "N passed, N failed" (ava's own summary is not in that form).
 import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const b = spawnSync(process.execPath, [join(top, 'scripts/build.mjs')], { stdio: 'inherit', cwd: top });
 if (b.status !== 0) { console.log('0 passed, 1 failed'); process.exit(1); }
+// the import rules (README "Code map"): a violation fails the run before any test starts
+const deps = spawnSync(process.execPath, [join(top, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'), 'src', '--config', join(top, '.dependency-cruiser.cjs')], { stdio: 'inherit', cwd: top });
+if (deps.status !== 0) { console.log('0 passed, 1 failed'); process.exit(1); }
 
 const extra = process.argv.slice(2);
 const ava = spawn(process.execPath, [join(top, 'node_modules/ava/entrypoints/cli.mjs'), '--tap', ...extra], {

@@ -1,7 +1,7 @@
 // Entry of the bundled CLI (the launcher answers the metadata request before this file loads).
 import { CommanderError } from 'commander';
 import { splitArgv } from './cli/argv';
-import { buildProgram } from './cli/program';
+import { buildProgram } from './commands/program';
 import { ExitCode, renderError } from './errors';
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {

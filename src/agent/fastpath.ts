@@ -8,7 +8,7 @@
 import { dockerFacts, type CtrFact, type NetFact } from '../model/docker';
 import { type ApiContainer, type ApiNetwork } from '../model/docker';
 import { planContainerDie, planContainerStart, planNetworkCreate, type FastPlan, type FastView } from '../reconcile/fast';
-import type { NetOps } from '../host/adapters';
+import type { NetOps } from '../host/interfaces';
 import type { Change } from '../reconcile/diff';
 import type { ToolState } from '../model/state';
 import { withProxiesRecorded } from '../reconcile/apply-plan';

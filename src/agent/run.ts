@@ -2,10 +2,10 @@
 import { existsSync } from 'node:fs';
 import type { RunContext } from '../cli/context';
 import { PreconditionError, isToolError } from '../errors';
-import type { NetOps } from '../host/adapters';
+import type { NetOps } from '../host/interfaces';
 import { writeFileAtomic } from '../host/files';
 import { describeChange, hostDeps, type PassGuard } from '../reconcile';
-import { lockedPass } from '../reconcile/apply-command';
+import { lockedPass } from '../apply/apply';
 import { processStartTime, withLockNow } from '../transaction/lock';
 import { describeEvent, EVENT_FILTERS, EventWatcher, type EventSource } from './events';
 import { FastPath, type FastDeps } from './fastpath';

@@ -4,7 +4,8 @@ import { PreconditionError } from '../errors';
 import type { DockerGlobals } from './argv';
 import { underRoot, type GlobalOptions } from './globals';
 import { resolveEndpoint } from './endpoint';
-import { realHostAdapters, type HostAdapters } from '../host/adapters';
+import { realHostAdapters } from '../host/adapters';
+import type { HostAdapters } from '../host/interfaces';
 import { type Endpoint } from '../model/endpoint';
 
 export interface Paths {
@@ -27,6 +28,9 @@ export function pathsFor(root: string): Paths {
     unitDir: underRoot(root, '/etc/systemd/system'),
   };
 }
+
+/** How a command gets its run's context from its parsed commander Command (global options, endpoint). */
+export type ContextFactory = (cmd: import('commander').Command) => RunContext;
 
 export class RunContext {
   readonly paths: Paths;

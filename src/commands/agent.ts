@@ -1,6 +1,6 @@
 // `docker ipv6 apply` and `docker ipv6 agent`: keep rules, routes and NDP proxy entries applied.
 import type { Command } from 'commander';
-import type { ContextFactory } from '../cli/program';
+import type { ContextFactory } from '../cli/context';
 
 export function register(program: Command, makeContext: ContextFactory): void {
   program
@@ -11,7 +11,7 @@ export function register(program: Command, makeContext: ContextFactory): void {
     .action(async (opts: { waitDocker: string; plan?: string }, cmd: Command) => {
       const ctx = makeContext(cmd);
       const { parseDuration } = await import('../cli/duration');
-      const { runApply } = await import('../reconcile/apply-command');
+      const { runApply } = await import('../apply/apply');
       await runApply(ctx, { waitDockerMs: parseDuration(opts.waitDocker, '--wait-docker'), plan: opts.plan });
     });
   program

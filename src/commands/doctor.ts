@@ -1,6 +1,6 @@
 // `docker ipv6 doctor`: diagnose every IPv6 layer, each finding with its fix; --fix applies the safe ones.
 import type { Command } from 'commander';
-import type { ContextFactory } from '../cli/program';
+import type { ContextFactory } from '../cli/context';
 
 export function register(program: Command, makeContext: ContextFactory): void {
   program

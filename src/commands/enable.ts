@@ -1,6 +1,6 @@
 // `docker ipv6 enable` / `disable`: make the host IPv6-ready in one transaction, or undo exactly that.
 import type { Command } from 'commander';
-import type { ContextFactory } from '../cli/program';
+import type { ContextFactory } from '../cli/context';
 
 const RESTART_TIMEOUT = '--restart-timeout <duration>';
 const RESTART_TIMEOUT_HELP = 'how long the restart may take (the restart command and dockerd answering again, together) before everything is rolled back (e.g. 90s; default: 60 s + 0.5 s per network)';

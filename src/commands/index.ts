@@ -1,6 +1,6 @@
 // The list of commands. Each module only defines its commander shape; engines load on use.
 import type { Command } from 'commander';
-import type { ContextFactory } from '../cli/program';
+import type { ContextFactory } from '../cli/context';
 import * as status from './status';
 import * as enable from './enable';
 import * as lab from './lab';

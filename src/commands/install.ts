@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { dirname, join } from 'node:path';
 import { realpathSync } from 'node:fs';
-import type { ContextFactory } from '../cli/program';
+import type { ContextFactory } from '../cli/context';
 
 /** The folder of the running launcher (dist/ or the installed lib folder). */
 function selfDir(): string {

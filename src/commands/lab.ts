@@ -1,6 +1,6 @@
 // `docker ipv6 lab`: isolated lab hosts (network namespaces + a real dockerd) for trying and testing.
 import type { Command } from 'commander';
-import type { ContextFactory } from '../cli/program';
+import type { ContextFactory } from '../cli/context';
 
 interface UpOpts { docker?: string; dockerd?: string; daemonJson?: string; keep?: boolean }
 

@@ -1,6 +1,6 @@
 // `docker ipv6 lint`: IPv6 mistakes in Compose files, Kubernetes manifests and CNI configs, with --fix for Compose.
 import { Option, type Command } from 'commander';
-import type { ContextFactory } from '../cli/program';
+import type { ContextFactory } from '../cli/context';
 
 export function register(program: Command, makeContext: ContextFactory): void {
   program

@@ -1,6 +1,6 @@
 // `docker ipv6 network create|ls|upgrade`: dual-stack bridge networks with conflict-free subnets.
 import type { Command } from 'commander';
-import type { ContextFactory } from '../cli/program';
+import type { ContextFactory } from '../cli/context';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 

@@ -1,6 +1,6 @@
 // `docker ipv6 status`: the host snapshot for a person, or as --json.
 import type { Command } from 'commander';
-import type { ContextFactory } from '../cli/program';
+import type { ContextFactory } from '../cli/context';
 
 export function register(program: Command, makeContext: ContextFactory): void {
   program

@@ -1,6 +1,6 @@
 // `docker ipv6 verify`: probe containers prove IPv6 end to end and report a pass/fail table.
 import type { Command } from 'commander';
-import type { ContextFactory } from '../cli/program';
+import type { ContextFactory } from '../cli/context';
 
 export function register(program: Command, makeContext: ContextFactory): void {
   program

@@ -10,7 +10,7 @@ import { unifiedDiff } from '../util/diff';
 import { observeHost, type HostSnapshot } from '../observe/snapshot';
 import { type ToolState } from '../model/state';
 import { confirm } from '../cli/confirm';
-import type { HostAdapters } from '../host/adapters';
+import type { HostAdapters } from '../host/interfaces';
 import { parseRouteKey } from '../reconcile/desired';
 import { ownedProxies } from '../reconcile/diff';
 import type { FirewallUndo, ProxyUndo, ReconcileUndo, RestartUndo } from '../transaction/tool-undo';

@@ -1,8 +1,8 @@
 // Enable's steps for the host's forwarding path: the D6 chains, the routed prefix's unreachable route and the
 // NDP proxy entries, each journaled before it changes anything so a rollback or a recovery undoes it.
-import type { HostAdapters } from '../host/adapters';
+import type { HostAdapters } from '../host/interfaces';
 import { inWindow } from '../util/window';
-import { type NetOps } from '../host/adapters';
+import { type NetOps } from '../host/interfaces';
 import { NETLINK_WINDOW } from '../reconcile/apply-plan';
 import { routeKey, type RouteSpec } from '../reconcile/desired';
 import { applyFirewallTable, ndpEntries } from '../reconcile/firewall-table';

@@ -3,7 +3,7 @@
 // outside system is reached through the run's host adapters (ctx.host).
 import type { RunContext } from '../cli/context';
 import { ConfigError, PreconditionError } from '../errors';
-import type { HostAdapters } from '../host/adapters';
+import type { HostAdapters } from '../host/interfaces';
 import { dockerMasquerades, parseSave } from '../model/ip6tables-save';
 import type { ToolState } from '../model/state';
 import type { HostSnapshot } from '../observe/snapshot';

@@ -1,6 +1,7 @@
 // The service adapter: restarts dockerd with --restart-command and waits until it answers again.
 import type { Endpoint } from '../model/endpoint';
-import { dockerClient, describeDockerError } from './docker-api';
+import { dockerClient } from './docker-api';
+import { describeDockerError } from '../model/endpoint';
 import { CommandError, PreconditionError } from '../errors';
 import { run } from '../util/exec';
 

@@ -1,7 +1,7 @@
 // The netlink adapter (the only one): links, addresses, routes, unreachable routes and NDP proxy entries
 // of the current namespace.
 import { PreconditionError } from '../errors';
-import type { NetOps } from './adapters';
+import type { NetOps } from './interfaces';
 import type { AddrInfo, LinkInfo, NetState, ProxyEntry, RouteInfo } from '../model/net';
 import { PROXY_PROTOCOL } from '../model/names';
 import { bigToV6, parseCidr6 } from '../model/ip';

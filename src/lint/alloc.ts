@@ -1,5 +1,5 @@
 // Chooses IPv6 subnets for --fix by network create's rules (model/alloc allocateV6): in the host's prefix when `docker ipv6 enable` recorded one, else a fresh ULA.
-import type { StateFile } from '../host/adapters';
+import type { StateFile } from '../host/interfaces';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, UsageError } from '../errors';
 import { allocateV6, type Used6 } from '../model/alloc';

@@ -1,6 +1,6 @@
 // Asks the local Docker for its networks, for the host collision rule. The only lint module that talks to Docker.
 import type { HostNetwork } from './types';
-import type { DockerApi } from '../host/adapters';
+import type { DockerApi } from '../host/interfaces';
 
 export type HostNetworksResult = { ok: true; networks: HostNetwork[] } | { ok: false; reason: string };
 

@@ -1,4 +1,5 @@
-// Which Docker daemon a run talks to, as data (resolved in cli/endpoint.ts).
+// Which Docker daemon a run talks to, as data (resolved in cli/endpoint.ts), and why it cannot be reached.
+import { PreconditionError } from '../errors';
 
 export interface TlsMaterial {
   ca?: string; // paths
@@ -15,4 +16,23 @@ export interface Endpoint {
   source: string;
   /** True when the daemon runs on this machine (a unix socket, or tcp to loopback). */
   local: boolean;
+}
+
+/** Why the daemon cannot be reached, in words a person can act on. */
+export function describeDockerError(ep: Endpoint, e: unknown): PreconditionError {
+  const err = e as NodeJS.ErrnoException;
+  const where = `${ep.host} (from ${ep.source})`;
+  switch (err?.code) {
+    case 'ENOENT':
+      return new PreconditionError(`Docker is not running: no socket at ${where}`, 'start it: systemctl start docker (or check -H / DOCKER_HOST)');
+    case 'EACCES':
+      return new PreconditionError(`permission denied on the Docker socket ${where}`, 'run as root or as a member of the docker group');
+    case 'ECONNREFUSED':
+      return new PreconditionError(`Docker refused the connection at ${where}: the daemon is down`, 'start it: systemctl start docker; see journalctl -u docker');
+    case 'ETIMEDOUT':
+    case 'ESOCKETTIMEDOUT':
+      return new PreconditionError(`Docker did not answer at ${where} in time`, 'check the daemon: journalctl -u docker');
+    default:
+      return new PreconditionError(`cannot reach Docker at ${where}: ${err?.message ?? String(e)}`, 'check that dockerd runs: docker version');
+  }
 }

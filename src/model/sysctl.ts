@@ -17,3 +17,20 @@ export function sysctlPath(procSys: string, key: string): string {
   if (!/^[a-z0-9_.]+$/.test(key)) throw new UsageError(`invalid sysctl key ${key}`);
   return join(procSys, ...key.split('.'));
 }
+
+/** The IPv6 sysctls that matter for a host and its uplink. */
+export async function readIpv6Sysctls(store: { read(key: string): Promise<string | undefined> }, uplink?: string): Promise<Record<string, string | undefined>> {
+  const keys = [
+    'net.ipv6.conf.all.disable_ipv6',
+    'net.ipv6.conf.default.disable_ipv6',
+    'net.ipv6.conf.all.forwarding',
+    'net.ipv6.conf.default.forwarding',
+    'net.ipv6.conf.all.proxy_ndp',
+    'net.ipv4.ip_forward',
+  ];
+  if (uplink) {
+    for (const n of ['disable_ipv6', 'forwarding', 'accept_ra', 'proxy_ndp', 'autoconf']) keys.push(ifSysctl(uplink, n));
+  }
+  const values = await Promise.all(keys.map((k) => store.read(k)));
+  return Object.fromEntries(keys.map((k, i) => [k, values[i]]));
+}

@@ -4,7 +4,6 @@ import type { RunContext } from '../cli/context';
 import type { DockerClient } from '../host/docker-api';
 import { CommandError, UsageError } from '../errors';
 import { refuseUnfinishedJournal } from '../transaction/recover';
-import { writeState } from '../host/state-file';
 import { composeBlock } from './compose';
 import { syncOutsidePath } from './hook';
 import { observeSpace } from './observe';
@@ -53,12 +52,12 @@ export async function createManagedNetwork(
     }
     if (opts.record) {
       facts.state.allocations = { ...(facts.state.allocations ?? {}), [name]: plan.v6.subnet };
-      try { await writeState(ctx.paths.stateFile, facts.state); } catch (e) {
+      try { await ctx.host.state.write(facts.state); } catch (e) {
         ctx.note(`warning: network ${name} was created but its allocation could not be saved (${(e as Error).message}); its label still reserves it`);
       }
     } else if (facts.released.length) {
       // best effort: the allocations of removed networks are dropped again by the next create
-      await writeState(ctx.paths.stateFile, facts.state).catch((e) => ctx.note(`note: the allocations of removed networks (${facts.released.join(', ')}) could not be released now (${(e as Error).message}); the next network create tries again`));
+      await ctx.host.state.write(facts.state).catch((e) => ctx.note(`note: the allocations of removed networks (${facts.released.join(', ')}) could not be released now (${(e as Error).message}); the next network create tries again`));
     }
     return { plan, id, note: await syncOutsidePath(ctx, facts.state, plan.v6.subnet) };
   } finally {
@@ -75,7 +74,7 @@ async function reserveForCompose(ctx: RunContext, docker: DockerClient, name: st
     const plan = planCreate(name, o, { prefix: facts.prefix, used: facts.used, pools: facts.pools, existingNames: facts.networks.map((n) => n.name) });
     if (!ctx.globals.dryRun) {
       facts.state.allocations = { ...(facts.state.allocations ?? {}), [`compose:${name}`]: plan.v6.subnet };
-      await writeState(ctx.paths.stateFile, facts.state);
+      await ctx.host.state.write(facts.state);
     }
     return plan;
   } finally {

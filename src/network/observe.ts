@@ -3,7 +3,7 @@ import type { RunContext } from '../cli/context';
 import { parseDaemonJson } from '../daemon/parse';
 import type { DockerClient } from '../host/docker-api';
 import { ConfigError } from '../errors';
-import type { HostAdapters } from '../host/adapters';
+import type { HostAdapters } from '../host/interfaces';
 import type { NetState } from '../model/net';
 import { type ToolState } from '../model/state';
 import { parseCidr6, type Cidr6 } from '../model/ip';

@@ -7,7 +7,6 @@ import { confirm } from '../cli/confirm';
 import { CommandError, RolledBackError, UsageError } from '../errors';
 import { bridgeName } from '../model/docker';
 import { refuseUnfinishedJournal } from '../transaction/recover';
-import { writeState } from '../host/state-file';
 import { dockerRefused } from './create';
 import { syncOutsidePath } from './hook';
 import { observeSpace } from './observe';
@@ -125,7 +124,7 @@ export async function runNetworkUpgrade(ctx: RunContext, name: string): Promise<
       try { await reconnect(docker, newId, a, (s) => ctx.note(s)); } catch (e) { failed.push(`${a.name}: ${(e as Error).message}`); }
     }
     facts.state.allocations = { ...(facts.state.allocations ?? {}), [name]: plan.v6.subnet };
-    await writeState(ctx.paths.stateFile, facts.state);
+    await ctx.host.state.write(facts.state);
     if (ctx.globals.json) ctx.outJson({ upgraded: name, ipv4: plan.v4.subnet, ipv6: plan.v6.subnet, reconnected: list.map((a) => a.name).filter((n) => !failed.some((f) => f.startsWith(`${n}:`))), failed, managedLabel: plan.labels[MANAGED_LABEL] });
     else ctx.out(`upgraded network ${name}: IPv4 ${plan.v4.subnet}, IPv6 ${plan.v6.subnet}; reconnected ${list.length - failed.length} of ${list.length} container(s)`);
     const note = await syncOutsidePath(ctx, facts.state, plan.v6.subnet);

@@ -6,7 +6,7 @@ import type { ProxySpec } from './desired';
 import { routeKey } from './desired';
 import type { ReconcilePlan } from './diff';
 import type { Observed } from './facts';
-import type { NetOps } from '../host/adapters';
+import type { NetOps } from '../host/interfaces';
 import type { ReconcileDeps } from './observe';
 
 /** netlink@0.3.0 aborts the process past ~250 requests in flight */

@@ -1,7 +1,7 @@
 // One idempotent reconcile pass: observe owned facts -> pure desired state -> diff -> apply.
 import type { RunContext } from '../cli/context';
-import { describeDockerError } from '../host/docker-api';
-import type { HostAdapters } from '../host/adapters';
+import { describeDockerError } from '../model/endpoint';
+import type { HostAdapters } from '../host/interfaces';
 import type { Endpoint } from '../model/endpoint';
 import { onExec } from '../util/exec';
 import { PreconditionError } from '../errors';

@@ -1,13 +1,13 @@
 // Observe for a reconcile: one Docker list call each for networks and containers, one ip6tables-save,
 // one netlink read, the IPv6 sysctls and the saved state, all at once.
-import type { SysctlStore } from '../host/sysctl';
-import { readIpv6Sysctls } from '../host/sysctl';
+import type { SysctlStore } from '../host/interfaces';
+import { readIpv6Sysctls } from '../model/sysctl';
 import { parseSave } from '../model/ip6tables-save';
 import type { ToolState } from '../model/state';
 import { type Observed } from './facts';
 import { dockerFacts, type DockerFacts } from '../model/docker';
 import { type ApiContainer, type ApiNetwork } from '../model/docker';
-import type { NetOps } from '../host/adapters';
+import type { NetOps } from '../host/interfaces';
 
 export interface DockerLister {
   listNetworks(): Promise<ApiNetwork[]>;

@@ -8,7 +8,7 @@
 // symlink to its target (the link stays), atomically. Other kinds (ip6tables, route, restart)
 // belong to their adapters and are registered by the command that builds the steps.
 import { chown, lstat, readFile, realpath, stat, unlink } from 'node:fs/promises';
-import type { SysctlStore } from '../host/sysctl';
+import type { SysctlStore } from '../host/interfaces';
 import { writeFileAtomic } from '../host/files';
 import { UndoRegistry, type FileUndo, type SysctlUndo } from './registry';
 

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import type { RunContext } from '../cli/context';
-import type { HostAdapters } from '../host/adapters';
+import type { HostAdapters } from '../host/interfaces';
 import type { DockerClient } from '../host/docker-api';
 import { ExitCode, PreconditionError, UsageError } from '../errors';
 import { parseSave, ruleTokens } from '../model/ip6tables-save';

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { lockedPass } from '../../../src/reconcile/apply-command';
+import { lockedPass } from '../../../src/apply/apply';
 import { writeJournal, type Journal } from '../../../src/transaction/journal';
 import { RunContext } from '../../../src/cli/context';
 import { resolveGlobals } from '../../../src/cli/globals';

@@ -9,7 +9,7 @@ import { newProxies } from '../../../src/enable/net-steps';
 import { planEnable, type EnableOptions } from '../../../src/enable/plan';
 import { enableSteps } from '../../../src/enable/steps';
 import { toolUndoRegistry } from '../../../src/transaction/tool-undo';
-import type { HostAdapters } from '../../../src/host/adapters';
+import type { HostAdapters } from '../../../src/host/interfaces';
 import { routeKey } from '../../../src/reconcile/desired';
 import { snapshot } from '../../helpers/snapshot';
 

@@ -1,11 +1,11 @@
 // Strict fakes for reconcile tests: a tiny ip6tables-restore model and netlink that refuse wrong use.
 import { PROXY_PROTOCOL } from '../../../src/model/names';
 import type { NetState } from '../../../src/model/net';
-import type { NetOps } from '../../../src/host/adapters';
+import type { NetOps } from '../../../src/host/interfaces';
 import type { ReconcileDeps } from '../../../src/reconcile/observe';
 import type { ApiContainer, ApiNetwork } from '../../../src/model/docker';
 import type { ToolState } from '../../../src/model/state';
-import type { SysctlStore } from '../../../src/host/sysctl';
+import type { SysctlStore } from '../../../src/host/interfaces';
 
 type Tables = Record<string, { chains: string[]; policies: Record<string, string>; rules: Record<string, string[]> }>;
 

@@ -24,7 +24,7 @@ test('apply --plan: the dry run\'s plan is applied when nothing changed', async 
   const id = reconcilePlanId(dry.plan);
   const r = await reconcileOnce(w.deps, { expectPlan: id });
   t.is(w.fw.restores.length, 1);
-  t.is(w.fw.restores[0], dry.plan.batch, 'exactly the bytes the dry run showed');
+  t.is(w.fw.restores[0], dry.plan.batch ?? '', 'exactly the bytes the dry run showed');
   t.true(r.changes.length > 0);
 });
 

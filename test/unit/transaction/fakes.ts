@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { SysctlStore } from '../../../src/host/sysctl';
+import type { SysctlStore } from '../../../src/host/interfaces';
 import { UndoRegistry, type FileUndo, type UndoRecord } from '../../../src/transaction/registry';
 import { captureFile, fileUndo, sysctlUndo, writeFileAtomic } from '../../../src/transaction/undo-kinds';
 import type { Step } from '../../../src/transaction/transaction';

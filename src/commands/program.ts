@@ -1,11 +1,10 @@
 // Builds the commander program: global options plus each command's light definition.
 import { Command, Option } from 'commander';
-import type { SplitArgv } from './argv';
-import { resolveGlobals, type RawGlobals } from './globals';
-import { RunContext } from './context';
-import { commandModules } from '../commands';
+import type { SplitArgv } from '../cli/argv';
+import { resolveGlobals, type RawGlobals } from '../cli/globals';
+import { RunContext, type ContextFactory } from '../cli/context';
+import { commandModules } from './';
 
-export type ContextFactory = (cmd: Command) => RunContext;
 
 export function addGlobalOptions(cmd: Command): Command {
   return cmd

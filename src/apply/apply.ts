@@ -1,9 +1,9 @@
 // `docker ipv6 apply`: one reconcile pass under the tool's lock (what the boot unit runs), and the locked
-// pass the agent shares with it.
+// pass the agent shares with it. A command of its own beside reconcile: it needs the lock and the journal.
 import type { RunContext } from '../cli/context';
 import { acquireLock } from '../transaction/lock';
 import { refuseUnfinishedJournal } from '../transaction/recover';
-import { describeChange, hostDeps, reconcileOnce, reconcilePlanId, type FastView, type ReconcileDeps, type ReconcileOptions, type ReconcilePlan, type ReconcileResult } from './index';
+import { describeChange, hostDeps, reconcileOnce, reconcilePlanId, type FastView, type ReconcileDeps, type ReconcileOptions, type ReconcilePlan, type ReconcileResult } from '../reconcile/index';
 
 /** Waits until Docker answers /_ping or the deadline passes. */
 export async function waitForDocker(ctx: RunContext, waitMs: number, note: (s: string) => void): Promise<void> {

@@ -1,0 +1,85 @@
+// The import rules of src/ (README "Code map"), checked by `npm run lint:deps` (part of `npm test`).
+// Layers, from the outside in: commands (parse, call, render) -> features (enable, doctor, network, verify,
+// lint, agent, apply, status, lab, install) -> engines (reconcile, transaction, observe, firewall) ->
+// host (one adapter per outside system, behind host/adapters.ts) -> model (pure data, codecs and math).
+const FEATURES = 'enable|doctor|network|verify|lint|agent|apply|status|lab|install';
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'model-is-pure',
+      comment: 'src/model is data, codecs and math: no file, process, socket, clock or adapter; only model, errors.ts, ip-address and pure node modules',
+      severity: 'error',
+      from: { path: '^src/model/' },
+      to: { pathNot: ['^src/model/', '^src/errors\\.ts$', '(^|/)node_modules/ip-address/', '^(node:)?(crypto|path)$'] },
+    },
+    {
+      name: 'adapters-do-not-import-cli',
+      comment: 'an adapter knows its outside system, not how the tool was called',
+      severity: 'error',
+      from: { path: '^src/host/' },
+      to: { path: '^src/(cli|commands)/' },
+    },
+    {
+      name: 'adapters-are-leaves',
+      comment: 'adapters import only model, util, daemon.json codecs and errors: never an engine or a feature',
+      severity: 'error',
+      from: { path: '^src/host/' },
+      to: { path: `^src/(${FEATURES}|reconcile|transaction|observe|firewall|commands)/` },
+    },
+    {
+      name: 'engines-construct-no-adapter',
+      comment: 'engines and features reach the host through ctx.host (host/adapters.ts); only the adapters module builds the real ones',
+      severity: 'error',
+      from: { path: `^src/(${FEATURES}|reconcile|transaction|observe|firewall)/` },
+      to: { path: '^src/host/(ip6tables|netlink|sysctl|dockerd|dockerd-procs|daemon-json|state-file|docker-api)\\.ts$', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'commands-hold-no-logic',
+      comment: 'a command module parses its flags, calls one feature entry point and lets it render: no model, adapter or engine use',
+      severity: 'error',
+      from: { path: '^src/commands/' },
+      to: { path: '^src/(model|host|transaction|reconcile|observe|firewall|daemon|util)/' },
+    },
+    {
+      name: 'features-do-not-import-features',
+      comment: 'a feature folder is no shared kernel: what two features share lives in model, an engine or cli',
+      severity: 'error',
+      from: { path: '^src/(enable|network|lint|apply|lab|install)/' },
+      to: { path: `^src/(${FEATURES})/`, pathNot: '^src/$1/' },
+    },
+    ...[
+      // the named exceptions: doctor --fix runs enable, --compose runs lint, --probe runs verify; verify makes its
+      // test network with network create; the agent runs apply's locked pass; status shows the agent's status file
+      ['doctor', 'doctor|enable|lint|verify'],
+      ['verify', 'verify|network'],
+      ['agent', 'agent|apply'],
+      ['status', 'status|agent'],
+    ].map(([from, allowed]) => ({
+      name: `features-do-not-import-features-${from}`,
+      severity: 'error',
+      from: { path: `^src/${from}/` },
+      to: { path: `^src/(${FEATURES})/`, pathNot: `^src/(${allowed})/` },
+    })),
+    {
+      name: 'no-folder-cycles',
+      comment: 'folders import in one direction only',
+      severity: 'error',
+      scope: 'folder',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'no-module-cycles',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    includeOnly: '^src/|node_modules/ip-address/|^(node:)?[a-z_]+$',
+  },
+};
