@@ -17,3 +17,8 @@ export function dockerVersionAtLeast(version: string, min: string): boolean {
   }
   return true;
 }
+
+/** Docker before 27 refuses `"ip6tables": true` unless experimental is on (measured on 20.10 and 26.1). */
+export function needsExperimental(version: string): boolean {
+  return !dockerVersionAtLeast(version, '27.0');
+}

@@ -1,7 +1,7 @@
 // Daemon checks: reachable, daemon.json parses, no flag conflicts, ip6tables vs experimental, ipv6, fixed-cidr-v6, pools, restart pending (pure).
 import { configKeysAsDockerdSees, findFlagConflicts } from '../daemon/keys';
-import { needsExperimental } from '../enable/daemon-plan';
-import { prefixFacts } from '../enable/facts';
+import { needsExperimental } from '../daemon/version';
+import { prefixFacts } from '../observe/prefix-facts';
 import { classifyV6, hasHostBits, overlaps, parseCidr6 } from '../model/ip';
 import { config, dockerVersion, finding, ipv6Wanted, ok, sameCidr, skip } from './derive';
 import type { Check, DoctorInput, Finding } from './types';

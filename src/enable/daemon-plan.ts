@@ -1,12 +1,8 @@
 // The daemon.json keys enable wants for the running Docker version, prefix and mode (pure).
-import { dockerVersionAtLeast } from '../daemon/version';
+import { dockerVersionAtLeast, needsExperimental } from '../daemon/version';
 import type { Mode } from '../model/state';
 import { formatCidr, parseCidr6, type Cidr6 } from '../model/ip';
 import { bridgeSubnet, DOCKER_DEFAULT_V4_POOLS, LEGACY_POOL_ENTRIES, oneSubnetPools, v6PoolsFor, type Pool } from '../model/pools';
-
-export function needsExperimental(version: string): boolean {
-  return !dockerVersionAtLeast(version, '27.0');
-}
 
 function isV6Pool(p: unknown): boolean {
   return typeof (p as Pool)?.base === 'string' && (p as Pool).base.includes(':');

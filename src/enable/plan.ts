@@ -12,7 +12,7 @@ import { renderForwardBatch, renderNatBatch } from '../firewall/render';
 import { dockerView } from '../model/docker';
 import { planId } from '../model/plan-id';
 import { firewallBatch } from '../reconcile/firewall-table';
-import { prefixFacts, uplinkAddress } from './facts';
+import { prefixFacts, uplinkAddress } from '../observe/prefix-facts';
 import { chooseMode } from './mode';
 import { checkPrefix, pickUla } from './prefix';
 import { planSysctls, renderSysctlConf, type SysctlChange } from '../model/sysctl-plan';

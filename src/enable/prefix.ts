@@ -1,22 +1,8 @@
 // Chooses and checks the host's IPv6 prefix: a generated RFC 4193 ULA /48, or one the user gave (pure).
+import type { PrefixFacts } from '../observe/prefix-facts';
 import { UsageError } from '../errors';
 import { formatCidr, classifyV6, contains, hasHostBits, isIPv6Address, overlaps, parseCidr6, type Cidr6 } from '../model/ip';
 import { generateUla } from '../model/ula';
-
-export interface PrefixFacts {
-  /** the host's own addresses with their on-link lengths ("2001:db8:1::2/64") */
-  hostAddresses: string[];
-  /** the host's IPv6 routes (not default, not link-local) */
-  hostRoutes: string[];
-  /** the uplink's on-link prefixes (from its global addresses) */
-  uplinkPrefixes: string[];
-  /** IPv6 subnets of existing Docker networks, with the network names */
-  dockerSubnets: Array<{ network: string; subnet: string }>;
-  /** IPv6 bases of default-address-pools already configured (not ours) */
-  pools: string[];
-  /** global next hops of the host's IPv6 routes (its routers) */
-  gateways?: string[];
-}
 
 /** Networks get subnets 8 bits longer than a long prefix and Docker's IPAM stops at /120. */
 export const MAX_PREFIX_LENGTH = 112;

@@ -1,7 +1,21 @@
 // Derives the prefix-relevant facts (host addresses, routes, on-link prefixes, Docker subnets) from a snapshot (pure).
-import type { HostSnapshot } from '../observe/snapshot';
+import type { HostSnapshot } from './snapshot';
 import { classifyV6, contains, parseCidr6, type Cidr6 } from '../model/ip';
-import type { PrefixFacts } from './prefix';
+
+export interface PrefixFacts {
+  /** the host's own addresses with their on-link lengths ("2001:db8:1::2/64") */
+  hostAddresses: string[];
+  /** the host's IPv6 routes (not default, not link-local) */
+  hostRoutes: string[];
+  /** the uplink's on-link prefixes (from its global addresses) */
+  uplinkPrefixes: string[];
+  /** IPv6 subnets of existing Docker networks, with the network names */
+  dockerSubnets: Array<{ network: string; subnet: string }>;
+  /** IPv6 bases of default-address-pools already configured (not ours) */
+  pools: string[];
+  /** global next hops of the host's IPv6 routes (its routers) */
+  gateways?: string[];
+}
 
 function isDockerBridge(snap: HostSnapshot, ifname?: string): boolean {
   return !!ifname && (snap.networks.some((n) => n.bridge === ifname) || /^(docker0|br-[0-9a-f]{12}|veth)/.test(ifname));
