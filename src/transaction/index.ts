@@ -1,4 +1,4 @@
-// The apply engine's public face: lock, transaction, journal recovery, undo registry and built-in undo kinds.
+// The transaction engine's public face: lock, transaction, journal recovery, undo registry and built-in undo kinds.
 export { acquireLock, withLock, type Lock, type LockOptions, type LockOwner } from './lock';
 export { UndoRegistry, type UndoRecord, type UndoHandler, type FileUndo, type SysctlUndo, type Json } from './registry';
 export { Transaction, runTransaction, describePlan, type Step, type Phase, type PlanLine, type TransactionOptions, type TransactionResult } from './transaction';
