@@ -9,25 +9,13 @@ import { type ToolState } from '../model/state';
 import { parseCidr6, type Cidr6 } from '../model/ip';
 import type { Pool } from '../model/pools';
 import type { UsedSpace } from '../model/alloc';
+import { networkFacts, type ApiNetwork, type NetworkFacts } from '../model/docker';
 import { liveAllocations, usedSpace, v4Pools } from './space';
-
-export interface NetworkSummary {
-  id: string;
-  name: string;
-  driver: string;
-  enableIPv6: boolean;
-  internal: boolean;
-  attachable: boolean;
-  subnets: string[];
-  labels: Record<string, string>;
-  options: Record<string, string>;
-  ipam: Array<{ Subnet?: string; Gateway?: string; IPRange?: string }>;
-}
 
 export interface SpaceFacts {
   state: ToolState;
   prefix?: Cidr6;
-  networks: NetworkSummary[];
+  networks: NetworkFacts[];
   used: UsedSpace;
   /** allocations of networks that no longer exist, dropped from `state` (write the state to make it stick) */
   released: string[];
@@ -35,15 +23,9 @@ export interface SpaceFacts {
   net?: NetState;
 }
 
-export async function listNetworkSummaries(docker: DockerClient): Promise<NetworkSummary[]> {
-  const nets = await docker.listNetworks();
-  return nets.map((n) => ({
-    id: n.Id, name: n.Name, driver: n.Driver, enableIPv6: !!n.EnableIPv6, internal: !!n.Internal,
-    attachable: !!n.Attachable,
-    subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => !!s),
-    labels: n.Labels ?? {}, options: n.Options ?? {},
-    ipam: (n.IPAM?.Config ?? []).map((c) => ({ Subnet: c.Subnet, Gateway: c.Gateway, IPRange: c.IPRange })),
-  }));
+/** Every network from one list call, in the tool's one normalised form (model/docker.ts). */
+export async function listNetworkFacts(docker: DockerClient): Promise<NetworkFacts[]> {
+  return (await docker.listNetworks()).map((n) => networkFacts(n as ApiNetwork));
 }
 
 async function daemonPools(host: HostAdapters, path: string): Promise<unknown[] | undefined> {
@@ -65,7 +47,7 @@ async function hostNet(host: HostAdapters): Promise<NetState> {
 /** One look at everything that occupies address space (call it while holding the lock). */
 export async function observeSpace(ctx: RunContext, docker: DockerClient, exclude?: { network: string; bridge: string }): Promise<SpaceFacts> {
   const [networks, pools, net, saved] = await Promise.all([
-    listNetworkSummaries(docker), daemonPools(ctx.host, ctx.globals.configFile), hostNet(ctx.host), ctx.host.state.read(),
+    listNetworkFacts(docker), daemonPools(ctx.host, ctx.globals.configFile), hostNet(ctx.host), ctx.host.state.read(),
   ]);
   const state = saved ?? { version: 1 as const };
   const { kept, released } = liveAllocations(state.allocations, networks.map((n) => n.name));

@@ -1,11 +1,12 @@
 // What address space is taken (pure): Docker's networks and pools, the host's addresses and routes, our allocations.
 import { DOCKER_DEFAULT_V4_POOLS, type Pool } from '../model/pools';
 import type { NetState } from '../model/net';
+import type { NetworkFacts } from '../model/docker';
 import { contains, parseCidr4, parseCidr6, type Cidr6 } from '../model/ip';
 import type { UsedSpace } from '../model/alloc';
 
 export interface SpaceInputs {
-  networks: Array<{ name: string; subnets: string[] }>;
+  networks: Array<Pick<NetworkFacts, 'name' | 'ipv4Subnets' | 'ipv6Subnets'>>;
   /** daemon.json default-address-pools as written (undefined: Docker's built-in pools) */
   pools?: unknown[];
   net?: NetState;
@@ -45,7 +46,7 @@ export function usedSpace(i: SpaceInputs): UsedSpace {
     if (s.includes(':')) { const c = parseCidr6(s); if (c) used.v6.push({ cidr: c, what }); }
     else { const c = parseCidr4(s); if (c) used.v4.push({ cidr: c, what }); }
   };
-  for (const n of i.networks) for (const s of n.subnets) add(s, `network ${n.name} (${s})`);
+  for (const n of i.networks) for (const s of [...n.ipv4Subnets, ...n.ipv6Subnets]) add(s, `network ${n.name} (${s})`);
   for (const [name, s] of Object.entries(i.allocations ?? {})) add(s, `the allocation of ${name} (${s}) in the docker-ipv6 state`);
   // IPv6 pools of Docker's that are not the ones enable derived from our prefix: Docker may hand them out
   // (enable writes pools that cover the prefix, in blocks or one entry per subnet, depending on the version)

@@ -10,7 +10,7 @@ const none: UsedSpace = { v6: [], v4: [] };
 
 test('v6: skips the default bridge subnet and anything used, also big occupants', (t) => {
   t.is(formatCidr(allocateV6(prefix, [])), 'fd12:3456:789a:1::/64');
-  const used = usedSpace({ networks: [{ name: 'a', subnets: ['fd12:3456:789a:1::/64', 'fd12:3456:789a:2::/63'] }] });
+  const used = usedSpace({ networks: [{ name: 'a', ipv4Subnets: [], ipv6Subnets: ['fd12:3456:789a:1::/64', 'fd12:3456:789a:2::/63'] }] });
   t.is(formatCidr(allocateV6(prefix, used.v6)), 'fd12:3456:789a:4::/64');
   // a host route covering the first 256 /64s pushes the allocation past it in one step
   const big = usedSpace({ networks: [], net: { links: [], addresses: [], proxies: [], routes: [{ family: 6, dst: 'fd12:3456:789a::/56', table: 254, protocol: 'static', type: 'unicast', ifname: 'eth1' }] } });
@@ -27,7 +27,7 @@ test('v6: a longer prefix hands out subnets 8 bits longer; a full prefix is an e
 test('v4: from the pools minus networks, host addresses and routes; falls back to 172.16/12', (t) => {
   const pools = [{ base: '10.128.0.0/9', size: 24 }];
   const used = usedSpace({
-    networks: [{ name: 'bridge', subnets: ['10.128.0.0/24'] }],
+    networks: [{ name: 'bridge', ipv4Subnets: ['10.128.0.0/24'], ipv6Subnets: [] }],
     net: { links: [], proxies: [], addresses: [{ ifindex: 2, ifname: 'eth0', family: 4, address: '10.128.1.7', prefixlen: 24, scope: 0, flags: [] }], routes: [{ family: 4, dst: '10.128.2.0/23', table: 254, protocol: 'static', type: 'unicast' }] },
   });
   const c = allocateV4(pools, used.v4);
@@ -44,7 +44,7 @@ test('--subnet: malformed, host bits and overlaps are refused with the reason', 
   t.throws(() => parseSubnet('10.0.0.1/24'), { message: /host bits/ });
   t.throws(() => parseSubnet('10.0.0.0'), { message: /not an IPv4 or IPv6 prefix/ });
   t.throws(() => parseSubnet('10.0.0.0/33'), { message: /not an IPv4/ });
-  const used = usedSpace({ networks: [{ name: 'web', subnets: ['172.30.0.0/16', 'fd12:3456:789a:1::/64'] }] });
+  const used = usedSpace({ networks: [{ name: 'web', ipv4Subnets: ['172.30.0.0/16'], ipv6Subnets: ['fd12:3456:789a:1::/64'] }] });
   t.throws(() => checkFree(parseSubnet('172.30.5.0/24'), used), { message: /overlaps network web \(172\.30\.0\.0\/16\): nothing was created/ });
   t.throws(() => checkFree(parseSubnet('fd12:3456:789a::/56'), used), { message: /overlaps network web/ });
   t.notThrows(() => checkFree(parseSubnet('172.31.0.0/24'), used));
@@ -111,7 +111,7 @@ test('allocations: a removed network\'s subnet is free again; Compose reservatio
   t.deepEqual(kept, { web: 'fd12:3456:789a:1::/64', 'compose:app': 'fd12:3456:789a:3::/64' });
   t.deepEqual(released, ['gone']);
   // the next allocation may take the released subnet (web's own network is listed by Docker as well)
-  const used = usedSpace({ networks: [{ name: 'web', subnets: ['fd12:3456:789a:1::/64'] }], allocations: kept });
+  const used = usedSpace({ networks: [{ name: 'web', ipv4Subnets: [], ipv6Subnets: ['fd12:3456:789a:1::/64'] }], allocations: kept });
   t.is(formatCidr(allocateV6(prefix, used.v6)), 'fd12:3456:789a:2::/64');
   t.deepEqual(liveAllocations(undefined, []), { kept: {}, released: [] });
 });

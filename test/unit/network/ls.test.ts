@@ -1,11 +1,12 @@
 // network ls rows: the IPv6 status column names a command that works for each kind of network.
 import test from 'ava';
 import { ipv6Status, networkRows } from '../../../src/network/ls';
-import type { NetworkSummary } from '../../../src/network/observe';
+import { net } from '../../helpers/snapshot';
+import type { NetworkFacts } from '../../../src/model/docker';
 
-const summary = (over: Partial<NetworkSummary> & { name: string }): NetworkSummary => ({
-  id: over.name, driver: 'bridge', enableIPv6: false, internal: false, attachable: false, subnets: [], labels: {}, options: {}, ipam: [], ...over,
-});
+/** `subnets` of both families, as Docker lists them, split into the normalised form */
+const summary = ({ subnets = [], ...over }: Partial<NetworkFacts> & { name: string; subnets?: string[] }): NetworkFacts =>
+  net({ ...over, ipv4Subnets: subnets.filter((s) => !s.includes(':')), ipv6Subnets: subnets.filter((s) => s.includes(':')) });
 
 test('the default bridge without IPv6 points at enable (network upgrade refuses it); user networks at upgrade', (t) => {
   const bridge = summary({ name: 'bridge', subnets: ['172.17.0.0/16'], options: { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.name': 'docker0' } });
