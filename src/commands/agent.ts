@@ -23,7 +23,7 @@ export function register(program: Command, makeContext: ContextFactory): void {
     .action(async (opts: { interval: string; debounce: string; cleanup?: boolean }, cmd: Command) => {
       const ctx = makeContext(cmd);
       const { parseDuration } = await import('../cli/duration');
-      const { runAgent } = await import('../agent/run');
+      const { runAgent } = await import('../agent/agent');
       const intervalMs = parseDuration(opts.interval, '--interval');
       if (intervalMs < 100) {
         const { UsageError } = await import('../errors');

@@ -16,7 +16,7 @@ export function register(program: Command, makeContext: ContextFactory): void {
       let ctx;
       try {
         ctx = makeContext(cmd);
-        const { runDoctor } = await import('../doctor/run');
+        const { runDoctor } = await import('../doctor/doctor');
         process.exitCode = await runDoctor(ctx, { fix: opts.fix, probe: opts.probe, probeTarget: opts.probeTarget, compose: opts.compose });
       } catch (e) {
         // doctor runs when things are broken: anything that stops it is exit 2, with the reason

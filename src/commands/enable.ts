@@ -27,7 +27,7 @@ export function register(program: Command, makeContext: ContextFactory): void {
     .action(async (opts: { prefix?: string; mode: string; restartTimeout?: string; plan?: string }, cmd: Command) => {
       const ctx = makeContext(cmd);
       const restartTimeoutMs = await restartTimeout(opts.restartTimeout);
-      const { runEnable } = await import('../enable/run');
+      const { runEnable } = await import('../enable/enable');
       await runEnable(ctx, { prefix: opts.prefix, mode: opts.mode, restartTimeoutMs, plan: opts.plan });
     });
   program

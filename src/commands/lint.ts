@@ -14,7 +14,7 @@ export function register(program: Command, makeContext: ContextFactory): void {
     .addHelpText('after', '\nExit status: 0 no errors, 1 error findings, 2 unreadable input.')
     .action(async (paths: string[], opts: { format: string; fix?: boolean; dualStack?: boolean; hostCheck: boolean }, cmd: Command) => {
       const ctx = makeContext(cmd);
-      const { runLint, defaultDeps } = await import('../lint/run');
+      const { runLint, defaultDeps } = await import('../lint/lint');
       const format = ctx.globals.json && opts.format === 'text' ? 'json' : (opts.format as 'text' | 'json' | 'sarif');
       const code = await runLint(ctx, paths, {
         format, fix: !!opts.fix, dryRun: ctx.globals.dryRun, dualStack: !!opts.dualStack, hostCheck: opts.hostCheck,

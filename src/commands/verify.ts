@@ -11,7 +11,7 @@ export function register(program: Command, makeContext: ContextFactory): void {
     .option('--target <host-or-addr>', 'egress target (default: the uplink\'s IPv6 gateway)')
     .action(async (opts: { network?: string; image?: string; target?: string }, cmd: Command) => {
       const ctx = makeContext(cmd);
-      const { runVerify } = await import('../verify/run');
+      const { runVerify } = await import('../verify/verify');
       await runVerify(ctx, opts);
     });
 }

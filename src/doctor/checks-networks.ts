@@ -1,6 +1,6 @@
 // Network, container and outside-path checks: IPv6 on networks in use, addresses, NAT, routes and NDP entries, filtering (pure).
 import { FORWARD_CHAIN } from '../model/names';
-import { FORWARD_JUMP } from '../firewall/render';
+import { FORWARD_JUMP } from '../firewall/batches';
 import type { NetworkFacts } from '../model/docker';
 import { addressAt, classifyV6, contains, containsAddress, parseCidr6 } from '../model/ip';
 import { ruleTokens } from '../model/ip6tables-save';

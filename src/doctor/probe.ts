@@ -50,7 +50,7 @@ export function fromVerifyRows(rows: Array<{ id: string; status: string; detail:
 async function viaVerify(ctx: RunContext, o: ProbeOptions): Promise<ProbeResult[] | undefined> {
   const { PassThrough } = await import('node:stream');
   const { RunContext: Ctx } = await import('../cli/context');
-  const { runVerify } = await import('../verify/run');
+  const { runVerify } = await import('../verify/verify');
   const buf = new PassThrough();
   let text = '';
   buf.setEncoding('utf8').on('data', (d: string) => { text += d; });

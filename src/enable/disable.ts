@@ -3,7 +3,7 @@ import { captureFile, captureSysctl, runTransaction, type Step } from '../transa
 import type { RunContext } from '../cli/context';
 import { restoreKeys } from '../daemon/edit';
 import { ConfigError } from '../errors';
-import { renderRemoveBatch } from '../firewall/render';
+import { renderRemoveBatch } from '../firewall/batches';
 import { dockerMasquerades, parseSave } from '../model/ip6tables-save';
 import { contains, parseCidr6 } from '../model/ip';
 import { unifiedDiff } from '../util/diff';

@@ -8,7 +8,7 @@ import type { Mode } from '../model/state';
 import { addressAt, formatCidr, contains, parseCidr6, type Cidr6 } from '../model/ip';
 import { planDaemonKeys } from './daemon-plan';
 import { bridgeSubnet } from '../model/pools';
-import { renderForwardBatch, renderNatBatch } from '../firewall/render';
+import { renderForwardBatch, renderNatBatch } from '../firewall/batches';
 import { dockerView } from '../model/docker';
 import { planId } from '../model/plan-id';
 import { firewallBatch } from '../reconcile/firewall-table';

@@ -5,7 +5,7 @@ import type { ToolState } from '../model/state';
 import type { ProxySpec } from './desired';
 import { routeKey } from './desired';
 import type { ReconcilePlan } from './diff';
-import type { Observed } from './facts';
+import type { Observed } from './owned';
 import type { NetOps } from '../host/interfaces';
 import type { ReconcileDeps } from './observe';
 

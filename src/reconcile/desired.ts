@@ -1,9 +1,9 @@
 // Pure: what the host should hold for the saved state and the live Docker networks and containers.
-import { renderForwardBatch, renderNatBatch, type RoutedNetwork } from '../firewall/render';
+import { renderForwardBatch, renderNatBatch, type RoutedNetwork } from '../firewall/batches';
 import { FORWARD_CHAIN, NAT_CHAIN } from '../model/names';
 import { planSysctls } from '../model/sysctl-plan';
 import { addressAt, formatCidr, contains, parseCidr6 } from '../model/ip';
-import { type Owned } from './facts';
+import { type Owned } from './owned';
 import { type DockerFacts } from '../model/docker';
 import { canonical6 } from '../model/ip';
 

@@ -1,10 +1,10 @@
 // Pure: the difference between what the host holds and what it should hold, as one printable plan.
 import { COMMENT_TAG, FORWARD_CHAIN, NAT_CHAIN, PROXY_PROTOCOL } from '../model/names';
-import { FORWARD_JUMP, NAT_JUMP, renderRemoveBatch } from '../firewall/render';
+import { FORWARD_JUMP, NAT_JUMP, renderRemoveBatch } from '../firewall/batches';
 import type { ParsedRuleset } from '../model/ip6tables-save';
 import type { RouteInfo } from '../model/net';
 import { formatCidr, parseCidr6 } from '../model/ip';
-import { type Observed } from './facts';
+import { type Observed } from './owned';
 import { canonical6 } from '../model/ip';
 import { parseRouteKey, routeKey, type Desired, type ProxySpec, type RouteSpec } from './desired';
 

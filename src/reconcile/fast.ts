@@ -2,11 +2,11 @@
 // network, exactly what the full pass would add for it (or drop for a stopped container), so an event
 // is served in milliseconds; the debounced full pass still runs after it and owns correctness.
 import { FORWARD_CHAIN, NAT_CHAIN } from '../model/names';
-import { prefixTail } from '../firewall/render';
+import { prefixTail } from '../firewall/batches';
 import { formatCidr, parseCidr6 } from '../model/ip';
 import { desiredForwardRules, desiredNatRules, desiredProxies, networksInPrefix, type Desired, type ProxySpec } from './desired';
 import type { Change, Table } from './diff';
-import { type Owned } from './facts';
+import { type Owned } from './owned';
 import { type CtrFact, type DockerFacts, type NetFact } from '../model/docker';
 import { canonical6 } from '../model/ip';
 

@@ -9,7 +9,7 @@ import { planId } from '../model/plan-id';
 import { applyPlan } from './apply-plan';
 import { desiredState } from './desired';
 import { planCleanup, planReconcile, type Change, type ReconcilePlan } from './diff';
-import { ownedFrom } from './facts';
+import { ownedFrom } from './owned';
 import { viewAfterPass, type FastView } from './fast';
 import { PROXY_PROTOCOL } from '../model/names';
 import { observeForReconcile, type DockerLister, type ReconcileDeps } from './observe';

@@ -4,7 +4,7 @@ import type { SysctlStore } from '../host/interfaces';
 import { readIpv6Sysctls } from '../model/sysctl';
 import { parseSave } from '../model/ip6tables-save';
 import type { ToolState } from '../model/state';
-import { type Observed } from './facts';
+import { type Observed } from './owned';
 import { dockerFacts, type DockerFacts } from '../model/docker';
 import { type ApiContainer, type ApiNetwork } from '../model/docker';
 import type { NetOps } from '../host/interfaces';

@@ -1,6 +1,6 @@
 // The tool's undo kinds: every kind of change enable, disable and doctor --fix make, undoable from the journal
 // alone through the host adapters; and the recovery of an interrupted run before a new one plans anything.
-import { renderRemoveBatch } from '../firewall/render';
+import { renderRemoveBatch } from '../firewall/batches';
 import type { HostAdapters } from '../host/interfaces';
 import type { NetOps } from '../host/interfaces';
 import type { RouteInfo } from '../model/net';

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { readJournal, writeJournal, type Journal } from '../../../src/transaction/journal';
 import { RunContext } from '../../../src/cli/context';
 import { resolveGlobals } from '../../../src/cli/globals';
-import { runDoctor } from '../../../src/doctor/run';
+import { runDoctor } from '../../../src/doctor/doctor';
 import { RolledBackError } from '../../../src/errors';
 
 class Capture extends Writable {

@@ -8,7 +8,7 @@ import { readJournal, writeJournal, type Journal } from '../../../src/transactio
 import { RunContext } from '../../../src/cli/context';
 import { resolveGlobals } from '../../../src/cli/globals';
 import { runDisable } from '../../../src/enable/disable';
-import { runEnable } from '../../../src/enable/run';
+import { runEnable } from '../../../src/enable/enable';
 import { RolledBackError } from '../../../src/errors';
 
 class Capture extends Writable {

@@ -3,7 +3,7 @@ import test from 'ava';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runLint } from '../../../src/lint/run';
+import { runLint } from '../../../src/lint/lint';
 import { lintSources } from '../../../src/lint/engine';
 import { fakeContext, fakeDeps } from './helpers';
 

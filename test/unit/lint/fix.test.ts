@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync, readFileSync, statSync, chmodSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { runLint, defaultDeps } from '../../../src/lint/run';
+import { runLint, defaultDeps } from '../../../src/lint/lint';
 import { lintSources } from '../../../src/lint/engine';
 import { parseSource } from '../../../src/lint/source';
 import { fixCompose } from '../../../src/lint/fix';

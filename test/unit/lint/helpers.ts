@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunContext } from '../../../src/cli/context';
 import { resolveGlobals } from '../../../src/cli/globals';
-import type { LintDeps } from '../../../src/lint/run';
+import type { LintDeps } from '../../../src/lint/lint';
 import type { HostNetwork } from '../../../src/lint/types';
 
 export class Capture extends Writable {

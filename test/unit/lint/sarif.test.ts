@@ -2,7 +2,7 @@ import test from 'ava';
 import Ajv from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { join } from 'node:path';
-import { runLint } from '../../../src/lint/run';
+import { runLint } from '../../../src/lint/lint';
 import { RULES } from '../../../src/lint/rules';
 import { fakeContext, fakeDeps } from './helpers';
 

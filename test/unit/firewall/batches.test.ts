@@ -1,6 +1,6 @@
 // D6-FORWARD as rendered text: per-network blocks, then the prefix-wide tail that keeps unlisted subnets closed.
 import test from 'ava';
-import { prefixTail, renderForwardBatch } from '../../../src/firewall/render';
+import { prefixTail, renderForwardBatch } from '../../../src/firewall/batches';
 
 const TAG = '-m comment --comment docker-ipv6';
 

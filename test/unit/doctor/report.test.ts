@@ -3,7 +3,7 @@ import test from 'ava';
 import { PassThrough } from 'node:stream';
 import { runChecks } from '../../../src/doctor/checks';
 import { composeFindings } from '../../../src/doctor/compose';
-import { renderText, report, useColor } from '../../../src/doctor/render';
+import { renderText, report, useColor } from '../../../src/doctor/report';
 import { healthySnap, input } from './fixtures';
 
 test('colour: NO_COLOR and non-TTY turn it off, a TTY turns it on', (t) => {

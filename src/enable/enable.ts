@@ -12,7 +12,7 @@ import type { Mode } from '../model/state';
 import { run } from '../util/exec';
 import { enablePlanId, planEnable } from './plan';
 import { checkPrefixSyntax } from './prefix';
-import { legacyText, planJson, planText } from './render';
+import { legacyText, planJson, planText } from './plan-text';
 import { enableSteps } from './steps';
 import { confirm } from '../cli/confirm';
 import { asHostChange } from './host-change';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { planEnable, type EnableOptions } from '../../../src/enable/plan';
-import { planJson, planText } from '../../../src/enable/render';
+import { planJson, planText } from '../../../src/enable/plan-text';
 import type { Step } from '../../../src/transaction/index';
 import { snapshot } from '../../helpers/snapshot';
 

@@ -6,9 +6,9 @@ import { isToolError } from '../errors';
 import { observeHost, type HostSnapshot } from '../observe/snapshot';
 import { runChecks } from './checks';
 import { composeFindings, lintCompose } from './compose';
-import { completeExtraFacts, gatherExtraFacts } from './facts';
+import { completeExtraFacts, gatherExtraFacts } from './extra-facts';
 import { applyFixPlan, planFixes, type FixPlan } from './fix';
-import { renderText, report, useColor, type DoctorReport } from './render';
+import { renderText, report, useColor, type DoctorReport } from './report';
 import type { Finding } from './types';
 
 export interface DoctorOptions {

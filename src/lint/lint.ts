@@ -4,7 +4,7 @@ import { UsageError } from '../errors';
 import { collectSources } from './inputs';
 import { parseSource, type ParsedSource } from './source';
 import { lintParsed, type LintResult } from './engine';
-import { compareFix, renderDryRun, renderText, renderJson, summary } from './render';
+import { compareFix, renderDryRun, renderText, renderJson, summary } from './output';
 import { renderSarif } from './sarif';
 import { RULES } from './rules';
 import { fetchHostNetworks, type HostNetworksResult } from './host';
