@@ -46,7 +46,19 @@ function manualClock() {
     }
     now = end;
   }
-  return { timers, sleep, advance, now: () => now };
+  return { timers, sleep, advance, now: () => now, timersLeft: () => due.size };
+}
+
+/** strictPass on the manual clock: each pass takes `ms` of clock time. */
+function clockedPass(clock: ReturnType<typeof manualClock>, ms: number) {
+  const calls: string[][] = [];
+  let inFlight = false;
+  const pass = async (reasons: string[]) => {
+    if (inFlight) throw new Error('fake pass: two passes at once');
+    inFlight = true;
+    try { calls.push(reasons); await clock.sleep(ms); } finally { inFlight = false; }
+  };
+  return { calls, pass };
 }
 
 function loop(o: Partial<LoopOptions> & Pick<LoopOptions, 'pass'>, logs: unknown[][] = []) {
@@ -100,30 +112,28 @@ test('a pass throwing non-errors, and a logger that throws, never stop the loop'
 });
 
 test('the periodic tick triggers passes; stop waits for the running pass and ends all timers', async (t) => {
-  const p = strictPass(async () => { await sleep(30); });
-  const l = loop({ pass: p.pass, intervalMs: 50, debounceMs: 1 });
+  const clock = manualClock();
+  const { calls, pass } = clockedPass(clock, 30);
+  const l = loop({ pass, timers: clock.timers, intervalMs: 50, debounceMs: 1 });
   l.start();
-  await sleep(180);
-  t.true(p.calls.length >= 2, `${p.calls.length} passes`);
-  t.true(p.calls.slice(1).every((r) => r.includes('periodic tick')));
+  await clock.advance(180); // passes at 1 (start), 51, 101, 151 (ticks at 50, 100, 150); the last runs until 181
+  t.deepEqual(calls, [['start'], ['periodic tick'], ['periodic tick'], ['periodic tick']]);
   l.trigger('x');
-  await sleep(3);
-  await l.stop();
-  const after = p.calls.length;
+  let stopped = false;
+  const stopping = l.stop().then(() => { stopped = true; });
+  await clock.advance(0);
+  t.false(stopped, 'stop waits for the running pass');
+  await clock.advance(1);
+  await stopping;
+  t.is(clock.timersLeft(), 0, 'no timer is left');
   l.trigger('after stop');
-  await sleep(120);
-  t.is(p.calls.length, after);
+  await clock.advance(1000);
+  t.is(calls.length, 4, 'nothing runs after stop, not even the reason that came during the last pass');
 });
 
 test('settle: served events wait for quiet (bounded by settleMaxMs); a plain trigger still runs after the short debounce', async (t) => {
   const clock = manualClock();
-  const calls: string[][] = [];
-  let inFlight = false;
-  const pass = async (reasons: string[]) => {
-    if (inFlight) throw new Error('fake pass: two passes at once');
-    inFlight = true;
-    try { calls.push(reasons); await clock.sleep(5); } finally { inFlight = false; }
-  };
+  const { calls, pass } = clockedPass(clock, 5);
   const l = loop({ pass, timers: clock.timers, debounceMs: 10, settleMs: 60, settleMaxMs: 150 });
   // never 60 ms of quiet (one every 25 ms): only the bound, 150 ms after the first, fires the pass
   for (let i = 0; i < 5; i++) { l.settle(`served ${i}`); await clock.advance(25); }
