@@ -2,12 +2,15 @@
 // one pass at a time; a failed pass is retried with backoff; nothing a pass throws stops the loop.
 import type { Logger } from './log';
 
+/** The clock and timers the loop reads: injected, so tests run the debounce/settle logic on a manual clock. */
 export interface Timers {
+  now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(h: unknown): void;
 }
 
 export const realTimers: Timers = {
+  now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
@@ -58,7 +61,7 @@ export class ReconcileLoop {
     if (this.stopped) return;
     this.pending.add(reason);
     if (this.running) { this.pendingKind = 'debounce'; return; }
-    const due = Date.now() + this.o.debounceMs;
+    const due = this.timers.now() + this.o.debounceMs;
     if (this.debounce === undefined || (this.dueKind === 'settle' && due < this.dueAt)) this.schedule(due, 'debounce');
   }
 
@@ -71,7 +74,7 @@ export class ReconcileLoop {
     const settleMs = this.o.settleMs ?? this.o.debounceMs;
     this.pending.add(reason);
     if (this.running) { this.pendingKind ??= 'settle'; return; }
-    const t = Date.now();
+    const t = this.timers.now();
     this.settleSince ??= t;
     const due = Math.min(t + settleMs, this.settleSince + (this.o.settleMaxMs ?? settleMs));
     if (this.debounce === undefined || this.dueKind === 'settle') this.schedule(due, 'settle');
@@ -81,7 +84,7 @@ export class ReconcileLoop {
     if (this.debounce !== undefined) this.timers.clearTimeout(this.debounce);
     this.dueAt = due;
     this.dueKind = kind;
-    this.debounce = this.timers.setTimeout(() => this.fire(), Math.max(0, due - Date.now()));
+    this.debounce = this.timers.setTimeout(() => this.fire(), Math.max(0, due - this.timers.now()));
   }
 
   /** Stops timers and waits for a pass in progress. */
@@ -113,8 +116,8 @@ export class ReconcileLoop {
       const kind = this.pendingKind ?? 'debounce';
       this.pendingKind = undefined;
       if (this.pending.size && !this.stopped) {
-        if (kind === 'settle') this.settleSince = Date.now();
-        this.schedule(Date.now() + (kind === 'settle' ? this.o.settleMs ?? this.o.debounceMs : this.o.debounceMs), kind);
+        if (kind === 'settle') this.settleSince = this.timers.now();
+        this.schedule(this.timers.now() + (kind === 'settle' ? this.o.settleMs ?? this.o.debounceMs : this.o.debounceMs), kind);
       }
     });
   }

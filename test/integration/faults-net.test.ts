@@ -110,20 +110,31 @@ suite.scenario('the xtables lock held by another program: a bounded wait, then a
   const batchFile = join(lab.dir, 'legacy-batch');
   writeFileSync(batchFile, '*filter\n:D6-LOCKTEST - [0:0]\n-A D6-LOCKTEST -j ACCEPT\nCOMMIT\n');
   // /run/xtables.lock is the machine's: a private mount namespace gets its own /run, so the lock held
-  // here blocks nothing outside, and the legacy tables written are the lab namespace's own
-  const inPrivateRun = (holdS: number) => capture(['nsenter', `--net=/var/run/netns/${lab.record.namespaces.host}`, 'unshare', '-m', '--propagation', 'private', 'sh', '-c',
-    `mount -t tmpfs xtables-fault /run && (flock /run/xtables.lock sleep ${holdS} &) && sleep 0.3 && cd ${REPO} && exec ${process.execPath} --import=tsx test/unit/faults/xtables-child.ts ${batchFile}`]);
-  const held = await inPrivateRun(14);
+  // here blocks nothing outside, and the legacy tables written are the lab namespace's own.
+  // The holder keeps the lock until it is killed, and the child starts only once flock -n sees the lock
+  // taken: the hold is measured from the child's own start, not from a sleep that node's start-up (1-3 s
+  // under load) eats. XTABLES_LOCKFILE would move the tool's lock elsewhere, so it is unset.
+  const inPrivateRun = (releaseAfterMs?: number) => capture(['nsenter', `--net=/var/run/netns/${lab.record.namespaces.host}`, 'unshare', '-m', '--propagation', 'private',
+    'env', '-u', 'XTABLES_LOCKFILE', 'sh', '-c', [
+      'mount -t tmpfs xtables-fault /run || exit 3',
+      "sh -c 'exec 9>/run/xtables.lock && flock 9 && exec sleep 600' </dev/null >/dev/null 2>&1 &",
+      'holder=$!',
+      'i=0; while flock -n /run/xtables.lock true; do i=$((i+1)); if [ $i -ge 200 ]; then echo "the holder never took the lock" >&2; kill $holder; exit 3; fi; sleep 0.05; done',
+      `cd ${REPO} && ${process.execPath} --import=tsx test/unit/faults/xtables-child.ts ${batchFile} $holder ${releaseAfterMs ?? ''}`,
+      'rc=$?; kill $holder 2>/dev/null; exit $rc',
+    ].join('\n')]);
+  const held = await inPrivateRun();
   const r = JSON.parse(held.stdout.trim().split('\n').pop()!);
   t.false(r.ok, held.stdout + held.stderr);
   t.is(r.kind, 'command');
   t.regex(r.message, /exited 4 \(xtables lock held by another program \(retry\)\)/);
   t.regex(r.message, /Stopped waiting after 10s/);
   t.true(r.ms >= 9_500 && r.ms < 14_000, `waited ${r.ms} ms: bounded by -w 10`);
-  const brief = await inPrivateRun(2);
+  const brief = await inPrivateRun(2_000);
   const b = JSON.parse(brief.stdout.trim().split('\n').pop()!);
   t.true(b.ok, brief.stdout + brief.stderr);
-  t.true(b.ms >= 1_000, `waited for the lock (${b.ms} ms) and then applied`);
+  t.true(b.ms >= 1_900 && b.ms < 9_500, `waited for the lock released after 2 s (${b.ms} ms) and then applied`);
+  t.log(`lock held: gave up after ${r.ms} ms; released after 2 s: applied after ${b.ms} ms`);
   const legacy = await lab.host(['ip6tables-legacy-save', '-t', 'filter']);
   t.regex(legacy.stdout, /:D6-LOCKTEST/);
   await lab.host(['sh', '-c', 'ip6tables-legacy -F D6-LOCKTEST && ip6tables-legacy -X D6-LOCKTEST']);

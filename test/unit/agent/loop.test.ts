@@ -1,6 +1,6 @@
 // The agent loop against strict fakes: storms collapse, failures are retried, nothing kills the loop.
 import test from 'ava';
-import { ReconcileLoop, type LoopOptions } from '../../../src/agent/loop';
+import { ReconcileLoop, type LoopOptions, type Timers } from '../../../src/agent/loop';
 import type { Logger } from '../../../src/agent/log';
 import { PreconditionError } from '../../../src/errors';
 
@@ -14,6 +14,49 @@ function strictPass(behaviour: (n: number) => Promise<void> | void = () => {}) {
     if (inFlight) throw new Error('fake pass: two passes at once');
     inFlight = true;
     try { calls.push(reasons); await sleep(5); await behaviour(calls.length); } finally { inFlight = false; }
+  };
+  return { calls, pass };
+}
+
+/**
+ * A manual clock for the loop: time moves only in advance(), which fires due timers in order and lets each
+ * pass's promises run before looking for the next timer, so timing logic is tested without the scheduler.
+ */
+function manualClock() {
+  let now = 0;
+  let seq = 0;
+  const due = new Map<number, { at: number; fn: () => void }>();
+  const flush = () => new Promise((r) => setImmediate(r)); // every queued promise reaction runs first
+  const timers: Timers = {
+    now: () => now,
+    setTimeout: (fn, ms) => { due.set(++seq, { at: now + Math.max(0, ms), fn }); return seq; },
+    clearTimeout: (h) => { due.delete(h as number); },
+  };
+  const sleep = (ms: number) => new Promise<void>((r) => { timers.setTimeout(r, ms); });
+  async function advance(ms: number): Promise<void> {
+    const end = now + ms;
+    for (;;) {
+      await flush();
+      let next: [number, { at: number; fn: () => void }] | undefined;
+      for (const e of due) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
+      if (!next) break;
+      due.delete(next[0]);
+      now = next[1].at;
+      next[1].fn();
+    }
+    now = end;
+  }
+  return { timers, sleep, advance, now: () => now, timersLeft: () => due.size };
+}
+
+/** strictPass on the manual clock: each pass takes `ms` of clock time. */
+function clockedPass(clock: ReturnType<typeof manualClock>, ms: number) {
+  const calls: string[][] = [];
+  let inFlight = false;
+  const pass = async (reasons: string[]) => {
+    if (inFlight) throw new Error('fake pass: two passes at once');
+    inFlight = true;
+    try { calls.push(reasons); await clock.sleep(ms); } finally { inFlight = false; }
   };
   return { calls, pass };
 }
@@ -69,39 +112,57 @@ test('a pass throwing non-errors, and a logger that throws, never stop the loop'
 });
 
 test('the periodic tick triggers passes; stop waits for the running pass and ends all timers', async (t) => {
-  const p = strictPass(async () => { await sleep(30); });
-  const l = loop({ pass: p.pass, intervalMs: 50, debounceMs: 1 });
+  const clock = manualClock();
+  const { calls, pass } = clockedPass(clock, 30);
+  const l = loop({ pass, timers: clock.timers, intervalMs: 50, debounceMs: 1 });
   l.start();
-  await sleep(180);
-  t.true(p.calls.length >= 2, `${p.calls.length} passes`);
-  t.true(p.calls.slice(1).every((r) => r.includes('periodic tick')));
+  await clock.advance(180); // passes at 1 (start), 51, 101, 151 (ticks at 50, 100, 150); the last runs until 181
+  t.deepEqual(calls, [['start'], ['periodic tick'], ['periodic tick'], ['periodic tick']]);
   l.trigger('x');
-  await sleep(3);
-  await l.stop();
-  const after = p.calls.length;
+  let stopped = false;
+  const stopping = l.stop().then(() => { stopped = true; });
+  await clock.advance(0);
+  t.false(stopped, 'stop waits for the running pass');
+  await clock.advance(1);
+  await stopping;
+  t.is(clock.timersLeft(), 0, 'no timer is left');
   l.trigger('after stop');
-  await sleep(120);
-  t.is(p.calls.length, after);
+  await clock.advance(1000);
+  t.is(calls.length, 4, 'nothing runs after stop, not even the reason that came during the last pass');
 });
 
 test('settle: served events wait for quiet (bounded by settleMaxMs); a plain trigger still runs after the short debounce', async (t) => {
-  const p = strictPass();
-  const l = loop({ pass: p.pass, debounceMs: 10, settleMs: 60, settleMaxMs: 150 });
-  const t0 = Date.now();
-  for (let i = 0; i < 5; i++) { l.settle(`served ${i}`); await sleep(25); } // never 60 ms quiet: the bound fires it
-  await sleep(80);
-  await l.idle();
-  t.is(p.calls.length, 1);
-  t.deepEqual(p.calls[0], ['served 0', 'served 1', 'served 2', 'served 3', 'served 4']);
-  t.true(Date.now() - t0 >= 150);
+  const clock = manualClock();
+  const { calls, pass } = clockedPass(clock, 5);
+  const l = loop({ pass, timers: clock.timers, debounceMs: 10, settleMs: 60, settleMaxMs: 150 });
+  // never 60 ms of quiet (one every 25 ms): only the bound, 150 ms after the first, fires the pass
+  for (let i = 0; i < 5; i++) { l.settle(`served ${i}`); await clock.advance(25); }
+  await clock.advance(149 - clock.now());
+  t.is(calls.length, 0, 'no pass before settleMaxMs');
+  await clock.advance(1);
+  t.is(calls.length, 1, 'one pass at settleMaxMs');
+  t.deepEqual(calls[0], ['served 0', 'served 1', 'served 2', 'served 3', 'served 4']);
+  await clock.advance(200);
+  t.is(calls.length, 1, 'and no other');
+
   l.settle('served late');
-  await sleep(20);
-  t.is(p.calls.length, 1, 'still waiting for quiet');
+  await clock.advance(20);
+  t.is(calls.length, 1, 'still waiting for quiet');
   l.trigger('needs the pass');
-  await sleep(30);
-  await l.idle();
-  t.is(p.calls.length, 2);
-  t.deepEqual(p.calls[1], ['served late', 'needs the pass']);
+  await clock.advance(9);
+  t.is(calls.length, 1, 'the debounce is not over');
+  await clock.advance(1);
+  t.is(calls.length, 2, 'the trigger ran after the short debounce, not after settleMs');
+  t.deepEqual(calls[1], ['served late', 'needs the pass']);
+
+  await clock.advance(200);
+  l.settle('served alone');
+  await clock.advance(59);
+  t.is(calls.length, 2, 'a served event waits for settleMs of quiet');
+  await clock.advance(1);
+  t.is(calls.length, 3);
+  t.deepEqual(calls[2], ['served alone']);
+  await clock.advance(5);
   await l.stop();
 });
 
