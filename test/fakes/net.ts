@@ -1,0 +1,49 @@
+// Strict fake of the netlink adapter: links, addresses, routes, unreachable routes and NDP proxy entries of
+// one namespace; adding a present entry or deleting a missing one throws, as a bug in the caller would.
+import { PROXY_PROTOCOL } from '../../src/model/names';
+import type { AddrInfo, LinkInfo, NetOps, NetState, RouteInfo } from '../../src/host/netlink';
+
+/** Netlink: adding a present entry or deleting a missing one throws; `failAfter` simulates a crash. */
+export class FakeNet implements NetOps {
+  proxies = new Map<string, number>(); // "addr%ifindex"
+  /** entries added through addProxy carry our NDA_PROTOCOL tag, as the real adapter sets it */
+  tagged = new Set<string>();
+  /** false: a kernel before 5.2, which drops NDA_PROTOCOL */
+  keepsTags = true;
+  unreachable = new Set<string>();
+  /** routes other than our unreachable ones (the default route, connected prefixes) */
+  otherRoutes: RouteInfo[] = [];
+  addresses: AddrInfo[] = [];
+  links: LinkInfo[] = [{ index: 1, name: 'lo', up: true }, { index: 2, name: 'eth0', up: true }];
+  /** this session's changes in order */
+  ops: string[] = [];
+  failAfter = Infinity;
+  closed = 0;
+  opened = 0;
+  constructor(private readonly log: string[] = []) {}
+  private tick(op: string) {
+    if (this.ops.length >= this.failAfter) throw new Error(`fake netlink: crash before ${op}`);
+    this.ops.push(op);
+    this.log.push(`netlink ${op}`);
+  }
+  async read(): Promise<NetState> {
+    return JSON.parse(JSON.stringify({
+      links: this.links, addresses: this.addresses,
+      routes: [...this.otherRoutes, ...[...this.unreachable].map((dst) => ({ family: 6 as const, dst, table: 254, protocol: 'STATIC', type: 'UNREACHABLE', ifindex: 1, ifname: 'lo' }))],
+      proxies: [...this.proxies.keys()].map((k) => {
+        const [address, i] = k.split('%');
+        const link = this.links.find((l) => l.index === Number(i));
+        if (!link) throw new Error(`fake netlink: proxy ${k} on a link that does not exist`);
+        return { address, ifindex: Number(i), ifname: link.name, ...(this.tagged.has(k) ? { protocol: PROXY_PROTOCOL } : {}) };
+      }),
+    } satisfies NetState));
+  }
+  private link(i: number): void {
+    if (!this.links.some((l) => l.index === i)) throw new Error(`fake netlink: no link with index ${i} (ENODEV)`);
+  }
+  async addProxy(a: string, i: number) { this.tick(`+proxy ${a}`); this.link(i); const k = `${a}%${i}`; if (this.proxies.has(k)) throw new Error(`fake netlink: proxy ${k} exists`); this.proxies.set(k, i); if (this.keepsTags) this.tagged.add(k); }
+  async delProxy(a: string, i: number) { this.tick(`-proxy ${a}`); if (!this.proxies.delete(`${a}%${i}`)) throw new Error(`fake netlink: proxy ${a}%${i} missing`); this.tagged.delete(`${a}%${i}`); }
+  async addUnreachable(d: string) { this.tick(`+route ${d}`); if (this.unreachable.has(d)) throw new Error(`fake netlink: route ${d} exists`); this.unreachable.add(d); }
+  async delUnreachable(d: string) { this.tick(`-route ${d}`); if (!this.unreachable.delete(d)) throw new Error(`fake netlink: route ${d} missing`); }
+  close() { this.closed++; }
+}
