@@ -1,5 +1,5 @@
 // A RunContext for engine tests: --root at a fresh temp folder, a local endpoint, output captured, and the fake host injected.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -39,5 +39,7 @@ export function fakeRun(over: Partial<HostSnapshot> = {}): FakeRun {
     { DOCKER_HOST: 'unix:///var/run/docker.sock' },
     out, err,
   ).withHost(fake.host);
+  // the lock makes it in a real run, before any step
+  mkdirSync(ctx.paths.stateDir, { recursive: true });
   return { root, ctx, fake, snap, out, err, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
