@@ -1,6 +1,8 @@
 // Strict fake of the netlink adapter: links, addresses, routes, unreachable routes and NDP proxy entries of
 // one namespace; adding a present entry or deleting a missing one throws, as a bug in the caller would.
+// Like the kernel, it keys entries by address bytes, not by spelling: '2001:0db8::1' and '2001:db8::1' are one entry.
 import { PROXY_PROTOCOL } from '../../src/model/names';
+import { canonical6, formatCidr, parseCidr6 } from '../../src/model/ip';
 import type { AddrInfo, LinkInfo, NetOps, NetState, RouteInfo } from '../../src/host/netlink';
 
 /** Netlink: adding a present entry or deleting a missing one throws; `failAfter` simulates a crash. */
@@ -41,9 +43,20 @@ export class FakeNet implements NetOps {
   private link(i: number): void {
     if (!this.links.some((l) => l.index === i)) throw new Error(`fake netlink: no link with index ${i} (ENODEV)`);
   }
-  async addProxy(a: string, i: number) { this.tick(`+proxy ${a}`); this.link(i); const k = `${a}%${i}`; if (this.proxies.has(k)) throw new Error(`fake netlink: proxy ${k} exists`); this.proxies.set(k, i); if (this.keepsTags) this.tagged.add(k); }
-  async delProxy(a: string, i: number) { this.tick(`-proxy ${a}`); if (!this.proxies.delete(`${a}%${i}`)) throw new Error(`fake netlink: proxy ${a}%${i} missing`); this.tagged.delete(`${a}%${i}`); }
-  async addUnreachable(d: string) { this.tick(`+route ${d}`); if (this.unreachable.has(d)) throw new Error(`fake netlink: route ${d} exists`); this.unreachable.add(d); }
-  async delUnreachable(d: string) { this.tick(`-route ${d}`); if (!this.unreachable.delete(d)) throw new Error(`fake netlink: route ${d} missing`); }
+  async addProxy(a: string, i: number) { this.tick(`+proxy ${a}`); this.link(i); const k = `${addr(a)}%${i}`; if (this.proxies.has(k)) throw new Error(`fake netlink: proxy ${k} exists`); this.proxies.set(k, i); if (this.keepsTags) this.tagged.add(k); }
+  async delProxy(a: string, i: number) { this.tick(`-proxy ${a}`); const k = `${addr(a)}%${i}`; if (!this.proxies.delete(k)) throw new Error(`fake netlink: proxy ${k} missing`); this.tagged.delete(k); }
+  async addUnreachable(d: string) { this.tick(`+route ${d}`); const k = dst(d); if (this.unreachable.has(k)) throw new Error(`fake netlink: route ${k} exists`); this.unreachable.add(k); }
+  async delUnreachable(d: string) { this.tick(`-route ${d}`); const k = dst(d); if (!this.unreachable.delete(k)) throw new Error(`fake netlink: route ${k} missing`); }
   close() { this.closed++; }
+}
+
+function addr(a: string): string {
+  if (!/^[0-9a-f:.]+$/i.test(a) || !parseCidr6(a)) throw new Error(`fake netlink: not an IPv6 address: ${a} (EINVAL)`);
+  return canonical6(a);
+}
+
+function dst(d: string): string {
+  const c = /\/\d+$/.test(d) ? parseCidr6(d) : undefined;
+  if (!c) throw new Error(`fake netlink: not an IPv6 prefix: ${d} (EINVAL)`);
+  return formatCidr(c);
 }
