@@ -10,7 +10,7 @@ import type { HostSnapshot } from '../observe/snapshot';
 import { routeKey } from '../reconcile/desired';
 import { applyFirewallTable } from '../reconcile/firewall-table';
 import { hostDeps } from '../reconcile/index';
-import { captureFile, captureSysctl, type Step, type UndoRegistry } from '../transaction/index';
+import { captureFile, captureSysctl, fileUndo, type FileUndo, type Step, type UndoRegistry } from '../transaction/index';
 import type { RestartUndo } from '../transaction/tool-undo';
 import { parseCidr6 } from '../model/ip';
 import { firewallStep, ndpProxyStep, unreachableFor, unreachableStep } from './net-steps';
@@ -114,11 +114,17 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
         try {
           await store.write(plan.daemonJson.after, cur.identity);
         } catch (e) {
-          // the store leaves the original intact when it fails; believe the disk, not the error
-          if ((await store.readRaw().catch(() => undefined))?.text === plan.daemonJson.before) daemonWritten = false;
+          // the store leaves the file as it found it when it fails (ours untouched, or someone else's edit
+          // that made it refuse); believe the disk, not the error: only our own bytes are ours to undo
+          const now = (await store.readRaw().catch(() => undefined))?.text;
+          if (now !== undefined && now !== plan.daemonJson.after) daemonWritten = false;
           throw e;
         }
       },
+      // In this process we know whether our bytes landed: when they did not, the file holds the original
+      // or someone else's edit, and restoring the copy taken in prepare would write over that edit.
+      // A recovery after a kill cannot know, and restores through the registry's file kind.
+      async undo(r) { if (daemonWritten) await fileUndo.undo(r as FileUndo); },
     });
   }
   if (plan.restart) {

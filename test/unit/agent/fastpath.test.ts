@@ -6,7 +6,7 @@ import { FastPath, type FastDeps } from '../../../src/agent/fastpath';
 import type { DockerEvent } from '../../../src/agent/events';
 import { ReconcileLoop } from '../../../src/agent/loop';
 import { describeChange, reconcileOnce } from '../../../src/reconcile';
-import { ctr, enabledState, net, world, type World } from '../reconcile/fakes';
+import { ctr, enabledState, net, world, type World } from '../../fakes/reconcile';
 
 const NDP = '2001:db8:1:0:8000::/65';
 const ROUTED = '2001:db8:100::/48';

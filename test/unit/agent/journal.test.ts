@@ -9,7 +9,7 @@ import { writeJournal, type Journal } from '../../../src/transaction/journal';
 import { RunContext } from '../../../src/cli/context';
 import { resolveGlobals } from '../../../src/cli/globals';
 import { PreconditionError } from '../../../src/errors';
-import { enabledState, net, world } from '../reconcile/fakes';
+import { enabledState, net, world } from '../../fakes/reconcile';
 
 const ROUTED = '2001:db8:100::/48';
 const sink = () => new Writable({ write(_c, _e, cb) { cb(); } });

@@ -1,9 +1,10 @@
 // Enable's transaction steps as data: the filter chain before forwarding and the restart, the routed
 // prefix's unreachable route journaled and recorded as reconcile records it, NDP entries journaled in prepare.
 import test from 'ava';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ExecutionContext } from 'ava';
 import type { RunContext } from '../../../src/cli/context';
 import { newProxies } from '../../../src/enable/net-steps';
 import { planEnable, type EnableOptions } from '../../../src/enable/plan';
@@ -11,21 +12,33 @@ import { enableSteps } from '../../../src/enable/steps';
 import { toolUndoRegistry } from '../../../src/transaction/tool-undo';
 import type { HostAdapters } from '../../../src/host/interfaces';
 import { routeKey } from '../../../src/reconcile/desired';
+import type { HostSnapshot } from '../../../src/observe/snapshot';
 import { snapshot } from '../../helpers/snapshot';
+import { fakeHost, type FakeHost } from '../../fakes/host';
 
 const opts = (prefix: string): EnableOptions => ({ prefix, mode: 'auto', randomDraws: [Uint8Array.from([1, 2, 3, 4, 5])], sysctlConfPath: '/etc/sysctl.d/60-docker-ipv6.conf' });
 
-function context(dir: string): RunContext {
+/** A context on a fake host rooted at a temp folder; `fake` is the host the steps would change. */
+function context(t: ExecutionContext): RunContext & { fake: FakeHost } {
+  const dir = mkdtempSync(join(tmpdir(), 'steps-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const fake = fakeHost({ root: dir });
   return {
-    note() {}, globals: { restartCommand: ['true'] },
+    note() {}, globals: { restartCommand: ['true'] }, host: fake.host, fake,
     endpoint: () => ({ host: 'unix:///var/run/docker.sock', source: 'default', local: true }),
     paths: { stateDir: dir, stateFile: join(dir, 'state.json') },
-  } as unknown as RunContext;
+  } as unknown as RunContext & { fake: FakeHost };
 }
 
+/** The snapshot with daemon.json where the fake host keeps it (the fake refuses any other path). */
+const under = (ctx: RunContext & { fake: FakeHost }, snap: HostSnapshot): HostSnapshot => ({ ...snap, daemonConfig: { ...snap.daemonConfig, path: ctx.fake.daemon.path } });
+
+const registry = (ctx: RunContext) => ({ registry: toolUndoRegistry(ctx.host) });
+
 test('routed: D6-FORWARD and the unreachable route come before forwarding and the restart; the chain is rendered again after it', (t) => {
-  const snap = snapshot();
-  const steps = enableSteps(context('/nonexistent'), planEnable(snap, opts('2001:db8:2::/48')), snap);
+  const ctx = context(t);
+  const snap = under(ctx, snapshot());
+  const steps = enableSteps(ctx, planEnable(snap, opts('2001:db8:2::/48')), snap, registry(ctx));
   const ids = steps.map((s) => s.id);
   const at = (id: string) => { const i = ids.indexOf(id); t.true(i >= 0, `${id} in ${ids.join(', ')}`); return i; };
   t.is(ids[0], 'firewall-filter', 'nothing is forwarded before the filter chain holds');
@@ -37,10 +50,11 @@ test('routed: D6-FORWARD and the unreachable route come before forwarding and th
 });
 
 test('nat mode has no filter chain and no route; ndp journals its proxy entries in prepare', (t) => {
-  const snap = snapshot();
-  const nat = enableSteps(context('/nonexistent'), planEnable(snap, opts('auto')), snap).map((s) => s.id);
+  const ctx = context(t);
+  const snap = under(ctx, snapshot());
+  const nat = enableSteps(ctx, planEnable(snap, opts('auto')), snap, registry(ctx)).map((s) => s.id);
   t.false(nat.some((id) => id.startsWith('firewall-filter') || id === 'unreachable-route'));
-  const ndp = enableSteps(context('/nonexistent'), planEnable(snap, opts('2001:db8:1:0:8000::/80')), snap);
+  const ndp = enableSteps(ctx, planEnable(snap, opts('2001:db8:1:0:8000::/80')), snap, registry(ctx));
   const step = ndp.find((s) => s.id === 'ndp-proxies')!;
   t.is(typeof step.prepare, 'function', 'the entries are known (and journaled) before the first one is added');
   t.is(step.undo, undefined, 'undone through the registry, as a recovery after a kill does');
@@ -61,13 +75,13 @@ test('only entries not present yet are this run\'s to undo (any spelling of an a
 });
 
 test('routed: the state records the unreachable route with reconcile\'s key, kept alongside an earlier one', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'steps-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const snap = snapshot({ state: { version: 1, prefix: '2001:db8:2::/48', routes: ['unreachable 2001:db8:9::/48'] } });
+  const ctx = context(t);
+  const snap = under(ctx, snapshot({ state: { version: 1, prefix: '2001:db8:2::/48', routes: ['unreachable 2001:db8:9::/48'] } }));
   const plan = planEnable(snap, opts('2001:db8:2::/48'));
-  const write = enableSteps(context(dir), plan, snap).find((s) => s.id === 'write-state')!;
+  const write = enableSteps(ctx, plan, snap, registry(ctx)).find((s) => s.id === 'write-state')!;
   await write.apply(new AbortController().signal);
-  const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8'));
+  const state = ctx.fake.state.value!;
+  t.is(ctx.fake.state.writes.length, 1, 'the state goes through the host\'s state file, once');
   t.deepEqual(state.routes, ['unreachable 2001:db8:9::/48', routeKey({ type: 'unreachable', dst: '2001:db8:2::/48' })]);
-  t.is(state.routes[1], 'unreachable 2001:db8:2::/48');
+  t.is(state.routes?.[1], 'unreachable 2001:db8:2::/48');
 });

@@ -7,7 +7,7 @@ import { dockerFacts } from '../../../src/model/docker';
 import { opensToWorld, type ApiContainer } from '../../../src/model/docker';
 import { planNetworkCreate } from '../../../src/reconcile/fast';
 import { describeChange, reconcileOnce } from '../../../src/reconcile';
-import { enabledState, net, world } from './fakes';
+import { enabledState, net, world } from '../../fakes/reconcile';
 
 const PREFIX = '2001:db8:100::/56';
 const owned = { prefix: PREFIX };

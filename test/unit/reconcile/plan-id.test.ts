@@ -6,7 +6,7 @@ import { applyFirewallTable, firewallBatch } from '../../../src/reconcile/firewa
 import { dockerFacts } from '../../../src/model/docker';
 import { parseSave } from '../../../src/model/ip6tables-save';
 import { planId } from '../../../src/model/plan-id';
-import { ctr, enabledState, net, world } from './fakes';
+import { ctr, enabledState, net, world } from '../../fakes/reconcile';
 
 const ROUTED = '2001:db8:100::/48';
 

@@ -2,7 +2,7 @@
 // that a later pass would not clean up, and foreign rules, routes and entries are never touched.
 import test from 'ava';
 import { reconcileOnce } from '../../../src/reconcile';
-import { ctr, enabledState, net, world } from './fakes';
+import { ctr, enabledState, net, world } from '../../fakes/reconcile';
 
 const ROUTED = '2001:db8:100::/48';
 const NDP = '2001:db8:1:0:8000::/65';

@@ -1,0 +1,45 @@
+// Strict fake of the dockerd service: restarts are recorded, and can be told to fail or to hang until aborted.
+import type { DockerdService } from '../../src/host/interfaces';
+import type { DockerdProcess } from '../../src/daemon/keys';
+import type { Endpoint } from '../../src/model/endpoint';
+import { PreconditionError } from '../../src/errors';
+
+export interface RestartCall { command: string[]; endpoint: Endpoint; networks: number; aborted: boolean }
+
+export class FakeDockerd implements DockerdService {
+  readonly restarts: RestartCall[] = [];
+  procs: DockerdProcess[] = [{ pid: 4242, argv: ['/usr/bin/dockerd', '-H', 'fd://'] }];
+  /** what the next restarts do, one entry each; then 'ok' */
+  private script: Array<'ok' | 'fail' | 'hang'> = [];
+  /** what dockerd does on start: the fake host reloads daemon.json into the fake Docker API here */
+  onRestart?: () => void | Promise<void>;
+
+  constructor(private readonly log: string[] = []) {}
+
+  /** The next `times` restarts fail as a dockerd that does not come back would. */
+  failNext(times = 1): this { for (let i = 0; i < times; i++) this.script.push('fail'); return this; }
+  /** The next restart waits until its signal aborts (Ctrl-C); without a signal it throws (it would hang for ever). */
+  hangNext(): this { this.script.push('hang'); return this; }
+
+  async restart(command: readonly string[], endpoint: Endpoint, networks: number, _progress?: (s: string) => void, signal?: AbortSignal): Promise<void> {
+    if (!command.length) throw new Error('fake dockerd: restart with an empty command');
+    if (!endpoint?.local) throw new Error(`fake dockerd: restart for a remote endpoint ${endpoint?.host}`);
+    if (!Number.isInteger(networks) || networks < 0) throw new Error(`fake dockerd: bad network count ${networks}`);
+    const what = this.script.shift() ?? 'ok';
+    const call: RestartCall = { command: [...command], endpoint, networks, aborted: false };
+    this.restarts.push(call);
+    this.log.push(`dockerd restart${what === 'ok' ? '' : ` (${what})`}`);
+    if (what === 'fail') throw new PreconditionError('dockerd did not come back within 60 s: Docker refused the connection (fake)', 'see its log: journalctl -u docker');
+    if (what === 'hang') {
+      if (!signal) throw new Error('fake dockerd: told to hang, but the caller gave no abort signal: it would hang for ever');
+      await new Promise<void>((resolve) => { if (signal.aborted) resolve(); else signal.addEventListener('abort', () => resolve(), { once: true }); });
+      call.aborted = true;
+      throw new PreconditionError('interrupted while waiting for Docker');
+    }
+    await this.onRestart?.();
+  }
+
+  async processes(): Promise<DockerdProcess[]> {
+    return structuredClone(this.procs);
+  }
+}
