@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import type { RunContext } from '../cli/context';
 import { PreconditionError, isToolError } from '../errors';
 import type { NetOps } from '../host/interfaces';
-import { writeFileAtomic } from '../host/files';
 import { describeChange, hostDeps, type PassGuard } from '../reconcile';
 import { lockedPass } from '../apply/apply';
 import { processStartTime, withLockNow } from '../transaction/lock';
@@ -66,9 +65,7 @@ export async function runAgent(ctx: RunContext, o: AgentOptions): Promise<void> 
     pid: process.pid, startTime: processStartTime('self') ?? null, started: new Date().toISOString(), intervalMs: o.intervalMs,
     lastError: null, counts: { passes: 0, changes: 0, errors: 0, events: 0, reconnects: 0 },
   };
-  const { mkdir } = await import('node:fs/promises');
-  await mkdir(ctx.paths.stateDir, { recursive: true });
-  const saveStatus = () => writeFileAtomic(agentStatusPath(ctx.paths.stateDir), `${JSON.stringify(status, null, 2)}\n`, 0o644).catch((e) => log('warn', 'cannot write the status file', { error: (e as Error).message }));
+  const saveStatus = () => ctx.host.files.writeAtomic(agentStatusPath(ctx.paths.stateDir), `${JSON.stringify(status, null, 2)}\n`, 0o644).catch((e) => log('warn', 'cannot write the status file', { error: (e as Error).message }));
   await saveStatus();
 
   const serial = serialiser();

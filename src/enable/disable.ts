@@ -13,7 +13,7 @@ import { confirm } from '../cli/confirm';
 import type { HostAdapters } from '../host/interfaces';
 import { parseRouteKey } from '../reconcile/desired';
 import { ownedProxies } from '../reconcile/diff';
-import type { FirewallUndo, ProxyUndo, ReconcileUndo, RestartUndo } from '../transaction/tool-undo';
+import { isUnreachableRoute, type FirewallUndo, type ProxyUndo, type ReconcileUndo, type RestartUndo } from '../transaction/tool-undo';
 import type { UndoRegistry } from '../transaction/index';
 import { asHostChange } from './host-change';
 import { finishInterruptedRun, toolUndoRegistry } from '../transaction/tool-undo';
@@ -93,7 +93,7 @@ export function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnaps
         const net = await host.openNet();
         try {
           const st = await net.read();
-          if (st.routes.some((x) => x.family === 6 && x.dst === r.dst && x.type === 'UNREACHABLE')) await net.delUnreachable(r.dst);
+          if (st.routes.some((x) => isUnreachableRoute(x, r.dst))) await net.delUnreachable(r.dst);
         } finally { net.close(); }
       },
     });
