@@ -1,8 +1,9 @@
 // The agent loop against strict fakes: storms collapse, failures are retried, nothing kills the loop.
 import test from 'ava';
-import { ReconcileLoop, type LoopOptions, type Timers } from '../../../src/agent/loop';
+import { ReconcileLoop, type LoopOptions } from '../../../src/agent/loop';
 import type { Logger } from '../../../src/agent/log';
 import { PreconditionError } from '../../../src/errors';
+import { manualClock } from '../../helpers/manual-clock';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -16,37 +17,6 @@ function strictPass(behaviour: (n: number) => Promise<void> | void = () => {}) {
     try { calls.push(reasons); await sleep(5); await behaviour(calls.length); } finally { inFlight = false; }
   };
   return { calls, pass };
-}
-
-/**
- * A manual clock for the loop: time moves only in advance(), which fires due timers in order and lets each
- * pass's promises run before looking for the next timer, so timing logic is tested without the scheduler.
- */
-function manualClock() {
-  let now = 0;
-  let seq = 0;
-  const due = new Map<number, { at: number; fn: () => void }>();
-  const flush = () => new Promise((r) => setImmediate(r)); // every queued promise reaction runs first
-  const timers: Timers = {
-    now: () => now,
-    setTimeout: (fn, ms) => { due.set(++seq, { at: now + Math.max(0, ms), fn }); return seq; },
-    clearTimeout: (h) => { due.delete(h as number); },
-  };
-  const sleep = (ms: number) => new Promise<void>((r) => { timers.setTimeout(r, ms); });
-  async function advance(ms: number): Promise<void> {
-    const end = now + ms;
-    for (;;) {
-      await flush();
-      let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const e of due) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
-      if (!next) break;
-      due.delete(next[0]);
-      now = next[1].at;
-      next[1].fn();
-    }
-    now = end;
-  }
-  return { timers, sleep, advance, now: () => now, timersLeft: () => due.size };
 }
 
 /** strictPass on the manual clock: each pass takes `ms` of clock time. */
