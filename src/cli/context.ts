@@ -4,7 +4,6 @@ import { PreconditionError } from '../errors';
 import type { DockerGlobals } from './argv';
 import { underRoot, type GlobalOptions } from './globals';
 import { resolveEndpoint } from './endpoint';
-import { realHostAdapters } from '../host/adapters';
 import type { HostAdapters } from '../host/interfaces';
 import { type Endpoint } from '../model/endpoint';
 
@@ -50,6 +49,9 @@ export class RunContext {
 
   /** The run's host adapters: the real ones on first use, unless a test handed in fakes (withHost). */
   get host(): HostAdapters {
+    // required on first use, not at start-up: `--help` and the commands that never touch the host skip loading them
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { realHostAdapters } = require('../host/adapters') as typeof import('../host/adapters');
     this.adapters ??= realHostAdapters({ endpoint: () => this.endpoint(), stateFile: this.paths.stateFile });
     return this.adapters;
   }
