@@ -16,7 +16,6 @@ import { ownedProxies } from '../reconcile/diff';
 import { isUnreachableRoute, type FirewallUndo, type ProxyUndo, type ReconcileUndo, type RestartUndo } from '../transaction/tool-undo';
 import type { UndoRegistry } from '../transaction/index';
 import { asHostChange } from './host-change';
-import { finishInterruptedRun, toolUndoRegistry } from '../transaction/tool-undo';
 
 export interface DisablePlan {
   daemonJson: { path: string; before: string; after: string; changed: boolean; remove: boolean };
@@ -117,11 +116,7 @@ export function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnaps
 
 export async function runDisable(ctx: RunContext, o: { restartTimeoutMs?: number } = {}): Promise<void> {
   const dry = ctx.globals.dryRun;
-  await asHostChange(ctx, 'disable', async () => {
-    const registry = toolUndoRegistry(ctx.host, (s) => ctx.note(s));
-    if (!dry) {
-      await finishInterruptedRun(ctx.paths.journalFile, registry, (l) => ctx.note(l));
-    }
+  await asHostChange(ctx, 'disable', async (registry) => {
     const snap = await observeHost(ctx);
     const plan = planDisable(snap, await ctx.host.files.exists(ctx.paths.sysctlConf));
     if (!plan) {

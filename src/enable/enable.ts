@@ -16,7 +16,6 @@ import { legacyText, planJson, planText } from './plan-text';
 import { enableSteps } from './steps';
 import { confirm } from '../cli/confirm';
 import { asHostChange } from './host-change';
-import { finishInterruptedRun, toolUndoRegistry } from '../transaction/tool-undo';
 
 export interface EnableCliOptions { prefix?: string; mode?: string; restartTimeoutMs?: number; /** run only the plan --dry-run showed under this id */ plan?: string }
 
@@ -43,11 +42,7 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
   // input errors first: they are the user's to fix whatever state the host is in
   if (o.prefix && o.prefix !== 'auto') checkPrefixSyntax(o.prefix);
   const dry = ctx.globals.dryRun;
-  await asHostChange(ctx, 'enable', async () => {
-    const registry = toolUndoRegistry(ctx.host, (s) => ctx.note(s));
-    if (!dry) {
-      await finishInterruptedRun(ctx.paths.journalFile, registry, (l) => ctx.note(l));
-    }
+  await asHostChange(ctx, 'enable', async (registry) => {
     const snap = await observeHost(ctx);
     const plan = planEnable(snap, {
       prefix: o.prefix, mode, sysctlConfPath: `${ctx.paths.sysctlConf}`,
