@@ -5,8 +5,8 @@
 //   prepare: () => captureSysctl(store, 'net.ipv6.conf.all.forwarding')
 //   registry: newUndoRegistry({ sysctl: store }).registerUndo('restart', ...)
 // A file record keeps the previous bytes (utf8 text), mode and owner; restoring writes through a
-// symlink to its target (the link stays), atomically. Other kinds (ip6tables, route, restart)
-// belong to their adapters and are registered by the command that builds the steps.
+// symlink to its target (the link stays), atomically. The tool's other kinds (restart, ip6tables, proxy,
+// route, reconcile) are in tool-undo.ts and act through the host adapters.
 import { chown, lstat, readFile, realpath, stat, unlink } from 'node:fs/promises';
 import type { SysctlStore } from '../host/interfaces';
 import { writeFileAtomic } from '../host/files';
