@@ -10,7 +10,7 @@ import { parseCidr6, type Cidr6 } from '../model/ip';
 import type { Pool } from '../model/pools';
 import type { UsedSpace } from '../model/alloc';
 import { networkFacts, type ApiNetwork, type NetworkFacts } from '../model/docker';
-import { liveAllocations, usedSpace, v4Pools } from './space';
+import { liveAllocations, usedSpace, v4Pools } from '../model/space';
 
 export interface SpaceFacts {
   state: ToolState;

@@ -1,9 +1,9 @@
 // What address space is taken (pure): Docker's networks and pools, the host's addresses and routes, our allocations.
-import { DOCKER_DEFAULT_V4_POOLS, type Pool } from '../model/pools';
-import type { NetState } from '../model/net';
-import type { NetworkFacts } from '../model/docker';
-import { contains, parseCidr4, parseCidr6, type Cidr6 } from '../model/ip';
-import type { UsedSpace } from '../model/alloc';
+import { DOCKER_DEFAULT_V4_POOLS, type Pool } from './pools';
+import type { NetState } from './net';
+import type { NetworkFacts } from './docker';
+import { contains, parseCidr4, parseCidr6, type Cidr6 } from './ip';
+import type { UsedSpace } from './alloc';
 
 export interface SpaceInputs {
   networks: Array<Pick<NetworkFacts, 'name' | 'ipv4Subnets' | 'ipv6Subnets'>>;
