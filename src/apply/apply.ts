@@ -5,19 +5,13 @@ import { acquireLock } from '../transaction/lock';
 import { refuseUnfinishedJournal } from '../transaction/recover';
 import { describeChange, hostDeps, reconcileOnce, reconcilePlanId, type FastView, type ReconcileDeps, type ReconcileOptions, type ReconcilePlan, type ReconcileResult } from '../reconcile/index';
 
-/** Waits until Docker answers /_ping or the deadline passes. */
-export async function waitForDocker(ctx: RunContext, waitMs: number, note: (s: string) => void): Promise<void> {
-  const deadline = Date.now() + waitMs;
-  let said = false;
-  for (;;) {
-    try {
-      await ctx.host.docker.connect({ timeoutMs: 5_000 });
-      return;
-    } catch (e) {
-      if (Date.now() >= deadline) throw e;
-      if (!said) { note(`waiting up to ${Math.round(waitMs / 1000)} s for Docker at ${ctx.endpoint().host}`); said = true; }
-      await new Promise((r) => setTimeout(r, 250));
-    }
+/** At boot dockerd may still be starting: wait for it (the same /_ping wait as after a restart). */
+async function waitForDockerAtBoot(ctx: RunContext, waitMs: number, note: (s: string) => void): Promise<void> {
+  try {
+    await ctx.host.docker.connect({ timeoutMs: 5_000 });
+  } catch {
+    note(`waiting up to ${Math.round(waitMs / 1000)} s for Docker at ${ctx.endpoint().host}`);
+    await ctx.host.dockerd.waitForAnswer(ctx.endpoint(), waitMs, note);
   }
 }
 
@@ -43,7 +37,7 @@ export async function lockedPass(ctx: RunContext, deps: ReconcileDeps, command: 
 export async function runApply(ctx: RunContext, o: { waitDockerMs: number; plan?: string }): Promise<void> {
   ctx.requireLocalDaemon('apply docker-ipv6 state');
   const note = (s: string) => ctx.note(s);
-  if (o.waitDockerMs > 0) await waitForDocker(ctx, o.waitDockerMs, note);
+  if (o.waitDockerMs > 0) await waitForDockerAtBoot(ctx, o.waitDockerMs, note);
   const deps = hostDeps(ctx);
   let r: ReconcileResult & { plan: ReconcilePlan };
   if (ctx.globals.dryRun) {

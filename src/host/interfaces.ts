@@ -48,6 +48,8 @@ export interface DockerApi {
 /** The dockerd service: restart it and wait until it answers; find its process and flags. */
 export interface DockerdService {
   restart(command: readonly string[], endpoint: Endpoint, networks: number, progress?: (s: string) => void, signal?: AbortSignal, deadlineMs?: number): Promise<void>;
+  /** polls /_ping until the daemon answers or the deadline passes (progress every few seconds) */
+  waitForAnswer(endpoint: Endpoint, deadlineMs: number, progress?: (s: string) => void): Promise<void>;
   processes(opts?: { pidfile?: string }): Promise<DockerdProcess[]>;
 }
 

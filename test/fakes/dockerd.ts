@@ -21,6 +21,15 @@ export class FakeDockerd implements DockerdService {
   /** The next restart waits until its signal aborts (Ctrl-C); without a signal it throws (it would hang for ever). */
   hangNext(): this { this.script.push('hang'); return this; }
 
+  /** false: the daemon does not answer (waitForAnswer times out) */
+  answering = true;
+
+  async waitForAnswer(endpoint: Endpoint, deadlineMs: number): Promise<void> {
+    if (!Number.isFinite(deadlineMs) || deadlineMs < 0) throw new Error(`fake dockerd: bad deadline ${deadlineMs}`);
+    this.log.push(`dockerd wait ${endpoint.host}`);
+    if (!this.answering) throw new PreconditionError(`dockerd did not come back within ${Math.round(deadlineMs / 1000)} s: Docker refused the connection (fake)`, 'see its log: journalctl -u docker');
+  }
+
   async restart(command: readonly string[], endpoint: Endpoint, networks: number, _progress?: (s: string) => void, signal?: AbortSignal): Promise<void> {
     if (!command.length) throw new Error('fake dockerd: restart with an empty command');
     if (!endpoint?.local) throw new Error(`fake dockerd: restart for a remote endpoint ${endpoint?.host}`);
