@@ -144,6 +144,9 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
     // through dockerView: a network whose bridge name cannot be written safely is left out (closed by the prefix-wide rules)
     ...dockerView(snap.networks, []).networks.filter((n) => n.name !== 'bridge').flatMap((n) => n.subnets6.filter((x) => contains(prefix, parseCidr6(x.subnet)!)).map(({ subnet }) => ({ subnet, bridge: n.bridge }))),
   ];
+  for (const n of dockerView(snap.networks, []).skipped ?? []) {
+    notes.push(`network ${n.name} is left out of every rule: its bridge name ${JSON.stringify(n.bridge)} is unusable (${n.problem}); the prefix-wide drop keeps its containers closed`);
+  }
   const firewallAfterRestart = {
     nat: natByUs ? renderNatBatch(ours, snap.firewall.tables) : undefined,
     filter: filterByUs ? renderForwardBatch(formatCidr(prefix), ours.map((o) => ({ ...o, published: [] })), snap.firewall.tables) : undefined,
