@@ -34,9 +34,9 @@ async function undoTwice(t: import('ava').ExecutionContext, r: FakeRun, rec: Und
   t.is(r.fake.openSessions(), 0, 'netlink sessions closed');
 }
 
-test('restart: restarts dockerd with the journaled command each time it runs', async (t) => {
+test('restart: restarts dockerd with this run\'s --restart-command each time it runs, never the journaled one', async (t) => {
   const r = setup(t);
-  const rec: UndoRecord = { kind: 'restart', command: ['systemctl', 'restart', 'docker.service'], endpoint: { host: 'unix:///var/run/docker.sock', source: 'default', local: true }, networks: 3 };
+  const rec: UndoRecord = { kind: 'restart', command: ['/usr/local/bin/hangs'], endpoint: { host: 'unix:///var/run/docker.sock', source: 'default', local: true }, networks: 3 };
   await undoTwice(t, r, rec, /^systemctl restart docker\.service$/);
   t.deepEqual(r.fake.dockerd.restarts.map((c) => [c.command.join(' '), c.networks]), [['systemctl restart docker.service', 3], ['systemctl restart docker.service', 3]]);
   t.is(toolUndoRegistry(r.ctx).describe({ ...rec, skipped: 'daemon.json was never written' }, ''), 'did not restart dockerd: daemon.json was never written');
