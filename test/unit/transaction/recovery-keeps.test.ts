@@ -178,7 +178,7 @@ test('recover --dry-run shows what it would undo and changes nothing; recover th
   t.regex(r.out.text, /recovered the interrupted docker ipv6 enable/);
 });
 
-function fakeRunLike(r: FakeRun, over: { dryRun: boolean }) {
+function fakeRunLike(r: FakeRun, over: { dryRun: boolean; json?: boolean }) {
   const ctx = Object.create(r.ctx) as typeof r.ctx;
   Object.defineProperty(ctx, 'globals', { value: { ...r.ctx.globals, ...over } });
   return ctx;
@@ -231,4 +231,25 @@ test('--abandon drops a hostile journal too, acting on none of it', async (t) =>
   await runRecover(r.ctx, { abandon: true });
   t.false(existsSync(r.ctx.paths.journalFile));
   t.regex(r.out.text, /write \/etc\/shadow: stays as it is \(its record is not one docker-ipv6 writes\)/);
+});
+
+test('recover --json: what was restored and kept; --abandon --json: what was left; no journal: found false', async (t) => {
+  const r = setup(t);
+  const json = fakeRunLike(r, { dryRun: false, json: true });
+  await runRecover(json);
+  t.like(JSON.parse(r.out.text), { found: false });
+  r.out.text = '';
+  await killedEnable(r, 'restart-dockerd');
+  r.fake.daemon.editBehindOurBack('{ "ipv6": false }\n');
+  await runRecover(json);
+  const rec = JSON.parse(r.out.text);
+  t.like(rec, { found: true, command: 'enable', complete: true });
+  t.is(rec.kept.length, 1);
+  t.regex(rec.kept[0], /^kept .*daemon\.json as it is now/);
+  t.true(rec.restored.length > 0);
+  r.out.text = '';
+  await writeJournal(r.ctx.paths.journalFile, journalOf([{ stepId: 'a', describe: 'd', state: 'applied', record: { kind: 'ip6tables', table: 'filter' } }]));
+  await runRecover(json, { abandon: true });
+  t.like(JSON.parse(r.out.text), { found: true, removed: true, left: ["docker-ipv6's chain in the ip6tables filter table stays"] });
+  t.false(existsSync(r.ctx.paths.journalFile));
 });
