@@ -6,6 +6,7 @@ import type { NetOps } from '../host/interfaces';
 import { describeChange, hostDeps, type PassGuard } from '../reconcile';
 import { lockedPass } from '../apply/apply';
 import { processStartTime, withLockNow } from '../transaction/lock';
+import { RECOVER_HINT } from '../transaction/recover';
 import { describeEvent, EVENT_FILTERS, EventWatcher, type EventSource } from './events';
 import { FastPath, type FastDeps } from './fastpath';
 import { makeLogger, type Logger } from './log';
@@ -48,7 +49,7 @@ function fastDeps(ctx: RunContext, serial: <T>(fn: () => Promise<T>) => Promise<
     writeState: (st) => ctx.host.state.write(st),
     // no waiting: while enable, disable or apply hold the lock the event is left to the full pass
     exclusive: (fn) => serial(async () => {
-      if (existsSync(ctx.paths.journalFile)) throw new PreconditionError(`an interrupted change left a rollback unfinished (journal ${ctx.paths.journalFile})`, 'run docker ipv6 enable or docker ipv6 disable: either finishes it first');
+      if (existsSync(ctx.paths.journalFile)) throw new PreconditionError(`an interrupted change left a rollback unfinished (journal ${ctx.paths.journalFile})`, RECOVER_HINT);
       return passHeld() ? fn() : withLockNow(ctx.paths.lockFile, 'agent', fn);
     }),
     log, describeChange,

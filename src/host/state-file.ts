@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { readTextIfExists, writeFileAtomic } from './files';
 import { dirname } from 'node:path';
 import { ConfigError } from '../errors';
-import type { ToolState } from '../model/state';
+import { renderStateText, type ToolState } from '../model/state';
 
 export async function readState(path: string): Promise<ToolState | undefined> {
   const text = await readTextIfExists(path);
@@ -20,5 +20,5 @@ export async function readState(path: string): Promise<ToolState | undefined> {
 /** Atomic: temp file in the same folder, fsync, rename. */
 export async function writeState(path: string, state: ToolState): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-  await writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`, 0o644);
+  await writeFileAtomic(path, renderStateText(state), 0o644);
 }

@@ -44,7 +44,7 @@ test('an unfinished journal of enable: no undo runs (no file write, no restart),
     t.regex(e!.message, /an interrupted docker ipv6 enable \(pid \d+, started 2024-05-01T10:00:00Z\) left a rollback unfinished/);
     t.true(e!.message.includes(s.ctx.paths.journalFile), 'names the journal');
     t.regex(e!.message, /docker ipv6 agent changes nothing else until it is finished/);
-    t.regex((e as PreconditionError).hint ?? '', /run docker ipv6 enable or docker ipv6 disable/);
+    t.regex((e as PreconditionError).hint ?? '', /run docker ipv6 recover: .*or docker ipv6 recover --abandon/);
     t.is(readFileSync(s.daemonJson, 'utf8'), '{"ipv6": true}\n', 'daemon.json not rewritten (EROFS under the unit)');
     t.false(existsSync(s.restarted), 'no restart command was run (it would deadlock under PartOf=docker.service)');
     t.is(s.w.dockerCalls, 0, 'no reconcile on top of the half-done host');
