@@ -19,7 +19,8 @@ export function isUnreachableRoute(r: RouteInfo, dst: string): boolean {
   return !!a && !!b && formatCidr(a) === formatCidr(b);
 }
 
-export interface RestartUndo extends UndoRecord { kind: 'restart'; command: string[]; endpoint: { host: string; source: string; local: boolean }; networks: number; skipped?: string }
+/** wasDown: Docker was down before the run (enable started it); a restart with the restored file that fails leaves it as it was */
+export interface RestartUndo extends UndoRecord { kind: 'restart'; command: string[]; endpoint: { host: string; source: string; local: boolean }; networks: number; skipped?: string; wasDown?: boolean }
 export interface FirewallUndo extends UndoRecord { kind: 'ip6tables'; table: 'nat' | 'filter' }
 export interface ProxyUndo extends UndoRecord { kind: 'proxy'; address: string; ifname: string }
 /** NDP proxy entries one step added (those already present before it are not listed: they stay). */
@@ -45,7 +46,15 @@ async function withNet<T>(host: HostAdapters, fn: (net: NetOps) => Promise<T>): 
 export function toolUndoRegistry(host: HostAdapters, progress?: (s: string) => void): UndoRegistry {
   const reg = newUndoRegistry({ sysctl: host.sysctl });
   reg.registerUndo<RestartUndo>('restart', {
-    undo: (r) => host.dockerd.restart(r.command, r.endpoint as Endpoint, r.networks, progress),
+    async undo(r) {
+      try {
+        await host.dockerd.restart(r.command, r.endpoint as Endpoint, r.networks, progress);
+      } catch (e) {
+        // down before the run, with this very daemon.json: down again is the state it was found in, not a failed undo
+        if (!r.wasDown) throw e;
+        r.skipped = `Docker was down before the run and does not start with the restored daemon.json either: left down, as it was (${(e as Error).message.split('\n')[0]})`;
+      }
+    },
     describe: (r) => (r.skipped ? `did not restart dockerd: ${r.skipped}` : 'restarted dockerd with the restored configuration; it answers again'),
     manualFix: (r) => [r.command.join(' ')],
   });

@@ -20,8 +20,10 @@ async function setup(undoPath: (root: string) => string) {
   const root = mkdtempSync(join(tmpdir(), 'd6-recovery-'));
   const out = new Capture();
   const err = new Capture();
-  // no Docker at this endpoint: a command that goes on past the recovery fails on it, later
-  const ctx = new RunContext(resolveGlobals({ root, restartCommand: 'true', yes: true }, {}), { hosts: [] } as never, { DOCKER_HOST: `unix://${root}/no-docker.sock` }, out, err);
+  // no Docker at this endpoint and no dockerd binary: a command that goes on past the recovery fails on them,
+  // later, before it changes anything (with a dockerd binary, enable would plan for a Docker that is down and
+  // start it: on this machine's own namespace)
+  const ctx = new RunContext(resolveGlobals({ root, restartCommand: 'true', yes: true, dockerd: join(root, 'no-dockerd') }, {}), { hosts: [] } as never, { DOCKER_HOST: `unix://${root}/no-docker.sock` }, out, err);
   mkdirSync(ctx.paths.stateDir, { recursive: true });
   const path = undoPath(root);
   const journal: Journal = {
