@@ -47,8 +47,8 @@ export function downText(d: DockerDown, configPath: string, fixes: string[], res
   const out = [`Docker   down: no dockerd runs with ${configPath}; planned for dockerd ${d.version} (${d.versionFrom})`];
   if (d.reason) out.push(`  why: ${d.reason}`, `       (found by ${d.reasonBy})`);
   else out.push(`  why: not found: daemon.json passes ${d.reasonBy}; the start below will tell (its log: journalctl -u docker)`);
-  const named = d.keys.filter((k) => fixes.includes(k));
-  if (named.length) out.push(`  enable rewrites ${named.map((k) => `"${k}"`).join(', ')} (keys it owns), so dockerd can start`);
+  // shown only once the new text passed the same checks (enable refuses otherwise)
+  if (d.reason) out.push(`  fix: enable rewrites keys it owns (${fixes.map((k) => `"${k}"`).join(', ')}); the new daemon.json passes those checks`);
   out.push(`  enable starts Docker (${restartCommand.join(' ')}) and checks it; if it does not come up, daemon.json is restored`,
     '  byte for byte and Docker is left down, as it is now');
   out.push('  not checked while Docker is down:', ...d.unchecked.map((u) => `    - ${u}`));
