@@ -137,7 +137,11 @@ export const restartPending: Check = (i) => {
     const newer = extra.daemonJsonMtimeMs && extra.dockerdStartedMs && extra.daemonJsonMtimeMs > extra.dockerdStartedMs + 1000;
     return [ok('daemon.restart-pending', L, newer ? 'daemon.json changed after dockerd started, but not in its IPv6 settings' : 'the running daemon uses daemon.json\'s IPv6 settings')];
   }
-  return [finding('daemon.restart-pending', L, 'warn', `daemon.json changed but dockerd still runs the old settings: ${diffs.join('; ')}`, i.restartCommand, { kind: 'restart' })];
+  // a restart with a file this version refuses would take Docker down: the key first (doctor --fix does both)
+  const v = dockerVersion(i);
+  const refused = !!v && cfg.ip6tables === true && cfg.experimental !== true && needsExperimental(v);
+  const fix = refused ? `set "experimental": true in ${snap.daemonConfig.path} first (see daemon.experimental), then: ${i.restartCommand}` : i.restartCommand;
+  return [finding('daemon.restart-pending', L, 'warn', `daemon.json changed but dockerd still runs the old settings: ${diffs.join('; ')}`, fix, { kind: 'restart' })];
 };
 
 export const DAEMON_CHECKS: Check[] = [reachable, configParses, flagConflicts, experimental, ipv6On, fixedCidr, pools, restartPending];

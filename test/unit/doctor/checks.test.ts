@@ -106,6 +106,16 @@ test('daemon: down because of daemon.json -> the fix is not a restart that canno
   broken(t, input(bad, sock), 'daemon.reachable', 'fail', /does not parse, so dockerd cannot start/, /^fix the syntax of \/etc\/docker\/daemon\.json first/);
 });
 
+test('daemon: a pending restart into a file this version refuses -> the key first, not a bare restart', (t) => {
+  const s = healthySnap();
+  s.daemon = { ...s.daemon, version: '20.10.24+dfsg1' };
+  s.daemonConfig = { ...s.daemonConfig, value: { ipv6: true, 'fixed-cidr-v6': 'fd00:dead:beef::/64', ip6tables: true } };
+  const bridge = s.networks.find((n) => n.name === 'bridge')!;
+  bridge.enableIPv6 = false;
+  bridge.ipv6Subnets = [];
+  broken(t, input(s), 'daemon.restart-pending', 'warn', /still runs the old settings/, /^set "experimental": true in .* first \(see daemon\.experimental\), then: systemctl restart docker/);
+});
+
 test('daemon: unparsable daemon.json -> fail with the position', (t) => {
   const s = healthySnap();
   s.daemonConfig = { path: '/etc/docker/daemon.json', exists: true, text: '{"ipv6": true,,}', error: '/etc/docker/daemon.json:1:15: invalid character \',\' looking for beginning of object key string' };
