@@ -3,7 +3,7 @@
 // outside system is reached through the run's host adapters (ctx.host).
 import type { RunContext } from '../cli/context';
 import { dockerdsFor } from '../daemon/keys';
-import { ConfigError, PreconditionError, isToolError } from '../errors';
+import { ConfigError, PreconditionError } from '../errors';
 import type { HostAdapters } from '../host/interfaces';
 import { normaliseDocker, type ApiNetwork } from '../model/docker';
 import { dockerMasquerades, parseSave } from '../model/ip6tables-save';
@@ -184,7 +184,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
           await host.dockerd.restart(ctx.globals.restartCommand, ctx.endpoint(), networks, progress, signal, opts.restartTimeoutMs);
         } catch (e) {
           if (!down || signal.aborted) throw e;
-          throw new PreconditionError(`dockerd ${down.version} did not start with the new daemon.json either (it was down before docker ipv6 enable): ${isToolError(e) || e instanceof Error ? e.message : String(e)}`,
+          throw new PreconditionError(`dockerd ${down.version} did not start with the new daemon.json either (it was down before docker ipv6 enable): ${e instanceof Error ? e.message : String(e)}`,
             `daemon.json is put back byte for byte and Docker left down, as it was; its log names the reason (journalctl -u docker -n 50, or the lab's dockerd.log): fix that in ${plan.daemonJson.path}, then run docker ipv6 enable again`);
         }
       },
