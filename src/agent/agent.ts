@@ -70,6 +70,7 @@ export async function runAgent(ctx: RunContext, o: AgentOptions): Promise<void> 
 
   const serial = serialiser();
   let passHolds = false;
+  let lastSkipped = "";
   const fast = new FastPath(fastDeps(ctx, serial, log, () => passHolds));
   // a pass observes while the fast path goes on serving events; only its apply phase excludes it
   const guard: PassGuard = { generation: () => fast.generation, exclusive: serial, settled: (v) => fast.setView(v) };
@@ -84,6 +85,12 @@ export async function runAgent(ctx: RunContext, o: AgentOptions): Promise<void> 
         } catch (e) {
           fast.setView(undefined);
           throw e;
+        }
+        // a network left out for its bridge name: said when the set changes, not on every tick
+        const skipped = r.skipped.map((n) => `${n.name} (${n.bridge}): ${n.problem}`).join('; ');
+        if (skipped !== lastSkipped) {
+          for (const n of r.skipped) log('warn', `network ${n.name} is left out of every rule: its bridge name ${JSON.stringify(n.bridge)} is unusable (${n.problem}); its containers stay closed from outside`, { network: n.name, bridge: n.bridge });
+          lastSkipped = skipped;
         }
         for (const c of r.changes) log('info', describeChange(c), { change: c, because: reasons });
         status.counts.changes += r.changes.length;

@@ -12,10 +12,11 @@ import { renderForwardBatch, renderNatBatch } from '../firewall/batches';
 import { dockerView } from '../model/docker';
 import { planId } from '../model/plan-id';
 import { firewallBatch } from '../reconcile/firewall-table';
+import { containerProxies } from '../reconcile/desired';
 import { prefixFacts, uplinkAddress } from '../observe/prefix-facts';
 import { chooseMode } from './mode';
 import { checkPrefix, pickUla } from './prefix';
-import { planSysctls, renderSysctlConf, type SysctlChange } from '../model/sysctl-plan';
+import { persistedSysctls, planSysctls, renderSysctlConf, type SysctlChange } from '../model/sysctl-plan';
 import type { DockerDown } from './down';
 
 export interface EnableOptions {
@@ -121,7 +122,7 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   const before = snap.daemonConfig.text ?? '';
   const edit = setKeys(before, keys.set, snap.daemonConfig.path);
   const sysctls = planSysctls(snap.host.sysctls, uplink, mode);
-  const confValues = planSysctls({}, uplink, mode).filter((c) => c.key !== 'net.ipv6.conf.all.disable_ipv6');
+  const confValues = persistedSysctls(snap.host.sysctls, uplink, mode);
   const bridge = formatCidr(bridgeSubnet(prefix));
   const bridgeNet = snap.networks.find((n) => n.name === 'bridge');
   const runningMatches = !!bridgeNet?.enableIPv6 && bridgeNet.ipv6Subnets.some((s) => { const c = parseCidr6(s); return !!c && `${c.network}/${c.length}` === bridge; });
@@ -139,11 +140,9 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   if (mode === 'ndp') {
     const gw = bridgeSubnet(prefix);
     ndpProxies.push({ address: addressAt(gw, 1n), ifname: uplink });
-    for (const c of snap.containers) {
-      for (const n of c.networks) {
-        if (c.state === 'running' && n.ipv6 && contains(prefix, parseCidr6(n.ipv6)!)) ndpProxies.push({ address: n.ipv6, ifname: uplink });
-      }
-    }
+    // only containers on bridge networks inside the prefix (never a macvlan/ipvlan one: it answers for itself)
+    const view = dockerView(snap.networks, snap.containers);
+    for (const p of containerProxies({ prefix: formatCidr(prefix), uplink }, view, view.containers)) ndpProxies.push({ address: p.address, ifname: uplink });
   }
   const legacyNetworks = snap.networks
     .filter((n) => n.driver === 'bridge' && n.name !== 'bridge' && !n.enableIPv6)
@@ -153,7 +152,8 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
     }));
   const ours = [
     { subnet: bridge, bridge: 'docker0' },
-    ...snap.networks.filter((n) => n.name !== 'bridge' && n.bridge).flatMap((n) => n.ipv6Subnets.filter((x) => contains(prefix, parseCidr6(x)!)).map((subnet) => ({ subnet, bridge: n.bridge! }))),
+    // through dockerView: a network whose bridge name cannot be written safely is left out (closed by the prefix-wide rules)
+    ...dockerView(snap.networks, []).networks.filter((n) => n.name !== 'bridge').flatMap((n) => n.subnets6.filter((x) => contains(prefix, parseCidr6(x.subnet)!)).map(({ subnet }) => ({ subnet, bridge: n.bridge }))),
   ];
   const firewallAfterRestart = {
     nat: natByUs ? renderNatBatch(ours, snap.firewall.tables) : undefined,
