@@ -129,10 +129,15 @@ export function flagValue(argv: readonly string[], long: string): string | undef
   return v;
 }
 
-/** The dockerd that reads `configFile` (its --config-file, default /etc/docker/daemon.json), if exactly one. */
-export function pickDockerdFor(processes: readonly DockerdProcess[], configFile: string): DockerdProcess | undefined {
+/** The dockerd processes that read `configFile` (their --config-file, default /etc/docker/daemon.json). */
+export function dockerdsFor(processes: readonly DockerdProcess[], configFile: string): DockerdProcess[] {
   const want = path.resolve(configFile);
-  const matches = processes.filter((p) => path.resolve(flagValue(p.argv, 'config-file') ?? '/etc/docker/daemon.json') === want);
+  return processes.filter((p) => path.resolve(flagValue(p.argv, 'config-file') ?? '/etc/docker/daemon.json') === want);
+}
+
+/** The dockerd that reads `configFile`, if exactly one. */
+export function pickDockerdFor(processes: readonly DockerdProcess[], configFile: string): DockerdProcess | undefined {
+  const matches = dockerdsFor(processes, configFile);
   return matches.length === 1 ? matches[0] : undefined;
 }
 

@@ -9,17 +9,27 @@ import type { Check, DoctorInput, Finding } from './types';
 const L = 'daemon' as const;
 const ENABLE = 'docker ipv6 enable';
 
-export const reachable: Check = ({ snap, extra, restartCommand }) => {
+export const reachable: Check = (i) => {
+  const { snap, extra, restartCommand } = i;
   const d = snap.daemon;
   if (d.reachable) return [ok('daemon.reachable', L, `Docker ${d.version} answers at ${snap.endpoint.host}`)];
   const s = extra.socket;
   let why = d.error ?? 'Docker does not answer';
   // the configured restart command is what brings this daemon up (systemctl, service, or the lab's)
-  let fix = s?.exists === false || /refused|not running/.test(why) ? `${restartCommand} (then see its log: journalctl -u docker)` : d.hint ?? restartCommand;
+  const down = s?.exists === false || /refused|not running/.test(why);
+  let fix = down ? `${restartCommand} (then see its log: journalctl -u docker)` : d.hint ?? restartCommand;
   if (s && !s.exists) why = `Docker is not running: the socket ${s.path} does not exist`;
   else if (s && s.exists && !s.accessible) { why = `permission denied on the Docker socket ${s.path}`; fix = 'run as root, or add the user to the docker group: usermod -aG docker $USER'; }
   else if (s && s.exists && !s.isSocket) { why = `${s.path} exists but is not a socket`; fix = `rm ${s.path} && ${restartCommand}`; }
-  if (snap.daemonConfig.error) why += ` (daemon.json does not parse, so dockerd cannot start)`;
+  // a restart cannot work while daemon.json itself keeps dockerd from starting: name what does
+  const version = dockerVersion(i);
+  if (snap.daemonConfig.error) {
+    why += ` (daemon.json does not parse, so dockerd cannot start)`;
+    if (down) fix = `fix the syntax of ${snap.daemonConfig.path} first (see daemon.config-parse), then: ${restartCommand}`;
+  } else if (down && version && config(snap).ip6tables === true && config(snap).experimental !== true && needsExperimental(version)) {
+    why += ' ("ip6tables": true without "experimental": true stops this dockerd at start)';
+    fix = `docker ipv6 enable (it rewrites those keys for this version and starts Docker), or set "experimental": true in ${snap.daemonConfig.path} by hand, then: ${restartCommand}`;
+  }
   return [finding('daemon.reachable', L, 'fail', why, fix)];
 };
 
@@ -127,7 +137,11 @@ export const restartPending: Check = (i) => {
     const newer = extra.daemonJsonMtimeMs && extra.dockerdStartedMs && extra.daemonJsonMtimeMs > extra.dockerdStartedMs + 1000;
     return [ok('daemon.restart-pending', L, newer ? 'daemon.json changed after dockerd started, but not in its IPv6 settings' : 'the running daemon uses daemon.json\'s IPv6 settings')];
   }
-  return [finding('daemon.restart-pending', L, 'warn', `daemon.json changed but dockerd still runs the old settings: ${diffs.join('; ')}`, i.restartCommand, { kind: 'restart' })];
+  // a restart with a file this version refuses would take Docker down: the key first (doctor --fix does both)
+  const v = dockerVersion(i);
+  const refused = !!v && cfg.ip6tables === true && cfg.experimental !== true && needsExperimental(v);
+  const fix = refused ? `set "experimental": true in ${snap.daemonConfig.path} first (see daemon.experimental), then: ${i.restartCommand}` : i.restartCommand;
+  return [finding('daemon.restart-pending', L, 'warn', `daemon.json changed but dockerd still runs the old settings: ${diffs.join('; ')}`, fix, { kind: 'restart' })];
 };
 
 export const DAEMON_CHECKS: Check[] = [reachable, configParses, flagConflicts, experimental, ipv6On, fixedCidr, pools, restartPending];

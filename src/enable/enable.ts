@@ -1,21 +1,17 @@
 // enable: lock, finish an interrupted rollback, observe, plan, validate, confirm, apply as one transaction.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { hostUlaDraws } from './identity';
 import { runTransaction } from '../transaction/index';
 import type { RunContext } from '../cli/context';
-import { validateWithDockerd } from '../daemon/validate';
 import { ConfigError, PreconditionError, UsageError } from '../errors';
 import { observeHost } from '../observe/snapshot';
 import type { Mode } from '../model/state';
-import { run } from '../util/exec';
-import { enablePlanId, planEnable } from './plan';
+import { enablePlanId, planEnable, type EnablePlan } from './plan';
 import { checkPrefixSyntax } from './prefix';
 import { legacyText, planJson, planText } from './plan-text';
 import { enableSteps } from './steps';
 import { confirm } from '../cli/confirm';
 import { asHostChange } from './host-change';
+import { diagnoseDown, dockerIsDown } from './down';
 
 export interface EnableCliOptions { prefix?: string; mode?: string; restartTimeoutMs?: number; /** run only the plan --dry-run showed under this id */ plan?: string }
 
@@ -23,17 +19,15 @@ export interface EnableCliOptions { prefix?: string; mode?: string; restartTimeo
  * Runs dockerd's own --validate (or our validator) on the new text in a private temp folder, so
  * --dry-run can do it too: nothing of the host changes. Returns who judged it.
  */
-async function validate(ctx: RunContext, text: string, version: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'docker-ipv6-validate-'));
-  const file = join(dir, 'daemon.json');
-  await writeFile(file, text, { mode: 0o600 });
-  try {
-    const v = await validateWithDockerd(ctx.globals.dockerd, file, run, { value: JSON.parse(text || '{}'), dockerVersion: version });
-    if (!v.ok) throw new ConfigError(`the new daemon.json would not start dockerd ${version}: ${v.message}`, 'nothing was changed; report this with --dry-run output');
-    return v.by === 'dockerd' ? `validated by ${ctx.globals.dockerd} --validate and docker-ipv6's rules` : `validated by docker-ipv6's rules (this dockerd has no --validate)`;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+async function validate(ctx: RunContext, plan: EnablePlan, version: string): Promise<string> {
+  const v = await ctx.host.dockerd.validateConfig(ctx.globals.dockerd, plan.daemonJson.after, version);
+  if (!v.ok && plan.dockerDown) {
+    // down, and our keys do not bring it up: the reason is in a key docker-ipv6 does not own
+    throw new ConfigError(`Docker is down, and dockerd ${version} would not start with ${plan.daemonJson.path} after enable's changes either: ${v.message}; that is not a key docker-ipv6 writes`,
+      `fix that in ${plan.daemonJson.path} by hand (nothing was changed), then run docker ipv6 enable again: it starts Docker`);
   }
+  if (!v.ok) throw new ConfigError(`the new daemon.json would not start dockerd ${version}: ${v.message}`, 'nothing was changed; report this with --dry-run output');
+  return v.by === 'dockerd' ? `validated by ${ctx.globals.dockerd} --validate and docker-ipv6's rules` : `validated by docker-ipv6's rules (this dockerd has no --validate)`;
 }
 
 export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<void> {
@@ -44,9 +38,11 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
   const dry = ctx.globals.dryRun;
   await asHostChange(ctx, 'enable', async (registry) => {
     const snap = await observeHost(ctx);
+    // a local Docker that is down (often because of daemon.json itself): plan for its binary's version, start it
+    const dockerDown = dockerIsDown(snap) ? await diagnoseDown(ctx, snap) : undefined;
     const plan = planEnable(snap, {
       prefix: o.prefix, mode, sysctlConfPath: `${ctx.paths.sysctlConf}`,
-      randomDraws: hostUlaDraws(ctx, snap),
+      randomDraws: hostUlaDraws(ctx, snap), dockerDown,
     });
     const steps = enableSteps(ctx, plan, snap, { restartTimeoutMs: o.restartTimeoutMs, registry });
     if (plan.noop) {
@@ -58,15 +54,16 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
     if (o.plan !== undefined && o.plan !== id) {
       throw new PreconditionError(`the host changed since plan ${o.plan} was shown: enable would now run plan ${id}; nothing was changed`, 'look at the new plan with docker ipv6 enable --dry-run (same options), then run it with --plan ID');
     }
-    const validation = plan.daemonJson.changed ? await validate(ctx, plan.daemonJson.after, snap.daemon.version!) : 'daemon.json unchanged';
+    const validation = plan.daemonJson.changed || dockerDown ? await validate(ctx, plan, dockerDown?.version ?? snap.daemon.version!) : 'daemon.json unchanged';
     if (dry) {
       if (ctx.globals.json) ctx.outJson({ ...(planJson(plan, steps) as object), validation, planId: id });
-      else ctx.out(`${planText(plan, steps, ctx.globals.verbose)}${legacyText(plan)}daemon.json: ${validation}\nplan ${id}: run exactly this with docker ipv6 enable --plan ${id} (same options; refused if the host changes first)\ndry run: nothing was changed`);
+      else ctx.out(`${planText(plan, steps, ctx.globals.verbose, ctx.globals.restartCommand)}${legacyText(plan)}daemon.json: ${validation}\nplan ${id}: run exactly this with docker ipv6 enable --plan ${id} (same options; refused if the host changes first)\ndry run: nothing was changed`);
       return;
     }
     // the whole plan before the question; with --yes the progress lines say what happens
-    if (!ctx.globals.json && !ctx.globals.yes) ctx.note(planText(plan, steps, ctx.globals.verbose));
-    await confirm(ctx, plan.restart ? 'Apply these changes and restart dockerd?' : 'Apply these changes?');
+    if (!ctx.globals.json && !ctx.globals.yes) ctx.note(planText(plan, steps, ctx.globals.verbose, ctx.globals.restartCommand));
+    else if (dockerDown && !ctx.globals.json) ctx.note(`Docker is down (dockerd ${dockerDown.version}): ${dockerDown.reason ?? 'no reason found in daemon.json'}; enable rewrites its keys, starts Docker and checks it (a failed start is rolled back, Docker left down as it is)`);
+    await confirm(ctx, dockerDown ? 'Apply these changes and start dockerd?' : plan.restart ? 'Apply these changes and restart dockerd?' : 'Apply these changes?');
     await runTransaction(steps, {
       journalPath: ctx.paths.journalFile, registry, command: 'enable', log: (l) => ctx.note(l),
       onProgress: (_id, phase, describe) => { if (phase === 'apply' && !ctx.globals.json) ctx.note(`- ${describe}`); },
@@ -74,6 +71,7 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
     if (ctx.globals.json) ctx.outJson({ changed: true, plan: planJson(plan, steps) });
     else {
       ctx.out(`IPv6 enabled: prefix ${plan.prefix}, mode ${plan.mode}, default bridge ${plan.bridgeSubnet}.`);
+      if (dockerDown) ctx.out(`Docker was down before enable${dockerDown.reason ? ` (${dockerDown.reason.split('\n')[0]})` : ''}; it runs again with the new daemon.json.`);
       if (plan.upstreamRoute) ctx.out(`The upstream router needs this route: ${plan.upstreamRoute}`);
       if (plan.mode === 'ndp') ctx.out('Containers started from now on need their NDP proxy entry: keep the agent running (docker ipv6 install --enable, or docker ipv6 agent).');
       const legacy = legacyText(plan);

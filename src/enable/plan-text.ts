@@ -2,6 +2,7 @@
 import { describePlan, type Step } from '../transaction/index';
 import { unifiedDiff } from '../util/diff';
 import type { EnablePlan } from './plan';
+import { downText } from './down';
 
 export function planJson(plan: EnablePlan, steps: Step[]): unknown {
   const { daemonJson, ...rest } = plan;
@@ -24,8 +25,9 @@ function keysText(set: Record<string, unknown>): string[] {
   });
 }
 
-export function planText(plan: EnablePlan, steps: Step[], verbose = false): string {
+export function planText(plan: EnablePlan, steps: Step[], verbose = false, restartCommand: readonly string[] = []): string {
   const out: string[] = [];
+  if (plan.dockerDown) out.push(...downText(plan.dockerDown, plan.daemonJson.path, Object.keys(plan.daemonJson.set), restartCommand), '');
   const src = { generated: 'generated ULA, RFC 4193', saved: 'saved by an earlier enable', given: 'given' }[plan.prefixSource];
   out.push(`Prefix   ${plan.prefix} (${src}); default bridge ${plan.bridgeSubnet}`);
   out.push(`Mode     ${plan.mode}${plan.mode === 'nat' ? (plan.natByUs ? ' (NAT66 by docker-ipv6)' : ' (NAT66 by Docker itself)') : ''}`);

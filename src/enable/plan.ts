@@ -17,6 +17,7 @@ import { prefixFacts, uplinkAddress } from '../observe/prefix-facts';
 import { chooseMode } from './mode';
 import { checkPrefix, pickUla } from './prefix';
 import { persistedSysctls, planSysctls, renderSysctlConf, type SysctlChange } from '../model/sysctl-plan';
+import type { DockerDown } from './down';
 
 export interface EnableOptions {
   /** 'auto', a prefix, or undefined when not given (auto, but a hand-made fixed-cidr-v6 is not replaced silently) */
@@ -25,6 +26,8 @@ export interface EnableOptions {
   /** random draws for ULA generation (5+ bytes each); injected so planning stays pure */
   randomDraws: Uint8Array[];
   sysctlConfPath: string;
+  /** Docker is down (local, no dockerd process): plan for the version its binary reports; see down.ts */
+  dockerDown?: DockerDown;
 }
 
 export interface EnablePlan {
@@ -56,10 +59,17 @@ export interface EnablePlan {
   filterBatch?: string;
   /** Our chains are rendered again after the restart, from the networks and containers Docker then has: this is the prediction. */
   firewallAfterRestart: { nat?: string; filter?: string };
+  /** Docker was down when planned: the restart starts it, and its networks are checked against the prefix after */
+  dockerDown?: DockerDown;
 }
 
-function preconditions(snap: HostSnapshot): void {
-  if (!snap.daemon.reachable) throw new PreconditionError(snap.daemon.error ?? 'Docker is not reachable', snap.daemon.hint);
+function preconditions(snap: HostSnapshot, down?: DockerDown): void {
+  // a file that does not parse is the reason a down Docker stays down: say that, not "start it"
+  if (down && snap.daemonConfig.error) {
+    throw new ConfigError(`Docker is down, and dockerd cannot start with ${snap.daemonConfig.path}: ${snap.daemonConfig.error}`,
+      `fix ${snap.daemonConfig.path} by hand at the place named (docker ipv6 edits only a file that parses; nothing was changed), then run docker ipv6 enable again: it starts Docker`);
+  }
+  if (!snap.daemon.reachable && !down) throw new PreconditionError(snap.daemon.error ?? 'Docker is not reachable', snap.daemon.hint);
   if (snap.daemonConfig.error) throw new ConfigError(snap.daemonConfig.error, `fix ${snap.daemonConfig.path} by hand first; nothing was changed`);
   if (!snap.firewall.available) throw new PreconditionError(`ip6tables is missing: ${snap.firewall.error ?? ''}`.trim(), 'install it: apt-get install iptables');
   if (snap.firewall.error) throw new PreconditionError(snap.firewall.error, 'load the ip6_tables / nf_tables kernel modules');
@@ -87,12 +97,13 @@ function choosePrefix(snap: HostSnapshot, o: EnableOptions): { prefix: Cidr6; so
 }
 
 export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
-  preconditions(snap);
+  preconditions(snap, o.dockerDown);
   const uplink = snap.host.uplink!;
   const { prefix, source } = choosePrefix(snap, o);
   const facts = prefixFacts(snap, prefix);
   const mode = chooseMode(o.mode, prefix, facts.uplinkPrefixes);
-  const version = snap.daemon.version!;
+  // down: the keys are for the version the binary starts as (20.10 and 26 need "experimental" for ip6tables)
+  const version = o.dockerDown?.version ?? snap.daemon.version!;
   const current = snap.daemonConfig.value ?? {};
   const keys = planDaemonKeys(current, version, prefix, mode);
   const notes = [...keys.notes];
@@ -158,7 +169,7 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
     prefix: formatCidr(prefix), prefixSource: source, mode, uplink, bridgeSubnet: bridge,
     daemonJson: { path: snap.daemonConfig.path, before, after: edit.text, set: keys.set, undo: edit.undo, changed: edit.changed },
     sysctls, sysctlConf: { path: o.sysctlConfPath, text: renderSysctlConf(confValues) },
-    natByUs, filterByUs, restart, upstreamRoute, ndpProxies, legacyNetworks, notes, noop, firewallAfterRestart,
+    natByUs, filterByUs, restart, upstreamRoute, ndpProxies, legacyNetworks, notes, noop, firewallAfterRestart, dockerDown: o.dockerDown,
     filterBatch: filterByUs ? firewallBatch('filter', { prefix: formatCidr(prefix) }, dockerView(snap.networks, snap.containers), snap.firewall.tables) : undefined,
   };
 }
@@ -170,5 +181,7 @@ export function enablePlanId(p: EnablePlan): string {
     daemonJson: { before: p.daemonJson.before, after: p.daemonJson.after },
     sysctls: p.sysctls.map(({ key, to }) => ({ key, to })), filterBatch: p.filterBatch ?? null,
     natByUs: p.natByUs, filterByUs: p.filterByUs, ndpProxies: p.ndpProxies,
+    // a plan made while Docker was down is not the one to run once it answers (and the other way round)
+    ...(p.dockerDown ? { dockerDown: p.dockerDown.version } : {}),
   });
 }

@@ -2,17 +2,21 @@
 // The firewall and NDP contents come from src/reconcile, the same code the agent and `apply` run; every
 // outside system is reached through the run's host adapters (ctx.host).
 import type { RunContext } from '../cli/context';
+import { dockerdsFor } from '../daemon/keys';
 import { ConfigError, PreconditionError } from '../errors';
 import type { HostAdapters } from '../host/interfaces';
+import { normaliseDocker, type ApiNetwork } from '../model/docker';
 import { dockerMasquerades, parseSave } from '../model/ip6tables-save';
 import { renderStateText, type ToolState } from '../model/state';
 import type { HostSnapshot } from '../observe/snapshot';
 import { routeKey } from '../reconcile/desired';
 import { applyFirewallTable } from '../reconcile/firewall-table';
 import { hostDeps } from '../reconcile/index';
+import type { ReconcileDeps } from '../reconcile/observe';
+import { prefixFacts } from '../observe/prefix-facts';
 import { captureFile, captureSysctl, fileUndo, type FileUndo, type Step, type UndoRegistry } from '../transaction/index';
 import type { RestartUndo } from '../transaction/tool-undo';
-import { parseCidr6 } from '../model/ip';
+import { overlaps, parseCidr6 } from '../model/ip';
 import { firewallStep, ndpProxyStep, unreachableFor, unreachableStep } from './net-steps';
 import type { EnablePlan } from './plan';
 
@@ -48,6 +52,42 @@ export function mergeDaemonUndo(first: DaemonRecord | undefined, later: DaemonRe
   return { ...first, undo: { ...first.undo, previous } };
 }
 
+/**
+ * Docker down: it runs no network and no container, so the first filter batch is the prefix-wide one the plan
+ * showed. Should Docker answer meanwhile, its real lists make the batch differ and the step refuses.
+ */
+function whileDown(deps: ReconcileDeps): ReconcileDeps {
+  return {
+    ...deps,
+    async docker() {
+      const real = await deps.docker();
+      return { listNetworks: () => real.listNetworks().catch(() => []), listContainers: () => real.listContainers().catch(() => []) };
+    },
+  };
+}
+
+/** Down before the run: Docker's networks could only be listed once it started; one inside the prefix is a conflict. */
+function networksStep(ctx: RunContext, plan: EnablePlan, snap: HostSnapshot): Step {
+  return {
+    id: 'check-docker-networks',
+    describe: `check ${plan.prefix} against Docker's networks (they could not be listed while Docker was down)`,
+    async apply() {
+      const docker = await ctx.host.docker.connect();
+      const { networks } = normaliseDocker(await docker.listNetworks() as ApiNetwork[], []);
+      const prefix = parseCidr6(plan.prefix)!;
+      // subnets inside a prefix an earlier enable saved are that enable's networks, not conflicts
+      const facts = prefixFacts({ ...snap, networks }, plan.prefixSource === 'saved' ? prefix : undefined);
+      const clash = facts.dockerSubnets.filter((d) => overlaps(parseCidr6(d.subnet)!, prefix));
+      if (clash.length) {
+        throw new PreconditionError(
+          `${plan.prefix} overlaps Docker's network${clash.length > 1 ? 's' : ''} ${clash.map((d) => `"${d.network}" (${d.subnet})`).join(', ')}, seen once Docker started (it was down when enable planned)`,
+          'remove or recreate that network, or pick another prefix with --prefix, then run docker ipv6 enable again',
+        );
+      }
+    },
+  };
+}
+
 export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapshot, opts: EnableStepOptions = {}): Step[] {
   const host = ctx.host;
   const sysctl = host.sysctl;
@@ -58,7 +98,8 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
   // The filter chain comes before forwarding is on and before dockerd restarts: its prefix-wide tail
   // closes every subnet of the prefix whether or not Docker lists it yet, so there is no open window.
   // After the restart it is rendered again for the networks and published ports Docker then has.
-  if (plan.filterByUs) steps.push(firewallStep(deps, plan, 'filter', 'firewall-filter', plan.filterBatch));
+  const down = plan.dockerDown;
+  if (plan.filterByUs) steps.push(firewallStep(down ? whileDown(deps) : deps, plan, 'filter', 'firewall-filter', plan.filterBatch));
   if (plan.mode === 'routed') steps.push(unreachableStep(host, plan.prefix));
   for (const c of plan.sysctls) {
     steps.push({
@@ -83,18 +124,25 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
   // to restart it (and a file someone else broke meanwhile would keep it down). Recovery after a kill
   // cannot know, so it restarts (the registry's handler).
   let daemonWritten = !plan.daemonJson.changed;
+  // Docker was down before this run: a rollback puts daemon.json back and leaves Docker down, as it found it
+  // (a restart with the file it did not start with would only fail again); restarted only if ours came up
+  const dockerdRuns = async () => dockerdsFor(await host.dockerd.processes(), ctx.globals.configFile).length > 0;
   if (plan.restart) {
     if (!opts.registry) throw new Error('enableSteps: a restart needs the run\'s undo registry');
     const registry = opts.registry;
     steps.push({
       id: 'arm-restart',
-      describe: 'on rollback: restart dockerd once daemon.json is restored',
+      describe: down ? 'on rollback: leave Docker down as it was, or stop our start of it (restart with the restored daemon.json)' : 'on rollback: restart dockerd once daemon.json is restored',
       async apply() {
-        const r: RestartUndo = { kind: 'restart', command: [...ctx.globals.restartCommand], endpoint: { ...ctx.endpoint(), tls: undefined } as RestartUndo['endpoint'], networks };
+        const r: RestartUndo = { kind: 'restart', command: [...ctx.globals.restartCommand], endpoint: { ...ctx.endpoint(), tls: undefined } as RestartUndo['endpoint'], networks, ...(down ? { wasDown: true } : {}) };
         return JSON.parse(JSON.stringify(r));
       },
       async undo(r) {
-        if (!daemonWritten) { (r as RestartUndo).skipped = 'daemon.json was never written, dockerd kept its configuration'; return; }
+        if (!daemonWritten) { (r as RestartUndo).skipped = down ? 'Docker was already down before docker ipv6 enable, daemon.json was never written: left down, as it was' : 'daemon.json was never written, dockerd kept its configuration'; return; }
+        if (down && !(await dockerdRuns().catch(() => true))) {
+          (r as RestartUndo).skipped = 'Docker was already down before docker ipv6 enable, and the restored daemon.json is the one it did not start with: left down, as it was (not made worse)';
+          return;
+        }
         await registry.undo(r);
       },
     });
@@ -130,8 +178,16 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
   if (plan.restart) {
     steps.push({
       id: 'restart-dockerd',
-      describe: `restart dockerd (${ctx.globals.restartCommand.join(' ')}) and wait for it`,
-      async apply(signal) { await host.dockerd.restart(ctx.globals.restartCommand, ctx.endpoint(), networks, progress, signal, opts.restartTimeoutMs); },
+      describe: down ? `start dockerd, which is down (${ctx.globals.restartCommand.join(' ')}), and wait for it` : `restart dockerd (${ctx.globals.restartCommand.join(' ')}) and wait for it`,
+      async apply(signal) {
+        try {
+          await host.dockerd.restart(ctx.globals.restartCommand, ctx.endpoint(), networks, progress, signal, opts.restartTimeoutMs);
+        } catch (e) {
+          if (!down || signal.aborted) throw e;
+          throw new PreconditionError(`dockerd ${down.version} did not start with the new daemon.json either (it was down before docker ipv6 enable): ${e instanceof Error ? e.message : String(e)}`,
+            `daemon.json is put back byte for byte and Docker left down, as it was; its log names the reason (journalctl -u docker -n 50, or the lab's dockerd.log): fix that in ${plan.daemonJson.path}, then run docker ipv6 enable again`);
+        }
+      },
       async verify() {
         // dockerd's restart rewrites forwarding and firewall state: the host must still reach out afterwards
         if (hadDefault && !(await hasDefaultRoute(host))) {
@@ -160,6 +216,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
       },
     });
   }
+  if (down && plan.restart) steps.push(networksStep(ctx, plan, snap));
   if (plan.natByUs) steps.push(firewallStep(deps, plan, 'nat', 'firewall-nat'));
   // the chain is ours since the first step (whose record removes it on rollback): this only adds the
   // networks and published ports dockerd has after its restart

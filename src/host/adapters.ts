@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import type { Endpoint } from '../model/endpoint';
 import { DaemonConfigStore } from './daemon-json';
 import { connectDocker, dockerClient } from './docker-api';
-import { restartDocker, waitForDocker } from './dockerd';
+import { dockerdBinaryVersion, restartDocker, validateDaemonText, waitForDocker } from './dockerd';
 import { findDockerdProcesses } from './dockerd-procs';
 import { readTextIfExists, writeFileAtomic } from './files';
 import type { HostAdapters } from './interfaces';
@@ -26,7 +26,10 @@ export function realHostAdapters(opts: { endpoint: () => Endpoint; stateFile: st
     openNet: openNetOps,
     sysctl: new ProcSysctl(),
     daemonConfig: (path, o) => new DaemonConfigStore(path, o),
-    dockerd: { restart: restartDocker, waitForAnswer: (ep, ms, progress) => waitForDocker(ep, ms, progress), processes: findDockerdProcesses },
+    dockerd: {
+      restart: restartDocker, waitForAnswer: (ep, ms, progress) => waitForDocker(ep, ms, progress), processes: findDockerdProcesses,
+      binaryVersion: dockerdBinaryVersion, validateConfig: validateDaemonText,
+    },
     docker: {
       client: (o = {}) => dockerClient(o.endpoint ?? opts.endpoint(), o.timeoutMs),
       connect: (o = {}) => connectDocker(o.endpoint ?? opts.endpoint(), { timeoutMs: o.timeoutMs }),

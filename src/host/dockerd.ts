@@ -1,8 +1,13 @@
-// The service adapter: restarts dockerd with --restart-command and waits until it answers again.
+// The service adapter: restarts (or starts) dockerd with --restart-command and waits until it answers again;
+// asks the dockerd binary its version and whether it would start with a daemon.json text.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateWithDockerd, type DockerdValidation } from '../daemon/validate';
 import type { Endpoint } from '../model/endpoint';
 import { dockerClient } from './docker-api';
 import { describeDockerError } from '../model/endpoint';
-import { CommandError, PreconditionError } from '../errors';
+import { CommandError, ConfigError, PreconditionError, isToolError } from '../errors';
 import { run } from '../util/exec';
 
 /** dockerd restarts took ~1.5 s with a few networks and ~27 s with 103 (LAB-NOTES): scale the wait. */
@@ -57,4 +62,37 @@ export async function restartDocker(restartCommand: readonly string[], ep: Endpo
     throw e;
   }
   await waitForDocker(ep, deadline - (Date.now() - start), progress, signal, deadline);
+}
+
+/** `<dockerd> --version` ("Docker version 20.10.24+dfsg1, build 297e128") -> "20.10.24+dfsg1". */
+export async function dockerdBinaryVersion(dockerdPath: string): Promise<string> {
+  const hint = 'name the dockerd your Docker service runs with --dockerd PATH (e.g. --dockerd /usr/bin/dockerd)';
+  let out: string;
+  try {
+    out = (await run([dockerdPath, '--version'], { timeoutMs: 15_000, hint })).stdout;
+  } catch (e) {
+    throw new PreconditionError(`cannot read the version of ${dockerdPath}: ${isToolError(e) ? e.message : String(e)}`, hint);
+  }
+  const v = /version\s+([^,\s]+)/i.exec(out)?.[1];
+  if (!v) throw new PreconditionError(`${dockerdPath} --version printed no version: ${out.trim().slice(0, 200)}`, hint);
+  return v;
+}
+
+/**
+ * dockerd's own --validate (where it exists) and our rules on `text`, in a private temp folder: nothing of
+ * the host changes, so --dry-run can do it too.
+ */
+export async function validateDaemonText(dockerdPath: string, text: string, dockerVersion: string): Promise<DockerdValidation> {
+  let value: Record<string, unknown>;
+  try { value = JSON.parse(text || '{}') as Record<string, unknown>; } catch (e) {
+    throw new ConfigError(`daemon.json text to validate does not parse: ${(e as Error).message}`);
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'docker-ipv6-validate-'));
+  const file = join(dir, 'daemon.json');
+  try {
+    await writeFile(file, text, { mode: 0o600 });
+    return await validateWithDockerd(dockerdPath, file, run, { value, dockerVersion });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

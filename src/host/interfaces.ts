@@ -5,6 +5,7 @@
 // unit tests hand in the strict fakes of test/fakes/. A second firewall backend (nftables) plugs in here as
 // another FirewallAdapter, chosen once per run.
 import type { DockerdProcess } from '../daemon/keys';
+import type { DockerdValidation } from '../daemon/validate';
 import type { Endpoint } from '../model/endpoint';
 import type { FirewallFacts } from '../model/ip6tables-save';
 import type { NetState } from '../model/net';
@@ -51,6 +52,10 @@ export interface DockerdService {
   /** polls /_ping until the daemon answers or the deadline passes (progress every few seconds) */
   waitForAnswer(endpoint: Endpoint, deadlineMs: number, progress?: (s: string) => void): Promise<void>;
   processes(opts?: { pidfile?: string }): Promise<DockerdProcess[]>;
+  /** `<dockerd> --version` of the binary: the version a daemon that is down would start as ("20.10.24+dfsg1") */
+  binaryVersion(dockerdPath: string): Promise<string>;
+  /** Would this dockerd start with `text` as its daemon.json: `--validate` where the binary has it, plus our rules */
+  validateConfig(dockerdPath: string, text: string, dockerVersion: string): Promise<DockerdValidation>;
 }
 
 /** Plain files we write outside the transaction's own capture (the sysctl.d file). */

@@ -24,11 +24,12 @@ export function describeDockerError(ep: Endpoint, e: unknown): PreconditionError
   const where = `${ep.host} (from ${ep.source})`;
   switch (err?.code) {
     case 'ENOENT':
-      return new PreconditionError(`Docker is not running: no socket at ${where}`, 'start it: systemctl start docker (or check -H / DOCKER_HOST)');
+      // not "systemctl start docker": when daemon.json keeps dockerd from starting that fails again; doctor names the cause
+      return new PreconditionError(`Docker is not running: no socket at ${where}`, 'docker ipv6 doctor says why it is down and what starts it (or check -H / DOCKER_HOST)');
     case 'EACCES':
       return new PreconditionError(`permission denied on the Docker socket ${where}`, 'run as root or as a member of the docker group');
     case 'ECONNREFUSED':
-      return new PreconditionError(`Docker refused the connection at ${where}: the daemon is down`, 'start it: systemctl start docker; see journalctl -u docker');
+      return new PreconditionError(`Docker refused the connection at ${where}: the daemon is down`, 'on the Docker host, docker ipv6 doctor says why it is down and what starts it (its log: journalctl -u docker)');
     case 'ETIMEDOUT':
     case 'ESOCKETTIMEDOUT':
       return new PreconditionError(`Docker did not answer at ${where} in time`, 'check the daemon: journalctl -u docker');

@@ -9,7 +9,7 @@ import { findUplink, type NetState } from '../model/net';
 import { readIpv6Sysctls } from '../model/sysctl';
 import { type ToolState } from '../model/state';
 import { parseDaemonJson } from '../daemon/parse';
-import { pickDockerdFor, type DockerdProcess } from '../daemon/keys';
+import { dockerdsFor, type DockerdProcess } from '../daemon/keys';
 
 export interface DaemonFacts {
   reachable: boolean;
@@ -52,6 +52,9 @@ export interface HostSnapshot {
   stateError?: string;
   /** The dockerd process that reads our daemon.json, when it runs on this machine. */
   dockerd?: DockerdProcess;
+  /** Whether any dockerd process reads our daemon.json (undefined: not looked, or /proc unreadable). With Docker
+   * not answering, false means it is down (stopped, or it exited at start), not merely slow or refusing us. */
+  dockerdRunning?: boolean;
 }
 
 async function observeDocker(host: HostAdapters): Promise<Pick<HostSnapshot, 'daemon' | 'networks' | 'containers'>> {
@@ -129,7 +132,7 @@ export async function observeHost(ctx: RunContext, opts: ObserveOptions = {}): P
     opts.host === false ? none : observeHostNet(adapters, ctx.globals.uplink),
     opts.firewall === false ? none : adapters.firewall.facts(),
     adapters.state.read().then((s) => ({ s }), (e: Error) => ({ e })),
-    ep.local && opts.dockerdProcess !== false ? adapters.dockerd.processes().then((ps) => pickDockerdFor(ps, ctx.globals.configFile), () => undefined) : none,
+    ep.local && opts.dockerdProcess !== false ? adapters.dockerd.processes().then((ps) => dockerdsFor(ps, ctx.globals.configFile), () => undefined) : none,
   ]);
   return {
     endpoint: ep,
@@ -141,6 +144,7 @@ export async function observeHost(ctx: RunContext, opts: ObserveOptions = {}): P
     firewall: firewall ?? { available: false, error: 'not observed', tables: {} },
     state: 's' in state ? state.s : undefined,
     stateError: 'e' in state ? state.e.message : undefined,
-    dockerd,
+    dockerd: dockerd?.length === 1 ? dockerd[0] : undefined,
+    dockerdRunning: dockerd ? dockerd.length > 0 : undefined,
   };
 }

@@ -30,7 +30,8 @@ export function isUnreachableRoute(r: RouteInfo, dst: string): boolean {
   return !!a && !!b && formatCidr(a) === formatCidr(b);
 }
 
-export interface RestartUndo extends UndoRecord { kind: 'restart'; command: string[]; endpoint: { host: string; source: string; local: boolean }; networks: number; skipped?: string }
+/** wasDown: Docker was down before the run (enable started it); a restart with the restored file that fails leaves it as it was */
+export interface RestartUndo extends UndoRecord { kind: 'restart'; command: string[]; endpoint: { host: string; source: string; local: boolean }; networks: number; skipped?: string; wasDown?: boolean }
 export interface FirewallUndo extends UndoRecord { kind: 'ip6tables'; table: 'nat' | 'filter' }
 export interface ProxyUndo extends UndoRecord { kind: 'proxy'; address: string; ifname: string }
 /** NDP proxy entries one step added (those already present before it are not listed: they stay). */
@@ -97,13 +98,21 @@ export function toolUndoRegistry(run: UndoRun, progress?: (s: string) => void): 
       if (journaled !== undefined && journaled !== restartCommand.join(' ')) {
         progress?.(`restarting dockerd with this run's restart command (${restartCommand.join(' ')}), not the interrupted run's (${journaled})`);
       }
-      await host.dockerd.restart(restartCommand, run.endpoint(), r.networks, progress);
+      try {
+        await host.dockerd.restart(restartCommand, run.endpoint(), r.networks, progress);
+      } catch (e) {
+        // down before the run, with this very daemon.json: down again is the state it was found in, not a failed undo
+        if (!r.wasDown) throw e;
+        r.skipped = `Docker was down before the run and does not start with the restored daemon.json either: left down, as it was (${(e as Error).message.split('
+')[0]})`;
+      }
     },
-    check: (r) => extraFields(r, ['command', 'endpoint', 'networks', 'skipped'])
+    check: (r) => extraFields(r, ['command', 'endpoint', 'networks', 'skipped', 'wasDown'])
       ?? (r.command !== undefined && !(Array.isArray(r.command) && r.command.length <= 64 && r.command.every((a) => plainText(a, 1024))) ? 'a restart record with an unusable command' : undefined)
       // networks scales the wait for dockerd: a huge count would make the recovery wait for ever
       ?? (!Number.isInteger(r.networks) || r.networks < 0 || r.networks > 100_000 ? `a restart record for ${String(r.networks)} networks` : undefined)
       ?? (r.skipped !== undefined && !plainText(r.skipped) ? 'a restart record with an unusable note' : undefined)
+      ?? (r.wasDown !== undefined && typeof r.wasDown !== 'boolean' ? 'a restart record with an unusable wasDown' : undefined)
       ?? endpointProblem(r.endpoint, 'restart'),
     leave: () => 'dockerd is not restarted: it keeps running the configuration it loaded last',
     describe: (r) => (r.skipped ? `did not restart dockerd: ${r.skipped}` : 'restarted dockerd with the restored configuration; it answers again'),

@@ -116,7 +116,7 @@ export class FakeDocker implements DockerApi {
   async connect(opts: { timeoutMs?: number; endpoint?: Endpoint } = {}): Promise<DockerClient> {
     const c = await this.client(opts);
     try { await c.ping(); } catch {
-      throw new PreconditionError('Docker refused the connection at unix:///var/run/docker.sock (from fake): the daemon is down', 'start it: systemctl start docker');
+      throw new PreconditionError('Docker refused the connection at unix:///var/run/docker.sock (from fake): the daemon is down', 'on the Docker host, docker ipv6 doctor says why it is down and what starts it (its log: journalctl -u docker)');
     }
     return c;
   }

@@ -1,5 +1,6 @@
 // Strict fake of the dockerd service: restarts are recorded, and can be told to fail or to hang until aborted.
 import type { DockerdService } from '../../src/host/interfaces';
+import { validateDaemonConfig, type DockerdValidation } from '../../src/daemon/validate';
 import type { DockerdProcess } from '../../src/daemon/keys';
 import type { Endpoint } from '../../src/model/endpoint';
 import { PreconditionError } from '../../src/errors';
@@ -50,5 +51,31 @@ export class FakeDockerd implements DockerdService {
 
   async processes(): Promise<DockerdProcess[]> {
     return structuredClone(this.procs);
+  }
+
+  /** the dockerd binary: its --version, and whether it has --validate (with what it says about a text) */
+  binary?: { path: string; version: string; validate?: (text: string) => string | undefined };
+  readonly validated: string[] = [];
+
+  private checkBinary(path: string): NonNullable<FakeDockerd['binary']> {
+    if (!this.binary) throw new Error('fake dockerd: the binary is not modelled in this test (set fake.dockerd.binary)');
+    if (path !== this.binary.path) throw new PreconditionError(`cannot read the version of ${path}: ${path} --version exited 127 (fake: not found)`, 'name the dockerd with --dockerd PATH');
+    return this.binary;
+  }
+
+  async binaryVersion(dockerdPath: string): Promise<string> {
+    this.log.push(`dockerd --version`);
+    return this.checkBinary(dockerdPath).version;
+  }
+
+  /** our rules always; the binary's own --validate when the test gave it one (as 23.0+ has) */
+  async validateConfig(dockerdPath: string, text: string, dockerVersion: string): Promise<DockerdValidation> {
+    const b = this.checkBinary(dockerdPath);
+    this.validated.push(text);
+    const findings = validateDaemonConfig(JSON.parse(text || '{}') as Record<string, unknown>, dockerVersion);
+    const ours = findings.filter((f) => f.severity === 'error').map((f) => f.message);
+    const theirs = b.validate?.(text);
+    const messages = [...(theirs ? [theirs] : []), ...ours];
+    return { ok: messages.length === 0, by: b.validate ? 'dockerd' : 'tool', message: messages.length ? messages.join('; ') : 'configuration OK', findings };
   }
 }

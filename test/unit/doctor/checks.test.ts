@@ -91,6 +91,31 @@ test('daemon: unreachable names the reason (socket missing, permission, refused)
   broken(t, input(down(), { socket: { path: '/x.sock', exists: true, isSocket: true, accessible: true } }), 'daemon.reachable', 'fail', /daemon is down/, /systemctl restart docker/);
 });
 
+test('daemon: down because of daemon.json -> the fix is not a restart that cannot work', (t) => {
+  const down = () => { const s = healthySnap(); s.daemon = { reachable: false, error: 'Docker refused the connection at unix:///x.sock (from default): the daemon is down' }; return s; };
+  const sock = { socket: { path: '/x.sock', exists: false, isSocket: false, accessible: true } };
+  // the common guide: "ip6tables": true without "experimental" stops 20.10 at start
+  const guide = down();
+  guide.daemonConfig = { ...guide.daemonConfig, value: { ipv6: true, 'fixed-cidr-v6': 'fd00:dead:beef::/64', ip6tables: true } };
+  const f = broken(t, input(guide, { ...sock, dockerdBinaryVersion: '20.10.24+dfsg1' }), 'daemon.reachable', 'fail', /"ip6tables": true without "experimental": true stops this dockerd at start/, /^docker ipv6 enable \(it rewrites those keys for this version and starts Docker\)/);
+  t.notRegex(f.fix, /^systemctl/);
+  // on 28 the same keys start fine: the restart is the fix
+  broken(t, input(guide, { ...sock, dockerdBinaryVersion: '28.5.1' }), 'daemon.reachable', 'fail', /does not exist$/, /^systemctl restart docker/);
+  const bad = down();
+  bad.daemonConfig = { ...bad.daemonConfig, value: undefined, error: '/etc/docker/daemon.json:3:1: invalid character' };
+  broken(t, input(bad, sock), 'daemon.reachable', 'fail', /does not parse, so dockerd cannot start/, /^fix the syntax of \/etc\/docker\/daemon\.json first/);
+});
+
+test('daemon: a pending restart into a file this version refuses -> the key first, not a bare restart', (t) => {
+  const s = healthySnap();
+  s.daemon = { ...s.daemon, version: '20.10.24+dfsg1' };
+  s.daemonConfig = { ...s.daemonConfig, value: { ipv6: true, 'fixed-cidr-v6': 'fd00:dead:beef::/64', ip6tables: true } };
+  const bridge = s.networks.find((n) => n.name === 'bridge')!;
+  bridge.enableIPv6 = false;
+  bridge.ipv6Subnets = [];
+  broken(t, input(s), 'daemon.restart-pending', 'warn', /still runs the old settings/, /^set "experimental": true in .* first \(see daemon\.experimental\), then: systemctl restart docker/);
+});
+
 test('daemon: unparsable daemon.json -> fail with the position', (t) => {
   const s = healthySnap();
   s.daemonConfig = { path: '/etc/docker/daemon.json', exists: true, text: '{"ipv6": true,,}', error: '/etc/docker/daemon.json:1:15: invalid character \',\' looking for beginning of object key string' };

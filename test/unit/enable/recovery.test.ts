@@ -20,10 +20,12 @@ async function setup(undoPath: (root: string) => string) {
   const root = mkdtempSync(join(tmpdir(), 'd6-recovery-'));
   const out = new Capture();
   const err = new Capture();
-  // no Docker at this endpoint: a command that goes on past the recovery fails on it, later
+  // no Docker at this endpoint and no dockerd binary: a command that goes on past the recovery fails on them,
+  // later, before it changes anything (with a dockerd binary, enable would plan for a Docker that is down and
+  // start it: on this machine's own namespace)
   const path = undoPath(root);
   // the journal names the daemon.json in use: recovery refuses records for files this run does not write
-  const ctx = new RunContext(resolveGlobals({ root, configFile: path, restartCommand: 'true', yes: true }, {}), { hosts: [] } as never, { DOCKER_HOST: `unix://${root}/no-docker.sock` }, out, err);
+  const ctx = new RunContext(resolveGlobals({ root, configFile: path, restartCommand: 'true', yes: true, dockerd: join(root, 'no-dockerd') }, {}), { hosts: [] } as never, { DOCKER_HOST: `unix://${root}/no-docker.sock` }, out, err);
   mkdirSync(ctx.paths.stateDir, { recursive: true });
   const journal: Journal = {
     version: 1, command: 'enable', pid: 2 ** 22 + 1, processStart: null, startedAt: '2024-05-01T10:00:00Z', status: 'running',
