@@ -103,8 +103,7 @@ export function toolUndoRegistry(run: UndoRun, progress?: (s: string) => void): 
       } catch (e) {
         // down before the run, with this very daemon.json: down again is the state it was found in, not a failed undo
         if (!r.wasDown) throw e;
-        r.skipped = `Docker was down before the run and does not start with the restored daemon.json either: left down, as it was (${(e as Error).message.split('
-')[0]})`;
+        r.skipped = `Docker was down before the run and does not start with the restored daemon.json either: left down, as it was (${(e as Error).message.split('\n')[0]})`;
       }
     },
     check: (r) => extraFields(r, ['command', 'endpoint', 'networks', 'skipped', 'wasDown'])

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dockerdPid, faultSuite, sysctl, toolFile, waitFor } from '../helpers/faults';
 import type { Lab } from '../helpers/lab';
 
-const suite = faultSuite(test, { group: 'docker down', file: 'test/integration/enable-down.test.ts', lab: { prefix: 'dwn' } });
+const suite = faultSuite(test, { group: 'docker down', file: 'test/integration/faults-enable-down.test.ts', lab: { prefix: 'dwn' } });
 const cfgOf = () => suite.lab.record.dockerd.configFile;
 
 const PREFIX = 'fd00:dead:beef::/48';
