@@ -179,7 +179,7 @@ test('Docker does not answer but its dockerd runs (slow, hung, or refusing us): 
 test('recovery of a killed run: a restart record of a Docker that was down tolerates the failed start (left down), others still fail', async (t) => {
   const r = fakeRun();
   t.teardown(r.cleanup);
-  const reg = toolUndoRegistry(r.fake.host);
+  const reg = toolUndoRegistry(r.ctx);
   const rec: RestartUndo = { kind: 'restart', command: ['systemctl', 'restart', 'docker'], endpoint: { host: 'unix:///var/run/docker.sock', source: 'default', local: true }, networks: 0, wasDown: true };
   r.fake.dockerd.failNext(2);
   await reg.undo(rec);
