@@ -32,13 +32,9 @@ function trustedOwners(): Set<number> {
   return new Set([0, process.geteuid?.() ?? 0]);
 }
 
+/** undefined when missing, without throwing (a thrown ENOENT costs more than the lstat itself). */
 function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  return lstatSync(path, { throwIfNoEntry: false });
 }
 
 const problem = (path: string, st: Stats, why: string): TrustProblem => ({ path, uid: st.uid, mode: st.mode & 0o7777, why });
