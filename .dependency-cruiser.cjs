@@ -1,8 +1,8 @@
 // The import rules of src/ (README "Code map"), checked by `npm run lint:deps` (part of `npm test`).
 // Layers, from the outside in: commands (parse, call, render) -> features (enable, doctor, network, verify,
-// lint, agent, apply, status, lab, install) -> engines (reconcile, transaction, observe, firewall) ->
+// lint, agent, apply, status, lab, install, recover) -> engines (reconcile, transaction, observe, firewall) ->
 // host (one adapter per outside system, behind host/adapters.ts) -> model (pure data, codecs and math).
-const FEATURES = 'enable|doctor|network|verify|lint|agent|apply|status|lab|install';
+const FEATURES = 'enable|doctor|network|verify|lint|agent|apply|status|lab|install|recover';
 
 module.exports = {
   forbidden: [
@@ -45,7 +45,7 @@ module.exports = {
       name: 'features-do-not-import-features',
       comment: 'a feature folder is no shared kernel: what two features share lives in model, an engine or cli',
       severity: 'error',
-      from: { path: '^src/(enable|network|lint|apply|lab|install)/' },
+      from: { path: '^src/(enable|network|lint|apply|lab|install|recover)/' },
       to: { path: `^src/(${FEATURES})/`, pathNot: '^src/$1/' },
     },
     ...[

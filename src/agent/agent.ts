@@ -6,6 +6,7 @@ import type { NetOps } from '../host/interfaces';
 import { describeChange, hostDeps, type PassGuard } from '../reconcile';
 import { lockedPass } from '../apply/apply';
 import { processStartTime, withLockNow } from '../transaction/lock';
+import { RECOVER_HINT } from '../transaction/recover';
 import { describeEvent, EVENT_FILTERS, EventWatcher, type EventSource } from './events';
 import { FastPath, type FastDeps } from './fastpath';
 import { makeLogger, type Logger } from './log';
@@ -48,7 +49,7 @@ function fastDeps(ctx: RunContext, serial: <T>(fn: () => Promise<T>) => Promise<
     writeState: (st) => ctx.host.state.write(st),
     // no waiting: while enable, disable or apply hold the lock the event is left to the full pass
     exclusive: (fn) => serial(async () => {
-      if (existsSync(ctx.paths.journalFile)) throw new PreconditionError(`an interrupted change left a rollback unfinished (journal ${ctx.paths.journalFile})`, 'run docker ipv6 enable or docker ipv6 disable: either finishes it first');
+      if (existsSync(ctx.paths.journalFile)) throw new PreconditionError(`an interrupted change left a rollback unfinished (journal ${ctx.paths.journalFile})`, RECOVER_HINT);
       return passHeld() ? fn() : withLockNow(ctx.paths.lockFile, 'agent', fn);
     }),
     log, describeChange,
@@ -70,6 +71,7 @@ export async function runAgent(ctx: RunContext, o: AgentOptions): Promise<void> 
 
   const serial = serialiser();
   let passHolds = false;
+  let lastSkipped = "";
   const fast = new FastPath(fastDeps(ctx, serial, log, () => passHolds));
   // a pass observes while the fast path goes on serving events; only its apply phase excludes it
   const guard: PassGuard = { generation: () => fast.generation, exclusive: serial, settled: (v) => fast.setView(v) };
@@ -84,6 +86,12 @@ export async function runAgent(ctx: RunContext, o: AgentOptions): Promise<void> 
         } catch (e) {
           fast.setView(undefined);
           throw e;
+        }
+        // a network left out for its bridge name: said when the set changes, not on every tick
+        const skipped = r.skipped.map((n) => `${n.name} (${n.bridge}): ${n.problem}`).join('; ');
+        if (skipped !== lastSkipped) {
+          for (const n of r.skipped) log('warn', `network ${n.name} is left out of every rule: its bridge name ${JSON.stringify(n.bridge)} is unusable (${n.problem}); its containers stay closed from outside`, { network: n.name, bridge: n.bridge });
+          lastSkipped = skipped;
         }
         for (const c of r.changes) log('info', describeChange(c), { change: c, because: reasons });
         status.counts.changes += r.changes.length;

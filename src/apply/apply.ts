@@ -3,7 +3,7 @@
 import type { RunContext } from '../cli/context';
 import { acquireLock } from '../transaction/lock';
 import { refuseUnfinishedJournal } from '../transaction/recover';
-import { describeChange, hostDeps, reconcileOnce, reconcilePlanId, type FastView, type ReconcileDeps, type ReconcileOptions, type ReconcilePlan, type ReconcileResult } from '../reconcile/index';
+import { describeChange, hostDeps, installSkeleton, raiseSysctls, reconcileOnce, reconcilePlanId, type FastView, type ReconcileDeps, type ReconcileOptions, type ReconcilePlan, type ReconcileResult } from '../reconcile/index';
 
 /** At boot dockerd may still be starting: wait for it (the same /_ping wait as after a restart). */
 async function waitForDockerAtBoot(ctx: RunContext, waitMs: number, note: (s: string) => void): Promise<void> {
@@ -27,14 +27,61 @@ export async function lockedPass(ctx: RunContext, deps: ReconcileDeps, command: 
   const lock = await acquireLock(ctx.paths.lockFile, { command, waitMs: 60_000, log, onAcquired: () => held?.(true) });
   const release = async () => { held?.(false); await lock.release(); };
   try {
-    await refuseUnfinishedJournal(ctx.paths.journalFile, `docker ipv6 ${command} changes nothing`);
-    return await reconcileOnce(deps, opts);
+    try {
+      await refuseUnfinishedJournal(ctx.paths.journalFile, `docker ipv6 ${command} changes nothing else`);
+      return await reconcileOnce(deps, opts);
+    } catch (e) {
+      // refused (a journal, a changed plan) or failed (Docker down, a rejected batch): whatever we cannot
+      // do, the prefix stays closed; the error is still the one reported
+      if (!opts.cleanup && !opts.dryRun) await closeAnyway(deps, opts, log);
+      throw e;
+    }
   } finally {
     await (opts.guard ? opts.guard.exclusive(release) : release());
   }
 }
 
-export async function runApply(ctx: RunContext, o: { waitDockerMs: number; plan?: string }): Promise<void> {
+/** The closed skeleton from the state alone (see reconcile/skeleton.ts), each change logged; its own failure is logged, not thrown. */
+async function closeAnyway(deps: ReconcileDeps, opts: ReconcileOptions, log: (s: string) => void): Promise<void> {
+  try {
+    const run = () => installSkeleton(deps);
+    const changes = await (opts.guard ? opts.guard.exclusive(run) : run());
+    for (const c of changes) log(`kept closed: ${describeChange(c)}`);
+  } catch (e) {
+    log(`could not install the closed skeleton: ${(e as Error)?.message ?? String(e)}`);
+  }
+}
+
+/**
+ * `apply --boot`, run by docker-ipv6-boot.service before docker.service and before the network is up:
+ * the closed skeleton from the state alone, then (unless an interrupted run's journal is waiting for its
+ * rollback) the sysctls the mode needs, forwarding last. Docker is not asked anything.
+ */
+async function runBoot(ctx: RunContext): Promise<void> {
+  ctx.requireRoot('docker ipv6 apply --boot');
+  const deps = hostDeps(ctx);
+  const note = (s: string) => ctx.note(s);
+  const lock = await acquireLock(ctx.paths.lockFile, { command: 'apply --boot', waitMs: 60_000, log: note });
+  let changes;
+  let held: string | undefined;
+  try {
+    changes = await installSkeleton(deps);
+    try {
+      await refuseUnfinishedJournal(ctx.paths.journalFile, 'sysctls are not raised');
+      changes.push(...await raiseSysctls(deps));
+    } catch (e) {
+      held = (e as Error).message;
+    }
+  } finally {
+    await lock.release();
+  }
+  if (ctx.globals.json) { ctx.outJson({ changed: changes.length > 0, changes, sysctlsHeld: held ?? null }); return; }
+  ctx.out(changes.length ? `changed:\n${changes.map((c) => `  ${describeChange(c)}`).join('\n')}` : 'nothing to change');
+  if (held) ctx.out(`forwarding left as it is: ${held}`);
+}
+
+export async function runApply(ctx: RunContext, o: { waitDockerMs: number; plan?: string; boot?: boolean }): Promise<void> {
+  if (o.boot) return runBoot(ctx);
   ctx.requireLocalDaemon('apply docker-ipv6 state');
   const note = (s: string) => ctx.note(s);
   if (o.waitDockerMs > 0) await waitForDockerAtBoot(ctx, o.waitDockerMs, note);

@@ -8,11 +8,12 @@ export function register(program: Command, makeContext: ContextFactory): void {
     .description('one idempotent reconcile of our firewall chains, routes, NDP proxy entries and sysctls (used at boot)')
     .option('--wait-docker <duration>', 'wait this long for Docker to answer (e.g. 60s)', '0')
     .option('--plan <id>', 'apply only the plan --dry-run showed with this id; refuse if the host changed since')
-    .action(async (opts: { waitDocker: string; plan?: string }, cmd: Command) => {
+    .option('--boot', 'before Docker starts (docker-ipv6-boot.service): the closed filter and route from the saved state, then forwarding')
+    .action(async (opts: { waitDocker: string; plan?: string; boot?: boolean }, cmd: Command) => {
       const ctx = makeContext(cmd);
       const { parseDuration } = await import('../cli/duration');
       const { runApply } = await import('../apply/apply');
-      await runApply(ctx, { waitDockerMs: parseDuration(opts.waitDocker, '--wait-docker'), plan: opts.plan });
+      await runApply(ctx, { waitDockerMs: parseDuration(opts.waitDocker, '--wait-docker'), plan: opts.plan, boot: !!opts.boot });
     });
   program
     .command('agent')

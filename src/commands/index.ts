@@ -10,9 +10,10 @@ import * as network from './network';
 import * as verify from './verify';
 import * as doctor from './doctor';
 import * as agent from './agent';
+import * as recover from './recover';
 
 export interface CommandModule {
   register(program: Command, makeContext: ContextFactory): void;
 }
 
-export const commandModules: CommandModule[] = [status, enable, lab, install, lint, agent, doctor, network, verify];
+export const commandModules: CommandModule[] = [status, enable, lab, install, lint, agent, doctor, network, verify, recover];

@@ -1,5 +1,5 @@
 // Network, container and outside-path checks: IPv6 on networks in use, addresses, NAT, routes and NDP entries, filtering (pure).
-import { FORWARD_CHAIN } from '../model/names';
+import { FORWARD_CHAIN, USER_CHAIN, ifNameProblem } from '../model/names';
 import { FORWARD_JUMP } from '../firewall/batches';
 import type { NetworkFacts } from '../model/docker';
 import { addressAt, classifyV6, contains, containsAddress, parseCidr6 } from '../model/ip';
@@ -128,6 +128,26 @@ export const unfiltered: Check = (i) => {
     'docker ipv6 enable (installs the D6-FORWARD filter chain)', snap.state?.enabled ? { kind: 'enable-steps', ids: ['firewall-filter'] } : { kind: 'enable' }, n.name));
 };
 
+/** Bridge names ip6tables would misread ('+', '!', quotes...): such a network is left out of every rule we write. */
+export const bridgeNames: Check = (i) => {
+  const bad = bridgeNetworks(i.snap).map((n) => ({ n, problem: n.bridge ? ifNameProblem(n.bridge) : undefined })).filter((x) => x.problem);
+  if (bad.length === 0) return [ok('firewall.bridge-names', 'firewall', 'every bridge name can be written into a rule')];
+  return bad.map(({ n, problem }) => finding('firewall.bridge-names', 'firewall', 'warn',
+    `network "${n.name}" has the bridge name ${JSON.stringify(n.bridge)}: ${problem}; docker-ipv6 leaves it out of every rule and NDP entry (the prefix-wide drop keeps its containers closed, and unreachable from outside)`,
+    `recreate it with a plain bridge name (letters, digits, "-", "_", "."): docker network rm ${n.name} && docker ipv6 network create ${n.name}`, undefined, n.name));
+};
+
+/** Rules above our jump in FORWARD are evaluated before D6-FORWARD: an ACCEPT there opens what our chain would drop. */
+export const rulesBeforeJump: Check = (i) => {
+  if (!i.snap.state?.enabled?.filterByUs) return [];
+  const forward = (i.snap.firewall.tables.filter?.rules ?? []).filter((r) => r.startsWith('-A FORWARD '));
+  const at = forward.indexOf(FORWARD_JUMP);
+  if (at <= 0) return [ok('firewall.rules-before-jump', 'firewall', `nothing in FORWARD comes before the jump to ${FORWARD_CHAIN}`)];
+  return [finding('firewall.rules-before-jump', 'firewall', 'warn',
+    `${at} rule(s) in FORWARD come before the jump to ${FORWARD_CHAIN} and decide first (${forward.slice(0, at).join('; ')}): an ACCEPT there opens container ports that ${FORWARD_CHAIN} would drop`,
+    `move them into ${USER_CHAIN} (e.g. ip6tables -A ${USER_CHAIN} ...), which ${FORWARD_CHAIN} evaluates before its own rules and docker-ipv6 never edits; docker-ipv6 does not reorder rules that are not its own`)];
+};
+
 export const NETWORK_CHECKS: Check[] = [
   needing({ docker: true }, 'networks.ipv6-off', 'networks', 'IPv6 on user networks with containers', networksIpv6),
   needing({ docker: true }, 'networks.compose-ipv6', 'networks', 'enable_ipv6 on Compose networks', composeNetworks),
@@ -135,4 +155,6 @@ export const NETWORK_CHECKS: Check[] = [
   needing({ docker: true, firewall: true }, 'outside.ula-nat', 'outside', 'NAT66 for ULA networks', ulaMasquerade),
   needing({ docker: true, firewall: true }, 'outside.global-path', 'outside', 'the outside path of global networks', globalPath),
   unfiltered,
+  needing({ docker: true }, 'firewall.bridge-names', 'firewall', 'bridge names usable in rules', bridgeNames),
+  needing({ firewall: true }, 'firewall.rules-before-jump', 'firewall', 'rules evaluated before ours', rulesBeforeJump),
 ];

@@ -43,7 +43,7 @@ const key = (f: Finding) => `${f.id}|${f.subject ?? ''}`;
 /** Up to three rounds: a fix can uncover the next finding (a daemon that starts again shows its networks). */
 async function fixRounds(ctx: RunContext, o: DoctorOptions, first: { snap: HostSnapshot; findings: Finding[] }): Promise<{ findings: Finding[]; fixed: FixPlan['covers']; errors: string[] }> {
   const { finishInterruptedRun, toolUndoRegistry } = await import('../transaction/tool-undo');
-  const registry = toolUndoRegistry(ctx.host, (s) => ctx.note(s));
+  const registry = toolUndoRegistry(ctx, (s) => ctx.note(s));
   let cur = first;
   if (ctx.globals.dryRun) {
     // no lock is held and nothing may change: only say what the real run would do first

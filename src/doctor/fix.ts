@@ -45,7 +45,7 @@ function restartSteps(ctx: RunContext, snap: HostSnapshot, set: Record<string, u
     steps.push({
       id: 'write-daemon-json',
       describe: `write ${path}: ${Object.entries(set).map(([k, v]) => `"${k}": ${JSON.stringify(v)}`).join(', ')}`,
-      prepare: () => captureFile(path, { backupTo: `${ctx.paths.stateDir}/daemon.json.before-doctor` }),
+      prepare: () => captureFile(path, { backupTo: `${ctx.paths.stateDir}/daemon.json.before-doctor`, writes: after }),
       async apply() {
         const cur = await store.read();
         if (cur.text !== before) throw new ConfigError(`${path} changed while doctor was planning`, 'run docker ipv6 doctor --fix again');
@@ -96,7 +96,7 @@ export function planFixes(ctx: RunContext, snap: HostSnapshot, findings: readonl
     const a = f.auto as { key: string; value: string };
     if (covered.has(a.key) || seen.has(a.key)) { note([f], `sysctl ${a.key}=${a.value}`); continue; }
     seen.add(a.key);
-    steps.push({ id: `sysctl:${a.key}`, describe: `sysctl ${a.key} = ${a.value}`, prepare: () => captureSysctl(sysctl, a.key), async apply() { await sysctl.write(a.key, a.value); } });
+    steps.push({ id: `sysctl:${a.key}`, describe: `sysctl ${a.key} = ${a.value}`, prepare: () => captureSysctl(sysctl, a.key, a.value), async apply() { await sysctl.write(a.key, a.value); } });
     note([f], `sysctl -w ${a.key}=${a.value}`);
   }
   if (plan && wantEnable.length) {

@@ -8,7 +8,7 @@ import { dockerMasquerades, parseSave } from '../model/ip6tables-save';
 import { contains, parseCidr6 } from '../model/ip';
 import { unifiedDiff } from '../util/diff';
 import { observeHost, type HostSnapshot } from '../observe/snapshot';
-import { type ToolState } from '../model/state';
+import { renderStateText, type ToolState } from '../model/state';
 import { confirm } from '../cli/confirm';
 import type { HostAdapters } from '../host/interfaces';
 import { parseRouteKey } from '../reconcile/desired';
@@ -67,7 +67,7 @@ export function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnaps
     const store = host.daemonConfig(plan.daemonJson.path);
     steps.push({
       id: 'restore-daemon-json', describe: plan.daemonJson.remove ? `remove ${plan.daemonJson.path} (it did not exist before enable)` : `restore the keys enable set in ${plan.daemonJson.path}`,
-      prepare: () => captureFile(plan.daemonJson.path),
+      prepare: () => captureFile(plan.daemonJson.path, { writes: plan.daemonJson.remove ? null : plan.daemonJson.after }),
       async apply() {
         const cur = await store.read();
         if (cur.text !== plan.daemonJson.before) throw new ConfigError(`${plan.daemonJson.path} changed while docker ipv6 was planning`, 'run docker ipv6 disable again');
@@ -78,7 +78,7 @@ export function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnaps
     steps.push({ id: 'restart-dockerd', describe: `restart dockerd (${ctx.globals.restartCommand.join(' ')}) and wait for it`, async apply(signal) { await host.dockerd.restart(ctx.globals.restartCommand, ctx.endpoint(), snap.networks.length, (s) => ctx.note(s), signal, opts.restartTimeoutMs); } });
   }
   for (const s of plan.sysctls) {
-    steps.push({ id: `sysctl:${s.key}`, describe: `sysctl ${s.key} = ${s.to} (back from ${s.from})`, prepare: () => captureSysctl(sysctl, s.key), async apply() { await sysctl.write(s.key, s.to); } });
+    steps.push({ id: `sysctl:${s.key}`, describe: `sysctl ${s.key} = ${s.to} (back from ${s.from})`, prepare: () => captureSysctl(sysctl, s.key, s.to), async apply() { await sysctl.write(s.key, s.to); } });
   }
   for (const p of plan.proxies) {
     steps.push({ id: `proxy:${p.address}`, describe: `remove the NDP proxy entry ${p.address} on ${p.ifname}`, prepare: reapply, async apply() { await reg.undo({ kind: 'proxy', ...p } satisfies ProxyUndo); } });
@@ -101,17 +101,19 @@ export function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnaps
     steps.push({ id: `firewall-${t}`, describe: `remove docker-ipv6's chain from the ip6tables ${t} table`, prepare: reapply, async apply() { await reg.undo({ kind: 'ip6tables', table: t } satisfies FirewallUndo); } });
   }
   if (plan.removeSysctlConf) {
-    steps.push({ id: 'remove-sysctl-conf', describe: `remove ${ctx.paths.sysctlConf}`, prepare: () => captureFile(ctx.paths.sysctlConf), async apply() { await host.files.remove(ctx.paths.sysctlConf); } });
+    steps.push({ id: 'remove-sysctl-conf', describe: `remove ${ctx.paths.sysctlConf}`, prepare: () => captureFile(ctx.paths.sysctlConf, { writes: null }), async apply() { await host.files.remove(ctx.paths.sysctlConf); } });
   }
   steps.push({
     id: 'write-state', describe: `mark docker-ipv6 disabled in ${ctx.paths.stateFile} (the prefix stays saved for a later enable)`,
-    prepare: () => captureFile(ctx.paths.stateFile),
-    async apply() {
-      const { enabled: _e, proxies: _p, mode: _m, routes: _r, ...keep } = snap.state as ToolState;
-      await host.state.write(keep as ToolState);
-    },
+    prepare: () => captureFile(ctx.paths.stateFile, { writes: renderStateText(disabledState(snap.state as ToolState)) }),
+    async apply() { await host.state.write(disabledState(snap.state as ToolState)); },
   });
   return steps;
+}
+
+function disabledState(state: ToolState): ToolState {
+  const { enabled: _e, proxies: _p, mode: _m, routes: _r, ...keep } = state;
+  return keep as ToolState;
 }
 
 export async function runDisable(ctx: RunContext, o: { restartTimeoutMs?: number } = {}): Promise<void> {

@@ -7,7 +7,7 @@ import { finishInterruptedRun, toolUndoRegistry } from '../transaction/tool-undo
 
 export async function asHostChange(ctx: RunContext, command: 'enable' | 'disable', body: (registry: UndoRegistry) => Promise<void>): Promise<void> {
   ctx.requireLocalDaemon(`${command} IPv6`);
-  const registry = toolUndoRegistry(ctx.host, (s) => ctx.note(s));
+  const registry = toolUndoRegistry(ctx, (s) => ctx.note(s));
   if (ctx.globals.dryRun) return body(registry);
   ctx.requireRoot(`docker ipv6 ${command}`);
   await withLock(ctx.paths.lockFile, { command, log: (l) => ctx.note(l) }, async () => {

@@ -12,10 +12,11 @@ import { renderForwardBatch, renderNatBatch } from '../firewall/batches';
 import { dockerView } from '../model/docker';
 import { planId } from '../model/plan-id';
 import { firewallBatch } from '../reconcile/firewall-table';
+import { containerProxies } from '../reconcile/desired';
 import { prefixFacts, uplinkAddress } from '../observe/prefix-facts';
 import { chooseMode } from './mode';
 import { checkPrefix, pickUla } from './prefix';
-import { planSysctls, renderSysctlConf, type SysctlChange } from '../model/sysctl-plan';
+import { persistedSysctls, planSysctls, renderSysctlConf, type SysctlChange } from '../model/sysctl-plan';
 
 export interface EnableOptions {
   /** 'auto', a prefix, or undefined when not given (auto, but a hand-made fixed-cidr-v6 is not replaced silently) */
@@ -110,7 +111,7 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   const before = snap.daemonConfig.text ?? '';
   const edit = setKeys(before, keys.set, snap.daemonConfig.path);
   const sysctls = planSysctls(snap.host.sysctls, uplink, mode);
-  const confValues = planSysctls({}, uplink, mode).filter((c) => c.key !== 'net.ipv6.conf.all.disable_ipv6');
+  const confValues = persistedSysctls(snap.host.sysctls, uplink, mode);
   const bridge = formatCidr(bridgeSubnet(prefix));
   const bridgeNet = snap.networks.find((n) => n.name === 'bridge');
   const runningMatches = !!bridgeNet?.enableIPv6 && bridgeNet.ipv6Subnets.some((s) => { const c = parseCidr6(s); return !!c && `${c.network}/${c.length}` === bridge; });
@@ -128,11 +129,9 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   if (mode === 'ndp') {
     const gw = bridgeSubnet(prefix);
     ndpProxies.push({ address: addressAt(gw, 1n), ifname: uplink });
-    for (const c of snap.containers) {
-      for (const n of c.networks) {
-        if (c.state === 'running' && n.ipv6 && contains(prefix, parseCidr6(n.ipv6)!)) ndpProxies.push({ address: n.ipv6, ifname: uplink });
-      }
-    }
+    // only containers on bridge networks inside the prefix (never a macvlan/ipvlan one: it answers for itself)
+    const view = dockerView(snap.networks, snap.containers);
+    for (const p of containerProxies({ prefix: formatCidr(prefix), uplink }, view, view.containers)) ndpProxies.push({ address: p.address, ifname: uplink });
   }
   const legacyNetworks = snap.networks
     .filter((n) => n.driver === 'bridge' && n.name !== 'bridge' && !n.enableIPv6)
@@ -142,8 +141,12 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
     }));
   const ours = [
     { subnet: bridge, bridge: 'docker0' },
-    ...snap.networks.filter((n) => n.name !== 'bridge' && n.bridge).flatMap((n) => n.ipv6Subnets.filter((x) => contains(prefix, parseCidr6(x)!)).map((subnet) => ({ subnet, bridge: n.bridge! }))),
+    // through dockerView: a network whose bridge name cannot be written safely is left out (closed by the prefix-wide rules)
+    ...dockerView(snap.networks, []).networks.filter((n) => n.name !== 'bridge').flatMap((n) => n.subnets6.filter((x) => contains(prefix, parseCidr6(x.subnet)!)).map(({ subnet }) => ({ subnet, bridge: n.bridge }))),
   ];
+  for (const n of dockerView(snap.networks, []).skipped ?? []) {
+    notes.push(`network ${n.name} is left out of every rule: its bridge name ${JSON.stringify(n.bridge)} is unusable (${n.problem}); the prefix-wide drop keeps its containers closed`);
+  }
   const firewallAfterRestart = {
     nat: natByUs ? renderNatBatch(ours, snap.firewall.tables) : undefined,
     filter: filterByUs ? renderForwardBatch(formatCidr(prefix), ours.map((o) => ({ ...o, published: [] })), snap.firewall.tables) : undefined,

@@ -5,7 +5,7 @@ import type { RunContext } from '../cli/context';
 import { ConfigError, PreconditionError } from '../errors';
 import type { HostAdapters } from '../host/interfaces';
 import { dockerMasquerades, parseSave } from '../model/ip6tables-save';
-import type { ToolState } from '../model/state';
+import { renderStateText, type ToolState } from '../model/state';
 import type { HostSnapshot } from '../observe/snapshot';
 import { routeKey } from '../reconcile/desired';
 import { applyFirewallTable } from '../reconcile/firewall-table';
@@ -64,7 +64,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
     steps.push({
       id: `sysctl:${c.key}`,
       describe: `sysctl ${c.key} = ${c.to} (was ${c.from ?? 'unset'}): ${c.why}`,
-      prepare: () => captureSysctl(sysctl, c.key),
+      prepare: () => captureSysctl(sysctl, c.key, c.to),
       async apply() { await sysctl.write(c.key, c.to); },
       verify: c.key.endsWith('.forwarding') && hadDefault
         ? async () => { if (!(await hasDefaultRoute(host))) throw new PreconditionError(`the host lost its IPv6 default route after ${c.key}=${c.to}`, 'check router advertisements on the uplink (accept_ra) before enabling forwarding'); }
@@ -74,7 +74,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
   steps.push({
     id: 'write-sysctl-conf',
     describe: `write ${plan.sysctlConf.path} so the sysctls hold after a reboot`,
-    prepare: () => captureFile(plan.sysctlConf.path),
+    prepare: () => captureFile(plan.sysctlConf.path, { writes: plan.sysctlConf.text }),
     async apply() { await host.files.writeAtomic(plan.sysctlConf.path, plan.sysctlConf.text, 0o644); },
   });
   const networks = snap.networks.length;
@@ -104,7 +104,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
     steps.push({
       id: 'write-daemon-json',
       describe: `write ${plan.daemonJson.path}: ${Object.keys(plan.daemonJson.set).join(', ')}`,
-      prepare: () => captureFile(plan.daemonJson.path, { backupTo: `${ctx.paths.stateDir}/daemon.json.before-enable` }),
+      prepare: () => captureFile(plan.daemonJson.path, { backupTo: `${ctx.paths.stateDir}/daemon.json.before-enable`, writes: plan.daemonJson.after }),
       async apply() {
         const cur = await store.read();
         if (cur.text !== plan.daemonJson.before) {
@@ -124,7 +124,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
       // In this process we know whether our bytes landed: when they did not, the file holds the original
       // or someone else's edit, and restoring the copy taken in prepare would write over that edit.
       // A recovery after a kill cannot know, and restores through the registry's file kind.
-      async undo(r) { if (daemonWritten) await fileUndo.undo(r as FileUndo); },
+      async undo(r) { if (daemonWritten) return fileUndo.undo(r as FileUndo); },
     });
   }
   if (plan.restart) {
@@ -171,30 +171,32 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
   if (plan.mode === 'ndp') {
     steps.push(ndpProxyStep(host, deps, plan, progress, (list) => { proxies = list; }));
   }
+  let state: ToolState | undefined;
   steps.push({
     id: 'write-state',
     describe: `record the prefix, mode and what changed in ${ctx.paths.stateFile}`,
-    prepare: () => captureFile(ctx.paths.stateFile),
-    async apply() {
-      const prev = snap.state;
-      const state: ToolState = {
-        ...(prev ?? { version: 1 }),
-        version: 1, prefix: plan.prefix, mode: plan.mode, uplink: plan.uplink,
-        enabled: {
-          at: new Date().toISOString(),
-          // a second enable must keep the first one's record of the original values
-          daemonJson: mergeDaemonUndo(prev?.enabled?.daemonJson, { path: plan.daemonJson.path, undo: plan.daemonJson.undo, fileExisted: snap.daemonConfig.exists }),
-          sysctls: { ...Object.fromEntries(plan.sysctls.map((s) => [s.key, s.from ?? ''])), ...(prev?.enabled?.sysctls ?? {}) },
-          sysctlFileWritten: true,
-          natByUs: plan.natByUs,
-          filterByUs: plan.filterByUs,
-        },
-        proxies,
-        // the same keys reconcile keeps, so apply, the agent and disable agree on what is ours
-        ...(plan.mode === 'routed' ? { routes: [...new Set([...(prev?.routes ?? []), routeKey(unreachableFor(plan.prefix))])] } : {}),
-      };
-      await host.state.write(state);
-    },
+    // the state is made before the write so the journal records the hash of the bytes written
+    async prepare() { state = nextState(); return captureFile(ctx.paths.stateFile, { writes: renderStateText(state) }); },
+    async apply() { await host.state.write(state ?? nextState()); },
   });
+  function nextState(): ToolState {
+    const prev = snap.state;
+    return {
+      ...(prev ?? { version: 1 }),
+      version: 1, prefix: plan.prefix, mode: plan.mode, uplink: plan.uplink,
+      enabled: {
+        at: new Date().toISOString(),
+        // a second enable must keep the first one's record of the original values
+        daemonJson: mergeDaemonUndo(prev?.enabled?.daemonJson, { path: plan.daemonJson.path, undo: plan.daemonJson.undo, fileExisted: snap.daemonConfig.exists }),
+        sysctls: { ...Object.fromEntries(plan.sysctls.map((s) => [s.key, s.from ?? ''])), ...(prev?.enabled?.sysctls ?? {}) },
+        sysctlFileWritten: true,
+        natByUs: plan.natByUs,
+        filterByUs: plan.filterByUs,
+      },
+      proxies,
+      // the same keys reconcile keeps, so apply, the agent and disable agree on what is ours
+      ...(plan.mode === 'routed' ? { routes: [...new Set([...(prev?.routes ?? []), routeKey(unreachableFor(plan.prefix))])] } : {}),
+    };
+  }
   return steps;
 }

@@ -3,7 +3,7 @@
 import { dirname } from 'node:path';
 import { ConfigError } from '../errors';
 import { stateProblem } from '../model/state-check';
-import type { ToolState } from '../model/state';
+import { renderStateText, type ToolState } from '../model/state';
 import { readTextIfExists, replaceFile } from './files';
 import { assertTrusted, ensureTrustedDir, STATE_DIR_MODE } from './trust';
 
@@ -28,5 +28,5 @@ export async function readState(path: string): Promise<ToolState | undefined> {
 export async function writeState(path: string, state: ToolState): Promise<void> {
   ensureTrustedDir(dirname(path), STATE_DIR_MODE, 'the state folder');
   assertTrusted(path, 'the state file');
-  await replaceFile(path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
+  await replaceFile(path, renderStateText(state), { mode: 0o644 });
 }

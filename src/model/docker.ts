@@ -1,5 +1,6 @@
 // Docker's networks and containers as data: the API shapes we read, the one normalised form, bridge names (pure).
 import { containsAddress, isIPv6Address, parseCidr6, v6ToBig } from './ip';
+import { ifNameProblem } from './names';
 
 /** The parts of Docker's list answers (GET /networks, GET /containers/json) we use, kept structural so tests pass plain objects. */
 export interface ApiNetwork {
@@ -53,15 +54,16 @@ export interface ContainerFacts {
 }
 
 /**
- * Whether a port binding on this host address makes the container port a world-reachable service, so
- * D6-FORWARD may let the world reach it on the container's own address: a binding on all addresses
- * ('', '::', '0.0.0.0'), or on a global IPv6 address of the host (Docker can only bind addresses the
- * host holds, so a global-scope IPv6 binding is one). Loopback, link-local and specific IPv4
- * addresses (127.0.0.1, 192.0.2.5) publish for those addresses only: the container stays closed.
+ * Whether a port binding on this host address publishes the container port over IPv6, so D6-FORWARD may
+ * let the world reach it on the container's own address: a binding on all addresses ('' or '::'), or on
+ * an IPv6 address of the host (Docker can only bind addresses the host holds, so a global-scope IPv6
+ * binding is one). '0.0.0.0' and every IPv4 address publish over IPv4 only: `-p 0.0.0.0:8080:80` keeps
+ * the container closed over IPv6 (Docker lists a plain `-p 8080:80` as two bindings, '0.0.0.0' and '::',
+ * so that one still opens). Loopback, link-local and IPv4-mapped addresses open nothing either.
  */
 export function opensToWorld(hostIp: string | undefined): boolean {
   const ip = (hostIp ?? '').replace(/^\[|\]$/g, '');
-  if (ip === '' || ip === '::' || ip === '0.0.0.0') return true;
+  if (ip === '' || ip === '::') return true;
   if (!ip.includes(':') || !isIPv6Address(ip)) return false;
   const n = v6ToBig(ip);
   const top = (bits: number) => n >> BigInt(128 - bits);
@@ -82,7 +84,16 @@ export interface CtrFact {
   /** ports published where the world can reach them (see opensToWorld): only these get a filter rule */
   published: Array<{ port: number; proto: 'tcp' | 'udp' | 'sctp' }>;
 }
-export interface DockerFacts { networks: NetFact[]; containers: CtrFact[] }
+/** A bridge network left out of every rule and entry because its bridge name cannot be written safely. */
+export interface SkippedNet { id: string; name: string; bridge: string; problem: string }
+export interface DockerFacts {
+  networks: NetFact[];
+  containers: CtrFact[];
+  /** bridge networks left out (bad interface name): the prefix-wide rules keep them closed */
+  skipped?: SkippedNet[];
+}
+
+const PROTOS = new Set(['tcp', 'udp', 'sctp']);
 
 /** One Docker network in the tool's one normalised form; `containers` counts the containers attached to it. */
 export function networkFacts(n: ApiNetwork, containers = 0): NetworkFacts {
@@ -124,18 +135,33 @@ function gatewayIn(subnet: string, gateways: readonly string[]): string | undefi
   return gateways.map((g) => g.split('/')[0]).find((g) => g.includes(':') && !!c && containsAddress(c, g));
 }
 
-/** Reconcile's view of normalised facts: bridge networks with their IPv6 subnets, running containers with IPv6. */
+/**
+ * Reconcile's view of normalised facts: bridge networks with their IPv6 subnets, running containers with
+ * IPv6. Every value that reaches an ip6tables rule or a netlink call is checked here, once: a bridge name
+ * ip6tables would read as something else (`+` is its wildcard, `!` a negation; quotes break the batch)
+ * leaves its network out (listed in `skipped`; the prefix-wide rules keep it closed, and one bad network
+ * never blocks the rules of the others); an address that is not IPv6 and a port or protocol out of range
+ * are dropped.
+ */
 export function dockerView(networks: readonly NetworkFacts[], containers: readonly ContainerFacts[]): DockerFacts {
+  const skipped: SkippedNet[] = [];
+  const nets: NetFact[] = [];
+  for (const n of networks.filter((x) => x.driver === 'bridge')) {
+    const bridge = n.bridge ?? bridgeName({ Id: n.id, Name: n.name, Options: n.options });
+    const problem = ifNameProblem(bridge);
+    if (problem) { skipped.push({ id: n.id, name: n.name, bridge, problem }); continue; }
+    nets.push({ id: n.id, name: n.name, bridge, subnets6: n.ipv6Subnets.map((subnet) => ({ subnet, gateway: gatewayIn(subnet, n.gateways) })) });
+  }
   return {
-    networks: networks.filter((n) => n.driver === 'bridge').map((n) => ({
-      id: n.id, name: n.name, bridge: n.bridge ?? bridgeName({ Id: n.id, Name: n.name, Options: n.options }),
-      subnets6: n.ipv6Subnets.map((subnet) => ({ subnet, gateway: gatewayIn(subnet, n.gateways) })),
-    })),
+    networks: nets,
     containers: containers.filter((c) => c.state === 'running').map((c) => ({
       id: c.id, name: c.name || c.id.slice(0, 12),
-      v6: Object.fromEntries(c.networks.filter((n) => !!n.ipv6).map((n) => [n.network, n.ipv6!])),
-      published: c.ports.filter((p) => p.publicPort && opensToWorld(p.ip)).map((p) => ({ port: p.privatePort, proto: p.type as 'tcp' | 'udp' | 'sctp' })),
+      v6: Object.fromEntries(c.networks.filter((n) => !!n.ipv6 && isIPv6Address(n.ipv6)).map((n) => [n.network, n.ipv6!])),
+      published: c.ports
+        .filter((p) => p.publicPort && opensToWorld(p.ip) && PROTOS.has(p.type) && Number.isInteger(p.privatePort) && p.privatePort > 0 && p.privatePort < 65536)
+        .map((p) => ({ port: p.privatePort, proto: p.type as 'tcp' | 'udp' | 'sctp' })),
     })),
+    ...(skipped.length ? { skipped } : {}),
   };
 }
 

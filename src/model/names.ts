@@ -6,6 +6,11 @@ import { UsageError } from '../errors';
 export const NAT_CHAIN = 'D6-NAT';
 /** filter table: our forwarding filter chain, jumped to from FORWARD. */
 export const FORWARD_CHAIN = 'D6-FORWARD';
+/**
+ * filter table: the admin's chain, evaluated first inside D6-FORWARD (as Docker's DOCKER-USER). We create it
+ * when it is missing and never flush, edit or reorder it; disable removes it only when it is empty.
+ */
+export const USER_CHAIN = 'D6-USER';
 /** Every rule we write carries this comment; cleanup and checks find our rules by it. */
 export const COMMENT_TAG = 'docker-ipv6';
 /**
@@ -15,10 +20,29 @@ export const COMMENT_TAG = 'docker-ipv6';
  */
 export const PROXY_PROTOCOL = 214;
 
+/**
+ * Why an interface name from outside (Docker's bridge.name option, the state) must not reach a rule or a
+ * command line, or undefined when it may. The kernel takes 1-15 bytes without '/', ':' or whitespace; we
+ * also refuse what ip6tables reads as something else ('+' is its wildcard, '!' a negation), quotes and
+ * anything else that would break an ip6tables-restore batch, and a leading '-' (an option to a command).
+ */
+export function ifNameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'the name is empty';
+  if (Buffer.byteLength(name) > 15) return 'the name is longer than 15 bytes (the kernel limit)';
+  if (name === '.' || name === '..') return 'the name is "." or ".."';
+  if (name.startsWith('-')) return 'the name starts with "-" (it would read as an option)';
+  const bad = [...name].find((ch) => !/[A-Za-z0-9_.@-]/.test(ch));
+  if (bad === '+') return 'the name holds "+", which ip6tables reads as a wildcard (it would match other interfaces)';
+  if (bad === '!') return 'the name holds "!", which ip6tables reads as a negation';
+  if (bad !== undefined) return `the name holds ${JSON.stringify(bad)}, which cannot be written safely into an ip6tables rule`;
+  return undefined;
+}
+
 /** Linux interface names: 1-15 bytes, no '/', whitespace or ':'; never starting with '-'. */
 export function validateIfName(name: string): string {
-  if (!/^[A-Za-z0-9_.@][A-Za-z0-9_.@-]{0,14}$/.test(name) || name === '.' || name === '..') {
-    throw new UsageError(`invalid interface name "${name}"`, 'list interfaces with: ip -br link');
+  const problem = ifNameProblem(name);
+  if (problem) {
+    throw new UsageError(`invalid interface name ${JSON.stringify(name)}: ${problem}`, 'list interfaces with: ip -br link');
   }
   return name;
 }

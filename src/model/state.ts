@@ -37,6 +37,11 @@ export interface ToolState {
   allocations?: Record<string, string>;
 }
 
+/** The state file's bytes (the adapter writes exactly these; a journal records their sha256). */
+export function renderStateText(state: ToolState): string {
+  return `${JSON.stringify(state, null, 2)}\n`;
+}
+
 export function emptyState(): ToolState {
   return { version: 1 };
 }

@@ -24,6 +24,20 @@ export function planSysctls(current: Record<string, string | undefined>, uplink:
   return out;
 }
 
+/**
+ * What /etc/sysctl.d keeps across a reboot: accept_ra=2 on the uplink when it takes router advertisements,
+ * and proxy_ndp (both harmless while forwarding is off). Forwarding itself only in nat mode, where Docker's
+ * own filter guards the prefix. In routed and ndp our chain is the only filter, so forwarding is raised at
+ * boot by `docker ipv6 apply --boot` (docker-ipv6-boot.service, before docker.service) once it has installed
+ * the closed chain: a host that boots without that unit comes up with forwarding off (closed), never open.
+ */
+export function persistedSysctls(current: Record<string, string | undefined>, uplink: string | undefined, mode: Mode): SysctlChange[] {
+  const ra = uplink ? ifSysctl(uplink, 'accept_ra') : undefined;
+  const takesRa = ra !== undefined && (current[ra] === '1' || current[ra] === '2');
+  return planSysctls(takesRa ? { [ra]: '1' } : {}, uplink, mode)
+    .filter((c) => c.key !== 'net.ipv6.conf.all.disable_ipv6' && (mode === 'nat' || !c.key.endsWith('.forwarding')));
+}
+
 /** The persisted form: /etc/sysctl.d/60-docker-ipv6.conf, applied at boot. */
 export function renderSysctlConf(values: Array<{ key: string; to: string }>): string {
   const lines = ['# Written by docker-ipv6 enable; removed by docker-ipv6 disable.'];

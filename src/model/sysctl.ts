@@ -10,6 +10,20 @@ export function ifSysctl(ifname: string, name: string): string {
   return `net.ipv6.conf.${ifname}.${name}`;
 }
 
+/** The settings enable, disable and doctor --fix ever change (sysctl-plan.ts, doctor's kernel checks). */
+const TOOL_SYSCTLS = ['disable_ipv6', 'forwarding', 'accept_ra', 'proxy_ndp'];
+
+/** Whether a key is one of ours: net.ipv6.conf.<all|default|interface>.<one of TOOL_SYSCTLS>. */
+export function isToolSysctlKey(key: string): boolean {
+  const m = /^net\.ipv6\.conf\.(.+)\.([a-z_0-9]+)$/.exec(key);
+  if (!m || !TOOL_SYSCTLS.includes(m[2])) return false;
+  try {
+    return ifSysctl(m[1], m[2]) === key;
+  } catch {
+    return false;
+  }
+}
+
 /** Dotted key to path. Interface names may contain '.', so conf keys are split structurally. */
 export function sysctlPath(procSys: string, key: string): string {
   const m = /^net\.ipv6\.(conf|neigh)\.(.+)\.([a-z_0-9]+)$/.exec(key);

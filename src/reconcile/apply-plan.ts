@@ -5,7 +5,8 @@ import type { ToolState } from '../model/state';
 import type { ProxySpec } from './desired';
 import { routeKey } from './desired';
 import type { ReconcilePlan } from './diff';
-import type { Observed } from './owned';
+import { ownedFrom, type Observed } from './owned';
+import { planSkeleton } from './skeleton';
 import type { NetOps } from '../host/interfaces';
 import type { ReconcileDeps } from './observe';
 
@@ -35,6 +36,16 @@ export function withProxiesRecorded(state: ToolState, add: readonly ProxySpec[])
 }
 
 /**
+ * A batch ip6tables-restore rejected changed nothing of its table: the chain is as it was, which may be
+ * missing or open (flushed by another tool). Put the closed skeleton in its place, so a bad batch on every
+ * pass never leaves the prefix open; its own failure is not the error to report.
+ */
+async function closeAfterRejectedBatch(obs: Observed, deps: ReconcileDeps): Promise<void> {
+  const skel = planSkeleton(ownedFrom(obs.state), obs.tables, []);
+  if (skel.batch) await deps.firewall.restore(skel.batch).catch(() => undefined);
+}
+
+/**
  * Order: the state first lists everything we are about to add (so a crash leaves nothing we would not
  * clean up later), then the host changes, then the state lists exactly what is wanted.
  */
@@ -46,10 +57,18 @@ export async function applyPlan(plan: ReconcilePlan, obs: Observed, deps: Reconc
   };
   const grows = plan.routes.add.length + plan.proxies.add.length > 0;
   if (state && grows && !sameRecord(state, intent)) await deps.writeState({ ...state, ...intent });
-  for (const s of plan.sysctls) await deps.sysctl.write(s.key, s.to);
-  if (plan.batch) await deps.firewall.restore(plan.batch);
+  // the filter and the routes first, the sysctls (forwarding) after: never forwarding without the filter
+  if (plan.batch) {
+    try {
+      await deps.firewall.restore(plan.batch);
+    } catch (e) {
+      await closeAfterRejectedBatch(obs, deps);
+      throw e;
+    }
+  }
   for (const r of plan.routes.del) await net.delUnreachable(r.dst);
   for (const r of plan.routes.add) await net.addUnreachable(r.dst);
+  for (const s of plan.sysctls) await deps.sysctl.write(s.key, s.to);
   const index = (ifname: string) => {
     const l = obs.links.find((x) => x.name === ifname);
     if (!l) throw new PreconditionError(`the uplink ${ifname} does not exist`, 'run docker ipv6 enable again with the right --uplink');

@@ -2,9 +2,9 @@
 import { renderForwardBatch, renderNatBatch, type RoutedNetwork } from '../firewall/batches';
 import { FORWARD_CHAIN, NAT_CHAIN } from '../model/names';
 import { planSysctls } from '../model/sysctl-plan';
-import { addressAt, formatCidr, contains, parseCidr6 } from '../model/ip';
+import { addressAt, formatCidr, contains, containsAddress, parseCidr6, type Cidr } from '../model/ip';
 import { type Owned } from './owned';
-import { type DockerFacts } from '../model/docker';
+import { type CtrFact, type DockerFacts } from '../model/docker';
 import { canonical6 } from '../model/ip';
 
 export interface ProxySpec { address: string; ifname: string; /** why it is wanted (logged, not saved) */ why?: string }
@@ -57,17 +57,28 @@ export function desiredForwardRules(owned: Pick<Owned, 'prefix'>, docker: Docker
   return chainRules(renderForwardBatch(formatCidr(parseCidr6(owned.prefix)!), nets, {}), FORWARD_CHAIN);
 }
 
-/** Gateways of the networks inside the prefix and addresses of the running containers on them. */
-export function desiredProxies(owned: Pick<Owned, 'prefix' | 'uplink'>, docker: DockerFacts): ProxySpec[] {
-  const prefix = parseCidr6(owned.prefix)!;
+/**
+ * Addresses of these running containers on our networks: bridge networks of `docker` with a subnet inside
+ * the prefix, and only addresses inside that subnet. A macvlan or ipvlan container holds its address on the
+ * uplink's own link (it answers for itself): a proxy entry for it would make the host claim it too.
+ */
+export function containerProxies(owned: Pick<Owned, 'prefix' | 'uplink'>, docker: DockerFacts, ctrs: readonly CtrFact[]): ProxySpec[] {
+  const subnets = new Map<string, Cidr[]>();
+  for (const { net, subnet } of networksInPrefix(owned, docker)) subnets.set(net.name, [...(subnets.get(net.name) ?? []), parseCidr6(subnet)!]);
   const out = new Map<string, string>();
-  for (const { net, subnet, gateway } of networksInPrefix(owned, docker)) out.set(canonical6(gateway ?? addressAt(parseCidr6(subnet)!, 1n)), `gateway of network ${net.name}`);
-  for (const c of docker.containers) {
+  for (const c of ctrs) {
     for (const [net, a] of Object.entries(c.v6)) {
-      const p = parseCidr6(a);
-      if (p && contains(prefix, p) && !out.has(canonical6(a))) out.set(canonical6(a), `container ${c.name} runs on network ${net}`);
+      if ((subnets.get(net) ?? []).some((s) => containsAddress(s, a)) && !out.has(canonical6(a))) out.set(canonical6(a), `container ${c.name} runs on network ${net}`);
     }
   }
+  return [...out.entries()].map(([address, why]) => ({ address, ifname: owned.uplink, why }));
+}
+
+/** Gateways of the bridge networks inside the prefix and addresses of the running containers on them. */
+export function desiredProxies(owned: Pick<Owned, 'prefix' | 'uplink'>, docker: DockerFacts): ProxySpec[] {
+  const out = new Map<string, string>();
+  for (const { net, subnet, gateway } of networksInPrefix(owned, docker)) out.set(canonical6(gateway ?? addressAt(parseCidr6(subnet)!, 1n)), `gateway of network ${net.name}`);
+  for (const p of containerProxies(owned, docker, docker.containers)) if (!out.has(p.address)) out.set(p.address, p.why!);
   return [...out.keys()].sort().map((address) => ({ address, ifname: owned.uplink, why: out.get(address) }));
 }
 

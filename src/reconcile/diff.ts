@@ -1,6 +1,6 @@
 // Pure: the difference between what the host holds and what it should hold, as one printable plan.
-import { COMMENT_TAG, FORWARD_CHAIN, NAT_CHAIN, PROXY_PROTOCOL } from '../model/names';
-import { FORWARD_JUMP, NAT_JUMP, renderRemoveBatch } from '../firewall/batches';
+import { COMMENT_TAG, FORWARD_CHAIN, NAT_CHAIN, PROXY_PROTOCOL, USER_CHAIN } from '../model/names';
+import { FORWARD_JUMP, NAT_JUMP, renderRemoveBatch, userChainDecl } from '../firewall/batches';
 import type { ParsedRuleset } from '../model/ip6tables-save';
 import type { RouteInfo } from '../model/net';
 import { formatCidr, parseCidr6 } from '../model/ip';
@@ -38,14 +38,18 @@ export function tableSection(table: Table, want: string[] | undefined, tables: P
     return text ? { text, reasons: [`chain ${chain} is not wanted (docker-ipv6 is not enabled, or its mode does not use it)`] } : undefined;
   }
   const have = cur.rules.filter((r) => r.startsWith(`-A ${chain} `));
-  const rulesOk = exists && have.length === want.length && have.every((r, i) => r === want[i]);
-  const first = cur.rules.find((r) => r.startsWith(`-A ${builtin} `));
-  const jumpOk = jumps === 1 && first === jump;
+  const decl = table === 'filter' ? userChainDecl(tables) : [];
+  const rulesOk = exists && decl.length === 0 && have.length === want.length && have.every((r, i) => r === want[i]);
+  // Our jump is put first when we add it; after that rules others put above it stay where they are
+  // (the admin's place for rules that must come first is D6-USER). Duplicates of it are ours to remove.
+  const builtins = cur.rules.filter((r) => r.startsWith(`-A ${builtin} `));
+  const jumpOk = jumps === 1;
   if (rulesOk && jumpOk) return undefined;
   const reasons: string[] = [];
-  const lines = [`*${table}`];
+  const lines = [`*${table}`, ...decl];
   if (!rulesOk) {
     if (!exists) reasons.push(`chain ${chain} is missing`);
+    else if (decl.length) reasons.push(`chain ${USER_CHAIN} is missing`);
     else {
       const added = want.filter((r) => !have.includes(r)).length;
       const removed = have.filter((r) => !want.includes(r)).length;
@@ -54,9 +58,10 @@ export function tableSection(table: Table, want: string[] | undefined, tables: P
     lines.push(`:${chain} - [0:0]`, `-F ${chain}`, ...want);
   }
   if (!jumpOk) {
-    reasons.push(jumps === 0 ? `jump to ${chain} missing from ${builtin}` : jumps > 1 ? `${jumps} jumps to ${chain} in ${builtin}` : `jump to ${chain} is no longer first in ${builtin}`);
+    reasons.push(jumps === 0 ? `jump to ${chain} missing from ${builtin}` : `${jumps} jumps to ${chain} in ${builtin}`);
+    const at = jumps === 0 ? 1 : builtins.indexOf(jump) + 1;
     for (let i = 0; i < jumps; i++) lines.push(jump.replace(/^-A /, '-D '));
-    lines.push(`-I ${builtin} 1 -m comment --comment ${COMMENT_TAG} -j ${chain}`);
+    lines.push(`-I ${builtin} ${at} -m comment --comment ${COMMENT_TAG} -j ${chain}`);
   }
   lines.push('COMMIT');
   return { text: `${lines.join('\n')}\n`, reasons };

@@ -2,9 +2,9 @@
 // network, exactly what the full pass would add for it (or drop for a stopped container), so an event
 // is served in milliseconds; the debounced full pass still runs after it and owns correctness.
 import { FORWARD_CHAIN, NAT_CHAIN } from '../model/names';
-import { prefixTail } from '../firewall/batches';
+import { prefixTail, USER_JUMP } from '../firewall/batches';
 import { formatCidr, parseCidr6 } from '../model/ip';
-import { desiredForwardRules, desiredNatRules, desiredProxies, networksInPrefix, type Desired, type ProxySpec } from './desired';
+import { containerProxies, desiredForwardRules, desiredNatRules, desiredProxies, networksInPrefix, type Desired, type ProxySpec } from './desired';
 import type { Change, Table } from './diff';
 import { type Owned } from './owned';
 import { type CtrFact, type DockerFacts, type NetFact } from '../model/docker';
@@ -59,7 +59,7 @@ export function planContainerStart(view: FastView, ctr: CtrFact): FastPlan {
   const containers = [...view.docker.containers.filter((c) => c.id !== ctr.id), ctr];
   const next: FastView = { ...view, docker: { ...view.docker, containers } };
   if (view.owned.mode !== 'ndp') return empty(next);
-  const add = desiredProxies(view.owned, { networks: [], containers: [ctr] }).filter((p) => !view.proxies.has(p.address));
+  const add = containerProxies(view.owned, view.docker, [ctr]).filter((p) => !view.proxies.has(p.address));
   if (!add.length) return empty(next);
   next.proxies = new Set([...view.proxies, ...add.map((p) => p.address)]);
   return { proxies: { add, del: [] }, changes: add.map((p) => proxyChange(p, 'add', p.why ?? 'wanted')), next };
@@ -73,7 +73,7 @@ export function planContainerDie(view: FastView, id: string): FastPlan {
   const next: FastView = { ...view, docker };
   if (view.owned.mode !== 'ndp') return empty(next);
   const still = new Set(desiredProxies(view.owned, docker).map((p) => p.address));
-  const del = desiredProxies(view.owned, { networks: [], containers: [ctr] }).filter((p) => view.proxies.has(p.address) && !still.has(p.address));
+  const del = containerProxies(view.owned, view.docker, [ctr]).filter((p) => view.proxies.has(p.address) && !still.has(p.address));
   if (!del.length) return empty(next);
   next.proxies = new Set([...view.proxies].filter((a) => !del.some((p) => p.address === a)));
   return { proxies: { add: [], del }, changes: del.map((p) => proxyChange(p, 'remove', `container ${ctr.name} stopped`)), next };
@@ -94,8 +94,9 @@ function insertAt(table: Table, view: FastView, next: DockerFacts, n: NetFact, r
     const at = rules.indexOf(prefixTail(formatCidr(parseCidr6(view.owned.prefix)!))[0]);
     return at < 0 ? undefined : at;
   }
-  const first = rulesFor(table, view.owned, { networks: [{ ...after.net, subnets6: [{ subnet: after.subnet, gateway: after.gateway }] }], containers: [] })[0];
-  const at = rules.indexOf(first);
+  // the first rule of that network's block (D6-FORWARD starts with the jump to D6-USER, which stays first)
+  const first = rulesFor(table, view.owned, { networks: [{ ...after.net, subnets6: [{ subnet: after.subnet, gateway: after.gateway }] }], containers: [] }).find((r) => r !== USER_JUMP);
+  const at = first ? rules.indexOf(first) : -1;
   return at < 0 ? undefined : at;
 }
 

@@ -12,11 +12,13 @@ import { planCleanup, planReconcile, type Change, type ReconcilePlan } from './d
 import { ownedFrom } from './owned';
 import { viewAfterPass, type FastView } from './fast';
 import { PROXY_PROTOCOL } from '../model/names';
+import type { SkippedNet } from '../model/docker';
 import { observeForReconcile, type DockerLister, type ReconcileDeps } from './observe';
 
 export type { Change, ReconcilePlan } from './diff';
 export type { ReconcileDeps } from './observe';
 export type { FastView } from './fast';
+export { installSkeleton, raiseSysctls } from './skeleton';
 
 export interface ReconcileResult {
   changes: Change[];
@@ -25,6 +27,8 @@ export interface ReconcileResult {
   spawned: number;
   networks: number;
   containers: number;
+  /** bridge networks left out of every rule because of their bridge name (closed by the prefix-wide rules) */
+  skipped: SkippedNet[];
 }
 
 /**
@@ -74,7 +78,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
         const plan = opts.cleanup ? planCleanup(obs) : planReconcile(desired, obs);
         // what the host holds once applied: the agent's fast path works from it until the next pass
         const view = opts.cleanup || opts.dryRun || !owned ? undefined : viewAfterPass(owned, obs.docker, desired, obs.links.find((l) => l.name === owned.uplink)?.index, obs.proxies.some((p) => p.protocol === PROXY_PROTOCOL));
-        const result = { plan, changes: plan.changes, networks: obs.docker.networks.length, containers: obs.docker.containers.length, view, observations: tries };
+        const result = { plan, changes: plan.changes, networks: obs.docker.networks.length, containers: obs.docker.containers.length, skipped: obs.docker.skipped ?? [], view, observations: tries };
         if (opts.dryRun) return result;
         if (opts.expectPlan !== undefined && reconcilePlanId(plan) !== opts.expectPlan) {
           throw new PreconditionError(

@@ -6,7 +6,9 @@
 // An entry is added when a step starts (state 'applying'); its record is filled in when prepare()
 // or apply() returns one. Rollback and recovery mark entries 'undone' (or 'undo-failed') one at a
 // time, so a process killed during a rollback leaves a journal the next run finishes without
-// repeating finished undos. Every write is temp file + fsync + rename + fsync of the folder.
+// repeating finished undos; an undo that left someone else's change in place marks its entry 'kept'.
+// A journal read back is checked before recovery acts on it (journal-check.ts), and only from a folder
+// and file no one but root could have written (host/trust.ts). Every write is temp file + fsync + rename + fsync of the folder.
 import { open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { readTextIfExists, writeFileAtomic } from '../host/files';
@@ -15,7 +17,8 @@ import { ConfigError } from '../errors';
 import type { UndoRecord } from './registry';
 
 export type JournalStatus = 'running' | 'rolling-back' | 'done';
-export type EntryState = 'applying' | 'applied' | 'undone' | 'undo-failed';
+export type EntryState = 'applying' | 'applied' | 'undone' | 'kept' | 'undo-failed';
+export const ENTRY_STATES: readonly EntryState[] = ['applying', 'applied', 'undone', 'kept', 'undo-failed'];
 
 export interface JournalEntry {
   stepId: string;
@@ -24,6 +27,8 @@ export interface JournalEntry {
   record?: UndoRecord;
   /** Why the undo failed (kept so a person reading the journal sees it). */
   error?: string;
+  /** What the undo left as it found it (state 'kept'). */
+  kept?: string;
 }
 
 export interface Journal {

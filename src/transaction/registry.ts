@@ -6,6 +6,8 @@
 // - idempotent: recovery may repeat an undo that was in flight when a process died;
 // - tolerant of a change that was only partly made (records can be journaled before apply, see
 //   Step.prepare);
+// - put back only what is still ours: a file or value someone changed after we wrote it is kept, and
+//   undo returns {kept} saying so (records carry what we wrote: wroteSha256, value);
 // - throw a ToolError (or any Error) when the thing cannot be restored: the rollback goes on with
 //   the other records and the failure is reported with `manualFix` commands.
 
@@ -29,6 +31,12 @@ export interface FileUndo extends UndoRecord {
   gid?: number;
   /** A copy of the previous file, for restoring by hand. */
   backup?: string;
+  /**
+   * sha256 (hex) of the bytes the step writes; null when the step removes the file. Undo restores only
+   * a file that holds these bytes (or the previous ones): anything else is someone else's edit, kept.
+   * Absent in records of older journals: those restore unconditionally, as before.
+   */
+  wroteSha256?: string | null;
 }
 
 /** A sysctl we set: write `previous` back (absent when the key did not exist: nothing to do). */
@@ -36,11 +44,26 @@ export interface SysctlUndo extends UndoRecord {
   kind: 'sysctl';
   key: string;
   previous: string | null;
+  /** The value the step sets: undo writes `previous` back only while the key still holds it. */
+  value?: string;
+}
+
+/** What an undo did when it left something as it found it (someone else changed it after us). */
+export interface UndoResult {
+  /** One line for the report, e.g. "kept /etc/docker/daemon.json as it is now: ...". */
+  kept: string;
 }
 
 export interface UndoHandler<R extends UndoRecord = UndoRecord> {
-  /** Put the change back. */
-  undo(record: R): Promise<void>;
+  /** Put the change back; returns {kept} when it left a change someone else made instead. */
+  undo(record: R): Promise<void | UndoResult>;
+  /**
+   * Whether a record read back from a journal is one this tool writes (fields, paths, keys); returns
+   * what is wrong, or undefined. Recovery checks every record before it undoes any.
+   */
+  check?(record: R): string | undefined | Promise<string | undefined>;
+  /** One line for `recover --abandon`: what stays as it is when this record is not undone. */
+  leave?(record: R): string | Promise<string>;
   /** One line for the report, e.g. "restored /etc/docker/daemon.json". */
   describe?(record: R): string;
   /** Commands a person can run when undo failed, e.g. ["sysctl -w net.ipv6.conf.all.forwarding=0"]. */
@@ -51,7 +74,7 @@ export class UndoRegistry {
   private readonly handlers = new Map<string, UndoHandler>();
 
   /** Register the handler for one kind. A kind is registered once: a second registration is a bug. */
-  registerUndo<R extends UndoRecord>(kind: R['kind'], handler: UndoHandler<R> | ((record: R) => Promise<void>)): this {
+  registerUndo<R extends UndoRecord>(kind: R['kind'], handler: UndoHandler<R> | ((record: R) => Promise<void | UndoResult>)): this {
     if (this.handlers.has(kind)) throw new Error(`undo kind ${kind} is already registered`);
     const h = typeof handler === 'function' ? { undo: handler } : handler;
     this.handlers.set(kind, h as unknown as UndoHandler);
@@ -62,10 +85,26 @@ export class UndoRegistry {
     return this.handlers.has(kind);
   }
 
-  async undo(record: UndoRecord): Promise<void> {
+  async undo(record: UndoRecord): Promise<void | UndoResult> {
     const h = this.handlers.get(record.kind);
     if (!h) throw new Error(`no undo handler registered for kind ${record.kind}`);
-    await h.undo(record);
+    return h.undo(record);
+  }
+
+  /** What is wrong with a record read from a journal (unknown kind, or its handler's check), or undefined. */
+  async check(record: unknown): Promise<string | undefined> {
+    if (typeof record !== 'object' || record === null || Array.isArray(record)) return 'a record that is not an object';
+    const kind = (record as UndoRecord).kind;
+    if (typeof kind !== 'string') return 'a record without a kind';
+    const h = this.handlers.get(kind);
+    if (!h) return `a record of unknown kind ${JSON.stringify(kind)}`;
+    return (await h.check?.(record as UndoRecord)) ?? undefined;
+  }
+
+  /** What stays as it is when the record is abandoned (not undone). */
+  async leave(record: UndoRecord, fallback: string): Promise<string> {
+    const h = this.handlers.get(record.kind);
+    return (await h?.leave?.(record)) ?? `not undone: ${fallback}`;
   }
 
   describe(record: UndoRecord, fallback: string): string {

@@ -1,7 +1,7 @@
 // Undo a journal's entries in reverse, marking each as it goes; shared by a failing transaction and recovery.
 import type { Journal, JournalEntry } from './journal';
 import { writeJournal } from './journal';
-import type { UndoRecord, UndoRegistry } from './registry';
+import type { UndoRecord, UndoRegistry, UndoResult } from './registry';
 
 export interface Unrestored {
   /** What could not be put back, e.g. the step's description. */
@@ -13,14 +13,16 @@ export interface Unrestored {
 
 export interface RollbackOutcome {
   restored: string[];
+  /** Changes someone else made after ours, left in place (one line each, saying where ours went). */
+  kept: string[];
   failed: Unrestored[];
 }
 
 export interface RollbackHooks {
   registry: UndoRegistry;
   /** Same-process override: a step's own undo closure, when it has one. */
-  undoFor?(entry: JournalEntry): ((record: UndoRecord) => Promise<void>) | undefined;
-  onUndo?(entry: JournalEntry, phase: 'undo' | 'undone' | 'undo-failed'): void;
+  undoFor?(entry: JournalEntry): ((record: UndoRecord) => Promise<void | UndoResult>) | undefined;
+  onUndo?(entry: JournalEntry, phase: 'undo' | 'undone' | 'kept' | 'undo-failed'): void;
   log(line: string): void;
 }
 
@@ -31,7 +33,7 @@ export interface RollbackHooks {
  * stop the rollback, it is noted once.
  */
 export async function rollbackEntries(journal: Journal, journalPath: string, hooks: RollbackHooks): Promise<RollbackOutcome> {
-  const outcome: RollbackOutcome = { restored: [], failed: [] };
+  const outcome: RollbackOutcome = { restored: [], kept: [], failed: [] };
   let journalBroken = false;
   const save = async (): Promise<void> => {
     try {
@@ -46,16 +48,22 @@ export async function rollbackEntries(journal: Journal, journalPath: string, hoo
   for (let i = journal.entries.length - 1; i >= 0; i--) {
     const entry = journal.entries[i];
     const record = entry.record;
-    if (!record || entry.state === 'undone') continue;
+    if (!record || entry.state === 'undone' || entry.state === 'kept') continue;
     hooks.onUndo?.(entry, 'undo');
     try {
       const own = hooks.undoFor?.(entry);
-      if (own) await own(record);
-      else await hooks.registry.undo(record);
-      entry.state = 'undone';
+      const result = own ? await own(record) : await hooks.registry.undo(record);
       delete entry.error;
-      outcome.restored.push(hooks.registry.describe(record, entry.describe));
-      hooks.onUndo?.(entry, 'undone');
+      if (result && typeof result.kept === 'string') {
+        entry.state = 'kept';
+        entry.kept = result.kept;
+        outcome.kept.push(result.kept);
+        hooks.onUndo?.(entry, 'kept');
+      } else {
+        entry.state = 'undone';
+        outcome.restored.push(hooks.registry.describe(record, entry.describe));
+        hooks.onUndo?.(entry, 'undone');
+      }
     } catch (e) {
       entry.state = 'undo-failed';
       entry.error = errorText(e);
@@ -78,8 +86,12 @@ export function renderOutcome(outcome: RollbackOutcome): string {
   if (outcome.restored.length) {
     lines.push('  rolled back:');
     for (const r of outcome.restored) lines.push(`    - ${r}`);
-  } else if (!outcome.failed.length) {
+  } else if (!outcome.failed.length && !outcome.kept?.length) {
     lines.push('  nothing had been changed yet');
+  }
+  if (outcome.kept?.length) {
+    lines.push('  kept as someone else left it (not rolled back):');
+    for (const k of outcome.kept) lines.push(`    - ${k}`);
   }
   if (outcome.failed.length) {
     lines.push('  could NOT be restored:');

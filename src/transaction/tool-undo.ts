@@ -1,13 +1,24 @@
 // The tool's undo kinds: every kind of change enable, disable and doctor --fix make, undoable from the journal
 // alone through the host adapters; and the recovery of an interrupted run before a new one plans anything.
+//
+// A record says what to undo, never how to reach the host: the restart and reconcile kinds use this run's
+// --restart-command and Docker endpoint (a journaled restart command that hangs would otherwise make the
+// host unrecoverable; it stays in the record only to say what the interrupted run used). Every record read
+// back is checked against what this run's tool writes (paths, sysctl keys, fields) before recovery acts.
+import { realpath } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { RunContext } from '../cli/context';
 import { renderRemoveBatch } from '../firewall/batches';
 import type { HostAdapters } from '../host/interfaces';
 import type { NetOps } from '../host/interfaces';
+import { isToolSysctlKey } from '../model/sysctl';
+import { validateIfName } from '../model/names';
+import { extraFields, plainText, type RecordScope } from './record-check';
 import type { RouteInfo } from '../model/net';
-import type { Endpoint } from '../model/endpoint';
 import { parseSave } from '../model/ip6tables-save';
 import { reconcileDeps, reconcileOnce } from '../reconcile/index';
 import { canonical6, formatCidr, parseCidr6 } from '../model/ip';
+import { isIP } from 'node:net';
 import { incompleteRecoveryError, recoverJournal } from './recover';
 import type { UndoRecord, UndoRegistry } from './registry';
 import { newUndoRegistry } from './undo-kinds';
@@ -41,15 +52,66 @@ async function withNet<T>(host: HostAdapters, fn: (net: NetOps) => Promise<T>): 
   try { return await fn(net); } finally { net.close(); }
 }
 
+/** What of the run the undo kinds use: its adapters, --restart-command, endpoint and the files it writes. */
+export type UndoRun = Pick<RunContext, 'host' | 'globals' | 'paths' | 'endpoint'>;
+
+/** The daemon.json in use (and its target, when it is a symlink), our sysctl.d file, the state file. */
+export function recordScope(run: Pick<RunContext, 'globals' | 'paths'>): RecordScope {
+  const named = [run.globals.configFile, run.paths.sysctlConf, run.paths.stateFile];
+  let allowed: Promise<Set<string>> | undefined;
+  return {
+    stateDir: run.paths.stateDir,
+    sysctlKey: isToolSysctlKey,
+    async filePath(path) {
+      // captureFile records a symlink's target; resolve the folder too (a --root under a symlinked /tmp)
+      allowed ??= Promise.all(named.map(async (p) => [p, await realpath(p).catch(() => undefined), await realpath(dirname(p)).then((d) => `${d}/${p.split('/').pop()}`).catch(() => undefined)]))
+        .then((l) => new Set(l.flat().filter((x): x is string => !!x)));
+      return (await allowed).has(path);
+    },
+  };
+}
+
+const ENDPOINT_FIELDS = ['host', 'source', 'local'];
+/** A journaled endpoint is never used (the run's own is): it need only be the plain data we write. */
+function endpointProblem(v: unknown, kind: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.keys(v).some((k) => !ENDPOINT_FIELDS.includes(k))
+    || !Object.values(v).every((x) => plainText(x, 512) || typeof x === 'boolean')) return `a ${kind} record with an unusable endpoint`;
+  return undefined;
+}
+
+function addressProblem(address: unknown, ifname: unknown, kind: string): string | undefined {
+  if (typeof address !== 'string' || isIP(address) !== 6) return `a ${kind} record with address ${JSON.stringify(address)}`;
+  try { validateIfName(String(ifname)); } catch { return `a ${kind} record with interface ${JSON.stringify(ifname)}`; }
+  return typeof ifname === 'string' ? undefined : `a ${kind} record without an interface`;
+}
+
 /** Every kind of the tool's undo records, performed on the run's host adapters. */
-export function toolUndoRegistry(host: HostAdapters, progress?: (s: string) => void): UndoRegistry {
-  const reg = newUndoRegistry({ sysctl: host.sysctl });
+export function toolUndoRegistry(run: UndoRun, progress?: (s: string) => void): UndoRegistry {
+  const host = run.host;
+  const restartCommand = run.globals.restartCommand;
+  const reg = newUndoRegistry({ sysctl: host.sysctl, scope: recordScope(run) });
   reg.registerUndo<RestartUndo>('restart', {
-    undo: (r) => host.dockerd.restart(r.command, r.endpoint as Endpoint, r.networks, progress),
+    async undo(r) {
+      const journaled = Array.isArray(r.command) ? r.command.join(' ') : undefined;
+      if (journaled !== undefined && journaled !== restartCommand.join(' ')) {
+        progress?.(`restarting dockerd with this run's restart command (${restartCommand.join(' ')}), not the interrupted run's (${journaled})`);
+      }
+      await host.dockerd.restart(restartCommand, run.endpoint(), r.networks, progress);
+    },
+    check: (r) => extraFields(r, ['command', 'endpoint', 'networks', 'skipped'])
+      ?? (r.command !== undefined && !(Array.isArray(r.command) && r.command.length <= 64 && r.command.every((a) => plainText(a, 1024))) ? 'a restart record with an unusable command' : undefined)
+      // networks scales the wait for dockerd: a huge count would make the recovery wait for ever
+      ?? (!Number.isInteger(r.networks) || r.networks < 0 || r.networks > 100_000 ? `a restart record for ${String(r.networks)} networks` : undefined)
+      ?? (r.skipped !== undefined && !plainText(r.skipped) ? 'a restart record with an unusable note' : undefined)
+      ?? endpointProblem(r.endpoint, 'restart'),
+    leave: () => 'dockerd is not restarted: it keeps running the configuration it loaded last',
     describe: (r) => (r.skipped ? `did not restart dockerd: ${r.skipped}` : 'restarted dockerd with the restored configuration; it answers again'),
-    manualFix: (r) => [r.command.join(' ')],
+    manualFix: () => [restartCommand.join(' ')],
   });
   reg.registerUndo<FirewallUndo>('ip6tables', {
+    check: (r) => extraFields(r, ['table']) ?? (r.table === 'nat' || r.table === 'filter' ? undefined : `an ip6tables record for table ${JSON.stringify(r.table)}`),
+    leave: (r) => `docker-ipv6's chain in the ip6tables ${r.table} table stays`,
     async undo(r) {
       const batch = renderRemoveBatch(r.table, parseSave(await host.firewall.save(r.table)));
       if (batch) await host.firewall.restore(batch);
@@ -63,6 +125,8 @@ export function toolUndoRegistry(host: HostAdapters, progress?: (s: string) => v
       const link = st.links.find((l) => l.name === r.ifname);
       if (link && st.proxies.some((p) => p.address === r.address && p.ifindex === link.index)) await net.delProxy(r.address, link.index);
     }),
+    check: (r) => extraFields(r, ['address', 'ifname']) ?? addressProblem(r.address, r.ifname, 'proxy'),
+    leave: (r) => `the NDP proxy entry ${r.address} on ${r.ifname} stays`,
     describe: (r) => `removed the NDP proxy entry ${r.address} on ${r.ifname}`,
     manualFix: (r) => [`ip -6 neigh del proxy ${r.address} dev ${r.ifname}`],
   });
@@ -76,6 +140,10 @@ export function toolUndoRegistry(host: HostAdapters, progress?: (s: string) => v
         if (link && present) await net.delProxy(e.address, link.index);
       }
     }),
+    check: (r) => extraFields(r, ['entries'])
+      ?? (!Array.isArray(r.entries) || r.entries.length > 100_000 ? 'a proxies record without a list of entries' : undefined)
+      ?? r.entries.map((e) => (typeof e === 'object' && e !== null && !Object.keys(e).some((k) => k !== 'address' && k !== 'ifname') ? addressProblem(e.address, e.ifname, 'proxies') : 'a proxies record with an unusable entry')).find(Boolean),
+    leave: (r) => `the NDP proxy entries ${r.entries.map((e) => `${e.address} on ${e.ifname}`).join(', ') || '(none)'} stay`,
     describe: (r) => `removed the NDP proxy entries ${r.entries.map((e) => e.address).join(', ') || '(none)'}`,
     manualFix: (r) => r.entries.map((e) => `ip -6 neigh del proxy ${e.address} dev ${e.ifname}`),
   });
@@ -83,12 +151,18 @@ export function toolUndoRegistry(host: HostAdapters, progress?: (s: string) => v
     undo: (r) => withNet(host, async (net) => {
       if ((await net.read()).routes.some((x) => isUnreachableRoute(x, r.dst))) await net.delUnreachable(r.dst);
     }),
+    check: (r) => extraFields(r, ['type', 'dst']) ?? (r.type !== 'unreachable' ? `a route record of type ${JSON.stringify(r.type)}` : undefined)
+      ?? (typeof r.dst !== 'string' || !parseCidr6(r.dst) || parseCidr6(r.dst)!.length === 0 ? `a route record for ${JSON.stringify(r.dst)}` : undefined),
+    leave: (r) => `the route unreachable ${r.dst} stays`,
     describe: (r) => `removed the route unreachable ${r.dst}`,
     manualFix: (r) => [`ip -6 route del unreachable ${r.dst}`],
   });
   reg.registerUndo<ReconcileUndo>('reconcile', {
-    // the journaled endpoint; the state file is this run's (a journal lives under the same --root)
-    async undo(r) { await reconcileOnce(reconcileDeps(host, r.endpoint as Endpoint)); },
+    // this run's endpoint and state file (a journal lives under the same --root)
+    async undo() { await reconcileOnce(reconcileDeps(host, run.endpoint())); },
+    check: (r) => extraFields(r, ['endpoint', 'stateFile']) ?? endpointProblem(r.endpoint, 'reconcile')
+      ?? (r.stateFile !== undefined && r.stateFile !== run.paths.stateFile ? `a reconcile record for the state file ${JSON.stringify(r.stateFile)}, not ${run.paths.stateFile}` : undefined),
+    leave: () => "docker-ipv6's chains, routes and NDP proxy entries are not put back from the state (docker ipv6 apply does that)",
     describe: () => 'put docker-ipv6\'s chains, routes and NDP proxy entries back as the state wants them',
     manualFix: () => ['docker ipv6 apply'],
   });

@@ -19,7 +19,7 @@
 // - Success -> the journal is removed and the ids of the applied steps are returned.
 import { PreconditionError, RolledBackError, isToolError } from '../errors';
 import { readJournal, removeJournal, writeJournal, type Journal, type JournalEntry } from './journal';
-import { checkRecord, type UndoRecord, type UndoRegistry } from './registry';
+import { checkRecord, type UndoRecord, type UndoRegistry, type UndoResult } from './registry';
 import { errorText, renderOutcome, rollbackEntries } from './rollback';
 import { InterruptGuard, InterruptedError } from './signals';
 import { processStartTime } from './lock';
@@ -34,12 +34,12 @@ export interface Step {
   /** Make the change. The signal fires on Ctrl-C; long waits may stop early by throwing. */
   apply(signal: AbortSignal): Promise<UndoRecord | void>;
   /** Same-process undo (may use live handles). Recovery after a crash uses the registry instead. */
-  undo?(record: UndoRecord): Promise<void>;
+  undo?(record: UndoRecord): Promise<void | UndoResult>;
   /** Check right after apply; a throw rolls back this step and the ones before. */
   verify?(signal: AbortSignal): Promise<void>;
 }
 
-export type Phase = 'prepare' | 'apply' | 'verify' | 'applied' | 'undo' | 'undone' | 'undo-failed';
+export type Phase = 'prepare' | 'apply' | 'verify' | 'applied' | 'undo' | 'undone' | 'kept' | 'undo-failed';
 
 export interface TransactionOptions {
   journalPath: string;

@@ -47,7 +47,8 @@ export class FakeFirewall implements FirewallAdapter {
       let m: RegExpExecArray | null;
       if ((m = /^\*(\w+)$/.exec(line))) { t = copy[m[1]]; if (!t) throw new Error(`fake ip6tables: no table ${m[1]}`); }
       else if (line === 'COMMIT') t = undefined;
-      else if ((m = /^:(\S+) - \[0:0\]$/.exec(line))) { if (!need().chains.includes(m[1])) { t!.chains.push(m[1]); t!.rules[m[1]] = []; } }
+      // as the real ip6tables-restore --noflush: declaring a user chain that exists flushes it
+      else if ((m = /^:(\S+) - \[0:0\]$/.exec(line))) { if (!need().chains.includes(m[1])) t!.chains.push(m[1]); t!.rules[m[1]] = []; }
       else if ((m = /^-F (\S+)$/.exec(line))) chainOf(m[1]).length = 0;
       else if ((m = /^-X (\S+)$/.exec(line))) {
         if (chainOf(m[1]).length) throw new Error(`fake ip6tables: -X ${m[1]}: chain not empty`);

@@ -105,7 +105,7 @@ test('routed: a new network\'s rules are inserted where the full pass puts them,
   await fp.handle(ev('network', 'create', '2'.repeat(64)), 'docker network create n2');
   t.deepEqual(inspects, ['2'.repeat(64)]);
   t.is(w.fw.restores.length, restores + 1);
-  t.regex(w.fw.restores.at(-1)!, /^\*filter\n-I D6-FORWARD 8 -d 2001:db8:100:2::\/64 -o br-222222222222 -m conntrack/);
+  t.regex(w.fw.restores.at(-1)!, /^\*filter\n-I D6-FORWARD 9 -d 2001:db8:100:2::\/64 -o br-222222222222 -m conntrack/);
   t.true(w.fw.tables.filter.rules['D6-FORWARD'].includes(`-i br-${'2'.repeat(12)} -m comment --comment docker-ipv6 -j ACCEPT`));
   t.deepEqual((await pass()).changes, []);
   t.is(w.fw.restores.length, restores + 1, 'rules already in the order the pass wants');

@@ -9,6 +9,7 @@ import { writeJournal, type Journal } from '../../../src/transaction/journal';
 import { RunContext } from '../../../src/cli/context';
 import { resolveGlobals } from '../../../src/cli/globals';
 import { PreconditionError } from '../../../src/errors';
+import { prefixTail } from '../../../src/firewall/batches';
 import { enabledState, net, world } from '../../fakes/reconcile';
 
 const ROUTED = '2001:db8:100::/48';
@@ -42,16 +43,22 @@ test('an unfinished journal of enable: no undo runs (no file write, no restart),
     const e = await t.throwsAsync(lockedPass(s.ctx, s.w.deps, 'agent', {}, (l) => logs.push(l)), { instanceOf: PreconditionError });
     t.regex(e!.message, /an interrupted docker ipv6 enable \(pid \d+, started 2024-05-01T10:00:00Z\) left a rollback unfinished/);
     t.true(e!.message.includes(s.ctx.paths.journalFile), 'names the journal');
-    t.regex(e!.message, /docker ipv6 agent changes nothing until it is finished/);
-    t.regex((e as PreconditionError).hint ?? '', /run docker ipv6 enable or docker ipv6 disable/);
+    t.regex(e!.message, /docker ipv6 agent changes nothing else until it is finished/);
+    t.regex((e as PreconditionError).hint ?? '', /run docker ipv6 recover: .*or docker ipv6 recover --abandon/);
     t.is(readFileSync(s.daemonJson, 'utf8'), '{"ipv6": true}\n', 'daemon.json not rewritten (EROFS under the unit)');
     t.false(existsSync(s.restarted), 'no restart command was run (it would deadlock under PartOf=docker.service)');
-    t.is(s.w.fw.saves + s.w.fw.restores.length + s.w.dockerCalls, 0, 'no reconcile on top of the half-done host');
+    t.is(s.w.dockerCalls, 0, 'no reconcile on top of the half-done host');
+    // what it does instead: the closed skeleton from the state alone (our chain ending in the prefix-wide drop, the route)
+    t.is(s.w.fw.restores.length, 1);
+    t.deepEqual(s.w.fw.tables.filter.rules['D6-FORWARD'], [`-m comment --comment docker-ipv6 -j D6-USER`, ...prefixTail(ROUTED).map((r) => r.replace(/^-A D6-FORWARD /, ''))]);
+    t.deepEqual([...s.w.net.unreachable], [ROUTED]);
+    t.true(logs.some((l) => /kept closed: update firewall ip6tables filter D6-FORWARD/.test(l)), logs.join('\n'));
+    const saves = s.w.fw.saves;
     t.true(existsSync(s.ctx.paths.journalFile), 'the journal stays for enable or disable');
     t.false(existsSync(s.ctx.paths.lockFile), 'the lock is released');
     // apply and the cleanup pass on stop refuse the same way
     await t.throwsAsync(lockedPass(s.ctx, s.w.deps, 'apply', { cleanup: true }, () => {}), { message: /docker ipv6 apply changes nothing/ });
-    t.is(s.w.fw.saves, 0);
+    t.is(s.w.fw.saves, saves, 'a cleanup pass installs nothing');
   } finally { s.done(); }
 });
 

@@ -220,6 +220,26 @@ test('firewall: routed network with ip6tables off and no filter -> fail', (t) =>
   t.is(only(runChecks(input(s)), 'firewall.unfiltered')[0].status, 'fail');
 });
 
+test('firewall: a bridge named "+" -> warn: left out of every rule (closed), recreate it', (t) => {
+  const s = healthySnap();
+  s.networks[1].bridge = '+';
+  broken(t, input(s), 'firewall.bridge-names', 'warn', /network "app" has the bridge name "\+": .*wildcard.*leaves it out of every rule/, /docker network rm app && docker ipv6 network create app/);
+});
+
+test('firewall: rules above our jump in FORWARD (routed) -> warn, move them into D6-USER; none -> ok; nat mode -> no finding', (t) => {
+  const s = healthySnap();
+  s.state = { version: 1, prefix: '2001:db8:2::/48', mode: 'routed', uplink: 'eth0', enabled: { filterByUs: true } as never };
+  s.firewall.tables.filter = { chains: { FORWARD: 'ACCEPT', 'D6-FORWARD': '-', 'D6-USER': '-' }, rules: [
+    '-A FORWARD -d 2001:db8:2::/48 -j ACCEPT',
+    '-A FORWARD -m comment --comment docker-ipv6 -j D6-FORWARD',
+  ] };
+  broken(t, input(s), 'firewall.rules-before-jump', 'warn', /1 rule\(s\) in FORWARD come before the jump to D6-FORWARD .*-A FORWARD -d 2001:db8:2::\/48 -j ACCEPT/, /D6-USER/);
+  s.firewall.tables.filter.rules.shift();
+  t.is(only(runChecks(input(s)), 'firewall.rules-before-jump')[0].status, 'ok');
+  s.state.enabled = { filterByUs: false } as never;
+  t.deepEqual(only(runChecks(input(s)), 'firewall.rules-before-jump'), []);
+});
+
 test('ports: published on 0.0.0.0 only -> warn', (t) => {
   const s = healthySnap();
   s.containers[0].ports = [{ ip: '0.0.0.0', privatePort: 80, publicPort: 8080, type: 'tcp' }];

@@ -21,9 +21,10 @@ async function setup(dryRun: boolean, undoPath: (root: string) => string) {
   const root = mkdtempSync(join(tmpdir(), 'd6-doctor-recovery-'));
   const out = new Capture();
   const err = new Capture();
-  const ctx = new RunContext(resolveGlobals({ root, restartCommand: 'true', yes: true, dryRun }, {}), { hosts: [] } as never, { DOCKER_HOST: `unix://${root}/no-docker.sock` }, out, err);
-  mkdirSync(ctx.paths.stateDir, { recursive: true });
   const path = undoPath(root);
+  // the journal names the daemon.json in use: recovery refuses records for files this run does not write
+  const ctx = new RunContext(resolveGlobals({ root, configFile: path, restartCommand: 'true', yes: true, dryRun }, {}), { hosts: [] } as never, { DOCKER_HOST: `unix://${root}/no-docker.sock` }, out, err);
+  mkdirSync(ctx.paths.stateDir, { recursive: true });
   const journal: Journal = {
     version: 1, command: 'disable', pid: 2 ** 22 + 1, processStart: null, startedAt: '2024-05-01T10:00:00Z', status: 'running',
     entries: [{ stepId: 'restore-daemon-json', describe: `write ${path}`, state: 'applied', record: { kind: 'file', path, absent: false, previousText: '{}\n', mode: 0o644 } }],

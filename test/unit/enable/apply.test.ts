@@ -20,7 +20,7 @@ function options(r: FakeRun, prefix: string): EnableOptions {
 
 async function enable(r: FakeRun, prefix: string, guard = new InterruptGuard()) {
   const plan = planEnable(r.snap, options(r, prefix));
-  const registry = toolUndoRegistry(r.ctx.host, (s) => r.ctx.note(s));
+  const registry = toolUndoRegistry(r.ctx, (s) => r.ctx.note(s));
   const run = runTransaction(enableSteps(r.ctx, plan, r.snap, { registry }), { journalPath: r.ctx.paths.journalFile, registry, command: 'enable', interrupts: guard });
   return { plan, run };
 }

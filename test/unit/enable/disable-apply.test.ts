@@ -11,7 +11,7 @@ import { fakeRun, type FakeRun } from '../../fakes/run';
 import { observedSnapshot } from '../../fakes/observe';
 
 async function run(r: FakeRun, steps: Parameters<typeof runTransaction>[0], command: string) {
-  await runTransaction(steps, { journalPath: r.ctx.paths.journalFile, registry: toolUndoRegistry(r.ctx.host), command, interrupts: new InterruptGuard() });
+  await runTransaction(steps, { journalPath: r.ctx.paths.journalFile, registry: toolUndoRegistry(r.ctx), command, interrupts: new InterruptGuard() });
 }
 
 for (const [mode, prefix] of [['routed', '2001:db8:2::/48'], ['ndp', '2001:db8:1:0:8000::/80'], ['nat', 'auto']] as const) {
@@ -20,7 +20,7 @@ for (const [mode, prefix] of [['routed', '2001:db8:2::/48'], ['ndp', '2001:db8:1
     t.teardown(r.cleanup);
     const original = r.fake.daemon.text;
     const sysctls = r.fake.sysctl.snapshot();
-    const registry = toolUndoRegistry(r.ctx.host);
+    const registry = toolUndoRegistry(r.ctx);
     const plan = planEnable(r.snap, { prefix, mode: 'auto', randomDraws: [Uint8Array.from([1, 2, 3, 4, 5])], sysctlConfPath: r.ctx.paths.sysctlConf });
     t.is(plan.mode, mode);
     await run(r, enableSteps(r.ctx, plan, r.snap, { registry }), 'enable');

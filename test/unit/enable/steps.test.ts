@@ -33,7 +33,7 @@ function context(t: ExecutionContext): RunContext & { fake: FakeHost } {
 /** The snapshot with daemon.json where the fake host keeps it (the fake refuses any other path). */
 const under = (ctx: RunContext & { fake: FakeHost }, snap: HostSnapshot): HostSnapshot => ({ ...snap, daemonConfig: { ...snap.daemonConfig, path: ctx.fake.daemon.path } });
 
-const registry = (ctx: RunContext) => ({ registry: toolUndoRegistry(ctx.host) });
+const registry = (ctx: RunContext) => ({ registry: toolUndoRegistry(ctx) });
 
 test('routed: D6-FORWARD and the unreachable route come before forwarding and the restart; the chain is rendered again after it', (t) => {
   const ctx = context(t);
@@ -62,7 +62,7 @@ test('nat mode has no filter chain and no route; ndp journals its proxy entries 
 });
 
 test('the undo kinds for proxy lists and routes are registered, with manual fixes', (t) => {
-  const reg = toolUndoRegistry({} as HostAdapters);
+  const reg = toolUndoRegistry({ host: {} as HostAdapters, globals: { restartCommand: ['true'], configFile: '/x' }, paths: { stateDir: '/s', stateFile: '/s/state.json', sysctlConf: '/c' }, endpoint: () => ({ host: 'unix:///x', source: 'test', local: true }) } as never);
   t.true(reg.has('proxies'));
   t.true(reg.has('route'));
   t.is(reg.describe({ kind: 'proxies', entries: [{ address: '2001:db8:1:0:8000::1', ifname: 'eth0' }] }, ''), 'removed the NDP proxy entries 2001:db8:1:0:8000::1');

@@ -62,7 +62,7 @@ for (const [name, run, what] of [
       t.regex(e!.message, /an interrupted docker ipv6 enable \(pid \d+, started [^)]+\) left a rollback unfinished/);
       t.true(e!.message.includes(s.ctx.paths.journalFile), 'names the journal');
       t.true(e!.message.includes(what), e!.message);
-      t.regex((e as PreconditionError).hint ?? '', /run docker ipv6 enable or docker ipv6 disable/);
+      t.regex((e as PreconditionError).hint ?? '', /run docker ipv6 recover: .*or docker ipv6 recover --abandon/);
       t.deepEqual(changes(s.calls), [], 'nothing was created or removed');
       t.false(s.calls.includes('GET /networks'), 'nothing was allocated: the taken space was not even read');
       t.true(existsSync(s.ctx.paths.journalFile), 'the journal is left to enable or disable');

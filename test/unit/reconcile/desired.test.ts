@@ -13,8 +13,9 @@ const PREFIX = '2001:db8:100::/56';
 const owned = { prefix: PREFIX };
 
 test('bindings that open a container port to the world, and those that do not', (t) => {
-  for (const ip of [undefined, '', '::', '0.0.0.0', '2001:db8:1::2', '[2001:db8:1::2]', 'fd00::2']) t.true(opensToWorld(ip), String(ip));
-  for (const ip of ['127.0.0.1', '127.0.0.53', '::1', '192.0.2.5', '10.0.0.1', 'fe80::1', '::ffff:127.0.0.1', 'ff02::1', 'bogus']) t.false(opensToWorld(ip), ip);
+  for (const ip of [undefined, '', '::', '[::]', '2001:db8:1::2', '[2001:db8:1::2]', 'fd00::2']) t.true(opensToWorld(ip), String(ip));
+  // an IPv4 binding, even on all IPv4 addresses, publishes over IPv4 only
+  for (const ip of ['0.0.0.0', '127.0.0.1', '127.0.0.53', '::1', '192.0.2.5', '10.0.0.1', 'fe80::1', '::ffff:127.0.0.1', 'ff02::1', 'bogus']) t.false(opensToWorld(ip), ip);
 });
 
 function web(ports: ApiContainer['Ports']): ApiContainer {
@@ -22,7 +23,12 @@ function web(ports: ApiContainer['Ports']): ApiContainer {
 }
 const portRules = (c: ApiContainer) => desiredForwardRules(owned, dockerFacts([net('n1', '1'.repeat(64), '2001:db8:100:1::/64')], [c])).filter((r) => / --dport /.test(r));
 
-test('a port published on loopback or a specific IPv4 address gets no rule; a plain -p (0.0.0.0 and ::) gets one', (t) => {
+test('a port published on loopback or any IPv4 address gets no rule; a plain -p (0.0.0.0 and ::, or one binding on all addresses) gets one', (t) => {
+  t.deepEqual(portRules(web([{ IP: '0.0.0.0', PrivatePort: 9999, PublicPort: 8081, Type: 'tcp' }])), [], '-p 0.0.0.0:8081:9999 is IPv4 only');
+  t.is(portRules(web([{ IP: '', PrivatePort: 9999, PublicPort: 8081, Type: 'tcp' }])).length, 1, 'one binding on all addresses');
+  t.is(portRules(web([{ IP: '::', PrivatePort: 9999, PublicPort: 8081, Type: 'tcp' }])).length, 1, '-p [::]:8081:9999');
+  t.deepEqual(portRules(web([{ IP: '::', PrivatePort: 9999, PublicPort: 8081, Type: 'icmp' }])), [], 'a protocol ip6tables would not take as a port match');
+  t.deepEqual(portRules(web([{ IP: '::', PrivatePort: 70000, PublicPort: 8081, Type: 'tcp' }])), [], 'a port out of range');
   t.deepEqual(portRules(web([{ IP: '127.0.0.1', PrivatePort: 9999, PublicPort: 8081, Type: 'tcp' }])), []);
   t.deepEqual(portRules(web([{ IP: '::1', PrivatePort: 9999, PublicPort: 8081, Type: 'tcp' }])), []);
   t.deepEqual(portRules(web([{ IP: '192.0.2.5', PrivatePort: 9999, PublicPort: 8081, Type: 'tcp' }])), []);

@@ -66,7 +66,7 @@ test('a crash in the middle of a pass: the next pass finishes without duplicates
   t.deepEqual((await reconcileOnce(w.deps)).changes, []);
 });
 
-test('jump no longer first, duplicated, or chain flushed: one batch restores it and foreign rules stay', async (t) => {
+test('jump duplicated or chain flushed: one batch restores it; foreign rules above it stay where they are (never reordered)', async (t) => {
   const w = world(enabledState('nat', 'fd00:1::/48', true));
   w.networks = [net('bridge', 'b'.repeat(64), 'fd00:1::/64')];
   await reconcileOnce(w.deps);
@@ -77,9 +77,13 @@ test('jump no longer first, duplicated, or chain flushed: one batch restores it 
   const r = await reconcileOnce(w.deps);
   t.is(w.fw.restores.length, before + 1);
   t.regex(r.changes[0].reason, /2 jumps/);
-  t.deepEqual(w.fw.tables.nat.rules.POSTROUTING, ['-m comment --comment docker-ipv6 -j D6-NAT', '-s 10.9.0.0/16 -j MASQUERADE']);
+  t.deepEqual(w.fw.tables.nat.rules.POSTROUTING, ['-s 10.9.0.0/16 -j MASQUERADE', '-m comment --comment docker-ipv6 -j D6-NAT'], 'one jump, where the first one was');
   t.deepEqual(w.fw.tables.nat.rules['D6-NAT'], ['-s fd00:1::/64 ! -o docker0 -m comment --comment docker-ipv6 -j MASQUERADE']);
   t.deepEqual((await reconcileOnce(w.deps)).changes, []);
+  // a rule someone inserts above our jump later stays above it: the next passes change nothing
+  w.fw.tables.nat.rules.POSTROUTING.unshift('-s 10.8.0.0/16 -j MASQUERADE');
+  t.deepEqual((await reconcileOnce(w.deps)).changes, []);
+  t.deepEqual(w.fw.tables.nat.rules.POSTROUTING[0], '-s 10.8.0.0/16 -j MASQUERADE');
 });
 
 test('cleanup removes our chains, routes and proxies only; disabled state removes leftover chains', async (t) => {

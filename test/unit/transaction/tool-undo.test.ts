@@ -24,7 +24,7 @@ function setup(t: import('ava').ExecutionContext): FakeRun {
 
 /** Undo twice; both must succeed. describe and manualFix must have text. */
 async function undoTwice(t: import('ava').ExecutionContext, r: FakeRun, rec: UndoRecord, fixPattern: RegExp) {
-  const reg = toolUndoRegistry(r.ctx.host);
+  const reg = toolUndoRegistry(r.ctx);
   t.true(reg.has(rec.kind));
   await reg.undo(rec);
   await t.notThrowsAsync(reg.undo(rec), 'a second undo (recovery repeating it) is fine');
@@ -34,12 +34,12 @@ async function undoTwice(t: import('ava').ExecutionContext, r: FakeRun, rec: Und
   t.is(r.fake.openSessions(), 0, 'netlink sessions closed');
 }
 
-test('restart: restarts dockerd with the journaled command each time it runs', async (t) => {
+test('restart: restarts dockerd with this run\'s --restart-command each time it runs, never the journaled one', async (t) => {
   const r = setup(t);
-  const rec: UndoRecord = { kind: 'restart', command: ['systemctl', 'restart', 'docker.service'], endpoint: { host: 'unix:///var/run/docker.sock', source: 'default', local: true }, networks: 3 };
+  const rec: UndoRecord = { kind: 'restart', command: ['/usr/local/bin/hangs'], endpoint: { host: 'unix:///var/run/docker.sock', source: 'default', local: true }, networks: 3 };
   await undoTwice(t, r, rec, /^systemctl restart docker\.service$/);
   t.deepEqual(r.fake.dockerd.restarts.map((c) => [c.command.join(' '), c.networks]), [['systemctl restart docker.service', 3], ['systemctl restart docker.service', 3]]);
-  t.is(toolUndoRegistry(r.ctx.host).describe({ ...rec, skipped: 'daemon.json was never written' }, ''), 'did not restart dockerd: daemon.json was never written');
+  t.is(toolUndoRegistry(r.ctx).describe({ ...rec, skipped: 'daemon.json was never written' }, ''), 'did not restart dockerd: daemon.json was never written');
 });
 
 test('ip6tables nat: removes D6-NAT and its jump, leaves Docker\'s rules', async (t) => {
@@ -71,7 +71,7 @@ test('proxy: removes the entry on its interface; an entry elsewhere stays', asyn
   session.close();
   await undoTwice(t, r, { kind: 'proxy', address: '2001:db8:1::5', ifname: 'eth0' }, /^ip -6 neigh del proxy 2001:db8:1::5 dev eth0$/);
   t.deepEqual([...r.fake.net.proxies.keys()], ['2001:db8:1::6%2']);
-  await t.notThrowsAsync(toolUndoRegistry(r.ctx.host).undo({ kind: 'proxy', address: '2001:db8:1::6', ifname: 'gone0' }), 'an interface that is gone: nothing to remove');
+  await t.notThrowsAsync(toolUndoRegistry(r.ctx).undo({ kind: 'proxy', address: '2001:db8:1::6', ifname: 'gone0' }), 'an interface that is gone: nothing to remove');
 });
 
 test('proxies: removes the listed entries (any spelling), only those still present', async (t) => {
@@ -97,7 +97,7 @@ test('reconcile: with the state saying enabled, a pass puts the chain and the ro
   r.fake.state.value = { ...enabledState('routed', '2001:db8:2::/48'), routes: ['unreachable 2001:db8:2::/48'] };
   r.fake.docker.networks = [{ ...r.fake.docker.bridge(), EnableIPv6: true, IPAM: { Config: [{ Subnet: '172.17.0.0/16' }, { Subnet: '2001:db8:2::/64', Gateway: '2001:db8:2::1' }] } }];
   const rec: UndoRecord = { kind: 'reconcile', endpoint: { host: 'unix:///var/run/docker.sock', source: 'default', local: true }, stateFile: r.ctx.paths.stateFile };
-  const reg = toolUndoRegistry(r.ctx.host);
+  const reg = toolUndoRegistry(r.ctx);
   await reg.undo(rec);
   t.true(r.fake.fw.has('filter', FORWARD_CHAIN));
   t.true(r.fake.fw.rules('filter', FORWARD_CHAIN).some((x) => x.includes('2001:db8:2::/64')));
@@ -111,7 +111,7 @@ test('reconcile: with the state saying enabled, a pass puts the chain and the ro
 
 test('file (built-in): puts back the previous bytes and mode, or removes a file that did not exist; twice is fine', async (t) => {
   const r = setup(t);
-  const reg = toolUndoRegistry(r.ctx.host);
+  const reg = toolUndoRegistry(r.ctx);
   const p = join(r.root, 'thing.conf');
   writeFileSync(p, 'old\n', { mode: 0o640 });
   const rec = await captureFile(p);
@@ -132,7 +132,7 @@ test('file (built-in): puts back the previous bytes and mode, or removes a file 
 
 test('sysctl (built-in): writes the previous value back once; twice is fine; a key that did not exist is left', async (t) => {
   const r = setup(t);
-  const reg = toolUndoRegistry(r.ctx.host);
+  const reg = toolUndoRegistry(r.ctx);
   const rec = await captureSysctl(r.fake.sysctl, 'net.ipv6.conf.all.forwarding');
   await r.fake.sysctl.write('net.ipv6.conf.all.forwarding', '1');
   await reg.undo(rec);
@@ -150,7 +150,7 @@ test('finishInterruptedRun: the journal of an enable killed while dockerd restar
   const original = r.fake.daemon.text;
   const sysctls = r.fake.sysctl.snapshot();
   const plan = planEnable(r.snap, { prefix: '2001:db8:2::/48', mode: 'auto', randomDraws: [Uint8Array.from([1, 2, 3, 4, 5])], sysctlConfPath: r.ctx.paths.sysctlConf });
-  const steps = enableSteps(r.ctx, plan, r.snap, { registry: toolUndoRegistry(r.ctx.host) });
+  const steps = enableSteps(r.ctx, plan, r.snap, { registry: toolUndoRegistry(r.ctx) });
   // what runTransaction journals, step by step, until the process dies inside the restart
   const journal: Journal = { version: 1, command: 'enable', pid: 2 ** 22 + 1, processStart: null, startedAt: '2024-05-01T10:00:00Z', status: 'running', entries: [] };
   for (const step of steps) {
@@ -170,7 +170,7 @@ test('finishInterruptedRun: the journal of an enable killed while dockerd restar
 
   // a later run: a fresh registry on the same host, nothing but the journal
   const notes: string[] = [];
-  t.true(await finishInterruptedRun(r.ctx.paths.journalFile, toolUndoRegistry(r.ctx.host), (l) => notes.push(l)));
+  t.true(await finishInterruptedRun(r.ctx.paths.journalFile, toolUndoRegistry(r.ctx), (l) => notes.push(l)));
   t.is(r.fake.daemon.text, original, 'daemon.json byte for byte');
   t.deepEqual(r.fake.sysctl.snapshot(), sysctls);
   t.false(r.fake.fw.has('filter', FORWARD_CHAIN));
@@ -180,6 +180,6 @@ test('finishInterruptedRun: the journal of an enable killed while dockerd restar
   t.false(r.fake.docker.bridge().EnableIPv6);
   t.false(existsSync(r.ctx.paths.journalFile));
   t.true(notes.some((l) => /finished the rollback of an interrupted earlier run/.test(l)));
-  t.false(await finishInterruptedRun(r.ctx.paths.journalFile, toolUndoRegistry(r.ctx.host), () => {}), 'nothing left the second time');
+  t.false(await finishInterruptedRun(r.ctx.paths.journalFile, toolUndoRegistry(r.ctx), () => {}), 'nothing left the second time');
   t.is(r.fake.openSessions(), 0);
 });
