@@ -93,9 +93,9 @@ async function createTemp(path: string, random: (bytes: number) => Buffer): Prom
   }
 }
 
-/** Writes `text` atomically with `mode` (and `owner`; default: kept from the file it replaces). */
+/** Writes `text` atomically with `mode`, owned by `owner` (default: us, whoever owned the file replaced). */
 export async function writeFileAtomic(path: string, text: string, mode: number, owner?: { uid: number; gid: number }): Promise<void> {
-  await replaceFile(path, text, { mode, owner });
+  await replaceFile(path, text, { mode, owner: owner ?? { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 } });
 }
 
 /** Makes a rename or unlink in `dir` durable; some filesystems refuse fsync on a folder, which is not an error here. */
