@@ -73,7 +73,7 @@ if (want('status') || want('enable')) {
   const name = `bench-${process.pid}`;
   lab('up', name);
   try {
-    const rec = JSON.parse(readFileSync(`${process.env.DOCKER_IPV6_LAB_BASE || '/tmp/docker-ipv6-labs'}/${name}/lab.json`, 'utf8'));
+    const rec = JSON.parse(readFileSync(`${process.env.DOCKER_IPV6_LAB_BASE || '/run/docker-ipv6-labs'}/${name}/lab.json`, 'utf8'));
     // straight into the lab host namespace (not through `lab exec`, which would add a node start to both sides)
     const labEnv = {
       ...process.env, DOCKER_HOST: `unix://${rec.dockerd.socket}`, DOCKER_IPV6_CONFIG_FILE: rec.dockerd.configFile,

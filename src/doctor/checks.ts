@@ -29,7 +29,12 @@ export const probeChecks: Check = (i) => {
   return [...main, ...more];
 };
 
-export const ALL_CHECKS: Check[] = [...KERNEL_CHECKS, ...DAEMON_CHECKS, ...NETWORK_CHECKS, ...PORT_CHECKS, probeChecks];
+/** A state file docker ipv6 refuses (content it never wrote, a folder others may change): shown only when there is one. */
+export const stateFileCheck: Check = (i) => (i.snap.stateError
+  ? [finding('daemon.state-file', 'daemon', 'fail', i.snap.stateError, 'correct the file or its folder as the detail says; enable, disable, apply and status refuse to run on it until then')]
+  : []);
+
+export const ALL_CHECKS: Check[] = [stateFileCheck, ...KERNEL_CHECKS, ...DAEMON_CHECKS, ...NETWORK_CHECKS, ...PORT_CHECKS, probeChecks];
 
 /** Runs every check; a check that throws becomes a failed finding instead of stopping doctor. */
 export function runChecks(input: DoctorInput, checks: readonly Check[] = ALL_CHECKS): Finding[] {

@@ -22,7 +22,7 @@ export interface DoctorOptions {
 export const DOCTOR_EXIT = { ok: 0, failed: 1, broken: 2 } as const;
 
 async function collect(ctx: RunContext, o: DoctorOptions): Promise<{ snap: HostSnapshot; findings: Finding[] }> {
-  const [snap, extra0] = await Promise.all([observeHost(ctx), gatherExtraFacts(ctx)]);
+  const [snap, extra0] = await Promise.all([observeHost(ctx, { keepStateError: true }), gatherExtraFacts(ctx)]);
   const extra = await completeExtraFacts(ctx, snap, extra0);
   let probes;
   if (o.probe) {

@@ -1,41 +1,19 @@
 // Chooses and checks the host's IPv6 prefix: a generated RFC 4193 ULA /48, or one the user gave (pure).
 import type { PrefixFacts } from '../observe/prefix-facts';
 import { UsageError } from '../errors';
-import { formatCidr, classifyV6, contains, hasHostBits, isIPv6Address, overlaps, parseCidr6, type Cidr6 } from '../model/ip';
+import { formatCidr, contains, overlaps, parseCidr6, type Cidr6 } from '../model/ip';
+import { judgePrefix } from '../model/prefix-rules';
 import { generateUla } from '../model/ula';
-
-/** Networks get subnets 8 bits longer than a long prefix and Docker's IPAM stops at /120. */
-export const MAX_PREFIX_LENGTH = 112;
 
 function refuse(why: string, hint: string): never {
   throw new UsageError(why, hint);
 }
 
-/**
- * Canonicalises and checks a user prefix. Overlap with the uplink's on-link prefix is allowed only
- * when the prefix is a strictly smaller part of it (the NDP case).
- */
 /** The checks that need no facts about the host: run before anything is observed (exit 2 even with Docker down). */
 export function checkPrefixSyntax(input: string): Cidr6 {
-  if (/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(input)) refuse(`--prefix ${input} is IPv4; an IPv6 prefix is needed`, 'use --prefix auto for a generated ULA /48, or your provider\'s IPv6 prefix');
-  const [addr, len] = input.split('/');
-  if (!isIPv6Address(addr ?? '') || input.split('/').length > 2) refuse(`--prefix ${input} is not an IPv6 prefix`, 'write it as ADDRESS/LENGTH, e.g. 2001:db8:5::/48, or use --prefix auto');
-  if (len === undefined) refuse(`--prefix ${input} has no length`, `add one, e.g. ${input}/64`);
-  const c = parseCidr6(input);
-  if (!c) refuse(`--prefix ${input} is not a valid IPv6 prefix`, 'write it as ADDRESS/LENGTH with a length from 16 to 112, e.g. 2001:db8:1::/56');
-  if (hasHostBits(input)) refuse(`--prefix ${input} has host bits set`, `did you mean ${formatCidr(c)}?`);
-  const kind = classifyV6(c);
-  const bad: Partial<Record<typeof kind, string>> = {
-    unspecified: 'the unspecified address', loopback: 'loopback', 'ipv4-mapped': 'IPv4-mapped space',
-    'link-local': 'link-local (fe80::/10), which never leaves a link', multicast: 'multicast (ff00::/8)',
-  };
-  if (bad[kind] || c.start === 0n) refuse(`--prefix ${input} is ${bad[kind] ?? 'not a unicast prefix'}`, 'use a ULA (fd00::/8, or --prefix auto) or a global prefix routed to this host');
-  if (c.length > MAX_PREFIX_LENGTH) refuse(`--prefix ${input} is too small: /${c.length} leaves no room for networks of containers`, 'give a /112 or shorter (a /48 or /56 gives each network its own /64)');
-  if (c.length < 16) refuse(`--prefix ${input} is implausibly large (/${c.length})`, 'give the prefix routed to this host, typically a /48 to /64');
-  if (kind === 'other') {
-    refuse(`--prefix ${input} is not global unicast (2000::/3) or unique local (fc00::/7) space`, 'use a ULA (--prefix auto) or the global prefix your provider routes to this host');
-  }
-  return c;
+  const j = judgePrefix(input);
+  if ('problem' in j) refuse(`--prefix ${input} ${j.problem.why}`, j.problem.hint);
+  return j.cidr;
 }
 
 /**

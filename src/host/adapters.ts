@@ -1,14 +1,15 @@
 // The real host adapters, one per outside system, made lazily once per run (RunContext.host); the
 // interfaces they meet are in host/interfaces.ts, their strict fakes in test/fakes/.
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Endpoint } from '../model/endpoint';
 import { DaemonConfigStore } from './daemon-json';
 import { connectDocker, dockerClient } from './docker-api';
 import { dockerdBinaryVersion, restartDocker, validateDaemonText, waitForDocker } from './dockerd';
 import { findDockerdProcesses } from './dockerd-procs';
-import { readTextIfExists, writeFileAtomic } from './files';
+import { readTextIfExists, replaceFile } from './files';
+import { ensureTrustedDir } from './trust';
 import type { HostAdapters } from './interfaces';
 import { Ip6tables } from './ip6tables';
 import { openNetOps } from './netlink';
@@ -37,8 +38,9 @@ export function realHostAdapters(opts: { endpoint: () => Endpoint; stateFile: st
     files: {
       readText: readTextIfExists,
       async writeAtomic(p, text, mode) {
-        await mkdir(dirname(p), { recursive: true });
-        await writeFileAtomic(p, text, mode);
+        // our sysctl.d file and the agent's status file: into folders only root can change
+        ensureTrustedDir(dirname(p), 0o755, 'the folder');
+        await replaceFile(p, text, { mode });
       },
       remove: (p) => rm(p, { force: true }),
       exists: async (p) => existsSync(p),

@@ -1,11 +1,12 @@
 // The daemon.json file adapter: read with an identity, atomic write that refuses if someone changed it, backup.
-// write-file-atomic is not used: it cannot re-check the target between fsync and rename, and it leaves
-// the choice of temp name and cleanup to itself; this is the same temp + fsync + rename, done here.
-import { createHash, randomBytes } from 'node:crypto';
+// Writes go through the tool's one atomic replace (files.ts), which re-checks the target here between
+// fsync and rename (its beforeRename hook).
+import { createHash } from 'node:crypto';
 import { constants as C, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../errors';
 import { parseDaemonJson, type ParsedDaemonJson } from '../daemon/parse';
+import { replaceFile, syncDir } from './files';
 
 export interface FileIdentity {
   exists: boolean;
@@ -137,28 +138,20 @@ export class DaemonConfigStore {
     } else {
       await ensureDir(dir);
     }
-    const tmp = path.join(dir, `.${path.basename(target)}.docker-ipv6-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-    const bytes = Buffer.from(text, 'utf8');
-    let created = false;
     try {
-      const fh = await fsp.open(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL, 0o600);
-      created = true;
-      try {
-        await fh.writeFile(bytes);
-        if (owner && (owner.uid !== process.getuid?.() || owner.gid !== process.getgid?.())) await fh.chown(owner.uid, owner.gid);
-        await fh.chmod(mode);
-        await fh.sync();
-      } finally { await fh.close(); }
-      await this.opts.beforeCommit?.();
-      await this.assertUnchanged(target, expected);
-      await fsp.rename(tmp, target);
-      created = false;
+      await replaceFile(target, Buffer.from(text, 'utf8'), {
+        mode,
+        // a new file is ours; an existing one keeps its owner
+        owner: owner ?? { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 },
+        beforeRename: async () => {
+          await this.opts.beforeCommit?.();
+          await this.assertUnchanged(target, expected);
+        },
+      });
     } catch (e) {
-      if (created) await fsp.unlink(tmp).catch(() => undefined);
       if (e instanceof ConfigError) throw e;
       throw ioError(e, 'write', target);
     }
-    await syncDir(dir);
     return (await this.snapshot(target)).identity;
   }
 
@@ -178,16 +171,11 @@ export class DaemonConfigStore {
     if (!bytes) return { path: null, identity };
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 }).catch((e) => { throw ioError(e, 'create', dir); });
     const dest = path.join(dir, name);
-    const tmp = `${dest}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      const fh = await fsp.open(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL, 0o600);
-      try { await fh.writeFile(bytes); await fh.sync(); } finally { await fh.close(); }
-      await fsp.rename(tmp, dest);
+      await replaceFile(dest, bytes, { mode: 0o600, owner: { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 } });
     } catch (e) {
-      await fsp.unlink(tmp).catch(() => undefined);
       throw ioError(e, 'back up to', dest);
     }
-    await syncDir(dir);
     return { path: dest, identity };
   }
 }
@@ -206,11 +194,6 @@ async function ensureDir(dir: string): Promise<void> {
     await fsp.mkdir(d, { mode: 0o755 }).catch((e) => { if (e.code !== 'EEXIST') throw ioError(e, 'create', d); });
     await fsp.chmod(d, 0o755).catch((e) => { throw ioError(e, 'chmod', d); });
   }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  // Makes the rename durable; some filesystems refuse fsync on a directory, which is not an error here.
-  try { const fh = await fsp.open(dir, C.O_RDONLY); try { await fh.sync(); } finally { await fh.close(); } } catch { /* best effort */ }
 }
 
 function firstInvalidUtf8(b: Buffer): number {

@@ -1,24 +1,32 @@
-// The state file adapter: <root>/var/lib/docker-ipv6/state.json read and written atomically.
-import { mkdir } from 'node:fs/promises';
-import { readTextIfExists, writeFileAtomic } from './files';
+// The state file adapter: <root>/var/lib/docker-ipv6/state.json, read only from a trusted folder and only
+// when its content is a state the tool could have written, and written atomically.
 import { dirname } from 'node:path';
 import { ConfigError } from '../errors';
+import { stateProblem } from '../model/state-check';
 import { renderStateText, type ToolState } from '../model/state';
+import { readTextIfExists, replaceFile } from './files';
+import { assertTrusted, ensureTrustedDir, STATE_DIR_MODE } from './trust';
+
+const BAD_STATE_HINT = 'docker ipv6 wrote no such value: restore the file from a backup or correct that field; nothing was changed (moving the file away makes docker ipv6 forget what enable changed)';
 
 export async function readState(path: string): Promise<ToolState | undefined> {
+  assertTrusted(path, 'the state file');
   const text = await readTextIfExists(path);
   if (text === undefined) return undefined;
+  let v: unknown;
   try {
-    const v = JSON.parse(text);
-    if (v?.version !== 1) throw new Error(`unknown state version ${v?.version}`);
-    return v as ToolState;
+    v = JSON.parse(text);
   } catch (e) {
     throw new ConfigError(`state file ${path} is unreadable: ${(e as Error).message}`, `inspect it, or move it away and run docker ipv6 enable again`);
   }
+  const p = stateProblem(v);
+  if (p) throw new ConfigError(`state file ${path} is not valid: ${p.field} ${p.why}`, BAD_STATE_HINT);
+  return v as ToolState;
 }
 
-/** Atomic: temp file in the same folder, fsync, rename. */
+/** Atomic: temp file in the same (trusted) folder, fsync, rename. */
 export async function writeState(path: string, state: ToolState): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-  await writeFileAtomic(path, renderStateText(state), 0o644);
+  ensureTrustedDir(dirname(path), STATE_DIR_MODE, 'the state folder');
+  assertTrusted(path, 'the state file');
+  await replaceFile(path, renderStateText(state), { mode: 0o644 });
 }

@@ -1,9 +1,10 @@
 // Installs the built plugin (and the systemd units) and removes exactly what was installed.
-import { copyFile, cp, lstat, mkdir, readdir, readFile, readlink, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readdir, readFile, readlink, rm, symlink, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { underRoot } from '../cli/globals';
 import { PreconditionError } from '../errors';
+import { replaceFile } from '../host/files';
 import { run } from '../util/exec';
 
 export interface InstallOptions {
@@ -58,7 +59,7 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
     for (const u of units) {
       const dst = join(L.unitDir, u);
       await mkdirTracked(L.unitDir, m);
-      await copyFile(join(o.unitsSrc!, u), dst);
+      await replaceFile(dst, await readFile(join(o.unitsSrc!, u)), { mode: 0o644 });
       m.files.push(dst);
     }
     if (units.length && o.root === '/') {
@@ -69,7 +70,7 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
       }
     }
   }
-  await writeFile(L.manifest, `${JSON.stringify(m, null, 2)}\n`);
+  await replaceFile(L.manifest, `${JSON.stringify(m, null, 2)}\n`, { mode: 0o644 });
   return m;
 }
 

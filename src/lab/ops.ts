@@ -47,7 +47,7 @@ export async function labRestart(ctx: RunContext, name: string): Promise<void> {
   rec.dockerd.pid = started.pid;
   rec.dockerd.version = started.version;
   rec.dockerd.apiVersion = started.apiVersion;
-  writeRecord(rec);
+  await writeRecord(rec);
 }
 
 export interface LabStatus {

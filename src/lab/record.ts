@@ -1,7 +1,13 @@
 // Where labs live and what lab.json records, so down/status/exec/restart work from any process.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+//
+// lab.json names the dockerd that `lab restart` runs as root, with its arguments: labs live under /run
+// (root's, gone at reboot like the namespaces they describe) and every folder and record is checked before
+// use (host/trust.ts), also under a DOCKER_IPV6_LAB_BASE override, so no other user decides what root runs.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ConfigError, UsageError } from '../errors';
+import { replaceFile } from '../host/files';
+import { assertTrusted, ensureTrustedDir } from '../host/trust';
 
 export const LAB_ADDRESSES = {
   linkPrefix6: '2001:db8:1::/64',
@@ -46,8 +52,10 @@ export interface LabRecord {
   image: string;
 }
 
+export const DEFAULT_LAB_BASE = '/run/docker-ipv6-labs';
+
 export function labBase(env: NodeJS.ProcessEnv = process.env): string {
-  return env.DOCKER_IPV6_LAB_BASE || '/tmp/docker-ipv6-labs';
+  return env.DOCKER_IPV6_LAB_BASE || DEFAULT_LAB_BASE;
 }
 
 /** Lab names end up in namespace names and paths: keep them short and plain. */
@@ -58,8 +66,11 @@ export function validateLabName(name: string): string {
   return name;
 }
 
+/** The lab's folder, once it (or what exists of it, from / down) is found trustworthy; a PreconditionError otherwise. */
 export function labDir(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  return join(labBase(env), validateLabName(name));
+  const dir = join(labBase(env), validateLabName(name));
+  assertTrusted(dir, 'the lab folder');
+  return dir;
 }
 
 export function namespacesFor(name: string): { upstream: string; host: string } {
@@ -70,16 +81,15 @@ export function recordPath(dir: string): string {
   return join(dir, 'lab.json');
 }
 
-export function writeRecord(rec: LabRecord): void {
-  const file = recordPath(rec.dir);
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(rec, null, 2)}\n`);
-  renameSync(`${file}.tmp`, file);
+export async function writeRecord(rec: LabRecord): Promise<void> {
+  await replaceFile(recordPath(rec.dir), `${JSON.stringify(rec, null, 2)}\n`, { mode: 0o644 });
 }
 
 /** The lab's record, or undefined when there is no lab.json (never created or half removed). */
 export function readRecord(dir: string): LabRecord | undefined {
   const file = recordPath(dir);
   if (!existsSync(file)) return undefined;
+  assertTrusted(file, 'the lab record');
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as LabRecord;
   } catch (e) {
@@ -95,6 +105,7 @@ export function requireRecord(name: string, env: NodeJS.ProcessEnv = process.env
 
 export function listLabNames(env: NodeJS.ProcessEnv = process.env): string[] {
   const base = labBase(env);
+  assertTrusted(base, 'the lab folder');
   if (!existsSync(base)) return [];
   return readdirSync(base, { withFileTypes: true })
     .filter((d) => d.isDirectory() && /^[a-z0-9][a-z0-9-]{0,30}$/.test(d.name))
@@ -102,6 +113,7 @@ export function listLabNames(env: NodeJS.ProcessEnv = process.env): string[] {
     .sort();
 }
 
-export function ensureDir(dir: string): void {
-  mkdirSync(dir, { recursive: true });
+/** Makes a lab's folder (and the base, 0755) as root's, or refuses when what is there is not. */
+export function ensureLabDir(dir: string): void {
+  ensureTrustedDir(dir, 0o755, 'the lab folder');
 }

@@ -7,7 +7,7 @@ import { UsageError } from '../errors';
 import { dockerdArgs, startDockerd } from './daemon';
 import { labDown } from './down';
 import { importBusyboxImage, LAB_IMAGE } from './image';
-import { ensureDir, LAB_ADDRESSES, labDir, namespacesFor, validateLabName, writeRecord, type LabRecord } from './record';
+import { ensureLabDir, LAB_ADDRESSES, labDir, namespacesFor, validateLabName, writeRecord, type LabRecord } from './record';
 import { createTopology, netnsExists } from './topology';
 import { chooseDockerd } from './versions';
 
@@ -49,9 +49,9 @@ export async function labUp(ctx: RunContext, opts: UpOptions): Promise<LabRecord
   // unix socket paths are limited to 107 bytes; dockerd's containerd puts its longest one here
   const longest = join(dir, 'exec/containerd/containerd.sock.ttrpc');
   if (Buffer.byteLength(longest) > 107) {
-    throw new UsageError(`lab folder ${dir} is too deep for unix socket paths (${longest})`, 'set DOCKER_IPV6_LAB_BASE to a short folder, e.g. /tmp/labs');
+    throw new UsageError(`lab folder ${dir} is too deep for unix socket paths (${longest})`, 'set DOCKER_IPV6_LAB_BASE to a short folder owned by root, e.g. /run/d6labs');
   }
-  ensureDir(dir);
+  ensureLabDir(dir);
   const d = {
     configFile: join(dir, 'daemon.json'), dataRoot: join(dir, 'data'), execRoot: join(dir, 'exec'),
     pidFile: join(dir, 'dockerd.pid'), socket: join(dir, 'docker.sock'),
@@ -63,17 +63,17 @@ export async function labUp(ctx: RunContext, opts: UpOptions): Promise<LabRecord
     toolRoot: join(dir, 'root'), image: LAB_IMAGE,
   };
   // recorded before anything is built, so `lab down` finds every piece after any failure
-  writeRecord(rec);
+  await writeRecord(rec);
   try {
-    mkdirSync(rec.toolRoot, { recursive: true });
-    writeFileSync(d.configFile, daemonJson);
+    mkdirSync(rec.toolRoot, { recursive: true, mode: 0o755 }); // an ancestor of the tool's state folder: never group-writable
+    writeFileSync(d.configFile, daemonJson, { flag: 'wx', mode: 0o644 });
     await createTopology(ns);
     ctx.note(`lab ${name}: starting dockerd ${choice.binaryVersion} (${choice.path})`);
     const started = await startDockerd(rec, 60_000, (m) => ctx.note(m));
     rec.dockerd.pid = started.pid;
     rec.dockerd.version = started.version;
     rec.dockerd.apiVersion = started.apiVersion;
-    writeRecord(rec);
+    await writeRecord(rec);
     await importBusyboxImage(d.socket, join(dir, 'image'));
   } catch (e) {
     if (!opts.keep) {

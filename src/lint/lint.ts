@@ -1,4 +1,5 @@
 // The lint command's engine: read inputs, ask the host, lint, optionally fix, render. Returns the exit status.
+import { realpath } from 'node:fs/promises';
 import type { RunContext } from '../cli/context';
 import { UsageError } from '../errors';
 import { collectSources } from './inputs';
@@ -9,6 +10,7 @@ import { renderSarif } from './sarif';
 import { RULES } from './rules';
 import { fetchHostNetworks, type HostNetworksResult } from './host';
 import { fixCompose } from './fix';
+import { replaceFile } from '../host/files';
 import { lintUsedSpace, makeAllocator, readHostAllocation } from './alloc';
 import { unifiedDiff } from '../util/diff';
 import { composeModel } from './compose-model';
@@ -36,13 +38,12 @@ export interface LintDeps {
 }
 
 export async function defaultDeps(ctx: RunContext): Promise<LintDeps> {
-  const { default: writeFileAtomic } = await import('write-file-atomic');
   const { version } = await import('../../package.json');
   return {
     stdin: process.stdin,
     fetchHost: () => fetchHostNetworks(ctx.host.docker, 2000),
-    // temp file in the same folder + rename; keeps the mode and owner of the file it replaces
-    writeFile: (path, text) => writeFileAtomic(path, text, { fsync: true }),
+    // the tool's atomic replace; through a symlink its target is written (the link stays), keeping its mode and owner
+    writeFile: async (path, text) => replaceFile(await realpath(path).catch(() => path), text),
     version,
     cwd: process.cwd(),
   };

@@ -120,6 +120,8 @@ export interface ObserveOptions {
   firewall?: boolean;
   /** find the dockerd process and its flags (a /proc scan): needed by enable and doctor, not by status */
   dockerdProcess?: boolean;
+  /** doctor: a state file that is refused (invalid, untrusted) becomes `stateError` instead of stopping the run */
+  keepStateError?: boolean;
 }
 
 export async function observeHost(ctx: RunContext, opts: ObserveOptions = {}): Promise<HostSnapshot> {
@@ -134,6 +136,8 @@ export async function observeHost(ctx: RunContext, opts: ObserveOptions = {}): P
     adapters.state.read().then((s) => ({ s }), (e: Error) => ({ e })),
     ep.local && opts.dockerdProcess !== false ? adapters.dockerd.processes().then((ps) => dockerdsFor(ps, ctx.globals.configFile), () => undefined) : none,
   ]);
+  // a refused state file (not valid, not trustworthy) stops every command that would act on it
+  if ('e' in state && isToolError(state.e) && !opts.keepStateError) throw state.e;
   return {
     endpoint: ep,
     daemon: docker?.daemon ?? { reachable: false, error: 'not observed' },

@@ -7,10 +7,12 @@
 // or apply() returns one. Rollback and recovery mark entries 'undone' (or 'undo-failed') one at a
 // time, so a process killed during a rollback leaves a journal the next run finishes without
 // repeating finished undos; an undo that left someone else's change in place marks its entry 'kept'.
-// A journal read back is checked before recovery acts on it (journal-check.ts). Every write is temp file + fsync + rename + fsync of the folder.
-import { mkdir, open, unlink } from 'node:fs/promises';
+// A journal read back is checked before recovery acts on it (journal-check.ts), and only from a folder
+// and file no one but root could have written (host/trust.ts). Every write is temp file + fsync + rename + fsync of the folder.
+import { open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { readTextIfExists, writeFileAtomic } from '../host/files';
+import { assertTrusted, ensureTrustedDir, STATE_DIR_MODE } from '../host/trust';
 import { ConfigError } from '../errors';
 import type { UndoRecord } from './registry';
 
@@ -43,6 +45,8 @@ export interface Journal {
 }
 
 export async function readJournal(path: string): Promise<Journal | undefined> {
+  // what a journal holds is undone as root: only one that nobody else could have written is read
+  assertTrusted(path, 'the transaction journal');
   const text = await readTextIfExists(path);
   if (text === undefined) return undefined;
   let j: Journal;
@@ -67,7 +71,8 @@ function unreadable(path: string, why: string): ConfigError {
 /** Atomic replace: a crash leaves either the old or the new journal, never a torn one. */
 export async function writeJournal(path: string, journal: Journal): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: 0o755 });
+  ensureTrustedDir(dir, STATE_DIR_MODE, 'the state folder');
+  assertTrusted(path, 'the transaction journal');
   await writeFileAtomic(path, `${JSON.stringify(journal, null, 2)}\n`, 0o600);
   await syncDir(dir);
 }

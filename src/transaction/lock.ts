@@ -10,10 +10,11 @@
 // stale lock are serialised by a short-lived `<lock>.takeover` file created with O_EXCL.
 // release() removes the lock only while it is still ours.
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, open, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { PreconditionError } from '../errors';
+import { assertTrusted, ensureTrustedDir, STATE_DIR_MODE } from '../host/trust';
 
 export interface LockOwner {
   pid: number;
@@ -87,7 +88,7 @@ async function readOwner(path: string): Promise<LockOwner | 'absent' | 'corrupt'
 
 async function tryCreate(path: string, owner: LockOwner, onAcquired?: () => void): Promise<boolean> {
   const tmp = `${dirname(path)}/.${basename(path)}.${owner.pid}.${owner.token}`;
-  await writeFile(tmp, `${JSON.stringify(owner)}\n`, { mode: 0o644 });
+  await writeFile(tmp, `${JSON.stringify(owner)}\n`, { mode: 0o644, flag: 'wx' }); // O_EXCL: never through a planted name
   try {
     await link(tmp, path);
     onAcquired?.();
@@ -131,7 +132,9 @@ export async function acquireLock(path: string, opts: LockOptions): Promise<Lock
     pid: process.pid, startTime: processStartTime('self') ?? null, command: opts.command,
     at: new Date().toISOString(), token: randomBytes(8).toString('hex'),
   };
-  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  // whoever may write the lock's folder could hold every run off or hand us a lock: only root's folder will do
+  ensureTrustedDir(dirname(path), STATE_DIR_MODE, 'the state folder');
+  assertTrusted(path, 'the lock');
   const deadline = Date.now() + (opts.waitMs ?? 0);
   let waitingNoted = false;
   for (;;) {
@@ -184,9 +187,10 @@ export async function withLockNow<T>(path: string, command: string, fn: (lock: L
   selfStart ??= processStartTime('self'); // constant for the process; read again only while /proc did not answer
   const owner: LockOwner = { pid: process.pid, startTime: selfStart ?? null, command, at: new Date().toISOString(), token: randomBytes(8).toString('hex') };
   const tmp = `${dirname(path)}/.${basename(path)}.${owner.pid}.${owner.token}`;
+  assertTrusted(path, 'the lock'); // a few lstat calls; a missing folder is made (and checked) by withLock below
   let mine = false;
   try {
-    writeFileSync(tmp, `${JSON.stringify(owner)}\n`, { mode: 0o644 });
+    writeFileSync(tmp, `${JSON.stringify(owner)}\n`, { mode: 0o644, flag: 'wx' });
     try { linkSync(tmp, path); mine = true; } finally { try { unlinkSync(tmp); } catch { /* gone */ } }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
