@@ -19,8 +19,8 @@ async function verifyCopies(t: { teardown(fn: () => Promise<void>): void }, edit
   return capture(['systemd-analyze', 'verify', ...(await readdir(dir)).map((f) => join(dir, f))]);
 }
 
-test('both units pass systemd-analyze verify', async (t) => {
-  t.deepEqual((await readdir(UNITS)).sort(), ['docker-ipv6-agent.service', 'docker-ipv6-apply.service']);
+test('the units pass systemd-analyze verify', async (t) => {
+  t.deepEqual((await readdir(UNITS)).sort(), ['docker-ipv6-agent.service', 'docker-ipv6-apply.service', 'docker-ipv6-boot.service']);
   const r = await verifyCopies(t, (s) => s);
   t.is(r.code, 0, r.stderr);
   t.is(r.stderr.trim(), '');
@@ -50,4 +50,31 @@ test('units run the installed plugin, are part of docker.service and hardened', 
   }
   t.regex(apply, /^RemainAfterExit=yes$/m);
   t.regex(agent, /^Restart=on-failure$/m);
+  const boot = await readFile(join(UNITS, 'docker-ipv6-boot.service'), 'utf8');
+  for (const text of [apply, agent, boot]) {
+    // issue 12: no IP traffic, other users' processes hidden, only the files it writes
+    for (const k of ['IPAddressDeny=any', 'ProtectProc=invisible', 'PrivateMounts=yes', 'StateDirectory=docker-ipv6', 'ReadWritePaths=-/run/xtables.lock']) t.true(text.includes(`\n${k}\n`), k);
+    t.false(/^ReadWritePaths=\/run$/m.test(text), 'not all of /run');
+  }
+});
+
+test('the boot unit installs the closed filter before Docker and before the network, from the state alone', async (t) => {
+  const plugin = installLayout({ root: '/', user: false }).pluginLink;
+  const boot = await readFile(join(UNITS, 'docker-ipv6-boot.service'), 'utf8');
+  t.regex(boot, new RegExp(`^ExecStart=${plugin} apply --boot$`, 'm'));
+  t.regex(boot, /^DefaultDependencies=no$/m);
+  t.regex(boot, /^Before=docker\.service network-pre\.target/m);
+  t.regex(boot, /^After=local-fs\.target systemd-sysctl\.service$/m);
+  t.regex(boot, /^WantedBy=docker\.service/m);
+  t.regex(boot, /^Type=oneshot$/m);
+  t.regex(await readFile(join(UNITS, 'docker-ipv6-apply.service'), 'utf8'), /^After=docker\.service docker-ipv6-boot\.service$/m);
+});
+
+test('exposure score of every unit (systemd-analyze security --offline) is 2.2 or better', async (t) => {
+  for (const f of await readdir(UNITS)) {
+    const r = await capture(['systemd-analyze', 'security', '--offline=true', join(UNITS, f)]);
+    const m = /Overall exposure level for \S+: (\d+\.\d)/.exec(r.stdout + r.stderr);
+    t.truthy(m, r.stdout + r.stderr);
+    t.true(Number(m![1]) <= 2.2, `${f}: ${m![1]}`);
+  }
 });
