@@ -101,6 +101,18 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
   const down = plan.dockerDown;
   if (plan.filterByUs) steps.push(firewallStep(down ? whileDown(deps) : deps, plan, 'filter', 'firewall-filter', plan.filterBatch));
   if (plan.mode === 'routed') steps.push(unreachableStep(host, plan.prefix));
+  if (plan.filterByUs) {
+    // Recorded before forwarding and the restart: dockerd turns IPv6 forwarding on at its start even with
+    // "ip6tables": false (measured on 20.10 and 28.5), so after a kill and a reboot the boot unit must find
+    // the prefix to build the closed skeleton from. The last step records the state again, complete.
+    let early: ToolState | undefined;
+    steps.push({
+      id: 'write-state-early',
+      describe: `record the prefix and mode in ${ctx.paths.stateFile} before forwarding (what the boot unit closes)`,
+      async prepare() { early = nextState(); return captureFile(ctx.paths.stateFile, { writes: renderStateText(early) }); },
+      async apply() { await host.state.write(early ?? nextState()); },
+    });
+  }
   for (const c of plan.sysctls) {
     steps.push({
       id: `sysctl:${c.key}`,

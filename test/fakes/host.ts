@@ -102,7 +102,8 @@ export function fakeHost(opts: FakeHostOptions): FakeHost {
   const dockerd = new FakeDockerd(log);
   dockerd.onRestart = () => dockerdStarts(daemon, docker, fw);
   const files = new FakeFiles(root, log);
-  const state = new FakeState(opts.state ?? snap.state, log);
+  // on disk where the run's --root puts it, so the file undo of a rollback restores it as on a host
+  const state = new FakeState(opts.state ?? snap.state, log, `${opts.root}/var/lib/docker-ipv6/state.json`);
   let open = 0;
   const host: HostAdapters = {
     firewall: fw,

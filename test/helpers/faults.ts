@@ -25,6 +25,8 @@ export interface ScenarioRecord {
   held: boolean;
   filesLost: string[];
   dockerDown: boolean;
+  /** what an attacker upstream could reach that was not published (issue 12); absent in older logs */
+  exposures?: string[];
 }
 interface FileDone { kind: 'file-done'; file: string }
 type LogLine = ScenarioRecord | FileDone;
@@ -57,7 +59,7 @@ export function faultFiles(): string[] {
   return out.sort();
 }
 
-export interface Summary { held: number; run: number; filesLost: number; dockerDown: number; filesDone: number; filesTotal: number; notHeld: string[] }
+export interface Summary { held: number; run: number; filesLost: number; dockerDown: number; exposures: number; filesDone: number; filesTotal: number; notHeld: string[] }
 
 export function summarise(lines: LogLine[], files = faultFiles()): Summary {
   const sc = lines.filter((l): l is ScenarioRecord => l.kind === 'scenario');
@@ -67,6 +69,7 @@ export function summarise(lines: LogLine[], files = faultFiles()): Summary {
     run: sc.length,
     filesLost: sc.reduce((n, s) => n + s.filesLost.length, 0),
     dockerDown: sc.filter((s) => s.dockerDown).length,
+    exposures: sc.reduce((n, s) => n + (s.exposures?.length ?? 0), 0),
     filesDone: done.size,
     filesTotal: files.length,
     notHeld: sc.filter((s) => !s.held).map((s) => `${s.group}: ${s.title}`),
@@ -74,7 +77,7 @@ export function summarise(lines: LogLine[], files = faultFiles()): Summary {
 }
 
 export function summaryLine(s: Summary): string {
-  return `fault suite (${s.filesDone}/${s.filesTotal} files): ${s.held} scenarios held / ${s.run} scenarios run, files lost ${s.filesLost}, times Docker was left down ${s.dockerDown}`;
+  return `fault suite (${s.filesDone}/${s.filesTotal} files): ${s.held} scenarios held / ${s.run} scenarios run, files lost ${s.filesLost}, times Docker was left down ${s.dockerDown}, exposures found ${s.exposures}`;
 }
 
 export function readLog(path = faultLogPath()): LogLine[] {
@@ -102,6 +105,8 @@ export interface ScenarioOptions {
 export interface FaultSuite {
   /** The shared lab (set once the before hook ran). */
   readonly lab: Lab;
+  /** Records that something not published was reachable from outside (the scenario then does not hold). */
+  exposed(t: ExecutionContext, what: string): void;
   scenario(title: string, opts: ScenarioOptions, fn: (t: ExecutionContext, lab: Lab) => Promise<void>): void;
 }
 
@@ -114,6 +119,7 @@ export function faultSuite(test: TestFn, opts: { group: string; file: string; la
   const downs: Array<() => Promise<void>> = [];
   const kept = new Map<string, Array<{ path: string; bytes: Buffer | null }>>();
   const faults = new Map<string, string>();
+  const exposures = new Map<string, string[]>();
   if (opts.lab) {
     test.before(async () => {
       const fakeT = { teardown: (fn: () => Promise<void>) => downs.push(fn) } as unknown as ExecutionContext;
@@ -137,7 +143,9 @@ export function faultSuite(test: TestFn, opts: { group: string; file: string; la
     }
     if (lost.length) t.log(`files lost: ${lost.join(', ')}`);
     if (dockerDown) t.log('Docker was left down');
-    append({ kind: 'scenario', file: opts.file, group: opts.group, title, fault: faults.get(title) ?? '', held: t.passed && !lost.length && !dockerDown, filesLost: lost, dockerDown });
+    const exp = exposures.get(title) ?? [];
+    if (exp.length) t.log(`exposures: ${exp.join('; ')}`);
+    append({ kind: 'scenario', file: opts.file, group: opts.group, title, fault: faults.get(title) ?? '', held: t.passed && !lost.length && !dockerDown && !exp.length, filesLost: lost, dockerDown, exposures: exp });
   });
   test.after.always(async () => {
     for (const d of downs) await d().catch((e) => process.stderr.write(`${(e as Error).message}\n`));
@@ -150,6 +158,10 @@ export function faultSuite(test: TestFn, opts: { group: string; file: string; la
     get lab(): Lab {
       if (!lab) throw new Error('the fault lab is not up');
       return lab;
+    },
+    exposed(t, what) {
+      exposures.set(t.title, [...(exposures.get(t.title) ?? []), what]);
+      t.fail(`exposed: ${what}`);
     },
     scenario(title, o, fn) {
       const run = async (t: ExecutionContext) => {

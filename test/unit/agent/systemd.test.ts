@@ -65,7 +65,7 @@ test('the boot unit installs the closed filter before Docker and before the netw
   t.regex(boot, /^DefaultDependencies=no$/m);
   t.regex(boot, /^Before=docker\.service network-pre\.target/m);
   t.regex(boot, /^After=local-fs\.target systemd-sysctl\.service$/m);
-  t.regex(boot, /^WantedBy=docker\.service/m);
+  t.regex(boot, /^RequiredBy=docker\.service$/m, 'Docker does not start without the filter');
   t.regex(boot, /^Type=oneshot$/m);
   t.regex(await readFile(join(UNITS, 'docker-ipv6-apply.service'), 'utf8'), /^After=docker\.service docker-ipv6-boot\.service$/m);
 });
