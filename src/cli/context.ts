@@ -13,6 +13,7 @@ export interface Paths {
   lockFile: string;
   journalFile: string;
   sysctlConf: string;
+  bootUnitLink: string;
   unitDir: string;
 }
 
@@ -24,6 +25,8 @@ export function pathsFor(root: string): Paths {
     lockFile: `${stateDir}/lock`,
     journalFile: `${stateDir}/journal.json`,
     sysctlConf: underRoot(root, '/etc/sysctl.d/60-docker-ipv6.conf'),
+    // `systemctl enable` of the boot unit (RequiredBy=docker.service) makes this link
+    bootUnitLink: underRoot(root, '/etc/systemd/system/docker.service.requires/docker-ipv6-boot.service'),
     unitDir: underRoot(root, '/etc/systemd/system'),
   };
 }

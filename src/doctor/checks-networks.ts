@@ -148,6 +148,15 @@ export const rulesBeforeJump: Check = (i) => {
     `move them into ${USER_CHAIN} (e.g. ip6tables -A ${USER_CHAIN} ...), which ${FORWARD_CHAIN} evaluates before its own rules and docker-ipv6 never edits; docker-ipv6 does not reorder rules that are not its own`)];
 };
 
+/** routed/ndp: only the boot unit closes the prefix after a reboot before dockerd starts (and turns forwarding on itself). */
+export const bootUnit: Check = (i) => {
+  if (!i.snap.state?.enabled?.filterByUs || !i.snap.endpoint.local || i.extra.bootUnitEnabled === undefined) return [];
+  if (i.extra.bootUnitEnabled) return [ok('firewall.boot-unit', 'firewall', 'docker-ipv6-boot.service installs the closed filter at boot, before Docker starts')];
+  return [finding('firewall.boot-unit', 'firewall', 'warn',
+    `docker-ipv6-boot.service is not enabled: after a reboot nothing puts ${FORWARD_CHAIN} in place before Docker starts, and dockerd turns IPv6 forwarding on itself, so every container port in ${i.snap.state.prefix} is open until docker ipv6 apply runs`,
+    'install and enable the units: sudo scripts/install.sh --enable (or docker ipv6 install --enable)')];
+};
+
 export const NETWORK_CHECKS: Check[] = [
   needing({ docker: true }, 'networks.ipv6-off', 'networks', 'IPv6 on user networks with containers', networksIpv6),
   needing({ docker: true }, 'networks.compose-ipv6', 'networks', 'enable_ipv6 on Compose networks', composeNetworks),
@@ -157,4 +166,5 @@ export const NETWORK_CHECKS: Check[] = [
   unfiltered,
   needing({ docker: true }, 'firewall.bridge-names', 'firewall', 'bridge names usable in rules', bridgeNames),
   needing({ firewall: true }, 'firewall.rules-before-jump', 'firewall', 'rules evaluated before ours', rulesBeforeJump),
+  bootUnit,
 ];

@@ -47,6 +47,8 @@ export interface ExtraFacts {
   daemonJsonMtimeMs?: number;
   /** the effective uid doctor runs as (reading the firewall needs root) */
   uid?: number;
+  /** docker-ipv6-boot.service is enabled (required by docker.service): the closed filter is in place at boot before Docker */
+  bootUnitEnabled?: boolean;
 }
 
 export interface ProbeResult { id: string; ok: boolean | undefined; detail: string; target?: string; fix?: string }

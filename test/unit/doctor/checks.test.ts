@@ -265,6 +265,15 @@ test('firewall: rules above our jump in FORWARD (routed) -> warn, move them into
   t.deepEqual(only(runChecks(input(s)), 'firewall.rules-before-jump'), []);
 });
 
+test('firewall: routed without the boot unit enabled -> warn (nothing closes the prefix at boot before Docker); enabled -> ok; nat -> no finding', (t) => {
+  const s = healthySnap();
+  s.state = { version: 1, prefix: '2001:db8:2::/48', mode: 'routed', uplink: 'eth0', enabled: { filterByUs: true } as never };
+  broken(t, input(s, { bootUnitEnabled: false }), 'firewall.boot-unit', 'warn', /docker-ipv6-boot\.service is not enabled: .*dockerd turns IPv6 forwarding on itself/, /install\.sh --enable/);
+  t.is(only(runChecks(input(s, { bootUnitEnabled: true })), 'firewall.boot-unit')[0].status, 'ok');
+  s.state.enabled = { filterByUs: false } as never;
+  t.deepEqual(only(runChecks(input(s, { bootUnitEnabled: false })), 'firewall.boot-unit'), []);
+});
+
 test('ports: published on 0.0.0.0 only -> warn', (t) => {
   const s = healthySnap();
   s.containers[0].ports = [{ ip: '0.0.0.0', privatePort: 80, publicPort: 8080, type: 'tcp' }];
