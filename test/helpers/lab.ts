@@ -2,8 +2,8 @@
 // always torn down with t.teardown, also when the test fails. Run `npm run build` first (npm test does).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { labExecEnv } from '../../src/lab/env';
 import type { LabRecord } from '../../src/lab/record';
@@ -41,6 +41,9 @@ export function cli(args: readonly string[], opts: RunOptions = {}): Promise<Res
 export function uniqueName(prefix = 't'): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
+
+/** Where `systemctl enable docker-ipv6-boot.service` puts its link, relative to the lab's tool root. */
+export const BOOT_UNIT_LINK = 'etc/systemd/system/docker.service.requires/docker-ipv6-boot.service';
 
 export interface LabOptions {
   /** "20" (system dockerd), "26" or "28" (from scripts/fetch-docker.sh); default: the system one. */
@@ -110,6 +113,11 @@ export async function withLab<T>(t: ExecutionContext, opts: LabOptions, fn: (lab
   const up = await cli(args);
   if (up.code !== 0) throw new Error(`lab up ${name} failed (${up.code}):\n${up.stderr}`);
   const record = JSON.parse(up.stdout) as LabRecord;
+  // a lab host is one with the units installed and enabled (`install --enable`): doctor finds the boot unit's
+  // link (RequiredBy=docker.service); a test of the host without it removes the link (BOOT_UNIT_LINK)
+  const bootLink = join(record.toolRoot, BOOT_UNIT_LINK);
+  mkdirSync(dirname(bootLink), { recursive: true });
+  symlinkSync('/etc/systemd/system/docker-ipv6-boot.service', bootLink);
   const inHost = (argv: readonly string[], env: NodeJS.ProcessEnv, o: RunOptions) => capture(inNetns(record.namespaces.host, argv), { ...o, env: { ...env, ...o.env } });
   const lab: Lab = {
     name,

@@ -1,9 +1,9 @@
 // doctor's remaining checks on real labs, each put into its broken state: reported fail/warn with a fix, repaired by
 // --fix where the finding carries an automatic one, or by following the printed fix, and gone in the next run.
 import test from 'ava';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { withLab, type Lab } from '../helpers/lab';
+import { readFileSync, readlinkSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BOOT_UNIT_LINK, withLab, type Lab } from '../helpers/lab';
 import { docker, has, ids, problems, runDoctor, sh, type Report } from './doctor-lab';
 
 const doctor = async (lab: Lab, args: string[] = [], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Report> => (await runDoctor(lab, args, opts)).report;
@@ -134,13 +134,14 @@ test.serial('docker 20: docker-ipv6nat leftovers with Docker\'s ip6tables off; a
     t.is(en.code, 0, en.stderr);
     await docker(lab, ['network', 'create', '--ipv6', 'glob']);
     t.regex(await docker(lab, ['network', 'inspect', 'glob', '--format', '{{range .IPAM.Config}}{{.Subnet}} {{end}}']), /2001:db8:5:[0-9a-f]+::\/64/);
-    // firewall.boot-unit: routed without the boot unit enabled (nothing closes the prefix before Docker at boot)
+    // firewall.boot-unit: routed without the boot unit enabled (nothing closes the prefix before Docker at boot);
+    // the lab has the link `systemctl enable docker-ipv6-boot.service` makes: without it, doctor warns
+    const link = join(lab.record.toolRoot, BOOT_UNIT_LINK);
+    const target = readlinkSync(link);
+    unlinkSync(link);
     const noBoot = await doctor(lab);
     has(t, noBoot, 'firewall.boot-unit', 'warn', /docker-ipv6-boot\.service is not enabled/);
-    // what `systemctl enable docker-ipv6-boot.service` makes (RequiredBy=docker.service), under the lab's root
-    const link = join(lab.record.toolRoot, 'etc/systemd/system/docker.service.requires/docker-ipv6-boot.service');
-    mkdirSync(dirname(link), { recursive: true });
-    symlinkSync('/etc/systemd/system/docker-ipv6-boot.service', link);
+    symlinkSync(target, link);
     // outside.routed: routed mode without --probe cannot know the upstream's route; a skip that says how to test it
     const routed = await doctor(lab);
     t.deepEqual(ids(routed), [], JSON.stringify(problems(routed), null, 1));

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withLab, CLI, type Lab } from '../helpers/lab';
+import { restartWrapper } from '../helpers/faults';
 
 const VERSIONS = ['20', '26', '28'];
 const INTERNET6 = '2001:db8:ffff::100';
@@ -185,14 +186,19 @@ for (const v of VERSIONS) {
 
       t.notRegex((await lab.host(['ip', '-6', 'route', 'show'])).stdout, /^unreachable 2001:db8:2::\/48 /m, 'disable removed the route');
 
-      // NDP, a run that fails after its proxy entries (the state file cannot be replaced): the rollback removes them
+      // NDP, a run that fails after its proxy entries (the state file cannot be replaced once dockerd has
+      // restarted: the restart command makes it immutable, after enable's early record of the state): the
+      // rollback removes the entries; the early record cannot be put back while the file is immutable, so
+      // the journal stays and recover finishes once it can
       const stateFile = join(lab.record.toolRoot, 'var/lib/docker-ipv6/state.json');
-      t.is((await lab.host(['chattr', '+i', stateFile])).code, 0);
+      const wrapper = restartWrapper(lab, 'ndp-immutable', `${process.execPath} ${CLI} lab restart ${lab.name} && chattr +i ${stateFile}`);
       let failed;
-      try { failed = await lab.exec(['enable', '--yes', '--prefix', '2001:db8:1:0:8000::/80']); } finally { await lab.host(['chattr', '-i', stateFile]); }
-      t.is(failed.code, 1, failed.stderr);
+      try { failed = await lab.exec(['enable', '--yes', '--prefix', '2001:db8:1:0:8000::/80', '--restart-command', wrapper]); } finally { await lab.host(['chattr', '-i', stateFile]); }
+      t.not(failed.code, 0, failed.stderr);
       t.regex(failed.stderr, /removed the NDP proxy entries 2001:db8:1:0:8000::1/, `${failed.stderr}`);
       t.is((await lab.host(['ip', '-6', 'neigh', 'show', 'proxy'])).stdout.trim(), '', 'no proxy entry left by the rolled-back run');
+      const rec = await lab.exec(['recover', '--yes']);
+      t.is(rec.code, 0, rec.stderr + rec.stdout);
 
       // NDP: a part of the on-link /64, no upstream change at all
       const nd = await ok(lab, ['enable', '--yes', '--prefix', '2001:db8:1:0:8000::/80']);

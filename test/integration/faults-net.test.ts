@@ -2,7 +2,8 @@
 // upstream), a bad rule inside a restore batch, the xtables lock held, our chain flushed by another tool.
 import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandError } from '../../src/errors';
 import { Ip6tables } from '../../src/host/ip6tables';
@@ -107,7 +108,10 @@ suite.scenario('one bad rule in a restore batch: nothing of the batch is applied
 });
 
 suite.scenario('the xtables lock held by another program: a bounded wait, then a clear retryable error', { fault: 'another program holds /run/xtables.lock (legacy backend, private /run in the lab)' }, async (t, lab) => {
-  const batchFile = join(lab.dir, 'legacy-batch');
+  // outside /run (the lab's folder is under /run, which the private tmpfs below hides)
+  const tmp = mkdtempSync(join(tmpdir(), 'd6-lockfault-'));
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  const batchFile = join(tmp, 'legacy-batch');
   writeFileSync(batchFile, '*filter\n:D6-LOCKTEST - [0:0]\n-A D6-LOCKTEST -j ACCEPT\nCOMMIT\n');
   // /run/xtables.lock is the machine's: a private mount namespace gets its own /run, so the lock held
   // here blocks nothing outside, and the legacy tables written are the lab namespace's own.

@@ -76,7 +76,7 @@ suite.scenario('the tool is killed with SIGKILL during the restart: the next run
   const apply = await lab.exec(['apply', '--restart-command', wrapper]);
   t.is(apply.code, 3, apply.stderr);
   t.regex(apply.stderr, /took over a stale lock of docker ipv6 enable/);
-  t.regex(apply.stderr, /an interrupted docker ipv6 enable \(pid \d+, started [^)]+\) left a rollback unfinished \(journal .*journal\.json\): docker ipv6 apply changes nothing until it is finished/);
+  t.regex(apply.stderr, /an interrupted docker ipv6 enable \(pid \d+, started [^)]+\) left a rollback unfinished \(journal .*journal\.json\): docker ipv6 apply changes nothing else until it is finished/);
   t.regex(apply.stderr, /run docker ipv6 recover: .*or docker ipv6 recover --abandon/);
   t.false(existsSync(marker), 'apply ran no restart');
   t.is(JSON.parse(readFileSync(cfgOf(), 'utf8')).ipv6, true, 'apply left daemon.json to the rollback');
