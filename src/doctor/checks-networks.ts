@@ -157,6 +157,20 @@ export const bootUnit: Check = (i) => {
     'install and enable the units: sudo scripts/install.sh --enable (or docker ipv6 install --enable)')];
 };
 
+/**
+ * routed/ndp: our sysctl.d file must not turn forwarding on at boot (versions before the boot unit wrote it):
+ * systemd-sysctl runs before any filter of ours is in place.
+ */
+export const sysctlConfForwarding: Check = (i) => {
+  const text = i.extra.sysctlConfText;
+  if (!i.snap.state?.enabled?.filterByUs || text === undefined) return [];
+  const lines = text.split('\n').filter((l) => /^\s*net[./]ipv6[./]conf[./](all|default)[./]forwarding\s*=\s*1\s*$/.test(l));
+  if (!lines.length) return [ok('firewall.sysctl-conf', 'firewall', 'the sysctl.d file leaves forwarding to the boot unit, after the filter')];
+  return [finding('firewall.sysctl-conf', 'firewall', 'warn',
+    `the sysctl.d file (written by an older docker-ipv6) turns forwarding on at boot before any filter of ours is in place: ${lines.map((l) => l.trim()).join('; ')}`,
+    'docker ipv6 doctor --fix (rewrites the file as enable does now: accept_ra and proxy_ndp only; the boot unit raises forwarding after the filter)', { kind: 'enable-steps', ids: ['write-sysctl-conf'] })];
+};
+
 export const NETWORK_CHECKS: Check[] = [
   needing({ docker: true }, 'networks.ipv6-off', 'networks', 'IPv6 on user networks with containers', networksIpv6),
   needing({ docker: true }, 'networks.compose-ipv6', 'networks', 'enable_ipv6 on Compose networks', composeNetworks),
@@ -167,4 +181,5 @@ export const NETWORK_CHECKS: Check[] = [
   needing({ docker: true }, 'firewall.bridge-names', 'firewall', 'bridge names usable in rules', bridgeNames),
   needing({ firewall: true }, 'firewall.rules-before-jump', 'firewall', 'rules evaluated before ours', rulesBeforeJump),
   bootUnit,
+  sysctlConfForwarding,
 ];

@@ -40,13 +40,14 @@ async function otherBackend(ours: 'nf_tables' | 'legacy' | undefined, legacyName
 
 /** Started in parallel with observeHost. */
 export async function gatherExtraFacts(ctx: RunContext): Promise<ExtraFacts> {
-  const [socket, legacyNames, mtime, boot] = await Promise.all([
+  const [socket, legacyNames, mtime, boot, conf] = await Promise.all([
     socketFacts(ctx.endpoint().host),
     fsp.readFile('/proc/net/ip6_tables_names', 'utf8').catch(() => ''),
     fsp.stat(ctx.globals.configFile).then((s) => s.mtimeMs, () => undefined),
     fsp.lstat(ctx.paths.bootUnitLink).then(() => true, () => false),
+    fsp.readFile(ctx.paths.sysctlConf, 'utf8').catch(() => undefined),
   ]);
-  return { socket, legacyTableNames: legacyNames, daemonJsonMtimeMs: mtime, uid: process.geteuid?.(), bootUnitEnabled: boot };
+  return { socket, legacyTableNames: legacyNames, daemonJsonMtimeMs: mtime, uid: process.geteuid?.(), bootUnitEnabled: boot, sysctlConfText: conf };
 }
 
 /** What needs the snapshot first: the dockerd version when the daemon is down, the daemon's start time. */

@@ -49,6 +49,8 @@ export interface ExtraFacts {
   uid?: number;
   /** docker-ipv6-boot.service is enabled (required by docker.service): the closed filter is in place at boot before Docker */
   bootUnitEnabled?: boolean;
+  /** our /etc/sysctl.d file as it is (undefined: absent) */
+  sysctlConfText?: string;
 }
 
 export interface ProbeResult { id: string; ok: boolean | undefined; detail: string; target?: string; fix?: string }

@@ -274,6 +274,17 @@ test('firewall: routed without the boot unit enabled -> warn (nothing closes the
   t.deepEqual(only(runChecks(input(s, { bootUnitEnabled: false })), 'firewall.boot-unit'), []);
 });
 
+test('firewall: a sysctl.d file from an older version turning forwarding on in routed mode -> warn, fixed by rewriting it', (t) => {
+  const s = healthySnap();
+  s.state = { version: 1, prefix: '2001:db8:2::/48', mode: 'routed', uplink: 'eth0', enabled: { filterByUs: true } as never };
+  const old = '# Written by docker-ipv6 enable; removed by docker-ipv6 disable.\nnet.ipv6.conf.default.forwarding = 1\nnet.ipv6.conf.all.forwarding = 1\n';
+  const f = broken(t, input(s, { bootUnitEnabled: true, sysctlConfText: old }), 'firewall.sysctl-conf', 'warn', /turns forwarding on at boot before any filter/, /doctor --fix/);
+  t.deepEqual(f.auto, { kind: 'enable-steps', ids: ['write-sysctl-conf'] });
+  t.is(only(runChecks(input(s, { bootUnitEnabled: true, sysctlConfText: '# x\nnet.ipv6.conf.eth0.accept_ra = 2\n' })), 'firewall.sysctl-conf')[0].status, 'ok');
+  s.state.enabled = { filterByUs: false } as never;
+  t.deepEqual(only(runChecks(input(s, { sysctlConfText: old })), 'firewall.sysctl-conf'), [], 'nat mode: Docker filters, forwarding may stay in the file');
+});
+
 test('ports: published on 0.0.0.0 only -> warn', (t) => {
   const s = healthySnap();
   s.containers[0].ports = [{ ip: '0.0.0.0', privatePort: 80, publicPort: 8080, type: 'tcp' }];
