@@ -6,14 +6,14 @@ import { embeddedJson, firstSpan, keySpan, nodeAt, spanOf, docStart } from '../s
 
 export const cniRules: RuleMeta[] = [
   { id: 'calico/cidr-invalid', severity: 'error', summary: 'an IPPool cidr that is not a CIDR prefix' },
-  { id: 'calico/ipv6-pool-missing', severity: 'warning', summary: 'Calico IPPools without an IPv6 pool' },
+  { id: 'calico/ipv6-pool-missing', severity: 'warning', summary: 'Calico IPPools without an IPv6 pool', gated: true },
   { id: 'calico/nat-outgoing-global', severity: 'warning', summary: 'natOutgoing on an IPv6 pool with a global prefix' },
   { id: 'calico/ula-pool-no-nat', severity: 'info', summary: 'a ULA IPv6 pool without natOutgoing cannot reach the IPv6 internet' },
   { id: 'flannel/net-conf-invalid', severity: 'error', summary: 'net-conf.json is not valid JSON' },
   { id: 'flannel/cidr-invalid', severity: 'error', summary: 'Network or IPv6Network malformed or of the wrong family' },
-  { id: 'flannel/ipv6-network-missing', severity: 'warning', summary: 'a Flannel config without IPv6Network' },
+  { id: 'flannel/ipv6-network-missing', severity: 'warning', summary: 'a Flannel config without IPv6Network', gated: true },
   { id: 'flannel/enable-ipv6-missing', severity: 'error', summary: 'IPv6Network set without EnableIPv6: true, so Flannel ignores it' },
-  { id: 'cilium/ipv6-disabled', severity: 'warning', summary: 'Cilium values with ipv6.enabled off (the chart default)' },
+  { id: 'cilium/ipv6-disabled', severity: 'warning', summary: 'Cilium values with ipv6.enabled off (the chart default)', gated: true },
   { id: 'cilium/tunnel-removed', severity: 'warning', summary: 'the Helm value "tunnel", removed in Cilium 1.15' },
 ];
 

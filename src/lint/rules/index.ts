@@ -6,13 +6,15 @@ import { kubeadmRules, kubeadmDocRules } from './kubeadm';
 import { serviceRules, serviceDocRules } from './service';
 import { netpolRules, netpolDocRules } from './netpol';
 import { cniRules, cniDocRules, cniRunRules } from './cni';
+import { composeValueRules, composeValueDocRules } from './compose-values';
+import { fileRules } from './files';
 
-export const RULES: RuleMeta[] = [...composeRules, ...portRules, ...kubeadmRules, ...serviceRules, ...netpolRules, ...cniRules];
+export const RULES: RuleMeta[] = [...fileRules, ...composeRules, ...composeValueRules, ...portRules, ...kubeadmRules, ...serviceRules, ...netpolRules, ...cniRules];
 
 export const RULES_BY_ID: ReadonlyMap<string, RuleMeta> = new Map(RULES.map((r) => [r.id, r]));
 
 export const DOC_RULES: Partial<Record<DocKind, DocRule[]>> = {
-  compose: [...composeDocRules, ...portDocRules],
+  compose: [...composeDocRules, ...composeValueDocRules, ...portDocRules],
   kubeadm: kubeadmDocRules,
   'k8s-service': serviceDocRules,
   'k8s-networkpolicy': netpolDocRules,

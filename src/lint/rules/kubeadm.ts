@@ -4,7 +4,7 @@ import { parseCidr, formatCidr, hostBitCount, type Cidr } from '../../model/ip';
 import { firstSpan, nodeAt, spanOf } from '../source';
 
 export const kubeadmRules: RuleMeta[] = [
-  { id: 'kubeadm/not-dual-stack', severity: 'warning', summary: 'podSubnet or serviceSubnet has only one address family' },
+  { id: 'kubeadm/not-dual-stack', severity: 'warning', summary: 'podSubnet or serviceSubnet has only one address family', gated: true },
   { id: 'kubeadm/cidr-invalid', severity: 'error', summary: 'a malformed podSubnet/serviceSubnet entry, or two of one family' },
   { id: 'kubeadm/service-subnet-too-large', severity: 'error', summary: 'a serviceSubnet larger than the API server accepts (more than 20 host bits)' },
   { id: 'kubeadm/pod-subnet-too-small', severity: 'error', summary: 'an IPv6 podSubnet that cannot hold the per-node mask' },

@@ -35,10 +35,11 @@ test('exit 2: a missing file, with a message and no stack trace', (t) => {
   t.notRegex(r.err, /\n\s+at /);
 });
 
-test('exit 2: YAML that does not parse, from stdin, with its position', (t) => {
+test('exit 1: YAML that does not parse is a file/unparsable error finding with its position, not a usage error', (t) => {
   const r = cli(['lint', '-'], 'services:\n  web: [\n');
-  t.is(r.code, 2);
-  t.regex(r.err, /-:\d+:\d+: /);
+  t.is(r.code, 1);
+  t.regex(r.out, /^-:\d+:\d+ error file\/unparsable cannot parse as YAML/m);
+  t.notRegex(r.err, /internal error/);
 });
 
 test('stdin, --json and --dual-stack', (t) => {

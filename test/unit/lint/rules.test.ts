@@ -24,5 +24,5 @@ test('every registered rule has a failing and a passing fixture', (t) => {
 test('rule ids are unique and name their family', (t) => {
   const ids = RULES.map((r) => r.id);
   t.is(new Set(ids).size, ids.length);
-  for (const id of ids) t.regex(id, /^(compose|kubeadm|k8s|calico|flannel|cilium)\/[a-z0-9-]+$/);
+  for (const id of ids) t.regex(id, /^(file|ipv6|plan|compose|kubeadm|kind|capi|k8s|calico|flannel|cilium)\/[a-z0-9-]+$/);
 });
