@@ -151,7 +151,7 @@ function render(ctx: RunContext, result: LintResult, opts: LintOptions, deps: Li
     return;
   }
   for (const s of skipped) ctx.note(`note: skipped ${s.rule}: ${s.reason}`);
-  for (const f of result.files) if (f.kinds.every((k) => k === 'unknown')) ctx.note(`note: ${f.file}: nothing to lint (not a Compose file, Kubernetes manifest or CNI config)`);
+  for (const f of result.files) if (f.syntaxErrors.length === 0 && f.kinds.every((k) => k === 'unknown')) ctx.note(`note: ${f.file}: nothing to lint (not a Compose file, Kubernetes manifest or CNI config)`);
   const text = dry ? renderDryRun(dry.compared) : renderText(result.findings);
   if (text) ctx.stdout.write(text);
   const tail = result.dualStack ? ' (dual-stack intent)' : '';
