@@ -8,8 +8,9 @@ import { netpolRules, netpolDocRules } from './netpol';
 import { cniRules, cniDocRules, cniRunRules } from './cni';
 import { composeValueRules, composeValueDocRules } from './compose-values';
 import { fileRules } from './files';
+import { calicoRules, calicoDocRules, calicoRunRules } from './calico';
 
-export const RULES: RuleMeta[] = [...fileRules, ...composeRules, ...composeValueRules, ...portRules, ...kubeadmRules, ...serviceRules, ...netpolRules, ...cniRules];
+export const RULES: RuleMeta[] = [...fileRules, ...composeRules, ...composeValueRules, ...portRules, ...kubeadmRules, ...serviceRules, ...netpolRules, ...calicoRules, ...cniRules];
 
 export const RULES_BY_ID: ReadonlyMap<string, RuleMeta> = new Map(RULES.map((r) => [r.id, r]));
 
@@ -19,6 +20,7 @@ export const DOC_RULES: Partial<Record<DocKind, DocRule[]>> = {
   'k8s-service': serviceDocRules,
   'k8s-networkpolicy': netpolDocRules,
   ...cniDocRules,
+  ...calicoDocRules,
 };
 
-export const RUN_RULES: RunRule[] = [...cniRunRules];
+export const RUN_RULES: RunRule[] = [...cniRunRules, ...calicoRunRules];

@@ -1,11 +1,12 @@
 import test from 'ava';
 import { corpusCases, headerOf, lintCase } from './corpus';
+import { basename } from 'node:path';
 import { RULES } from '../../../src/lint/rules';
 
 const cases = corpusCases();
 
 for (const c of cases) {
-  test(`${c.rule} ${c.kind}: findings and positions as the fixture says`, (t) => {
+  test(`${c.rule} ${c.kind} ${basename(c.path)}: findings and positions as the fixture says`, (t) => {
     const want = headerOf(c.text).expect.sort();
     const got = lintCase(c).sort();
     t.deepEqual(got, want);
