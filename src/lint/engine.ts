@@ -71,14 +71,17 @@ export function lintParsed(parsed: ParsedSource[], opts: LintOptions = {}): Lint
   const runDual = dualStackIntent(docs);
   const dualStack = !!opts.dualStack || runDual;
   const forced = !!opts.dualStack || !!opts.requireIpv6;
-  const ctx: RuleContext = { dualStack, forced, hostNetworks: opts.hostNetworks, random: opts.random ?? ((n) => randomBytes(n)) };
+  const ctx: RuleContext = { dualStack, forced, dualStackFlag: !!opts.dualStack, hostNetworks: opts.hostNetworks, random: opts.random ?? ((n) => randomBytes(n)) };
   const intent = filesWithIpv6Intent(docs);
   // Compose files stand alone; cluster files share the run's dual-stack intent (a dual kubeadm config makes an IPv4-only pool a mistake)
   const wants = (d: LintDoc) => forced || intent.has(d.file) || (d.kind !== 'compose' && runDual);
   const findings: Finding[] = [];
   const dropped = new Map<string, { doc: LintDoc; raw: RawFinding; rules: Set<string> }>();
+  const once = new Set<string>();
   const keep = (d: LintDoc, raw: RawFinding) => {
-    if (!RULES_BY_ID.get(raw.rule)?.gated || wants(d)) { findings.push(locate(d, raw)); return; }
+    const meta = RULES_BY_ID.get(raw.rule);
+    if (meta?.oncePerFile) { if (once.has(`${d.file}\0${raw.rule}`)) return; once.add(`${d.file}\0${raw.rule}`); }
+    if (!meta?.gated || wants(d)) { findings.push(locate(d, raw)); return; }
     const seen = dropped.get(d.file);
     if (seen) seen.rules.add(raw.rule);
     else dropped.set(d.file, { doc: d, raw, rules: new Set([raw.rule]) });

@@ -81,6 +81,8 @@ export interface RuleMeta {
   summary: string;
   /** a "this has no IPv6" rule: it applies only where the file shows IPv6 intent or the user asks */
   gated?: boolean;
+  /** reported at most once per file (the first occurrence) */
+  oncePerFile?: boolean;
 }
 
 /** A Docker network on the host, as far as the collision rule needs it. */
@@ -97,6 +99,8 @@ export interface RuleContext {
   dualStack: boolean;
   /** the user asked for IPv6 (--require-ipv6) or dual-stack (--dual-stack) explicitly */
   forced: boolean;
+  /** --dual-stack was given: explicit single-family choices are no longer respected */
+  dualStackFlag: boolean;
   /** random bytes, for suggested RFC 4193 prefixes */
   random: (n: number) => Uint8Array;
   /** undefined when the host could not be asked: the collision rule is then skipped */
