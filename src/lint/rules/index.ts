@@ -8,9 +8,10 @@ import { netpolRules, netpolDocRules } from './netpol';
 import { cniRules, cniDocRules, cniRunRules } from './cni';
 import { composeValueRules, composeValueDocRules } from './compose-values';
 import { fileRules } from './files';
+import { clusterRules, clusterDocRules } from './clusters';
 import { calicoRules, calicoDocRules, calicoRunRules } from './calico';
 
-export const RULES: RuleMeta[] = [...fileRules, ...composeRules, ...composeValueRules, ...portRules, ...kubeadmRules, ...serviceRules, ...netpolRules, ...calicoRules, ...cniRules];
+export const RULES: RuleMeta[] = [...fileRules, ...composeRules, ...composeValueRules, ...portRules, ...kubeadmRules, ...clusterRules, ...serviceRules, ...netpolRules, ...calicoRules, ...cniRules];
 
 export const RULES_BY_ID: ReadonlyMap<string, RuleMeta> = new Map(RULES.map((r) => [r.id, r]));
 
@@ -21,6 +22,7 @@ export const DOC_RULES: Partial<Record<DocKind, DocRule[]>> = {
   'k8s-networkpolicy': netpolDocRules,
   ...cniDocRules,
   ...calicoDocRules,
+  ...clusterDocRules,
 };
 
 export const RUN_RULES: RunRule[] = [...cniRunRules, ...calicoRunRules];

@@ -33,9 +33,14 @@ function nodeMaskV6(doc: LintDoc): number {
   return Number.isInteger(n) && n > 0 && n <= 128 ? n : 64;
 }
 
-const kubeadmNetworking: DocRule = (doc) => {
+const v6Only = (entries: Entry[]) => entries.length === 1 && entries[0].cidr?.family === 6;
+
+const kubeadmNetworking: DocRule = (doc, ctx) => {
   const out: RawFinding[] = [];
   const fallback = firstSpan(doc, ['networking'], ['kind']);
+  // an IPv6-only cluster is a choice, not a missing family: respected unless --dual-stack asks for both
+  const ipv6Only = v6Only(field(doc, 'podSubnet').entries) && v6Only(field(doc, 'serviceSubnet').entries) && !ctx.dualStackFlag;
+  if (ipv6Only) out.push({ rule: 'k8s/single-family-choice', at: field(doc, 'podSubnet').span ?? fallback, message: 'an IPv6-only cluster (podSubnet and serviceSubnet IPv6): respected, no IPv4 asked for', fix: 'nothing to do if intended; for dual-stack give both subnets an IPv4 prefix too' });
   for (const key of ['podSubnet', 'serviceSubnet'] as const) {
     const { entries, span } = field(doc, key);
     const at = span ?? fallback;
@@ -48,7 +53,7 @@ const kubeadmNetworking: DocRule = (doc) => {
     const v6 = good.filter((c) => c.family === 6).length;
     if (entries.length > 2 || v4 > 1 || v6 > 1) {
       out.push({ rule: 'kubeadm/cidr-invalid', at, message: `networking.${key} must hold at most one prefix per family, got "${entries.map((e) => e.text).join(',')}"`, fix: 'keep one IPv4 and one IPv6 prefix' });
-    } else if (good.length === entries.length && !(v4 === 1 && v6 === 1)) {
+    } else if (good.length === entries.length && !(v4 === 1 && v6 === 1) && !ipv6Only) {
       const has = entries.length === 0 ? (key === 'serviceSubnet' ? 'only the IPv4 default 10.96.0.0/12' : 'no value') : `only ${v6 ? 'IPv6' : 'IPv4'}`;
       out.push({
         rule: 'kubeadm/not-dual-stack',
