@@ -96,6 +96,11 @@ export function composeModel(doc: LintDoc): ComposeModel {
         if (!isMap(item)) return;
         ipam.push({ index, subnet: scalarEntry(doc, item, 'subnet'), gateway: scalarEntry(doc, item, 'gateway'), ipRange: scalarEntry(doc, item, 'ip_range') });
       });
+    } else if (Array.isArray(cfg.ipam?.config)) {
+      // came in through a merge key (<<: *anchor): no node on this path, so place it at the network
+      const at = keySpan(doc, ['networks', name]) ?? docStart(doc);
+      const val = (v: unknown): Value | undefined => (typeof v === 'string' ? { text: v, span: at, unresolved: hasVariable(v) } : undefined);
+      cfg.ipam.config.forEach((e: any, index: number) => { if (isObj(e)) ipam.push({ index, subnet: val(e.subnet), gateway: val(e.gateway), ipRange: val(e.ip_range) }); });
     }
     networks.push({
       name,

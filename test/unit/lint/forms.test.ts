@@ -1,0 +1,62 @@
+// Forms real files use: merge keys and anchors, kind: List, Compose's driver_opts switch.
+import test from 'ava';
+import { lintSources } from '../../../src/lint/engine';
+
+const rules = (file: string, text: string, opts = {}) => lintSources([{ file, text }], opts).findings.map((f) => `${f.line}:${f.col} ${f.rule}`);
+
+test('YAML merge keys are resolved: a network inheriting enable_ipv6 and ipam through <<: is not "missing"', (t) => {
+  const text = [
+    'x-net: &v6net',
+    '  enable_ipv6: true',
+    '  ipam:',
+    '    config:',
+    '      - subnet: fd00:77::/64',
+    'services:',
+    '  web:',
+    '    image: nginx',
+    '    networks: [front]',
+    'networks:',
+    '  front:',
+    '    <<: *v6net',
+    '',
+  ].join('\n');
+  t.deepEqual(rules('compose.yaml', text), []);
+});
+
+test('kind: List items are linted one by one, at their own positions', (t) => {
+  const text = [
+    'apiVersion: v1',
+    'kind: List',
+    'items:',
+    '  - apiVersion: v1',
+    '    kind: Service',
+    '    metadata:',
+    '      name: a',
+    '    spec:',
+    '      ipFamily: IPv6',
+    '  - apiVersion: projectcalico.org/v3',
+    '    kind: IPPool',
+    '    metadata:',
+    '      name: p',
+    '    spec:',
+    '      cidr: 10.0.0.0/33',
+    '',
+  ].join('\n');
+  t.deepEqual(rules('list.yaml', text), ['9:7 k8s/service-ipfamily-removed', '15:13 calico/cidr-invalid']);
+});
+
+test('an alias bomb or other library failure is a file/unparsable finding, not a crash', (t) => {
+  const text = 'a: &a [x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n';
+  const r = lintSources([{ file: 'bomb.yaml', text }]);
+  t.deepEqual(r.findings.map((f) => f.rule), ['file/unparsable']);
+});
+
+test('a multi-document file with one broken document: the good one is linted, the file reported once', (t) => {
+  const text = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: a\nspec:\n  ipFamily: IPv6\n---\nfoo: [\n';
+  t.deepEqual(rules('two.yaml', text).sort(), ['6:3 k8s/service-ipfamily-removed', '9:1 file/unparsable'].sort());
+});
+
+test('a missing key is reported at its parent key, never at 1:1', (t) => {
+  const text = '# Cilium values\n\nhubble:\n  enabled: true\nipv4:\n  enabled: true\n';
+  t.deepEqual(rules('cilium-values.yaml', text, { requireIpv6: true }), ['3:1 cilium/ipv6-disabled']);
+});
