@@ -60,3 +60,10 @@ test('a missing key is reported at its parent key, never at 1:1', (t) => {
   const text = '# Cilium values\n\nhubble:\n  enabled: true\nipv4:\n  enabled: true\n';
   t.deepEqual(rules('cilium-values.yaml', text, { requireIpv6: true }), ['3:1 cilium/ipv6-disabled']);
 });
+
+test('plan/fc00-not-ula suggests a generated RFC 4193 prefix from the injected randomness, keeping the length', (t) => {
+  const text = 'services:\n  web:\n    image: nginx\n    networks: [n]\nnetworks:\n  n:\n    enable_ipv6: true\n    ipam:\n      config:\n        - subnet: fc00::/64\n';
+  const r = lintSources([{ file: 'compose.yaml', text }], { random: () => Uint8Array.from([0xab, 0xcd, 0xef, 0x01, 0x23]) });
+  t.deepEqual(r.findings.map((f) => f.rule), ['plan/fc00-not-ula']);
+  t.regex(r.findings[0].fix, /fdab:cdef:123::\/64/);
+});
