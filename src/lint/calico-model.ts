@@ -23,7 +23,8 @@ const onOff = (v: unknown) => (v === 'Enabled' || v === true || v === 'true' ? t
 /** calico-node's container and its env as a map name -> { value, path of the value } */
 export function calicoNodeEnv(doc: LintDoc): Map<string, { value: string; path: Path }> {
   const out = new Map<string, { value: string; path: Path }>();
-  const containers: any[] = doc.data?.spec?.template?.spec?.containers ?? [];
+  const list = doc.data?.spec?.template?.spec?.containers;
+  const containers: any[] = Array.isArray(list) ? list : [];
   containers.forEach((c, ci) => {
     if (!Array.isArray(c?.env)) return;
     c.env.forEach((e: any, ei: number) => {

@@ -1,7 +1,7 @@
 // The pure lint engine: parsed documents + host facts in, positioned findings out. No I/O here.
 import { randomBytes } from 'node:crypto';
 import type { Finding, LintDoc, RawFinding, RuleContext, Source, HostNetwork, DocKind, Span } from './types';
-import { parseSource, linePos, type ParsedSource } from './source';
+import { parseSource, linePos, docStart, type ParsedSource } from './source';
 import { DOC_RULES, RUN_RULES, RULES_BY_ID } from './rules';
 import { dualStackIntent, filesWithIpv6Intent } from './intent';
 import type { Env } from './interpolate';
@@ -86,7 +86,16 @@ export function lintParsed(parsed: ParsedSource[], opts: LintOptions = {}): Lint
     if (seen) seen.rules.add(raw.rule);
     else dropped.set(d.file, { doc: d, raw, rules: new Set([raw.rule]) });
   };
-  for (const d of docs) for (const rule of DOC_RULES[d.kind] ?? []) for (const raw of rule(d, ctx)) keep(d, raw);
+  for (const d of docs) {
+    for (const rule of DOC_RULES[d.kind] ?? []) {
+      // a document of an unexpected shape (a map where a list belongs) must not stop the run
+      let raws: RawFinding[];
+      try { raws = rule(d, ctx); } catch (e) {
+        raws = [{ rule: 'file/unparsable', at: docStart(d), message: `this ${d.kind} document has a shape lint cannot read (${(e as Error)?.message ?? e}); some checks were skipped`, fix: 'check the document against its schema' }];
+      }
+      for (const raw of raws) keep(d, raw);
+    }
+  }
   for (const rule of RUN_RULES) for (const raw of rule(docs, ctx)) keep(raw.doc, raw);
   for (const { doc, raw, rules } of dropped.values()) {
     findings.push(locate(doc, {

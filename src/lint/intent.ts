@@ -22,6 +22,8 @@ function showsIpv6(v: unknown, key = '', depth = 0): boolean {
     if (V6_KEYS.has(key) && truthy(v)) return true;
     if (/^(ipFamily|ipFamilies|IP6)$/.test(key) && /^(ipv6|dual|autodetect|can-reach|interface|first-found)/i.test(v)) return true;
     if (key === 'CALICO_IPV6POOL_CIDR') return true;
+    // JSON held in a string (Flannel's net-conf.json, a CNI conflist)
+    if (/^\s*\{/.test(v)) { try { return showsIpv6(JSON.parse(v), key, depth + 1); } catch { /* not JSON */ } }
     return isV6Text(v);
   }
   if (v === true) return V6_KEYS.has(key);
@@ -61,7 +63,8 @@ export function dualStackIntent(docs: LintDoc[]): boolean {
         break;
       case 'capi-cluster': {
         const n = x.spec?.clusterNetwork ?? {};
-        if (families((n.pods?.cidrBlocks ?? []).join(',')).size === 2 || families((n.services?.cidrBlocks ?? []).join(',')).size === 2) return true;
+        const list = (v: unknown) => (Array.isArray(v) ? v.join(',') : v);
+        if (families(list(n.pods?.cidrBlocks)).size === 2 || families(list(n.services?.cidrBlocks)).size === 2) return true;
         break;
       }
       case 'k8s-service':

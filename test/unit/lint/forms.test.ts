@@ -67,3 +67,9 @@ test('plan/fc00-not-ula suggests a generated RFC 4193 prefix from the injected r
   t.deepEqual(r.findings.map((f) => f.rule), ['plan/fc00-not-ula']);
   t.regex(r.findings[0].fix, /fdab:cdef:123::\/64/);
 });
+
+test('a null pool entry does not stop the other pools being checked', (t) => {
+  const text = 'apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    ipPools:\n      - null\n      - cidr: fc00::/64\n';
+  const r = lintSources([{ file: 'install.yaml', text }]);
+  t.true(r.findings.some((f) => f.rule === 'plan/fc00-not-ula'));
+});

@@ -46,3 +46,13 @@ test('--fix never rewrites an interpolated value', (t) => {
   const sub = compose('    enable_ipv6: true\n    ipam:\n      config:\n        - subnet: ${S}\n');
   t.is(fixCompose(parseSource({ file: 'compose.yaml', text: sub }).docs[0], () => 'fd00:9::/64').text, sub);
 });
+
+test('ports are judged on their interpolated text; unknown ones are skipped', (t) => {
+  const text = 'services:\n  web:\n    image: nginx\n    ports:\n      - "${BIND:-0.0.0.0}:8080:80"\n      - "${OTHER}:8081:80"\n    networks: [n]\nnetworks:\n  n:\n    enable_ipv6: true\n    ipam:\n      config:\n        - subnet: fd8b:1c2d:3e4f:1::/64\n';
+  t.deepEqual(lintSources([{ file: 'compose.yaml', text }]).findings.map((f) => `${f.line}:${f.col} ${f.rule}`), ['5:9 compose/port-ipv4-only', '6:9 compose/interpolation-unresolved']);
+});
+
+test('a Flannel ConfigMap with EnableIPv6 inside its JSON shows IPv6 intent', (t) => {
+  const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-flannel-cfg\ndata:\n  net-conf.json: |\n    {"Network": "10.244.0.0/16", "EnableIPv6": true, "Backend": {"Type": "vxlan"}}\n';
+  t.deepEqual(lintSources([{ file: 'flannel.yaml', text }]).findings.map((f) => f.rule), ['flannel/ipv6-network-missing']);
+});
