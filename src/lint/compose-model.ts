@@ -25,6 +25,8 @@ export interface ComposeNetwork {
   enableIpv6: boolean;
   /** enable_ipv6 (or its driver_opts form) depends on a variable with no known value */
   enableUnknown: boolean;
+  /** enable_ipv6: false written down: an IPv4-only network by choice */
+  enableOff: boolean;
   /** the key of the network entry (or of the first service using an implicit default) */
   span: Span;
   enableSpan?: Span;
@@ -109,6 +111,7 @@ export function composeModel(doc: LintDoc): ComposeModel {
       driver: typeof cfg.driver === 'string' ? cfg.driver : undefined,
       // Docker 28 also honours the driver option (and an explicit enable_ipv6 wins over it)
       enableIpv6: cfg.enable_ipv6 !== undefined ? truthy(cfg.enable_ipv6) : truthy(cfg.driver_opts?.[ENABLE_OPT]),
+      enableOff: cfg.enable_ipv6 === false || cfg.enable_ipv6 === 'false' || (cfg.enable_ipv6 === undefined && String(cfg.driver_opts?.[ENABLE_OPT]) === 'false'),
       enableUnknown: unknown(cfg.enable_ipv6) || (cfg.enable_ipv6 === undefined && unknown(cfg.driver_opts?.[ENABLE_OPT])),
       span: isDeclared ? keySpan(doc, ['networks', name])! : firstUser?.span ?? docStart(doc),
       enableSpan: (nodeAt(doc, ['networks', name, 'enable_ipv6']) as Node | undefined)?.range ? spanOf(nodeAt(doc, ['networks', name, 'enable_ipv6'])) : undefined,

@@ -19,10 +19,12 @@ export const composeRules: RuleMeta[] = [
 /** Networks that cannot or need not get enable_ipv6 from this file. */
 const skipped = (n: ComposeNetwork) => n.external || n.driver === 'host' || n.driver === 'none';
 
-const enableIpv6Missing: DocRule = (doc) => {
+const enableIpv6Missing: DocRule = (doc, ctx) => {
   const out: RawFinding[] = [];
   for (const n of composeModel(doc).networks) {
     if (skipped(n) || n.enableIpv6 || n.enableUnknown || n.usedBy.length === 0) continue;
+    // enable_ipv6: false written down is a choice; only --require-ipv6 / --dual-stack overrule it
+    if (n.enableOff && !ctx.forced) continue;
     const users = n.usedBy.join(', ');
     out.push({
       rule: 'compose/enable-ipv6-missing',

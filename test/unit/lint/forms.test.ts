@@ -73,3 +73,9 @@ test('a null pool entry does not stop the other pools being checked', (t) => {
   const r = lintSources([{ file: 'install.yaml', text }]);
   t.true(r.findings.some((f) => f.rule === 'plan/fc00-not-ula'));
 });
+
+test('enable_ipv6: false written down is respected next to IPv6 networks, unless --require-ipv6', (t) => {
+  const text = 'services:\n  web:\n    image: nginx\n    networks: [v6, legacy]\nnetworks:\n  v6:\n    enable_ipv6: true\n    ipam:\n      config:\n        - subnet: fd8b:1c2d:3e4f:1::/64\n  legacy:\n    enable_ipv6: false\n';
+  t.deepEqual(rules('compose.yaml', text), []);
+  t.deepEqual(rules('compose.yaml', text, { requireIpv6: true }), ['12:18 compose/enable-ipv6-missing']);
+});

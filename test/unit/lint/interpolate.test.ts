@@ -36,7 +36,8 @@ test('a value with a default is judged on the default: a bad default subnet is r
 test('enable_ipv6 from a variable with no default is not "missing"; an env value makes it judged', (t) => {
   const text = compose('    enable_ipv6: ${E}\n    ipam:\n      config:\n        - subnet: fd00:1::/64\n');
   t.deepEqual(lintSources([{ file: 'compose.yaml', text }]).findings.map((f) => f.rule), ['compose/interpolation-unresolved']);
-  t.deepEqual(lintSources([{ file: 'compose.yaml', text }], { env: { E: 'false' } }).findings.map((f) => f.rule), ['compose/enable-ipv6-missing']);
+  t.deepEqual(lintSources([{ file: 'compose.yaml', text }], { env: { E: 'true' } }).findings.map((f) => f.rule), []);
+  t.deepEqual(lintSources([{ file: 'compose.yaml', text }], { env: { E: 'false' }, requireIpv6: true }).findings.map((f) => f.rule), ['compose/enable-ipv6-missing']);
 });
 
 test('--fix never rewrites an interpolated value', (t) => {
