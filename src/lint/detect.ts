@@ -40,6 +40,7 @@ export function detectKind(data: unknown, file: string): DocKind {
   }
   if (isObj(data.services) || (isComposeFileName(file) && (isObj(data.networks) || 'version' in data))) return 'compose';
   if (isObj(data.installation) && isObj(data.installation.calicoNetwork)) return 'calico-values';
+  if (typeof data.cniVersion === 'string' && (typeof data.type === 'string' || Array.isArray(data.plugins))) return 'cni-config';
   if (typeof data.Network === 'string' && (isObj(data.Backend) || 'IPv6Network' in data || 'EnableIPv6' in data)) return 'flannel-netconf';
   const ciliumFile = /cilium/i.test(basename(file));
   const familyToggle = (isObj(data.ipv6) && 'enabled' in data.ipv6) || (isObj(data.ipv4) && 'enabled' in data.ipv4);

@@ -9,6 +9,11 @@ export type Interpolated = { ok: true; value: string } | { ok: false; missing: s
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 
+/** A value some other tool fills in later (envsubst/clusterctl ${VAR}, Helm {{ }}): not judged as written. */
+export function isPlaceholder(text: string): boolean {
+  return /\$\{[^}]*\}|\{\{/.test(text);
+}
+
 /** True when the text holds a variable reference (a lone "$$" is an escaped dollar, not one). */
 export function hasVariable(text: string): boolean {
   return /\$(\{|[A-Za-z_])/.test(text.replace(/\$\$/g, ''));

@@ -18,6 +18,7 @@ export type DocKind =
   | 'calico-values'
   | 'kind-cluster'
   | 'capi-cluster'
+  | 'cni-config'
   | 'unknown';
 
 /** One input file (or stdin) as text. */

@@ -3,6 +3,7 @@ import type { DocRule, RunRule, RawFinding, RuleMeta, LintDoc } from '../types';
 import { isUla, isGlobalV6 } from '../../model/ip';
 import { firstSpan, nodeAt, spanOf } from '../source';
 import { calicoPools, calicoNodeEnv, CALICO_KINDS } from '../calico-model';
+import { isPlaceholder } from '../interpolate';
 
 export const calicoRules: RuleMeta[] = [
   { id: 'calico/cidr-invalid', severity: 'error', summary: 'a Calico pool cidr (IPPool, Installation, Helm values, CALICO_IPV*POOL_CIDR) that is not a CIDR prefix' },
@@ -15,6 +16,7 @@ export const calicoRules: RuleMeta[] = [
 const pools: DocRule = (doc) => {
   const out: RawFinding[] = [];
   for (const p of calicoPools(doc)) {
+    if (isPlaceholder(p.text)) continue;
     if (!p.cidr) {
       out.push({ rule: 'calico/cidr-invalid', at: p.cidrSpan, message: `${p.name}: cidr "${p.text}" is not a CIDR prefix`, fix: 'write address/length, e.g. fd00:10:244::/56' });
       continue;

@@ -2,6 +2,7 @@
 import type { DocRule, RawFinding, RuleMeta, LintDoc, Span } from '../types';
 import { parseCidr, formatCidr, type Cidr } from '../../model/ip';
 import { firstSpan, nodeAt, spanOf } from '../source';
+import { isPlaceholder } from '../interpolate';
 
 export const clusterRules: RuleMeta[] = [
   { id: 'kind/not-dual-stack', severity: 'warning', summary: 'a kind Cluster that is not dual (ipFamily unset/ipv4, or single-family subnets)', gated: true },
@@ -18,6 +19,8 @@ function read(doc: LintDoc, path: Path, label: string): Field | undefined {
   let v: any = doc.data;
   for (const k of path) v = v?.[k];
   if (v === undefined || v === null || v === '') return undefined;
+  // filled in later (clusterctl/envsubst ${VAR}, Helm): not judged
+  if ((Array.isArray(v) ? v : [v]).some((x) => isPlaceholder(String(x)))) return undefined;
   const node = nodeAt(doc, path);
   const span = node ? spanOf(node) : firstSpan(doc, path.slice(0, -1));
   const items: Array<{ text: string; span: Span }> = Array.isArray(v)

@@ -2,6 +2,7 @@
 import { isScalar } from 'yaml';
 import type { DocRule, RunRule, RawFinding, RuleMeta, LintDoc, Span } from '../types';
 import { parseCidr, formatCidr } from '../../model/ip';
+import { isPlaceholder } from '../interpolate';
 import { embeddedJson, firstSpan, keySpan, nodeAt, spanOf, docStart } from '../source';
 
 export const cniRules: RuleMeta[] = [
@@ -36,7 +37,7 @@ const flannel: DocRule = (doc) => {
     return out;
   }
   for (const [key, fam] of [['Network', 4], ['IPv6Network', 6]] as const) {
-    if (v[key] === undefined) continue;
+    if (v[key] === undefined || isPlaceholder(String(v[key]))) continue;
     const c = parseCidr(String(v[key]));
     if (!c || c.family !== fam) {
       out.push({ rule: 'flannel/cidr-invalid', at: conf.span(key), message: `${key} "${v[key]}" is not an IPv${fam} prefix`, fix: `write an IPv${fam} CIDR, e.g. ${fam === 4 ? '10.244.0.0/16' : 'fd00:10:244::/56'}` });

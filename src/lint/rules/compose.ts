@@ -22,10 +22,20 @@ const skipped = (n: ComposeNetwork) => n.external || n.driver === 'host' || n.dr
 const enableIpv6Missing: DocRule = (doc, ctx) => {
   const out: RawFinding[] = [];
   for (const n of composeModel(doc).networks) {
-    if (skipped(n) || n.enableIpv6 || n.enableUnknown || n.usedBy.length === 0) continue;
+    const v6Subnet = n.ipam.find((e) => e.subnet && !e.subnet.unresolved && parseCidr(e.subnet.text)?.family === 6)?.subnet;
+    if (skipped(n) || n.enableIpv6 || n.enableUnknown || (n.usedBy.length === 0 && !v6Subnet)) continue;
     // enable_ipv6: false written down is a choice; only --require-ipv6 / --dual-stack overrule it
     if (n.enableOff && !ctx.forced) continue;
     const users = n.usedBy.join(', ');
+    if (n.usedBy.length === 0) {
+      out.push({
+        rule: 'compose/enable-ipv6-missing',
+        at: n.enableSpan ?? n.span,
+        message: `network "${n.name}" has the IPv6 subnet ${v6Subnet!.text} but no enable_ipv6: true: depending on the Docker version the subnet is refused or the network gets no IPv6`,
+        fix: `set enable_ipv6: true under networks.${n.name}`,
+      });
+      continue;
+    }
     out.push({
       rule: 'compose/enable-ipv6-missing',
       at: n.enableSpan ?? n.span,

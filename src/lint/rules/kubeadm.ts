@@ -2,6 +2,7 @@
 import type { DocRule, RawFinding, RuleMeta, LintDoc, Span } from '../types';
 import { parseCidr, formatCidr, hostBitCount, type Cidr } from '../../model/ip';
 import { firstSpan, nodeAt, spanOf } from '../source';
+import { isPlaceholder } from '../interpolate';
 
 export const kubeadmRules: RuleMeta[] = [
   { id: 'kubeadm/not-dual-stack', severity: 'warning', summary: 'podSubnet or serviceSubnet has only one address family', gated: true },
@@ -15,10 +16,12 @@ export const MAX_SERVICE_HOST_BITS = 20;
 
 interface Entry { text: string; cidr?: Cidr }
 
-function field(doc: LintDoc, key: 'podSubnet' | 'serviceSubnet'): { entries: Entry[]; span?: Span } {
+function field(doc: LintDoc, key: 'podSubnet' | 'serviceSubnet'): { entries: Entry[]; span?: Span; placeholder?: boolean } {
   const v = doc.data?.networking?.[key];
   if (v === undefined || v === null || v === '') return { entries: [] };
   const node = nodeAt(doc, ['networking', key]);
+  // a value filled in later (${VAR}) is not judged
+  if (isPlaceholder(String(v))) return { entries: [] , span: undefined, placeholder: true };
   const entries = String(v).split(',').map((t) => t.trim()).filter(Boolean).map((text) => ({ text, cidr: parseCidr(text) }));
   return { entries, span: node ? spanOf(node) : undefined };
 }
@@ -42,7 +45,8 @@ const kubeadmNetworking: DocRule = (doc, ctx) => {
   const ipv6Only = v6Only(field(doc, 'podSubnet').entries) && v6Only(field(doc, 'serviceSubnet').entries) && !ctx.dualStackFlag;
   if (ipv6Only) out.push({ rule: 'k8s/single-family-choice', at: field(doc, 'podSubnet').span ?? fallback, message: 'an IPv6-only cluster (podSubnet and serviceSubnet IPv6): respected, no IPv4 asked for', fix: 'nothing to do if intended; for dual-stack give both subnets an IPv4 prefix too' });
   for (const key of ['podSubnet', 'serviceSubnet'] as const) {
-    const { entries, span } = field(doc, key);
+    const { entries, span, placeholder } = field(doc, key);
+    if (placeholder) continue;
     const at = span ?? fallback;
     for (const e of entries) {
       if (!e.cidr) out.push({ rule: 'kubeadm/cidr-invalid', at, message: `networking.${key} entry "${e.text}" is not a CIDR prefix`, fix: 'write "IPv4/len,IPv6/len", e.g. "10.244.0.0/16,fd00:10:244::/56"' });

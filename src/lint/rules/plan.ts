@@ -28,7 +28,7 @@ const COPIED: Array<{ cidr: Cidr6; from: string; exact: boolean }> = [
 interface Hit { text: string; cidr: Cidr6; at: Span }
 
 /** Kinds where a prefix is handed out (subnets, pools, cluster CIDRs), not only matched (policies, source ranges). */
-const ASSIGNING = new Set<LintDoc['kind']>(['compose', 'kubeadm', 'calico-ippool', 'calico-node', 'calico-installation', 'calico-values', 'flannel-configmap', 'flannel-netconf', 'cilium-values', 'kind-cluster', 'capi-cluster']);
+const ASSIGNING = new Set<LintDoc['kind']>(['compose', 'kubeadm', 'calico-ippool', 'calico-node', 'calico-installation', 'calico-values', 'flannel-configmap', 'flannel-netconf', 'cilium-values', 'kind-cluster', 'capi-cluster', 'cni-config']);
 
 function check(h: Hit, assigning: boolean, ctx: { random: (n: number) => Uint8Array }): RawFinding | undefined {
   const c = h.cidr;
@@ -64,5 +64,5 @@ const plan: DocRule = (doc, ctx) => {
   return hits.map((h) => check(h, ASSIGNING.has(doc.kind), ctx)).filter((f): f is RawFinding => !!f);
 };
 
-export const PLAN_KINDS = ['compose', 'kubeadm', 'k8s-service', 'k8s-networkpolicy', 'k8s-other', 'calico-ippool', 'calico-node', 'calico-installation', 'calico-values', 'flannel-configmap', 'flannel-netconf', 'cilium-values', 'kind-cluster', 'capi-cluster'] as const;
+export const PLAN_KINDS = ['compose', 'kubeadm', 'k8s-service', 'k8s-networkpolicy', 'k8s-other', 'calico-ippool', 'calico-node', 'calico-installation', 'calico-values', 'flannel-configmap', 'flannel-netconf', 'cilium-values', 'kind-cluster', 'capi-cluster', 'cni-config'] as const;
 export const planDocRules: Partial<Record<LintDoc['kind'], DocRule[]>> = Object.fromEntries(PLAN_KINDS.map((k) => [k, [plan]]));

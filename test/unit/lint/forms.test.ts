@@ -79,3 +79,8 @@ test('enable_ipv6: false written down is respected next to IPv6 networks, unless
   t.deepEqual(rules('compose.yaml', text), []);
   t.deepEqual(rules('compose.yaml', text, { requireIpv6: true }), ['12:18 compose/enable-ipv6-missing']);
 });
+
+test('a CNI config (conflist or single plugin JSON) gets the address-plan rules', (t) => {
+  const text = '{\n  "cniVersion": "1.0.0",\n  "name": "bridge",\n  "type": "bridge",\n  "ipam": {\n    "type": "host-local",\n    "ranges": [[{ "subnet": "10.85.0.0/16" }], [{ "subnet": "1100:200::/24" }]]\n  }\n}\n';
+  t.deepEqual(rules('10-bridge.conflist.json', text), ['7:61 plan/reserved-space']);
+});
