@@ -49,7 +49,7 @@ export function parseSource(source: Source, opts: ParseOptions = {}): ParsedSour
   }
   let list: Document.Parsed[] = [];
   try {
-    const parsed = parseAllDocuments(source.text, { lineCounter, prettyErrors: false, uniqueKeys: false, merge: true });
+    const parsed = parseAllDocuments(source.text, { lineCounter, prettyErrors: false, uniqueKeys: false, merge: true, logLevel: 'error' });
     list = Array.isArray(parsed) ? parsed : [];
   } catch (e) {
     errors.push({ message: `cannot parse: ${(e as Error)?.message ?? e}`.split('\n')[0], at: { start: 0, end: 0 } });
