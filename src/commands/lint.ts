@@ -10,14 +10,19 @@ export function register(program: Command, makeContext: ContextFactory): void {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
     .option('--fix', 'Compose files: add enable_ipv6 and an IPv6 subnet, drop the obsolete version (with --dry-run: show the diff)')
     .option('--dual-stack', 'treat the inputs as aiming at dual-stack even when none of them says so')
+    .option('--require-ipv6', 'apply the "has no IPv6" rules to every file, even files that show no IPv6 intent')
+    .option('--env-file <file>', 'Compose variables for interpolation (repeatable; without it only ${VAR:-default} defaults count)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--use-env', 'take Compose variables from the environment too (it wins over --env-file, as in Compose)')
+    .addOption(new Option('--fail-on <level>', 'lowest finding severity that makes the exit status 1').choices(['error', 'warning', 'info', 'never']).default('error'))
     .option('--no-host-check', "do not ask Docker for the host's networks (skips compose/subnet-host-collision)")
-    .addHelpText('after', '\nExit status: 0 no errors, 1 error findings, 2 unreadable input.')
-    .action(async (paths: string[], opts: { format: string; fix?: boolean; dualStack?: boolean; hostCheck: boolean }, cmd: Command) => {
+    .addHelpText('after', '\nExit status: 0 no finding at or above --fail-on, 1 such findings (an unparsable file is an error finding), 2 usage error or unreadable input.')
+    .action(async (paths: string[], opts: { format: string; fix?: boolean; dualStack?: boolean; hostCheck: boolean; requireIpv6?: boolean; envFile?: string[]; useEnv?: boolean; failOn: 'error' | 'warning' | 'info' | 'never' }, cmd: Command) => {
       const ctx = makeContext(cmd);
       const { runLint, defaultDeps } = await import('../lint/lint');
       const format = ctx.globals.json && opts.format === 'text' ? 'json' : (opts.format as 'text' | 'json' | 'sarif');
       const code = await runLint(ctx, paths, {
         format, fix: !!opts.fix, dryRun: ctx.globals.dryRun, dualStack: !!opts.dualStack, hostCheck: opts.hostCheck,
+        requireIpv6: !!opts.requireIpv6, envFiles: opts.envFile ?? [], useEnv: !!opts.useEnv, failOn: opts.failOn,
       }, await defaultDeps(ctx));
       if (code !== 0) process.exitCode = code;
     });

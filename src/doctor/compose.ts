@@ -23,6 +23,7 @@ export async function lintCompose(files: readonly string[], snap: HostSnapshot):
   const { collectSources } = await import('../lint/inputs');
   const { lintSources } = await import('../lint/engine');
   const sources = await collectSources([...files], process.stdin);
-  const result = lintSources(sources, { hostNetworks: hostNetworksOf(snap) });
+  // naming a Compose file to doctor asks for IPv6 in it: the intent gate of a plain lint run does not apply
+  const result = lintSources(sources, { hostNetworks: hostNetworksOf(snap), requireIpv6: true });
   return composeFindings(files, result.findings);
 }

@@ -3,13 +3,17 @@ import { basename, dirname } from 'node:path';
 import { isMap, isSeq, isScalar, type Node, type YAMLMap } from 'yaml';
 import type { LintDoc, Span } from './types';
 import { keySpan, nodeAt, spanOf, docStart } from './source';
+import { hasVariable, interpolate } from './interpolate';
+
+/** A scalar as Compose reads it; `unresolved` when it holds a variable with no known value (not judged). */
+export interface Value { text: string; span: Span; unresolved?: boolean }
 
 export interface IpamEntry {
   /** index in ipam.config */
   index: number;
-  subnet?: { text: string; span: Span };
-  gateway?: { text: string; span: Span };
-  ipRange?: { text: string; span: Span };
+  subnet?: Value;
+  gateway?: Value;
+  ipRange?: Value;
 }
 
 export interface ComposeNetwork {
@@ -19,6 +23,10 @@ export interface ComposeNetwork {
   external: boolean;
   driver?: string;
   enableIpv6: boolean;
+  /** enable_ipv6 (or its driver_opts form) depends on a variable with no known value */
+  enableUnknown: boolean;
+  /** enable_ipv6: false written down: an IPv4-only network by choice */
+  enableOff: boolean;
   /** the key of the network entry (or of the first service using an implicit default) */
   span: Span;
   enableSpan?: Span;
@@ -31,10 +39,13 @@ export interface ComposeModel {
   project?: string;
   networks: ComposeNetwork[];
   services: Array<{ name: string; span: Span; networks: string[] }>;
+  /** static addresses: services.S.networks.N.ipv4_address / ipv6_address */
+  addresses: Array<{ service: string; network: string; family: 4 | 6; value: Value }>;
 }
 
 const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const truthy = (v: unknown) => v === true || v === 'true';
+const unknown = (v: unknown) => typeof v === 'string' && hasVariable(v);
 
 /** Compose's project name: top-level `name`, else the folder of the file, normalised as compose does. */
 export function projectName(doc: LintDoc): string | undefined {
@@ -49,11 +60,17 @@ function serviceNetworks(svc: any): string[] {
   return ['default'];
 }
 
-function scalarEntry(map: YAMLMap, key: string): { text: string; span: Span } | undefined {
+function scalarEntry(doc: LintDoc, map: YAMLMap, key: string): Value | undefined {
   const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
   if (!pair || !isScalar(pair.value)) return undefined;
-  return { text: String(pair.value.value), span: spanOf(pair.value) };
+  const raw = String(pair.value.value);
+  const span = spanOf(pair.value);
+  if (!raw.includes('$')) return { text: raw, span };
+  const r = interpolate(raw, doc.env ?? {});
+  return r.ok ? { text: r.value, span } : { text: raw, span, unresolved: true };
 }
+
+const ENABLE_OPT = 'com.docker.network.enable_ipv6';
 
 export function composeModel(doc: LintDoc): ComposeModel {
   const data = doc.data ?? {};
@@ -79,20 +96,46 @@ export function composeModel(doc: LintDoc): ComposeModel {
     if (isSeq(cfgNode)) {
       cfgNode.items.forEach((item, index) => {
         if (!isMap(item)) return;
-        ipam.push({ index, subnet: scalarEntry(item, 'subnet'), gateway: scalarEntry(item, 'gateway'), ipRange: scalarEntry(item, 'ip_range') });
+        ipam.push({ index, subnet: scalarEntry(doc, item, 'subnet'), gateway: scalarEntry(doc, item, 'gateway'), ipRange: scalarEntry(doc, item, 'ip_range') });
       });
+    } else if (Array.isArray(cfg.ipam?.config)) {
+      // came in through a merge key (<<: *anchor): no node on this path, so place it at the network
+      const at = keySpan(doc, ['networks', name]) ?? docStart(doc);
+      const val = (v: unknown): Value | undefined => (typeof v === 'string' ? { text: v, span: at, unresolved: hasVariable(v) } : undefined);
+      cfg.ipam.config.forEach((e: any, index: number) => { if (isObj(e)) ipam.push({ index, subnet: val(e.subnet), gateway: val(e.gateway), ipRange: val(e.ip_range) }); });
     }
     networks.push({
       name,
       declared: isDeclared,
       external: truthy(cfg.external) || isObj(cfg.external),
       driver: typeof cfg.driver === 'string' ? cfg.driver : undefined,
-      enableIpv6: truthy(cfg.enable_ipv6),
+      // Docker 28 also honours the driver option (and an explicit enable_ipv6 wins over it)
+      enableIpv6: cfg.enable_ipv6 !== undefined ? truthy(cfg.enable_ipv6) : truthy(cfg.driver_opts?.[ENABLE_OPT]),
+      enableOff: cfg.enable_ipv6 === false || cfg.enable_ipv6 === 'false' || (cfg.enable_ipv6 === undefined && String(cfg.driver_opts?.[ENABLE_OPT]) === 'false'),
+      enableUnknown: unknown(cfg.enable_ipv6) || (cfg.enable_ipv6 === undefined && unknown(cfg.driver_opts?.[ENABLE_OPT])),
       span: isDeclared ? keySpan(doc, ['networks', name])! : firstUser?.span ?? docStart(doc),
       enableSpan: (nodeAt(doc, ['networks', name, 'enable_ipv6']) as Node | undefined)?.range ? spanOf(nodeAt(doc, ['networks', name, 'enable_ipv6'])) : undefined,
       ipam,
       usedBy,
     });
   }
-  return { project: projectName(doc), networks, services };
+  return { project: projectName(doc), networks, services, addresses: staticAddresses(doc) };
+}
+
+function staticAddresses(doc: LintDoc): ComposeModel['addresses'] {
+  const out: ComposeModel['addresses'] = [];
+  const svcs = isObj(doc.data?.services) ? doc.data.services : {};
+  for (const service of Object.keys(svcs)) {
+    const nets = svcs[service]?.networks;
+    if (!isObj(nets)) continue;
+    for (const network of Object.keys(nets)) {
+      const node = nodeAt(doc, ['services', service, 'networks', network]);
+      if (!isMap(node)) continue;
+      for (const [key, family] of [['ipv4_address', 4], ['ipv6_address', 6]] as const) {
+        const value = scalarEntry(doc, node, key);
+        if (value) out.push({ service, network, family, value });
+      }
+    }
+  }
+  return out;
 }

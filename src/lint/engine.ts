@@ -1,21 +1,31 @@
 // The pure lint engine: parsed documents + host facts in, positioned findings out. No I/O here.
-import type { Finding, LintDoc, RawFinding, RuleContext, Source, HostNetwork, DocKind } from './types';
-import { parseSource, type ParsedSource } from './source';
+import { randomBytes } from 'node:crypto';
+import type { Finding, LintDoc, RawFinding, RuleContext, Source, HostNetwork, DocKind, Span } from './types';
+import { parseSource, linePos, docStart, type ParsedSource } from './source';
 import { DOC_RULES, RUN_RULES, RULES_BY_ID } from './rules';
-import { parseCidr } from '../model/ip';
+import { dualStackIntent, filesWithIpv6Intent } from './intent';
+import type { Env } from './interpolate';
+
+export { dualStackIntent } from './intent';
 
 export interface LintOptions {
   /** Docker networks of the host; undefined skips the host collision rule */
   hostNetworks?: HostNetwork[];
-  /** force the dual-stack intent even when no input declares it */
+  /** force the dual-stack intent even when no input declares it (--dual-stack) */
   dualStack?: boolean;
+  /** apply the "this has no IPv6" rules to every file, intent or not (--require-ipv6) */
+  requireIpv6?: boolean;
+  /** Compose variables known to lint (--env-file, --use-env); without them only defaults count */
+  env?: Env;
+  /** random bytes for suggested ULA prefixes (tests inject fixed ones) */
+  random?: (n: number) => Uint8Array;
 }
 
 export interface FileResult {
   file: string;
   /** detected kinds, one per document */
   kinds: DocKind[];
-  /** YAML syntax errors (the file was not linted) */
+  /** the file-level findings (file/unparsable, file/template-skipped) */
   syntaxErrors: Finding[];
 }
 
@@ -25,49 +35,13 @@ export interface LintResult {
   dualStack: boolean;
 }
 
-const families = (text: unknown) => new Set(String(text ?? '').split(',').map((t) => parseCidr(t.trim())?.family).filter(Boolean));
+type Placed = Pick<ParsedSource, 'lineCounter'> & { file: string; text: string };
 
-/**
- * Do the inputs as a whole aim at dual-stack? Any one of: a dual-stack kubeadm config, a Service
- * asking for two families, IPv4 and IPv6 Calico pools, a Flannel config with both networks,
- * Cilium values with both families on.
- */
-export function dualStackIntent(docs: LintDoc[]): boolean {
-  const calico = new Set<number | undefined>();
-  for (const d of docs) {
-    const x = d.data ?? {};
-    switch (d.kind) {
-      case 'kubeadm':
-        if (families(x.networking?.podSubnet).size === 2 || families(x.networking?.serviceSubnet).size === 2) return true;
-        break;
-      case 'k8s-service':
-        if (['PreferDualStack', 'RequireDualStack'].includes(x.spec?.ipFamilyPolicy) || (Array.isArray(x.spec?.ipFamilies) && x.spec.ipFamilies.length === 2)) return true;
-        break;
-      case 'calico-ippool':
-        calico.add(parseCidr(String(x.spec?.cidr ?? ''))?.family);
-        if (calico.has(4) && calico.has(6)) return true;
-        break;
-      case 'cilium-values':
-        if (x.ipv6?.enabled === true && x.ipv4?.enabled !== false) return true;
-        break;
-      case 'flannel-netconf':
-      case 'flannel-configmap': {
-        let conf = x;
-        if (d.kind === 'flannel-configmap') { try { conf = JSON.parse(String(x.data?.['net-conf.json'])); } catch { conf = {}; } }
-        if (conf?.Network && conf?.IPv6Network) return true;
-        break;
-      }
-      default:
-    }
-  }
-  return false;
-}
-
-function locate(doc: { file: string; lineCounter: ParsedSource['lineCounter'] }, raw: RawFinding): Finding {
+function locate(doc: Placed, raw: RawFinding): Finding {
   const meta = RULES_BY_ID.get(raw.rule);
   if (!meta) throw new Error(`rule ${raw.rule} is not registered`);
-  const a = doc.lineCounter.linePos(raw.at.start);
-  const b = doc.lineCounter.linePos(Math.max(raw.at.end, raw.at.start));
+  const a = linePos(doc, raw.at.start);
+  const b = linePos(doc, Math.max(raw.at.end, raw.at.start));
   return {
     file: doc.file, line: a.line, col: a.col, endLine: b.line, endCol: b.col,
     severity: raw.severity ?? meta.severity, rule: raw.rule, message: raw.message, fix: raw.fix,
@@ -78,26 +52,66 @@ export function sortFindings(list: Finding[]): Finding[] {
   return list.sort((x, y) => x.file.localeCompare(y.file) || x.line - y.line || x.col - y.col || x.rule.localeCompare(y.rule));
 }
 
+/** The findings a file gets for itself: it is a template, or it does not parse (once, at the first error). */
+function fileFindings(p: ParsedSource): Finding[] {
+  const at = (s: Span) => ({ file: p.source.file, text: p.source.text, lineCounter: p.lineCounter, s });
+  if (p.template) {
+    const pos = linePos({ lineCounter: p.lineCounter, text: p.source.text }, p.template.start);
+    return [{ file: p.source.file, line: pos.line, col: pos.col, endLine: pos.line, endCol: pos.col, severity: 'info', rule: 'file/template-skipped', message: 'this is a Helm/Go template ({{ ... }}), not YAML yet: skipped', fix: 'lint the rendered output instead: helm template CHART | docker ipv6 lint -' }];
+  }
+  if (!p.errors.length) return [];
+  const first = at(p.errors[0].at);
+  const pos = linePos(first, first.s.start);
+  const more = p.errors.length > 1 ? ` (and ${p.errors.length - 1} more error${p.errors.length > 2 ? 's' : ''})` : '';
+  return [{ file: p.source.file, line: pos.line, col: pos.col, endLine: pos.line, endCol: pos.col, severity: 'error', rule: 'file/unparsable', message: `cannot parse as YAML: ${p.errors[0].message}${more}; ${p.docs.length ? 'its other documents were linted' : 'not linted'}`, fix: 'fix the YAML syntax' }];
+}
+
 export function lintParsed(parsed: ParsedSource[], opts: LintOptions = {}): LintResult {
   const docs = parsed.flatMap((p) => p.docs);
-  const dualStack = !!opts.dualStack || dualStackIntent(docs);
-  const ctx: RuleContext = { dualStack, hostNetworks: opts.hostNetworks };
+  const runDual = dualStackIntent(docs);
+  const dualStack = !!opts.dualStack || runDual;
+  const forced = !!opts.dualStack || !!opts.requireIpv6;
+  const ctx: RuleContext = { dualStack, forced, dualStackFlag: !!opts.dualStack, hostNetworks: opts.hostNetworks, random: opts.random ?? ((n) => randomBytes(n)) };
+  const intent = filesWithIpv6Intent(docs);
+  // Compose files stand alone; cluster files share the run's dual-stack intent (a dual kubeadm config makes an IPv4-only pool a mistake)
+  const wants = (d: LintDoc) => forced || intent.has(d.file) || (d.kind !== 'compose' && runDual);
   const findings: Finding[] = [];
+  const dropped = new Map<string, { doc: LintDoc; raw: RawFinding; rules: Set<string> }>();
+  const once = new Set<string>();
+  const keep = (d: LintDoc, raw: RawFinding) => {
+    const meta = RULES_BY_ID.get(raw.rule);
+    if (meta?.oncePerFile) { if (once.has(`${d.file}\0${raw.rule}`)) return; once.add(`${d.file}\0${raw.rule}`); }
+    if (!meta?.gated || wants(d)) { findings.push(locate(d, raw)); return; }
+    const seen = dropped.get(d.file);
+    if (seen) seen.rules.add(raw.rule);
+    else dropped.set(d.file, { doc: d, raw, rules: new Set([raw.rule]) });
+  };
   for (const d of docs) {
-    for (const rule of DOC_RULES[d.kind] ?? []) for (const raw of rule(d, ctx)) findings.push(locate(d, raw));
+    for (const rule of DOC_RULES[d.kind] ?? []) {
+      // a document of an unexpected shape (a map where a list belongs) must not stop the run
+      let raws: RawFinding[];
+      try { raws = rule(d, ctx); } catch (e) {
+        raws = [{ rule: 'file/unparsable', at: docStart(d), message: `this ${d.kind} document has a shape lint cannot read (${(e as Error)?.message ?? e}); some checks were skipped`, fix: 'check the document against its schema' }];
+      }
+      for (const raw of raws) keep(d, raw);
+    }
   }
-  for (const rule of RUN_RULES) for (const raw of rule(docs, ctx)) findings.push(locate(raw.doc, raw));
-  const files = parsed.map((p) => ({
-    file: p.source.file,
-    kinds: p.docs.map((d) => d.kind),
-    syntaxErrors: p.errors.map((e) => {
-      const pos = p.lineCounter.linePos(e.at.start);
-      return { file: p.source.file, line: pos.line, col: pos.col, endLine: pos.line, endCol: pos.col, severity: 'error' as const, rule: 'syntax', message: e.message, fix: 'fix the YAML syntax' };
-    }),
-  }));
+  for (const rule of RUN_RULES) for (const raw of rule(docs, ctx)) keep(raw.doc, raw);
+  for (const { doc, raw, rules } of dropped.values()) {
+    findings.push(locate(doc, {
+      rule: 'ipv6/no-intent', at: raw.at,
+      message: `no sign of IPv6 in this file, so ${[...rules].join(', ')} ${rules.size > 1 ? 'are' : 'is'} not applied (${raw.message})`,
+      fix: 'nothing to do if the file is meant to stay IPv4-only; to require IPv6 anyway, run lint with --require-ipv6 (or --dual-stack)',
+    }));
+  }
+  const files = parsed.map((p) => {
+    const own = fileFindings(p);
+    findings.push(...own);
+    return { file: p.source.file, kinds: p.docs.map((d) => d.kind), syntaxErrors: own };
+  });
   return { findings: sortFindings(findings), files, dualStack };
 }
 
 export function lintSources(sources: Source[], opts: LintOptions = {}): LintResult {
-  return lintParsed(sources.map(parseSource), opts);
+  return lintParsed(sources.map((s) => parseSource(s, { env: opts.env })), opts);
 }

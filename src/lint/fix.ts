@@ -4,6 +4,7 @@ import { isMap, isSeq, isScalar, stringify, type Node, type Pair, type YAMLMap }
 import type { LintDoc } from './types';
 import { composeModel, type ComposeNetwork } from './compose-model';
 import { parseCidr } from '../model/ip';
+import { nodeAt } from './source';
 
 interface Edit { start: number; end: number; insert: string; seq: number }
 
@@ -71,6 +72,11 @@ export function fixCompose(doc: LintDoc, allocate: Allocator): ComposeFix {
 
   const wanted = (n: ComposeNetwork) => {
     if (n.external || n.driver === 'host' || n.driver === 'none') return { enable: false, subnet: false };
+    // an interpolated value is the user's to set: --fix never rewrites one, nor guesses around one
+    const body = nodeAt(doc, ['networks', n.name]);
+    const flow = isMap(body) && body.flow && body.range && text.slice(body.range[0], body.range[1]).includes('$');
+    const enableRaw = nodeAt(doc, ['networks', n.name, 'enable_ipv6']);
+    if (n.enableUnknown || flow || (isScalar(enableRaw) && String(enableRaw.source ?? enableRaw.value).includes('$')) || n.ipam.some((e) => e.subnet?.unresolved)) return { enable: false, subnet: false };
     const enable = !n.enableIpv6 && n.usedBy.length > 0;
     const hasV6 = n.ipam.some((e) => e.subnet && parseCidr(e.subnet.text)?.family === 6);
     return { enable, subnet: (enable || n.enableIpv6) && !hasV6 };

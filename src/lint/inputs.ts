@@ -3,6 +3,14 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors';
 import type { Source } from './types';
+import { parseEnvFile } from './interpolate';
+
+/** Compose variables from --env-file files, later files winning; an unreadable one is a usage error. */
+export async function readEnvFiles(paths: string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const p of paths) Object.assign(out, parseEnvFile(await readText(p)));
+  return out;
+}
 
 const LINTABLE = /\.(ya?ml|json)$/i;
 const SKIP_DIRS = new Set(['node_modules', '.git', 'vendor']);

@@ -2,7 +2,7 @@
 import { realpath } from 'node:fs/promises';
 import type { RunContext } from '../cli/context';
 import { UsageError } from '../errors';
-import { collectSources } from './inputs';
+import { collectSources, readEnvFiles } from './inputs';
 import { parseSource, type ParsedSource } from './source';
 import { lintParsed, type LintResult } from './engine';
 import { compareFix, renderDryRun, renderText, renderJson, summary } from './output';
@@ -25,6 +25,14 @@ export interface LintOptions {
   dualStack: boolean;
   /** false skips asking Docker (--no-host-check) */
   hostCheck: boolean;
+  /** apply the "no IPv6" rules to every file (--require-ipv6) */
+  requireIpv6?: boolean;
+  /** Compose variable files (--env-file, repeatable, later ones win) */
+  envFiles?: string[];
+  /** take Compose variables from the environment too (--use-env; it wins over env files, as in Compose) */
+  useEnv?: boolean;
+  /** the lowest severity that makes the exit status 1 (--fail-on; default error) */
+  failOn?: 'error' | 'warning' | 'info' | 'never';
 }
 
 /** Outside effects, replaceable in tests. */
@@ -35,6 +43,8 @@ export interface LintDeps {
   random?: (n: number) => Buffer;
   version: string;
   cwd: string;
+  /** the environment --use-env reads (tests pass their own) */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function defaultDeps(ctx: RunContext): Promise<LintDeps> {
@@ -49,14 +59,6 @@ export async function defaultDeps(ctx: RunContext): Promise<LintDeps> {
   };
 }
 
-function checkSyntax(parsed: ParsedSource[]): void {
-  const errs = parsed.flatMap((p) => p.errors.map((e) => {
-    const pos = p.lineCounter.linePos(e.at.start);
-    return `${p.source.file}:${pos.line}:${pos.col}: ${e.message}`;
-  }));
-  if (errs.length) throw new UsageError(`cannot parse ${errs.length === 1 ? 'the input' : `${errs.length} places`} as YAML:\n  ${errs.join('\n  ')}`, 'fix the YAML syntax, then run docker ipv6 lint again');
-}
-
 const hasCompose = (parsed: ParsedSource[]) => parsed.some((p) => p.docs.some((d) => d.kind === 'compose'));
 
 export async function runLint(ctx: RunContext, paths: string[], opts: LintOptions, deps: LintDeps): Promise<number> {
@@ -64,8 +66,10 @@ export async function runLint(ctx: RunContext, paths: string[], opts: LintOption
     throw new UsageError('--fix cannot write back to stdin', 'add --dry-run to see the diff, or pass the file path');
   }
   const sources = await collectSources(paths, deps.stdin);
-  let parsed = sources.map(parseSource);
-  checkSyntax(parsed);
+  const env = { ...(await readEnvFiles(opts.envFiles ?? [])), ...(opts.useEnv ? definedOnly(deps.env ?? process.env) : {}) };
+  const parse = (s: Source) => parseSource(s, { env });
+  let parsed = sources.map(parse);
+  const engineOpts = { dualStack: opts.dualStack, requireIpv6: opts.requireIpv6, env, random: deps.random };
 
   let hostNetworks: HostNetwork[] | undefined;
   const skipped: Array<{ rule: string; reason: string }> = [];
@@ -80,20 +84,25 @@ export async function runLint(ctx: RunContext, paths: string[], opts: LintOption
 
   const fixes: Array<{ file: string; changes: string[]; diff: string }> = [];
   // --dry-run leaves the files as they are: findings are reported against them (positions on disk)
-  const onDisk = opts.fix && opts.dryRun ? lintParsed(parsed, { hostNetworks, dualStack: opts.dualStack }) : undefined;
+  const onDisk = opts.fix && opts.dryRun ? lintParsed(parsed, { ...engineOpts, hostNetworks }) : undefined;
   const before = new Map(parsed.map((p) => [p.source.file, p.source.text]));
   if (opts.fix) {
     const fixed = await applyFixes(ctx, parsed, hostNetworks, opts, deps);
     fixes.push(...fixed.fixes);
-    parsed = fixed.sources.map(parseSource);
+    parsed = fixed.sources.map(parse);
   }
 
-  const result = lintParsed(parsed, { hostNetworks, dualStack: opts.dualStack });
+  const result = lintParsed(parsed, { ...engineOpts, hostNetworks });
   const compared = onDisk ? compareFix(onDisk.findings, result.findings, { before, after: new Map(parsed.map((p) => [p.source.file, p.source.text])) }) : undefined;
   render(ctx, result, opts, deps, skipped, fixes, onDisk && compared ? { result: onDisk, compared } : undefined);
   // with --dry-run the exit status tells whether the fix would leave errors
-  return result.findings.some((f) => f.severity === 'error') ? 1 : 0;
+  const failing = FAIL_LEVELS[opts.failOn ?? 'error'];
+  return result.findings.some((f) => failing.includes(f.severity)) ? 1 : 0;
 }
+
+const FAIL_LEVELS: Record<NonNullable<LintOptions['failOn']>, string[]> = { error: ['error'], warning: ['error', 'warning'], info: ['error', 'warning', 'info'], never: [] };
+
+const definedOnly = (env: NodeJS.ProcessEnv) => Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 
 async function applyFixes(ctx: RunContext, parsed: ParsedSource[], hostNetworks: HostNetwork[] | undefined, opts: LintOptions, deps: LintDeps) {
   const state = await readHostAllocation(ctx.host.state);
@@ -108,10 +117,10 @@ async function applyFixes(ctx: RunContext, parsed: ParsedSource[], hostNetworks:
   for (const p of parsed) {
     const composeDocs = p.docs.filter((d) => d.kind === 'compose');
     // a multi-document file is not a Compose file Compose itself would read: leave it alone
-    if (composeDocs.length !== 1 || p.docs.length !== 1) { sources.push(p.source); continue; }
+    if (composeDocs.length !== 1 || p.docs.length !== 1 || p.errors.length) { sources.push(p.source); continue; }
     const { text, changes } = fixCompose(composeDocs[0], allocate);
     if (text === p.source.text) { sources.push(p.source); continue; }
-    const check = parseSource({ file: p.source.file, text });
+    const check = parseSource({ file: p.source.file, text }, { env: composeDocs[0].env });
     if (check.errors.length) throw new Error(`--fix produced invalid YAML for ${p.source.file}: ${check.errors[0].message}`);
     fixes.push({ file: p.source.file, changes, diff: unifiedDiff(p.source.text, text, `a/${p.source.file}`, `b/${p.source.file}`) });
     if (!opts.dryRun) await deps.writeFile(p.source.file, text);
@@ -142,7 +151,7 @@ function render(ctx: RunContext, result: LintResult, opts: LintOptions, deps: Li
     return;
   }
   for (const s of skipped) ctx.note(`note: skipped ${s.rule}: ${s.reason}`);
-  for (const f of result.files) if (f.kinds.every((k) => k === 'unknown')) ctx.note(`note: ${f.file}: nothing to lint (not a Compose file, Kubernetes manifest or CNI config)`);
+  for (const f of result.files) if (f.syntaxErrors.length === 0 && f.kinds.every((k) => k === 'unknown')) ctx.note(`note: ${f.file}: nothing to lint (not a Compose file, Kubernetes manifest or CNI config)`);
   const text = dry ? renderDryRun(dry.compared) : renderText(result.findings);
   if (text) ctx.stdout.write(text);
   const tail = result.dualStack ? ' (dual-stack intent)' : '';

@@ -1,31 +1,102 @@
 // Parses sources into positioned YAML documents and maps nodes (and JSON embedded in scalars) to spans.
-import { parseAllDocuments, LineCounter, isMap, isScalar, isPair, type Node, type Scalar } from 'yaml';
+import { parseAllDocuments, LineCounter, isMap, isScalar, isPair, type Document, type Node, type Scalar } from 'yaml';
 import { parseTree, type Node as JsonNode, type ParseError, printParseErrorCode } from 'jsonc-parser';
 import type { Source, Span, LintDoc } from './types';
 import { detectKind } from './detect';
+import { interpolate, type Env } from './interpolate';
 
 export interface ParsedSource {
   source: Source;
   lineCounter: LineCounter;
   docs: LintDoc[];
-  /** YAML syntax errors: the file cannot be linted */
+  /** YAML syntax errors: the file (or that document of it) cannot be linted */
   errors: Array<{ message: string; at: Span }>;
+  /** set when the file is a Helm/Go template and was not parsed */
+  template?: Span;
 }
 
-export function parseSource(source: Source): ParsedSource {
+export interface ParseOptions {
+  /** Compose variables known to lint (--env-file, --use-env) */
+  env?: Env;
+}
+
+/** `{{ ... }}` outside comments: a Helm chart template or another Go template, not YAML yet. */
+export function templateAt(text: string): Span | undefined {
+  const re = /\{\{-?\s*[^}]*\}\}/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const line = text.slice(text.lastIndexOf('\n', m.index) + 1, m.index);
+    if (!line.trimStart().startsWith('#')) return { start: m.index, end: m.index + m[0].length };
+  }
+  return undefined;
+}
+
+/** 1-based line and column; a UTF-8 BOM is not a column editors count. */
+export function linePos(p: { lineCounter: LineCounter; text: string }, offset: number): { line: number; col: number } {
+  const pos = p.lineCounter.linePos(offset);
+  return p.text.charCodeAt(0) === 0xfeff && pos.line === 1 && pos.col > 1 ? { line: 1, col: pos.col - 1 } : pos;
+}
+
+export function parseSource(source: Source, opts: ParseOptions = {}): ParsedSource {
   const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(source.text, { lineCounter, prettyErrors: false, uniqueKeys: false });
-  const list = Array.isArray(parsed) ? parsed : [];
   const errors: ParsedSource['errors'] = [];
   const docs: LintDoc[] = [];
+  const template = templateAt(source.text);
+  if (template) {
+    // not parsed, but its finding still needs line:col (the parser itself starts with line 1 at 0)
+    lineCounter.addNewLine(0);
+    for (let o = source.text.indexOf('\n'); o >= 0; o = source.text.indexOf('\n', o + 1)) lineCounter.addNewLine(o + 1);
+    return { source, lineCounter, docs, errors, template };
+  }
+  let list: Document.Parsed[] = [];
+  try {
+    const parsed = parseAllDocuments(source.text, { lineCounter, prettyErrors: false, uniqueKeys: false, merge: true, logLevel: 'error' });
+    list = Array.isArray(parsed) ? parsed : [];
+  } catch (e) {
+    errors.push({ message: `cannot parse: ${(e as Error)?.message ?? e}`.split('\n')[0], at: { start: 0, end: 0 } });
+  }
   list.forEach((doc, index) => {
     for (const e of doc.errors) errors.push({ message: e.message.split('\n')[0], at: { start: e.pos[0], end: e.pos[1] } });
     if (doc.errors.length) return;
-    const data = doc.toJS({ maxAliasCount: 1000 });
-    const partial = { file: source.file, text: source.text, lineCounter, index, doc, data };
-    docs.push({ ...partial, kind: detectKind(data, source.file) });
+    let data: any;
+    try {
+      data = doc.toJS({ maxAliasCount: 1000 });
+    } catch (e) {
+      // an alias bomb, a merge of a non-map: the library throws instead of reporting
+      const r = (doc.contents as Node | null)?.range;
+      errors.push({ message: (e as Error)?.message?.split('\n')[0] ?? String(e), at: { start: r?.[0] ?? 0, end: r?.[0] ?? 0 } });
+      return;
+    }
+    const partial = { file: source.file, text: source.text, lineCounter, index, doc };
+    // `kind: List` (kubectl get -o yaml): each item is linted as a document of its own
+    if (data && typeof data === 'object' && data.kind === 'List' && Array.isArray(data.items)) {
+      data.items.forEach((item: unknown, i: number) => docs.push({ ...partial, data: item, base: ['items', i], kind: detectKind(item, source.file) }));
+      return;
+    }
+    const kind = detectKind(data, source.file);
+    if (kind !== 'compose') { docs.push({ ...partial, data, base: [], kind }); return; }
+    const env = opts.env ?? {};
+    const unresolved: NonNullable<LintDoc['unresolved']> = [];
+    docs.push({ ...partial, data: interpolateTree(data, env, [], unresolved), base: [], kind, env, unresolved });
   });
   return { source, lineCounter, docs, errors };
+}
+
+/** Compose interpolates every string value (keys are left alone); unresolved ones stay as written. */
+function interpolateTree(v: any, env: Env, path: Array<string | number>, out: NonNullable<LintDoc['unresolved']>): any {
+  if (typeof v === 'string') {
+    if (!v.includes('$')) return v;
+    const r = interpolate(v, env);
+    if (r.ok) return r.value;
+    out.push({ path, text: v, missing: r.missing });
+    return v;
+  }
+  if (Array.isArray(v)) return v.map((x, i) => interpolateTree(x, env, [...path, i], out));
+  if (v && typeof v === 'object') {
+    const o: Record<string, any> = {};
+    for (const k of Object.keys(v)) o[k] = interpolateTree(v[k], env, [...path, k], out);
+    return o;
+  }
+  return v;
 }
 
 /** The span of a node, a pair's key, or the document start when there is none. */
@@ -37,12 +108,12 @@ export function spanOf(node: unknown, fallback?: Span): Span {
 
 /** The node at a path (or undefined). Keys may be strings or sequence indexes. */
 export function nodeAt(doc: LintDoc, path: Array<string | number>): Node | undefined {
-  return doc.doc.getIn(path, true) as Node | undefined;
+  return doc.doc.getIn([...doc.base, ...path], true) as Node | undefined;
 }
 
 /** The span of the key of the pair at `path` (the map entry itself), falling back to the value. */
 export function keySpan(doc: LintDoc, path: Array<string | number>): Span | undefined {
-  const parent = path.length > 1 ? nodeAt(doc, path.slice(0, -1)) : (doc.doc.contents as Node | null);
+  const parent = path.length > 1 || doc.base.length ? nodeAt(doc, path.slice(0, -1)) : (doc.doc.contents as Node | null);
   if (isMap(parent)) {
     const last = path[path.length - 1];
     const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === last);
@@ -62,7 +133,7 @@ export function firstSpan(doc: LintDoc, ...paths: Array<Array<string | number>>)
 }
 
 export function docStart(doc: LintDoc): Span {
-  const c = doc.doc.contents as Node | null;
+  const c = (doc.base.length ? nodeAt(doc, []) : doc.doc.contents) as Node | null;
   return c?.range ? { start: c.range[0], end: c.range[0] } : { start: 0, end: 0 };
 }
 

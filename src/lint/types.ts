@@ -13,6 +13,12 @@ export type DocKind =
   | 'flannel-configmap'
   | 'flannel-netconf'
   | 'cilium-values'
+  | 'calico-node'
+  | 'calico-installation'
+  | 'calico-values'
+  | 'kind-cluster'
+  | 'capi-cluster'
+  | 'cni-config'
   | 'unknown';
 
 /** One input file (or stdin) as text. */
@@ -37,8 +43,14 @@ export interface LintDoc {
   index: number;
   doc: Document.Parsed;
   kind: DocKind;
-  /** data read from the document (plain JS) */
+  /** data read from the document (plain JS; Compose values interpolated where they resolve) */
   data: any;
+  /** where the document sits in its YAML document: [] or ['items', i] for a `kind: List` item */
+  base: Array<string | number>;
+  /** Compose: variable values known to lint (--env-file, --use-env); defaults apply without them */
+  env?: Readonly<Record<string, string>>;
+  /** Compose: values left with variables that have no known value (skipped by the rules) */
+  unresolved?: Array<{ path: Array<string | number>; text: string; missing: string[] }>;
 }
 
 /** What a rule reports: positions as a span; the engine adds file, line and column. */
@@ -68,6 +80,10 @@ export interface RuleMeta {
   severity: Severity;
   /** one line: what the rule checks */
   summary: string;
+  /** a "this has no IPv6" rule: it applies only where the file shows IPv6 intent or the user asks */
+  gated?: boolean;
+  /** reported at most once per file (the first occurrence) */
+  oncePerFile?: boolean;
 }
 
 /** A Docker network on the host, as far as the collision rule needs it. */
@@ -82,6 +98,12 @@ export interface HostNetwork {
 export interface RuleContext {
   /** true when the inputs as a whole aim at dual-stack (or --dual-stack was given) */
   dualStack: boolean;
+  /** the user asked for IPv6 (--require-ipv6) or dual-stack (--dual-stack) explicitly */
+  forced: boolean;
+  /** --dual-stack was given: explicit single-family choices are no longer respected */
+  dualStackFlag: boolean;
+  /** random bytes, for suggested RFC 4193 prefixes */
+  random: (n: number) => Uint8Array;
   /** undefined when the host could not be asked: the collision rule is then skipped */
   hostNetworks?: HostNetwork[];
 }

@@ -1,59 +1,18 @@
-// CNI rules: Calico IPPools, Flannel net-conf.json (in its ConfigMap or alone) and Cilium Helm values.
+// CNI rules (Calico is in calico.ts): Flannel net-conf.json (in its ConfigMap or alone) and Cilium Helm values.
 import { isScalar } from 'yaml';
 import type { DocRule, RunRule, RawFinding, RuleMeta, LintDoc, Span } from '../types';
-import { parseCidr, isUla, isGlobalV6, formatCidr } from '../../model/ip';
+import { parseCidr, formatCidr } from '../../model/ip';
+import { isPlaceholder } from '../interpolate';
 import { embeddedJson, firstSpan, keySpan, nodeAt, spanOf, docStart } from '../source';
 
 export const cniRules: RuleMeta[] = [
-  { id: 'calico/cidr-invalid', severity: 'error', summary: 'an IPPool cidr that is not a CIDR prefix' },
-  { id: 'calico/ipv6-pool-missing', severity: 'warning', summary: 'Calico IPPools without an IPv6 pool' },
-  { id: 'calico/nat-outgoing-global', severity: 'warning', summary: 'natOutgoing on an IPv6 pool with a global prefix' },
-  { id: 'calico/ula-pool-no-nat', severity: 'info', summary: 'a ULA IPv6 pool without natOutgoing cannot reach the IPv6 internet' },
   { id: 'flannel/net-conf-invalid', severity: 'error', summary: 'net-conf.json is not valid JSON' },
   { id: 'flannel/cidr-invalid', severity: 'error', summary: 'Network or IPv6Network malformed or of the wrong family' },
-  { id: 'flannel/ipv6-network-missing', severity: 'warning', summary: 'a Flannel config without IPv6Network' },
+  { id: 'flannel/ipv6-network-missing', severity: 'warning', summary: 'a Flannel config without IPv6Network', gated: true },
   { id: 'flannel/enable-ipv6-missing', severity: 'error', summary: 'IPv6Network set without EnableIPv6: true, so Flannel ignores it' },
-  { id: 'cilium/ipv6-disabled', severity: 'warning', summary: 'Cilium values with ipv6.enabled off (the chart default)' },
+  { id: 'cilium/ipv6-disabled', severity: 'warning', summary: 'Cilium values with ipv6.enabled off (the chart default)', gated: true },
   { id: 'cilium/tunnel-removed', severity: 'warning', summary: 'the Helm value "tunnel", removed in Cilium 1.15' },
 ];
-
-const calicoPool: DocRule = (doc) => {
-  const out: RawFinding[] = [];
-  const spec = doc.data?.spec ?? {};
-  const name = doc.data?.metadata?.name ?? '(unnamed)';
-  const at = firstSpan(doc, ['spec', 'cidr'], ['spec']);
-  const cidrNode = nodeAt(doc, ['spec', 'cidr']);
-  const cidrAt = cidrNode ? spanOf(cidrNode) : at;
-  const c = parseCidr(String(spec.cidr ?? ''));
-  if (!c) {
-    out.push({ rule: 'calico/cidr-invalid', at: cidrAt, message: `IPPool ${name}: cidr "${spec.cidr ?? ''}" is not a CIDR prefix`, fix: 'write address/length, e.g. fd00:10:244::/56' });
-    return out;
-  }
-  if (c.family !== 6) return out;
-  const nat = spec.natOutgoing === true;
-  const natAt = firstSpan(doc, ['spec', 'natOutgoing'], ['spec', 'cidr']);
-  if (nat && isGlobalV6(c)) {
-    out.push({ rule: 'calico/nat-outgoing-global', at: natAt, message: `IPPool ${name}: natOutgoing on the global prefix ${spec.cidr} hides routable pod addresses behind the node's`, fix: 'set natOutgoing: false and route the prefix to the nodes (BGP or static routes)' });
-  } else if (!nat && isUla(c)) {
-    out.push({ rule: 'calico/ula-pool-no-nat', at: natAt, message: `IPPool ${name}: the ULA prefix ${spec.cidr} is not routed on the internet and natOutgoing is off, so pods cannot reach IPv6 destinations outside the cluster`, fix: 'set natOutgoing: true, or use a global prefix routed to the nodes' });
-  }
-  return out;
-};
-
-/** Across the whole run: IPv4 pools only means Calico hands out no IPv6 addresses. */
-const calicoIpv6PoolMissing: RunRule = (docs) => {
-  const pools = docs.filter((d) => d.kind === 'calico-ippool');
-  const fams = pools.map((d) => parseCidr(String(d.data?.spec?.cidr ?? ''))?.family);
-  if (pools.length === 0 || fams.includes(6) || !fams.includes(4)) return [];
-  const first = pools[fams.indexOf(4)];
-  return [{
-    doc: first,
-    rule: 'calico/ipv6-pool-missing',
-    at: firstSpan(first, ['spec', 'cidr'], ['kind']),
-    message: 'Calico IPPools define IPv4 only: pods get no IPv6 address',
-    fix: 'add an IPPool with an IPv6 cidr (e.g. fd00:10:244::/56) and set IP6=autodetect and FELIX_IPV6SUPPORT=true on calico-node',
-  }];
-};
 
 interface NetConf { value: any; errors: string[]; span(key: string, which?: 'key' | 'value'): Span; whole: Span }
 
@@ -78,7 +37,7 @@ const flannel: DocRule = (doc) => {
     return out;
   }
   for (const [key, fam] of [['Network', 4], ['IPv6Network', 6]] as const) {
-    if (v[key] === undefined) continue;
+    if (v[key] === undefined || isPlaceholder(String(v[key]))) continue;
     const c = parseCidr(String(v[key]));
     if (!c || c.family !== fam) {
       out.push({ rule: 'flannel/cidr-invalid', at: conf.span(key), message: `${key} "${v[key]}" is not an IPv${fam} prefix`, fix: `write an IPv${fam} CIDR, e.g. ${fam === 4 ? '10.244.0.0/16' : 'fd00:10:244::/56'}` });
@@ -129,9 +88,8 @@ const cilium: DocRule = (doc) => {
 };
 
 export const cniDocRules: Partial<Record<LintDoc['kind'], DocRule[]>> = {
-  'calico-ippool': [calicoPool],
   'flannel-configmap': [flannel],
   'flannel-netconf': [flannel],
   'cilium-values': [cilium],
 };
-export const cniRunRules: RunRule[] = [calicoIpv6PoolMissing];
+export const cniRunRules: RunRule[] = [];

@@ -6,8 +6,8 @@ import { parseCidr, parseAddress, containsAddress, contains, overlaps, formatCid
 import { keySpan, spanOf } from '../source';
 
 export const composeRules: RuleMeta[] = [
-  { id: 'compose/enable-ipv6-missing', severity: 'error', summary: 'a network used by services lacks enable_ipv6: true' },
-  { id: 'compose/ipv6-subnet-missing', severity: 'warning', summary: 'enable_ipv6 without an IPv6 subnet in ipam.config' },
+  { id: 'compose/enable-ipv6-missing', severity: 'error', summary: 'a network used by services lacks enable_ipv6: true', gated: true },
+  { id: 'compose/ipv6-subnet-missing', severity: 'warning', summary: 'enable_ipv6 without an IPv6 subnet in ipam.config', gated: true },
   { id: 'compose/subnet-outside-ipam-config', severity: 'error', summary: 'subnet or gateway placed outside ipam.config, where Compose does not read it' },
   { id: 'compose/subnet-invalid', severity: 'error', summary: 'a malformed subnet, gateway or ip_range' },
   { id: 'compose/subnet-overlap', severity: 'error', summary: 'two subnets in the file overlap' },
@@ -19,11 +19,23 @@ export const composeRules: RuleMeta[] = [
 /** Networks that cannot or need not get enable_ipv6 from this file. */
 const skipped = (n: ComposeNetwork) => n.external || n.driver === 'host' || n.driver === 'none';
 
-const enableIpv6Missing: DocRule = (doc) => {
+const enableIpv6Missing: DocRule = (doc, ctx) => {
   const out: RawFinding[] = [];
   for (const n of composeModel(doc).networks) {
-    if (skipped(n) || n.enableIpv6 || n.usedBy.length === 0) continue;
+    const v6Subnet = n.ipam.find((e) => e.subnet && !e.subnet.unresolved && parseCidr(e.subnet.text)?.family === 6)?.subnet;
+    if (skipped(n) || n.enableIpv6 || n.enableUnknown || (n.usedBy.length === 0 && !v6Subnet)) continue;
+    // enable_ipv6: false written down is a choice; only --require-ipv6 / --dual-stack overrule it
+    if (n.enableOff && !ctx.forced) continue;
     const users = n.usedBy.join(', ');
+    if (n.usedBy.length === 0) {
+      out.push({
+        rule: 'compose/enable-ipv6-missing',
+        at: n.enableSpan ?? n.span,
+        message: `network "${n.name}" has the IPv6 subnet ${v6Subnet!.text} but no enable_ipv6: true: depending on the Docker version the subnet is refused or the network gets no IPv6`,
+        fix: `set enable_ipv6: true under networks.${n.name}`,
+      });
+      continue;
+    }
     out.push({
       rule: 'compose/enable-ipv6-missing',
       at: n.enableSpan ?? n.span,
@@ -42,7 +54,8 @@ const ipv6SubnetMissing: DocRule = (doc) => {
   const out: RawFinding[] = [];
   for (const n of composeModel(doc).networks) {
     if (skipped(n) || !n.enableIpv6) continue;
-    if (n.ipam.some((e) => e.subnet && parseCidr(e.subnet.text)?.family === 6)) continue;
+    // a subnet from a variable with no known value may well be the IPv6 one
+    if (n.ipam.some((e) => e.subnet && (e.subnet.unresolved || parseCidr(e.subnet.text)?.family === 6))) continue;
     out.push({
       rule: 'compose/ipv6-subnet-missing',
       at: n.enableSpan ?? n.span,
@@ -95,7 +108,7 @@ function placedSubnets(doc: LintDoc): PlacedCidr[] {
   const out: PlacedCidr[] = [];
   for (const n of composeModel(doc).networks) {
     for (const e of n.ipam) {
-      const c = e.subnet && parseCidr(e.subnet.text);
+      const c = e.subnet && !e.subnet.unresolved && parseCidr(e.subnet.text);
       if (c && e.subnet) out.push({ network: n.name, text: e.subnet.text, cidr: c, span: e.subnet.span });
     }
   }
@@ -108,6 +121,7 @@ const subnetChecks: DocRule = (doc) => {
     for (const e of n.ipam) {
       const where = `networks.${n.name}.ipam.config[${e.index}]`;
       let subnet: Cidr | undefined;
+      if (e.subnet?.unresolved) continue;
       if (e.subnet) {
         subnet = parseCidr(e.subnet.text);
         if (!subnet) {
@@ -116,14 +130,14 @@ const subnetChecks: DocRule = (doc) => {
           out.push({ rule: 'compose/subnet-invalid', at: e.subnet.span, message: `${where}.subnet "${e.subnet.text}" has host bits set: Docker 25 and later reject it`, fix: `use ${formatCidr(subnet)}` });
         }
       }
-      if (e.gateway) {
+      if (e.gateway && !e.gateway.unresolved) {
         const gw = parseAddress(e.gateway.text);
         if (!gw) out.push({ rule: 'compose/subnet-invalid', at: e.gateway.span, message: `${where}.gateway "${e.gateway.text}" is not an IP address (no prefix length here)`, fix: 'write a single address inside the subnet, e.g. fd00:1::1' });
         else if (subnet && !containsAddress(subnet, gw)) {
           out.push({ rule: 'compose/gateway-outside-subnet', at: e.gateway.span, message: `${where}.gateway ${e.gateway.text} is outside its subnet ${e.subnet!.text}`, fix: `use an address inside ${formatCidr(subnet)}, e.g. its first host` });
         }
       }
-      if (e.ipRange) {
+      if (e.ipRange && !e.ipRange.unresolved) {
         const r = parseCidr(e.ipRange.text);
         if (!r) out.push({ rule: 'compose/subnet-invalid', at: e.ipRange.span, message: `${where}.ip_range "${e.ipRange.text}" is not a CIDR prefix`, fix: 'write it as address/length inside the subnet' });
         else if (subnet && !contains(subnet, r)) {

@@ -6,17 +6,30 @@ import { kubeadmRules, kubeadmDocRules } from './kubeadm';
 import { serviceRules, serviceDocRules } from './service';
 import { netpolRules, netpolDocRules } from './netpol';
 import { cniRules, cniDocRules, cniRunRules } from './cni';
+import { composeValueRules, composeValueDocRules } from './compose-values';
+import { fileRules } from './files';
+import { planRules, planDocRules } from './plan';
+import { clusterRules, clusterDocRules } from './clusters';
+import { calicoRules, calicoDocRules, calicoRunRules } from './calico';
 
-export const RULES: RuleMeta[] = [...composeRules, ...portRules, ...kubeadmRules, ...serviceRules, ...netpolRules, ...cniRules];
+export const RULES: RuleMeta[] = [...fileRules, ...composeRules, ...composeValueRules, ...portRules, ...kubeadmRules, ...clusterRules, ...serviceRules, ...netpolRules, ...calicoRules, ...cniRules, ...planRules];
 
 export const RULES_BY_ID: ReadonlyMap<string, RuleMeta> = new Map(RULES.map((r) => [r.id, r]));
 
-export const DOC_RULES: Partial<Record<DocKind, DocRule[]>> = {
-  compose: [...composeDocRules, ...portDocRules],
-  kubeadm: kubeadmDocRules,
-  'k8s-service': serviceDocRules,
-  'k8s-networkpolicy': netpolDocRules,
-  ...cniDocRules,
-};
+const PER_KIND: Array<Partial<Record<DocKind, DocRule[]>>> = [
+  {
+    compose: [...composeDocRules, ...composeValueDocRules, ...portDocRules],
+    kubeadm: kubeadmDocRules,
+    'k8s-service': serviceDocRules,
+    'k8s-networkpolicy': netpolDocRules,
+  },
+  cniDocRules, calicoDocRules, clusterDocRules, planDocRules,
+];
 
-export const RUN_RULES: RunRule[] = [...cniRunRules];
+/** Every rule that runs on a kind, from all the rule files (several may add to one kind). */
+export const DOC_RULES: Partial<Record<DocKind, DocRule[]>> = {};
+for (const table of PER_KIND) {
+  for (const [kind, rules] of Object.entries(table) as Array<[DocKind, DocRule[]]>) DOC_RULES[kind] = [...(DOC_RULES[kind] ?? []), ...rules];
+}
+
+export const RUN_RULES: RunRule[] = [...cniRunRules, ...calicoRunRules];

@@ -2,9 +2,10 @@
 import type { DocRule, RawFinding, RuleMeta, LintDoc, Span } from '../types';
 import { parseCidr, formatCidr, hostBitCount, type Cidr } from '../../model/ip';
 import { firstSpan, nodeAt, spanOf } from '../source';
+import { isPlaceholder } from '../interpolate';
 
 export const kubeadmRules: RuleMeta[] = [
-  { id: 'kubeadm/not-dual-stack', severity: 'warning', summary: 'podSubnet or serviceSubnet has only one address family' },
+  { id: 'kubeadm/not-dual-stack', severity: 'warning', summary: 'podSubnet or serviceSubnet has only one address family', gated: true },
   { id: 'kubeadm/cidr-invalid', severity: 'error', summary: 'a malformed podSubnet/serviceSubnet entry, or two of one family' },
   { id: 'kubeadm/service-subnet-too-large', severity: 'error', summary: 'a serviceSubnet larger than the API server accepts (more than 20 host bits)' },
   { id: 'kubeadm/pod-subnet-too-small', severity: 'error', summary: 'an IPv6 podSubnet that cannot hold the per-node mask' },
@@ -15,10 +16,12 @@ export const MAX_SERVICE_HOST_BITS = 20;
 
 interface Entry { text: string; cidr?: Cidr }
 
-function field(doc: LintDoc, key: 'podSubnet' | 'serviceSubnet'): { entries: Entry[]; span?: Span } {
+function field(doc: LintDoc, key: 'podSubnet' | 'serviceSubnet'): { entries: Entry[]; span?: Span; placeholder?: boolean } {
   const v = doc.data?.networking?.[key];
   if (v === undefined || v === null || v === '') return { entries: [] };
   const node = nodeAt(doc, ['networking', key]);
+  // a value filled in later (${VAR}) is not judged
+  if (isPlaceholder(String(v))) return { entries: [] , span: undefined, placeholder: true };
   const entries = String(v).split(',').map((t) => t.trim()).filter(Boolean).map((text) => ({ text, cidr: parseCidr(text) }));
   return { entries, span: node ? spanOf(node) : undefined };
 }
@@ -33,11 +36,17 @@ function nodeMaskV6(doc: LintDoc): number {
   return Number.isInteger(n) && n > 0 && n <= 128 ? n : 64;
 }
 
-const kubeadmNetworking: DocRule = (doc) => {
+const v6Only = (entries: Entry[]) => entries.length === 1 && entries[0].cidr?.family === 6;
+
+const kubeadmNetworking: DocRule = (doc, ctx) => {
   const out: RawFinding[] = [];
   const fallback = firstSpan(doc, ['networking'], ['kind']);
+  // an IPv6-only cluster is a choice, not a missing family: respected unless --dual-stack asks for both
+  const ipv6Only = v6Only(field(doc, 'podSubnet').entries) && v6Only(field(doc, 'serviceSubnet').entries) && !ctx.dualStackFlag;
+  if (ipv6Only) out.push({ rule: 'k8s/single-family-choice', at: field(doc, 'podSubnet').span ?? fallback, message: 'an IPv6-only cluster (podSubnet and serviceSubnet IPv6): respected, no IPv4 asked for', fix: 'nothing to do if intended; for dual-stack give both subnets an IPv4 prefix too' });
   for (const key of ['podSubnet', 'serviceSubnet'] as const) {
-    const { entries, span } = field(doc, key);
+    const { entries, span, placeholder } = field(doc, key);
+    if (placeholder) continue;
     const at = span ?? fallback;
     for (const e of entries) {
       if (!e.cidr) out.push({ rule: 'kubeadm/cidr-invalid', at, message: `networking.${key} entry "${e.text}" is not a CIDR prefix`, fix: 'write "IPv4/len,IPv6/len", e.g. "10.244.0.0/16,fd00:10:244::/56"' });
@@ -48,7 +57,7 @@ const kubeadmNetworking: DocRule = (doc) => {
     const v6 = good.filter((c) => c.family === 6).length;
     if (entries.length > 2 || v4 > 1 || v6 > 1) {
       out.push({ rule: 'kubeadm/cidr-invalid', at, message: `networking.${key} must hold at most one prefix per family, got "${entries.map((e) => e.text).join(',')}"`, fix: 'keep one IPv4 and one IPv6 prefix' });
-    } else if (good.length === entries.length && !(v4 === 1 && v6 === 1)) {
+    } else if (good.length === entries.length && !(v4 === 1 && v6 === 1) && !ipv6Only) {
       const has = entries.length === 0 ? (key === 'serviceSubnet' ? 'only the IPv4 default 10.96.0.0/12' : 'no value') : `only ${v6 ? 'IPv6' : 'IPv4'}`;
       out.push({
         rule: 'kubeadm/not-dual-stack',

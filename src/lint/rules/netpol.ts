@@ -2,6 +2,7 @@
 import { isMap, isSeq, type Node } from 'yaml';
 import type { DocRule, RawFinding, RuleMeta, Span } from '../types';
 import { parseCidr, contains, formatCidr, isAnyAddress, type Cidr } from '../../model/ip';
+import { isPlaceholder } from '../interpolate';
 import { nodeAt, spanOf } from '../source';
 
 export const netpolRules: RuleMeta[] = [
@@ -40,6 +41,7 @@ const ipBlockChecks: DocRule = (doc) => {
   const out: RawFinding[] = [];
   for (const list of peerLists(doc)) {
     for (const b of list.blocks) {
+      if (isPlaceholder(b.text)) continue;
       if (!b.cidr) {
         out.push({ rule: 'k8s/netpol-cidr-invalid', at: b.span, message: `ipBlock cidr "${b.text}" is not a CIDR prefix`, fix: 'write address/length, e.g. 2001:db8::/32 or 10.0.0.0/8' });
         continue;
@@ -51,6 +53,7 @@ const ipBlockChecks: DocRule = (doc) => {
         const text = String((item as any)?.value ?? '');
         const at = spanOf(item);
         const e = parseCidr(text);
+        if (isPlaceholder(text)) continue;
         if (!e) out.push({ rule: 'k8s/netpol-cidr-invalid', at, message: `ipBlock except entry "${text}" is not a CIDR prefix`, fix: 'write address/length inside the block' });
         else if (e.family !== b.cidr.family) out.push({ rule: 'k8s/netpol-except-outside', at, message: `except ${text} is IPv${e.family} but its block ${b.text} is IPv${b.cidr.family}`, fix: 'put IPv4 and IPv6 exceptions under a block of their own family' });
         else if (!contains(b.cidr, e) || (e.start === b.cidr.start && e.end === b.cidr.end)) {

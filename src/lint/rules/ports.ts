@@ -4,6 +4,7 @@ import type { DocRule, RawFinding, RuleMeta, Span } from '../types';
 import { composeModel } from '../compose-model';
 import { parseAddress } from '../../model/ip';
 import { nodeAt, spanOf } from '../source';
+import { interpolate, hasVariable } from '../interpolate';
 
 export const portRules: RuleMeta[] = [
   { id: 'compose/port-ipv4-only', severity: 'warning', summary: 'a port bound to an IPv4 address only, in a service that is otherwise dual-stack' },
@@ -60,11 +61,19 @@ export function serviceBindings(doc: Parameters<DocRule>[0], service: string): P
   const out: PortBinding[] = [];
   for (const item of seq.items) {
     if (isScalar(item)) {
-      const text = String(item.value);
+      // judged on what Compose makes of it; a binding from a variable with no known value is skipped
+      const r = interpolate(String(item.value), doc.env ?? {});
+      if (!r.ok) continue;
+      const text = r.value;
       const p = parsePortSpec(text);
       if (p) out.push({ ...p, text, span: spanOf(item) });
     } else if (isMap(item)) {
       const v = item.toJSON() as Record<string, unknown>;
+      if (Object.values(v).some((x) => typeof x === 'string' && hasVariable(x))) {
+        const r = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typeof x === 'string' ? interpolate(x, doc.env ?? {}) : { ok: true, value: x }]));
+        if (Object.values(r).some((x: any) => !x.ok)) continue;
+        for (const k of Object.keys(r)) v[k] = (r[k] as any).value;
+      }
       if (v.target === undefined) continue;
       const hostIp = v.host_ip === undefined ? undefined : String(v.host_ip);
       const text = `${hostIp ? (hostIp.includes(':') ? `[${hostIp}]:` : `${hostIp}:`) : ''}${v.published ?? ''}${v.published !== undefined ? ':' : ''}${v.target}`;

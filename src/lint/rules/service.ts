@@ -6,6 +6,8 @@ import { firstSpan, keySpan } from '../source';
 export const serviceRules: RuleMeta[] = [
   { id: 'k8s/service-ipfamilies-mismatch', severity: 'error', summary: 'ipFamilies inconsistent with ipFamilyPolicy or clusterIPs' },
   { id: 'k8s/service-lb-single-stack', severity: 'warning', summary: 'a LoadBalancer Service that is single-stack in a dual-stack intent' },
+  { id: 'k8s/service-ipfamily-removed', severity: 'error', summary: 'spec.ipFamily, removed in Kubernetes 1.20 and dropped silently; use ipFamilies + ipFamilyPolicy' },
+  { id: 'k8s/single-family-choice', severity: 'info', summary: 'an explicit single-family choice (a SingleStack Service, an IPv6-only cluster) is respected; reported once per file', oncePerFile: true },
   { id: 'k8s/service-ipfamilypolicy-missing', severity: 'warning', summary: 'a Service without ipFamilyPolicy (so SingleStack) in a dual-stack intent' },
 ];
 
@@ -41,6 +43,19 @@ const familiesVsPolicy: DocRule = (doc) => {
   return out;
 };
 
+const ipFamilyRemoved: DocRule = (doc) => {
+  const fam = doc.data?.spec?.ipFamily;
+  if (fam === undefined) return [];
+  const name = doc.data?.metadata?.name ?? '(unnamed)';
+  const v6 = String(fam) === 'IPv6';
+  return [{
+    rule: 'k8s/service-ipfamily-removed',
+    at: keySpan(doc, ['spec', 'ipFamily'])!,
+    message: `Service ${name}: spec.ipFamily was removed in Kubernetes 1.20 and the API server drops it without a word, so this Service gets the cluster's primary family${v6 ? ' (IPv4 on most clusters), not IPv6' : ''}`,
+    fix: `replace it with ipFamilies: [${v6 ? 'IPv6' : String(fam)}] and ipFamilyPolicy: SingleStack (or ipFamilies: [IPv4, IPv6] with ipFamilyPolicy: PreferDualStack)`,
+  }];
+};
+
 const singleStackInDualIntent: DocRule = (doc, ctx) => {
   if (!ctx.dualStack) return [];
   const spec = doc.data?.spec ?? {};
@@ -53,6 +68,15 @@ const singleStackInDualIntent: DocRule = (doc, ctx) => {
   const single = policy === 'SingleStack' || (policy === undefined && families.length < 2);
   if (!single) return [];
   const name = doc.data?.metadata?.name ?? '(unnamed)';
+  // SingleStack written down, or one family named: the author chose it; say so once, do not ask for dual-stack
+  if (((policy === 'SingleStack' && families.length <= 1) || families.length === 1) && !ctx.dualStackFlag) {
+    return [{
+      rule: 'k8s/single-family-choice',
+      at: firstSpan(doc, ['spec', 'ipFamilyPolicy'], ['spec', 'ipFamilies'], ['spec']),
+      message: `Service ${name} chose one family (${policy ? `ipFamilyPolicy ${policy}` : ''}${policy && families.length ? ', ' : ''}${families.length ? `ipFamilies [${families.join(', ')}]` : ''}) in a dual-stack setup: respected${type === 'LoadBalancer' ? `; its load balancer gets no ${families[0] === 'IPv6' ? 'IPv4' : 'IPv6'} frontend` : ''}`,
+      fix: 'nothing to do if intended; for both families use ipFamilyPolicy: PreferDualStack and ipFamilies: [IPv4, IPv6]',
+    }];
+  }
   if (type === 'LoadBalancer') {
     return [{
       rule: 'k8s/service-lb-single-stack',
@@ -70,4 +94,4 @@ const singleStackInDualIntent: DocRule = (doc, ctx) => {
   }];
 };
 
-export const serviceDocRules: DocRule[] = [familiesVsPolicy, singleStackInDualIntent];
+export const serviceDocRules: DocRule[] = [familiesVsPolicy, ipFamilyRemoved, singleStackInDualIntent];

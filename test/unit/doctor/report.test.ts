@@ -62,3 +62,13 @@ test('classifyOutside names the outside path of every kind of network, whatever 
   s.firewall.tables.nat.rules.push('-A POSTROUTING -s fd98::/64 ! -o br-z -j MASQUERADE');
   t.is(classifyOutside(nets.bare, s), 'nat-docker');
 });
+test('doctor --compose asks for IPv6: a plain Compose file still fails there (no intent gate)', async (t) => {
+  const { lintCompose } = await import('../../../src/doctor/compose');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const file = join(mkdtempSync(join(tmpdir(), 'doctor-compose-')), 'compose.yaml');
+  writeFileSync(file, 'services:\n  web:\n    image: nginx\n');
+  const f = await lintCompose([file], { daemon: { reachable: false } } as any);
+  t.like(f[0], { id: 'compose.enable-ipv6-missing', status: 'fail' });
+});

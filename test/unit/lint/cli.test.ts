@@ -2,6 +2,8 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const TOP = join(__dirname, '../../..');
 const G = join(TOP, 'test/fixtures/lint/guide');
@@ -35,10 +37,11 @@ test('exit 2: a missing file, with a message and no stack trace', (t) => {
   t.notRegex(r.err, /\n\s+at /);
 });
 
-test('exit 2: YAML that does not parse, from stdin, with its position', (t) => {
+test('exit 1: YAML that does not parse is a file/unparsable error finding with its position, not a usage error', (t) => {
   const r = cli(['lint', '-'], 'services:\n  web: [\n');
-  t.is(r.code, 2);
-  t.regex(r.err, /-:\d+:\d+: /);
+  t.is(r.code, 1);
+  t.regex(r.out, /^-:\d+:\d+ error file\/unparsable cannot parse as YAML/m);
+  t.notRegex(r.err, /internal error/);
 });
 
 test('stdin, --json and --dual-stack', (t) => {
@@ -51,4 +54,20 @@ test('stdin, --json and --dual-stack', (t) => {
 test('a bad --format is a usage error', (t) => {
   const r = cli(['lint', '--format', 'xml', G]);
   t.is(r.code, 2);
+});
+
+test('the new flags reach the engine: --env-file (repeatable), --require-ipv6, --fail-on', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lint-cli-flags-'));
+  const compose = join(dir, 'compose.yaml');
+  writeFileSync(compose, 'services:\n  web:\n    image: nginx\n    networks: [n]\nnetworks:\n  n:\n    enable_ipv6: ${E}\n    ipam:\n      config:\n        - subnet: ${S}\n');
+  writeFileSync(join(dir, 'a.env'), 'E=true\nS=fd8b:1c2d:3e4f:1::1/64\n');
+  writeFileSync(join(dir, 'b.env'), 'S=fd8b:1c2d:3e4f:1::/64\n');
+  t.is(cli(['lint', '--no-host-check', compose]).code, 0);
+  t.is(cli(['lint', '--no-host-check', '--env-file', join(dir, 'a.env'), compose]).code, 1, 'host bits in S from a.env');
+  t.is(cli(['lint', '--no-host-check', '--env-file', join(dir, 'a.env'), '--env-file', join(dir, 'b.env'), compose]).code, 0, 'b.env wins');
+  const plain = join(dir, 'docker-compose.yml');
+  writeFileSync(plain, 'version: "3"\nservices:\n  web:\n    image: nginx\n');
+  t.is(cli(['lint', '--no-host-check', plain]).code, 0);
+  t.is(cli(['lint', '--no-host-check', '--fail-on', 'warning', plain]).code, 1);
+  t.is(cli(['lint', '--no-host-check', '--require-ipv6', plain]).code, 1);
 });
