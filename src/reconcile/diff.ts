@@ -67,7 +67,8 @@ export function tableSection(table: Table, want: string[] | undefined, tables: P
   return { text: `${lines.join('\n')}\n`, reasons };
 }
 
-function isRoute(r: RouteInfo, spec: RouteSpec): boolean {
+/** Whether the route is our unreachable route for `spec` (main table, IPv6). */
+export function isRoute(r: RouteInfo, spec: RouteSpec): boolean {
   if (r.family !== 6 || r.table !== 254 || !/unreachable|^7$/i.test(r.type)) return false;
   const c = parseCidr6(r.dst);
   return !!c && formatCidr(c) === spec.dst;

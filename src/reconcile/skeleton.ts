@@ -6,17 +6,13 @@ import { parseSave, type ParsedRuleset } from '../model/ip6tables-save';
 import type { RouteInfo } from '../model/net';
 import { formatCidr, parseCidr6 } from '../model/ip';
 import { routeKey, type RouteSpec } from './desired';
-import type { Change } from './diff';
+import { isRoute, type Change } from './diff';
 import { ownedFrom, type Owned } from './owned';
 import type { ReconcileDeps } from './observe';
 import { readIpv6Sysctls } from '../model/sysctl';
 import { planSysctls } from '../model/sysctl-plan';
 
 export interface SkeletonPlan { batch?: string; routes: RouteSpec[]; changes: Change[] }
-
-function hasUnreachable(routes: readonly RouteInfo[], dst: string): boolean {
-  return routes.some((r) => r.family === 6 && r.table === 254 && /unreachable|^7$/i.test(r.type) && formatCidr(parseCidr6(r.dst) ?? { network: '', length: -1 }) === dst);
-}
 
 /**
  * Pure. Filter (routed, ndp): when our chain is missing, not jumped to, or no longer ends with the
@@ -37,7 +33,7 @@ export function planSkeleton(owned: Owned | undefined, tables: ParsedRuleset, ro
     out.batch = `${lines.join('\n')}\n`;
     out.changes.push({ kind: 'firewall', action: 'update', target: `ip6tables filter ${FORWARD_CHAIN}`, reason: endsClosed ? 'the jump to our chain is missing' : `closed skeleton: only replies and ICMPv6 reach ${prefix} until a full pass lists the networks` });
   }
-  if (owned.mode === 'routed' && !hasUnreachable(routes, prefix)) {
+  if (owned.mode === 'routed' && !routes.some((r) => isRoute(r, { type: 'unreachable', dst: prefix }))) {
     out.routes.push({ type: 'unreachable', dst: prefix });
     out.changes.push({ kind: 'route', action: 'add', target: `unreachable ${prefix}`, reason: 'packets to unassigned parts of the routed prefix must not go back upstream (routing loop)' });
   }
