@@ -4,21 +4,14 @@ import { dirname } from 'node:path';
 import { ConfigError } from '../errors';
 import { stateProblem } from '../model/state-check';
 import { renderStateText, type ToolState } from '../model/state';
-import { readTextIfExists, replaceFile } from './files';
-import { assertTrusted, ensureTrustedDir, STATE_DIR_MODE } from './trust';
+import { replaceFile } from './files';
+import { assertTrusted, ensureTrustedDir, readTrustedJson, STATE_DIR_MODE } from './trust';
 
 const BAD_STATE_HINT = 'docker ipv6 wrote no such value: restore the file from a backup or correct that field; nothing was changed (moving the file away makes docker ipv6 forget what enable changed)';
 
 export async function readState(path: string): Promise<ToolState | undefined> {
-  assertTrusted(path, 'the state file');
-  const text = await readTextIfExists(path);
-  if (text === undefined) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`state file ${path} is unreadable: ${(e as Error).message}`, `inspect it, or move it away and run docker ipv6 enable again`);
-  }
+  const v = await readTrustedJson(path, 'the state file', (m) => new ConfigError(`state file ${path} is unreadable: ${m}`, `inspect it, or move it away and run docker ipv6 enable again`));
+  if (v === undefined) return undefined;
   const p = stateProblem(v);
   if (p) throw new ConfigError(`state file ${path} is not valid: ${p.field} ${p.why}`, BAD_STATE_HINT);
   return v as ToolState;

@@ -8,6 +8,7 @@
 import { chmodSync, lstatSync, mkdirSync, readlinkSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { PreconditionError } from '../errors';
+import { readTextIfExists } from './files';
 
 export interface TrustProblem {
   /** The folder, file or link that is not trustworthy (may be an ancestor of the path asked about). */
@@ -112,4 +113,19 @@ export function ensureTrustedDir(dir: string, mode: number, what: string): void 
     chmodSync(d, d === missing[missing.length - 1] ? mode : 0o755);
   }
   assertTrusted(dir, what);
+}
+
+/**
+ * The parsed JSON of a file only root could have written (undefined when it does not exist); `unreadable`
+ * makes the error for text that does not parse. The state and the journal are read this way.
+ */
+export async function readTrustedJson(path: string, what: string, unreadable: (message: string) => Error): Promise<unknown> {
+  assertTrusted(path, what);
+  const text = await readTextIfExists(path);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw unreadable((e as Error).message);
+  }
 }

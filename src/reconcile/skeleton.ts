@@ -1,12 +1,12 @@
 // The closed skeleton: what keeps the prefix closed from the saved state alone (no Docker needed), installed
 // at boot before forwarding is on, and by a pass that refuses or fails to do more (pure plan + its apply).
-import { COMMENT_TAG, FORWARD_CHAIN } from '../model/names';
-import { chainEndsClosed, filterIsClosed, FORWARD_JUMP, skeletonForwardRules, userChainDecl } from '../firewall/batches';
+import { FORWARD_CHAIN } from '../model/names';
+import { chainEndsClosed, filterIsClosed, skeletonForwardRules } from '../firewall/batches';
 import { parseSave, type ParsedRuleset } from '../model/ip6tables-save';
 import type { RouteInfo } from '../model/net';
 import { formatCidr, parseCidr6 } from '../model/ip';
 import { routeKey, type RouteSpec } from './desired';
-import { isRoute, type Change } from './diff';
+import { isRoute, tableSection, type Change } from './diff';
 import { ownedFrom, type Owned } from './owned';
 import type { ReconcileDeps } from './observe';
 import { readIpv6Sysctls } from '../model/sysctl';
@@ -26,11 +26,9 @@ export function planSkeleton(owned: Owned | undefined, tables: ParsedRuleset, ro
   const prefix = formatCidr(parseCidr6(owned.prefix)!);
   if (owned.filterByUs && !filterIsClosed(prefix, tables)) {
     const endsClosed = chainEndsClosed(prefix, tables);
-    const lines = ['*filter', ...userChainDecl(tables)];
-    if (!endsClosed) lines.push(`:${FORWARD_CHAIN} - [0:0]`, `-F ${FORWARD_CHAIN}`, ...skeletonForwardRules(prefix));
-    if (!tables.filter?.rules.includes(FORWARD_JUMP)) lines.push(`-I FORWARD 1 -m comment --comment ${COMMENT_TAG} -j ${FORWARD_CHAIN}`);
-    lines.push('COMMIT');
-    out.batch = `${lines.join('\n')}\n`;
+    // a chain that still ends closed keeps its rules (published ports stay open) and only gets its jump back
+    const have = (tables.filter?.rules ?? []).filter((r) => r.startsWith(`-A ${FORWARD_CHAIN} `));
+    out.batch = tableSection('filter', endsClosed ? have : skeletonForwardRules(prefix), tables)?.text;
     out.changes.push({ kind: 'firewall', action: 'update', target: `ip6tables filter ${FORWARD_CHAIN}`, reason: endsClosed ? 'the jump to our chain is missing' : `closed skeleton: only replies and ICMPv6 reach ${prefix} until a full pass lists the networks` });
   }
   if (owned.mode === 'routed' && !routes.some((r) => isRoute(r, { type: 'unreachable', dst: prefix }))) {

@@ -11,8 +11,8 @@
 // and file no one but root could have written (host/trust.ts). Every write is temp file + fsync + rename + fsync of the folder.
 import { open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { readTextIfExists, writeFileAtomic } from '../host/files';
-import { assertTrusted, ensureTrustedDir, STATE_DIR_MODE } from '../host/trust';
+import { writeFileAtomic } from '../host/files';
+import { assertTrusted, ensureTrustedDir, readTrustedJson, STATE_DIR_MODE } from '../host/trust';
 import { ConfigError } from '../errors';
 import type { UndoRecord } from './registry';
 
@@ -46,15 +46,8 @@ export interface Journal {
 
 export async function readJournal(path: string): Promise<Journal | undefined> {
   // what a journal holds is undone as root: only one that nobody else could have written is read
-  assertTrusted(path, 'the transaction journal');
-  const text = await readTextIfExists(path);
-  if (text === undefined) return undefined;
-  let j: Journal;
-  try {
-    j = JSON.parse(text) as Journal;
-  } catch (e) {
-    throw unreadable(path, (e as Error).message);
-  }
+  const j = await readTrustedJson(path, 'the transaction journal', (m) => unreadable(path, m)) as Journal | undefined;
+  if (j === undefined) return undefined;
   if (j?.version !== 1) throw unreadable(path, `unknown journal version ${String(j?.version)}`);
   if (!['running', 'rolling-back', 'done'].includes(j.status)) throw unreadable(path, `unknown status ${String(j.status)}`);
   if (!Array.isArray(j.entries)) throw unreadable(path, 'no entries list');
