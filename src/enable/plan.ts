@@ -71,8 +71,11 @@ function preconditions(snap: HostSnapshot, down?: DockerDown): void {
   }
   if (!snap.daemon.reachable && !down) throw new PreconditionError(snap.daemon.error ?? 'Docker is not reachable', snap.daemon.hint);
   if (snap.daemonConfig.error) throw new ConfigError(snap.daemonConfig.error, `fix ${snap.daemonConfig.path} by hand first; nothing was changed`);
-  if (!snap.firewall.available) throw new PreconditionError(`ip6tables is missing: ${snap.firewall.error ?? ''}`.trim(), 'install it: apt-get install iptables');
-  if (snap.firewall.error) throw new PreconditionError(snap.firewall.error, 'load the ip6_tables / nf_tables kernel modules');
+  // our rules go where Docker's are: nft when its backend is nftables (Docker 29+), else ip6tables
+  const nft = snap.firewall.kind === 'nftables';
+  const why = nft ? ` (Docker uses its nftables firewall backend${snap.firewall.docker ? `, from ${snap.firewall.docker.source}` : ''})` : '';
+  if (!snap.firewall.available) throw new PreconditionError(`${nft ? 'nft' : 'ip6tables'} is missing${why}: ${snap.firewall.error ?? ''}`.trim().replace(/:$/, ''), nft ? 'install it: apt-get install nftables' : 'install it: apt-get install iptables');
+  if (snap.firewall.error) throw new PreconditionError(snap.firewall.error, nft ? 'load the nf_tables kernel module' : 'load the ip6_tables / nf_tables kernel modules');
   if (snap.host.error) throw new UsageError(snap.host.error, 'list interfaces with: ip -br link; pass the right one with --uplink');
   if (!snap.host.uplink) throw new UsageError(`no uplink: ${snap.host.uplinkReason}`, 'name the interface that leads outside with --uplink IFACE');
 }

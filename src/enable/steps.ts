@@ -6,7 +6,6 @@ import { dockerdsFor } from '../daemon/keys';
 import { ConfigError, PreconditionError } from '../errors';
 import type { HostAdapters } from '../host/interfaces';
 import { normaliseDocker, type ApiNetwork } from '../model/docker';
-import { dockerMasquerades, parseSave } from '../model/ip6tables-save';
 import { renderStateText, type ToolState } from '../model/state';
 import type { HostSnapshot } from '../observe/snapshot';
 import { routeKey } from '../reconcile/desired';
@@ -220,9 +219,10 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
           }
         }
         if (plan.mode === 'nat' && !plan.natByUs) {
-          const nat = parseSave(await host.firewall.save('nat'));
-          if (!dockerMasquerades(nat).some((m) => sameCidr(m.source, plan.bridgeSubnet))) {
-            throw new PreconditionError(`Docker did not install its IPv6 masquerade for ${plan.bridgeSubnet}`, 'check that ip6tables is enabled and that dockerd uses the same ip6tables backend');
+          // where Docker's backend writes it: ip6tables' nat table, or its nftables table ip6 docker-bridges
+          if (!(await host.firewall.dockerMasquerades()).some((m) => sameCidr(m.source, plan.bridgeSubnet))) {
+            const where = host.firewall.kind === 'nftables' ? 'nftables table ip6 docker-bridges' : 'ip6tables nat table';
+            throw new PreconditionError(`Docker did not install its IPv6 masquerade for ${plan.bridgeSubnet} (looked in the ${where})`, 'check that "ip6tables" is not false for dockerd and, with ip6tables, that dockerd and the ip6tables program use the same backend (nf_tables or legacy)');
           }
         }
       },

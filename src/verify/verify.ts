@@ -5,7 +5,8 @@ import type { RunContext } from '../cli/context';
 import type { HostAdapters } from '../host/interfaces';
 import type { DockerClient } from '../host/docker-api';
 import { ExitCode, PreconditionError, UsageError } from '../errors';
-import { parseSave, ruleTokens } from '../model/ip6tables-save';
+import { ruleTokens } from '../model/ip6tables-save';
+import { NAT_CHAIN } from '../model/names';
 import type { NetState } from '../model/net';
 import { acquireLock } from '../transaction/lock';
 import { createManagedNetwork } from '../network/create';
@@ -26,11 +27,12 @@ async function hostNet(host: HostAdapters): Promise<NetState> {
   try { return await net.read(); } finally { net.close(); }
 }
 
-/** IPv6 MASQUERADE sources anywhere in the nat table (Docker's rules and our D6-NAT chain). */
+/** IPv6 masquerade sources: Docker's (ip6tables nat table or its nftables table) and our D6-NAT chain's. */
 async function masqueradeSources(host: HostAdapters): Promise<string[] | undefined> {
   try {
-    const rs = parseSave(await host.firewall.save('nat'));
-    return (rs.nat?.rules ?? []).map(ruleTokens).filter((t) => t.includes('MASQUERADE') && t.includes('-s')).map((t) => t[t.indexOf('-s') + 1]);
+    const [docker, ours] = await Promise.all([host.firewall.dockerMasquerades(), host.firewall.read('nat')]);
+    const own = (ours.nat?.rules ?? []).map(ruleTokens).filter((t) => t[1] === NAT_CHAIN && t.includes('MASQUERADE') && t.includes('-s')).map((t) => t[t.indexOf('-s') + 1]);
+    return [...docker.map((m) => m.source), ...own];
   } catch { return undefined; }
 }
 
