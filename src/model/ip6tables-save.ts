@@ -19,6 +19,8 @@ export interface FirewallFacts {
   docker?: DockerFirewall;
   /** ip6tables only: which kernel interface the ip6tables program drives */
   backend?: 'nf_tables' | 'legacy';
+  /** Docker's own IPv6 masquerades, wherever its backend keeps them (ip6tables nat table, or nftables ip6 docker-bridges) */
+  dockerMasq?: Array<{ source: string; bridge?: string }>;
   version?: string;
   error?: string;
   tables: ParsedRuleset;

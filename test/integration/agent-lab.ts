@@ -69,6 +69,12 @@ export async function firewallText(lab: Lab): Promise<string> {
   return `${await saveRules(lab)}\n== nft\n${nft.stdout}`;
 }
 
+/** Docker's IPv6 table under its nftables backend (`nft -s list table ip6 docker-bridges`), '' when absent. */
+export async function dockerNftTable(lab: Lab): Promise<string> {
+  const r = await lab.host([nftBinary(), '-s', 'list', 'table', 'ip6', 'docker-bridges']);
+  return r.code === 0 ? r.stdout : '';
+}
+
 /** Our table in nftables (`nft -s list table ip6 docker-ipv6`), '' when it does not exist. */
 export async function ourNftTable(lab: Lab): Promise<string> {
   const r = await lab.host([nftBinary(), '-s', 'list', 'table', 'ip6', 'docker-ipv6']);
