@@ -61,6 +61,13 @@ export interface EnablePlan {
   firewallAfterRestart: { nat?: string; filter?: string };
   /** Docker was down when planned: the restart starts it, and its networks are checked against the prefix after */
   dockerDown?: DockerDown;
+  /** where our rules go: ip6tables chains, or table ip6 docker-ipv6 when Docker uses its nftables backend */
+  firewall: 'ip6tables' | 'nftables';
+}
+
+/** How the plan names the place of our rules ("ip6tables filter", "nftables table ip6 docker-ipv6 (filter)"). */
+export function firewallWhere(plan: Pick<EnablePlan, 'firewall'>, table: 'nat' | 'filter'): string {
+  return plan.firewall === 'nftables' ? `nftables table ip6 docker-ipv6 (${table})` : `ip6tables ${table}`;
 }
 
 function preconditions(snap: HostSnapshot, down?: DockerDown): void {
@@ -173,6 +180,7 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
     daemonJson: { path: snap.daemonConfig.path, before, after: edit.text, set: keys.set, undo: edit.undo, changed: edit.changed },
     sysctls, sysctlConf: { path: o.sysctlConfPath, text: renderSysctlConf(confValues) },
     natByUs, filterByUs, restart, upstreamRoute, ndpProxies, legacyNetworks, notes, noop, firewallAfterRestart, dockerDown: o.dockerDown,
+    firewall: snap.firewall.kind ?? 'ip6tables',
     filterBatch: filterByUs ? firewallBatch('filter', { prefix: formatCidr(prefix) }, dockerView(snap.networks, snap.containers), snap.firewall.tables) : undefined,
   };
 }

@@ -17,7 +17,7 @@ import { captureFile, captureSysctl, fileUndo, type FileUndo, type Step, type Un
 import type { RestartUndo } from '../transaction/tool-undo';
 import { overlaps, parseCidr6 } from '../model/ip';
 import { firewallStep, ndpProxyStep, unreachableFor, unreachableStep } from './net-steps';
-import type { EnablePlan } from './plan';
+import { firewallWhere, type EnablePlan } from './plan';
 
 function sameCidr(a: string, b: string): boolean {
   const x = parseCidr6(a); const y = parseCidr6(b);
@@ -233,7 +233,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
   // the chain is ours since the first step (whose record removes it on rollback): this only adds the
   // networks and published ports dockerd has after its restart
   if (plan.filterByUs && plan.restart) {
-    steps.push({ id: 'firewall-filter-networks', describe: 'ip6tables filter: D6-FORWARD again for the networks and published ports after the restart', async apply() { await applyFirewallTable(deps, plan, 'filter'); } });
+    steps.push({ id: 'firewall-filter-networks', describe: `${firewallWhere(plan, 'filter')}: D6-FORWARD again for the networks and published ports after the restart`, async apply() { await applyFirewallTable(deps, plan, 'filter'); } });
   }
   // NDP entries are computed after the restart: containers come back with their new addresses
   let proxies: Array<{ address: string; ifname: string }> = [];
