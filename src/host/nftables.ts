@@ -66,7 +66,9 @@ export function nftFirewall(nft: Nftables = new Nftables()): FirewallAdapter {
     async facts(): Promise<FirewallFacts> {
       try {
         const version = await nft.version();
-        return { available: true, kind: 'nftables', version, tables: (await nft.ours()).ruleset };
+        const [ours, docker] = await Promise.all([nft.ours(), nft.listTable('ip6', DOCKER_NFT_TABLE)]);
+        // Docker's masquerades are not in our table: status and doctor read them here (observe/outside.ts)
+        return { available: true, kind: 'nftables', version, tables: ours.ruleset, dockerMasquerades: dockerNftMasquerades(docker, DOCKER_NFT_TABLE) };
       } catch (e) {
         if (e instanceof PreconditionError) return { available: false, kind: 'nftables', error: e.message, tables: {} };
         return { available: true, kind: 'nftables', error: `cannot read nftables: ${(e as Error).message}`, tables: {} };
