@@ -61,7 +61,7 @@ const noAddressFamily: DocRule = (doc) => {
     out.push({
       rule: 'compose/no-address-family',
       at: n.ipv4Span ?? n.span,
-      message: `network "${n.name}" has enable_ipv4: false but ${n.enableOff ? 'enable_ipv6: false' : 'no enable_ipv6: true'}: a network with neither IPv4 nor IPv6 is refused by Docker, so \`docker compose up\` fails`,
+      message: `network "${n.name}" has enable_ipv4: false but ${n.enableOff ? 'enable_ipv6: false' : 'no enable_ipv6: true'}: Docker refuses a network with neither family ("IPv4 or IPv6 must be enabled"), so \`docker compose up\` fails`,
       fix: `for an IPv6-only network set enable_ipv6: true under networks.${n.name} (with an IPv6 subnet in ipam.config); otherwise drop enable_ipv4: false`,
     });
   }
