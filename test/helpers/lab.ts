@@ -53,6 +53,8 @@ export interface LabOptions {
   daemonJson?: string | object;
   /** Name prefix (a random suffix is always added). */
   prefix?: string;
+  /** Docker 29+: `lab up --firewall-backend` (iptables or nftables) */
+  firewallBackend?: 'iptables' | 'nftables';
 }
 
 export interface Lab {
@@ -109,6 +111,7 @@ export async function withLab<T>(t: ExecutionContext, opts: LabOptions, fn: (lab
   const args = ['lab', 'up', name, '--json'];
   if (opts.docker) args.push('--docker', opts.docker);
   if (opts.dockerd) args.push('--dockerd', opts.dockerd);
+  if (opts.firewallBackend) args.push('--firewall-backend', opts.firewallBackend);
   if (opts.daemonJson !== undefined) args.push('--daemon-json', typeof opts.daemonJson === 'string' ? opts.daemonJson : JSON.stringify(opts.daemonJson));
   const up = await cli(args);
   if (up.code !== 0) throw new Error(`lab up ${name} failed (${up.code}):\n${up.stderr}`);
