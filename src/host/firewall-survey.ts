@@ -6,6 +6,7 @@ import { parseSave, type ParsedRuleset } from '../model/ip6tables-save';
 import { parseNftJson } from '../model/nft-json';
 import { run, type Runner } from '../util/exec';
 import type { FirewallSurvey, XtablesVariant } from './interfaces';
+import { nftBinary } from './nftables';
 
 const PROC_NAMES: Record<4 | 6, string> = { 4: '/proc/net/ip_tables_names', 6: '/proc/net/ip6_tables_names' };
 
@@ -13,7 +14,7 @@ function saveTool(family: 4 | 6, variant: XtablesVariant): string {
   return `${family === 6 ? 'ip6tables' : 'iptables'}-${variant}-save`;
 }
 
-export function firewallSurvey(runner: Runner = run, readText: (p: string) => Promise<string> = (p) => readFile(p, 'utf8')): FirewallSurvey {
+export function firewallSurvey(runner: Runner = run, readText: (p: string) => Promise<string> = (p) => readFile(p, 'utf8'), nft = nftBinary()): FirewallSurvey {
   return {
     async xtables(family, variant) {
       // the legacy tables exist only once their kernel module is loaded; reading /proc first spawns nothing on
@@ -29,7 +30,7 @@ export function firewallSurvey(runner: Runner = run, readText: (p: string) => Pr
     },
     async nftTables() {
       try {
-        return parseNftJson((await runner(['nft', '-j', 'list', 'tables'], { timeoutMs: 10_000 })).stdout).tables;
+        return parseNftJson((await runner([nft, '-j', 'list', 'tables'], { timeoutMs: 10_000 })).stdout).tables;
       } catch (e) {
         if (e instanceof PreconditionError) return undefined;
         throw e;

@@ -1,5 +1,6 @@
 // The nftables adapter: our rules in our own table (`ip6 docker-ipv6`), written as one atomic `nft -f` script;
 // Docker's own IPv6 rules read from its `ip6 docker-bridges` table (Docker 29+ with "firewall-backend": "nftables").
+import { accessSync, constants } from 'node:fs';
 import { run, type Runner } from '../util/exec';
 import { CommandError, PreconditionError } from '../errors';
 import type { FirewallFacts, ParsedRuleset } from '../model/ip6tables-save';
@@ -11,8 +12,19 @@ const HINT = 'install it: apt-get install nftables';
 /** Docker's table for IPv6 under its nftables backend. */
 export const DOCKER_NFT_TABLE = 'docker-bridges';
 
+/**
+ * The nftables program from the system folders: an `nft` earlier on PATH may be something else entirely (npm puts
+ * node_modules/.bin first in scripts, and ava's @vercel/nft installs a "nft" there), and root should not run that.
+ */
+export function nftBinary(dirs = ['/usr/sbin', '/sbin', '/usr/local/sbin', '/usr/bin']): string {
+  for (const d of dirs) {
+    try { accessSync(`${d}/nft`, constants.X_OK); return `${d}/nft`; } catch { /* next */ }
+  }
+  return 'nft';
+}
+
 export class Nftables {
-  constructor(private readonly runner: Runner = run, private readonly binary = 'nft') {}
+  constructor(private readonly runner: Runner = run, private readonly binary = nftBinary()) {}
 
   async version(): Promise<string> {
     const r = await this.runner([this.binary, '--version'], { hint: HINT });
@@ -67,8 +79,7 @@ export function nftFirewall(nft: Nftables = new Nftables()): FirewallAdapter {
       try {
         const version = await nft.version();
         const [ours, docker] = await Promise.all([nft.ours(), nft.listTable('ip6', DOCKER_NFT_TABLE)]);
-        // Docker's masquerades are not in our table: status and doctor read them here (observe/outside.ts)
-        return { available: true, kind: 'nftables', version, tables: ours.ruleset, dockerMasquerades: dockerNftMasquerades(docker, DOCKER_NFT_TABLE) };
+        return { available: true, kind: 'nftables', version, tables: ours.ruleset, dockerMasq: dockerNftMasquerades(docker, DOCKER_NFT_TABLE) };
       } catch (e) {
         if (e instanceof PreconditionError) return { available: false, kind: 'nftables', error: e.message, tables: {} };
         return { available: true, kind: 'nftables', error: `cannot read nftables: ${(e as Error).message}`, tables: {} };

@@ -24,11 +24,11 @@ export interface FirewallFacts {
   docker?: DockerFirewall;
   /** ip6tables only: which kernel interface the ip6tables program drives */
   backend?: 'nf_tables' | 'legacy';
+  /** Docker's own IPv6 masquerades, wherever its backend keeps them (ip6tables nat table, or nftables ip6 docker-bridges) */
+  dockerMasq?: Array<{ source: string; bridge?: string }>;
   version?: string;
   error?: string;
   tables: ParsedRuleset;
-  /** nftables only: Docker's IPv6 masquerades in its own table (`tables` holds only ours there) */
-  dockerMasquerades?: Array<{ source: string; bridge?: string }>;
 }
 
 /** Parses ip6tables-save output into tables, chains and rule lines. */

@@ -43,11 +43,10 @@ function masqueradeIndex(snap: Pick<HostSnapshot, 'firewall'>) {
   let idx = natIndex.get(nat);
   if (!idx || idx.count !== nat.rules.length) {
     const tables = { nat };
-    // with Docker's nftables backend its masquerades come from its own table, beside ours
-    const docker = snap.firewall.dockerMasquerades ?? dockerMasquerades(tables);
     idx = {
       count: nat.rules.length,
-      docker: new Set(docker.map((m) => cidrKey(m.source))),
+      // Docker's own, as the adapter found them (with Docker's nftables backend they are not in any ip6tables table)
+      docker: new Set((snap.firewall.dockerMasq ?? dockerMasquerades(tables)).map((m) => cidrKey(m.source))),
       ours: new Set(ourMasquerades({ firewall: { ...snap.firewall, tables } }).map(cidrKey)),
     };
     natIndex.set(nat, idx);

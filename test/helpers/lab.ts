@@ -46,15 +46,15 @@ export function uniqueName(prefix = 't'): string {
 export const BOOT_UNIT_LINK = 'etc/systemd/system/docker.service.requires/docker-ipv6-boot.service';
 
 export interface LabOptions {
-  /** "20" (system dockerd), "26" or "28" (from scripts/fetch-docker.sh); default: the system one. */
+  /** "20" (system dockerd), "26", "28" or "29" (from scripts/fetch-docker.sh); default: the system one. */
   docker?: string;
+  /** Docker 29+: "iptables" or "nftables", written into the lab's daemon.json (`lab up --firewall-backend`). */
+  firewallBackend?: string;
   dockerd?: string;
   /** daemon.json content; an object is serialised. */
   daemonJson?: string | object;
   /** Name prefix (a random suffix is always added). */
   prefix?: string;
-  /** Docker 29+: `lab up --firewall-backend` (iptables or nftables) */
-  firewallBackend?: 'iptables' | 'nftables';
 }
 
 export interface Lab {

@@ -14,7 +14,7 @@ function nftSnap(): HostSnapshot {
   s.daemon.version = '29.7.2';
   s.firewall = { available: true, kind: 'nftables', version: '1.0.6', tables: {}, docker: { backend: 'nftables', source: 'docker info', driver: 'nftables' },
     // Docker's masquerades live in its own nftables table, not in ours
-    dockerMasquerades: [{ source: BRIDGE6, bridge: 'docker0' }, { source: APP6, bridge: 'br-app' }] };
+    dockerMasq: [{ source: BRIDGE6, bridge: 'docker0' }, { source: APP6, bridge: 'br-app' }] };
   s.host.sysctls['net.ipv4.ip_forward'] = '1';
   return s;
 }
@@ -31,7 +31,7 @@ test('healthy Docker 29 hosts (nftables and iptables backends): nothing of the b
   t.deepEqual(nft.filter((f) => f.id === 'firewall.forward-drop').map((f) => f.status), ['skip'], 'our table\'s FORWARD is not iptables\' FORWARD');
   // without Docker's nftables masquerades the ULA networks are reported unmasqueraded
   const bare = nftSnap();
-  bare.firewall.dockerMasquerades = [];
+  bare.firewall.dockerMasq = [];
   t.deepEqual(problems(runChecks(input(bare, {}))).map((f) => `${f.id} ${f.subject}`), ['outside.ula-nat bridge', 'outside.ula-nat app']);
   const ipt = healthySnap();
   ipt.firewall.kind = 'ip6tables';

@@ -31,7 +31,7 @@ test('xtables: each variant and family by its own -save tool; legacy only when t
 
 test('a tool that is not installed answers undefined; any other failure is an error', async (t) => {
   const r = runner({ 'iptables-nft-save': missing('iptables-nft-save'), 'nft -j list tables': missing('nft'), 'firewall-cmd --state': missing('firewall-cmd'), 'ip6tables-nft-save': new Error('exit 4') });
-  const s = firewallSurvey(r.fn, async () => '');
+  const s = firewallSurvey(r.fn, async () => '', 'nft');
   t.is(await s.xtables(4, 'nft'), undefined);
   t.is(await s.nftTables(), undefined);
   t.is(await s.firewalldState(), undefined);
@@ -43,7 +43,7 @@ test('nft tables and firewalld state', async (t) => {
     'nft -j list tables': JSON.stringify({ nftables: [{ metainfo: {} }, { table: { family: 'ip6', name: 'docker-ipv6', handle: 3 } }] }),
     'firewall-cmd --state': { code: 0, stdout: 'running\n' },
   });
-  const s = firewallSurvey(r.fn, async () => '');
+  const s = firewallSurvey(r.fn, async () => '', 'nft');
   t.deepEqual((await s.nftTables())?.map((x) => `${x.family} ${x.name}`), ['ip6 docker-ipv6']);
   t.is(await s.firewalldState(), 'running');
   const stopped = firewallSurvey(runner({ 'firewall-cmd --state': { code: 252, stdout: 'not running\n' } }).fn, async () => '');
