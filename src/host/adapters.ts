@@ -12,6 +12,7 @@ import { readTextIfExists, replaceFile } from './files';
 import { ensureTrustedDir } from './trust';
 import type { HostAdapters } from './interfaces';
 import { detectDockerFirewall, selectingFirewall } from './firewall-select';
+import { firewallSurvey } from './firewall-survey';
 import { ip6tablesFirewall } from './ip6tables';
 import { nftFirewall } from './nftables';
 import { openNetOps } from './netlink';
@@ -34,6 +35,7 @@ export function realHostAdapters(opts: { endpoint: () => Endpoint; stateFile: st
   });
   return {
     firewall: selectingFirewall(detect, { iptables: () => ip6tablesFirewall(), nftables: () => nftFirewall() }),
+    survey: firewallSurvey(),
     openNet: openNetOps,
     sysctl: new ProcSysctl(),
     daemonConfig: (path, o) => new DaemonConfigStore(path, o),

@@ -47,6 +47,21 @@ export interface FirewallAdapter {
   dockerMasquerades(): Promise<Array<{ source: string; bridge?: string }>>;
 }
 
+export type XtablesVariant = 'nft' | 'legacy';
+
+/**
+ * Read-only looks at the firewalls beside the one our rules live in (doctor): after a switch of Docker's backend,
+ * or an admin's own rules, every base chain on a hook still sees each packet, wherever it was written.
+ */
+export interface FirewallSurvey {
+  /** `iptables-<variant>-save` / `ip6tables-<variant>-save`, every table; undefined when that variant is not there */
+  xtables(family: 4 | 6, variant: XtablesVariant): Promise<ParsedRuleset | undefined>;
+  /** `nft -j list tables`; undefined when nft is not installed */
+  nftTables(): Promise<Array<{ family: string; name: string }> | undefined>;
+  /** `firewall-cmd --state`; undefined when firewalld is not installed */
+  firewalldState(): Promise<'running' | 'not running' | undefined>;
+}
+
 /** The Docker Engine API of the run's endpoint (or of a journaled one). */
 export interface DockerApi {
   /** a client that has not contacted the daemon yet */
@@ -87,6 +102,8 @@ export type DaemonConfigFile = Pick<DaemonConfigStore, 'path' | 'read' | 'readRa
 
 export interface HostAdapters {
   firewall: FirewallAdapter;
+  /** read-only: the other firewalls (doctor) */
+  survey: FirewallSurvey;
   /** a netlink session of the current namespace; close it when done */
   openNet(): Promise<NetOps>;
   sysctl: SysctlStore;

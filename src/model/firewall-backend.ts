@@ -29,7 +29,7 @@ function flag(argv: readonly string[]): string | undefined {
 
 export function dockerFirewall(c: FirewallClues): DockerFirewall {
   // a daemon that answers knows best; one that predates the field uses iptables
-  if (c.infoDriver !== undefined) return { backend: named(c.infoDriver) ?? 'iptables', source: 'docker info' };
+  if (c.infoDriver !== undefined) return { backend: named(c.infoDriver) ?? 'iptables', source: 'docker info', ...(c.infoDriver ? { driver: c.infoDriver } : {}) };
   const f = c.argv ? named(flag(c.argv)) : undefined;
   if (f) return { backend: f, source: 'dockerd flag' };
   const k = named(c.config);

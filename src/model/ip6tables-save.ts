@@ -9,7 +9,12 @@ export interface ParsedTable {
 export type ParsedRuleset = Record<string, ParsedTable>;
 
 /** Docker's firewall backend (Docker 29+: "firewall-backend"), and what told us. */
-export interface DockerFirewall { backend: 'iptables' | 'nftables'; source: 'docker info' | 'dockerd flag' | 'daemon.json' | 'default' }
+export interface DockerFirewall {
+  backend: 'iptables' | 'nftables';
+  source: 'docker info' | 'dockerd flag' | 'daemon.json' | 'default';
+  /** `docker info`'s own word, e.g. "iptables+firewalld" (doctor: firewalld in play) */
+  driver?: string;
+}
 
 export interface FirewallFacts {
   available: boolean;

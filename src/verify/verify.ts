@@ -116,7 +116,7 @@ async function gatherFacts(ctx: RunContext, docker: DockerClient, network: strin
     else tgt = dr.gateway;
   }
   return {
-    network: { name: network, enableIPv6: !!info.EnableIPv6, subnets6: (info.IPAM?.Config ?? []).map((c) => c.Subnet ?? '').filter((s) => s.includes(':')) },
+    network: { name: network, enableIPv6: !!info.EnableIPv6, ipv6Only: (info as { EnableIPv4?: boolean }).EnableIPv4 === false, subnets6: (info.IPAM?.Config ?? []).map((c) => c.Subnet ?? '').filter((s) => s.includes(':')) },
     mode: state?.mode, prefix: state?.prefix, uplink, hostAddress,
     defaultRoute: dr ? { gateway: dr.gateway, ifname: dr.ifname } : undefined,
     forwarding, masqueraded: masq, proxies: net.proxies.map((p) => p.address),
@@ -171,8 +171,9 @@ export async function runVerify(ctx: RunContext, o: VerifyOptions): Promise<void
     const rows = judge(facts, { ...observed, hostReach });
     // a skipped row depends on a failed one: the failure decides the exit, not the skip
     const pass = rows.every((r) => r.status !== 'fail');
-    if (ctx.globals.json) ctx.outJson({ ok: pass, network, temporary: !!temp, target: facts.target ?? null, mode: facts.mode ?? null, checks: rows });
-    else ctx.out(`verify on network ${network}${temp ? ' (temporary)' : ''}:\n${renderRows(rows)}\n${pass ? 'all checks passed' : 'some checks FAILED'}`);
+    const only = facts.network.ipv6Only ? ' (IPv6-only)' : '';
+    if (ctx.globals.json) ctx.outJson({ ok: pass, network, ipv6Only: !!facts.network.ipv6Only, temporary: !!temp, target: facts.target ?? null, mode: facts.mode ?? null, checks: rows });
+    else ctx.out(`verify on network ${network}${only}${temp ? ' (temporary)' : ''}:\n${renderRows(rows)}\n${pass ? 'all checks passed' : 'some checks FAILED'}`);
     if (!pass) process.exitCode = ExitCode.failure;
   } finally {
     if (temp) {
