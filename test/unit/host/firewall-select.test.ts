@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
 test('docker info wins; a daemon that predates the field uses iptables', (t) => {
-  t.deepEqual(dockerFirewall({ infoDriver: 'nftables', argv: ['dockerd', '--firewall-backend=iptables'], config: 'iptables' }), { backend: 'nftables', source: 'docker info' });
-  t.deepEqual(dockerFirewall({ infoDriver: 'iptables+firewalld', config: 'nftables' }), { backend: 'iptables', source: 'docker info' });
+  t.deepEqual(dockerFirewall({ infoDriver: 'nftables', argv: ['dockerd', '--firewall-backend=iptables'], config: 'iptables' }), { backend: 'nftables', source: 'docker info', driver: 'nftables' });
+  t.deepEqual(dockerFirewall({ infoDriver: 'iptables+firewalld', config: 'nftables' }), { backend: 'iptables', source: 'docker info', driver: 'iptables+firewalld' });
   t.deepEqual(dockerFirewall({ infoDriver: '', config: 'nftables' }), { backend: 'iptables', source: 'docker info' });
 });
 
@@ -30,7 +30,7 @@ test('detection reads the flag only of the dockerd that uses our daemon.json, an
   t.deepEqual(await detectDockerFirewall({ ...down, processes: async () => other }), { backend: 'nftables', source: 'daemon.json' }, "another daemon's flag does not count");
   const ours = [{ pid: 9, argv: ['dockerd', '--config-file', cfg, '--firewall-backend=iptables'] }];
   t.deepEqual(await detectDockerFirewall({ ...down, processes: async () => ours }), { backend: 'iptables', source: 'dockerd flag' });
-  t.deepEqual(await detectDockerFirewall({ infoDriver: async () => 'iptables', configFile: cfg, processes: async () => ours }), { backend: 'iptables', source: 'docker info' });
+  t.deepEqual(await detectDockerFirewall({ infoDriver: async () => 'iptables', configFile: cfg, processes: async () => ours }), { backend: 'iptables', source: 'docker info', driver: 'iptables' });
 });
 
 test('the selecting adapter asks once, on first use, and then is the chosen one for the whole run', async (t) => {
