@@ -2,7 +2,7 @@
 // Agent figures for the README (issues 6 and 8), each next to one `docker network create` on the same daemon:
 // reconcile from scratch at 10/100/1000/5000 networks, event -> rule/proxy entry in place (p50/p99, fast path),
 // processes spawned per reconcile, the agent's peak RSS at 1000 networks. Table printed, JSON under bench/results/.
-// Usage: node scripts/bench-agent.mjs [--docker 20|26|28] [--scales 10,100,1000,5000] [--runs 5] [--events 100]
+// Usage: node scripts/bench-agent.mjs [--docker 20|26|28|29] [--firewall-backend iptables|nftables] [--scales 10,100,1000,5000] [--runs 5] [--events 100]
 //          [--net-events 30] [--create-budget 600] [--window 4]
 // Needs root and a built dist/docker-ipv6; the lab it makes is removed at the end, also on failure.
 // Internal: `--watch SOCKET` is the watcher run inside the lab's host namespace (docker events, netlink, nft monitor).
@@ -49,7 +49,7 @@ async function watch(socket) {
   const events = new Map(); // "type action name" -> arrival time
   const waiters = new Map();
   const nftLines = [];
-  const nft = spawn('nft', ['monitor', 'rules'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const nft = spawn('/usr/sbin/nft', ['monitor', 'rules'], { stdio: ['ignore', 'pipe', 'inherit'] });
   createInterface({ input: nft.stdout }).on('line', (line) => nftLines.push({ t: now(), line }));
   const filters = encodeURIComponent(JSON.stringify({ type: ['container', 'network'], event: ['start', 'die', 'create'] }));
   request({ socketPath: socket, path: `/events?filters=${filters}` }, (res) => {
@@ -97,6 +97,7 @@ if (args[0] === '--watch') await watch(args[1]);
 
 // ---------------------------------------------------------------- the benchmark
 const dockerVersion = opt('docker', '20');
+const firewallBackend = opt('firewall-backend', undefined);
 const scales = opt('scales', '10,100,1000,5000').split(',').map(Number);
 const runs = Number(opt('runs', '5'));
 const nEvents = Number(opt('events', '100'));
@@ -118,10 +119,10 @@ const pct = (xs, p) => { const s = sorted(xs); return s[Math.min(s.length - 1, M
 const summary = (xs) => ({ median: pct(xs, 50), min: Math.min(...xs), max: Math.max(...xs), n: xs.length });
 const note = (s) => process.stderr.write(`${s}\n`);
 
-const result = { at: new Date().toISOString(), docker: dockerVersion, runs, figures: {}, scales: [], skipped: [] };
+const result = { at: new Date().toISOString(), docker: dockerVersion, firewallBackend, runs, figures: {}, scales: [], skipped: [] };
 let rec;
 try {
-  rec = JSON.parse(run([process.execPath, CLI, 'lab', 'up', name, '--json', '--docker', dockerVersion]));
+  rec = JSON.parse(run([process.execPath, CLI, 'lab', 'up', name, '--json', '--docker', dockerVersion, ...(firewallBackend ? ['--firewall-backend', firewallBackend] : [])]));
   run([process.execPath, CLI, 'lab', 'exec', name, '--', 'true']);
   result.docker = rec.dockerd.version ?? dockerVersion;
   const socket = rec.dockerd.socket;
@@ -246,7 +247,8 @@ try {
 
   // ---- scale (ndp: our filter chain plus one proxy entry per network): from scratch = chain flushed, entries removed
   const flush = () => {
-    run(inHost(['ip6tables', '-F', 'D6-FORWARD']), env);
+    // our chain emptied where it lives (Docker 29's nftables backend: our own nftables table)
+    run(inHost(firewallBackend === 'nftables' ? ['/usr/sbin/nft', 'flush', 'chain', 'ip6', 'docker-ipv6', 'D6-FORWARD'] : ['ip6tables', '-F', 'D6-FORWARD']), env);
     const entries = run(inHost(['ip', '-6', 'neigh', 'show', 'proxy']), env).split('\n').filter(Boolean).map((l) => l.split(' '));
     if (entries.length) run(inHost(['ip', '-6', '-batch', '-']), env, [0], entries.map((e) => `neigh del proxy ${e[0]} dev ${e[2]}`).join('\n'));
   };
@@ -308,7 +310,7 @@ try {
 // ---------------------------------------------------------------- report
 const f = (x) => `${x.toFixed(1)}`;
 const ratio = (a, b) => (a / b).toFixed(2);
-const lines = [`docker-ipv6 agent benchmark, Docker ${result.docker}, ${runs} runs per figure (median, min-max); anchor = one \`docker network create\` (CLI) on the same daemon`, ''];
+const lines = [`docker-ipv6 agent benchmark, Docker ${result.docker}${firewallBackend ? ` (${firewallBackend} backend)` : ""}, ${runs} runs per figure (median, min-max); anchor = one \`docker network create\` (CLI) on the same daemon`, ''];
 lines.push('| figure | measured | anchor | ratio | target |', '|---|---|---|---|---|');
 for (const row of result.scales) {
   const a = row.agent.passFromScratch;
