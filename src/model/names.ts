@@ -34,6 +34,7 @@ export function ifNameProblem(name: string): string | undefined {
   const bad = [...name].find((ch) => !/[A-Za-z0-9_.@-]/.test(ch));
   if (bad === '+') return 'the name holds "+", which ip6tables reads as a wildcard (it would match other interfaces)';
   if (bad === '!') return 'the name holds "!", which ip6tables reads as a negation';
+  if (bad === '*') return 'the name holds "*", which nftables reads as a wildcard (it would match other interfaces)';
   if (bad !== undefined) return `the name holds ${JSON.stringify(bad)}, which cannot be written safely into an ip6tables rule`;
   return undefined;
 }

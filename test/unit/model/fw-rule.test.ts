@@ -2,6 +2,7 @@
 import test from 'ava';
 import { renderForwardBatch, renderNatBatch } from '../../../src/firewall/batches';
 import { nftStatement, parseRuleLine, ruleLine } from '../../../src/model/fw-rule';
+import { ifNameProblem } from '../../../src/model/names';
 
 const TAG = '-m comment --comment docker-ipv6';
 const lines = (batch: string) => batch.split('\n').filter((l) => l.startsWith('-A '));
@@ -43,4 +44,12 @@ test('nftables statements: wildcard bridges, negated outputs, ports, conntrack, 
   t.is(st(`-A D6-FORWARD -i docker0 -o br-+ ${TAG} -j DROP`), 'iifname "docker0" oifname "br-*" drop comment "docker-ipv6"');
   t.is(st(`-A D6-NAT -s fd00:1::/64 ! -o docker0 ${TAG} -j MASQUERADE`), 'ip6 saddr fd00:1::/64 oifname != "docker0" masquerade comment "docker-ipv6"');
   t.is(st(`-A D6-FORWARD ${TAG} -j D6-USER`), 'jump D6-USER comment "docker-ipv6"');
+});
+
+test("an attacker's bridge name never becomes a wildcard or a second statement in nftables", (t) => {
+  // names reach a rule only through dockerView's ifNameProblem: nftables' "*" and anything that could close the
+  // quoted string are refused there, so the quoted name in the statement is always a literal interface
+  for (const bad of ['br*', '*', 'a"b', 'a\\b', 'a b', 'a;b', 'a}b', 'x+']) t.truthy(ifNameProblem(bad), bad);
+  t.is(ifNameProblem('br-0123456789ab'), undefined);
+  t.is(nftStatement(parseRuleLine(`-A D6-FORWARD -i br-0123456789ab ${TAG} -j ACCEPT`)!), 'iifname "br-0123456789ab" accept comment "docker-ipv6"');
 });
