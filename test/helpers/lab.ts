@@ -77,6 +77,8 @@ export interface Lab {
 function plainEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const k of ['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_IPV6_CONFIG_FILE', 'DOCKER_IPV6_ROOT', 'DOCKER_IPV6_DOCKERD', 'DOCKER_IPV6_RESTART_COMMAND']) delete env[k];
+  // a host's PATH: npm puts node_modules/.bin first, where ava's @vercel/nft is an "nft" that is not nftables
+  env.PATH = (env.PATH ?? '').split(':').filter((d) => d && !/(^|\/)node_modules(\/|$)/.test(d)).join(':');
   return { ...env, ...extra };
 }
 
