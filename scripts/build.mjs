@@ -1,14 +1,18 @@
-// Builds dist/docker-ipv6: a tiny launcher that answers docker-cli-plugin-metadata without
-// loading anything, plus one bundled CommonJS file and the netlink native addon beside it.
+// Builds dist/docker-ipv6: ONE executable (Node.js single executable application on the runtime pinned in
+// package.json, see scripts/sea.mjs) whose main script answers docker-cli-plugin-metadata without loading
+// anything, and which carries the bundled application, the vendor bundles and netlink's native addon.
 import { build } from 'esbuild';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSea } from './sea.mjs';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const finalDist = join(top, 'dist');
-// Build beside dist/ and swap it in at the end, so a test using dist/ never sees it half-built.
+// Build beside dist/ and swap it in at the end, so a test using dist/ never sees it half-built; the
+// executable's ingredients (bundles, addon, code caches) are made in a work folder beside it.
 const dist = join(top, `.dist-build-${process.pid}`);
+const work = join(top, `.dist-work-${process.pid}`);
 const pkg = JSON.parse(readFileSync(join(top, 'package.json'), 'utf8'));
 const meta = JSON.parse(readFileSync(join(top, 'docker-cli-plugin-metadata.json'), 'utf8'));
 if (meta.Version !== pkg.version) {
@@ -16,10 +20,13 @@ if (meta.Version !== pkg.version) {
   process.exit(1);
 }
 
-rmSync(dist, { recursive: true, force: true });
-mkdirSync(dist, { recursive: true });
+for (const d of [dist, work]) {
+  rmSync(d, { recursive: true, force: true });
+  mkdirSync(d, { recursive: true });
+}
 
-// netlink loads its addon with node-gyp-build(__dirname + '/..'): point it at dist/vendor/netlink instead.
+// netlink loads its addon with node-gyp-build(__dirname + '/..'): the executable's loader (src/sea/loader.ts)
+// answers this request instead, from the addon it carries.
 const netlinkNative = {
   name: 'netlink-native',
   setup(b) {
@@ -27,7 +34,7 @@ const netlinkNative = {
       const src = readFileSync(args.path, 'utf8');
       const patched = src.replace(
         "require('node-gyp-build')(__dirname + '/..')",
-        "require('node-gyp-build')(require('path').join(__dirname, 'netlink'))",
+        "require('docker-ipv6:netlink-addon')",
       );
       if (patched === src) throw new Error('netlink raw.js loader line not found: update scripts/build.mjs');
       return { contents: patched, loader: 'js' };
@@ -81,41 +88,39 @@ const common = {
   alias: { 'jsonc-parser': join(top, 'node_modules/jsonc-parser/lib/esm/main.js') },
 };
 
+// The systemd units travel inside the executable, so `docker-ipv6 install` needs nothing beside it.
+const units = Object.fromEntries(readdirSync(join(top, 'systemd')).filter((f) => /\.(service|timer)$/.test(f)).sort()
+  .map((f) => [f, readFileSync(join(top, 'systemd', f), 'utf8')]));
 await build({
   ...common,
   entryPoints: [join(top, 'src/main.ts')],
-  outfile: join(dist, 'docker-ipv6.cjs'),
+  outfile: join(work, 'app.cjs'),
   plugins: [vendorExternal],
-  define: { 'process.env.DOCKER_IPV6_VERSION': JSON.stringify(pkg.version) },
+  define: { 'process.env.DOCKER_IPV6_VERSION': JSON.stringify(pkg.version), 'process.env.DOCKER_IPV6_UNITS': JSON.stringify(JSON.stringify(units)) },
+});
+await build({
+  ...common,
+  entryPoints: [join(top, 'src/sea/launcher.ts')],
+  outfile: join(work, 'launcher.cjs'),
+  define: { DOCKER_IPV6_METADATA: JSON.stringify(JSON.stringify(meta, null, 2) + '\n') },
 });
 for (const v of VENDORS) {
   await build({
     ...common,
     entryPoints: [v],
     absWorkingDir: top,
-    outfile: join(dist, 'vendor', `${v}.cjs`),
+    outfile: join(work, 'vendor', `${v}.cjs`),
     // ssh2's optional native speedups are loaded in try/catch; without them it falls back to JS.
-    external: ['cpu-features', '*.node'],
+    external: ['cpu-features', '*.node', 'docker-ipv6:netlink-addon'],
     plugins: v === 'netlink' ? [netlinkNative] : v === 'dockerode' ? [lazyRequires] : [],
   });
 }
 
-cpSync(join(top, 'node_modules/netlink/prebuilds'), join(dist, 'vendor/netlink/prebuilds'), { recursive: true });
-if (existsSync(join(top, 'systemd'))) cpSync(join(top, 'systemd'), join(dist, 'systemd'), { recursive: true });
-
-const launcher = `#!/usr/bin/env node
-'use strict';
-// docker CLI plugin launcher: the metadata answer must not load anything.
-if (process.argv[2] === 'docker-cli-plugin-metadata') {
-  process.stdout.write(${JSON.stringify(JSON.stringify(meta, null, 2) + '\n')});
-} else {
-  require('./docker-ipv6.cjs').main();
-}
-`;
-writeFileSync(join(dist, 'docker-ipv6'), launcher);
-chmodSync(join(dist, 'docker-ipv6'), 0o755);
+cpSync(join(top, 'node_modules/netlink/prebuilds/linux-x64/node.napi.node'), join(work, 'netlink.node'));
+await buildSea({ top, work, output: join(dist, 'docker-ipv6') });
 const old = join(top, `.dist-old-${process.pid}`);
 if (existsSync(finalDist)) renameSync(finalDist, old);
 renameSync(dist, finalDist);
 rmSync(old, { recursive: true, force: true });
+if (!process.env.DOCKER_IPV6_KEEP_BUILD) rmSync(work, { recursive: true, force: true });
 console.log(`built dist/docker-ipv6 (version ${pkg.version})`);
