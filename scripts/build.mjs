@@ -84,6 +84,9 @@ const common = {
   minifySyntax: true,
   legalComments: 'linked',
   logLevel: 'warning',
+  // import() becomes require(): code compiled from the executable's assets (src/sea/loader.ts) has no
+  // module loader behind import(), and every import() here is of a bundled module or a built-in
+  supported: { 'dynamic-import': false },
   // jsonc-parser's "main" is a UMD wrapper whose requires esbuild cannot follow: bundle its ESM build
   alias: { 'jsonc-parser': join(top, 'node_modules/jsonc-parser/lib/esm/main.js') },
 };

@@ -22,11 +22,8 @@ const compiled: Array<{ name: string; script: Script }> = [];
 const modules = new Map<string, Mod>();
 
 function asset(name: string): Buffer | undefined {
-  if (inSea) {
-    if (!sea.getAssetKeys().includes(name)) return undefined;
-    return Buffer.from(sea.getAsset(name));
-  }
-  try { return readFileSync(join(__dirname, name)); } catch { return undefined; }
+  // getAsset throws for a key the executable does not carry (a missing code cache is not an error)
+  try { return inSea ? Buffer.from(sea.getAsset(name)) : readFileSync(join(__dirname, name)); } catch { return undefined; }
 }
 
 /** The one compile of an asset module, identical at build time and at run time (a code cache only fits the same source and name). */
