@@ -42,7 +42,7 @@ function row(name, fig, anchorName, anchor, target) {
   results.figures[name] = { figure: fig, anchorName, anchor, ratio: +ratio.toFixed(3), target };
 }
 
-function lab(cmd, ...rest) { return timeOnce([process.execPath, CLI, 'lab', cmd, ...rest]); }
+function lab(cmd, ...rest) { return timeOnce([CLI, 'lab', cmd, ...rest]); }
 
 // 1. the metadata answer, as the docker CLI runs it (the launcher through its shebang)
 if (want('metadata')) {
@@ -78,12 +78,12 @@ if (want('status') || want('enable')) {
     const labEnv = {
       ...process.env, DOCKER_HOST: `unix://${rec.dockerd.socket}`, DOCKER_IPV6_CONFIG_FILE: rec.dockerd.configFile,
       DOCKER_IPV6_ROOT: rec.toolRoot, DOCKER_IPV6_DOCKERD: rec.dockerd.path,
-      DOCKER_IPV6_RESTART_COMMAND: `${process.execPath} ${CLI} lab restart ${name}`,
+      DOCKER_IPV6_RESTART_COMMAND: `${CLI} lab restart ${name}`,
       PATH: [...rec.dockerd.pathDirs, process.env.PATH].join(':'),
     };
     const inLab = (argv) => ['nsenter', `--net=/var/run/netns/${rec.namespaces.host}`, 'env', ...Object.entries(labEnv).filter(([k]) => k.startsWith('DOCKER') || k === 'PATH').map(([k, v]) => `${k}=${v}`), ...argv];
     if (want('status')) {
-      const [st, dv] = compare([inLab([process.execPath, CLI, 'status']), inLab(['docker', 'version'])]);
+      const [st, dv] = compare([inLab([CLI, 'status']), inLab(['docker', 'version'])]);
       row('docker ipv6 status (lab)', st, 'docker version (lab daemon)', dv, '<= 6x');
     }
     if (want('enable')) {
@@ -94,10 +94,10 @@ if (want('status') || want('enable')) {
         }
         const en = []; const rs = []; let spawned = 0;
         for (let i = 0; i < runsE; i++) {
-          const a = timeOnce(inLab([process.execPath, CLI, 'enable', '--yes', '-v']));
+          const a = timeOnce(inLab([CLI, 'enable', '--yes', '-v']));
           en.push(a.ms);
           spawned = (a.r.stderr.match(/^\+ ip6tables\S*/gm) ?? []).length;
-          timeOnce(inLab([process.execPath, CLI, 'disable', '--yes']));
+          timeOnce(inLab([CLI, 'disable', '--yes']));
           rs.push(lab('restart', name).ms);
         }
         row(`enable, ${nets} extra networks (lab)`, stats(en), 'lab restart of the same dockerd', stats(rs));
