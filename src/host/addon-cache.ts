@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { PreconditionError } from '../errors';
-import { assertTrusted, ensureTrustedDir } from './trust';
+import { assertTrusted, ensureTrustedDir, trustProblem } from './trust';
 
 export const ROOT_ADDON_DIR = '/var/cache/docker-ipv6/addon';
 
@@ -49,21 +49,38 @@ function writeAtomically(file: string, bytes: Uint8Array, mode: number): void {
   renameSync(tmp, file);
 }
 
+/** `file` when it is a regular, trustworthy file whose sha256 is `want`; undefined otherwise. */
+function checkedCopy(file: string, want: string): string | undefined {
+  const st = lstatSync(file, { throwIfNoEntry: false });
+  if (!st?.isFile() || trustProblem(file)) return undefined;
+  return sha256(readFileSync(file)) === want ? file : undefined;
+}
+
 /**
  * The path of a checked copy of `bytes` in the cache: written on first use, and on every use its owner, mode
  * and sha256 are checked (a copy that does not match is replaced). The folder being ours makes the window
  * between this check and the dlopen harmless: only root (or the user) could change the file in it.
  */
-export function cachedAddon(bytes: Uint8Array, uid = process.geteuid?.() ?? 0, env: NodeJS.ProcessEnv = process.env): string {
+export function cachedAddon(bytes: Uint8Array, uid = process.geteuid?.() ?? 0, env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_ADDON_DIR): string {
+  // anyone may use root's copy when it is there and checks out: a user without a home (nobody) then needs no cache
+  if (uid !== 0) {
+    const shared = checkedCopy(join(rootDir, `${sha256(bytes)}.node`), sha256(bytes));
+    if (shared) return shared;
+  }
   const { dir, dirMode, fileMode } = addonCacheDir(uid, env);
   assertNotUnderWorldWritable(dir);
-  ensureTrustedDir(dir, dirMode, 'the native addon cache folder');
+  try {
+    ensureTrustedDir(dir, dirMode, 'the native addon cache folder');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'ENOENT' && code !== 'EROFS') throw e;
+    throw new PreconditionError(`cannot make ${dir} for the native addon (${code})`, 'set XDG_CACHE_HOME to a folder you own, or run docker ipv6 doctor once as root (it fills /var/cache/docker-ipv6/addon, which everyone may use)');
+  }
   const want = sha256(bytes);
   const file = join(dir, `${want}.node`);
-  const st = lstatSync(file, { throwIfNoEntry: false });
-  if (st) {
+  if (lstatSync(file, { throwIfNoEntry: false })) {
     assertTrusted(file, 'the cached native addon');
-    if (st.isFile() && sha256(readFileSync(file)) === want) return file;
+    if (checkedCopy(file, want)) return file;
     rmSync(file, { force: true });
   }
   writeAtomically(file, bytes, fileMode);
