@@ -51,10 +51,11 @@ export async function buildSea({ top, work, output }) {
   // in it) and for the vendor bundles' top level; produced by the same runtime that will read them.
   const env = { ...process.env, DOCKER_IPV6_CODE_CACHE_OUT: work };
   delete env.NODE_OPTIONS;
-  run([rt.node, join(work, 'launcher.cjs'), '--help'], { cwd: work, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // DOCKER_IPV6_SEA_NO_CODE_CACHE=1 builds without them (how the README's with/without figures were measured)
+  if (process.env.DOCKER_IPV6_SEA_NO_CODE_CACHE !== '1') run([rt.node, join(work, 'launcher.cjs'), '--help'], { cwd: work, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const assets = Object.fromEntries(files(work).filter((f) => f !== 'launcher.cjs' && f !== 'sea-config.json' && !f.endsWith('.LEGAL.txt'))
     .map((f) => [f, join(work, f)]));
-  for (const need of ['app.cjs', 'app.cjs.cache', 'netlink.node', 'vendor/dockerode.cjs', 'vendor/netlink.cjs', 'vendor/yaml.cjs']) {
+  for (const need of ['app.cjs', ...(process.env.DOCKER_IPV6_SEA_NO_CODE_CACHE === '1' ? [] : ['app.cjs.cache']), 'netlink.node', 'vendor/dockerode.cjs', 'vendor/netlink.cjs', 'vendor/yaml.cjs']) {
     if (!assets[need]) throw new Error(`sea: ${need} missing from ${relative(top, work)}`);
   }
   const config = {
