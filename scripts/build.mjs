@@ -2,10 +2,11 @@
 // package.json, see scripts/sea.mjs) whose main script answers docker-cli-plugin-metadata without loading
 // anything, and which carries the bundled application, the vendor bundles and netlink's native addon.
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildSea } from './sea.mjs';
+import { buildSea, pinnedRuntime } from './sea.mjs';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const finalDist = join(top, 'dist');
@@ -76,6 +77,32 @@ const lazyRequires = {
   },
 };
 
+// node:crypto and node:child_process (with the streams, net and dgram they pull in) cost start-up time, and
+// commander and several of our modules import them at their top although --help, lint and most failures
+// never call them: in the application bundle they become objects that load the built-in on first use.
+const LAZY_BUILTINS = ['crypto', 'child_process'];
+// esbuild's interop copies a module's keys when it is imported (__toESM): the keys come from the pinned
+// runtime at build time, so that copy does not load the module either; reading any of them does.
+const rt = pinnedRuntime(top).node;
+const builtinKeys = Object.fromEntries(LAZY_BUILTINS.map((m) => [m, JSON.parse(execFileSync(rt, ['-p', `JSON.stringify(Object.keys(require('${m}')))`], { encoding: 'utf8' }))]));
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^node:(${LAZY_BUILTINS.join('|')})$`) }, (args) => ({ path: args.path.slice(5), namespace: 'lazy-builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      loader: 'js',
+      contents: `let m; const load = () => (m ??= require(${JSON.stringify(args.path)}));
+const keys = ${JSON.stringify(builtinKeys[args.path])};
+module.exports = new Proxy({}, {
+  get: (_, k) => (k === '__esModule' ? undefined : load()[k]),
+  has: (_, k) => keys.includes(k) || k in load(),
+  ownKeys: () => keys,
+  getOwnPropertyDescriptor: (_, k) => (keys.includes(k) ? { value: undefined, writable: true, enumerable: true, configurable: true } : undefined),
+});`,
+    }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -98,7 +125,7 @@ await build({
   ...common,
   entryPoints: [join(top, 'src/main.ts')],
   outfile: join(work, 'app.cjs'),
-  plugins: [vendorExternal],
+  plugins: [vendorExternal, lazyBuiltins],
   define: { 'process.env.DOCKER_IPV6_VERSION': JSON.stringify(pkg.version), 'process.env.DOCKER_IPV6_UNITS': JSON.stringify(JSON.stringify(units)) },
 });
 await build({

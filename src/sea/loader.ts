@@ -6,7 +6,6 @@ import { builtinModules } from 'node:module';
 import { basename, join } from 'node:path';
 import * as sea from 'node:sea';
 import { Script } from 'node:vm';
-import { cachedAddon } from '../host/addon-cache';
 
 /** The request the netlink bundle makes for its native addon (scripts/build.mjs rewrites its loader line). */
 export const ADDON_REQUEST = 'docker-ipv6:netlink-addon';
@@ -49,6 +48,9 @@ function loadAddon(): unknown {
   const bytes = asset(ADDON_ASSET);
   if (!bytes) throw new Error(`the executable has no ${ADDON_ASSET} in it: rebuild it (npm run build)`);
   const mod: Mod = { exports: {} };
+  // required here, not at the top: node:crypto (its sha256) costs start-up time that --help should not pay
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { cachedAddon } = require('../host/addon-cache') as typeof import('../host/addon-cache');
   process.dlopen(mod, cachedAddon(bytes));
   return mod.exports;
 }
