@@ -43,7 +43,7 @@ const netlinkNative = {
   },
 };
 
-// Heavy packages go into their own bundles under dist/vendor/, required only by the commands that use
+// Heavy packages go into their own bundles (assets vendor/*.cjs of the executable), required only by the commands that use
 // them: the CLI's start-up (help, metadata, lint without Docker) then parses ~0.5 MB instead of ~3 MB.
 const VENDORS = ['dockerode', 'netlink', 'yaml'];
 const vendorExternal = {
