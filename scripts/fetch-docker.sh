@@ -1,15 +1,19 @@
 #!/bin/sh
 # Fetches dockerd 26.x (Debian trixie) and 28.x (Debian sid) into a cache for the lab, without
 # touching this machine's own apt state: a throwaway sources file, lists and cache in a temp dir.
+# Docker 29 is not in Debian: "29" unpacks the lab's tarball (dockerd, docker-proxy, runc 1.3.6) from
+# DOCKER_IPV6_DOCKER29 after checking it against the SHA256SUMS beside it; nothing is downloaded.
 #
-# usage: scripts/fetch-docker.sh [SUITE...]        (default: trixie sid)
+# usage: scripts/fetch-docker.sh [SUITE|29...]     (default: trixie sid 29)
 # env:   DOCKER_IPV6_CACHE   cache folder (default /var/cache/docker-ipv6)
 #        DOCKER_IPV6_MIRROR  Debian mirror URL (default: the one this machine's apt sources use)
+#        DOCKER_IPV6_DOCKER29  folder with docker-29.*-linux-amd64.tar.xz and SHA256SUMS
+#                              (default /work/shared/docker-29, else ../shared/docker-29 beside the repo)
 # Prints one line per suite: "<suite> <version> <bin dirs separated by :>".
 set -eu
 
 cache="${DOCKER_IPV6_CACHE:-/var/cache/docker-ipv6}"
-[ "$#" -gt 0 ] || set -- trixie sid
+[ "$#" -gt 0 ] || set -- trixie sid 29
 
 # The Debian mirror this machine already uses: the URI of the first active source whose suite is
 # the running release (not its -security/-updates pockets), from deb822 or one-line files.
@@ -72,4 +76,44 @@ fetch_suite() {
   echo "$suite $version $dest/usr/sbin:$dest/usr/bin"
 }
 
-for s in "$@"; do fetch_suite "$s"; done
+# Docker 29 from the lab's tarball, verified: the cache holds bin/{dockerd,docker-proxy,runc}.
+unpack_29() {
+  src="${DOCKER_IPV6_DOCKER29:-}"
+  if [ -z "$src" ]; then
+    for d in /work/shared/docker-29 "$(dirname "$0")/../../shared/docker-29"; do
+      [ -f "$d/SHA256SUMS" ] && { src="$d"; break; }
+    done
+  fi
+  if [ -z "$src" ] || ! [ -f "$src/SHA256SUMS" ]; then
+    echo "fetch-docker: Docker 29 tarball not found; set DOCKER_IPV6_DOCKER29 to the folder holding it and SHA256SUMS" >&2
+    exit 1
+  fi
+  tarball=$(cd "$src" && ls docker-29.*-linux-amd64.tar.xz | head -n 1)
+  dest="$cache/docker-29"
+  sum=$(awk -v f="$tarball" '$2 == f || $2 == "*" f { print $1 }' "$src/SHA256SUMS")
+  if ! [ -x "$dest/bin/dockerd" ] || [ "$(cat "$dest/.sha256" 2>/dev/null)" != "$sum" ]; then
+    # checked on every unpack, before anything is extracted
+    if [ -z "$sum" ] || ! (cd "$src" && printf '%s  %s\n' "$sum" "$tarball" | sha256sum -c --quiet -); then
+      echo "fetch-docker: $src/$tarball does not match its SHA256SUMS" >&2
+      exit 1
+    fi
+    mkdir -p "$cache"
+    rm -rf "$dest.partial"
+    mkdir -p "$dest.partial/bin"
+    tar -xJf "$src/$tarball" -C "$dest.partial/bin" --no-same-owner dockerd docker-proxy runc
+    chmod 0755 "$dest.partial/bin/dockerd" "$dest.partial/bin/docker-proxy" "$dest.partial/bin/runc"
+    echo "$sum" >"$dest.partial/.sha256"
+    rm -rf "$dest"
+    mv "$dest.partial" "$dest"
+  fi
+  version=$("$dest/bin/dockerd" --version | sed -n 's/^Docker version \([^,]*\),.*/\1/p')
+  if [ -z "$version" ]; then
+    echo "fetch-docker: $dest/bin/dockerd does not run on this machine" >&2
+    exit 1
+  fi
+  echo "29 $version $dest/bin"
+}
+
+for s in "$@"; do
+  if [ "$s" = 29 ]; then unpack_29; else fetch_suite "$s"; fi
+done

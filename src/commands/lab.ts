@@ -2,14 +2,15 @@
 import type { Command } from 'commander';
 import type { ContextFactory } from '../cli/context';
 
-interface UpOpts { docker?: string; dockerd?: string; daemonJson?: string; keep?: boolean }
+interface UpOpts { docker?: string; dockerd?: string; daemonJson?: string; firewallBackend?: string; keep?: boolean }
 
 export function register(program: Command, makeContext: ContextFactory): void {
   const lab = program.command('lab').description('build and remove isolated lab hosts with a real dockerd');
 
   lab.command('up [name]')
     .description('create a lab: upstream router + Docker host namespaces, a dockerd and the local/busybox:1 image; prints its name')
-    .option('--docker <version>', 'dockerd version: 20 (system), 26 or 28 (from scripts/fetch-docker.sh)')
+    .option('--docker <version>', 'dockerd version: 20 (system), 26, 28 or 29 (from scripts/fetch-docker.sh)')
+    .option('--firewall-backend <backend>', 'Docker 29+: iptables (Docker\'s default) or nftables, written into daemon.json')
     // --dockerd is a global option (the binary for version and validation); here it also picks the lab's daemon
     .option('--daemon-json <json>', 'daemon.json content (default: default-address-pools for 100+ networks)')
     .option('--keep', 'keep a lab that failed to come up, for inspection')
@@ -17,7 +18,7 @@ export function register(program: Command, makeContext: ContextFactory): void {
       const ctx = makeContext(cmd);
       const o = cmd.optsWithGlobals() as UpOpts;
       const { labUp } = await import('../lab/up');
-      const rec = await labUp(ctx, { name, docker: o.docker, dockerd: o.dockerd, daemonJson: o.daemonJson, keep: o.keep });
+      const rec = await labUp(ctx, { name, docker: o.docker, dockerd: o.dockerd, daemonJson: o.daemonJson, firewallBackend: o.firewallBackend, keep: o.keep });
       if (ctx.globals.json) ctx.outJson(rec);
       else {
         ctx.note(`lab ${rec.name}: up, dockerd ${rec.dockerd.version} in namespace ${rec.namespaces.host}; try: docker ipv6 lab exec ${rec.name} -- docker ipv6 status`);

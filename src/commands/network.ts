@@ -8,7 +8,7 @@ export function register(program: Command, makeContext: ContextFactory): void {
   const net = program.command('network').description('dual-stack networks: create with free subnets, list, upgrade IPv4-only ones');
   net
     .command('create')
-    .description('create a bridge network with IPv6 and IPv4 subnets that overlap nothing on this host')
+    .description('create a bridge network with IPv6 and IPv4 subnets (or IPv6 only) that overlap nothing on this host')
     .argument('<name>', 'network name')
     .option('--subnet <cidr>', 'IPv4 and/or IPv6 subnet (default: allocated); repeat for both', collect)
     .option('--gateway <addr>', 'gateway for the subnet of its family; repeatable', collect)
@@ -17,6 +17,7 @@ export function register(program: Command, makeContext: ContextFactory): void {
     .option('--attachable', 'let standalone containers attach')
     .option('--label <key=value>', 'network label; repeatable', collect)
     .option('-o, --opt <key=value>', 'bridge driver option; repeatable', collect)
+    .option('--ipv6-only', 'no IPv4 at all (Docker 28+; Docker\'s own flag is --ipv4=false)')
     .option('--compose', 'print the Compose networks: block for the allocation instead of creating the network')
     .action(async (name: string, opts: Record<string, unknown>, cmd: Command) => {
       const ctx = makeContext(cmd);

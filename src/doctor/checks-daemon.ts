@@ -3,7 +3,7 @@ import { configKeysAsDockerdSees, findFlagConflicts } from '../daemon/keys';
 import { needsExperimental } from '../daemon/version';
 import { prefixFacts } from '../observe/prefix-facts';
 import { classifyV6, hasHostBits, overlaps, parseCidr6 } from '../model/ip';
-import { config, dockerVersion, finding, ipv6Wanted, ok, sameCidr, skip } from './derive';
+import { config, dockerVersion, finding, ipv6Wanted, nftForwardingMissing, ok, sameCidr, skip } from './derive';
 import type { Check, DoctorInput, Finding } from './types';
 
 const L = 'daemon' as const;
@@ -26,6 +26,10 @@ export const reachable: Check = (i) => {
   if (snap.daemonConfig.error) {
     why += ` (daemon.json does not parse, so dockerd cannot start)`;
     if (down) fix = `fix the syntax of ${snap.daemonConfig.path} first (see daemon.config-parse), then: ${restartCommand}`;
+  } else if (down && nftForwardingMissing(i).length) {
+    const keys = nftForwardingMissing(i).map((m) => m.key);
+    why += ` (Docker's nftables backend refuses to start while ${keys.join(', ')} ${keys.length > 1 ? 'are' : 'is'} 0: see daemon.nft-forwarding)`;
+    fix = `${keys.map((k) => `sysctl -w ${k}=1`).join(' && ')}, then: ${restartCommand}`;
   } else if (down && version && config(snap).ip6tables === true && config(snap).experimental !== true && needsExperimental(version)) {
     why += ' ("ip6tables": true without "experimental": true stops this dockerd at start)';
     fix = `docker ipv6 enable (it rewrites those keys for this version and starts Docker), or set "experimental": true in ${snap.daemonConfig.path} by hand, then: ${restartCommand}`;

@@ -26,6 +26,13 @@ export function firewallNeedsRoot(error: string | undefined, uid: number | undef
 
 export const ip6tablesUsable: Check = ({ snap, extra }) => {
   const fw = snap.firewall;
+  // Docker's nftables backend: our rules live in nftables, read with nft
+  if (fw.kind === 'nftables') {
+    if (!fw.available) return [finding('kernel.ip6tables', L, 'fail', `nft is missing (${fw.error ?? 'not found'}): docker-ipv6 cannot read or write its table beside Docker's nftables rules`, 'apt-get install nftables')];
+    if (firewallNeedsRoot(fw.error, extra.uid)) return [skip('kernel.ip6tables', L, 'needs root (run with sudo): reading nftables is refused to this user')];
+    if (fw.error) return [finding('kernel.ip6tables', L, 'fail', `nft cannot read the ruleset: ${fw.error}`, 'modprobe nf_tables; then check: nft list tables')];
+    return [ok('kernel.ip6tables', L, `nft ${fw.version ?? ''} reads the nftables ruleset`.replace('  ', ' '))];
+  }
   if (!fw.available) return [finding('kernel.ip6tables', L, 'fail', `ip6tables is missing (${fw.error ?? 'not found'}): Docker cannot program IPv6 NAT or filtering`, 'apt-get install iptables')];
   if (firewallNeedsRoot(fw.error, extra.uid)) return [skip('kernel.ip6tables', L, 'needs root (run with sudo): reading the IPv6 firewall (ip6tables-save) is refused to this user')];
   if (fw.error) return [finding('kernel.ip6tables', L, 'fail', `ip6tables cannot read the kernel's IPv6 tables: ${fw.error}`, 'modprobe ip6_tables ip6table_nat ip6table_filter (or nf_tables); then check: ip6tables-save')];
@@ -34,6 +41,7 @@ export const ip6tablesUsable: Check = ({ snap, extra }) => {
 
 export const iptablesBackend: Check = ({ snap, extra }) => {
   const other = extra.otherBackend;
+  if (snap.firewall.kind === 'nftables') return [skip('kernel.iptables-backend', L, 'Docker uses its nftables backend: iptables rules beside it are firewall.backend-mix\'s business')];
   if (!snap.firewall.available) return [skip('kernel.iptables-backend', L, 'ip6tables is missing')];
   if (snap.firewall.error) return [skip('kernel.iptables-backend', L, `the IPv6 firewall could not be read${firewallNeedsRoot(snap.firewall.error, extra.uid) ? ': needs root (run with sudo)' : ''}`)];
   if (!other || other.dockerChains.length === 0) return [ok('kernel.iptables-backend', L, `Docker's rules and ours are both in the ${snap.firewall.backend ?? 'same'} backend`)];

@@ -41,6 +41,8 @@ export const userlandProxy: Check = (i) => {
 
 export const forwardDrop: Check = (i) => {
   const { snap } = i;
+  // Docker's nftables backend: our table's FORWARD is ours alone; a DROP in ip6tables' FORWARD is firewall.backend-mix's
+  if (snap.firewall.kind === 'nftables') return [skip('firewall.forward-drop', 'firewall', 'Docker uses nftables: FORWARD policies in iptables and ip6tables are checked by firewall.backend-mix')];
   const filter = snap.firewall.tables.filter;
   if (!filter) return [skip('firewall.forward-drop', 'firewall', 'the IPv6 filter table was not read')];
   const policy = filter.chains.FORWARD;

@@ -86,3 +86,21 @@ export function sameCidr(a: string, b: string): boolean {
   const x = parseCidr6(a); const y = parseCidr6(b);
   return !!x && !!y && x.start === y.start && x.length === y.length;
 }
+
+/**
+ * Docker's nftables backend refuses to start while IPv4 forwarding is off, and while IPv6 forwarding (all or
+ * default) is off with IPv6 on the default bridge (measured on 29.7.2; "ip-forward": false skips the check).
+ * Works with Docker down: daemon.json says whether the bridge will have IPv6.
+ */
+export function nftForwardingMissing(i: DoctorInput): Array<{ key: string; value?: string; v6: boolean }> {
+  if (i.snap.firewall.docker?.backend !== 'nftables' || config(i.snap)['ip-forward'] === false) return [];
+  const s = i.snap.host.sysctls;
+  const off = (k: string) => s[k] !== undefined && s[k] !== '1';
+  const out: Array<{ key: string; value?: string; v6: boolean }> = [];
+  if (off('net.ipv4.ip_forward')) out.push({ key: 'net.ipv4.ip_forward', value: s['net.ipv4.ip_forward'], v6: false });
+  const bridgeV6 = config(i.snap).ipv6 === true || i.snap.networks.some((n) => n.name === 'bridge' && n.enableIPv6);
+  if (bridgeV6) {
+    for (const k of ['net.ipv6.conf.all.forwarding', 'net.ipv6.conf.default.forwarding']) if (off(k)) out.push({ key: k, value: s[k], v6: true });
+  }
+  return out;
+}

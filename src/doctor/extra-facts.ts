@@ -6,7 +6,7 @@ import { processStartTime } from '../transaction/lock';
 import { parseSave } from '../model/ip6tables-save';
 import type { HostSnapshot } from '../observe/snapshot';
 import { run } from '../util/exec';
-import type { ExtraFacts } from './types';
+import type { ExtraFacts, XtablesView } from './types';
 
 async function socketFacts(host: string): Promise<ExtraFacts['socket']> {
   if (!host.startsWith('unix://')) return undefined;
@@ -38,6 +38,25 @@ async function otherBackend(ours: 'nf_tables' | 'legacy' | undefined, legacyName
   }
 }
 
+/**
+ * The firewalls beside Docker's (Docker 29 backends): with Docker on nftables every iptables variant and family
+ * (rules there still see each packet); with Docker on iptables the nftables table list (our table left from the
+ * nftables backend); firewalld's state. Read-only, through ctx.host.survey; a look that fails tells nothing.
+ */
+async function backendFacts(ctx: RunContext, snap: HostSnapshot): Promise<Pick<ExtraFacts, 'xtables' | 'nftTables' | 'firewalld'>> {
+  const s = ctx.host.survey;
+  const d = snap.firewall.docker;
+  const quiet = <T>(p: Promise<T>) => p.catch(() => undefined);
+  const views = d?.backend === 'nftables'
+    ? Promise.all(([[4, 'nft'], [6, 'nft'], [4, 'legacy'], [6, 'legacy']] as const).map(async ([family, variant]) => {
+      const tables = await quiet(s.xtables(family, variant));
+      return tables && Object.keys(tables).length ? { family, variant, tables } as XtablesView : undefined;
+    }))
+    : Promise.resolve(undefined);
+  const [xt, nft, fwd] = await Promise.all([views, d?.backend === 'iptables' ? quiet(s.nftTables()) : undefined, quiet(s.firewalldState())]);
+  return { xtables: xt?.filter((v): v is XtablesView => !!v), nftTables: nft, firewalld: fwd };
+}
+
 /** Started in parallel with observeHost. */
 export async function gatherExtraFacts(ctx: RunContext): Promise<ExtraFacts> {
   const [socket, legacyNames, mtime, boot, conf] = await Promise.all([
@@ -53,7 +72,14 @@ export async function gatherExtraFacts(ctx: RunContext): Promise<ExtraFacts> {
 /** What needs the snapshot first: the dockerd version when the daemon is down, the daemon's start time. */
 export async function completeExtraFacts(ctx: RunContext, snap: HostSnapshot, extra: ExtraFacts): Promise<ExtraFacts> {
   const { legacyTableNames, ...out } = extra;
-  if (snap.endpoint.local && snap.firewall.available) out.otherBackend = await otherBackend(snap.firewall.backend, legacyTableNames ?? '');
+  if (snap.endpoint.local) {
+    const [other, backends] = await Promise.all([
+      snap.firewall.available ? otherBackend(snap.firewall.backend, legacyTableNames ?? '') : undefined,
+      backendFacts(ctx, snap),
+    ]);
+    out.otherBackend = other;
+    Object.assign(out, backends);
+  }
   if (!snap.daemon.version && snap.endpoint.local) {
     try {
       const r = await run([ctx.globals.dockerd, '--version'], { timeoutMs: 10_000 });

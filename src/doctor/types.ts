@@ -1,5 +1,6 @@
 // The shapes doctor works with: findings, the fixes it can apply itself, and the facts its checks read.
 import type { HostSnapshot } from '../observe/snapshot';
+import type { ParsedRuleset } from '../model/ip6tables-save';
 
 export type Layer = 'kernel' | 'daemon' | 'networks' | 'containers' | 'ports' | 'dns' | 'firewall' | 'outside' | 'compose';
 export const LAYERS: readonly Layer[] = ['kernel', 'daemon', 'networks', 'containers', 'ports', 'dns', 'firewall', 'outside', 'compose'];
@@ -51,7 +52,15 @@ export interface ExtraFacts {
   bootUnitEnabled?: boolean;
   /** our /etc/sysctl.d file as it is (undefined: absent) */
   sysctlConfText?: string;
+  /** Docker on nftables: each iptables variant and family that holds any table (rules there still see every packet) */
+  xtables?: XtablesView[];
+  /** Docker on iptables: every nftables table (`nft list tables`), to find our own one left from the nftables backend */
+  nftTables?: Array<{ family: string; name: string }>;
+  /** `firewall-cmd --state` (undefined: firewalld not installed) */
+  firewalld?: 'running' | 'not running';
 }
+
+export interface XtablesView { family: 4 | 6; variant: 'nft' | 'legacy'; tables: ParsedRuleset }
 
 export interface ProbeResult { id: string; ok: boolean | undefined; detail: string; target?: string; fix?: string }
 

@@ -4,7 +4,7 @@ import type { RunContext } from '../cli/context';
 import { restoreKeys } from '../daemon/edit';
 import { ConfigError } from '../errors';
 import { renderRemoveBatch } from '../firewall/batches';
-import { dockerMasquerades, parseSave } from '../model/ip6tables-save';
+import { dockerMasquerades, type ParsedRuleset } from '../model/ip6tables-save';
 import { contains, parseCidr6 } from '../model/ip';
 import { unifiedDiff } from '../util/diff';
 import { observeHost, type HostSnapshot } from '../observe/snapshot';
@@ -153,7 +153,10 @@ export async function runDisable(ctx: RunContext, o: { restartTimeoutMs?: number
 async function dockerLeftovers(host: HostAdapters, prefix: string | undefined): Promise<string[]> {
   const p = prefix ? parseCidr6(prefix) : undefined;
   if (!p) return [];
-  const nat = parseSave(await host.firewall.save('nat').catch(() => ''));
+  // Docker's nftables backend rebuilds its own table at every start (and 29 has ip6tables on by default): only
+  // ip6tables keeps rules of a daemon whose ip6tables support went off
+  const nat = await host.firewall.read('nat').catch(() => ({} as ParsedRuleset));
+  if (host.firewall.kind !== 'ip6tables') return [];
   return (nat.nat?.rules ?? []).filter((line) => {
     const m = dockerMasquerades({ nat: { chains: {}, rules: [line] } });
     return m.length === 1 && contains(p, parseCidr6(m[0].source) ?? p);

@@ -10,7 +10,7 @@ import type { ReconcileDeps } from '../reconcile/observe';
 import { ifindexOf, isUnreachableRoute, type FirewallUndo, type ProxiesUndo, type RouteUndo } from '../transaction/tool-undo';
 import type { Step } from '../transaction/index';
 import { canonical6, formatCidr, parseCidr6 } from '../model/ip';
-import type { EnablePlan } from './plan';
+import { firewallWhere, type EnablePlan } from './plan';
 
 /** The entries not on their interface yet: only those are this run's to remove on rollback. */
 export function newProxies(want: Array<{ address: string; ifname: string }>, present: Set<string>): Array<{ address: string; ifname: string }> {
@@ -30,7 +30,7 @@ async function withNet<T>(host: HostAdapters, fn: (net: NetOps) => Promise<T>): 
 export function firewallStep(deps: Pick<ReconcileDeps, 'docker' | 'firewall'>, plan: EnablePlan, table: 'nat' | 'filter', id: string, expected?: string): Step {
   return {
     id,
-    describe: table === 'nat' ? 'ip6tables nat: masquerade the prefix in chain D6-NAT' : `ip6tables filter: chain D6-FORWARD lets in replies, ICMPv6 and published ports only, and closes the rest of ${plan.prefix}`,
+    describe: table === 'nat' ? `${firewallWhere(plan, 'nat')}: masquerade the prefix in chain D6-NAT` : `${firewallWhere(plan, 'filter')}: chain D6-FORWARD lets in replies, ICMPv6 and published ports only, and closes the rest of ${plan.prefix}`,
     prepare: async () => ({ kind: 'ip6tables', table } satisfies FirewallUndo),
     async apply() { await applyFirewallTable(deps, plan, table, expected); return { kind: 'ip6tables', table } satisfies FirewallUndo; },
   };

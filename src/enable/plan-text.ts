@@ -1,7 +1,7 @@
 // Renders an enable plan for people (--dry-run and before applying) and as data (--json).
 import { describePlan, type Step } from '../transaction/index';
 import { unifiedDiff } from '../util/diff';
-import type { EnablePlan } from './plan';
+import { firewallWhere, type EnablePlan } from './plan';
 import { downText } from './down';
 
 export function planJson(plan: EnablePlan, steps: Step[]): unknown {
@@ -37,12 +37,13 @@ export function planText(plan: EnablePlan, steps: Step[], verbose = false, resta
     if (verbose) out.push(unifiedDiff(plan.daemonJson.before, plan.daemonJson.after, `${plan.daemonJson.path} (now)`, `${plan.daemonJson.path} (after enable)`).trimEnd());
   }
   if (plan.filterBatch !== undefined) {
-    out.push('', 'ip6tables filter batch run before forwarding and the restart, exactly as shown (if the host changes first, enable refuses):',
+    const into = plan.firewall === 'nftables' ? ' (in ip6tables-restore form; written into nftables table ip6 docker-ipv6 as one nft -f script, because Docker uses its nftables backend)' : '';
+    out.push('', `ip6tables filter batch${into} run before forwarding and the restart, exactly as shown (if the host changes first, enable refuses):`,
       ...(plan.filterBatch ? plan.filterBatch.trimEnd().split('\n').map((l) => `  ${l}`) : ['  (none: our chain already matches)']));
   }
   const after = Object.entries(plan.firewallAfterRestart).filter(([, b]) => b);
   if (plan.restart && after.length && verbose) {
-    for (const [table, batch] of after) out.push('', `ip6tables ${table} after the restart (predicted; rendered then from the networks and published ports Docker has):`, ...batch!.trimEnd().split('\n').map((l) => `  ${l}`));
+    for (const [table, batch] of after) out.push('', `${firewallWhere(plan, table as 'nat' | 'filter')} after the restart (predicted; rendered then from the networks and published ports Docker has):`, ...batch!.trimEnd().split('\n').map((l) => `  ${l}`));
   }
   out.push('', 'Steps:');
   steps.forEach((s, i) => out.push(`  ${i + 1}. ${s.describe}`));

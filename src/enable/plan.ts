@@ -61,6 +61,13 @@ export interface EnablePlan {
   firewallAfterRestart: { nat?: string; filter?: string };
   /** Docker was down when planned: the restart starts it, and its networks are checked against the prefix after */
   dockerDown?: DockerDown;
+  /** where our rules go: ip6tables chains, or table ip6 docker-ipv6 when Docker uses its nftables backend */
+  firewall: 'ip6tables' | 'nftables';
+}
+
+/** How the plan names the place of our rules ("ip6tables filter", "nftables table ip6 docker-ipv6 (filter)"). */
+export function firewallWhere(plan: Pick<EnablePlan, 'firewall'>, table: 'nat' | 'filter'): string {
+  return plan.firewall === 'nftables' ? `nftables table ip6 docker-ipv6 (${table})` : `ip6tables ${table}`;
 }
 
 function preconditions(snap: HostSnapshot, down?: DockerDown): void {
@@ -71,8 +78,11 @@ function preconditions(snap: HostSnapshot, down?: DockerDown): void {
   }
   if (!snap.daemon.reachable && !down) throw new PreconditionError(snap.daemon.error ?? 'Docker is not reachable', snap.daemon.hint);
   if (snap.daemonConfig.error) throw new ConfigError(snap.daemonConfig.error, `fix ${snap.daemonConfig.path} by hand first; nothing was changed`);
-  if (!snap.firewall.available) throw new PreconditionError(`ip6tables is missing: ${snap.firewall.error ?? ''}`.trim(), 'install it: apt-get install iptables');
-  if (snap.firewall.error) throw new PreconditionError(snap.firewall.error, 'load the ip6_tables / nf_tables kernel modules');
+  // our rules go where Docker's are: nft when its backend is nftables (Docker 29+), else ip6tables
+  const nft = snap.firewall.kind === 'nftables';
+  const why = nft ? ` (Docker uses its nftables firewall backend${snap.firewall.docker ? `, from ${snap.firewall.docker.source}` : ''})` : '';
+  if (!snap.firewall.available) throw new PreconditionError(`${nft ? 'nft' : 'ip6tables'} is missing${why}: ${snap.firewall.error ?? ''}`.trim().replace(/:$/, ''), nft ? 'install it: apt-get install nftables' : 'install it: apt-get install iptables');
+  if (snap.firewall.error) throw new PreconditionError(snap.firewall.error, nft ? 'load the nf_tables kernel module' : 'load the ip6_tables / nf_tables kernel modules');
   if (snap.host.error) throw new UsageError(snap.host.error, 'list interfaces with: ip -br link; pass the right one with --uplink');
   if (!snap.host.uplink) throw new UsageError(`no uplink: ${snap.host.uplinkReason}`, 'name the interface that leads outside with --uplink IFACE');
 }
@@ -170,6 +180,7 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
     daemonJson: { path: snap.daemonConfig.path, before, after: edit.text, set: keys.set, undo: edit.undo, changed: edit.changed },
     sysctls, sysctlConf: { path: o.sysctlConfPath, text: renderSysctlConf(confValues) },
     natByUs, filterByUs, restart, upstreamRoute, ndpProxies, legacyNetworks, notes, noop, firewallAfterRestart, dockerDown: o.dockerDown,
+    firewall: snap.firewall.kind ?? 'ip6tables',
     filterBatch: filterByUs ? firewallBatch('filter', { prefix: formatCidr(prefix) }, dockerView(snap.networks, snap.containers), snap.firewall.tables) : undefined,
   };
 }

@@ -6,7 +6,6 @@ import { dockerdsFor } from '../daemon/keys';
 import { ConfigError, PreconditionError } from '../errors';
 import type { HostAdapters } from '../host/interfaces';
 import { normaliseDocker, type ApiNetwork } from '../model/docker';
-import { dockerMasquerades, parseSave } from '../model/ip6tables-save';
 import { renderStateText, type ToolState } from '../model/state';
 import type { HostSnapshot } from '../observe/snapshot';
 import { routeKey } from '../reconcile/desired';
@@ -18,7 +17,7 @@ import { captureFile, captureSysctl, fileUndo, type FileUndo, type Step, type Un
 import type { RestartUndo } from '../transaction/tool-undo';
 import { overlaps, parseCidr6 } from '../model/ip';
 import { firewallStep, ndpProxyStep, unreachableFor, unreachableStep } from './net-steps';
-import type { EnablePlan } from './plan';
+import { firewallWhere, type EnablePlan } from './plan';
 
 function sameCidr(a: string, b: string): boolean {
   const x = parseCidr6(a); const y = parseCidr6(b);
@@ -220,9 +219,10 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
           }
         }
         if (plan.mode === 'nat' && !plan.natByUs) {
-          const nat = parseSave(await host.firewall.save('nat'));
-          if (!dockerMasquerades(nat).some((m) => sameCidr(m.source, plan.bridgeSubnet))) {
-            throw new PreconditionError(`Docker did not install its IPv6 masquerade for ${plan.bridgeSubnet}`, 'check that ip6tables is enabled and that dockerd uses the same ip6tables backend');
+          // where Docker's backend writes it: ip6tables' nat table, or its nftables table ip6 docker-bridges
+          if (!(await host.firewall.dockerMasquerades()).some((m) => sameCidr(m.source, plan.bridgeSubnet))) {
+            const where = host.firewall.kind === 'nftables' ? 'nftables table ip6 docker-bridges' : 'ip6tables nat table';
+            throw new PreconditionError(`Docker did not install its IPv6 masquerade for ${plan.bridgeSubnet} (looked in the ${where})`, 'check that "ip6tables" is not false for dockerd and, with ip6tables, that dockerd and the ip6tables program use the same backend (nf_tables or legacy)');
           }
         }
       },
@@ -233,7 +233,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
   // the chain is ours since the first step (whose record removes it on rollback): this only adds the
   // networks and published ports dockerd has after its restart
   if (plan.filterByUs && plan.restart) {
-    steps.push({ id: 'firewall-filter-networks', describe: 'ip6tables filter: D6-FORWARD again for the networks and published ports after the restart', async apply() { await applyFirewallTable(deps, plan, 'filter'); } });
+    steps.push({ id: 'firewall-filter-networks', describe: `${firewallWhere(plan, 'filter')}: D6-FORWARD again for the networks and published ports after the restart`, async apply() { await applyFirewallTable(deps, plan, 'filter'); } });
   }
   // NDP entries are computed after the restart: containers come back with their new addresses
   let proxies: Array<{ address: string; ifname: string }> = [];

@@ -11,7 +11,10 @@ import { findDockerdProcesses } from './dockerd-procs';
 import { readTextIfExists, replaceFile } from './files';
 import { ensureTrustedDir } from './trust';
 import type { HostAdapters } from './interfaces';
-import { Ip6tables } from './ip6tables';
+import { detectDockerFirewall, selectingFirewall } from './firewall-select';
+import { firewallSurvey } from './firewall-survey';
+import { ip6tablesFirewall } from './ip6tables';
+import { nftFirewall } from './nftables';
 import { openNetOps } from './netlink';
 import { readState, writeState } from './state-file';
 import { ProcSysctl } from './sysctl';
@@ -20,10 +23,19 @@ export type { HostAdapters } from './interfaces';
 
 /** The real adapters, for a run whose endpoint and state file are given lazily. Nothing is opened until used
  * (dockerode and netlink load on first use inside their adapters). */
-export function realHostAdapters(opts: { endpoint: () => Endpoint; stateFile: string }): HostAdapters {
-  const ip6tables = new Ip6tables();
+export function realHostAdapters(opts: { endpoint: () => Endpoint; stateFile: string; configFile: string }): HostAdapters {
+  // Docker's firewall backend decides where ours go, asked once on first use (`docker info`, else its flag or daemon.json)
+  const detect = () => detectDockerFirewall({
+    configFile: opts.configFile,
+    processes: findDockerdProcesses,
+    async infoDriver() {
+      const info = await (await connectDocker(opts.endpoint(), { timeoutMs: 5000 })).info() as { FirewallBackend?: { Driver?: string } };
+      return info.FirewallBackend?.Driver ?? '';
+    },
+  });
   return {
-    firewall: { save: (table) => ip6tables.save(table), restore: (batch) => ip6tables.restore(batch), facts: () => ip6tables.facts() },
+    firewall: selectingFirewall(detect, { iptables: () => ip6tablesFirewall(), nftables: () => nftFirewall() }),
+    survey: firewallSurvey(),
     openNet: openNetOps,
     sysctl: new ProcSysctl(),
     daemonConfig: (path, o) => new DaemonConfigStore(path, o),

@@ -7,7 +7,7 @@
 import type { DockerdProcess } from '../daemon/keys';
 import type { DockerdValidation } from '../daemon/validate';
 import type { Endpoint } from '../model/endpoint';
-import type { FirewallFacts } from '../model/ip6tables-save';
+import type { FirewallFacts, ParsedRuleset } from '../model/ip6tables-save';
 import type { NetState } from '../model/net';
 import type { ToolState } from '../model/state';
 import type { DaemonConfigStore, StoreOptions } from './daemon-json';
@@ -29,13 +29,37 @@ export interface SysctlStore {
   write(key: string, value: string): Promise<void>;
 }
 
-/** The IPv6 firewall: the ruleset as ip6tables-save text, and atomic restore batches. */
+/**
+ * The IPv6 firewall where our rules live: ip6tables chains, or our own nftables table when Docker uses its
+ * nftables backend (chosen once per run, host/firewall-select.ts). Both speak the ip6tables language of our
+ * chains: tables of chains and rule lines, and `ip6tables-restore --noflush` batches (nftables translates them).
+ */
 export interface FirewallAdapter {
-  save(table?: 'nat' | 'filter'): Promise<string>;
+  /** where our rules live (known once the run has chosen) */
+  kind?: 'ip6tables' | 'nftables';
+  /** the ruleset (ip6tables) or our table (nftables) as tables of chains and rule lines; `table`: only that one */
+  read(table?: 'nat' | 'filter'): Promise<ParsedRuleset>;
   /** applies a whole batch or nothing of it */
   restore(batch: string): Promise<void>;
   /** availability, backend and the parsed ruleset, for observation */
   facts(): Promise<FirewallFacts>;
+  /** Docker's own IPv6 masquerades (its nat rules), wherever its firewall backend writes them */
+  dockerMasquerades(): Promise<Array<{ source: string; bridge?: string }>>;
+}
+
+export type XtablesVariant = 'nft' | 'legacy';
+
+/**
+ * Read-only looks at the firewalls beside the one our rules live in (doctor): after a switch of Docker's backend,
+ * or an admin's own rules, every base chain on a hook still sees each packet, wherever it was written.
+ */
+export interface FirewallSurvey {
+  /** `iptables-<variant>-save` / `ip6tables-<variant>-save`, every table; undefined when that variant is not there */
+  xtables(family: 4 | 6, variant: XtablesVariant): Promise<ParsedRuleset | undefined>;
+  /** `nft -j list tables`; undefined when nft is not installed */
+  nftTables(): Promise<Array<{ family: string; name: string }> | undefined>;
+  /** `firewall-cmd --state`; undefined when firewalld is not installed */
+  firewalldState(): Promise<'running' | 'not running' | undefined>;
 }
 
 /** The Docker Engine API of the run's endpoint (or of a journaled one). */
@@ -78,6 +102,8 @@ export type DaemonConfigFile = Pick<DaemonConfigStore, 'path' | 'read' | 'readRa
 
 export interface HostAdapters {
   firewall: FirewallAdapter;
+  /** read-only: the other firewalls (doctor) */
+  survey: FirewallSurvey;
   /** a netlink session of the current namespace; close it when done */
   openNet(): Promise<NetOps>;
   sysctl: SysctlStore;

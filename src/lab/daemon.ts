@@ -11,8 +11,12 @@ export function dockerdArgs(d: Pick<LabRecord['dockerd'], 'configFile' | 'dataRo
   return ['--config-file', d.configFile, '--data-root', d.dataRoot, '--exec-root', d.execRoot, '--pidfile', d.pidFile, '-H', `unix://${d.socket}`];
 }
 
+/**
+ * PATH inside a lab: the dockerd's own folders first, then the caller's PATH without node_modules/.bin folders
+ * (npm scripts put them first, and ava brings @vercel/nft's "nft" there: Docker 29's nftables backend runs `nft`).
+ */
 export function labPath(rec: LabRecord, base: string = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'): string {
-  return [...rec.dockerd.pathDirs, base].join(':');
+  return [...rec.dockerd.pathDirs, ...base.split(':').filter((d) => d && !/(^|\/)node_modules(\/|$)/.test(d))].join(':');
 }
 
 /** The pid of this lab's dockerd if it runs: from the pidfile or the record, checked by its cmdline. */

@@ -27,8 +27,10 @@ export interface LabRecord {
   createdAt: string;
   namespaces: { upstream: string; host: string };
   addresses: typeof LAB_ADDRESSES;
-  /** The version asked for ("20", "26", "28") or "custom" for --dockerd. */
+  /** The version asked for ("20", "26", "28", "29") or "custom" for --dockerd. */
   docker: string;
+  /** `--firewall-backend` given at `lab up` (Docker 29+), as written into its daemon.json. */
+  firewallBackend?: string;
   dockerd: {
     path: string;
     /** Folders put first on PATH for this dockerd (docker-init, docker-proxy beside it). */

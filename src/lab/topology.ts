@@ -27,7 +27,7 @@ async function sysctl(ns: string, settings: string[]): Promise<void> {
  * type; inet0 holds the internet addresses). Host `host`: eth0 with static addresses and
  * default routes via upstream.
  */
-export async function createTopology(ns: { upstream: string; host: string }): Promise<void> {
+export async function createTopology(ns: { upstream: string; host: string }, opts: { ipv4Forwarding?: boolean } = {}): Promise<void> {
   const up = ns.upstream;
   const host = ns.host;
   await run(['ip', 'netns', 'add', up]);
@@ -37,7 +37,7 @@ export async function createTopology(ns: { upstream: string; host: string }): Pr
   await ipHost('link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'host0', 'netns', up);
   await ipUp('link', 'add', 'inet0', 'type', 'veth', 'peer', 'name', 'inet1');
   await sysctl(up, ['net.ipv6.conf.all.forwarding=1', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.host0.accept_dad=0', 'net.ipv6.conf.inet0.accept_dad=0']);
-  await sysctl(host, ['net.ipv6.conf.eth0.accept_dad=0']);
+  await sysctl(host, ['net.ipv6.conf.eth0.accept_dad=0', ...(opts.ipv4Forwarding ? ['net.ipv4.ip_forward=1'] : [])]);
   await ipUp('addr', 'add', `${A.upstream6}/64`, 'dev', 'host0', 'nodad');
   await ipUp('addr', 'add', `${A.upstream4}/24`, 'dev', 'host0');
   await ipUp('addr', 'add', `${A.internet6}/128`, 'dev', 'inet0', 'nodad');

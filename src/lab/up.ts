@@ -16,6 +16,8 @@ export interface UpOptions {
   docker?: string;
   dockerd?: string;
   daemonJson?: string;
+  /** Docker 29+'s firewall backend, written into the lab's daemon.json ("iptables" is Docker's default). */
+  firewallBackend?: string;
   /** Leave a failed lab in place for inspection (`lab down` removes it later). */
   keep?: boolean;
 }
@@ -25,6 +27,17 @@ export const DEFAULT_DAEMON_JSON = `${JSON.stringify({ 'default-address-pools': 
 
 export function randomLabName(): string {
   return `dl6-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * The lab's daemon.json with `firewall-backend` set. The nftables backend refuses to start while IPv4 forwarding
+ * is off (measured on 29.7.2), so such a lab is a host whose admin turned it on: the lab does that in the host
+ * namespace (IPv4 only; IPv6 forwarding stays the tool's business).
+ */
+export function withFirewallBackend(text: string, backend: string | undefined): string {
+  if (backend === undefined) return text;
+  if (backend !== 'iptables' && backend !== 'nftables') throw new UsageError(`--firewall-backend must be iptables or nftables, got "${backend}"`);
+  return `${JSON.stringify({ ...JSON.parse(text), 'firewall-backend': backend }, null, 2)}\n`;
 }
 
 function checkDaemonJson(text: string): string {
@@ -39,8 +52,11 @@ function checkDaemonJson(text: string): string {
 export async function labUp(ctx: RunContext, opts: UpOptions): Promise<LabRecord> {
   ctx.requireRoot('lab up');
   const name = validateLabName(opts.name ?? randomLabName());
-  const daemonJson = opts.daemonJson === undefined ? DEFAULT_DAEMON_JSON : checkDaemonJson(opts.daemonJson);
+  const daemonJson = withFirewallBackend(opts.daemonJson === undefined ? DEFAULT_DAEMON_JSON : checkDaemonJson(opts.daemonJson), opts.firewallBackend);
   const choice = await chooseDockerd({ docker: opts.docker, dockerd: opts.dockerd });
+  if (opts.firewallBackend && !/^(2[9]|[3-9]\d)\./.test(choice.binaryVersion)) {
+    throw new UsageError(`--firewall-backend needs Docker 29 or later (this dockerd is ${choice.binaryVersion})`, 'use --docker 29');
+  }
   const dir = labDir(name);
   const ns = namespacesFor(name);
   if (existsSync(dir) || netnsExists(ns.upstream) || netnsExists(ns.host)) {
@@ -59,6 +75,7 @@ export async function labUp(ctx: RunContext, opts: UpOptions): Promise<LabRecord
   const rec: LabRecord = {
     name, dir, createdAt: new Date().toISOString(), namespaces: ns, addresses: LAB_ADDRESSES,
     docker: choice.docker,
+    ...(opts.firewallBackend ? { firewallBackend: opts.firewallBackend } : {}),
     dockerd: { path: choice.path, pathDirs: choice.pathDirs, binaryVersion: choice.binaryVersion, args: dockerdArgs(d), log: join(dir, 'dockerd.log'), ...d },
     toolRoot: join(dir, 'root'), image: LAB_IMAGE,
   };
@@ -67,7 +84,7 @@ export async function labUp(ctx: RunContext, opts: UpOptions): Promise<LabRecord
   try {
     mkdirSync(rec.toolRoot, { recursive: true, mode: 0o755 }); // an ancestor of the tool's state folder: never group-writable
     writeFileSync(d.configFile, daemonJson, { flag: 'wx', mode: 0o644 });
-    await createTopology(ns);
+    await createTopology(ns, { ipv4Forwarding: opts.firewallBackend === 'nftables' });
     ctx.note(`lab ${name}: starting dockerd ${choice.binaryVersion} (${choice.path})`);
     const started = await startDockerd(rec, 60_000, (m) => ctx.note(m));
     rec.dockerd.pid = started.pid;

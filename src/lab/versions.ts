@@ -1,11 +1,12 @@
-// Which dockerd a lab runs: the system one (20.10), a cached Debian build (26 trixie, 28 sid), or a path.
+// Which dockerd a lab runs: the system one (20.10), a cached Debian build (26 trixie, 28 sid), the lab's Docker 29
+// tarball (unpacked by scripts/fetch-docker.sh), or a path.
 import { accessSync, constants, existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { PreconditionError, UsageError } from '../errors';
 import { run } from '../util/exec';
 
 export interface DockerdChoice {
-  /** "20", "26", "28", "system" (no version asked) or "custom" (--dockerd). */
+  /** "20", "26", "28", "29", "system" (no version asked) or "custom" (--dockerd). */
   docker: string;
   path: string;
   /** Folders to put first on PATH (empty for the system install, which is on PATH already). */
@@ -20,8 +21,12 @@ export function dockerCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.DOCKER_IPV6_CACHE || '/var/cache/docker-ipv6';
 }
 
-/** Where fetch-docker.sh put a suite's dockerd. */
+/** The versions `--docker` takes. */
+export const LAB_VERSIONS = ['20', '26', '28', '29'] as const;
+
+/** Where fetch-docker.sh put a version's dockerd (29: bin/ with its own docker-proxy and runc 1.3.6). */
 export function cachedDockerd(version: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (version === '29') return join(dockerCacheDir(env), 'docker-29', 'bin/dockerd');
   return join(dockerCacheDir(env), `docker-${CACHED_SUITES[version]}`, 'usr/sbin/dockerd');
 }
 
@@ -61,8 +66,8 @@ export async function chooseDockerd(opts: { docker?: string; dockerd?: string },
     return { docker: 'custom', path: opts.dockerd, pathDirs: dirsFor(opts.dockerd), binaryVersion: await readDockerdVersion(opts.dockerd) };
   }
   const want = opts.docker;
-  if (want !== undefined && !['20', '26', '28'].includes(want)) {
-    throw new UsageError(`--docker must be 20, 26 or 28, got "${want}"`, 'or point --dockerd at any dockerd binary');
+  if (want !== undefined && !(LAB_VERSIONS as readonly string[]).includes(want)) {
+    throw new UsageError(`--docker must be ${LAB_VERSIONS.join(', ')}, got "${want}"`, 'or point --dockerd at any dockerd binary');
   }
   if (want === undefined || want === '20') {
     const path = onPath('dockerd', env);

@@ -27,6 +27,9 @@ export interface ComposeNetwork {
   enableUnknown: boolean;
   /** enable_ipv6: false written down: an IPv4-only network by choice */
   enableOff: boolean;
+  /** enable_ipv4: false (Compose 2.33.1+, Docker 28+): no IPv4 at all, an IPv6-only network when enable_ipv6 is on */
+  ipv4Off: boolean;
+  ipv4Span?: Span;
   /** the key of the network entry (or of the first service using an implicit default) */
   span: Span;
   enableSpan?: Span;
@@ -113,6 +116,8 @@ export function composeModel(doc: LintDoc): ComposeModel {
       enableIpv6: cfg.enable_ipv6 !== undefined ? truthy(cfg.enable_ipv6) : truthy(cfg.driver_opts?.[ENABLE_OPT]),
       enableOff: cfg.enable_ipv6 === false || cfg.enable_ipv6 === 'false' || (cfg.enable_ipv6 === undefined && String(cfg.driver_opts?.[ENABLE_OPT]) === 'false'),
       enableUnknown: unknown(cfg.enable_ipv6) || (cfg.enable_ipv6 === undefined && unknown(cfg.driver_opts?.[ENABLE_OPT])),
+      ipv4Off: cfg.enable_ipv4 === false || cfg.enable_ipv4 === 'false',
+      ipv4Span: (nodeAt(doc, ['networks', name, 'enable_ipv4']) as Node | undefined)?.range ? spanOf(nodeAt(doc, ['networks', name, 'enable_ipv4'])) : undefined,
       span: isDeclared ? keySpan(doc, ['networks', name])! : firstUser?.span ?? docStart(doc),
       enableSpan: (nodeAt(doc, ['networks', name, 'enable_ipv6']) as Node | undefined)?.range ? spanOf(nodeAt(doc, ['networks', name, 'enable_ipv6'])) : undefined,
       ipam,

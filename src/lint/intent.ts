@@ -18,6 +18,8 @@ const V6_KEYS = new Set(['enable_ipv6', 'EnableIPv6', 'com.docker.network.enable
 /** Walks the data for any sign of IPv6: an IPv6 prefix or address, an IPv6 switch turned on, an IPv6 family named. */
 function showsIpv6(v: unknown, key = '', depth = 0): boolean {
   if (depth > 60) return false;
+  // Compose enable_ipv4: false turns IPv4 off: whoever writes it means the network to be IPv6-only
+  if (key === 'enable_ipv4' && (v === false || v === 'false')) return true;
   if (typeof v === 'string') {
     if (V6_KEYS.has(key) && truthy(v)) return true;
     if (/^(ipFamily|ipFamilies|IP6)$/.test(key) && /^(ipv6|dual|autodetect|can-reach|interface|first-found)/i.test(v)) return true;

@@ -9,6 +9,8 @@ export interface ApiNetwork {
   Driver?: string;
   Scope?: string;
   EnableIPv6?: boolean;
+  /** Docker 28+ (API 1.48); absent before: IPv4 is always on */
+  EnableIPv4?: boolean;
   Internal?: boolean;
   Options?: Record<string, string> | null;
   Labels?: Record<string, string> | null;
@@ -34,6 +36,8 @@ export interface NetworkFacts {
   driver: string;
   scope: string;
   enableIPv6: boolean;
+  /** false only for a Docker 28+ IPv6-only network (EnableIPv4=false); absent means on */
+  enableIPv4?: boolean;
   internal: boolean;
   ipv4Subnets: string[];
   ipv6Subnets: string[];
@@ -102,7 +106,7 @@ export function networkFacts(n: ApiNetwork, containers = 0): NetworkFacts {
   const driver = n.Driver ?? 'bridge';
   return {
     name: n.Name, id: n.Id, driver, scope: n.Scope ?? 'local',
-    enableIPv6: !!n.EnableIPv6, internal: !!n.Internal,
+    enableIPv6: !!n.EnableIPv6, ...(n.EnableIPv4 === false ? { enableIPv4: false } : {}), internal: !!n.Internal,
     ipv4Subnets: subnets.filter((s) => !s.includes(':')),
     ipv6Subnets: subnets.filter((s) => s.includes(':')),
     gateways: cfg.map((c) => c.Gateway).filter((g): g is string => !!g),

@@ -8,9 +8,24 @@ export interface ParsedTable {
 }
 export type ParsedRuleset = Record<string, ParsedTable>;
 
+/** Docker's firewall backend (Docker 29+: "firewall-backend"), and what told us. */
+export interface DockerFirewall {
+  backend: 'iptables' | 'nftables';
+  source: 'docker info' | 'dockerd flag' | 'daemon.json' | 'default';
+  /** `docker info`'s own word, e.g. "iptables+firewalld" (doctor: firewalld in play) */
+  driver?: string;
+}
+
 export interface FirewallFacts {
   available: boolean;
+  /** where our rules live: ip6tables chains, or our own nftables table (with Docker's nftables backend) */
+  kind?: 'ip6tables' | 'nftables';
+  /** how Docker filters, when known: why `kind` was chosen */
+  docker?: DockerFirewall;
+  /** ip6tables only: which kernel interface the ip6tables program drives */
   backend?: 'nf_tables' | 'legacy';
+  /** Docker's own IPv6 masquerades, wherever its backend keeps them (ip6tables nat table, or nftables ip6 docker-bridges) */
+  dockerMasq?: Array<{ source: string; bridge?: string }>;
   version?: string;
   error?: string;
   tables: ParsedRuleset;

@@ -7,7 +7,7 @@ import { refuseUnfinishedJournal } from '../transaction/recover';
 import { composeBlock } from './compose';
 import { syncOutsidePath } from './hook';
 import { observeSpace } from './observe';
-import { createBody, planCreate, type CreateOptions, type NetworkPlan } from './plan';
+import { checkIpv6OnlySupport, createBody, planCreate, type CreateOptions, type NetworkPlan } from './plan';
 
 export interface CreateCliOptions extends CreateOptions { compose?: boolean }
 
@@ -86,18 +86,22 @@ export async function runNetworkCreate(ctx: RunContext, name: string, o: CreateC
   validateNetworkName(name);
   ctx.requireLocalDaemon('allocate subnets against this host');
   const docker = await ctx.host.docker.connect();
+  if (o.ipv6Only) {
+    const v = await docker.version();
+    checkIpv6OnlySupport({ version: v.Version, apiVersion: v.ApiVersion });
+  }
   if (o.compose) {
     const plan = await reserveForCompose(ctx, docker, name, o);
-    if (ctx.globals.json) ctx.outJson({ name, ipv4: plan.v4.subnet, ipv6: plan.v6.subnet, compose: composeBlock(plan) });
+    if (ctx.globals.json) ctx.outJson({ name, ipv4: plan.v4?.subnet ?? null, ipv6: plan.v6.subnet, compose: composeBlock(plan) });
     else ctx.out(composeBlock(plan));
     return;
   }
   const { plan, id, note } = await createManagedNetwork(ctx, docker, name, o, { record: true, dryRun: ctx.globals.dryRun });
   if (ctx.globals.json) {
-    ctx.outJson({ created: !ctx.globals.dryRun, id, name, ipv4: plan.v4, ipv6: plan.v6, labels: plan.labels, options: plan.options, internal: plan.internal, attachable: plan.attachable });
+    ctx.outJson({ created: !ctx.globals.dryRun, id, name, ipv4: plan.v4 ?? null, ipv6Only: !plan.v4, ipv6: plan.v6, labels: plan.labels, options: plan.options, internal: plan.internal, attachable: plan.attachable });
   } else {
-    const how = (c: NetworkPlan['v4']) => `${c.subnet}${c.allocated ? ' (allocated)' : ''}`;
-    ctx.out(`${ctx.globals.dryRun ? 'would create' : 'created'} network ${name}: IPv4 ${how(plan.v4)}, IPv6 ${how(plan.v6)}${ctx.globals.dryRun ? ' (dry run: nothing was created)' : ''}`);
+    const how = (c: NetworkPlan['v6']) => `${c.subnet}${c.allocated ? ' (allocated)' : ''}`;
+    ctx.out(`${ctx.globals.dryRun ? 'would create' : 'created'} network ${name}: IPv4 ${plan.v4 ? how(plan.v4) : 'off (IPv6-only)'}, IPv6 ${how(plan.v6)}${ctx.globals.dryRun ? ' (dry run: nothing was created)' : ''}`);
   }
   if (note && !ctx.globals.dryRun) ctx.note(note);
 }

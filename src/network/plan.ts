@@ -16,13 +16,16 @@ export interface CreateOptions {
   attachable?: boolean;
   label?: string[];
   opt?: string[];
+  /** Docker 28+: no IPv4 at all (EnableIPv4=false, Docker's `--ipv4=false`) */
+  ipv6Only?: boolean;
 }
 
 export interface FamilyConfig { subnet: string; gateway?: string; ipRange?: string; allocated: boolean }
 
 export interface NetworkPlan {
   name: string;
-  v4: FamilyConfig;
+  /** absent for an IPv6-only network */
+  v4?: FamilyConfig;
   v6: FamilyConfig;
   internal: boolean;
   attachable: boolean;
@@ -78,11 +81,37 @@ function checkRange(sub: ParsedSubnet, range: string | undefined): void {
   }
 }
 
+/** Oldest daemon that honours EnableIPv4=false (Docker 28.0, API 1.48); older ones ignore the field and add IPv4. */
+export const IPV6_ONLY_SINCE = { version: '28.0', api: '1.48' };
+
+const apiAtLeast = (v: string, min: string) => {
+  const [a, b] = v.split('.').map(Number); const [x, y] = min.split('.').map(Number);
+  return a > x || (a === x && b >= y);
+};
+
+/** Refuses --ipv6-only on a daemon that would quietly create a dual-stack network instead (before any change). */
+export function checkIpv6OnlySupport(daemon: { version?: string; apiVersion?: string }): void {
+  const { version = '', apiVersion = '' } = daemon;
+  const major = Number(/^(\d+)/.exec(version)?.[1] ?? NaN);
+  const oldVersion = Number.isFinite(major) && major < 28;
+  const oldApi = /^\d+\.\d+$/.test(apiVersion) && !apiAtLeast(apiVersion, IPV6_ONLY_SINCE.api);
+  if (!oldVersion && !oldApi && (version || apiVersion)) return;
+  throw new PreconditionError(
+    `--ipv6-only needs Docker ${IPV6_ONLY_SINCE.version} or later (API ${IPV6_ONLY_SINCE.api}); this daemon is Docker ${version || 'of unknown version'}${apiVersion ? ` (API ${apiVersion})` : ''}, which ignores EnableIPv4=false and would create a dual-stack network: nothing was created`,
+    'upgrade Docker to 28 or later, or create a dual-stack network: docker ipv6 network create NAME',
+  );
+}
+
 export function planCreate(name: string, o: CreateOptions, f: PlanFacts): NetworkPlan {
   if (f.existingNames.includes(name)) throw new UsageError(`a network named ${name} already exists: nothing was created`, `pick another name, or upgrade it: docker ipv6 network upgrade ${name}`);
   const given = byFamily(o.subnet, '--subnet');
   const gw = byFamily(o.gateway, '--gateway');
   const range = byFamily(o.ipRange, '--ip-range');
+  if (o.ipv6Only) {
+    // an IPv4 address plan for a network without IPv4 is a contradiction, not something to drop silently
+    const v4 = [given[4] && `--subnet ${given[4]}`, gw[4] && `--gateway ${gw[4]}`, range[4] && `--ip-range ${range[4]}`].filter(Boolean);
+    if (v4.length) throw new UsageError(`--ipv6-only takes no IPv4 settings: ${v4.join(', ')}`, 'drop them, or create a dual-stack network without --ipv6-only');
+  }
   const subs: { 4?: ParsedSubnet; 6?: ParsedSubnet } = {};
   for (const fam of [4, 6] as const) {
     const s = given[fam];
@@ -96,8 +125,9 @@ export function planCreate(name: string, o: CreateOptions, f: PlanFacts): Networ
   }
   const v6 = subs[6] ?? ({ family: 6, cidr: allocateV6(f.prefix!, f.used.v6), text: '' } as ParsedSubnet);
   if (!subs[6]) v6.text = formatCidr(v6.cidr as Cidr6);
-  const v4 = subs[4] ?? (() => { const c = allocateV4(f.pools, f.used.v4); return { family: 4, cidr: c, text: formatCidr(c) } as ParsedSubnet; })();
+  const v4 = o.ipv6Only ? undefined : subs[4] ?? (() => { const c = allocateV4(f.pools, f.used.v4); return { family: 4, cidr: c, text: formatCidr(c) } as ParsedSubnet; })();
   for (const [fam, sub] of [[4, v4], [6, v6]] as const) {
+    if (!sub) continue;
     if (gw[fam] && !given[fam]) throw new UsageError(`--gateway ${gw[fam]} needs an IPv${fam} --subnet beside it`);
     if (range[fam] && !given[fam]) throw new UsageError(`--ip-range ${range[fam]} needs an IPv${fam} --subnet beside it`);
     checkInside(sub, gw[fam], '--gateway');
@@ -105,11 +135,11 @@ export function planCreate(name: string, o: CreateOptions, f: PlanFacts): Networ
   }
   const labels = {
     ...parsePairs(o.label, '--label', false),
-    [MANAGED_LABEL]: 'true', [SUBNET6_LABEL]: v6.text, [SUBNET4_LABEL]: v4.text,
+    [MANAGED_LABEL]: 'true', [SUBNET6_LABEL]: v6.text, ...(v4 ? { [SUBNET4_LABEL]: v4.text } : {}),
   };
   return {
     name,
-    v4: { subnet: v4.text, gateway: gw[4], ipRange: range[4], allocated: !given[4] },
+    ...(v4 ? { v4: { subnet: v4.text, gateway: gw[4], ipRange: range[4], allocated: !given[4] } } : {}),
     v6: { subnet: v6.text, gateway: gw[6], ipRange: range[6], allocated: !given[6] },
     internal: !!o.internal, attachable: !!o.attachable, labels,
     options: parsePairs(o.opt, '--opt', true),
@@ -121,7 +151,9 @@ export function createBody(p: NetworkPlan): Record<string, unknown> {
   const cfg = (c: FamilyConfig) => ({ Subnet: c.subnet, ...(c.gateway ? { Gateway: c.gateway } : {}), ...(c.ipRange ? { IPRange: c.ipRange } : {}) });
   return {
     Name: p.name, CheckDuplicate: true, Driver: 'bridge', EnableIPv6: true,
+    // Docker 28+ (API 1.48); the caller refuses older daemons, which would ignore it and add IPv4
+    ...(p.v4 ? {} : { EnableIPv4: false }),
     Internal: p.internal, Attachable: p.attachable, Labels: p.labels, Options: p.options,
-    IPAM: { Driver: 'default', Config: [cfg(p.v4), cfg(p.v6)] },
+    IPAM: { Driver: 'default', Config: [...(p.v4 ? [cfg(p.v4)] : []), cfg(p.v6)] },
   };
 }

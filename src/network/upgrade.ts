@@ -105,7 +105,7 @@ export async function runNetworkUpgrade(ctx: RunContext, name: string): Promise<
       label: Object.entries(old.Labels ?? {}).map(([k, v]) => `${k}=${v}`),
       opt: Object.entries(old.Options ?? {}).map(([k, v]) => `${k}=${v}`),
     }, { prefix: facts.prefix, used: facts.used, pools: facts.pools, existingNames: [] });
-    ctx.note(`network ${name} will be re-created with IPv4 ${plan.v4.subnet} and IPv6 ${plan.v6.subnet}; these containers are disconnected and reconnected:\n${describeAttachments(list)}`);
+    ctx.note(`network ${name} will be re-created with IPv4 ${plan.v4?.subnet ?? 'none'} and IPv6 ${plan.v6.subnet}; these containers are disconnected and reconnected:\n${describeAttachments(list)}`);
     if (ctx.globals.dryRun) { ctx.out('dry run: nothing was changed'); return; }
     await confirm(ctx, `Re-create network ${name} with IPv6?`);
     for (const a of list) await docker.getNetwork(old.Id).disconnect({ Container: a.id, Force: true });
@@ -125,8 +125,8 @@ export async function runNetworkUpgrade(ctx: RunContext, name: string): Promise<
     }
     facts.state.allocations = { ...(facts.state.allocations ?? {}), [name]: plan.v6.subnet };
     await ctx.host.state.write(facts.state);
-    if (ctx.globals.json) ctx.outJson({ upgraded: name, ipv4: plan.v4.subnet, ipv6: plan.v6.subnet, reconnected: list.map((a) => a.name).filter((n) => !failed.some((f) => f.startsWith(`${n}:`))), failed, managedLabel: plan.labels[MANAGED_LABEL] });
-    else ctx.out(`upgraded network ${name}: IPv4 ${plan.v4.subnet}, IPv6 ${plan.v6.subnet}; reconnected ${list.length - failed.length} of ${list.length} container(s)`);
+    if (ctx.globals.json) ctx.outJson({ upgraded: name, ipv4: plan.v4?.subnet ?? null, ipv6: plan.v6.subnet, reconnected: list.map((a) => a.name).filter((n) => !failed.some((f) => f.startsWith(`${n}:`))), failed, managedLabel: plan.labels[MANAGED_LABEL] });
+    else ctx.out(`upgraded network ${name}: IPv4 ${plan.v4?.subnet ?? 'none'}, IPv6 ${plan.v6.subnet}; reconnected ${list.length - failed.length} of ${list.length} container(s)`);
     const note = await syncOutsidePath(ctx, facts.state, plan.v6.subnet);
     if (note) ctx.note(note);
     if (failed.length) throw new CommandError(['POST', `/networks/${name}/connect`], null, failed.join('; '), 'Docker refused to reconnect', `connect them by hand: docker network connect ${name} CONTAINER`);

@@ -45,7 +45,8 @@ function masqueradeIndex(snap: Pick<HostSnapshot, 'firewall'>) {
     const tables = { nat };
     idx = {
       count: nat.rules.length,
-      docker: new Set(dockerMasquerades(tables).map((m) => cidrKey(m.source))),
+      // Docker's own, as the adapter found them (with Docker's nftables backend they are not in any ip6tables table)
+      docker: new Set((snap.firewall.dockerMasq ?? dockerMasquerades(tables)).map((m) => cidrKey(m.source))),
       ours: new Set(ourMasquerades({ firewall: { ...snap.firewall, tables } }).map(cidrKey)),
     };
     natIndex.set(nat, idx);

@@ -1,7 +1,7 @@
 // What enable's steps need from reconcile: our chain of one table, and the NDP entries, from a fresh look at Docker.
 import { PreconditionError } from '../errors';
 import type { DockerFacts } from '../model/docker';
-import { parseSave, type ParsedRuleset } from '../model/ip6tables-save';
+import type { ParsedRuleset } from '../model/ip6tables-save';
 import type { Mode } from '../model/state';
 import { desiredForwardRules, desiredNatRules, desiredProxies, type ProxySpec } from './desired';
 import { tableSection, type Table } from './diff';
@@ -21,8 +21,8 @@ export function firewallBatch(table: Table, plan: Pick<EnableView, 'prefix'>, do
  * Docker or the ruleset changed since the plan, nothing is applied and the step refuses, saying so.
  */
 export async function applyFirewallTable(deps: Pick<ReconcileDeps, 'docker' | 'firewall'>, plan: Pick<EnableView, 'prefix'>, table: Table, expected?: string): Promise<boolean> {
-  const [docker, save] = await Promise.all([observeDocker(deps), deps.firewall.save()]);
-  const batch = firewallBatch(table, plan, docker, parseSave(save));
+  const [docker, tables] = await Promise.all([observeDocker(deps), deps.firewall.read()]);
+  const batch = firewallBatch(table, plan, docker, tables);
   if (expected !== undefined && batch !== expected) throw hostChangedError(`the ip6tables ${table} batch`, expected, batch);
   if (batch) await deps.firewall.restore(batch);
   return !!batch;

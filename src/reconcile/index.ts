@@ -115,7 +115,7 @@ export function reconcileDeps(host: HostAdapters, ep: Endpoint): ReconcileDeps {
       }));
       return client;
     },
-    firewall: { save: () => host.firewall.save(), restore: (b) => host.firewall.restore(b) },
+    firewall: { read: () => host.firewall.read(), restore: (b) => host.firewall.restore(b) },
     openNet: () => host.openNet(),
     sysctl: host.sysctl,
     readState: () => host.state.read(),

@@ -2,7 +2,7 @@
 // one netlink read, the IPv6 sysctls and the saved state, all at once.
 import type { SysctlStore } from '../host/interfaces';
 import { readIpv6Sysctls } from '../model/sysctl';
-import { parseSave } from '../model/ip6tables-save';
+import type { ParsedRuleset } from '../model/ip6tables-save';
 import type { ToolState } from '../model/state';
 import { type Observed } from './owned';
 import { dockerFacts, type DockerFacts } from '../model/docker';
@@ -17,7 +17,8 @@ export interface DockerLister {
 
 export interface ReconcileDeps {
   docker(): Promise<DockerLister>;
-  firewall: { save(): Promise<string>; restore(batch: string): Promise<void> };
+  /** our chains as ip6tables tables (ip6tables, or our nftables table: host/interfaces.ts FirewallAdapter) */
+  firewall: { read(): Promise<ParsedRuleset>; restore(batch: string): Promise<void> };
   openNet(): Promise<NetOps>;
   sysctl: SysctlStore;
   readState(): Promise<ToolState | undefined>;
@@ -35,12 +36,12 @@ export async function observeForReconcile(deps: ReconcileDeps, net: NetOps, with
   const state = await deps.readState();
   const [docker, save, ns, sysctls] = await Promise.all([
     withDocker ? observeDocker(deps) : Promise.resolve({ networks: [], containers: [] }),
-    deps.firewall.save(),
+    deps.firewall.read(),
     net.read(),
     readIpv6Sysctls(deps.sysctl, state?.uplink),
   ]);
   return {
-    docker, tables: parseSave(save), links: ns.links,
+    docker, tables: save, links: ns.links,
     routes: ns.routes.filter((r) => r.family === 6), proxies: ns.proxies, sysctls, state,
   };
 }

@@ -2,7 +2,7 @@
 // at boot before forwarding is on, and by a pass that refuses or fails to do more (pure plan + its apply).
 import { FORWARD_CHAIN } from '../model/names';
 import { chainEndsClosed, filterIsClosed, skeletonForwardRules } from '../firewall/batches';
-import { parseSave, type ParsedRuleset } from '../model/ip6tables-save';
+import type { ParsedRuleset } from '../model/ip6tables-save';
 import type { RouteInfo } from '../model/net';
 import { formatCidr, parseCidr6 } from '../model/ip';
 import { routeKey, type RouteSpec } from './desired';
@@ -48,8 +48,8 @@ export async function installSkeleton(deps: Pick<ReconcileDeps, 'firewall' | 'op
   if (!owned) return [];
   const net = await deps.openNet();
   try {
-    const [save, ns] = await Promise.all([deps.firewall.save(), net.read()]);
-    const plan = planSkeleton(owned, parseSave(save), ns.routes);
+    const [tables, ns] = await Promise.all([deps.firewall.read(), net.read()]);
+    const plan = planSkeleton(owned, tables, ns.routes);
     if (plan.batch) await deps.firewall.restore(plan.batch);
     const keys = plan.routes.map(routeKey).filter((k) => !(state!.routes ?? []).includes(k));
     if (keys.length) await deps.writeState({ ...state!, routes: [...(state!.routes ?? []), ...keys] });

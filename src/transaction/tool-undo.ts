@@ -15,7 +15,6 @@ import { isToolSysctlKey } from '../model/sysctl';
 import { validateIfName } from '../model/names';
 import { extraFields, plainText, type RecordScope } from './record-check';
 import type { RouteInfo } from '../model/net';
-import { parseSave } from '../model/ip6tables-save';
 import { reconcileDeps, reconcileOnce } from '../reconcile/index';
 import { canonical6, formatCidr, parseCidr6 } from '../model/ip';
 import { isIP } from 'node:net';
@@ -121,7 +120,7 @@ export function toolUndoRegistry(run: UndoRun, progress?: (s: string) => void): 
     check: (r) => extraFields(r, ['table']) ?? (r.table === 'nat' || r.table === 'filter' ? undefined : `an ip6tables record for table ${JSON.stringify(r.table)}`),
     leave: (r) => `docker-ipv6's chain in the ip6tables ${r.table} table stays`,
     async undo(r) {
-      const batch = renderRemoveBatch(r.table, parseSave(await host.firewall.save(r.table)));
+      const batch = renderRemoveBatch(r.table, await host.firewall.read(r.table));
       if (batch) await host.firewall.restore(batch);
     },
     describe: (r) => `removed docker-ipv6's chain from the ${r.table} table`,

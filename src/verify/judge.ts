@@ -8,7 +8,8 @@ export type Status = 'pass' | 'fail' | 'skip';
 export interface CheckRow { id: string; title: string; status: Status; detail: string; fix?: string }
 
 export interface VerifyFacts {
-  network: { name: string; enableIPv6: boolean; subnets6: string[] };
+  /** ipv6Only: a Docker 28+ network with EnableIPv4=false (no check here needs IPv4: measured on 28 and 29) */
+  network: { name: string; enableIPv6: boolean; subnets6: string[]; ipv6Only?: boolean };
   mode?: Mode;
   prefix?: string;
   uplink?: string;

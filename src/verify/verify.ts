@@ -5,7 +5,8 @@ import type { RunContext } from '../cli/context';
 import type { HostAdapters } from '../host/interfaces';
 import type { DockerClient } from '../host/docker-api';
 import { ExitCode, PreconditionError, UsageError } from '../errors';
-import { parseSave, ruleTokens } from '../model/ip6tables-save';
+import { ruleTokens } from '../model/ip6tables-save';
+import { NAT_CHAIN } from '../model/names';
 import type { NetState } from '../model/net';
 import { acquireLock } from '../transaction/lock';
 import { createManagedNetwork } from '../network/create';
@@ -26,11 +27,12 @@ async function hostNet(host: HostAdapters): Promise<NetState> {
   try { return await net.read(); } finally { net.close(); }
 }
 
-/** IPv6 MASQUERADE sources anywhere in the nat table (Docker's rules and our D6-NAT chain). */
+/** IPv6 masquerade sources: Docker's (ip6tables nat table or its nftables table) and our D6-NAT chain's. */
 async function masqueradeSources(host: HostAdapters): Promise<string[] | undefined> {
   try {
-    const rs = parseSave(await host.firewall.save('nat'));
-    return (rs.nat?.rules ?? []).map(ruleTokens).filter((t) => t.includes('MASQUERADE') && t.includes('-s')).map((t) => t[t.indexOf('-s') + 1]);
+    const [docker, ours] = await Promise.all([host.firewall.dockerMasquerades(), host.firewall.read('nat')]);
+    const own = (ours.nat?.rules ?? []).map(ruleTokens).filter((t) => t[1] === NAT_CHAIN && t.includes('MASQUERADE') && t.includes('-s')).map((t) => t[t.indexOf('-s') + 1]);
+    return [...docker.map((m) => m.source), ...own];
   } catch { return undefined; }
 }
 
@@ -114,7 +116,7 @@ async function gatherFacts(ctx: RunContext, docker: DockerClient, network: strin
     else tgt = dr.gateway;
   }
   return {
-    network: { name: network, enableIPv6: !!info.EnableIPv6, subnets6: (info.IPAM?.Config ?? []).map((c) => c.Subnet ?? '').filter((s) => s.includes(':')) },
+    network: { name: network, enableIPv6: !!info.EnableIPv6, ipv6Only: (info as { EnableIPv4?: boolean }).EnableIPv4 === false, subnets6: (info.IPAM?.Config ?? []).map((c) => c.Subnet ?? '').filter((s) => s.includes(':')) },
     mode: state?.mode, prefix: state?.prefix, uplink, hostAddress,
     defaultRoute: dr ? { gateway: dr.gateway, ifname: dr.ifname } : undefined,
     forwarding, masqueraded: masq, proxies: net.proxies.map((p) => p.address),
@@ -169,8 +171,9 @@ export async function runVerify(ctx: RunContext, o: VerifyOptions): Promise<void
     const rows = judge(facts, { ...observed, hostReach });
     // a skipped row depends on a failed one: the failure decides the exit, not the skip
     const pass = rows.every((r) => r.status !== 'fail');
-    if (ctx.globals.json) ctx.outJson({ ok: pass, network, temporary: !!temp, target: facts.target ?? null, mode: facts.mode ?? null, checks: rows });
-    else ctx.out(`verify on network ${network}${temp ? ' (temporary)' : ''}:\n${renderRows(rows)}\n${pass ? 'all checks passed' : 'some checks FAILED'}`);
+    const only = facts.network.ipv6Only ? ' (IPv6-only)' : '';
+    if (ctx.globals.json) ctx.outJson({ ok: pass, network, ipv6Only: !!facts.network.ipv6Only, temporary: !!temp, target: facts.target ?? null, mode: facts.mode ?? null, checks: rows });
+    else ctx.out(`verify on network ${network}${only}${temp ? ' (temporary)' : ''}:\n${renderRows(rows)}\n${pass ? 'all checks passed' : 'some checks FAILED'}`);
     if (!pass) process.exitCode = ExitCode.failure;
   } finally {
     if (temp) {

@@ -1,6 +1,6 @@
 // Strict fake of the ip6tables adapter: a tiny ip6tables-save / restore --noflush model that throws on any statement it does not know.
 import type { FirewallAdapter } from '../../src/host/interfaces';
-import { parseSave, type FirewallFacts } from '../../src/model/ip6tables-save';
+import { dockerMasquerades, parseSave, type FirewallFacts, type ParsedRuleset } from '../../src/model/ip6tables-save';
 
 type Tables = Record<string, { chains: string[]; policies: Record<string, string>; rules: Record<string, string[]> }>;
 
@@ -32,8 +32,18 @@ export class FakeFirewall implements FirewallAdapter {
     return `${out.join('\n')}\n`;
   }
 
+  kind = 'ip6tables' as const;
+
+  async read(table?: 'nat' | 'filter'): Promise<ParsedRuleset> {
+    return parseSave(await this.save(table));
+  }
+
   async facts(): Promise<FirewallFacts> {
-    return { available: true, backend: 'nf_tables', version: '1.8.9', tables: parseSave(await this.save()) };
+    return { available: true, kind: 'ip6tables', backend: 'nf_tables', version: '1.8.9', tables: parseSave(await this.save()) };
+  }
+
+  async dockerMasquerades(): Promise<Array<{ source: string; bridge?: string }>> {
+    return dockerMasquerades(parseSave(await this.save('nat')));
   }
 
   /** every batch tried (a refused one too), in order */

@@ -17,9 +17,10 @@ import { FakeFiles } from './files';
 import { FakeFirewall } from './firewall';
 import { FakeNet } from './net';
 import { FakeState } from './state';
+import { FakeSurvey } from './survey';
 import { FakeSysctl } from './sysctl';
 
-export { FakeDaemonConfig, FakeDocker, FakeDockerd, FakeFiles, FakeFirewall, FakeNet, FakeState, FakeSysctl, TestRoot };
+export { FakeDaemonConfig, FakeDocker, FakeDockerd, FakeFiles, FakeFirewall, FakeNet, FakeState, FakeSurvey, FakeSysctl, TestRoot };
 
 export interface FakeHostOptions {
   /** a mkdtemp folder: daemon.json, the sysctl.d file and the state folder live under it */
@@ -34,6 +35,7 @@ export interface FakeHostOptions {
 export interface FakeHost {
   host: HostAdapters;
   fw: FakeFirewall;
+  survey: FakeSurvey;
   net: FakeNet;
   sysctl: FakeSysctl;
   daemon: FakeDaemonConfig;
@@ -84,6 +86,7 @@ export function fakeHost(opts: FakeHostOptions): FakeHost {
   const snap = opts.snap ?? baseSnapshot();
   const log: string[] = [];
   const fw = new FakeFirewall(log);
+  const survey = new FakeSurvey();
   const net = new FakeNet(log);
   const nf = snap.host.net;
   if (nf) {
@@ -107,6 +110,7 @@ export function fakeHost(opts: FakeHostOptions): FakeHost {
   let open = 0;
   const host: HostAdapters = {
     firewall: fw,
+    survey,
     async openNet(): Promise<NetOps> {
       net.opened++;
       open++;
@@ -134,5 +138,5 @@ export function fakeHost(opts: FakeHostOptions): FakeHost {
     files,
     state,
   };
-  return { host, fw, net, sysctl, daemon, dockerd, docker, files, state, log, openSessions: () => open };
+  return { host, fw, survey, net, sysctl, daemon, dockerd, docker, files, state, log, openSessions: () => open };
 }

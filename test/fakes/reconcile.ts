@@ -23,7 +23,7 @@ export function world(state: ToolState | undefined): World {
       listNetworks: async () => { w.dockerCalls++; return JSON.parse(JSON.stringify(w.networks)); },
       listContainers: async () => { w.dockerCalls++; return JSON.parse(JSON.stringify(w.containers)); },
     }),
-    firewall: { save: () => w.fw.save(), restore: (b) => w.fw.restore(b) },
+    firewall: { read: () => w.fw.read(), restore: (b) => w.fw.restore(b) },
     openNet: async () => w.net,
     sysctl: w.sysctl,
     readState: async () => (w.state ? JSON.parse(JSON.stringify(w.state)) : undefined),

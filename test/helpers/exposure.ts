@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutionContext, TestFn } from 'ava';
 import { faultSuite, ok, restartWrapper, spawnTool, stopDockerdSnippet, toolFile, waitFor } from './faults';
+import { nftBinary } from '../../src/host/nftables';
 import { CLI, type Lab } from './lab';
 
 const PREFIX = '2001:db8:2::/48';
@@ -61,9 +62,15 @@ async function enableRouted(lab: Lab): Promise<void> {
   if (r.code !== 0) throw new Error(r.stderr);
 }
 
-/** Every exposure scenario of issue 12 on one Docker version, on one shared lab. */
-export function exposureScenarios(test: TestFn, version: string, file: string): void {
-  const suite = faultSuite(test, { group: `exposure (docker ${version})`, file, lab: { docker: version, prefix: `fx${version}` } });
+/**
+ * Every exposure scenario of issue 12 on one Docker version (and, from 29, one firewall backend), on one shared lab.
+ * With the nftables backend our rules live in table ip6 docker-ipv6; the attacker's view is the same.
+ */
+export function exposureScenarios(test: TestFn, version: string, file: string, firewallBackend?: 'iptables' | 'nftables'): void {
+  const nft = firewallBackend === 'nftables';
+  const suite = faultSuite(test, { group: `exposure (docker ${version}${firewallBackend ? `, ${firewallBackend} backend` : ''})`, file, lab: { docker: version, firewallBackend, prefix: `fx${version}${firewallBackend?.[0] ?? ''}` } });
+  /** our rules as written wherever they live: ip6tables' filter table and our nftables table */
+  const ourRules = async (lab: Lab) => `${(await lab.host(['ip6tables-save', '-t', 'filter'])).stdout}${(await lab.host([nftBinary(), 'list', 'table', 'ip6', 'docker-ipv6'])).stdout}`;
   const closedTo = async (t: ExecutionContext, lab: Lab, addr: string, port: number, word: string, what: string, control = true) => {
     // the control: the listener does answer (from the host itself), so a silent upstream means closed, not "not up yet"
     // (without it where nothing may listen: dockerd killed with the tool, or the address gone with a rollback)
@@ -75,26 +82,33 @@ export function exposureScenarios(test: TestFn, version: string, file: string): 
 
   suite.scenario('a network whose bridge is named "+": left out of the rules, no other network is opened, one bad network does not block the rest', { fault: 'docker network create -o com.docker.network.bridge.name=+ (ip6tables reads "+" as "any interface")' }, async (t, lab) => {
     await enableRouted(lab);
-    await docker(lab, ['network', 'create', '--ipv6', '-o', 'com.docker.network.bridge.name=+', 'plus']);
+    // Docker 29's nftables backend cannot write "+" into its own script and refuses the network (measured on
+    // 29.7.2): nothing to leave out then, the rest of the scenario still holds
+    const plus = await lab.docker(['network', 'create', '--ipv6', '-o', 'com.docker.network.bridge.name=+', 'plus']);
+    if (nft) t.regex(plus.stderr, /adding rules for bridge \+/, 'Docker refuses the "+" bridge itself');
+    else t.is(plus.code, 0, plus.stderr);
     await docker(lab, ['network', 'create', '--ipv6', 'after']);
     await docker(lab, ['run', '-d', '--stop-timeout', '1', '--name', 'behind', '--network', 'after', 'local/busybox:1', ...SERVE('secret', 81)]);
     await docker(lab, ['run', '-d', '--stop-timeout', '1', '--name', 'pub', '--network', 'after', '-p', '9093:80', 'local/busybox:1', ...SERVE('hello', 80)]);
-    await docker(lab, ['run', '-d', '--stop-timeout', '1', '--name', 'onplus', '--network', 'plus', 'local/busybox:1', ...SERVE('plus', 83)]);
+    if (!nft) await docker(lab, ['run', '-d', '--stop-timeout', '1', '--name', 'onplus', '--network', 'plus', 'local/busybox:1', ...SERVE('plus', 83)]);
     const out = await ok(lab, ['apply', '-v']);
     // the attack first (an assertion that fails ends the scenario): what the upstream can reach
     const behind = await addressOf(lab, 'behind');
     t.regex(behind, /^2001:db8:2:/);
     await closedTo(t, lab, behind, 81, 'secret', 'an unpublished port on a network created after the "+" one');
-    await closedTo(t, lab, await addressOf(lab, 'onplus'), 83, 'plus', 'a container on the "+" network itself');
+    if (!nft) await closedTo(t, lab, await addressOf(lab, 'onplus'), 83, 'plus', 'a container on the "+" network itself');
     t.notRegex(out, / -[io] \+ /, 'no rule names the "+" interface');
-    const save = (await lab.host(['ip6tables-save', '-t', 'filter'])).stdout;
-    t.false(/ -[io] \+ /.test(save), save);
+    const save = await ourRules(lab);
+    t.false(/ -[io] \+ |ifname "\+"/.test(save), save);
+    t.is(/D6-FORWARD/.test((await lab.host([nftBinary(), 'list', 'table', 'ip6', 'docker-ipv6'])).stdout), nft, 'our chain is where Docker filters');
     t.regex(await readFrom(lab, await addressOf(lab, 'pub'), 80, 5), /hello/, 'the other networks keep their rules: a published port answers');
-    const doc = JSON.parse((await lab.exec(['doctor', '--json'])).stdout) as { findings: Array<{ id: string; status: string; detail: string }> };
-    const f = doc.findings.find((x) => x.id === 'firewall.bridge-names' && x.status === 'warn');
-    t.regex(f?.detail ?? JSON.stringify(doc.findings.filter((x) => x.id.startsWith('firewall'))), /network "plus" has the bridge name "\+"/);
-    await docker(lab, ['rm', '-f', 'behind', 'pub', 'onplus']);
-    await docker(lab, ['network', 'rm', 'plus', 'after']);
+    if (!nft) {
+      const doc = JSON.parse((await lab.exec(['doctor', '--json'])).stdout) as { findings: Array<{ id: string; status: string; detail: string }> };
+      const f = doc.findings.find((x) => x.id === 'firewall.bridge-names' && x.status === 'warn');
+      t.regex(f?.detail ?? JSON.stringify(doc.findings.filter((x) => x.id.startsWith('firewall'))), /network "plus" has the bridge name "\+"/);
+    }
+    await docker(lab, ['rm', '-f', 'behind', 'pub', ...(nft ? [] : ['onplus'])]);
+    await docker(lab, ['network', 'rm', ...(nft ? [] : ['plus']), 'after']);
   });
 
   suite.scenario('a port published on IPv4 only (-p 0.0.0.0:9091:80) stays closed over IPv6; a plain -p 9092:80 is open', { fault: 'docker run -p 0.0.0.0:9091:80 in routed mode (Docker lists it as one 0.0.0.0 binding)' }, async (t, lab) => {
@@ -132,8 +146,10 @@ export function exposureScenarios(test: TestFn, version: string, file: string): 
       await closedTo(t, lab, closed, 81, 'secret', 'right after the kill', false);
       // the reboot: dockerd stops, the kernel forgets our chains, the route and forwarding
       await lab.host(['sh', '-c', stopDockerdSnippet(lab)]);
-      await lab.host(['sh', '-c', 'ip6tables -D FORWARD -m comment --comment docker-ipv6 -j D6-FORWARD; ip6tables -F D6-FORWARD; ip6tables -X D6-FORWARD; ip6tables -X D6-USER; ip -6 route del unreachable ' + PREFIX + '; echo 0 > /proc/sys/net/ipv6/conf/all/forwarding; echo 0 > /proc/sys/net/ipv6/conf/default/forwarding']);
-      t.notRegex((await lab.host(['ip6tables-save'])).stdout, /D6-FORWARD/);
+      const forget = nft ? `${nftBinary()} delete table ip6 docker-ipv6; ${nftBinary()} delete table ip6 docker-bridges; ${nftBinary()} delete table ip docker-bridges`
+        : 'ip6tables -D FORWARD -m comment --comment docker-ipv6 -j D6-FORWARD; ip6tables -F D6-FORWARD; ip6tables -X D6-FORWARD; ip6tables -X D6-USER';
+      await lab.host(['sh', '-c', `${forget}; ip -6 route del unreachable ${PREFIX}; echo 0 > /proc/sys/net/ipv6/conf/all/forwarding; echo 0 > /proc/sys/net/ipv6/conf/default/forwarding`]);
+      t.notRegex(await ourRules(lab), /D6-FORWARD/);
       // systemd-sysctl.service: /etc/sysctl.d
       const conf = join(lab.record.toolRoot, 'etc/sysctl.d/60-docker-ipv6.conf');
       if (existsSync(conf)) t.is((await lab.host(['sysctl', '-q', '-p', conf])).code, 0);
@@ -143,19 +159,28 @@ export function exposureScenarios(test: TestFn, version: string, file: string): 
       t.is(boot.code, 0, boot.stderr);
       t.regex(boot.stdout, /closed skeleton/);
       t.regex(boot.stdout, /forwarding left as it is: .*unfinished/, 'no sysctl raised on top of an unfinished run');
-      // docker.service: dockerd starts on the killed run's daemon.json (it turns forwarding on itself)
+      if (nft) t.regex(await ourRules(lab), /ip6 daddr 2001:db8:2::\/48 drop comment "docker-ipv6"/, 'the skeleton is in our nftables table (Docker down: its backend read from daemon.json)');
+      // docker.service: dockerd starts on the killed run's daemon.json (with iptables it turns forwarding on itself;
+      // the nftables backend refuses to start while IPv6 forwarding is off: closed, and down until recovery)
       const up = await lab.lab(['restart']);
-      t.is(up.code, 0, up.stderr);
-      await waitFor('the container back', async () => (await lab.docker(['inspect', '-f', '{{.State.Running}}', 'closed'])).stdout.trim() === 'true', 60_000);
-      const again = await addressOf(lab, 'closed');
-      await closedTo(t, lab, again, 81, 'secret', 'after dockerd started at boot');
+      let again = closed;
+      if (nft) {
+        t.not(up.code, 0, 'Docker 29 (nftables) does not start with IPv6 forwarding off');
+        t.regex(up.stderr, /IPv6 global forwarding is disabled/);
+      } else {
+        t.is(up.code, 0, up.stderr);
+        await waitFor('the container back', async () => (await lab.docker(['inspect', '-f', '{{.State.Running}}', 'closed'])).stdout.trim() === 'true', 60_000);
+        again = await addressOf(lab, 'closed');
+        await closedTo(t, lab, again, 81, 'secret', 'after dockerd started at boot');
+      }
       // docker-ipv6-apply.service: refuses on the journal, the skeleton stays
       const apply = await lab.exec(['apply']);
       t.is(apply.code, 3, apply.stderr);
-      await closedTo(t, lab, again, 81, 'secret', 'after apply refused');
-      // the admin recovers: the killed run is rolled back
+      if (!nft) await closedTo(t, lab, again, 81, 'secret', 'after apply refused');
+      // the admin recovers: the killed run is rolled back (and Docker started again with the restored daemon.json)
       const rec = await lab.exec(['recover', '--yes']);
       t.is(rec.code, 0, rec.stderr + rec.stdout);
+      if (nft) await waitFor('the container back after recovery', async () => (await lab.docker(['inspect', '-f', '{{.State.Running}}', 'closed'])).stdout.trim() === 'true', 60_000);
       await closedTo(t, lab, again, 81, 'secret', 'after recovery (the rollback took the prefix away)', false);
       // and enables again, completely: the published port opens, the other stays closed
       await enableRouted(lab);

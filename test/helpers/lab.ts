@@ -59,8 +59,10 @@ export function uniqueName(prefix = 't'): string {
 export const BOOT_UNIT_LINK = 'etc/systemd/system/docker.service.requires/docker-ipv6-boot.service';
 
 export interface LabOptions {
-  /** "20" (system dockerd), "26" or "28" (from scripts/fetch-docker.sh); default: the system one. */
+  /** "20" (system dockerd), "26", "28" or "29" (from scripts/fetch-docker.sh); default: the system one. */
   docker?: string;
+  /** Docker 29+: "iptables" or "nftables", written into the lab's daemon.json (`lab up --firewall-backend`). */
+  firewallBackend?: string;
   dockerd?: string;
   /** daemon.json content; an object is serialised. */
   daemonJson?: string | object;
@@ -122,6 +124,7 @@ export async function withLab<T>(t: ExecutionContext, opts: LabOptions, fn: (lab
   const args = ['lab', 'up', name, '--json'];
   if (opts.docker) args.push('--docker', opts.docker);
   if (opts.dockerd) args.push('--dockerd', opts.dockerd);
+  if (opts.firewallBackend) args.push('--firewall-backend', opts.firewallBackend);
   if (opts.daemonJson !== undefined) args.push('--daemon-json', typeof opts.daemonJson === 'string' ? opts.daemonJson : JSON.stringify(opts.daemonJson));
   const up = await cli(args);
   if (up.code !== 0) throw new Error(`lab up ${name} failed (${up.code}):\n${up.stderr}`);

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { ExecutionContext } from 'ava';
 import { labExecEnv } from '../../src/lab/env';
 import { inNetns } from '../../src/lab/topology';
+import { nftBinary } from '../../src/host/nftables';
 import { CLI, type Lab } from '../helpers/lab';
 
 export interface Agent {
@@ -59,6 +60,25 @@ export async function saveRules(lab: Lab): Promise<string> {
   const r = await lab.host(['ip6tables-save']);
   if (r.code !== 0) throw new Error(r.stderr);
   return r.stdout.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/, '[0:0]')).join('\n');
+}
+
+/** The whole IPv6 firewall as text: ip6tables-save (as saveRules) and `nft -s list ruleset` (no counters, no handles). */
+export async function firewallText(lab: Lab): Promise<string> {
+  const nft = await lab.host([nftBinary(), '-s', 'list', 'ruleset']);
+  if (nft.code !== 0) throw new Error(nft.stderr);
+  return `${await saveRules(lab)}\n== nft\n${nft.stdout}`;
+}
+
+/** Docker's IPv6 table under its nftables backend (`nft -s list table ip6 docker-bridges`), '' when absent. */
+export async function dockerNftTable(lab: Lab): Promise<string> {
+  const r = await lab.host([nftBinary(), '-s', 'list', 'table', 'ip6', 'docker-bridges']);
+  return r.code === 0 ? r.stdout : '';
+}
+
+/** Our table in nftables (`nft -s list table ip6 docker-ipv6`), '' when it does not exist. */
+export async function ourNftTable(lab: Lab): Promise<string> {
+  const r = await lab.host([nftBinary(), '-s', 'list', 'table', 'ip6', 'docker-ipv6']);
+  return r.code === 0 ? r.stdout : '';
 }
 
 export async function proxies(lab: Lab): Promise<string[]> {

@@ -1,13 +1,19 @@
-// enable/disable on real dockerd 20.10, 26.x and 28.x inside lab namespaces: NAT66 with a generated ULA,
-// idempotence, byte-exact disable, rollback on a failed restart, routed and NDP global prefixes.
+// enable/disable on real dockerd 20.10, 26.x, 28.x and 29.x (with each of its firewall backends) inside lab
+// namespaces: NAT66 with a generated ULA, idempotence, byte-exact disable, rollback on a failed restart, routed and
+// NDP global prefixes.
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withLab, CLI, type Lab } from '../helpers/lab';
 import { restartWrapper } from '../helpers/faults';
+import { dockerNftTable, firewallText, ourNftTable } from './agent-lab';
 
-const VERSIONS = ['20', '26', '28'];
+/** Each Docker the tool supports; 29 once with each firewall backend (iptables is its default). */
+const VARIANTS: Array<{ v: string; fb?: 'iptables' | 'nftables'; label: string }> = [
+  { v: '20', label: '20' }, { v: '26', label: '26' }, { v: '28', label: '28' },
+  { v: '29', fb: 'iptables', label: '29-iptables' }, { v: '29', fb: 'nftables', label: '29-nftables' },
+];
 const INTERNET6 = '2001:db8:ffff::100';
 const HOST6 = '2001:db8:1::2';
 
@@ -24,9 +30,14 @@ async function docker(lab: Lab, args: string[]): Promise<string> {
 async function dockerdPid(lab: Lab): Promise<string> {
   return readFileSync(lab.record.dockerd.pidFile, 'utf8').trim();
 }
+/** ip6tables-save (filter and nat: Docker makes an empty raw table when it first publishes a port). */
 async function save(lab: Lab): Promise<string> {
-  const r = await lab.host(['ip6tables-save']);
+  const r = await lab.host(['sh', '-c', 'ip6tables-save -t filter; ip6tables-save -t nat']);
   return r.stdout.split('\n').filter((l) => !l.startsWith('#')).join('\n');
+}
+/** The native nftables tables of IPv6 (Docker's `ip6 docker-bridges` and ours), as `nft -s list` prints them. */
+async function nativeNft(lab: Lab): Promise<string> {
+  return `${await dockerNftTable(lab)}${await ourNftTable(lab)}`;
 }
 
 /**
@@ -62,21 +73,26 @@ async function peerSeenUpstream(lab: Lab, connect: () => Promise<unknown>): Prom
   return /peer (\S+)/.exec(out)?.[1] ?? '';
 }
 
-for (const v of VERSIONS) {
-  test(`docker ${v}: enable with a generated ULA, NAT66, idempotent, disable restores daemon.json byte for byte`, async (t) => {
-    await withLab(t, { docker: v, daemonJson: '{\n  "log-level": "warn"\n}\n', prefix: `en${v}` }, async (lab) => {
+for (const { v, fb, label } of VARIANTS) {
+  const labOpts = (prefix: string) => ({ docker: v, firewallBackend: fb, prefix: `${prefix}${label.replace('-iptables', 'i').replace('-nftables', 'n')}` });
+  test(`docker ${label}: enable with a generated ULA, NAT66, idempotent, disable restores daemon.json byte for byte`, async (t) => {
+    await withLab(t, { ...labOpts('en'), daemonJson: '{\n  "log-level": "warn"\n}\n' }, async (lab) => {
       const original = readFileSync(lab.record.dockerd.configFile, 'utf8');
+      const firewallBefore = await save(lab) + await nativeNft(lab);
       const out = await ok(lab, ['enable', '--yes']);
       t.regex(out, /IPv6 enabled: prefix fd[0-9a-f:]+::\/48, mode nat/);
       const cfg = JSON.parse(readFileSync(lab.record.dockerd.configFile, 'utf8'));
       t.is(cfg['log-level'], 'warn', 'the unrelated key survives');
       t.is(cfg.ipv6, true);
-      t.is(cfg.experimental === true, v !== '28', 'experimental only where ip6tables needs it');
+      t.is(cfg.experimental === true, Number(v) < 27, 'experimental only where ip6tables needs it');
+      if (fb) t.is(cfg['firewall-backend'], fb, 'the backend is the admin\'s, never changed');
       const status = JSON.parse(await ok(lab, ['status', '--json']));
       const bridge = status.networks.find((n: { name: string }) => n.name === 'bridge');
       t.true(bridge.enableIPv6);
       t.is(bridge.outside, 'nat-docker', 'Docker masquerades the bridge prefix; we add no rule of our own');
       t.false((await save(lab)).includes('D6-NAT'));
+      t.is(await ourNftTable(lab), '', 'no table of ours in nftables: Docker does the NAT');
+      if (fb === 'nftables') t.regex(await dockerNftTable(lab), /masquerade comment "MASQUERADE"/, "Docker's NAT66 is in its nftables table");
 
       // containers: AAAA by name, egress over IPv6, the upstream sees the host's address (NAT66)
       await docker(lab, ['network', 'create', '--ipv6', 'appnet']);
@@ -93,16 +109,19 @@ for (const v of VERSIONS) {
 
       // idempotent: nothing changes, no restart, no rule added
       const pid = await dockerdPid(lab);
-      const rules = await save(lab);
+      const rules = await firewallText(lab);
       const again = await ok(lab, ['enable', '--yes']);
       t.regex(again, /already enabled.*nothing to change/);
       t.is(await dockerdPid(lab), pid, 'dockerd was not restarted');
-      t.is(await save(lab), rules, 'no rule added');
+      t.is(await firewallText(lab), rules, 'no rule added (ip6tables and nftables)');
 
       await docker(lab, ['rm', '-f', 'alpha']);
       await docker(lab, ['network', 'rm', 'appnet']);
       await ok(lab, ['disable', '--yes']);
       t.is(readFileSync(lab.record.dockerd.configFile, 'utf8'), original, 'daemon.json is byte-identical after disable');
+      // Docker 28+ keeps ip6tables on by default, so its own IPv6 rules are as before enable too (20.10 and 26 leave
+      // theirs when ip6tables goes off: disable names them)
+      if (Number(v) >= 28) t.is(await save(lab) + await nativeNft(lab), firewallBefore, 'the firewall (ip6tables and Docker\'s nftables table) is as before enable');
       const after = JSON.parse(await ok(lab, ['status', '--json']));
       t.false(after.networks.find((n: { name: string }) => n.name === 'bridge').enableIPv6);
       t.is(after.host.sysctls['net.ipv6.conf.all.forwarding'], '0');
@@ -110,10 +129,10 @@ for (const v of VERSIONS) {
     });
   });
 
-  test(`docker ${v}: a failed restart rolls everything back and Docker answers again`, async (t) => {
-    await withLab(t, { docker: v, daemonJson: '{"log-level":"warn"}', prefix: `rb${v}` }, async (lab) => {
+  test(`docker ${label}: a failed restart rolls everything back and Docker answers again`, async (t) => {
+    await withLab(t, { ...labOpts('rb'), daemonJson: '{"log-level":"warn"}' }, async (lab) => {
       const original = readFileSync(lab.record.dockerd.configFile, 'utf8');
-      const rules = await save(lab);
+      const rules = await save(lab) + await nativeNft(lab);
       const flag = `${lab.dir}/restart-failed-once`;
       // the first restart stops dockerd and fails (as a daemon that cannot start would); later ones restart for real
       const wrapper = `${lab.dir}/restart.sh`;
@@ -125,21 +144,25 @@ for (const v of VERSIONS) {
       t.is(readFileSync(lab.record.dockerd.configFile, 'utf8'), original, 'daemon.json byte-identical');
       const ping = await lab.docker(['version', '--format', '{{.Server.Version}}']);
       t.is(ping.code, 0, 'Docker answers again');
-      t.is(await save(lab), rules);
+      t.is(await save(lab) + await nativeNft(lab), rules);
       const st = JSON.parse(await ok(lab, ['status', '--json']));
       t.is(st.host.sysctls['net.ipv6.conf.all.forwarding'], '0', 'forwarding rolled back');
       t.is(st.state, null, 'no state recorded');
     });
   });
 
-  test(`docker ${v}: routed global prefix and NDP proxy for a part of the on-link /64`, async (t) => {
-    await withLab(t, { docker: v, prefix: `rt${v}` }, async (lab) => {
+  test(`docker ${label}: routed global prefix and NDP proxy for a part of the on-link /64`, async (t) => {
+    await withLab(t, labOpts('rt'), async (lab) => {
       // routed: containers that run before enable come back with their own global addresses
       await docker(lab, ['run', '-d', '--restart', 'unless-stopped', '--stop-timeout', '1', '--name', 'web', '-p', '8080:80', 'local/busybox:1', 'sh', '-c', 'while true; do echo hello | nc -l -p 80; done']);
       await docker(lab, ['run', '-d', '--restart', 'unless-stopped', '--stop-timeout', '1', '--name', 'closed', 'local/busybox:1', 'sh', '-c', 'while true; do echo secret | nc -l -p 81; done']);
       const out = await ok(lab, ['enable', '--yes', '--prefix', '2001:db8:2::/48']);
       t.regex(out, /mode routed/);
       t.regex(out, /2001:db8:2::\/48 via 2001:db8:1::2/, 'the upstream route is printed');
+      // our filter sits where Docker's rules are: its own nftables table with that backend, ip6tables otherwise
+      const ip6 = (await lab.host(['ip6tables-save'])).stdout;
+      t.is(/ip6 daddr 2001:db8:2::\/48 drop comment "docker-ipv6"/.test(await ourNftTable(lab)), fb === 'nftables', 'the prefix-wide drop in nftables');
+      t.is(/-A D6-FORWARD -d 2001:db8:2::\/48 -m comment --comment docker-ipv6 -j DROP/.test(ip6), fb !== 'nftables', 'the prefix-wide drop in ip6tables');
       const upRoute = await lab.upstream(['ip', '-6', 'route', 'add', '2001:db8:2::/48', 'via', HOST6]);
       t.is(upRoute.code, 0, upRoute.stderr);
       const webAddr = await docker(lab, ['inspect', 'web', '--format', '{{.NetworkSettings.GlobalIPv6Address}}']);
@@ -181,6 +204,7 @@ for (const v of VERSIONS) {
       await docker(lab, ['rm', '-f', 'peer']);
       await docker(lab, ['network', 'rm', 'other']);
       await ok(lab, ['disable', '--yes']);
+      if (fb === 'nftables') t.regex(await ourNftTable(lab) || 'gone', /gone/, 'our nftables table is gone after disable');
       t.false((await save(lab)).includes('D6-FORWARD'), 'our chain is gone after disable');
       await lab.upstream(['ip', '-6', 'route', 'del', '2001:db8:2::/48']);
 

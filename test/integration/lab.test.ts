@@ -47,7 +47,7 @@ function netnsId(path: string): string | undefined {
   try { return `net:[${statSync(path).ino}]`; } catch { return undefined; }
 }
 
-for (const version of ['20', '26', '28']) {
+for (const version of ['20', '26', '28', '29']) {
   test.serial(`lab up / status / exec / down on dockerd ${version}`, async (t) => {
     const bin = await dockerdFor(t, version);
     if (!bin) return;
@@ -213,4 +213,28 @@ test.serial('bad input is refused before anything is built', async (t) => {
   const r4 = await cli(['lab', 'exec', uniqueName('none'), '--', 'true']);
   t.is(r4.code, 2);
   t.regex(r4.stderr, /no lab named/);
+  const r5 = await cli(['lab', 'up', uniqueName('x'), '--docker', '28', '--firewall-backend', 'nftables']);
+  t.is(r5.code, 2);
+  t.regex(r5.stderr, /--firewall-backend needs Docker 29 or later/);
+  const r6 = await cli(['lab', 'up', uniqueName('x'), '--docker', '29', '--firewall-backend', 'pf']);
+  t.is(r6.code, 2);
+  t.regex(r6.stderr, /must be iptables or nftables/);
+});
+
+test.serial('lab up --docker 29 --firewall-backend nftables: Docker filters in nftables, IPv4 forwarding on as it needs', async (t) => {
+  const name = uniqueName('labnft');
+  t.teardown(() => labDownSafely(name));
+  const ownForward = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8');
+  const up = await cli(['lab', 'up', name, '--docker', '29', '--firewall-backend', 'nftables', '--json']);
+  t.is(up.code, 0, up.stderr);
+  const rec = JSON.parse(up.stdout) as LabRecord;
+  t.is(rec.firewallBackend, 'nftables');
+  t.is(JSON.parse(readFileSync(rec.dockerd.configFile, 'utf8'))['firewall-backend'], 'nftables');
+  const info = await cli(['lab', 'exec', name, '--', 'docker', 'info', '--format', '{{.FirewallBackend.Driver}}']);
+  t.is(info.stdout.trim(), 'nftables', info.stderr);
+  const tables = await cli(['lab', 'exec', name, '--', '/usr/sbin/nft', 'list', 'tables']);
+  t.regex(tables.stdout, /table ip6 docker-bridges/);
+  const fwd = await cli(['lab', 'exec', name, '--', 'cat', '/proc/sys/net/ipv4/ip_forward']);
+  t.is(fwd.stdout.trim(), '1');
+  t.is(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'), ownForward, "only the lab's namespace: this machine's own forwarding is untouched");
 });

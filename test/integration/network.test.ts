@@ -3,6 +3,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { withLab, type Lab } from '../helpers/lab';
 import { overlaps, parseCidr4, parseCidr6 } from '../../src/model/ip';
+import { nftBinary } from '../../src/host/nftables';
 
 interface Created { name: string; ipv4: { subnet: string }; ipv6: { subnet: string } }
 interface Row { id: string; status: string; detail: string; fix?: string }
@@ -29,9 +30,36 @@ async function verify(lab: Lab, args: string[]): Promise<{ code: number; rows: R
   return { code: r.code, rows: Object.fromEntries(out.checks.map((c) => [c.id, c])), stderr: r.stderr };
 }
 
-for (const version of ['20', '26', '28']) {
-  test.serial(`network create/upgrade and verify (nat) on dockerd ${version}`, async (t) => {
-    await withLab(t, { docker: version, prefix: `nw${version}` }, async (lab) => {
+/** Removes Docker's masquerade of `subnet`: from ip6tables' nat table, or from its nftables table (29, nftables backend). */
+async function dropDockerMasquerade(t: import('ava').ExecutionContext, lab: Lab, subnet: string, nftables: boolean): Promise<void> {
+  if (nftables) {
+    const list = await lab.host([nftBinary(), '-a', 'list', 'table', 'ip6', 'docker-bridges']);
+    let chain = '';
+    let handle = '';
+    for (const l of list.stdout.split('\n')) {
+      const c = /^\s*chain (\S+) \{/.exec(l);
+      if (c) chain = c[1];
+      const h = l.includes(`ip6 saddr ${subnet}`) && l.includes('masquerade') ? /# handle (\d+)/.exec(l) : null;
+      if (h) { handle = h[1]; break; }
+    }
+    t.truthy(handle, list.stdout);
+    t.is((await lab.host([nftBinary(), 'delete', 'rule', 'ip6', 'docker-bridges', chain, 'handle', handle])).code, 0);
+    return;
+  }
+  const nat = await lab.host(['ip6tables', '-t', 'nat', '-S', 'POSTROUTING']);
+  const rule = nat.stdout.split('\n').find((l) => l.includes(`-s ${subnet}`) && l.includes('MASQUERADE'));
+  t.truthy(rule, nat.stdout);
+  t.is((await lab.host(['ip6tables', '-t', 'nat', ...rule!.replace(/^-A /, '-D ').split(' ')])).code, 0);
+}
+
+const VARIANTS = [
+  { v: '20', label: '20' }, { v: '26', label: '26' }, { v: '28', label: '28' },
+  { v: '29', fb: 'iptables', label: '29-iptables' }, { v: '29', fb: 'nftables', label: '29-nftables' },
+];
+
+for (const { v: version, fb, label } of VARIANTS) {
+  test.serial(`network create/upgrade and verify (nat) on dockerd ${label}`, async (t) => {
+    await withLab(t, { docker: version, firewallBackend: fb, prefix: `nw${label.replace('-iptables', 'i').replace('-nftables', 'n')}` }, async (lab) => {
       const en = await lab.exec(['enable', '--yes']);
       t.is(en.code, 0, en.stderr);
 
@@ -103,10 +131,7 @@ for (const version of ['20', '26', '28']) {
       t.is(vf.rows['host-reach'].status, 'pass', 'the host itself still reaches outside');
 
       // the NAT rule removed
-      const nat = await lab.host(['ip6tables', '-t', 'nat', '-S', 'POSTROUTING']);
-      const rule = nat.stdout.split('\n').find((l) => l.includes(`-s ${a.ipv6.subnet}`) && l.includes('MASQUERADE'));
-      t.truthy(rule, nat.stdout);
-      t.is((await lab.host(['ip6tables', '-t', 'nat', ...rule!.replace(/^-A /, '-D ').split(' ')])).code, 0);
+      await dropDockerMasquerade(t, lab, a.ipv6.subnet, fb === 'nftables');
       const vn = await verify(lab, ['--network', 'alpha']);
       t.is(vn.code, 1);
       t.regex(vn.rows.egress.detail, /no IPv6 masquerade rule covers/);

@@ -1,4 +1,4 @@
-// verify in NDP mode (dockerd 26): a part of the on-link /64, no upstream change: verify passes, the upstream
+// verify in NDP mode (dockerd 26, 29 with the nftables backend): a part of the on-link /64, no upstream change: verify passes, the upstream
 // reaches the probe network directly, and verify fails with the proxy-entry reason once the entries are gone.
 import test from 'ava';
 import { withLab } from '../helpers/lab';
@@ -7,8 +7,10 @@ import { addressAt, parseCidr6 } from '../../src/model/ip';
 
 interface Row { id: string; status: string; detail: string; fix?: string }
 
-test.serial('verify in ndp mode on dockerd 26', async (t) => {
-  await withLab(t, { docker: '26', prefix: 'vn26' }, async (lab) => {
+// 26, and 29 with its nftables backend (the agent writes our filter into our own nftables table)
+for (const { v, fb } of [{ v: '26' }, { v: '29', fb: 'nftables' }]) {
+test.serial(`verify in ndp mode on dockerd ${v}${fb ? ` (${fb} backend)` : ''}, with the agent`, async (t) => {
+  await withLab(t, { docker: v, firewallBackend: fb, prefix: `vn${v}${fb?.[0] ?? ''}` }, async (lab) => {
     const prefix = '2001:db8:1:0:8000::/80';
     const en = await lab.exec(['enable', '--yes', '--prefix', prefix]);
     t.is(en.code, 0, en.stderr);
@@ -45,3 +47,4 @@ test.serial('verify in ndp mode on dockerd 26', async (t) => {
     t.regex(`${bad.rows.egress.detail} ${bad.rows.egress.fix ?? ''}`, /proxy/i);
   });
 });
+}

@@ -1,12 +1,14 @@
-// verify in routed mode (dockerd 28): passes with the upstream route, the far end sees the container's own
+// verify in routed mode (dockerd 28, 29 with either firewall backend): passes with the upstream route, the far end sees the container's own
 // address, and it fails with the upstream-route reason when the route is removed.
 import test from 'ava';
 import { withLab } from '../helpers/lab';
 
 interface Row { id: string; status: string; detail: string; fix?: string }
 
-test.serial('verify in routed mode on dockerd 28', async (t) => {
-  await withLab(t, { docker: '28', prefix: 'vr28' }, async (lab) => {
+// 28, and 29 with each firewall backend (our filter in ip6tables, or in our own nftables table)
+for (const { v, fb } of [{ v: '28' }, { v: '29', fb: 'iptables' }, { v: '29', fb: 'nftables' }]) {
+test.serial(`verify in routed mode on dockerd ${v}${fb ? ` (${fb} backend)` : ''}`, async (t) => {
+  await withLab(t, { docker: v, firewallBackend: fb, prefix: `vr${v}${fb?.[0] ?? ''}` }, async (lab) => {
     const prefix = '2001:db8:100::/48';
     const en = await lab.exec(['enable', '--yes', '--prefix', prefix, '--mode', 'routed']);
     t.is(en.code, 0, en.stderr);
@@ -36,3 +38,4 @@ test.serial('verify in routed mode on dockerd 28', async (t) => {
     t.is(bad.rows['host-reach'].status, 'pass');
   });
 });
+}

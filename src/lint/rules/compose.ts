@@ -7,6 +7,7 @@ import { keySpan, spanOf } from '../source';
 
 export const composeRules: RuleMeta[] = [
   { id: 'compose/enable-ipv6-missing', severity: 'error', summary: 'a network used by services lacks enable_ipv6: true', gated: true },
+  { id: 'compose/no-address-family', severity: 'error', summary: 'enable_ipv4: false without enable_ipv6: true: Docker refuses a network with neither family' },
   { id: 'compose/ipv6-subnet-missing', severity: 'warning', summary: 'enable_ipv6 without an IPv6 subnet in ipam.config', gated: true },
   { id: 'compose/subnet-outside-ipam-config', severity: 'error', summary: 'subnet or gateway placed outside ipam.config, where Compose does not read it' },
   { id: 'compose/subnet-invalid', severity: 'error', summary: 'a malformed subnet, gateway or ip_range' },
@@ -24,6 +25,8 @@ const enableIpv6Missing: DocRule = (doc, ctx) => {
   for (const n of composeModel(doc).networks) {
     const v6Subnet = n.ipam.find((e) => e.subnet && !e.subnet.unresolved && parseCidr(e.subnet.text)?.family === 6)?.subnet;
     if (skipped(n) || n.enableIpv6 || n.enableUnknown || (n.usedBy.length === 0 && !v6Subnet)) continue;
+    // no IPv4 and no IPv6 is compose/no-address-family's error, whatever the intent
+    if (n.ipv4Off) continue;
     // enable_ipv6: false written down is a choice; only --require-ipv6 / --dual-stack overrule it
     if (n.enableOff && !ctx.forced) continue;
     const users = n.usedBy.join(', ');
@@ -45,6 +48,21 @@ const enableIpv6Missing: DocRule = (doc, ctx) => {
       fix: n.declared
         ? `set enable_ipv6: true under networks.${n.name} and give it an IPv6 subnet in ipam.config (docker ipv6 lint --fix does both)`
         : 'declare networks.default with enable_ipv6: true and an IPv6 subnet in ipam.config (docker ipv6 lint --fix does both)',
+    });
+  }
+  return out;
+};
+
+/** enable_ipv4: false asks for an IPv6-only network; without enable_ipv6: true Docker refuses to create it. */
+const noAddressFamily: DocRule = (doc) => {
+  const out: RawFinding[] = [];
+  for (const n of composeModel(doc).networks) {
+    if (skipped(n) || !n.ipv4Off || n.enableIpv6 || n.enableUnknown) continue;
+    out.push({
+      rule: 'compose/no-address-family',
+      at: n.ipv4Span ?? n.span,
+      message: `network "${n.name}" has enable_ipv4: false but ${n.enableOff ? 'enable_ipv6: false' : 'no enable_ipv6: true'}: Docker refuses a network with neither family ("IPv4 or IPv6 must be enabled"), so \`docker compose up\` fails`,
+      fix: `for an IPv6-only network set enable_ipv6: true under networks.${n.name} (with an IPv6 subnet in ipam.config); otherwise drop enable_ipv4: false`,
     });
   }
   return out;
@@ -202,5 +220,5 @@ const versionObsolete: DocRule = (doc) => {
 };
 
 export const composeDocRules: DocRule[] = [
-  enableIpv6Missing, ipv6SubnetMissing, subnetOutsideIpamConfig, subnetChecks, subnetOverlap, hostCollision, versionObsolete,
+  enableIpv6Missing, noAddressFamily, ipv6SubnetMissing, subnetOutsideIpamConfig, subnetChecks, subnetOverlap, hostCollision, versionObsolete,
 ];

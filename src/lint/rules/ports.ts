@@ -96,6 +96,9 @@ const portFamilies: DocRule = (doc) => {
   for (const svc of model.services) {
     const bindings = serviceBindings(doc, svc.name);
     const onV6Network = model.networks.some((n) => n.enableIpv6 && n.usedBy.includes(svc.name));
+    // every network of the service IPv6-only (enable_ipv4: false): IPv6-only ports are the point, not a slip
+    const mine = model.networks.filter((n) => n.usedBy.includes(svc.name));
+    const v6OnlyService = mine.length > 0 && mine.every((n) => n.enableIpv6 && n.ipv4Off);
     const dualStack = onV6Network || bindings.some((b) => b.family !== 'ipv4');
     for (const b of bindings) {
       if (b.family === 'ipv4' && dualStack && !hasCounterpart(b, bindings, 'ipv6')) {
@@ -108,7 +111,7 @@ const portFamilies: DocRule = (doc) => {
             : 'IPv6 clients cannot reach it, although the service publishes other ports on IPv6 (its networks have no IPv6)'}`,
           fix: b.loopback ? `also publish ${suggest(b, '::1')}` : `drop the address ("${b.published ? `${b.published}:` : ''}${b.target}" binds both families) or also publish ${suggest(b, '::')}`,
         });
-      } else if (b.family === 'ipv6' && !b.loopback && !hasCounterpart(b, bindings, 'ipv4')) {
+      } else if (b.family === 'ipv6' && !b.loopback && !v6OnlyService && !hasCounterpart(b, bindings, 'ipv4')) {
         out.push({
           rule: 'compose/port-ipv6-only',
           at: b.span,

@@ -59,7 +59,7 @@ test('plan: no prefix and no IPv6 --subnet says to enable first; nothing is inve
   t.throws(() => planCreate('n', {}, { used: none, pools: [], existingNames: [] }), { message: /no saved IPv6 prefix/ });
   const p = planCreate('n', { subnet: ['fd99::/64'] }, { used: none, pools: [{ base: '10.128.0.0/9', size: 24 }], existingNames: [] });
   t.is(p.v6.subnet, 'fd99::/64');
-  t.is(p.v4.subnet, '10.128.0.0/24');
+  t.is(p.v4?.subnet, '10.128.0.0/24');
 });
 
 test('plan: gateway and ip-range must sit inside their subnet; an existing name is refused', (t) => {

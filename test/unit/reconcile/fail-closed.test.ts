@@ -73,7 +73,7 @@ test('planSkeleton: missing chain -> D6-USER jump + prefix-wide rules + our jump
 test('installSkeleton + raiseSysctls (apply --boot): the filter and route are in place before forwarding is raised; the state lists the route', async (t) => {
   const w = world(enabledState('routed', PREFIX));
   const order: string[] = [];
-  const deps = { ...w.deps, firewall: { save: () => w.fw.save(), restore: async (b: string) => { order.push('restore'); await w.fw.restore(b); } } };
+  const deps = { ...w.deps, firewall: { read: () => w.fw.read(), restore: async (b: string) => { order.push('restore'); await w.fw.restore(b); } } };
   const sysctl = { read: (k: string) => w.sysctl.read(k), write: async (k: string, v: string) => { order.push(`sysctl ${k}`); await w.sysctl.write(k, v); } };
   w.sysctl.values.set('net.ipv6.conf.all.forwarding', '0');
   w.sysctl.values.set('net.ipv6.conf.default.forwarding', '0');
@@ -93,7 +93,7 @@ test('a full pass restores the filter before it raises forwarding; a rejected ba
   let reject = true;
   const deps = {
     ...w.deps,
-    firewall: { save: () => w.fw.save(), restore: async (b: string) => { order.push(b.includes('br-gggg') ? 'full batch' : 'skeleton'); if (reject && b.includes('br-gggg')) throw new Error('ip6tables-restore: line 5 failed'); await w.fw.restore(b); } },
+    firewall: { read: () => w.fw.read(), restore: async (b: string) => { order.push(b.includes('br-gggg') ? 'full batch' : 'skeleton'); if (reject && b.includes('br-gggg')) throw new Error('ip6tables-restore: line 5 failed'); await w.fw.restore(b); } },
     sysctl: { read: (k: string) => w.sysctl.read(k), write: async (k: string, v: string) => { order.push(`sysctl ${k}`); await w.sysctl.write(k, v); } },
   };
   await t.throwsAsync(reconcileOnce(deps), { message: /line 5 failed/ });

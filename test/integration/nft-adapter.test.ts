@@ -1,0 +1,86 @@
+// The nftables adapter on a real nft, in a namespace of this run: the batches of our chains go in as one script,
+// read back as the same lines (so the diff sees no change), keep the admin's rules, refuse as a whole, and go
+// away leaving the ruleset as it was.
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderForwardBatch, renderNatBatch, renderRemoveBatch } from '../../src/firewall/batches';
+import { Nftables, nftBinary, nftFirewall } from '../../src/host/nftables';
+import { tableSection } from '../../src/reconcile/diff';
+import { run } from '../../src/util/exec';
+import { uniqueName } from '../helpers/lab';
+
+const NETS = [
+  { subnet: '2001:db8:100::/64', bridge: 'docker0', published: [{ address: '2001:db8:100::2', port: 80, proto: 'tcp' as const }, { address: '2001:db8:100::2', port: 53, proto: 'udp' as const }] },
+  { subnet: '2001:db8:100:1::/64', bridge: 'br-0123456789ab', published: [] },
+];
+const ours = (batch: string, chain: string) => batch.split('\n').filter((l) => l.startsWith(`-A ${chain} `));
+
+async function inNamespace(t: import('ava').ExecutionContext): Promise<{ ns: string; nft: (...a: string[]) => Promise<string>; fw: ReturnType<typeof nftFirewall> }> {
+  const ns = uniqueName('d6nft');
+  await run(['ip', 'netns', 'add', ns]);
+  t.teardown(() => run(['ip', 'netns', 'del', ns]).then(() => undefined));
+  const runner: typeof run = (argv, o) => run(['nsenter', `--net=/var/run/netns/${ns}`, '--', ...argv], o);
+  const nft = async (...a: string[]) => (await runner([nftBinary(), ...a])).stdout;
+  return { ns, nft, fw: nftFirewall(new Nftables(runner)) };
+}
+
+test('a filter batch goes in as one script and reads back as the very lines; the diff then sees nothing to do', async (t) => {
+  const { nft, fw } = await inNamespace(t);
+  t.is(await nft('list', 'ruleset'), '', 'a fresh namespace has no ruleset');
+  const batch = renderForwardBatch('2001:db8:100::/56', NETS, await fw.read());
+  await fw.restore(batch);
+  const rs = await fw.read();
+  t.deepEqual(rs.filter.rules.filter((l) => l.startsWith('-A D6-FORWARD ')), ours(batch, 'D6-FORWARD'));
+  t.deepEqual(rs.filter.rules.filter((l) => l.startsWith('-A FORWARD ')), ['-A FORWARD -m comment --comment docker-ipv6 -j D6-FORWARD']);
+  t.is(tableSection('filter', ours(batch, 'D6-FORWARD'), rs), undefined, 'idempotent: nothing to change');
+  t.regex(await nft('list', 'chain', 'ip6', 'docker-ipv6', 'FORWARD'), /type filter hook forward priority filter - 1; policy accept;/);
+});
+
+test("the admin's rule in D6-USER survives our rewrites; removal keeps D6-USER while it holds a rule, then leaves nothing", async (t) => {
+  const { nft, fw } = await inNamespace(t);
+  const first = renderForwardBatch('2001:db8:100::/56', NETS, await fw.read());
+  await fw.restore(first);
+  await nft('add', 'rule', 'ip6', 'docker-ipv6', 'D6-USER', 'ip6', 'daddr', '2001:db8:100::/56', 'tcp', 'dport', '22', 'drop');
+  // the networks change: the chain is written again, D6-USER is not declared (it exists) and keeps the rule
+  const second = renderForwardBatch('2001:db8:100::/56', NETS.slice(0, 1), await fw.read());
+  t.notRegex(second, /^:D6-USER/m);
+  await fw.restore(second);
+  t.regex(await nft('list', 'chain', 'ip6', 'docker-ipv6', 'D6-USER'), /tcp dport 22 drop/);
+  t.deepEqual((await fw.read()).filter.rules.filter((l) => l.startsWith('-A D6-FORWARD ')), ours(second, 'D6-FORWARD'));
+  await fw.restore(renderRemoveBatch('filter', await fw.read())!);
+  t.regex(await nft('list', 'ruleset'), /chain D6-USER \{[\s\S]*tcp dport 22 drop/, "D6-USER with the admin's rule stays");
+  t.notRegex(await nft('list', 'ruleset'), /D6-FORWARD|hook forward/);
+  await nft('flush', 'chain', 'ip6', 'docker-ipv6', 'D6-USER');
+  await fw.restore(renderRemoveBatch('filter', await fw.read())!);
+  t.is(await nft('list', 'ruleset'), '', 'nothing of ours is left: the ruleset is as the namespace had it');
+});
+
+test('a script nft refuses changes nothing (one transaction)', async (t) => {
+  const { nft, fw } = await inNamespace(t);
+  await fw.restore(renderForwardBatch('2001:db8:100::/56', NETS, await fw.read()));
+  const before = await nft('-a', 'list', 'ruleset');
+  // valid for the translator, refused by the kernel: D6-FORWARD is still jumped to when the chain is deleted
+  const bad = '*filter\n-F D6-FORWARD\n-A D6-FORWARD -m comment --comment docker-ipv6 -j DROP\n-D FORWARD -m comment --comment docker-ipv6 -j D6-FORWARD\n-A D6-FORWARD -m comment --comment docker-ipv6 -j NOSUCHCHAIN\nCOMMIT\n';
+  await t.throwsAsync(fw.restore(bad));
+  t.is(await nft('-a', 'list', 'ruleset'), before, 'the ruleset, handles included, is as before');
+});
+
+test("nat: our masquerade's chain and hook; Docker's masquerades read from its own table", async (t) => {
+  const { ns, nft, fw } = await inNamespace(t);
+  const nat = renderNatBatch([{ subnet: 'fd00:1::/64', bridge: 'docker0' }], await fw.read());
+  await fw.restore(nat);
+  const rs = await fw.read('nat');
+  t.deepEqual(rs.nat.rules.filter((l) => l.startsWith('-A POSTROUTING ')), ['-A POSTROUTING -m comment --comment docker-ipv6 -j D6-NAT']);
+  t.deepEqual(rs.nat.rules.filter((l) => l.startsWith('-A D6-NAT ')), ours(nat, 'D6-NAT'));
+  t.is(tableSection('nat', ours(nat, 'D6-NAT'), rs), undefined, 'idempotent');
+  t.deepEqual(await fw.read('filter'), {}, 'no filter part');
+  t.deepEqual(await fw.dockerMasquerades(), [], "no Docker table: no Docker masquerade");
+  // Docker's table, in the form Docker 29.7.2 writes it (from the fixture)
+  const fixture = readFileSync(join(__dirname, '../fixtures/nft/ours-hand-written.nft'), 'utf8');
+  const docker = fixture.slice(fixture.indexOf('table ip6 docker-bridges'));
+  await run(['nsenter', `--net=/var/run/netns/${ns}`, '--', nftBinary(), '-f', '-'], { input: docker });
+  t.deepEqual(await fw.dockerMasquerades(), [{ source: 'fd00:29::/64', bridge: 'docker0' }, { source: 'fd00:29:1::/64', bridge: 'br-9970b7d3c488' }]);
+  await fw.restore(renderRemoveBatch('nat', await fw.read())!);
+  t.notRegex(await nft('list', 'ruleset'), /docker-ipv6/);
+});

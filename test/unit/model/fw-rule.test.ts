@@ -1,0 +1,46 @@
+// Our rule lines as data: every line the batches render parses and renders back; nothing else counts as ours.
+import test from 'ava';
+import { renderForwardBatch, renderNatBatch } from '../../../src/firewall/batches';
+import { nftStatement, parseRuleLine, ruleLine } from '../../../src/model/fw-rule';
+
+const TAG = '-m comment --comment docker-ipv6';
+const lines = (batch: string) => batch.split('\n').filter((l) => l.startsWith('-A '));
+
+test('every rule the batches write reads back to itself', (t) => {
+  const fwd = renderForwardBatch('2001:db8:100::/56', [
+    { subnet: '2001:db8:100::/64', bridge: 'docker0', published: [{ address: '2001:db8:100::2', port: 80, proto: 'tcp' }, { address: '2001:db8:100::2', port: 53, proto: 'udp' }, { address: '2001:db8:100::3', port: 9, proto: 'sctp' }] },
+    { subnet: '2001:db8:100:1::/64', bridge: 'br-0123456789ab', published: [] },
+  ], {});
+  const nat = renderNatBatch([{ subnet: 'fd00:1::/64', bridge: 'docker0' }], {});
+  const all = [...lines(fwd), ...lines(nat), `-A FORWARD ${TAG} -j D6-FORWARD`, `-A POSTROUTING ${TAG} -j D6-NAT`];
+  t.true(all.length > 20);
+  for (const l of all) {
+    const r = parseRuleLine(l);
+    t.truthy(r, l);
+    t.is(ruleLine(r!), l);
+  }
+});
+
+test('a line that is not exactly one we write is not ours', (t) => {
+  for (const l of [
+    '-A D6-FORWARD -d 2001:db8::/64 -j DROP', // untagged
+    `-A D6-FORWARD -o docker0 -d 2001:db8::/64 ${TAG} -j DROP`, // order ip6tables-save never prints
+    `-A D6-FORWARD -d 2001:db8::/64 -d 2001:db8:1::/64 ${TAG} -j DROP`, // twice
+    `-A D6-FORWARD -d 2001:db8::/64 -p tcp --dport 22 ${TAG} -j DROP`, // match without -m
+    `-A D6-FORWARD -d 2001:db8::/64 ${TAG} -j LOG --log-prefix x`, // target options
+    `-A D6-FORWARD -m set --match-set x dst ${TAG} -j ACCEPT`,
+    `-I D6-FORWARD 1 ${TAG} -j DROP`,
+  ]) t.is(parseRuleLine(l), undefined, l);
+});
+
+test('nftables statements: wildcard bridges, negated outputs, ports, conntrack, verdicts and jumps', (t) => {
+  const st = (l: string) => nftStatement(parseRuleLine(l)!);
+  t.is(st(`-A D6-FORWARD -d 2001:db8::/64 -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED ${TAG} -j ACCEPT`),
+    'ip6 daddr 2001:db8::/64 oifname "docker0" ct state established,related accept comment "docker-ipv6"');
+  t.is(st(`-A D6-FORWARD -d 2001:db8::2/128 -o br-1 -p tcp -m tcp --dport 80 ${TAG} -j ACCEPT`),
+    'ip6 daddr 2001:db8::2/128 oifname "br-1" tcp dport 80 accept comment "docker-ipv6"');
+  t.is(st(`-A D6-FORWARD -d 2001:db8::/64 -p ipv6-icmp ${TAG} -j ACCEPT`), 'ip6 daddr 2001:db8::/64 meta l4proto ipv6-icmp accept comment "docker-ipv6"');
+  t.is(st(`-A D6-FORWARD -i docker0 -o br-+ ${TAG} -j DROP`), 'iifname "docker0" oifname "br-*" drop comment "docker-ipv6"');
+  t.is(st(`-A D6-NAT -s fd00:1::/64 ! -o docker0 ${TAG} -j MASQUERADE`), 'ip6 saddr fd00:1::/64 oifname != "docker0" masquerade comment "docker-ipv6"');
+  t.is(st(`-A D6-FORWARD ${TAG} -j D6-USER`), 'jump D6-USER comment "docker-ipv6"');
+});
