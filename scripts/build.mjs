@@ -1,14 +1,19 @@
-// Builds dist/docker-ipv6: a tiny launcher that answers docker-cli-plugin-metadata without
-// loading anything, plus one bundled CommonJS file and the netlink native addon beside it.
+// Builds dist/docker-ipv6: ONE executable (Node.js single executable application on the runtime pinned in
+// package.json, see scripts/sea.mjs) whose main script answers docker-cli-plugin-metadata without loading
+// anything, and which carries the bundled application, the vendor bundles and netlink's native addon.
 import { build } from 'esbuild';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSea, pinnedRuntime } from './sea.mjs';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const finalDist = join(top, 'dist');
-// Build beside dist/ and swap it in at the end, so a test using dist/ never sees it half-built.
+// Build beside dist/ and swap it in at the end, so a test using dist/ never sees it half-built; the
+// executable's ingredients (bundles, addon, code caches) are made in a work folder beside it.
 const dist = join(top, `.dist-build-${process.pid}`);
+const work = join(top, `.dist-work-${process.pid}`);
 const pkg = JSON.parse(readFileSync(join(top, 'package.json'), 'utf8'));
 const meta = JSON.parse(readFileSync(join(top, 'docker-cli-plugin-metadata.json'), 'utf8'));
 if (meta.Version !== pkg.version) {
@@ -16,10 +21,13 @@ if (meta.Version !== pkg.version) {
   process.exit(1);
 }
 
-rmSync(dist, { recursive: true, force: true });
-mkdirSync(dist, { recursive: true });
+for (const d of [dist, work]) {
+  rmSync(d, { recursive: true, force: true });
+  mkdirSync(d, { recursive: true });
+}
 
-// netlink loads its addon with node-gyp-build(__dirname + '/..'): point it at dist/vendor/netlink instead.
+// netlink loads its addon with node-gyp-build(__dirname + '/..'): the executable's loader (src/sea/loader.ts)
+// answers this request instead, from the addon it carries.
 const netlinkNative = {
   name: 'netlink-native',
   setup(b) {
@@ -27,7 +35,7 @@ const netlinkNative = {
       const src = readFileSync(args.path, 'utf8');
       const patched = src.replace(
         "require('node-gyp-build')(__dirname + '/..')",
-        "require('node-gyp-build')(require('path').join(__dirname, 'netlink'))",
+        "require('docker-ipv6:netlink-addon')",
       );
       if (patched === src) throw new Error('netlink raw.js loader line not found: update scripts/build.mjs');
       return { contents: patched, loader: 'js' };
@@ -35,7 +43,7 @@ const netlinkNative = {
   },
 };
 
-// Heavy packages go into their own bundles under dist/vendor/, required only by the commands that use
+// Heavy packages go into their own bundles (assets vendor/*.cjs of the executable), required only by the commands that use
 // them: the CLI's start-up (help, metadata, lint without Docker) then parses ~0.5 MB instead of ~3 MB.
 const VENDORS = ['dockerode', 'netlink', 'yaml'];
 const vendorExternal = {
@@ -69,6 +77,32 @@ const lazyRequires = {
   },
 };
 
+// node:crypto and node:child_process (with the streams, net and dgram they pull in) cost start-up time, and
+// commander and several of our modules import them at their top although --help, lint and most failures
+// never call them: in the application bundle they become objects that load the built-in on first use.
+const LAZY_BUILTINS = ['crypto', 'child_process'];
+// esbuild's interop copies a module's keys when it is imported (__toESM): the keys come from the pinned
+// runtime at build time, so that copy does not load the module either; reading any of them does.
+const rt = pinnedRuntime(top).node;
+const builtinKeys = Object.fromEntries(LAZY_BUILTINS.map((m) => [m, JSON.parse(execFileSync(rt, ['-p', `JSON.stringify(Object.keys(require('${m}')))`], { encoding: 'utf8' }))]));
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^node:(${LAZY_BUILTINS.join('|')})$`) }, (args) => ({ path: args.path.slice(5), namespace: 'lazy-builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      loader: 'js',
+      contents: `let m; const load = () => (m ??= require(${JSON.stringify(args.path)}));
+const keys = ${JSON.stringify(builtinKeys[args.path])};
+module.exports = new Proxy({}, {
+  get: (_, k) => (k === '__esModule' ? undefined : load()[k]),
+  has: (_, k) => keys.includes(k) || k in load(),
+  ownKeys: () => keys,
+  getOwnPropertyDescriptor: (_, k) => (keys.includes(k) ? { value: undefined, writable: true, enumerable: true, configurable: true } : undefined),
+});`,
+    }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -77,45 +111,46 @@ const common = {
   minifySyntax: true,
   legalComments: 'linked',
   logLevel: 'warning',
+  // import() becomes require(): code compiled from the executable's assets (src/sea/loader.ts) has no
+  // module loader behind import(), and every import() here is of a bundled module or a built-in
+  supported: { 'dynamic-import': false },
   // jsonc-parser's "main" is a UMD wrapper whose requires esbuild cannot follow: bundle its ESM build
   alias: { 'jsonc-parser': join(top, 'node_modules/jsonc-parser/lib/esm/main.js') },
 };
 
+// The systemd units travel inside the executable, so `docker-ipv6 install` needs nothing beside it.
+const units = Object.fromEntries(readdirSync(join(top, 'systemd')).filter((f) => /\.(service|timer)$/.test(f)).sort()
+  .map((f) => [f, readFileSync(join(top, 'systemd', f), 'utf8')]));
 await build({
   ...common,
   entryPoints: [join(top, 'src/main.ts')],
-  outfile: join(dist, 'docker-ipv6.cjs'),
-  plugins: [vendorExternal],
-  define: { 'process.env.DOCKER_IPV6_VERSION': JSON.stringify(pkg.version) },
+  outfile: join(work, 'app.cjs'),
+  plugins: [vendorExternal, lazyBuiltins],
+  define: { 'process.env.DOCKER_IPV6_VERSION': JSON.stringify(pkg.version), 'process.env.DOCKER_IPV6_UNITS': JSON.stringify(JSON.stringify(units)) },
+});
+await build({
+  ...common,
+  entryPoints: [join(top, 'src/sea/launcher.ts')],
+  outfile: join(work, 'launcher.cjs'),
+  define: { DOCKER_IPV6_METADATA: JSON.stringify(JSON.stringify(meta, null, 2) + '\n') },
 });
 for (const v of VENDORS) {
   await build({
     ...common,
     entryPoints: [v],
     absWorkingDir: top,
-    outfile: join(dist, 'vendor', `${v}.cjs`),
+    outfile: join(work, 'vendor', `${v}.cjs`),
     // ssh2's optional native speedups are loaded in try/catch; without them it falls back to JS.
-    external: ['cpu-features', '*.node'],
+    external: ['cpu-features', '*.node', 'docker-ipv6:netlink-addon'],
     plugins: v === 'netlink' ? [netlinkNative] : v === 'dockerode' ? [lazyRequires] : [],
   });
 }
 
-cpSync(join(top, 'node_modules/netlink/prebuilds'), join(dist, 'vendor/netlink/prebuilds'), { recursive: true });
-if (existsSync(join(top, 'systemd'))) cpSync(join(top, 'systemd'), join(dist, 'systemd'), { recursive: true });
-
-const launcher = `#!/usr/bin/env node
-'use strict';
-// docker CLI plugin launcher: the metadata answer must not load anything.
-if (process.argv[2] === 'docker-cli-plugin-metadata') {
-  process.stdout.write(${JSON.stringify(JSON.stringify(meta, null, 2) + '\n')});
-} else {
-  require('./docker-ipv6.cjs').main();
-}
-`;
-writeFileSync(join(dist, 'docker-ipv6'), launcher);
-chmodSync(join(dist, 'docker-ipv6'), 0o755);
+cpSync(join(top, 'node_modules/netlink/prebuilds/linux-x64/node.napi.node'), join(work, 'netlink.node'));
+await buildSea({ top, work, output: join(dist, 'docker-ipv6') });
 const old = join(top, `.dist-old-${process.pid}`);
 if (existsSync(finalDist)) renameSync(finalDist, old);
 renameSync(dist, finalDist);
 rmSync(old, { recursive: true, force: true });
+if (!process.env.DOCKER_IPV6_KEEP_BUILD) rmSync(work, { recursive: true, force: true });
 console.log(`built dist/docker-ipv6 (version ${pkg.version})`);

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WITH_DOCKER_VERSIONS=0 bash scripts/setup.sh
-TOOL=(node dist/docker-ipv6)
+TOOL=(dist/docker-ipv6)
 LAB="demo-$$"
 trap '"${TOOL[@]}" lab down "$LAB" >/dev/null 2>&1 || true' EXIT
 step() { printf '\n\033[1m$ docker ipv6 %s\033[0m\n' "$*"; }

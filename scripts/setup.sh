@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-if ! command -v dockerd >/dev/null || ! command -v ip6tables >/dev/null || ! command -v busybox >/dev/null; then
+if ! command -v dockerd >/dev/null || ! command -v ip6tables >/dev/null || ! command -v busybox >/dev/null || ! command -v strip >/dev/null; then
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends docker.io iptables iproute2 busybox-static ca-certificates >/dev/null
+  apt-get install -y -qq --no-install-recommends docker.io iptables iproute2 busybox-static ca-certificates binutils >/dev/null
 fi
 if [ "${WITH_DOCKER_VERSIONS:-1}" = 1 ]; then bash scripts/fetch-docker.sh; fi
 [ -d node_modules ] || npm ci --no-audit --no-fund

@@ -6,9 +6,11 @@ import { labPath } from './daemon';
 import { stripPluginEnv } from './spawn';
 import { labBase, type LabRecord } from './record';
 
-/** The built plugin launcher (dist/docker-ipv6), also when we run from a cli-plugins symlink or from source. */
+/** The built plugin executable (dist/docker-ipv6), also when we run from a cli-plugins symlink or from source. */
 export function launcherPath(): string {
   const candidates: string[] = [];
+  // the single executable is its own launcher (argv[1] may be a bare name found on PATH)
+  if (basename(process.execPath) === 'docker-ipv6') candidates.push(realpathSync(process.execPath));
   try {
     const self = realpathSync(process.argv[1] ?? '');
     if (basename(self) === 'docker-ipv6') candidates.push(self);
@@ -23,7 +25,7 @@ function quote(arg: string): string {
 }
 
 export function restartCommand(rec: LabRecord, launcher = launcherPath()): string {
-  return [process.execPath, launcher, 'lab', 'restart', rec.name].map(quote).join(' ');
+  return [launcher, 'lab', 'restart', rec.name].map(quote).join(' ');
 }
 
 /**

@@ -1,10 +1,11 @@
 // The built plugin as users get it: dist/docker-ipv6 symlinked into a cli-plugins folder and driven
-// by the real docker CLI, against a real lab daemon (by -H and through a docker context).
+// by the real docker CLI, against a real lab daemon (by -H and through a docker context), with no
+// `node` reachable on PATH (lab.ts withoutNode).
 import test from 'ava';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { capture, CLI, REPO, withLab } from '../helpers/lab';
+import { capture, CLI, NO_NODE_DIR, REPO, withLab, withoutNode } from '../helpers/lab';
 
 const DOCKER = '/usr/local/bin/docker';
 
@@ -21,10 +22,37 @@ function pluginConfig(t: { teardown(fn: () => void): void }): string {
 function dockerEnv(config: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_CONFIG: config };
   for (const k of ['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH']) delete env[k];
-  return env;
+  return withoutNode(env);
 }
 
 const docker = (config: string, args: string[]) => capture([DOCKER, ...args], { env: dockerEnv(config) });
+
+test('the executable starts with no node reachable: an ELF file, run with a PATH whose node fails, and with no PATH at all', async (t) => {
+  const head = Buffer.alloc(4);
+  const fd = openSync(CLI, 'r');
+  try { readSync(fd, head, 0, 4, 0); } finally { closeSync(fd); }
+  t.deepEqual([...head], [0x7f, 0x45, 0x4c, 0x46], 'dist/docker-ipv6 is a native executable, not a script for node');
+  // the guard itself works: a lookup of node on that PATH fails loudly
+  const guard = await capture(['/usr/bin/env', 'node', '-e', '0'], { env: { PATH: NO_NODE_DIR } });
+  t.is(guard.code, 97, guard.stderr);
+  for (const env of [{ PATH: NO_NODE_DIR }, { PATH: '/nonexistent' }, {}]) {
+    const help = await capture([CLI, '--help'], { env });
+    t.is(help.code, 0, `${JSON.stringify(env)}: ${help.stderr}`);
+    t.regex(help.stdout, /^\s+status\b/m);
+    const meta = await capture([CLI, 'docker-cli-plugin-metadata'], { env });
+    t.is(meta.code, 0, meta.stderr);
+    t.is((JSON.parse(meta.stdout) as { SchemaVersion: string }).SchemaVersion, '0.1.0');
+  }
+  // a command that loads the bundled yaml vendor asset, still without node
+  const dir = mkdtempSync(join(tmpdir(), 'dl6-lint-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const compose = join(dir, 'compose.yaml');
+  writeFileSync(compose, 'services:\n  web:\n    image: nginx\n    ports: ["80:80"]\nnetworks:\n  default:\n    enable_ipv6: true\n');
+  const lint = await capture([CLI, 'lint', '--format', 'json', compose], { env: { PATH: NO_NODE_DIR } });
+  t.true(lint.code === 0 || lint.code === 1, `${lint.code}: ${lint.stderr}`);
+  const rules = (JSON.parse(lint.stdout) as { findings: Array<{ rule: string }> }).findings.map((f) => f.rule);
+  t.true(rules.includes('compose/ipv6-subnet-missing'), rules.join(','));
+});
 
 test('docker --help lists the plugin as ipv6*', async (t) => {
   const r = await docker(pluginConfig(t), ['--help']);

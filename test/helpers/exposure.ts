@@ -129,7 +129,7 @@ export function exposureScenarios(test: TestFn, version: string, file: string, f
     await docker(lab, ['run', '-d', '--restart', 'unless-stopped', '--stop-timeout', '1', '--name', 'closed', 'local/busybox:1', ...SERVE('secret', 81)]);
     const marker = join(lab.dir, 'fx-in-restart');
     // the killed run's restart does restart dockerd (on its new daemon.json), then hangs until the kill
-    const wrapper = restartWrapper(lab, 'fx-killed', `${process.execPath} ${CLI} lab restart ${lab.name} && touch ${marker} && sleep 60`);
+    const wrapper = restartWrapper(lab, 'fx-killed', `${CLI} lab restart ${lab.name} && touch ${marker} && sleep 60`);
     const tool = spawnTool(lab, ['enable', '--yes', '--prefix', PREFIX, '--mode', 'routed', '--restart-command', wrapper]);
     await waitFor('the restarted dockerd of the killed enable', () => existsSync(marker), 120_000);
     // the prober starts while the killed run's dockerd serves the new prefix: every address from here on

@@ -12,7 +12,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statS
 import { join } from 'node:path';
 import type { ExecutionContext, TestFn } from 'ava';
 import { labExecEnv } from '../../src/lab/env';
-import { withLab, CLI, REPO, type Lab, type LabOptions, type Result } from './lab';
+import { withLab, withoutNode, CLI, REPO, type Lab, type LabOptions, type Result } from './lab';
 
 export const FAULT_LOG_DIR = '/tmp/docker-ipv6-faults';
 
@@ -242,7 +242,7 @@ export function restartWrapper(lab: Lab, name: string, first: string): string {
   writeFileSync(path, [
     '#!/bin/sh',
     `n=$(cat ${count} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${count}`,
-    `if [ "$n" -gt 1 ]; then exec ${process.execPath} ${CLI} lab restart ${lab.name}; fi`,
+    `if [ "$n" -gt 1 ]; then exec ${CLI} lab restart ${lab.name}; fi`,
     first,
     '',
   ].join('\n'), { mode: 0o755 });
@@ -255,8 +255,8 @@ export function stopDockerdSnippet(lab: Lab): string {
 
 /** The tool in the lab host, in its own session (process group = its pid), to be signalled as a group. */
 export function spawnTool(lab: Lab, args: readonly string[], env: NodeJS.ProcessEnv = {}): { pid: number; done: Promise<Result> } {
-  const child = spawn('nsenter', [`--net=/var/run/netns/${lab.record.namespaces.host}`, process.execPath, CLI, ...args], {
-    detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...labExecEnv(lab.record, process.env, CLI), ...env },
+  const child = spawn('nsenter', [`--net=/var/run/netns/${lab.record.namespaces.host}`, CLI, ...args], {
+    detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: withoutNode({ ...labExecEnv(lab.record, process.env, CLI), ...env }),
   });
   let stdout = '';
   let stderr = '';

@@ -13,6 +13,19 @@ import { inNetns } from '../../src/lab/topology';
 export const REPO = join(__dirname, '../..');
 export const CLI = join(REPO, 'dist/docker-ipv6');
 
+/**
+ * A folder whose only file is a `node` that fails loudly (exit 97). It goes first on PATH for every run of
+ * the shipped executable, so a run that reached for Node.js on PATH fails: /usr/bin/node cannot simply be
+ * left out of PATH here (the docker CLI, ip, nsenter live beside it), and a folder of links to everything
+ * but node would miss programs installed later. The executable itself is run by path, never by node.
+ */
+export const NO_NODE_DIR = join(REPO, 'test/helpers/no-node');
+
+/** env with NO_NODE_DIR first on its PATH. */
+export function withoutNode(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, PATH: `${NO_NODE_DIR}:${env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'}` };
+}
+
 export interface Result { code: number; stdout: string; stderr: string }
 
 export interface RunOptions { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number }
@@ -32,10 +45,10 @@ export function capture(argv: readonly string[], opts: RunOptions = {}): Promise
   });
 }
 
-/** The built CLI, run directly (node + launcher: no dependence on the shebang's PATH lookup). */
+/** The built executable, run directly with no `node` reachable on PATH. */
 export function cli(args: readonly string[], opts: RunOptions = {}): Promise<Result> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
-  return capture([process.execPath, CLI, ...args], opts);
+  return capture([CLI, ...args], { ...opts, env: withoutNode(opts.env ?? process.env) });
 }
 
 export function uniqueName(prefix = 't'): string {
@@ -129,8 +142,8 @@ export async function withLab<T>(t: ExecutionContext, opts: LabOptions, fn: (lab
     dir: record.dir,
     record,
     socket: record.dockerd.socket,
-    exec: (a, o = {}) => inHost([process.execPath, CLI, ...a], labExecEnv(record, process.env, CLI), o),
-    docker: (a, o = {}) => inHost(['docker', ...a], labExecEnv(record, process.env, CLI), o),
+    exec: (a, o = {}) => inHost([CLI, ...a], withoutNode(labExecEnv(record, process.env, CLI)), o),
+    docker: (a, o = {}) => inHost(['docker', ...a], withoutNode(labExecEnv(record, process.env, CLI)), o),
     upstream: (a, o = {}) => capture(inNetns(record.namespaces.upstream, a), { ...o, env: plainEnv(o.env) }),
     host: (a, o = {}) => inHost(a, plainEnv(), o),
     lab: (a, o = {}) => cli(['lab', a[0], name, ...a.slice(1)], o),

@@ -17,8 +17,8 @@ export interface Agent {
 }
 
 export function startAgent(t: ExecutionContext, lab: Lab, args: string[] = []): Agent {
-  const child = spawn(inNetns(lab.record.namespaces.host, [process.execPath, CLI, 'agent', ...args])[0],
-    inNetns(lab.record.namespaces.host, [process.execPath, CLI, 'agent', ...args]).slice(1),
+  const child = spawn(inNetns(lab.record.namespaces.host, [CLI, 'agent', ...args])[0],
+    inNetns(lab.record.namespaces.host, [CLI, 'agent', ...args]).slice(1),
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: labExecEnv(lab.record, process.env, CLI) });
   const lines: string[] = [];
   let buf = '';

@@ -136,7 +136,7 @@ for (const { v, fb, label } of VARIANTS) {
       const flag = `${lab.dir}/restart-failed-once`;
       // the first restart stops dockerd and fails (as a daemon that cannot start would); later ones restart for real
       const wrapper = `${lab.dir}/restart.sh`;
-      writeFileSync(wrapper, `#!/bin/sh\nif [ -e ${flag} ]; then exec ${process.execPath} ${CLI} lab restart ${lab.name}; fi\ntouch ${flag}\nkill $(cat ${lab.record.dockerd.pidFile})\necho "simulated: dockerd failed to start" >&2\nexit 1\n`, { mode: 0o755 });
+      writeFileSync(wrapper, `#!/bin/sh\nif [ -e ${flag} ]; then exec ${CLI} lab restart ${lab.name}; fi\ntouch ${flag}\nkill $(cat ${lab.record.dockerd.pidFile})\necho "simulated: dockerd failed to start" >&2\nexit 1\n`, { mode: 0o755 });
       const r = await lab.exec(['enable', '--yes', '--restart-command', wrapper]);
       t.not(r.code, 0);
       t.regex(r.stderr, /simulated: dockerd failed to start/, 'the cause is reported');
@@ -215,7 +215,7 @@ for (const { v, fb, label } of VARIANTS) {
       // rollback removes the entries; the early record cannot be put back while the file is immutable, so
       // the journal stays and recover finishes once it can
       const stateFile = join(lab.record.toolRoot, 'var/lib/docker-ipv6/state.json');
-      const wrapper = restartWrapper(lab, 'ndp-immutable', `${process.execPath} ${CLI} lab restart ${lab.name} && chattr +i ${stateFile}`);
+      const wrapper = restartWrapper(lab, 'ndp-immutable', `${CLI} lab restart ${lab.name} && chattr +i ${stateFile}`);
       let failed;
       try { failed = await lab.exec(['enable', '--yes', '--prefix', '2001:db8:1:0:8000::/80', '--restart-command', wrapper]); } finally { await lab.host(['chattr', '-i', stateFile]); }
       t.not(failed.code, 0, failed.stderr);

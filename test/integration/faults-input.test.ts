@@ -47,7 +47,7 @@ suite.scenario('invalid interface names are refused before any command runs', { 
 
 /** The tool as nobody (uid/gid 65534) in the lab host, with read and write access to the lab's socket only. */
 function asNobody(lab: Lab, args: string[]): Promise<Result> {
-  return capture(['nsenter', `--net=/var/run/netns/${lab.record.namespaces.host}`, 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args],
+  return capture(['nsenter', `--net=/var/run/netns/${lab.record.namespaces.host}`, 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', CLI, ...args],
     { env: { ...labExecEnv(lab.record, process.env, CLI), HOME: '/nonexistent' } });
 }
 
@@ -120,7 +120,7 @@ suite.scenario('two enable at once end in the state of one', { fault: 'two docke
 
 suite.scenario('the agent and apply wait for the lock while enable runs', { fault: 'apply and the agent start during a slow enable', ...keepCfg }, async (t, lab) => {
   const marker = join(lab.dir, 'slow-restart');
-  const wrapper = restartWrapper(lab, 'slow', `touch ${marker}; sleep 4\nexec ${process.execPath} ${CLI} lab restart ${lab.name}`);
+  const wrapper = restartWrapper(lab, 'slow', `touch ${marker}; sleep 4\nexec ${CLI} lab restart ${lab.name}`);
   const en = spawnTool(lab, ['enable', '--yes', '--restart-command', wrapper]);
   await waitFor('enable to reach its restart', () => existsSync(marker));
   const apply = spawnTool(lab, ['apply']);

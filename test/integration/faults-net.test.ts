@@ -77,7 +77,7 @@ suite.scenario('an RA-learnt default route: accept_ra=2 before forwarding, the r
 suite.scenario('the RA default route disappears during the restart anyway: enable rolls back', { fault: 'the router stops advertising (radvd exits, lifetime 0) while dockerd restarts', ...keepCfg }, async (t, lab) => {
   await withRaRoute(lab, async (radvd) => {
     const original = readFileSync(cfgOf(), 'utf8');
-    const wrapper = restartWrapper(lab, 'router-gone', `kill $(cat ${radvd.pidFile}); sleep 1\nexec ${process.execPath} ${join(REPO, 'dist/docker-ipv6')} lab restart ${lab.name}`);
+    const wrapper = restartWrapper(lab, 'router-gone', `kill $(cat ${radvd.pidFile}); sleep 1\nexec ${join(REPO, 'dist/docker-ipv6')} lab restart ${lab.name}`);
     const r = await lab.exec(['enable', '--yes', '--restart-command', wrapper]);
     t.is(r.code, 1, r.stderr);
     t.regex(r.stderr, /lost its IPv6 default route during the dockerd restart/);
