@@ -2,7 +2,7 @@
 // replaced when tampered with, refused under a world-writable folder or in a folder someone else owns.
 // The run is root; the per-user cache is exercised with a non-zero uid argument and a HOME we make.
 import test, { type ExecutionContext } from 'ava';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addonCacheDir, cachedAddon, ROOT_ADDON_DIR, sha256 } from '../../../src/host/addon-cache';
@@ -11,10 +11,14 @@ const REPO = join(__dirname, '../../..');
 const BYTES = Buffer.from('not really an ELF, the cache does not care\n');
 const NO_SHARED = '/nonexistent/addon';
 
-/** A HOME outside /tmp (the cache refuses world-writable ancestors): under the repo's ignored .cache/. */
+/**
+ * A HOME under no world-writable folder (the cache refuses those): /run (root's, as the test runs), else the repo's
+ * ignored .cache/. Not the repo by default: a clone under /tmp (as CI may make) has a world-writable ancestor.
+ */
 function home(t: ExecutionContext): string {
-  mkdirSync(join(REPO, '.cache'), { recursive: true, mode: 0o755 });
-  const dir = mkdtempSync(join(REPO, '.cache', 'addon-test-'));
+  let base = join(REPO, '.cache');
+  try { accessSync('/run', constants.W_OK); base = '/run'; } catch { mkdirSync(base, { recursive: true, mode: 0o755 }); }
+  const dir = mkdtempSync(join(base, 'd6-addon-test-'));
   chmodSync(dir, 0o755);
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
