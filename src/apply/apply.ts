@@ -105,7 +105,7 @@ export async function runApply(ctx: RunContext, o: { waitDockerMs: number; plan?
     ctx.out(`${ctx.globals.dryRun ? 'would change' : 'changed'}:`);
     for (const c of r.changes) ctx.out(`  ${describeChange(c)}`);
     // the exact bytes: `apply --plan ID` runs this batch or refuses
-    if (r.plan.batch && (ctx.globals.dryRun || ctx.globals.verbose)) ctx.out(`ip6tables-restore --noflush batch:\n${r.plan.batch.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}`);
+    if (r.plan.batch && (ctx.globals.dryRun || ctx.globals.verbose)) ctx.out(`${ctx.host.firewall.kind === 'nftables' ? 'batch (ip6tables-restore form; applied to nftables table ip6 docker-ipv6 as one nft -f script)' : 'ip6tables-restore --noflush batch'}:\n${r.plan.batch.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}`);
   }
   if (ctx.globals.dryRun) ctx.out(`plan ${id}: apply exactly this with docker ipv6 apply --plan ${id} (refused if the host changes first)`);
 }

@@ -98,7 +98,7 @@ export function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnaps
     });
   }
   for (const t of plan.firewallTables) {
-    steps.push({ id: `firewall-${t}`, describe: `remove docker-ipv6's chain from the ip6tables ${t} table`, prepare: reapply, async apply() { await reg.undo({ kind: 'ip6tables', table: t } satisfies FirewallUndo); } });
+    steps.push({ id: `firewall-${t}`, describe: `remove docker-ipv6's chain from the ${t} table (${ctx.host.firewall.kind === 'nftables' ? 'nftables table ip6 docker-ipv6' : 'ip6tables'})`, prepare: reapply, async apply() { await reg.undo({ kind: 'ip6tables', table: t } satisfies FirewallUndo); } });
   }
   if (plan.removeSysctlConf) {
     steps.push({ id: 'remove-sysctl-conf', describe: `remove ${ctx.paths.sysctlConf}`, prepare: () => captureFile(ctx.paths.sysctlConf, { writes: null }), async apply() { await host.files.remove(ctx.paths.sysctlConf); } });

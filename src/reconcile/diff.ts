@@ -97,7 +97,7 @@ export function planReconcile(desired: Desired, obs: Observed, tables: Table[] =
     const s = tableSection(t, desired[t], obs.tables);
     if (!s) continue;
     sections.push(s.text);
-    changes.push({ kind: 'firewall', action: desired[t] ? 'update' : 'remove', target: `ip6tables ${t} ${TABLES[t].chain}`, reason: s.reasons.join('; ') });
+    changes.push({ kind: 'firewall', action: desired[t] ? 'update' : 'remove', target: `${t} ${TABLES[t].chain}`, reason: s.reasons.join('; ') });
   }
   const ownedRoutes = (obs.state?.routes ?? []).map(parseRouteKey).filter((r): r is RouteSpec => !!r);
   const wantRoutes = new Set(desired.routes.map(routeKey));

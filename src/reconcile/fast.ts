@@ -124,7 +124,7 @@ export function planNetworkCreate(view: FastView, n: NetFact): FastPlan {
     const prefix = `-A ${CHAIN[table]} `;
     sections.push(`*${table}\n${block.map((r, k) => `-I ${CHAIN[table]} ${at + k + 1} ${r.slice(prefix.length)}`).join('\n')}\nCOMMIT\n`);
     next.rules[table] = [...have.slice(0, at), ...block, ...have.slice(at)];
-    changes.push({ kind: 'firewall', action: 'update', target: `ip6tables ${table} ${CHAIN[table]}`, reason: `network ${n.name} created: ${block.length} rule(s) inserted` });
+    changes.push({ kind: 'firewall', action: 'update', target: `${table} ${CHAIN[table]}`, reason: `network ${n.name} created: ${block.length} rule(s) inserted` });
   }
   return { proxies: { add, del: [] }, batch: sections.length ? sections.join('') : undefined, changes, next };
 }

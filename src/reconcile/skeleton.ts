@@ -29,7 +29,7 @@ export function planSkeleton(owned: Owned | undefined, tables: ParsedRuleset, ro
     // a chain that still ends closed keeps its rules (published ports stay open) and only gets its jump back
     const have = (tables.filter?.rules ?? []).filter((r) => r.startsWith(`-A ${FORWARD_CHAIN} `));
     out.batch = tableSection('filter', endsClosed ? have : skeletonForwardRules(prefix), tables)?.text;
-    out.changes.push({ kind: 'firewall', action: 'update', target: `ip6tables filter ${FORWARD_CHAIN}`, reason: endsClosed ? 'the jump to our chain is missing' : `closed skeleton: only replies and ICMPv6 reach ${prefix} until a full pass lists the networks` });
+    out.changes.push({ kind: 'firewall', action: 'update', target: `filter ${FORWARD_CHAIN}`, reason: endsClosed ? 'the jump to our chain is missing' : `closed skeleton: only replies and ICMPv6 reach ${prefix} until a full pass lists the networks` });
   }
   if (owned.mode === 'routed' && !routes.some((r) => isRoute(r, { type: 'unreachable', dst: prefix }))) {
     out.routes.push({ type: 'unreachable', dst: prefix });

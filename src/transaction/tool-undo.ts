@@ -118,7 +118,7 @@ export function toolUndoRegistry(run: UndoRun, progress?: (s: string) => void): 
   });
   reg.registerUndo<FirewallUndo>('ip6tables', {
     check: (r) => extraFields(r, ['table']) ?? (r.table === 'nat' || r.table === 'filter' ? undefined : `an ip6tables record for table ${JSON.stringify(r.table)}`),
-    leave: (r) => `docker-ipv6's chain in the ip6tables ${r.table} table stays`,
+    leave: (r) => `docker-ipv6's chain in the ${r.table} table stays (ip6tables, or nftables table ip6 docker-ipv6)`,
     async undo(r) {
       const batch = renderRemoveBatch(r.table, await host.firewall.read(r.table));
       if (batch) await host.firewall.restore(batch);

@@ -52,7 +52,7 @@ test('an unfinished journal of enable: no undo runs (no file write, no restart),
     t.is(s.w.fw.restores.length, 1);
     t.deepEqual(s.w.fw.tables.filter.rules['D6-FORWARD'], [`-m comment --comment docker-ipv6 -j D6-USER`, ...prefixTail(ROUTED).map((r) => r.replace(/^-A D6-FORWARD /, ''))]);
     t.deepEqual([...s.w.net.unreachable], [ROUTED]);
-    t.true(logs.some((l) => /kept closed: update firewall ip6tables filter D6-FORWARD/.test(l)), logs.join('\n'));
+    t.true(logs.some((l) => /kept closed: update firewall filter D6-FORWARD/.test(l)), logs.join('\n'));
     const saves = s.w.fw.saves;
     t.true(existsSync(s.ctx.paths.journalFile), 'the journal stays for enable or disable');
     t.false(existsSync(s.ctx.paths.lockFile), 'the lock is released');

@@ -158,7 +158,7 @@ test('recover --abandon: undoes nothing, says what each change keeps, removes th
   t.true(out.includes(`${r.fake.daemon.path} keeps its current content`), out);
   t.regex(out, /sysctl net\.ipv6\.conf\.all\.forwarding keeps its value 1 \(it was 0 before the interrupted run\)/);
   t.regex(out, /dockerd is not restarted/);
-  t.regex(out, /docker-ipv6's chain in the ip6tables filter table stays/);
+  t.regex(out, /docker-ipv6's chain in the filter table stays \(ip6tables, or nftables table ip6 docker-ipv6\)/);
   t.regex(out, /removed .*journal\.json/);
 });
 
@@ -250,6 +250,6 @@ test('recover --json: what was restored and kept; --abandon --json: what was lef
   r.out.text = '';
   await writeJournal(r.ctx.paths.journalFile, journalOf([{ stepId: 'a', describe: 'd', state: 'applied', record: { kind: 'ip6tables', table: 'filter' } }]));
   await runRecover(json, { abandon: true });
-  t.like(JSON.parse(r.out.text), { found: true, removed: true, left: ["docker-ipv6's chain in the ip6tables filter table stays"] });
+  t.like(JSON.parse(r.out.text), { found: true, removed: true, left: ["docker-ipv6's chain in the filter table stays (ip6tables, or nftables table ip6 docker-ipv6)"] });
   t.false(existsSync(r.ctx.paths.journalFile));
 });
