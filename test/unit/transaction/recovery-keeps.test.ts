@@ -5,19 +5,18 @@
 import test from 'ava';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { planEnable } from '../../../src/enable/plan';
-import { enableSteps } from '../../../src/enable/steps';
 import { runEnable } from '../../../src/enable/enable';
 import { runRecover } from '../../../src/recover/recover';
 import { ConfigError, RolledBackError } from '../../../src/errors';
 import { recoverJournal } from '../../../src/transaction/recover';
 import { finishInterruptedRun, toolUndoRegistry } from '../../../src/transaction/tool-undo';
 import { captureFile, captureSysctl, ROLLBACK_SUFFIX, sha256 } from '../../../src/transaction/undo-kinds';
-import { checkRecord, type UndoRecord } from '../../../src/transaction/registry';
-import { readJournal, writeJournal, type Journal } from '../../../src/transaction/journal';
+import type { UndoRecord } from '../../../src/transaction/registry';
+import { readJournal, writeJournal } from '../../../src/transaction/journal';
 import { runTransaction } from '../../../src/transaction/transaction';
 import { InterruptGuard } from '../../../src/transaction/signals';
 import { fakeRun, type FakeRun } from '../../fakes/run';
+import { journalOf, killedEnable } from '../../helpers/killed-run';
 
 const FWD = 'net.ipv6.conf.all.forwarding';
 
@@ -25,30 +24,6 @@ function setup(t: import('ava').ExecutionContext): FakeRun {
   const r = fakeRun();
   t.teardown(r.cleanup);
   return r;
-}
-
-const journalOf = (entries: Journal['entries'], command = 'enable'): Journal => ({
-  version: 1, command, pid: 2 ** 22 + 1, processStart: null, startedAt: '2024-05-01T10:00:00Z', status: 'running', entries,
-});
-
-/** What runTransaction journals, step by step, until the process dies as `killAt` starts (after its prepare). */
-async function killedEnable(r: FakeRun, killAt: string): Promise<void> {
-  const plan = planEnable(r.snap, { prefix: '2001:db8:2::/48', mode: 'auto', randomDraws: [Uint8Array.from([1, 2, 3, 4, 5])], sysctlConfPath: r.ctx.paths.sysctlConf });
-  const steps = enableSteps(r.ctx, plan, r.snap, { registry: toolUndoRegistry(r.ctx) });
-  const journal = journalOf([]);
-  for (const step of steps) {
-    const entry: Journal['entries'][number] = { stepId: step.id, describe: step.describe, state: 'applying' };
-    journal.entries.push(entry);
-    const pre = await step.prepare?.();
-    if (pre) entry.record = checkRecord(pre, step.id);
-    await writeJournal(r.ctx.paths.journalFile, journal);
-    if (step.id === killAt) return; // SIGKILL here
-    const rec = await step.apply(new AbortController().signal);
-    if (rec) entry.record = checkRecord(rec, step.id);
-    entry.state = 'applied';
-    await writeJournal(r.ctx.paths.journalFile, journal);
-  }
-  throw new Error(`no step ${killAt}`);
 }
 
 test('a killed enable: daemon.json still holding our bytes is restored byte for byte', async (t) => {

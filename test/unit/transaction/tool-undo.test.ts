@@ -7,14 +7,12 @@ import { join } from 'node:path';
 import { renderForwardBatch, renderNatBatch } from '../../../src/firewall/batches';
 import { parseSave } from '../../../src/model/ip6tables-save';
 import { FORWARD_CHAIN, NAT_CHAIN } from '../../../src/model/names';
-import { planEnable } from '../../../src/enable/plan';
-import { enableSteps } from '../../../src/enable/steps';
 import { finishInterruptedRun, toolUndoRegistry } from '../../../src/transaction/tool-undo';
 import { captureFile, captureSysctl } from '../../../src/transaction/undo-kinds';
-import { checkRecord, type UndoRecord } from '../../../src/transaction/registry';
-import { writeJournal, type Journal } from '../../../src/transaction/journal';
+import type { UndoRecord } from '../../../src/transaction/registry';
 import { enabledState } from '../../fakes/reconcile';
 import { fakeRun, type FakeRun } from '../../fakes/run';
+import { killedEnable } from '../../helpers/killed-run';
 
 function setup(t: import('ava').ExecutionContext): FakeRun {
   const r = fakeRun();
@@ -149,22 +147,8 @@ test('finishInterruptedRun: the journal of an enable killed while dockerd restar
   const r = setup(t);
   const original = r.fake.daemon.text;
   const sysctls = r.fake.sysctl.snapshot();
-  const plan = planEnable(r.snap, { prefix: '2001:db8:2::/48', mode: 'auto', randomDraws: [Uint8Array.from([1, 2, 3, 4, 5])], sysctlConfPath: r.ctx.paths.sysctlConf });
-  const steps = enableSteps(r.ctx, plan, r.snap, { registry: toolUndoRegistry(r.ctx) });
   // what runTransaction journals, step by step, until the process dies inside the restart
-  const journal: Journal = { version: 1, command: 'enable', pid: 2 ** 22 + 1, processStart: null, startedAt: '2024-05-01T10:00:00Z', status: 'running', entries: [] };
-  for (const step of steps) {
-    const entry: Journal['entries'][number] = { stepId: step.id, describe: step.describe, state: 'applying' };
-    journal.entries.push(entry);
-    const pre = await step.prepare?.();
-    if (pre) entry.record = checkRecord(pre, step.id);
-    await writeJournal(r.ctx.paths.journalFile, journal);
-    if (step.id === 'restart-dockerd') break; // SIGKILL here
-    const rec = await step.apply(new AbortController().signal);
-    if (rec) entry.record = checkRecord(rec, step.id);
-    entry.state = 'applied';
-    await writeJournal(r.ctx.paths.journalFile, journal);
-  }
+  await killedEnable(r, 'restart-dockerd');
   t.not(r.fake.daemon.text, original);
   t.true(r.fake.fw.has('filter', FORWARD_CHAIN));
 
