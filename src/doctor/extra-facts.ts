@@ -2,10 +2,9 @@
 // These run next to observeHost; candidates to move into the snapshot are listed in the doctor README section.
 import { constants as C, promises as fsp, readFileSync } from 'node:fs';
 import type { RunContext } from '../cli/context';
+import type { FirewallSurvey } from '../host/interfaces';
 import { processStartTime } from '../transaction/lock';
-import { parseSave } from '../model/ip6tables-save';
 import type { HostSnapshot } from '../observe/snapshot';
-import { run } from '../util/exec';
 import type { ExtraFacts, XtablesView } from './types';
 
 async function socketFacts(host: string): Promise<ExtraFacts['socket']> {
@@ -22,20 +21,17 @@ async function socketFacts(host: string): Promise<ExtraFacts['socket']> {
 }
 
 /**
- * Docker chains in the backend our ip6tables does not use. The legacy tables are read only when the
- * kernel has some (/proc/net/ip6_tables_names), so the usual nf_tables host spawns nothing extra.
+ * Docker chains in the backend our ip6tables does not use, read through the survey adapter (it reads the legacy
+ * tables only when the kernel has some, so the usual nf_tables host spawns nothing extra).
  */
-async function otherBackend(ours: 'nf_tables' | 'legacy' | undefined, legacyNames: string): Promise<ExtraFacts['otherBackend']> {
+async function otherBackend(survey: FirewallSurvey, ours: 'nf_tables' | 'legacy' | undefined): Promise<ExtraFacts['otherBackend']> {
   if (!ours) return undefined;
   const other = ours === 'nf_tables' ? 'legacy' : 'nf_tables';
-  if (other === 'legacy' && !legacyNames.trim()) return { backend: 'legacy', dockerChains: [] };
-  try {
-    const r = await run([other === 'legacy' ? 'ip6tables-legacy-save' : 'ip6tables-nft-save'], { timeoutMs: 10_000 });
-    const chains = Object.values(parseSave(r.stdout)).flatMap((t) => Object.keys(t.chains)).filter((c) => c.startsWith('DOCKER'));
-    return { backend: other, dockerChains: [...new Set(chains)] };
-  } catch {
-    return undefined; // that backend's tools are not installed: nothing can be hiding there
-  }
+  // undefined: that backend has no tables or no tools here, so nothing can be hiding there
+  const tables = await survey.xtables(6, other === 'legacy' ? 'legacy' : 'nft').catch(() => undefined);
+  if (!tables) return undefined;
+  const chains = Object.values(tables).flatMap((t) => Object.keys(t.chains)).filter((c) => c.startsWith('DOCKER'));
+  return { backend: other, dockerChains: [...new Set(chains)] };
 }
 
 /**
@@ -59,22 +55,21 @@ async function backendFacts(ctx: RunContext, snap: HostSnapshot): Promise<Pick<E
 
 /** Started in parallel with observeHost. */
 export async function gatherExtraFacts(ctx: RunContext): Promise<ExtraFacts> {
-  const [socket, legacyNames, mtime, boot, conf] = await Promise.all([
+  const [socket, mtime, boot, conf] = await Promise.all([
     socketFacts(ctx.endpoint().host),
-    fsp.readFile('/proc/net/ip6_tables_names', 'utf8').catch(() => ''),
     fsp.stat(ctx.globals.configFile).then((s) => s.mtimeMs, () => undefined),
     fsp.lstat(ctx.paths.bootUnitLink).then(() => true, () => false),
     fsp.readFile(ctx.paths.sysctlConf, 'utf8').catch(() => undefined),
   ]);
-  return { socket, legacyTableNames: legacyNames, daemonJsonMtimeMs: mtime, uid: process.geteuid?.(), bootUnitEnabled: boot, sysctlConfText: conf };
+  return { socket, daemonJsonMtimeMs: mtime, uid: process.geteuid?.(), bootUnitEnabled: boot, sysctlConfText: conf };
 }
 
 /** What needs the snapshot first: the dockerd version when the daemon is down, the daemon's start time. */
 export async function completeExtraFacts(ctx: RunContext, snap: HostSnapshot, extra: ExtraFacts): Promise<ExtraFacts> {
-  const { legacyTableNames, ...out } = extra;
+  const out = { ...extra };
   if (snap.endpoint.local) {
     const [other, backends] = await Promise.all([
-      snap.firewall.available ? otherBackend(snap.firewall.backend, legacyTableNames ?? '') : undefined,
+      snap.firewall.available ? otherBackend(ctx.host.survey, snap.firewall.backend) : undefined,
       backendFacts(ctx, snap),
     ]);
     out.otherBackend = other;
@@ -82,8 +77,7 @@ export async function completeExtraFacts(ctx: RunContext, snap: HostSnapshot, ex
   }
   if (!snap.daemon.version && snap.endpoint.local) {
     try {
-      const r = await run([ctx.globals.dockerd, '--version'], { timeoutMs: 10_000 });
-      out.dockerdBinaryVersion = /version\s+([^,\s]+)/.exec(r.stdout)?.[1];
+      out.dockerdBinaryVersion = await ctx.host.dockerd.binaryVersion(ctx.globals.dockerd);
     } catch { /* no dockerd binary here */ }
   }
   if (snap.dockerd) {

@@ -43,8 +43,6 @@ export interface ExtraFacts {
   otherBackend?: { backend: 'nf_tables' | 'legacy'; dockerChains: string[] };
   /** the running dockerd's start time and daemon.json's mtime, ms since the epoch */
   dockerdStartedMs?: number;
-  /** /proc/net/ip6_tables_names, read early; only used to decide whether to look at the legacy tables */
-  legacyTableNames?: string;
   daemonJsonMtimeMs?: number;
   /** the effective uid doctor runs as (reading the firewall needs root) */
   uid?: number;
