@@ -4,6 +4,7 @@ import type { RunContext } from '../cli/context';
 import { acquireLock } from '../transaction/lock';
 import { refuseUnfinishedJournal } from '../transaction/recover';
 import { describeChange, hostDeps, installSkeleton, raiseSysctls, reconcileOnce, reconcilePlanId, type FastView, type ReconcileDeps, type ReconcileOptions, type ReconcilePlan, type ReconcileResult } from '../reconcile/index';
+import { batchName } from '../model/firewall-backend';
 
 /** At boot dockerd may still be starting: wait for it (the same /_ping wait as after a restart). */
 async function waitForDockerAtBoot(ctx: RunContext, waitMs: number, note: (s: string) => void): Promise<void> {
@@ -105,7 +106,7 @@ export async function runApply(ctx: RunContext, o: { waitDockerMs: number; plan?
     ctx.out(`${ctx.globals.dryRun ? 'would change' : 'changed'}:`);
     for (const c of r.changes) ctx.out(`  ${describeChange(c)}`);
     // the exact bytes: `apply --plan ID` runs this batch or refuses
-    if (r.plan.batch && (ctx.globals.dryRun || ctx.globals.verbose)) ctx.out(`${ctx.host.firewall.kind === 'nftables' ? 'batch (ip6tables-restore form; applied to nftables table ip6 docker-ipv6 as one nft -f script)' : 'ip6tables-restore --noflush batch'}:\n${r.plan.batch.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}`);
+    if (r.plan.batch && (ctx.globals.dryRun || ctx.globals.verbose)) ctx.out(`${batchName(ctx.host.firewall.kind)}:\n${r.plan.batch.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}`);
   }
   if (ctx.globals.dryRun) ctx.out(`plan ${id}: apply exactly this with docker ipv6 apply --plan ${id} (refused if the host changes first)`);
 }

@@ -9,6 +9,7 @@ import { contains, parseCidr6 } from '../model/ip';
 import { unifiedDiff } from '../util/diff';
 import { observeHost, type HostSnapshot } from '../observe/snapshot';
 import { renderStateText, type ToolState } from '../model/state';
+import { ourRulesPlace } from '../model/firewall-backend';
 import { confirm } from '../cli/confirm';
 import type { HostAdapters } from '../host/interfaces';
 import { parseRouteKey } from '../reconcile/desired';
@@ -98,7 +99,7 @@ export function disableSteps(ctx: RunContext, plan: DisablePlan, snap: HostSnaps
     });
   }
   for (const t of plan.firewallTables) {
-    steps.push({ id: `firewall-${t}`, describe: `remove docker-ipv6's chain from the ${t} table (${ctx.host.firewall.kind === 'nftables' ? 'nftables table ip6 docker-ipv6' : 'ip6tables'})`, prepare: reapply, async apply() { await reg.undo({ kind: 'ip6tables', table: t } satisfies FirewallUndo); } });
+    steps.push({ id: `firewall-${t}`, describe: `remove docker-ipv6's chain from the ${ourRulesPlace(ctx.host.firewall.kind, t)} table`, prepare: reapply, async apply() { await reg.undo({ kind: 'ip6tables', table: t } satisfies FirewallUndo); } });
   }
   if (plan.removeSysctlConf) {
     steps.push({ id: 'remove-sysctl-conf', describe: `remove ${ctx.paths.sysctlConf}`, prepare: () => captureFile(ctx.paths.sysctlConf, { writes: null }), async apply() { await host.files.remove(ctx.paths.sysctlConf); } });

@@ -11,6 +11,7 @@ import { bridgeSubnet } from '../model/pools';
 import { renderForwardBatch, renderNatBatch } from '../firewall/batches';
 import { dockerView } from '../model/docker';
 import { planId } from '../model/plan-id';
+import { ourRulesPlace } from '../model/firewall-backend';
 import { firewallBatch } from '../reconcile/firewall-table';
 import { containerProxies } from '../reconcile/desired';
 import { prefixFacts, uplinkAddress } from '../observe/prefix-facts';
@@ -67,7 +68,7 @@ export interface EnablePlan {
 
 /** How the plan names the place of our rules ("ip6tables filter", "nftables table ip6 docker-ipv6 (filter)"). */
 export function firewallWhere(plan: Pick<EnablePlan, 'firewall'>, table: 'nat' | 'filter'): string {
-  return plan.firewall === 'nftables' ? `nftables table ip6 docker-ipv6 (${table})` : `ip6tables ${table}`;
+  return ourRulesPlace(plan.firewall, table);
 }
 
 function preconditions(snap: HostSnapshot, down?: DockerDown): void {

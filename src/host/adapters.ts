@@ -29,7 +29,8 @@ export function realHostAdapters(opts: { endpoint: () => Endpoint; stateFile: st
     configFile: opts.configFile,
     processes: findDockerdProcesses,
     async infoDriver() {
-      const info = await (await connectDocker(opts.endpoint(), { timeoutMs: 5000 })).info() as { FirewallBackend?: { Driver?: string } };
+      // one request: a daemon that does not answer it fails it as a ping would
+      const info = await (await dockerClient(opts.endpoint(), 5000)).info() as { FirewallBackend?: { Driver?: string } };
       return info.FirewallBackend?.Driver ?? '';
     },
   });

@@ -16,7 +16,12 @@ export function dockerdArgs(d: Pick<LabRecord['dockerd'], 'configFile' | 'dataRo
  * (npm scripts put them first, and ava brings @vercel/nft's "nft" there: Docker 29's nftables backend runs `nft`).
  */
 export function labPath(rec: LabRecord, base: string = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'): string {
-  return [...rec.dockerd.pathDirs, ...base.split(':').filter((d) => d && !/(^|\/)node_modules(\/|$)/.test(d))].join(':');
+  return [...rec.dockerd.pathDirs, withoutNodeModules(base)].filter(Boolean).join(':');
+}
+
+/** A PATH without its node_modules folders (npm's .bin first in scripts, with an "nft" that is not nftables). */
+export function withoutNodeModules(path: string): string {
+  return path.split(':').filter((d) => d && !/(^|\/)node_modules(\/|$)/.test(d)).join(':');
 }
 
 /** The pid of this lab's dockerd if it runs: from the pidfile or the record, checked by its cmdline. */

@@ -1,6 +1,7 @@
 // Which firewall backend Docker uses, from what the host tells (pure): the running daemon's `docker info` first,
 // then the dockerd flag, then daemon.json, else Docker's default (iptables; nftables is opt-in in Docker 29).
 import type { DockerFirewall } from './ip6tables-save';
+import { NFT_FAMILY, NFT_TABLE } from './nft-script';
 
 export interface FirewallClues {
   /** `docker info` answered: its FirewallBackend.Driver ("iptables", "nftables", "iptables+firewalld"), or '' when it has none (before 28.x) */
@@ -35,4 +36,14 @@ export function dockerFirewall(c: FirewallClues): DockerFirewall {
   const k = named(c.config);
   if (k) return { backend: k, source: 'daemon.json' };
   return { backend: 'iptables', source: 'default' };
+}
+
+/** Where our chains of `table` live, as messages name it: "ip6tables filter", "nftables table ip6 docker-ipv6 (filter)". */
+export function ourRulesPlace(kind: 'ip6tables' | 'nftables' | undefined, table: 'nat' | 'filter'): string {
+  return kind === 'nftables' ? `nftables table ${NFT_FAMILY} ${NFT_TABLE} (${table})` : `ip6tables ${table}`;
+}
+
+/** What a printed batch is, for the place our rules live. */
+export function batchName(kind: 'ip6tables' | 'nftables' | undefined): string {
+  return kind === 'nftables' ? `batch (ip6tables-restore form; applied to nftables table ${NFT_FAMILY} ${NFT_TABLE} as one nft -f script)` : 'ip6tables-restore --noflush batch';
 }

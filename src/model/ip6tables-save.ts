@@ -58,6 +58,11 @@ export function ruleTokens(line: string): string[] {
   return toks;
 }
 
+/** Docker's masquerades as the firewall facts have them: found by the adapter, else read from the ip6tables tables. */
+export function dockerMasqOf(f: Pick<FirewallFacts, 'dockerMasq' | 'tables'>): Array<{ source: string; bridge?: string }> {
+  return f.dockerMasq ?? dockerMasquerades(f.tables);
+}
+
 /** Docker's own IPv6 masquerade rules: "-A POSTROUTING -s P ! -o BR -j MASQUERADE" -> [{source, bridge}]. */
 export function dockerMasquerades(rs: ParsedRuleset): Array<{ source: string; bridge?: string }> {
   const out: Array<{ source: string; bridge?: string }> = [];

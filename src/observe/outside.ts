@@ -1,6 +1,6 @@
 // How a network's IPv6 reaches outside, decided from the snapshot alone (pure).
 import { NAT_CHAIN } from '../model/names';
-import { dockerMasquerades, ruleTokens } from '../model/ip6tables-save';
+import { dockerMasqOf, ruleTokens } from '../model/ip6tables-save';
 import { classifyV6, contains, parseCidr6 } from '../model/ip';
 import type { HostSnapshot } from './snapshot';
 import type { NetworkFacts } from '../model/docker';
@@ -46,7 +46,7 @@ function masqueradeIndex(snap: Pick<HostSnapshot, 'firewall'>) {
     idx = {
       count: nat.rules.length,
       // Docker's own, as the adapter found them (with Docker's nftables backend they are not in any ip6tables table)
-      docker: new Set((snap.firewall.dockerMasq ?? dockerMasquerades(tables)).map((m) => cidrKey(m.source))),
+      docker: new Set(dockerMasqOf({ ...snap.firewall, tables }).map((m) => cidrKey(m.source))),
       ours: new Set(ourMasquerades({ firewall: { ...snap.firewall, tables } }).map(cidrKey)),
     };
     natIndex.set(nat, idx);

@@ -5,7 +5,7 @@ import type { RunContext } from '../cli/context';
 import type { HostAdapters } from '../host/interfaces';
 import type { DockerClient } from '../host/docker-api';
 import { ExitCode, PreconditionError, UsageError } from '../errors';
-import { ruleTokens } from '../model/ip6tables-save';
+import { dockerMasqOf, ruleTokens } from '../model/ip6tables-save';
 import { NAT_CHAIN } from '../model/names';
 import type { NetState } from '../model/net';
 import { acquireLock } from '../transaction/lock';
@@ -30,8 +30,11 @@ async function hostNet(host: HostAdapters): Promise<NetState> {
 /** IPv6 masquerade sources: Docker's (ip6tables nat table or its nftables table) and our D6-NAT chain's. */
 async function masqueradeSources(host: HostAdapters): Promise<string[] | undefined> {
   try {
-    const [docker, ours] = await Promise.all([host.firewall.dockerMasquerades(), host.firewall.read('nat')]);
-    const own = (ours.nat?.rules ?? []).map(ruleTokens).filter((t) => t[1] === NAT_CHAIN && t.includes('MASQUERADE') && t.includes('-s')).map((t) => t[t.indexOf('-s') + 1]);
+    // one look: Docker's masquerades and our nat chain (with ip6tables one ip6tables-save, not one per question)
+    const facts = await host.firewall.facts();
+    if (facts.error || !facts.available) return undefined;
+    const docker = dockerMasqOf(facts);
+    const own = (facts.tables.nat?.rules ?? []).map(ruleTokens).filter((t) => t[1] === NAT_CHAIN && t.includes('MASQUERADE') && t.includes('-s')).map((t) => t[t.indexOf('-s') + 1]);
     return [...docker.map((m) => m.source), ...own];
   } catch { return undefined; }
 }

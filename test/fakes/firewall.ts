@@ -39,7 +39,8 @@ export class FakeFirewall implements FirewallAdapter {
   }
 
   async facts(): Promise<FirewallFacts> {
-    return { available: true, kind: 'ip6tables', backend: 'nf_tables', version: '1.8.9', tables: parseSave(await this.save()) };
+    const tables = parseSave(await this.save());
+    return { available: true, kind: 'ip6tables', backend: 'nf_tables', version: '1.8.9', tables, dockerMasq: dockerMasquerades(tables) };
   }
 
   async dockerMasquerades(): Promise<Array<{ source: string; bridge?: string }>> {

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ExecutionContext } from 'ava';
+import { withoutNodeModules } from '../../src/lab/daemon';
 import { labExecEnv } from '../../src/lab/env';
 import type { LabRecord } from '../../src/lab/record';
 import type { RunContext } from '../../src/cli/context';
@@ -91,7 +92,7 @@ function plainEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const k of ['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_IPV6_CONFIG_FILE', 'DOCKER_IPV6_ROOT', 'DOCKER_IPV6_DOCKERD', 'DOCKER_IPV6_RESTART_COMMAND']) delete env[k];
   // a host's PATH: npm puts node_modules/.bin first, where ava's @vercel/nft is an "nft" that is not nftables
-  env.PATH = (env.PATH ?? '').split(':').filter((d) => d && !/(^|\/)node_modules(\/|$)/.test(d)).join(':');
+  env.PATH = withoutNodeModules(env.PATH ?? '');
   return { ...env, ...extra };
 }
 
