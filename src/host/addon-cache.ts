@@ -2,10 +2,11 @@
 // dlopen it: a file named by its sha256 in a folder only root (or, for a non-root run, only that user) can
 // write, checked with the same ownership rules as the state folder (trust.ts) and its sha256 checked before
 // every load. dlopen needs a real file; a world-writable place (/tmp) would let anyone swap the code root runs.
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { PreconditionError } from '../errors';
+import { replaceFileSync } from './files';
 import { assertTrusted, ensureTrustedDir, trustProblem } from './trust';
 
 export const ROOT_ADDON_DIR = '/var/cache/docker-ipv6/addon';
@@ -34,19 +35,6 @@ function assertNotUnderWorldWritable(dir: string): void {
     }
     if (d === '/') return;
   }
-}
-
-/** Writes `bytes` to `file` through a temporary file in the same folder, so a reader never sees half of it. */
-function writeAtomically(file: string, bytes: Uint8Array, mode: number): void {
-  const tmp = join(dirname(file), `.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx', mode);
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
 }
 
 /** `file` when it is a regular, trustworthy file whose sha256 is `want`; undefined otherwise. */
@@ -83,7 +71,7 @@ export function cachedAddon(bytes: Uint8Array, uid = process.geteuid?.() ?? 0, e
     if (checkedCopy(file, want)) return file;
     rmSync(file, { force: true });
   }
-  writeAtomically(file, bytes, fileMode);
+  replaceFileSync(file, bytes, fileMode);
   assertTrusted(file, 'the cached native addon');
   if (sha256(readFileSync(file)) !== want) throw new PreconditionError(`${file} does not hold what was written to it`, `remove ${dir} and run again`);
   return file;

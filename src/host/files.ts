@@ -5,7 +5,7 @@
 // created with O_CREAT|O_EXCL|O_NOFOLLOW: whoever can guess or plant a name in the folder (a symlink to
 // /etc/shadow, a file they keep open) makes the create fail instead of having root write through it.
 import { randomBytes } from 'node:crypto';
-import { constants as C, promises as fsp } from 'node:fs';
+import { closeSync, constants as C, fsyncSync, openSync, promises as fsp, renameSync, unlinkSync, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -91,6 +91,39 @@ async function createTemp(path: string, random: (bytes: number) => Buffer): Prom
       if ((code !== 'EEXIST' && code !== 'ELOOP') || attempt >= NAME_ATTEMPTS) throw e;
     }
   }
+}
+
+/**
+ * replaceFile for a caller that must stay synchronous (the native addon is written inside a require, before its
+ * dlopen): the same temp names and create flags, fsync, rename, and the temp file removed on failure. The file is
+ * ours with `mode`; the folder is synced best effort.
+ */
+export function replaceFileSync(path: string, data: Uint8Array, mode: number, random: (bytes: number) => Buffer = randomBytes): void {
+  let fd: number | undefined;
+  let tmp = '';
+  for (let attempt = 1; fd === undefined; attempt++) {
+    tmp = tempNameFor(path, random);
+    try { fd = openSync(tmp, CREATE_FLAGS, mode); } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code !== 'EEXIST' && code !== 'ELOOP') || attempt >= NAME_ATTEMPTS) throw e;
+    }
+  }
+  try {
+    try {
+      writeSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    try { unlinkSync(tmp); } catch { /* already gone */ }
+    throw e;
+  }
+  try {
+    const dir = openSync(dirname(path), C.O_RDONLY | C.O_DIRECTORY);
+    try { fsyncSync(dir); } finally { closeSync(dir); }
+  } catch { /* best effort, as syncDir */ }
 }
 
 /** Writes `text` atomically with `mode`, owned by `owner` (default: us, whoever owned the file replaced). */
