@@ -176,10 +176,13 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
     ...dockerView(snap.networks, []).networks.filter((n) => n.name !== 'bridge' && !n.internal).flatMap((n) => n.subnets6.filter((x) => contains(prefix, parseCidr6(x.subnet)!)).map(({ subnet }) => ({ subnet, bridge: n.bridge }))),
   ];
   notes.push(...networkFates(view, snap.networks, prefix, mode).map((f) => f.text));
+  // after the restart the default bridge is docker0 (it may not be listed here) and the containers are not
+  // yet running: shown (-v) only where that differs from the batch of the first step
+  const filterNow = filterByUs ? desiredForwardRules({ uplink }, view, links.links) : undefined;
+  const filterAfter = filterByUs ? desiredForwardRules({ uplink }, withDefaultBridge(view), links.links) : undefined;
   const firewallAfterRestart = {
     nat: natByUs ? renderNatBatch(ours, snap.firewall.tables) : undefined,
-    // after the restart the default bridge is docker0, with IPv6 (it may have had neither here)
-    filter: filterByUs ? renderFilterBatch(desiredForwardRules({ uplink }, withDefaultBridge(view), links.links), snap.firewall.tables) : undefined,
+    filter: filterAfter && filterAfter.join('\n') !== filterNow!.join('\n') ? renderFilterBatch(filterAfter, snap.firewall.tables) : undefined,
   };
   const stateSame = snap.state?.enabled && snap.state.prefix === formatCidr(prefix) && snap.state.mode === mode && snap.state.uplink === uplink;
   const restart = edit.changed || !runningMatches;

@@ -73,13 +73,15 @@ const F = (rest: string) => `-A ${FORWARD_CHAIN} ${rest ? `${rest} ` : ''}${TAG}
  * created since the last pass) gets nothing in and sends nothing out. Host interfaces that happen to match
  * (`spared`) are returned to FORWARD first, so the admin's forwarding through them is never ours to drop.
  */
-export function catchAllRules(spared: readonly string[] = []): string[] {
+export function catchAllRules(spared: readonly string[] = [], listed: readonly string[] = []): string[] {
   const keep = [...new Set(spared)].sort();
+  // a listed docker0 already ends in drops of its own, both ways
+  const alls = CATCH_ALL_BRIDGES.filter((b) => !listed.includes(b));
   return [
     ...keep.map((e) => `${F(`-o ${e}`)} -j RETURN`),
-    ...CATCH_ALL_BRIDGES.map((b) => `${F(`-o ${b}`)} -j DROP`),
+    ...alls.map((b) => `${F(`-o ${b}`)} -j DROP`),
     ...keep.map((e) => `${F(`-i ${e}`)} -j RETURN`),
-    ...CATCH_ALL_BRIDGES.map((b) => `${F(`-i ${b}`)} -j DROP`),
+    ...alls.map((b) => `${F(`-i ${b}`)} -j DROP`),
   ];
 }
 
@@ -117,7 +119,7 @@ export function forwardRules(nets: readonly FilterNetwork[], host: FilterHost): 
     ...closed.map((c) => `${F(`-s ${c}`)} -j DROP`),
     ...to,
     ...closed.map((c) => `${F(`-d ${c}`)} -j DROP`),
-    ...catchAllRules(host.spared),
+    ...catchAllRules(host.spared, sorted.map((n) => n.bridge)),
   ];
 }
 
@@ -176,10 +178,9 @@ export function chainEndsClosed(current: ParsedRuleset, bridges: readonly string
   const t = current.filter;
   if (!t || !(FORWARD_CHAIN in t.chains)) return false;
   const have = t.rules.filter((r) => r.startsWith(`-A ${FORWARD_CHAIN} `));
-  const drops = CATCH_ALL_BRIDGES.map((b) => `${F(`-i ${b}`)} -j DROP`);
-  if (have.length < drops.length || !drops.every((r, i) => have[have.length - drops.length + i] === r)) return false;
-  if (!CATCH_ALL_BRIDGES.every((b) => have.includes(`${F(`-o ${b}`)} -j DROP`))) return false;
-  return bridges.every((b) => have.includes(`${F(`-o ${b}`)} -j DROP`) && have.includes(`${F(`-i ${b}`)} -j DROP`));
+  // the last rule is the br-+ drop; every catch-all and named bridge has its drops, both ways
+  if (have.at(-1) !== `${F('-i br-+')} -j DROP`) return false;
+  return [...CATCH_ALL_BRIDGES, ...bridges].every((b) => have.includes(`${F(`-o ${b}`)} -j DROP`) && have.includes(`${F(`-i ${b}`)} -j DROP`));
 }
 
 /** Whether D6-FORWARD ends this bridge in a DROP of its own (what forwardRules writes for every listed bridge). */
