@@ -3,8 +3,7 @@
 // is its first /64 and default-address-pools its subnets; the mode follows from the prefix and the uplink
 // as enable's auto mode decides. What the lost file alone knew (the sysctls' values before enable, the NDP
 // entries that were not ours) cannot be rebuilt, and the plan says what disable will do without it.
-import { setKeys } from '../daemon/edit';
-import { deepEqual } from '../daemon/edit';
+import { deepEqual, setKeys } from '../daemon/edit';
 import { PreconditionError } from '../errors';
 import { formatCidr, parseCidr6, type Cidr6 } from '../model/ip';
 import { MIN_PREFIX_LENGTH } from '../model/prefix-rules';
@@ -42,10 +41,15 @@ export function prefixesFromKeys(config: Record<string, unknown>, version: strin
     if (prefix.start !== bridge.start) continue;
     const mode = chooseMode('auto', prefix, uplinkPrefixes);
     if (mode === 'nat') continue;
+    // every key enable writes for this prefix is there with its value; of the pools, the IPv6 entries (enable keeps the IPv4 ones)
     const want = planDaemonKeys({}, version, prefix, mode).set;
-    if (Object.entries(want).every(([k, v]) => deepEqual(config[k], v))) out.push({ prefix, mode });
+    if (Object.entries(want).every(([k, v]) => (k === 'default-address-pools' ? deepEqual(v6Pools(config[k]), v6Pools(v)) : deepEqual(config[k], v)))) out.push({ prefix, mode });
   }
   return out;
+}
+
+function v6Pools(pools: unknown): unknown[] {
+  return Array.isArray(pools) ? pools.filter((p) => String((p as { base?: unknown })?.base ?? '').includes(':')) : [];
 }
 
 /**
@@ -75,7 +79,8 @@ export function rebuildState(i: RebuildInput): RebuiltState {
     );
   }
   const prefix = formatCidr(found.prefix);
-  const keys = planDaemonKeys({}, i.dockerVersion, found.prefix, found.mode).set;
+  // the keys enable writes for it, with the values daemon.json holds now
+  const keys = Object.fromEntries(Object.keys(planDaemonKeys({}, i.dockerVersion, found.prefix, found.mode).set).map((k) => [k, c[k]]));
   // what disable puts back: the values of the copy from before enable, else nothing (the keys go)
   const undo = i.before !== undefined
     ? setKeys(i.before, keys, i.config.path).undo

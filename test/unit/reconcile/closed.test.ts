@@ -139,7 +139,9 @@ test('rebuild the state from daemon.json: the prefix whose keys enable writes (2
   for (const version of ['20.10.24+dfsg1', '28.5.2']) {
     for (const [prefix, mode, onLink] of [['2001:db8:2::/48', 'routed', []], ['2001:db8:1:8000::/49', 'ndp', ['2001:db8:1::/48']], ['2001:db8:3:100::/56', 'routed', []]] as const) {
       const keys = planDaemonKeys({}, version, parseCidr6(prefix)!, mode).set;
-      const config = { 'log-level': 'info', ...keys };
+      // the lab's own IPv4 pools kept, as enable keeps them
+      const pools = keys['default-address-pools'] as Array<{ base: string }>;
+      const config = { 'log-level': 'info', ...keys, 'default-address-pools': [{ base: '10.128.0.0/9', size: 24 }, ...pools.filter((p) => p.base.includes(':'))] };
       const legacy = version.startsWith('20.');
       // 28: the pools tell the length; 20.10: 64 one-subnet /64 entries fit every length from /56 (the longest with /64 networks) down, the longest is taken
       const found = prefixFromKeys(config, version, [...onLink]);
