@@ -188,8 +188,8 @@ export class FastPath {
       took('state');
     }
     // the rules (one process) and the proxy entries (netlink, in-process) go in side by side: a network's
-    // gateway entry does not wait for its filter rule, and the network stays closed by the prefix-wide
-    // tail until that rule is in
+    // gateway entry does not wait for its filter rule, and the network stays closed by the catch-alls
+    // until its rules are in
     const rules = plan.batch ? this.d.restore(plan.batch).then(() => took('batch')) : undefined;
     const entries = (async () => {
       if (!add.length && !del.length) return;

@@ -27,7 +27,7 @@ export interface ReconcileResult {
   spawned: number;
   networks: number;
   containers: number;
-  /** bridge networks left out of every rule because of their bridge name (closed by the prefix-wide rules) */
+  /** bridge networks left out of every rule because of their bridge name (bad names are closed by their subnets; host bridges are the admin's) */
   skipped: SkippedNet[];
 }
 

@@ -1,4 +1,4 @@
-// The closed skeleton: what keeps the prefix closed from the saved state alone (no Docker needed), installed
+// The closed skeleton: what keeps every Docker bridge closed from the saved state alone (no Docker needed), installed
 // at boot before forwarding is on, and by a pass that refuses or fails to do more (pure plan + its apply).
 import { chainEndsClosed, FILTER_CHAINS, filterIsClosed, skeletonRules } from '../firewall/batches';
 import type { ParsedRuleset } from '../model/ip6tables-save';
