@@ -70,8 +70,11 @@ const F = (rest: string) => `-A ${FORWARD_CHAIN} ${rest ? `${rest} ` : ''}${TAG}
 
 /**
  * The end of D6-FORWARD: a bridge that matches Docker's names and no rule above has listed (a network
- * created since the last pass) gets nothing in and sends nothing out. Host interfaces that happen to match
- * (`spared`) are returned to FORWARD first, so the admin's forwarding through them is never ours to drop.
+ * created since the last pass) gets nothing from outside and sends nothing out; only traffic between such
+ * bridges passes (with br_netfilter a network's own traffic crosses FORWARD, and plain `docker network
+ * create` must work inside before a pass lists it; between two unlisted networks that is a gap until then).
+ * Host interfaces that happen to match (`spared`) are returned to FORWARD first, so the admin's forwarding
+ * through them is never ours to drop.
  */
 export function catchAllRules(spared: readonly string[] = [], listed: readonly string[] = []): string[] {
   const keep = [...new Set(spared)].sort();
@@ -79,6 +82,7 @@ export function catchAllRules(spared: readonly string[] = [], listed: readonly s
   const alls = CATCH_ALL_BRIDGES.filter((b) => !listed.includes(b));
   return [
     ...keep.map((e) => `${F(`-o ${e}`)} -j RETURN`),
+    ...alls.map((b) => `${F(`-i ${b} -o ${b}`)} -j ACCEPT`),
     ...alls.map((b) => `${F(`-o ${b}`)} -j DROP`),
     ...keep.map((e) => `${F(`-i ${e}`)} -j RETURN`),
     ...alls.map((b) => `${F(`-i ${b}`)} -j DROP`),

@@ -34,6 +34,7 @@ test('golden: one network with a published port, one internal network, the catch
     `-A D6-FORWARD -o docker0 ${TAG} -j D6-INBOUND`,
     `-A D6-FORWARD -o docker0 ${TAG} -j DROP`,
     // the catch-alls (docker0 is listed: its own drops stand for its catch-all)
+    `-A D6-FORWARD -i br-+ -o br-+ ${TAG} -j ACCEPT`,
     `-A D6-FORWARD -o br-+ ${TAG} -j DROP`,
     `-A D6-FORWARD -i br-+ ${TAG} -j DROP`,
     `-I FORWARD 1 ${TAG} -j D6-FORWARD`,
@@ -54,6 +55,7 @@ test('host interfaces the catch-alls would match are spared: returned to FORWARD
   const rules = forwardRules([], { uplink: 'br-lan', spared: ['br-lan', 'br-wan'] });
   t.deepEqual(rules.slice(1), [
     `-A D6-FORWARD -o br-lan ${TAG} -j RETURN`, `-A D6-FORWARD -o br-wan ${TAG} -j RETURN`,
+    `-A D6-FORWARD -i docker0 -o docker0 ${TAG} -j ACCEPT`, `-A D6-FORWARD -i br-+ -o br-+ ${TAG} -j ACCEPT`,
     `-A D6-FORWARD -o docker0 ${TAG} -j DROP`, `-A D6-FORWARD -o br-+ ${TAG} -j DROP`,
     `-A D6-FORWARD -i br-lan ${TAG} -j RETURN`, `-A D6-FORWARD -i br-wan ${TAG} -j RETURN`,
     `-A D6-FORWARD -i docker0 ${TAG} -j DROP`, `-A D6-FORWARD -i br-+ ${TAG} -j DROP`,
@@ -106,6 +108,7 @@ test('the skeleton closes the named bridges both ways but inside themselves, and
   t.deepEqual(rules, [
     `-A D6-FORWARD ${TAG} -j D6-USER`,
     `-A D6-FORWARD -i mybr -o mybr ${TAG} -j ACCEPT`, `-A D6-FORWARD -i mybr ${TAG} -j DROP`, `-A D6-FORWARD -o mybr ${TAG} -j DROP`,
+    `-A D6-FORWARD -i docker0 -o docker0 ${TAG} -j ACCEPT`, `-A D6-FORWARD -i br-+ -o br-+ ${TAG} -j ACCEPT`,
     `-A D6-FORWARD -o docker0 ${TAG} -j DROP`, `-A D6-FORWARD -o br-+ ${TAG} -j DROP`, `-A D6-FORWARD -i docker0 ${TAG} -j DROP`, `-A D6-FORWARD -i br-+ ${TAG} -j DROP`,
   ]);
 });
