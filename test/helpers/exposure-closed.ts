@@ -99,6 +99,12 @@ export function closedScenarios(suite: FaultSuite, nft: boolean, stopDockerd: (l
     await docker(lab, [...RUN, '--name', 'own-secret', '--network', 'own', 'local/busybox:1', ...SERVE('ownsecret', 84)]);
     await docker(lab, [...RUN, '--name', 'own-pub', '--network', 'own', '-p', '9096:80', 'local/busybox:1', ...SERVE('ownpub', 80)]);
     const apply = await ok(lab, ['apply', '-v']);
+    // the attack first, from the upstream; then what our rules say
+    const targets: Probe[] = [
+      { name: 'out-secret', port: 82, word: 'outsecret', open: false }, { name: 'out-pub', port: 80, word: 'outpub', open: true },
+      { name: 'own-secret', port: 84, word: 'ownsecret', open: false }, { name: 'own-pub', port: 80, word: 'ownpub', open: true },
+    ];
+    await probeAll(t, suite, lab, targets, 'after enable');
     const ours = `${(await lab.host(['ip6tables-save', '-t', 'filter'])).stdout}${(await lab.host([nftBinary(), 'list', 'table', 'ip6', 'docker-ipv6'])).stdout}`;
     // Docker 28/29 leave the host's addresses on a bridge they join (measured): it is not Docker's alone, no rule
     // of ours names it; 20.10 replaces them with the network's gateway (measured): the bridge is then Docker's,
@@ -112,11 +118,6 @@ export function closedScenarios(suite: FaultSuite, nft: boolean, stopDockerd: (l
     }
     t.regex(ours, nft ? /oifname "custom1" drop/ : /-A D6-FORWARD -o custom1 -m comment --comment docker-ipv6 -j DROP/, 'the bridge name of its own ends in its drop');
     t.notRegex(apply, /fd99:1::\/64 /, 'no rule depends on a subnet');
-    const targets: Probe[] = [
-      { name: 'out-secret', port: 82, word: 'outsecret', open: false }, { name: 'out-pub', port: 80, word: 'outpub', open: true },
-      { name: 'own-secret', port: 84, word: 'ownsecret', open: false }, { name: 'own-pub', port: 80, word: 'ownpub', open: true },
-    ];
-    await probeAll(t, suite, lab, targets, 'after enable');
     const doc = JSON.parse((await lab.exec(['doctor', '--json'])).stdout) as { findings: Array<{ id: string; status: string; detail: string }> };
     t.regex(doc.findings.find((f) => f.id === 'networks.outside-prefix')?.detail ?? '', /network outside \(fd99:1::\/64\) is outside 2001:db8:2::\/48/);
     if (hostAddrs) t.regex(doc.findings.find((f) => f.id === 'firewall.host-bridge')?.detail ?? JSON.stringify(doc.findings.filter((f) => f.status !== 'ok')), /network lan is left out of every rule: its bridge vmbr0 holds/);
