@@ -3,7 +3,7 @@
 //
 // The canonical line is what ip6tables-save prints for the rules we write (options in its order: -s -d -i -o -p,
 // matches, comment, target). Only the options our batches use are known; anything else is not ours.
-import { COMMENT_TAG } from './names';
+import { COMMENT_TAG, DNAT_CHAIN } from './names';
 
 export type Proto = 'tcp' | 'udp' | 'sctp' | 'ipv6-icmp';
 
@@ -21,8 +21,10 @@ export interface OurRule {
   icmpType?: number;
   /** -m conntrack --ctstate RELATED,ESTABLISHED */
   established?: boolean;
-  /** ACCEPT, DROP, RETURN, MASQUERADE or one of our chains (a jump) */
+  /** ACCEPT, DROP, RETURN, MASQUERADE, NETMAP or one of our chains (a jump) */
   target: string;
+  /** NETMAP --to PREFIX: the prefix the matched one maps onto, 1:1 (npt mode) */
+  to?: string;
 }
 
 const TAG = `-m comment --comment ${COMMENT_TAG}`;
@@ -45,6 +47,7 @@ export function ruleLine(r: OurRule): string {
   if (r.icmpType !== undefined) p.push('-m', 'icmp6', '--icmpv6-type', String(r.icmpType));
   if (r.established) p.push('-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED');
   p.push(TAG, '-j', r.target);
+  if (r.target === 'NETMAP' && r.to) p.push('--to', r.to);
   return p.join(' ');
 }
 
@@ -69,9 +72,10 @@ export function parseRuleLine(line: string): OurRule | undefined {
     else if (o === '-m' && t[i] === 'conntrack' && t[i + 1] === '--ctstate' && t[i + 2] === 'RELATED,ESTABLISHED') { r.established = true; i += 3; }
     else if (o === '-m' && t[i] === 'comment' && t[i + 1] === '--comment' && t[i + 2] === COMMENT_TAG) { tagged = true; i += 3; }
     else if (o === '-j' && t[i] && i === t.length - 1) r.target = next();
+    else if (o === '-j' && t[i] === 'NETMAP' && t[i + 1] === '--to' && t[i + 2] && i === t.length - 3) { r.target = 'NETMAP'; r.to = t[i + 2]; i += 3; }
     else return undefined;
   }
-  if (!tagged || !r.target || (r.oif === undefined && r.oifNot)) return undefined;
+  if (!tagged || !r.target || (r.oif === undefined && r.oifNot) || (r.target === 'NETMAP') !== (r.to !== undefined)) return undefined;
   // only lines that render back to themselves are ours (no option twice, none out of order)
   return ruleLine(r) === line ? r : undefined;
 }
@@ -92,7 +96,9 @@ export function nftStatement(r: OurRule): string {
   else if (r.proto === 'ipv6-icmp' && r.icmpType !== undefined) p.push('icmpv6 type', String(r.icmpType));
   else if (r.proto) p.push('meta l4proto', r.proto);
   if (r.established) p.push('ct state established,related');
-  p.push(VERDICTS[r.target] ?? `jump ${r.target}`);
+  // NETMAP: stateless 1:1 prefix mapping, the destination before routing (our D6-DNAT), the source after it
+  if (r.target === 'NETMAP') p.push(r.chain === DNAT_CHAIN ? 'dnat ip6 prefix to' : 'snat ip6 prefix to', r.to!);
+  else p.push(VERDICTS[r.target] ?? `jump ${r.target}`);
   p.push('comment', JSON.stringify(COMMENT_TAG));
   return p.join(' ');
 }

@@ -40,7 +40,7 @@ export function prefixesFromKeys(config: Record<string, unknown>, version: strin
     const prefix = parseCidr6(`${bridge.network}/${len}`)!;
     if (prefix.start !== bridge.start) continue;
     const mode = chooseMode('auto', prefix, uplinkPrefixes);
-    if (mode === 'nat') continue;
+    if (mode !== 'routed' && mode !== 'ndp') continue;
     // every key enable writes for this prefix is there with its value; of the pools, the IPv6 entries (enable keeps the IPv4 ones)
     const want = planDaemonKeys({}, version, prefix, mode).set;
     if (Object.entries(want).every(([k, v]) => (k === 'default-address-pools' ? deepEqual(v6Pools(config[k]), v6Pools(v)) : deepEqual(config[k], v)))) out.push({ prefix, mode });
