@@ -12,8 +12,9 @@ import { enableSteps } from './steps';
 import { confirm } from '../cli/confirm';
 import { asHostChange } from './host-change';
 import { diagnoseDown, dockerIsDown } from './down';
+import { renumbers, runRenumber } from './renumber';
 
-export interface EnableCliOptions { prefix?: string; mode?: string; restartTimeoutMs?: number; /** run only the plan --dry-run showed under this id */ plan?: string }
+export interface EnableCliOptions { prefix?: string; mode?: string; restartTimeoutMs?: number; /** run only the plan --dry-run showed under this id */ plan?: string; outsidePrefix?: string }
 
 /**
  * Runs dockerd's own --validate (or our validator) on the new text in a private temp folder, so
@@ -32,7 +33,11 @@ async function validate(ctx: RunContext, plan: EnablePlan, version: string): Pro
 
 export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<void> {
   const mode = (o.mode ?? 'auto') as 'auto' | Mode;
-  if (!['auto', 'nat', 'routed', 'ndp'].includes(mode)) throw new UsageError(`--mode ${o.mode}: choose auto, nat, routed or ndp`);
+  if (!['auto', 'nat', 'routed', 'ndp', 'npt'].includes(mode)) throw new UsageError(`--mode ${o.mode}: choose auto, nat, routed, ndp or npt`);
+  if (o.outsidePrefix && mode !== 'npt') throw new UsageError(`--outside-prefix goes with --mode npt (it was ${mode})`, 'docker ipv6 enable --mode npt --prefix auto --outside-prefix P');
+  if (o.outsidePrefix) checkPrefixSyntax(o.outsidePrefix, '--outside-prefix');
+  // an enabled npt host keeping its inside prefix: a new outside prefix is a renumbering, nothing else changes
+  if (mode === 'npt' && o.outsidePrefix && await renumbers(ctx, o.prefix)) return runRenumber(ctx, { outsidePrefix: o.outsidePrefix });
   // input errors first: they are the user's to fix whatever state the host is in
   if (o.prefix && o.prefix !== 'auto') checkPrefixSyntax(o.prefix);
   const dry = ctx.globals.dryRun;
@@ -42,7 +47,7 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
     const dockerDown = dockerIsDown(snap) ? await diagnoseDown(ctx, snap) : undefined;
     const plan = planEnable(snap, {
       prefix: o.prefix, mode, sysctlConfPath: `${ctx.paths.sysctlConf}`,
-      randomDraws: hostUlaDraws(ctx, snap), dockerDown,
+      randomDraws: hostUlaDraws(ctx, snap), dockerDown, outsidePrefix: o.outsidePrefix,
     });
     const steps = enableSteps(ctx, plan, snap, { restartTimeoutMs: o.restartTimeoutMs, registry });
     if (plan.noop) {
@@ -72,6 +77,7 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
     else {
       ctx.out(`IPv6 enabled: prefix ${plan.prefix}, mode ${plan.mode}, default bridge ${plan.bridgeSubnet}.`);
       if (dockerDown) ctx.out(`Docker was down before enable${dockerDown.reason ? ` (${dockerDown.reason.split('\n')[0]})` : ''}; it runs again with the new daemon.json.`);
+      if (plan.outsidePrefix) ctx.out(`NPTv6: containers keep ${plan.prefix}; they are reached as, and leave from, ${plan.outsidePrefix}. A new outside prefix later: docker ipv6 renumber --outside-prefix P (no restart).`);
       if (plan.upstreamRoute) ctx.out(`The upstream router needs this route: ${plan.upstreamRoute}`);
       if (plan.mode === 'ndp') ctx.out('Containers started from now on need their NDP proxy entry: keep the agent running (docker ipv6 install --enable, or docker ipv6 agent).');
       const legacy = legacyText(plan);

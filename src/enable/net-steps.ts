@@ -30,7 +30,7 @@ async function withNet<T>(host: HostAdapters, fn: (net: NetOps) => Promise<T>): 
 export function firewallStep(deps: Pick<ReconcileDeps, 'docker' | 'firewall' | 'openNet'>, plan: EnablePlan, table: 'nat' | 'filter', id: string, expected?: string): Step {
   return {
     id,
-    describe: table === 'nat' ? `${firewallWhere(plan, 'nat')}: masquerade the prefix in chain D6-NAT` : `${firewallWhere(plan, 'filter')}: chain D6-FORWARD closes every Docker bridge but for replies, the ICMPv6 transit set and ports published on all addresses`,
+    describe: table === 'nat' ? (plan.outsidePrefix ? `${firewallWhere(plan, 'nat')}: translate ${plan.prefix} <-> ${plan.outsidePrefix} 1:1 (chains D6-NAT and D6-DNAT)` : `${firewallWhere(plan, 'nat')}: masquerade the prefix in chain D6-NAT`) : `${firewallWhere(plan, 'filter')}: chain D6-FORWARD closes every Docker bridge but for replies, the ICMPv6 transit set and ports published on all addresses`,
     prepare: async () => ({ kind: 'ip6tables', table } satisfies FirewallUndo),
     async apply() { await applyFirewallTable(deps, plan, table, expected); return { kind: 'ip6tables', table } satisfies FirewallUndo; },
   };

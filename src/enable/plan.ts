@@ -12,6 +12,7 @@ import { renderFilterBatch, renderNatBatch } from '../firewall/batches';
 import { dockerView, vetBridges, type DockerFacts } from '../model/docker';
 import { planId } from '../model/plan-id';
 import { networkFates } from '../model/network-fate';
+import { judgeOutside } from '../model/npt';
 import { ourRulesPlace } from '../model/firewall-backend';
 import { firewallBatch } from '../reconcile/firewall-table';
 import { containerProxies, desiredForwardRules } from '../reconcile/desired';
@@ -30,11 +31,15 @@ export interface EnableOptions {
   sysctlConfPath: string;
   /** Docker is down (local, no dockerd process): plan for the version its binary reports; see down.ts */
   dockerDown?: DockerDown;
+  /** npt: the routed global prefix the inside one is translated to */
+  outsidePrefix?: string;
 }
 
 export interface EnablePlan {
   prefix: string;
   prefixSource: 'generated' | 'saved' | 'given';
+  /** npt: the outside prefix (the inside one is `prefix`) */
+  outsidePrefix?: string;
   mode: Mode;
   uplink: string;
   bridgeSubnet: string;
@@ -114,6 +119,15 @@ function withDefaultBridge(view: DockerFacts): DockerFacts {
   return { ...view, containers: [], networks: [...others, { id: 'bridge', name: 'bridge', bridge: 'docker0', subnets6: [] }] };
 }
 
+/** npt: the outside prefix, checked against the inside one and the host (a usage error names what is wrong). */
+function outsideFor(o: EnableOptions, inside: Cidr6, snap: HostSnapshot): Cidr6 {
+  if (!o.outsidePrefix) throw new UsageError('--mode npt needs --outside-prefix: the routed global prefix the inside one is translated to', 'e.g. docker ipv6 enable --mode npt --prefix auto --outside-prefix 2001:db8:800::/48');
+  const f = prefixFacts(snap);
+  const j = judgeOutside(o.outsidePrefix, inside, { uplinkPrefixes: f.uplinkPrefixes, hostAddresses: f.hostAddresses, gateways: f.gateways ?? [] });
+  if ('why' in j) throw new UsageError(`--outside-prefix ${o.outsidePrefix} ${j.why}`, j.hint);
+  return j.cidr;
+}
+
 export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   preconditions(snap, o.dockerDown);
   const uplink = snap.host.uplink!;
@@ -144,14 +158,21 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   const bridge = formatCidr(bridgeSubnet(prefix));
   const bridgeNet = snap.networks.find((n) => n.name === 'bridge');
   const runningMatches = !!bridgeNet?.enableIPv6 && bridgeNet.ipv6Subnets.some((s) => { const c = parseCidr6(s); return !!c && `${c.network}/${c.length}` === bridge; });
-  const natByUs = mode === 'nat' && after.iptables === false;
-  if (natByUs) notes.push('"iptables": false in daemon.json: Docker programs no NAT, so docker-ipv6 installs its own IPv6 masquerade');
+  const outside = mode === 'npt' ? outsideFor(o, prefix, snap) : undefined;
+  // npt: the translation is ours (D6-NAT and D6-DNAT), like our masquerade when Docker programs no NAT
+  const natByUs = (mode === 'nat' && after.iptables === false) || mode === 'npt';
+  if (natByUs && mode === 'nat') notes.push('"iptables": false in daemon.json: Docker programs no NAT, so docker-ipv6 installs its own IPv6 masquerade');
+  if (outside) notes.push(`NPTv6: ${formatCidr(prefix)} (inside, what containers keep) <-> ${formatCidr(outside)} (outside), 1:1 and both ways by the uplink ${uplink}; a new outside prefix later changes only that: docker ipv6 renumber --outside-prefix P`);
   const filterByUs = mode !== 'nat';
 
   // the filter's view: every bridge network, vetted against the host's links (a host bridge is left out)
   const links = snap.host.net ?? { links: [], addresses: [] };
   const view = vetBridges(dockerView(snap.networks, snap.containers), links, uplink);
   let upstreamRoute: string | undefined;
+  if (outside) {
+    upstreamRoute = `${formatCidr(outside)} via ${uplinkAddress(snap, outside) ?? `<the address of ${uplink}>`}`;
+    notes.push(`the upstream router needs the route: ${upstreamRoute}`);
+  }
   if (mode === 'routed') {
     const via = uplinkAddress(snap, prefix);
     upstreamRoute = `${formatCidr(prefix)} via ${via ?? `<the address of ${uplink}>`}`;
@@ -181,14 +202,14 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   const filterNow = filterByUs ? desiredForwardRules({ uplink }, view, links.links) : undefined;
   const filterAfter = filterByUs ? desiredForwardRules({ uplink }, withDefaultBridge(view), links.links) : undefined;
   const firewallAfterRestart = {
-    nat: natByUs ? renderNatBatch(ours, snap.firewall.tables) : undefined,
+    nat: natByUs ? (outside ? firewallBatch('nat', { prefix: formatCidr(prefix), uplink, mode, outsidePrefix: formatCidr(outside) }, view, snap.firewall.tables, links.links) : renderNatBatch(ours, snap.firewall.tables)) : undefined,
     filter: filterAfter && filterAfter.join('\n') !== filterNow!.join('\n') ? renderFilterBatch(filterAfter, snap.firewall.tables) : undefined,
   };
   const stateSame = snap.state?.enabled && snap.state.prefix === formatCidr(prefix) && snap.state.mode === mode && snap.state.uplink === uplink;
   const restart = edit.changed || !runningMatches;
   const noop = !restart && sysctls.length === 0 && !!stateSame;
   return {
-    prefix: formatCidr(prefix), prefixSource: source, mode, uplink, bridgeSubnet: bridge,
+    prefix: formatCidr(prefix), prefixSource: source, mode, uplink, bridgeSubnet: bridge, ...(outside ? { outsidePrefix: formatCidr(outside) } : {}),
     daemonJson: { path: snap.daemonConfig.path, before, after: edit.text, set: keys.set, undo: edit.undo, changed: edit.changed },
     sysctls, sysctlConf: { path: o.sysctlConfPath, text: renderSysctlConf(confValues) },
     natByUs, filterByUs, restart, upstreamRoute, ndpProxies, legacyNetworks, notes, noop, firewallAfterRestart, dockerDown: o.dockerDown,
@@ -200,7 +221,7 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
 /** The id of what an enable plan would change: `enable --dry-run` shows it, `enable --plan ID` runs only that plan. */
 export function enablePlanId(p: EnablePlan): string {
   return planId({
-    prefix: p.prefix, mode: p.mode, uplink: p.uplink, restart: p.restart,
+    prefix: p.prefix, mode: p.mode, uplink: p.uplink, restart: p.restart, ...(p.outsidePrefix ? { outsidePrefix: p.outsidePrefix } : {}),
     daemonJson: { before: p.daemonJson.before, after: p.daemonJson.after },
     sysctls: p.sysctls.map(({ key, to }) => ({ key, to })), filterBatch: p.filterBatch ?? null,
     natByUs: p.natByUs, filterByUs: p.filterByUs, ndpProxies: p.ndpProxies,

@@ -8,7 +8,7 @@ import type { HostAdapters } from '../host/interfaces';
 import { normaliseDocker, type ApiNetwork } from '../model/docker';
 import { renderStateText, type ToolState } from '../model/state';
 import type { HostSnapshot } from '../observe/snapshot';
-import { routeKey } from '../reconcile/desired';
+import { routeKey, unreachableRoutes } from '../reconcile/desired';
 import { applyFirewallTable } from '../reconcile/firewall-table';
 import { hostDeps } from '../reconcile/index';
 import type { ReconcileDeps } from '../reconcile/observe';
@@ -16,7 +16,7 @@ import { prefixFacts } from '../observe/prefix-facts';
 import { captureFile, captureSysctl, fileUndo, type FileUndo, type Step, type UndoRegistry } from '../transaction/index';
 import type { RestartUndo } from '../transaction/tool-undo';
 import { overlaps, parseCidr6 } from '../model/ip';
-import { firewallStep, ndpProxyStep, unreachableFor, unreachableStep } from './net-steps';
+import { firewallStep, ndpProxyStep, unreachableStep } from './net-steps';
 import { firewallWhere, type EnablePlan } from './plan';
 
 function sameCidr(a: string, b: string): boolean {
@@ -99,7 +99,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
   // After the restart it is rendered again for the networks and published ports Docker then has.
   const down = plan.dockerDown;
   if (plan.filterByUs) steps.push(firewallStep(down ? whileDown(deps) : deps, plan, 'filter', 'firewall-filter', plan.filterBatch));
-  if (plan.mode === 'routed') steps.push(unreachableStep(host, plan.prefix));
+  for (const r of unreachableRoutes(plan)) steps.push(unreachableStep(host, r.dst));
   if (plan.filterByUs) {
     // Recorded before forwarding and the restart: dockerd turns IPv6 forwarding on at its start even with
     // "ip6tables": false (measured on 20.10 and 28.5), so after a kill and a reboot the boot unit must find
@@ -264,7 +264,8 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
       },
       proxies,
       // the same keys reconcile keeps, so apply, the agent and disable agree on what is ours
-      ...(plan.mode === 'routed' ? { routes: [...new Set([...(prev?.routes ?? []), routeKey(unreachableFor(plan.prefix))])] } : {}),
+      ...(plan.outsidePrefix ? { outsidePrefix: plan.outsidePrefix } : {}),
+      ...(unreachableRoutes(plan).length ? { routes: [...new Set([...(prev?.routes ?? []), ...unreachableRoutes(plan).map(routeKey)])] } : {}),
     };
   }
   return steps;

@@ -1,5 +1,5 @@
 // Pure: what the host should hold for the saved state and the live Docker networks and containers.
-import { catchAllCovers, filterRules, renderNatBatch, type FilterNetwork } from '../firewall/batches';
+import { catchAllCovers, filterRules, nptRules, renderNatBatch, type FilterNetwork } from '../firewall/batches';
 import { NAT_CHAIN } from '../model/names';
 import type { LinkInfo } from '../model/net';
 import { planSysctls } from '../model/sysctl-plan';
@@ -53,7 +53,9 @@ function chainRules(batch: string, chain: string): string[] {
   return batch.split('\n').filter((l) => l.startsWith(`-A ${chain} `));
 }
 
-export function desiredNatRules(owned: Pick<Owned, 'prefix'>, docker: DockerFacts): string[] {
+/** nat: in npt mode the 1:1 translation of the whole prefix (networks do not matter); else a masquerade per network in the prefix. */
+export function desiredNatRules(owned: Pick<Owned, 'prefix'> & Partial<Pick<Owned, 'mode' | 'outsidePrefix' | 'uplink'>>, docker: DockerFacts): string[] {
+  if (owned.mode === 'npt' && owned.outsidePrefix && owned.uplink) return nptRules(formatCidr(parseCidr6(owned.prefix)!), formatCidr(parseCidr6(owned.outsidePrefix)!), owned.uplink);
   return chainRules(renderNatBatch(networksInPrefix(owned, docker).map((x) => ({ subnet: x.subnet, bridge: x.net.bridge })), {}), NAT_CHAIN);
 }
 
@@ -113,13 +115,24 @@ export function desiredProxies(owned: Pick<Owned, 'prefix' | 'uplink'>, docker: 
   return [...out.keys()].sort().map((address) => ({ address, ifname: owned.uplink, why: out.get(address) }));
 }
 
+/**
+ * The unreachable routes a mode needs: routed, the prefix (packets to its unassigned parts must not go back
+ * upstream); npt, the inside prefix and the outside one too (what the translation does not take in ends here).
+ */
+export function unreachableRoutes(owned: Pick<Owned, 'mode' | 'prefix' | 'outsidePrefix'>): RouteSpec[] {
+  const dst = (p: string): RouteSpec => ({ type: 'unreachable', dst: formatCidr(parseCidr6(p)!) });
+  if (owned.mode === 'routed') return [dst(owned.prefix)];
+  if (owned.mode === 'npt' && owned.outsidePrefix) return [dst(owned.prefix), dst(owned.outsidePrefix)];
+  return [];
+}
+
 export function desiredState(owned: Owned | undefined, docker: DockerFacts, sysctls: Record<string, string | undefined>, links: readonly Pick<LinkInfo, 'name'>[] = []): Desired {
   if (!owned) return { routes: [], proxies: [], sysctls: [] };
   return {
     nat: owned.natByUs ? desiredNatRules(owned, docker) : undefined,
     filter: owned.filterByUs ? desiredForwardRules(owned, docker, links) : undefined,
     ...(owned.filterByUs ? { bridges: namedBridges(docker) } : {}),
-    routes: owned.mode === 'routed' ? [{ type: 'unreachable', dst: formatCidr(parseCidr6(owned.prefix)!) }] : [],
+    routes: unreachableRoutes(owned),
     proxies: owned.mode === 'ndp' ? desiredProxies(owned, docker) : [],
     // only raising what enable set: the values the host needs (disable puts the originals back)
     sysctls: planSysctls(sysctls, owned.uplink, owned.mode).filter((c) => c.from !== undefined).map(({ key, to, why }) => ({ key, to, why })),
