@@ -90,7 +90,11 @@ export async function runAgent(ctx: RunContext, o: AgentOptions): Promise<void> 
         // a network left out for its bridge name: said when the set changes, not on every tick
         const skipped = r.skipped.map((n) => `${n.name} (${n.bridge}): ${n.problem}`).join('; ');
         if (skipped !== lastSkipped) {
-          for (const n of r.skipped) log('warn', `network ${n.name} is left out of every rule: its bridge name ${JSON.stringify(n.bridge)} is unusable (${n.problem}); its containers stay closed from outside`, { network: n.name, bridge: n.bridge });
+          for (const n of r.skipped) {
+            log('warn', n.kind === 'name'
+              ? `network ${n.name} is left out of every rule: its bridge name ${JSON.stringify(n.bridge)} is unusable (${n.problem}); its subnets are closed by address`
+              : `network ${n.name} is left out of every rule: ${n.problem}; its forwarding is the admin's`, { network: n.name, bridge: n.bridge });
+          }
           lastSkipped = skipped;
         }
         for (const c of r.changes) log('info', describeChange(c), { change: c, because: reasons });

@@ -1,9 +1,9 @@
 // Network, container and outside-path checks: IPv6 on networks in use, addresses, NAT, routes and NDP entries, filtering (pure).
 import { FORWARD_CHAIN, USER_CHAIN, ifNameProblem } from '../model/names';
-import { FORWARD_JUMP } from '../firewall/batches';
-import type { NetworkFacts } from '../model/docker';
-import { addressAt, classifyV6, contains, containsAddress, parseCidr6 } from '../model/ip';
-import { ruleTokens } from '../model/ip6tables-save';
+import { bridgeEndsInDrop, catchAllCovers, chainEndsClosed, FORWARD_JUMP } from '../firewall/batches';
+import { dockerView, vetBridges, type NetworkFacts } from '../model/docker';
+import { networkFates } from '../model/network-fate';
+import { addressAt, classifyV6, containsAddress, parseCidr6 } from '../model/ip';
 import { bridgeNetworks, finding, ip6tablesOn, needing, ok, outsideOf, skip, unavailable } from './derive';
 import type { Check, DoctorInput, Finding } from './types';
 
@@ -108,24 +108,50 @@ export const globalPath: Check = (i) => {
   return out.length ? out : [ok('outside.global-path', 'outside', 'every global network has the outside path its mode needs')];
 };
 
-/** Routed/NDP networks without Docker's ip6tables: only our D6-FORWARD chain stands between the internet and every container port. */
+/**
+ * Docker's IPv6 filter off ("ip6tables": false): only our D6-FORWARD stands between the world and every
+ * container. Each IPv6 bridge network, inside the prefix or not, must end in a DROP of ours (its own, or the
+ * catch-all for docker0 / br-*), reached through our jump. Networks left out of the filter are the
+ * firewall.bridge-names and firewall.host-bridge findings.
+ */
 export const unfiltered: Check = (i) => {
   const { snap } = i;
   if (ip6tablesOn(i)) return [ok('firewall.unfiltered', 'firewall', 'Docker filters forwarding to containers itself ("ip6tables" is on)')];
   const why = unavailable(i, { docker: true, firewall: true });
-  if (why) return [skip('firewall.unfiltered', 'firewall', `forwarding to global networks: not checked, ${why}`)];
-  const globals = v6Nets(i).filter((n) => !n.internal && classifyV6(parseCidr6(n.ipv6Subnets[0])!) !== 'ula');
-  if (globals.length === 0) return [ok('firewall.unfiltered', 'firewall', 'no network with a global prefix is forwarded unfiltered')];
-  const filter = snap.firewall.tables.filter;
-  const jump = filter?.rules.includes(FORWARD_JUMP);
-  // a DROP in our chain for the network's subnet, or for a prefix holding it (the chain's prefix-wide end)
-  const drops = (filter?.rules ?? []).map(ruleTokens).filter((t) => t[1] === FORWARD_CHAIN && t.at(-1) === 'DROP' && t[2] === '-d' && !t.includes('-i'))
-    .map((t) => parseCidr6(t[3])).filter((c): c is NonNullable<typeof c> => !!c);
-  const covered = (n: NetworkFacts) => !!jump && drops.some((d) => contains(d, parseCidr6(n.ipv6Subnets[0])!));
-  const bad = globals.filter((n) => !covered(n));
-  if (bad.length === 0) return [ok('firewall.unfiltered', 'firewall', `chain ${FORWARD_CHAIN} lets only replies, ICMPv6 and published ports reach the global networks`)];
-  return bad.map((n) => finding('firewall.unfiltered', 'firewall', 'fail', `network "${n.name}" (${n.ipv6Subnets[0]}) is routed with "ip6tables" off and no filter: every container port is open to the internet`,
-    'docker ipv6 enable (installs the D6-FORWARD filter chain)', snap.state?.enabled ? { kind: 'enable-steps', ids: ['firewall-filter'] } : { kind: 'enable' }, n.name));
+  if (why) return [skip('firewall.unfiltered', 'firewall', `forwarding to IPv6 networks: not checked, ${why}`)];
+  const view = vettedView(i);
+  const listed = new Set(view.networks.map((n) => n.name));
+  const nets = v6Nets(i).filter((n) => listed.has(n.name));
+  if (nets.length === 0) return [ok('firewall.unfiltered', 'firewall', 'no IPv6 network is forwarded unfiltered')];
+  const tables = snap.firewall.tables;
+  const jump = !!tables.filter?.rules.includes(FORWARD_JUMP);
+  const closed = (n: NetworkFacts) => jump && !!n.bridge && (bridgeEndsInDrop(tables, n.bridge) || (catchAllCovers(n.bridge) && chainEndsClosed(tables)));
+  const bad = nets.filter((n) => !closed(n));
+  if (bad.length === 0) return [ok('firewall.unfiltered', 'firewall', `chain ${FORWARD_CHAIN} closes every IPv6 network: only replies, the ICMPv6 transit set and ports published on all addresses reach containers`)];
+  return bad.map((n) => finding('firewall.unfiltered', 'firewall', 'fail', `network "${n.name}" (${n.ipv6Subnets.join(', ')}) is forwarded with Docker's IPv6 filter off ("ip6tables": false) and no drop of ours: every container port on it is open to whoever routes ${n.ipv6Subnets[0]} here`,
+    snap.state?.enabled ? 'docker ipv6 apply (puts the D6-FORWARD filter back for every network)' : 'docker ipv6 enable (installs the D6-FORWARD filter chain)', snap.state?.enabled ? { kind: 'enable-steps', ids: ['firewall-filter'] } : { kind: 'enable' }, n.name));
+};
+
+/** The networks as the filter sees them: vetted against the host's links (doctor's view of reconcile's). */
+function vettedView(i: DoctorInput) {
+  return vetBridges(dockerView(i.snap.networks, i.snap.containers), i.snap.host.net ?? { links: [], addresses: [] }, i.snap.state?.uplink ?? i.snap.host.uplink);
+}
+
+/**
+ * routed/ndp: what becomes of the networks the prefix does not hold (info), and of a network whose bridge is
+ * not Docker's alone (warn: no rule of ours names it, its forwarding is the admin's), as enable's plan said.
+ */
+export const networkFate: Check = (i) => {
+  const st = i.snap.state;
+  const prefix = st?.enabled && st.prefix ? parseCidr6(st.prefix) : undefined;
+  if (!prefix || !st?.mode) return [];
+  const why = unavailable(i, { docker: true });
+  if (why) return [skip('networks.fate', 'networks', `networks outside ${st.prefix}: not checked, ${why}`)];
+  const fates = networkFates(vettedView(i), i.snap.networks, prefix, st.mode).filter((f) => f.kind !== 'name');
+  if (!fates.length) return [ok('networks.fate', 'networks', `every IPv6 network is inside ${st.prefix} and in the filter`)];
+  return fates.map((f) => f.kind === 'host'
+    ? finding('firewall.host-bridge', 'firewall', 'warn', f.text, `recreate it with a bridge Docker makes: docker network rm ${f.network} && docker ipv6 network create ${f.network} (without com.docker.network.bridge.name)`, undefined, f.network)
+    : ok('networks.outside-prefix', 'networks', f.text, f.network));
 };
 
 /** Bridge names ip6tables would misread ('+', '!', quotes...): such a network is left out of every rule we write. */
@@ -133,7 +159,7 @@ export const bridgeNames: Check = (i) => {
   const bad = bridgeNetworks(i.snap).map((n) => ({ n, problem: n.bridge ? ifNameProblem(n.bridge) : undefined })).filter((x) => x.problem);
   if (bad.length === 0) return [ok('firewall.bridge-names', 'firewall', 'every bridge name can be written into a rule')];
   return bad.map(({ n, problem }) => finding('firewall.bridge-names', 'firewall', 'warn',
-    `network "${n.name}" has the bridge name ${JSON.stringify(n.bridge)}: ${problem}; docker-ipv6 leaves it out of every rule and NDP entry (the prefix-wide drop keeps its containers closed, and unreachable from outside)`,
+    `network "${n.name}" has the bridge name ${JSON.stringify(n.bridge)}: ${problem}; docker-ipv6 leaves it out of every rule and NDP entry (its IPv6 subnets are closed by address: its containers are unreachable from outside)`,
     `recreate it with a plain bridge name (letters, digits, "-", "_", "."): docker network rm ${n.name} && docker ipv6 network create ${n.name}`, undefined, n.name));
 };
 
@@ -178,6 +204,7 @@ export const NETWORK_CHECKS: Check[] = [
   needing({ docker: true, firewall: true }, 'outside.ula-nat', 'outside', 'NAT66 for ULA networks', ulaMasquerade),
   needing({ docker: true, firewall: true }, 'outside.global-path', 'outside', 'the outside path of global networks', globalPath),
   unfiltered,
+  networkFate,
   needing({ docker: true }, 'firewall.bridge-names', 'firewall', 'bridge names usable in rules', bridgeNames),
   needing({ firewall: true }, 'firewall.rules-before-jump', 'firewall', 'rules evaluated before ours', rulesBeforeJump),
   bootUnit,

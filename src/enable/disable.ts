@@ -141,6 +141,9 @@ export async function runDisable(ctx: RunContext, o: { restartTimeoutMs?: number
     if (ctx.globals.json) ctx.outJson({ changed: true, plan });
     else {
       ctx.out('IPv6 setup by docker-ipv6 undone: the daemon.json keys, sysctls, our firewall chains, routes and proxy entries are back as they were.');
+      // nftables: our table stays while the admin keeps sets or maps in it
+      const kept = ctx.host.firewall.kind === 'nftables' ? (await ctx.host.firewall.facts()).kept : undefined;
+      if (kept) ctx.out(kept);
       const left = await dockerLeftovers(ctx.host, snap.state?.prefix);
       if (left.length) {
         ctx.out('Docker itself left IPv6 rules from when its ip6tables support was on (docker-ipv6 does not edit Docker\'s rules); to remove them:');

@@ -27,10 +27,10 @@ async function withNet<T>(host: HostAdapters, fn: (net: NetOps) => Promise<T>): 
 }
 
 /** `expected`: the batch the plan showed; the step applies exactly it or refuses (see applyFirewallTable). */
-export function firewallStep(deps: Pick<ReconcileDeps, 'docker' | 'firewall'>, plan: EnablePlan, table: 'nat' | 'filter', id: string, expected?: string): Step {
+export function firewallStep(deps: Pick<ReconcileDeps, 'docker' | 'firewall' | 'openNet'>, plan: EnablePlan, table: 'nat' | 'filter', id: string, expected?: string): Step {
   return {
     id,
-    describe: table === 'nat' ? `${firewallWhere(plan, 'nat')}: masquerade the prefix in chain D6-NAT` : `${firewallWhere(plan, 'filter')}: chain D6-FORWARD lets in replies, ICMPv6 and published ports only, and closes the rest of ${plan.prefix}`,
+    describe: table === 'nat' ? `${firewallWhere(plan, 'nat')}: masquerade the prefix in chain D6-NAT` : `${firewallWhere(plan, 'filter')}: chain D6-FORWARD closes every Docker bridge but for replies, the ICMPv6 transit set and ports published on all addresses`,
     prepare: async () => ({ kind: 'ip6tables', table } satisfies FirewallUndo),
     async apply() { await applyFirewallTable(deps, plan, table, expected); return { kind: 'ip6tables', table } satisfies FirewallUndo; },
   };

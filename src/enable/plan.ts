@@ -6,16 +6,17 @@ import { ConfigError, PreconditionError, UsageError } from '../errors';
 import type { HostSnapshot } from '../observe/snapshot';
 import type { Mode } from '../model/state';
 import { addressAt, formatCidr, contains, parseCidr6, type Cidr6 } from '../model/ip';
-import { planDaemonKeys } from './daemon-plan';
+import { planDaemonKeys } from '../daemon/plan-keys';
 import { bridgeSubnet } from '../model/pools';
-import { renderForwardBatch, renderNatBatch } from '../firewall/batches';
-import { dockerView } from '../model/docker';
+import { renderFilterBatch, renderNatBatch } from '../firewall/batches';
+import { dockerView, vetBridges, type DockerFacts } from '../model/docker';
 import { planId } from '../model/plan-id';
+import { networkFates } from '../model/network-fate';
 import { ourRulesPlace } from '../model/firewall-backend';
 import { firewallBatch } from '../reconcile/firewall-table';
-import { containerProxies } from '../reconcile/desired';
+import { containerProxies, desiredForwardRules } from '../reconcile/desired';
 import { prefixFacts, uplinkAddress } from '../observe/prefix-facts';
-import { chooseMode } from './mode';
+import { chooseMode } from '../model/mode';
 import { checkPrefix, pickUla } from './prefix';
 import { persistedSysctls, planSysctls, renderSysctlConf, type SysctlChange } from '../model/sysctl-plan';
 import type { DockerDown } from './down';
@@ -107,6 +108,12 @@ function choosePrefix(snap: HostSnapshot, o: EnableOptions): { prefix: Cidr6; so
   return { prefix: checkPrefix(o.prefix, prefixFacts(snap, own)), source: own ? 'saved' : 'given' };
 }
 
+/** The view with the default bridge on docker0 (no container yet): what the filter lists once dockerd restarted. */
+function withDefaultBridge(view: DockerFacts): DockerFacts {
+  const others = view.networks.filter((n) => n.name !== 'bridge');
+  return { ...view, containers: [], networks: [...others, { id: 'bridge', name: 'bridge', bridge: 'docker0', subnets6: [] }] };
+}
+
 export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   preconditions(snap, o.dockerDown);
   const uplink = snap.host.uplink!;
@@ -141,6 +148,9 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   if (natByUs) notes.push('"iptables": false in daemon.json: Docker programs no NAT, so docker-ipv6 installs its own IPv6 masquerade');
   const filterByUs = mode !== 'nat';
 
+  // the filter's view: every bridge network, vetted against the host's links (a host bridge is left out)
+  const links = snap.host.net ?? { links: [], addresses: [] };
+  const view = vetBridges(dockerView(snap.networks, snap.containers), links, uplink);
   let upstreamRoute: string | undefined;
   if (mode === 'routed') {
     const via = uplinkAddress(snap, prefix);
@@ -152,7 +162,6 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
     const gw = bridgeSubnet(prefix);
     ndpProxies.push({ address: addressAt(gw, 1n), ifname: uplink });
     // only containers on bridge networks inside the prefix (never a macvlan/ipvlan one: it answers for itself)
-    const view = dockerView(snap.networks, snap.containers);
     for (const p of containerProxies({ prefix: formatCidr(prefix), uplink }, view, view.containers)) ndpProxies.push({ address: p.address, ifname: uplink });
   }
   const legacyNetworks = snap.networks
@@ -163,15 +172,17 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
     }));
   const ours = [
     { subnet: bridge, bridge: 'docker0' },
-    // through dockerView: a network whose bridge name cannot be written safely is left out (closed by the prefix-wide rules)
-    ...dockerView(snap.networks, []).networks.filter((n) => n.name !== 'bridge').flatMap((n) => n.subnets6.filter((x) => contains(prefix, parseCidr6(x.subnet)!)).map(({ subnet }) => ({ subnet, bridge: n.bridge }))),
+    // through dockerView: a network whose bridge name cannot be written safely is left out
+    ...dockerView(snap.networks, []).networks.filter((n) => n.name !== 'bridge' && !n.internal).flatMap((n) => n.subnets6.filter((x) => contains(prefix, parseCidr6(x.subnet)!)).map(({ subnet }) => ({ subnet, bridge: n.bridge }))),
   ];
-  for (const n of dockerView(snap.networks, []).skipped ?? []) {
-    notes.push(`network ${n.name} is left out of every rule: its bridge name ${JSON.stringify(n.bridge)} is unusable (${n.problem}); the prefix-wide drop keeps its containers closed`);
-  }
+  notes.push(...networkFates(view, snap.networks, prefix, mode).map((f) => f.text));
+  // after the restart the default bridge is docker0 (it may not be listed here) and the containers are not
+  // yet running: shown (-v) only where that differs from the batch of the first step
+  const filterNow = filterByUs ? desiredForwardRules({ uplink }, view, links.links) : undefined;
+  const filterAfter = filterByUs ? desiredForwardRules({ uplink }, withDefaultBridge(view), links.links) : undefined;
   const firewallAfterRestart = {
     nat: natByUs ? renderNatBatch(ours, snap.firewall.tables) : undefined,
-    filter: filterByUs ? renderForwardBatch(formatCidr(prefix), ours.map((o) => ({ ...o, published: [] })), snap.firewall.tables) : undefined,
+    filter: filterAfter && filterAfter.join('\n') !== filterNow!.join('\n') ? renderFilterBatch(filterAfter, snap.firewall.tables) : undefined,
   };
   const stateSame = snap.state?.enabled && snap.state.prefix === formatCidr(prefix) && snap.state.mode === mode && snap.state.uplink === uplink;
   const restart = edit.changed || !runningMatches;
@@ -182,7 +193,7 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
     sysctls, sysctlConf: { path: o.sysctlConfPath, text: renderSysctlConf(confValues) },
     natByUs, filterByUs, restart, upstreamRoute, ndpProxies, legacyNetworks, notes, noop, firewallAfterRestart, dockerDown: o.dockerDown,
     firewall: snap.firewall.kind ?? 'ip6tables',
-    filterBatch: filterByUs ? firewallBatch('filter', { prefix: formatCidr(prefix) }, dockerView(snap.networks, snap.containers), snap.firewall.tables) : undefined,
+    filterBatch: filterByUs ? firewallBatch('filter', { prefix: formatCidr(prefix), uplink }, view, snap.firewall.tables, links.links) : undefined,
   };
 }
 

@@ -52,7 +52,7 @@ export function mergeDaemonUndo(first: DaemonRecord | undefined, later: DaemonRe
 }
 
 /**
- * Docker down: it runs no network and no container, so the first filter batch is the prefix-wide one the plan
+ * Docker down: it runs no network and no container, so the first filter batch is the catch-all one the plan
  * showed. Should Docker answer meanwhile, its real lists make the batch differ and the step refuses.
  */
 function whileDown(deps: ReconcileDeps): ReconcileDeps {
@@ -94,8 +94,8 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
   const steps: Step[] = [];
   const progress = (s: string) => ctx.note(s);
   const hadDefault = !!snap.host.net?.routes.some((r) => r.family === 6 && r.dst === '::/0' && r.table === 254);
-  // The filter chain comes before forwarding is on and before dockerd restarts: its prefix-wide tail
-  // closes every subnet of the prefix whether or not Docker lists it yet, so there is no open window.
+  // The filter chain comes before forwarding is on and before dockerd restarts: every bridge Docker lists
+  // ends in a drop, and the catch-alls close the ones it makes at its start, so there is no open window.
   // After the restart it is rendered again for the networks and published ports Docker then has.
   const down = plan.dockerDown;
   if (plan.filterByUs) steps.push(firewallStep(down ? whileDown(deps) : deps, plan, 'filter', 'firewall-filter', plan.filterBatch));

@@ -29,6 +29,8 @@ export interface FirewallFacts {
   version?: string;
   error?: string;
   tables: ParsedRuleset;
+  /** nftables: why our table stays although nothing of ours may be in it (the admin's sets or maps) */
+  kept?: string;
 }
 
 /** Parses ip6tables-save output into tables, chains and rule lines. */

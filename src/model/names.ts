@@ -7,6 +7,11 @@ export const NAT_CHAIN = 'D6-NAT';
 /** filter table: our forwarding filter chain, jumped to from FORWARD. */
 export const FORWARD_CHAIN = 'D6-FORWARD';
 /**
+ * filter table: what may reach a container of a listed (not internal) network from outside its bridge:
+ * replies, the ICMPv6 transit set, published ports. D6-FORWARD jumps to it per bridge and drops right after.
+ */
+export const INBOUND_CHAIN = 'D6-INBOUND';
+/**
  * filter table: the admin's chain, evaluated first inside D6-FORWARD (as Docker's DOCKER-USER). We create it
  * when it is missing and never flush, edit or reorder it; disable removes it only when it is empty.
  */

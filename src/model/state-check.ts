@@ -96,6 +96,11 @@ export function stateProblem(v: unknown): StateProblem | undefined {
       if (!isIfName(p.ifname)) return { field: `proxies[${i}].ifname`, why: `is ${str(p.ifname)}, not a valid interface name` };
     }
   }
+  if (v.bridges !== undefined) {
+    if (!Array.isArray(v.bridges)) return { field: 'bridges', why: 'is not a list' };
+    // they reach rules of the boot skeleton: names a rule can hold safely, never a wildcard
+    for (const [i, b] of v.bridges.entries()) if (!isIfName(b)) return { field: `bridges[${i}]`, why: `is ${str(b)}, not a valid interface name` };
+  }
   if (v.allocations !== undefined) {
     if (!isObj(v.allocations)) return { field: 'allocations', why: 'is not an object' };
     for (const [k, s] of Object.entries(v.allocations)) {

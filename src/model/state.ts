@@ -33,6 +33,11 @@ export interface ToolState {
   /** Routes and NDP proxy entries we installed (the agent keeps them). */
   routes?: string[];
   proxies?: Array<{ address: string; ifname: string }>;
+  /**
+   * Docker bridges with names of their own (not docker0 / br-*) that our filter lists: the boot skeleton
+   * closes them before Docker runs (the catch-alls close the rest).
+   */
+  bridges?: string[];
   /** IPv6 subnets handed out to networks from the prefix. */
   allocations?: Record<string, string>;
 }

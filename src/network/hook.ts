@@ -16,7 +16,8 @@ export function outsidePathNote(state: ToolState, subnet6: string): string | und
   const inside = !!prefix && !!sub && contains(prefix, sub);
   const needs: string[] = [];
   if (en.natByUs && inside) needs.push('a masquerade rule in the D6-NAT chain');
-  if (en.filterByUs && inside) needs.push('forwarding-filter rules in the D6-FORWARD chain');
+  // the filter lists every Docker network, inside the prefix or not (until then the catch-alls keep it closed)
+  if (en.filterByUs) needs.push('its own rules in the D6-FORWARD filter (closed until then)');
   if (state.mode === 'ndp' && inside) needs.push(`NDP proxy entries for its gateway and containers on ${state.uplink ?? 'the uplink'}`);
   if (!needs.length) return undefined;
   return `note: in ${state.mode} mode this network needs ${needs.join(', ')}; the docker-ipv6 agent adds them on its next pass (start it, or re-run it, to apply them now)`;

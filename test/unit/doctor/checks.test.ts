@@ -1,5 +1,6 @@
 // Every doctor check against snapshot fixtures: the healthy host is all ok, each broken state fails or warns with a fix.
 import test from 'ava';
+import { catchAllRules } from '../../../src/firewall/batches';
 import { runChecks, summarize } from '../../../src/doctor/checks';
 import { fromVerifyRows } from '../../../src/doctor/probe';
 import type { DoctorInput, Finding } from '../../../src/doctor/types';
@@ -226,23 +227,44 @@ test('outside: NDP mode without proxy entries, global network without a mode -> 
   broken(t, input(s), 'outside.global-path', 'warn', /global prefix .* no docker-ipv6 mode/, /^docker network rm app .*docker ipv6 enable --prefix .* --mode routed .*then docker network create --ipv6 app;/);
 });
 
-test('firewall: routed network with ip6tables off and no filter -> fail', (t) => {
+test('firewall: routed network with ip6tables off and no filter -> fail; a drop of its own or the catch-all closes it; a prefix drop does not', (t) => {
   const s = healthySnap();
   s.state = { version: 1, prefix: '2001:db8:2::/48', mode: 'routed', uplink: 'eth0', enabled: {} as never };
   s.daemonConfig.value = { ...s.daemonConfig.value, ip6tables: false };
   s.networks[1].ipv6Subnets = ['2001:db8:2:1::/64'];
-  const f = broken(t, input(s), 'firewall.unfiltered', 'fail', /ip6tables" off and no filter: every container port is open/, /D6-FORWARD/);
+  const f = broken(t, input(s), 'firewall.unfiltered', 'fail', /Docker's IPv6 filter off \("ip6tables": false\) and no drop of ours: every container port on it is open/, /docker ipv6 apply/);
   t.deepEqual(f.auto, { kind: 'enable-steps', ids: ['firewall-filter'] });
-  // the chain's prefix-wide end covers a network that has no block of its own yet
+  const TAG = '-m comment --comment docker-ipv6';
+  const bridge = s.networks[1].bridge!;
+  // the old prefix-wide end is no longer enough: it depended on the prefix
   s.firewall.tables.filter = { chains: { FORWARD: 'ACCEPT', 'D6-FORWARD': '-' }, rules: [
-    '-A FORWARD -m comment --comment docker-ipv6 -j D6-FORWARD',
-    '-A D6-FORWARD -d 2001:db8:2::/48 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment docker-ipv6 -j ACCEPT',
-    '-A D6-FORWARD -d 2001:db8:2::/48 -m comment --comment docker-ipv6 -j DROP',
+    `-A FORWARD ${TAG} -j D6-FORWARD`, `-A D6-FORWARD -d 2001:db8:2::/48 ${TAG} -j DROP`,
   ] };
-  t.is(only(runChecks(input(s)), 'firewall.unfiltered')[0].status, 'ok');
-  // a DROP for another prefix does not count
-  s.firewall.tables.filter.rules[2] = '-A D6-FORWARD -d 2001:db8:9::/48 -m comment --comment docker-ipv6 -j DROP';
-  t.is(only(runChecks(input(s)), 'firewall.unfiltered')[0].status, 'fail');
+  t.true(only(runChecks(input(s)), 'firewall.unfiltered').some((x) => x.status === 'fail' && x.subject === s.networks[1].name));
+  // the catch-alls close docker0 / br-* bridges the chain does not list yet
+  s.firewall.tables.filter.rules = [`-A FORWARD ${TAG} -j D6-FORWARD`, ...catchAllRules()];
+  t.true(only(runChecks(input(s)), 'firewall.unfiltered').every((x) => x.status === 'ok'), `bridge ${bridge}`);
+  // a bridge name of its own needs its own drop
+  s.networks[1].bridge = 'mybr';
+  t.true(only(runChecks(input(s)), 'firewall.unfiltered').some((x) => x.status === 'fail'));
+  s.firewall.tables.filter.rules.splice(1, 0, `-A D6-FORWARD -i mybr ${TAG} -j DROP`, `-A D6-FORWARD -o mybr ${TAG} -j DROP`);
+  t.true(only(runChecks(input(s)), 'firewall.unfiltered').every((x) => x.status === 'ok'));
+  // without our jump nothing is closed
+  s.firewall.tables.filter.rules.shift();
+  t.true(only(runChecks(input(s)), 'firewall.unfiltered').some((x) => x.status === 'fail'));
+});
+
+test('networks: routed, a network outside the prefix is named with what becomes of it; a host bridge is a warning', (t) => {
+  const s = healthySnap();
+  s.state = { version: 1, prefix: '2001:db8:2::/48', mode: 'routed', uplink: 'eth0', enabled: { filterByUs: true } as never };
+  s.daemonConfig.value = { ...s.daemonConfig.value, ip6tables: false };
+  s.networks[1].ipv6Subnets = ['fd99:1::/64'];
+  const fates = only(runChecks(input(s)), 'networks.outside-prefix');
+  t.is(fates.length, 1);
+  t.regex(fates[0].detail, /network app \(fd99:1::\/64\) is outside 2001:db8:2::\/48: docker-ipv6 gives it no route, NAT or NDP entry, and closes it like every Docker network/);
+  s.networks[1].bridge = 'eth0';
+  s.networks[1].options = { 'com.docker.network.bridge.name': 'eth0' };
+  broken(t, input(s), 'firewall.host-bridge', 'warn', /its bridge eth0 is the uplink; its forwarding is yours/, /docker network rm app && docker ipv6 network create app/);
 });
 
 test('firewall: a bridge named "+" -> warn: left out of every rule (closed), recreate it', (t) => {

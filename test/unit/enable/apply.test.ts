@@ -52,7 +52,8 @@ test('routed: the chain and the unreachable route come before forwarding, accept
   t.true(at(log, 'ip6tables-restore filter') < forwarding, 'D6-FORWARD holds before anything is forwarded');
   t.true(at(log, 'netlink +route 2001:db8:2::/48') < forwarding, 'no routing loop window');
   t.true(forwarding < at(log, 'dockerd restart'));
-  t.true(log.lastIndexOf('ip6tables-restore filter') > at(log, 'dockerd restart'), 'the chain is rendered again for the networks after the restart');
+  // rendered again after the restart from Docker's networks: no rule depends on the bridge's new subnet, so nothing differs
+  t.is(log.lastIndexOf('ip6tables-restore filter'), at(log, 'ip6tables-restore filter'), 'one filter batch: the restart changed nothing it depends on');
   t.true(fake.fw.has('filter', FORWARD_CHAIN));
   t.is(fake.fw.rules('filter', 'FORWARD')[0], `-m comment --comment docker-ipv6 -j ${FORWARD_CHAIN}`, 'our jump first in FORWARD');
   t.false(fake.fw.has('nat', NAT_CHAIN));

@@ -1,7 +1,7 @@
 // Picks how the prefix reaches outside: NAT66 for ULA, NDP proxy inside the on-link prefix, else routed (pure).
 import { UsageError } from '../errors';
-import type { Mode } from '../model/state';
-import { classifyV6, contains, parseCidr6, type Cidr6 } from '../model/ip';
+import type { Mode } from './state';
+import { classifyV6, contains, parseCidr6, type Cidr6 } from './ip';
 
 export function chooseMode(requested: 'auto' | Mode, prefix: Cidr6, uplinkPrefixes: string[]): Mode {
   const onLink = uplinkPrefixes.map((u) => parseCidr6(u)!).find((u) => contains(u, prefix) && prefix.length > u.length);

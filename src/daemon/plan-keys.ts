@@ -1,5 +1,5 @@
 // The daemon.json keys enable wants for the running Docker version, prefix and mode (pure).
-import { dockerVersionAtLeast, needsExperimental } from '../daemon/version';
+import { dockerVersionAtLeast, needsExperimental } from './version';
 import type { Mode } from '../model/state';
 import { formatCidr, parseCidr6, type Cidr6 } from '../model/ip';
 import { bridgeSubnet, DOCKER_DEFAULT_V4_POOLS, LEGACY_POOL_ENTRIES, oneSubnetPools, v6PoolsFor, type Pool } from '../model/pools';
