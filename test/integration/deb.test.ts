@@ -18,9 +18,9 @@ const LINKS = ['docker.service.wants/docker-ipv6-agent.service', 'docker.service
   .map((l) => `etc/systemd/system/${l}`);
 const DSH = 'var/lib/systemd/deb-systemd-helper-enabled';
 // state.json as enable writes it (renderStateText), trimmed to what the maintainer scripts read
-const stateText = (mode: string, enabled: boolean, natByUs = false) => `${JSON.stringify({
+const stateText = (mode: string, enabled: boolean) => `${JSON.stringify({
   version: 1, prefix: mode === 'nat' ? 'fd12:3456:789a::/48' : '2001:db8:5::/48', mode,
-  ...(enabled ? { enabled: { at: '2026-12-06T00:00:00.000Z', sysctls: {}, sysctlFileWritten: true, natByUs, filterByUs: mode !== 'nat' } } : {}),
+  ...(enabled ? { enabled: { at: '2026-12-06T00:00:00.000Z', sysctls: {}, sysctlFileWritten: true, natByUs: false, filterByUs: mode !== 'nat' } } : {}),
 }, null, 2)}\n`;
 const version = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 
