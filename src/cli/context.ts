@@ -1,5 +1,6 @@
 // Per-invocation context: resolved options, the Docker endpoint, output helpers and lazily made adapters.
 import { onExec } from '../util/exec';
+import { escapeControls, terminalJson, terminalText } from '../util/terminal';
 import { PreconditionError } from '../errors';
 import type { DockerGlobals } from './argv';
 import { underRoot, type GlobalOptions } from './globals';
@@ -47,7 +48,7 @@ export class RunContext {
     readonly stderr: NodeJS.WritableStream = process.stderr,
   ) {
     this.paths = pathsFor(globals.root);
-    if (globals.verbose) onExec((argv) => this.stderr.write(`+ ${argv.join(' ')}\n`));
+    if (globals.verbose) onExec((argv) => this.stderr.write(`+ ${argv.map(escapeControls).join(' ')}\n`));
   }
 
   /** The run's host adapters: the real ones on first use, unless a test handed in fakes (withHost). */
@@ -88,8 +89,10 @@ export class RunContext {
     }
   }
 
-  out(text: string): void { this.stdout.write(text.endsWith('\n') ? text : `${text}\n`); }
+  // Every text for people goes out through out() or note(): control characters in the names it carries are
+  // escaped here, once for every command (the newlines are the layout's); JSON keeps its exact values.
+  out(text: string): void { this.stdout.write(terminalText(text.endsWith('\n') ? text : `${text}\n`)); }
   /** Progress and notes for people: stderr, so stdout stays parseable. */
-  note(text: string): void { this.stderr.write(text.endsWith('\n') ? text : `${text}\n`); }
-  outJson(value: unknown): void { this.stdout.write(`${JSON.stringify(value, null, 2)}\n`); }
+  note(text: string): void { this.stderr.write(terminalText(text.endsWith('\n') ? text : `${text}\n`)); }
+  outJson(value: unknown): void { this.stdout.write(`${terminalJson(value, 2)}\n`); }
 }

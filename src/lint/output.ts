@@ -1,14 +1,16 @@
 // Renders findings for people (file:line:col severity rule message + fix) and as JSON; --fix --dry-run against the file on disk.
 import type { Finding } from './types';
 import type { LintResult } from './engine';
+import { escapeControls } from '../util/terminal';
+
+/** A finding's text for people: file names and messages quote what the linted files hold, escaped. */
+function findingLines(f: Finding, opts: { where?: string; tail?: string; fix?: boolean } = {}): string {
+  const e = escapeControls;
+  return `${e(f.file)}${opts.where ?? ''}:${f.line}:${f.col} ${f.severity} ${f.rule} ${e(f.message)}${opts.tail ?? ''}\n${opts.fix === false ? '' : `  fix: ${e(f.fix)}\n`}`;
+}
 
 export function renderText(findings: Finding[]): string {
-  let out = '';
-  for (const f of findings) {
-    out += `${f.file}:${f.line}:${f.col} ${f.severity} ${f.rule} ${f.message}\n`;
-    out += `  fix: ${f.fix}\n`;
-  }
-  return out;
+  return findings.map((f) => findingLines(f)).join('');
 }
 
 export function summary(findings: Finding[]): string {
@@ -60,13 +62,7 @@ export function compareFix(onDisk: Finding[], afterFix: Finding[], texts: { befo
 export function renderDryRun(compared: ReturnType<typeof compareFix>): string {
   const { findings, added } = compared;
   let out = '';
-  for (const f of findings) {
-    out += `${f.file}:${f.line}:${f.col} ${f.severity} ${f.rule} ${f.message}${f.resolvedByFix ? ' [resolved by --fix]' : ''}\n`;
-    if (!f.resolvedByFix) out += `  fix: ${f.fix}\n`;
-  }
-  for (const f of added) {
-    out += `${f.file} (after the fix, line:col in the fixed text):${f.line}:${f.col} ${f.severity} ${f.rule} ${f.message}\n`;
-    out += `  fix: ${f.fix}\n`;
-  }
+  for (const f of findings) out += findingLines(f, { tail: f.resolvedByFix ? ' [resolved by --fix]' : '', fix: !f.resolvedByFix });
+  for (const f of added) out += findingLines(f, { where: ' (after the fix, line:col in the fixed text)' });
   return out;
 }

@@ -40,3 +40,15 @@ test('agent status line: running (this process), stopped, gone, never started', 
   t.is(agentLine(undefined), 'not running (never started on this host)');
   t.like(agentJson(base) as object, { running: true, lastReconcile: base.lastReconcile });
 });
+
+test('log lines carry names escaped: no raw control character on a terminal or in a JSON line, the JSON value exact', (t) => {
+  const now = () => new Date('2024-05-01T10:00:00.123Z');
+  const name = 'evil\u001b]0;pwned\u0007x\u009b\nfake';
+  const a = sink(false);
+  makeLogger(a.w, now)('warn', `network ${name} is left out`, { network: name });
+  t.false(/[\u0000-\u001f\u007f-\u009f]/.test(a.lines[0].slice(0, -1)));
+  t.is((JSON.parse(a.lines[0]) as { network: string }).network, name);
+  const b = sink(true);
+  makeLogger(b.w, now)('warn', `network ${name} is left out`, { network: name });
+  t.is(b.lines[0], '10:00:00.123 WARN network evil\\x1b]0;pwned\\x07x\\u009b\\nfake is left out  network=evil\\x1b]0;pwned\\x07x\\u009b\\nfake\n');
+});
