@@ -4,6 +4,7 @@ import { isMap, isSeq, isScalar, type Node, type YAMLMap } from 'yaml';
 import type { LintDoc, Span } from './types';
 import { keySpan, nodeAt, spanOf, docStart } from './source';
 import { hasVariable, interpolate } from './interpolate';
+import { parseCidr } from '../model/ip';
 
 /** A scalar as Compose reads it; `unresolved` when it holds a variable with no known value (not judged). */
 export interface Value { text: string; span: Span; unresolved?: boolean }
@@ -61,6 +62,32 @@ function serviceNetworks(svc: any): string[] {
   if (Array.isArray(svc.networks)) return svc.networks.map(String);
   if (isObj(svc.networks)) return Object.keys(svc.networks);
   return ['default'];
+}
+
+/** What a value with unknown variables shows of its family in its literal part: "${P}::/64" is IPv6, "${N}.0/24" IPv4. */
+function familyHint(text: string): 4 | 6 | undefined {
+  let rest = text.replace(/\$\$/g, '');
+  for (let prev = ''; prev !== rest;) { prev = rest; rest = rest.replace(/\$\{[^{}]*\}/g, ''); }
+  rest = rest.replace(/\$[A-Za-z_][A-Za-z0-9_]*/g, '');
+  return rest.includes(':') ? 6 : rest.includes('.') ? 4 : undefined;
+}
+
+const isBridge = (n: ComposeNetwork) => n.driver === undefined || n.driver === 'bridge';
+
+/**
+ * The family of a subnet entry: its prefix's, or for one with an unknown variable what its literal part shows.
+ * A bridge network holds at most one subnet per family (Docker refuses more: "bridge driver doesn't support
+ * multiple subnets"), so next to a literal IPv6 subnet a bare "${V4_SUBNET}" can only be the IPv4 one.
+ */
+export function subnetFamily(n: ComposeNetwork, e: IpamEntry): 4 | 6 | undefined {
+  if (!e.subnet) return undefined;
+  if (!e.subnet.unresolved) return parseCidr(e.subnet.text)?.family;
+  const hint = familyHint(e.subnet.text);
+  if (hint || !isBridge(n)) return hint;
+  const known = new Set(n.ipam.filter((x) => x.subnet && !x.subnet.unresolved).map((x) => parseCidr(x.subnet!.text)?.family));
+  if (known.has(6) && !known.has(4)) return 4;
+  if (known.has(4) && !known.has(6)) return 6;
+  return undefined;
 }
 
 function scalarEntry(doc: LintDoc, map: YAMLMap, key: string): Value | undefined {

@@ -1,7 +1,7 @@
 // Compose rules: enable_ipv6 per used network, IPv6 subnets in ipam.config, subnet sanity, host collisions, version.
 import { isMap, isScalar, type Node } from 'yaml';
 import type { DocRule, RawFinding, RuleMeta, LintDoc, Span } from '../types';
-import { composeModel, type ComposeNetwork } from '../compose-model';
+import { composeModel, subnetFamily, type ComposeNetwork } from '../compose-model';
 import { parseCidr, parseAddress, containsAddress, contains, overlaps, formatCidr, type Cidr } from '../../model/ip';
 import { keySpan, spanOf } from '../source';
 
@@ -72,8 +72,8 @@ const ipv6SubnetMissing: DocRule = (doc) => {
   const out: RawFinding[] = [];
   for (const n of composeModel(doc).networks) {
     if (skipped(n) || !n.enableIpv6) continue;
-    // a subnet from a variable with no known value may well be the IPv6 one
-    if (n.ipam.some((e) => e.subnet && (e.subnet.unresolved || parseCidr(e.subnet.text)?.family === 6))) continue;
+    // a subnet from a variable with no known value may well be the IPv6 one, unless it shows it is IPv4
+    if (n.ipam.some((e) => e.subnet && (e.subnet.unresolved ? subnetFamily(n, e) !== 4 : parseCidr(e.subnet.text)?.family === 6))) continue;
     out.push({
       rule: 'compose/ipv6-subnet-missing',
       at: n.enableSpan ?? n.span,
