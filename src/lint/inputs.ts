@@ -40,7 +40,8 @@ async function walk(dir: string, out: string[]): Promise<void> {
   } catch (e) {
     throw unreadable(dir, e);
   }
-  entries.sort((a, b) => a.name.localeCompare(b.name));
+  // code-unit order, never the locale's: the same tree is read in the same order on every machine
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const p = join(dir, e.name);
     if (e.isDirectory()) {

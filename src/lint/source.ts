@@ -1,5 +1,5 @@
 // Parses sources into positioned YAML documents and maps nodes (and JSON embedded in scalars) to spans.
-import { parseAllDocuments, LineCounter, isMap, isScalar, isPair, type Document, type Node, type Scalar } from 'yaml';
+import { parseAllDocuments, LineCounter, isMap, isSeq, isScalar, isPair, type Document, type Node, type Pair, type Scalar } from 'yaml';
 import { parseTree, type Node as JsonNode, type ParseError, printParseErrorCode } from 'jsonc-parser';
 import type { Source, Span, LintDoc } from './types';
 import { detectKind } from './detect';
@@ -135,6 +135,47 @@ export function firstSpan(doc: LintDoc, ...paths: Array<Array<string | number>>)
 export function docStart(doc: LintDoc): Span {
   const c = (doc.base.length ? nodeAt(doc, []) : doc.doc.contents) as Node | null;
   return c?.range ? { start: c.range[0], end: c.range[0] } : { start: 0, end: 0 };
+}
+
+/** The last item starting at or before `offset` (items are in file order): a binary search, so deep files stay linear. */
+function itemAt<T>(items: readonly T[], start: (x: T) => number | undefined, offset: number): number {
+  let lo = 0;
+  let hi = items.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = start(items[mid]);
+    if (s !== undefined && s <= offset) { found = mid; lo = mid + 1; } else hi = mid - 1;
+  }
+  return found;
+}
+
+/**
+ * Where an offset sits in a document as keys and sequence indexes ("services.web.ports[1]"): a finding's
+ * logical location, which a line move above it does not change.
+ */
+export function logicalPath(doc: LintDoc, offset: number): string {
+  let out = doc.base.map((k) => (typeof k === 'number' ? `[${k}]` : `${k}`)).join('.').replace(/\.\[/g, '[');
+  let node = (doc.base.length ? nodeAt(doc, []) : doc.doc.contents) as Node | null | undefined;
+  for (let depth = 0; node && depth < 200; depth++) {
+    if (isMap(node)) {
+      const i = itemAt(node.items, (p: Pair) => (p.key as Node | null)?.range?.[0], offset);
+      const pair = node.items[i];
+      const end = ((pair?.value as Node | null)?.range ?? (pair?.key as Node | null)?.range)?.[1];
+      if (!pair || end === undefined || offset > end) break;
+      const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+      out += out ? `.${key}` : key;
+      const keyEnd = (pair.key as Node | null)?.range?.[1] ?? 0;
+      node = offset < keyEnd ? undefined : (pair.value as Node | null);
+    } else if (isSeq(node)) {
+      const i = itemAt(node.items as Node[], (n) => n?.range?.[0], offset);
+      const item = node.items[i] as Node | undefined;
+      if (!item?.range || offset > item.range[1]) break;
+      out += `[${i}]`;
+      node = item;
+    } else break;
+  }
+  return out;
 }
 
 /** JSON held in a YAML scalar (Flannel's net-conf.json), with positions mapped back into the file. */
