@@ -102,7 +102,16 @@ function scalarEntry(doc: LintDoc, map: YAMLMap, key: string): Value | undefined
 
 const ENABLE_OPT = 'com.docker.network.enable_ipv6';
 
+const models = new WeakMap<LintDoc, ComposeModel>();
+
+/** The model of a Compose document, built once: every Compose rule asks for it. */
 export function composeModel(doc: LintDoc): ComposeModel {
+  let m = models.get(doc);
+  if (!m) { m = buildModel(doc); models.set(doc, m); }
+  return m;
+}
+
+function buildModel(doc: LintDoc): ComposeModel {
   const data = doc.data ?? {};
   const services = isObj(data.services)
     ? Object.keys(data.services).map((name) => ({
@@ -112,15 +121,21 @@ export function composeModel(doc: LintDoc): ComposeModel {
     }))
     : [];
   const declared = isObj(data.networks) ? data.networks : {};
-  const names = new Set<string>(Object.keys(declared));
-  for (const s of services) for (const n of s.networks) names.add(n);
+  // who uses each network, in one pass (asking per network made many services times many networks)
+  const users = new Map<string, typeof services>(Object.keys(declared).map((n) => [n, []]));
+  for (const svc of services) {
+    for (const n of new Set(svc.networks)) {
+      const list = users.get(n);
+      if (list) list.push(svc); else users.set(n, [svc]);
+    }
+  }
   const networks: ComposeNetwork[] = [];
-  for (const name of names) {
-    const usedBy = services.filter((s) => s.networks.includes(name)).map((s) => s.name);
-    const isDeclared = name in declared;
+  for (const [name, list] of users) {
+    const usedBy = list.map((x) => x.name);
+    const isDeclared = Object.prototype.hasOwnProperty.call(declared, name);
     if (!isDeclared && name !== 'default') continue; // an undeclared custom network is compose's own error
     const cfg = isObj(declared[name]) ? declared[name] : {};
-    const firstUser = services.find((s) => s.networks.includes(name));
+    const firstUser = list[0];
     const ipam: IpamEntry[] = [];
     const cfgNode = nodeAt(doc, ['networks', name, 'ipam', 'config']);
     if (isSeq(cfgNode)) {

@@ -1,7 +1,7 @@
 // The pure lint engine: parsed documents + host facts in, positioned findings out. No I/O here.
 import type { Finding, LintDoc, RawFinding, RuleContext, Source, HostNetwork, DocKind, Span } from './types';
 import { createHash } from 'node:crypto';
-import { parseSource, linePos, docStart, logicalPath, type ParsedSource } from './source';
+import { parseSource, linePos, docStart, logicalPath, MAX_YAML_TOKENS, type ParsedSource } from './source';
 import { DOC_RULES, RUN_RULES, RULES_BY_ID } from './rules';
 import { dualStackIntent, filesWithIpv6Intent } from './intent';
 import type { Env } from './interpolate';
@@ -17,6 +17,8 @@ export interface LintOptions {
   requireIpv6?: boolean;
   /** Compose variables known to lint (--env-file, --use-env); without them only defaults count */
   env?: Env;
+  /** the YAML token budget per file (tests lower it); MAX_YAML_TOKENS by default */
+  maxTokens?: number;
 }
 
 export interface FileResult {
@@ -64,6 +66,10 @@ function fileFindings(p: ParsedSource): Finding[] {
   if (p.template) {
     const pos = linePos({ lineCounter: p.lineCounter, text: p.source.text }, p.template.start);
     return [{ file: p.source.file, line: pos.line, col: pos.col, endLine: pos.line, endCol: pos.col, severity: 'info', rule: 'file/template-skipped', message: 'this is a Helm/Go template ({{ ... }}), not YAML yet: skipped', fix: 'lint the rendered output instead: helm template CHART | docker ipv6 lint -', path: '', fingerprint: fingerprintOf('file/template-skipped', '', '') }];
+  }
+  if (p.tooLarge) {
+    const pos = linePos({ lineCounter: p.lineCounter, text: p.source.text }, p.tooLarge.start);
+    return [{ file: p.source.file, line: pos.line, col: pos.col, endLine: pos.line, endCol: pos.col, severity: 'error', rule: 'file/too-large', message: `not linted: the file holds more than ${(p.maxTokens ?? MAX_YAML_TOKENS).toLocaleString('en-US')} YAML tokens, lint's memory bound (the count ran out here)`, fix: 'split it into smaller files, or lint the parts that hold network settings', path: '', fingerprint: fingerprintOf('file/too-large', '', '') }];
   }
   if (!p.errors.length) return [];
   const first = at(p.errors[0].at);
@@ -119,5 +125,5 @@ export function lintParsed(parsed: ParsedSource[], opts: LintOptions = {}): Lint
 }
 
 export function lintSources(sources: Source[], opts: LintOptions = {}): LintResult {
-  return lintParsed(sources.map((s) => parseSource(s, { env: opts.env })), opts);
+  return lintParsed(sources.map((s) => parseSource(s, { env: opts.env, maxTokens: opts.maxTokens })), opts);
 }

@@ -61,13 +61,24 @@ function portRange(s: string): { start: number; end: number } | undefined {
 
 const V4_FIELD = /^(0|[1-9]\d{0,2})$/;
 
+/** Dotted IPv4 as Go reads it: four decimal fields up to 255, no leading zeros. */
+function v4Value(text: string): bigint | undefined {
+  const f = text.split('.');
+  if (f.length !== 4 || !f.every((x) => V4_FIELD.test(x) && Number(x) <= 255)) return undefined;
+  return BigInt(((Number(f[0]) * 256 + Number(f[1])) * 256 + Number(f[2])) * 256 + Number(f[3]));
+}
+
 /** Go's net.ParseIP: dotted IPv4 without leading zeros, IPv6 (an IPv4 tail allowed), no zone, no blanks. */
 export function goParseIp(text: string): { family: 4 | 6; value: bigint } | undefined {
-  if (text === '' || /\s|%/.test(text)) return undefined;
-  const tail = text.includes(':') ? text.slice(text.lastIndexOf(':') + 1) : text;
-  if (tail.includes('.') && !tail.split('.').every((f) => V4_FIELD.test(f) && Number(f) <= 255)) return undefined;
-  if (!text.includes(':') && tail.split('.').length !== 4) return undefined;
-  return parseAddress(text);
+  if (!text.includes(':')) {
+    const v = v4Value(text);
+    return v === undefined ? undefined : { family: 4, value: v };
+  }
+  if (/[\s%]/.test(text)) return undefined;
+  const tail = text.slice(text.lastIndexOf(':') + 1);
+  if (tail.includes('.') && v4Value(tail) === undefined) return undefined;
+  const a = parseAddress(text);
+  return a?.family === 6 ? a : undefined;
 }
 
 /** Parses one short-syntax entry; the error is the message Compose stops with. */

@@ -12,9 +12,10 @@ export const composeValueRules: RuleMeta[] = [
 const addressOutsideSubnet: DocRule = (doc) => {
   const out: RawFinding[] = [];
   const model = composeModel(doc);
+  const byName = new Map(model.networks.map((n) => [n.name, n]));
   for (const a of model.addresses) {
     if (a.value.unresolved) continue;
-    const net = model.networks.find((n) => n.name === a.network);
+    const net = byName.get(a.network);
     if (!net || net.external) continue;
     const key = a.family === 6 ? 'ipv6_address' : 'ipv4_address';
     const addr = parseAddress(a.value.text);

@@ -29,7 +29,8 @@ const enableIpv6Missing: DocRule = (doc, ctx) => {
     if (n.ipv4Off) continue;
     // enable_ipv6: false written down is a choice; only --require-ipv6 / --dual-stack overrule it
     if (n.enableOff && !ctx.forced) continue;
-    const users = n.usedBy.join(', ');
+    // a few names, not 20k of them in one message
+    const users = n.usedBy.length > 5 ? `${n.usedBy.slice(0, 5).join(', ')} and ${n.usedBy.length - 5} more` : n.usedBy.join(', ');
     if (n.usedBy.length === 0) {
       out.push({
         rule: 'compose/enable-ipv6-missing',
@@ -167,11 +168,34 @@ const subnetChecks: DocRule = (doc) => {
   return out;
 };
 
+/**
+ * For each subnet, the first earlier one (in file order) it overlaps. Prefixes overlap only when one holds the other,
+ * so each subnet looks up its own ancestors and the subnets below it by their leading bits: linear in the number
+ * of subnets (comparing every pair was quadratic).
+ */
+function firstOverlaps(all: PlacedCidr[]): Array<PlacedCidr | undefined> {
+  const exact = new Map<string, number>(); // a seen subnet, by its leading bits
+  const below = new Map<string, number>(); // the first seen subnet under each shorter prefix
+  return all.map((b, i) => {
+    const bits = b.cidr.start.toString(2).padStart(b.cidr.family === 6 ? 128 : 32, '0');
+    const key = (len: number) => `${b.cidr.family}/${bits.slice(0, len)}`;
+    let first = below.get(key(b.cidr.length));
+    for (let len = 0; len <= b.cidr.length; len++) {
+      const j = exact.get(key(len));
+      if (j !== undefined && (first === undefined || j < first)) first = j;
+    }
+    if (!exact.has(key(b.cidr.length))) exact.set(key(b.cidr.length), i);
+    for (let len = 0; len < b.cidr.length; len++) if (!below.has(key(len))) below.set(key(len), i);
+    return first === undefined ? undefined : all[first];
+  });
+}
+
 const subnetOverlap: DocRule = (doc) => {
   const out: RawFinding[] = [];
   const all = placedSubnets(doc);
+  const earlier = firstOverlaps(all);
   all.forEach((b, i) => {
-    const a = all.slice(0, i).find((x) => overlaps(x.cidr, b.cidr));
+    const a = earlier[i];
     if (!a) return;
     out.push({
       rule: 'compose/subnet-overlap',

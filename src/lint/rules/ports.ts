@@ -76,10 +76,11 @@ const portFamilies: DocRule = (doc, ctx) => {
   const model = composeModel(doc);
   // the file's networks have IPv6 (or the user asked for it): an IPv4-only port is then a slip, wherever it sits
   const fileV6 = ctx.forced || model.networks.some((n) => n.enableIpv6 || n.ipam.some((e) => e.subnet && !e.subnet.unresolved && parseCidr(e.subnet.text)?.family === 6));
+  const byName = new Map(model.networks.map((n) => [n.name, n]));
   for (const svc of model.services) {
     const entries = servicePorts(doc, svc.name);
     const bindings = entries.flatMap((e) => (e.ok ? [e.binding] : []));
-    const mine = model.networks.filter((n) => n.usedBy.includes(svc.name));
+    const mine = [...new Set(svc.networks)].flatMap((name) => byName.get(name) ?? []);
     const onV6Network = mine.some((n) => n.enableIpv6);
     // every network of the service IPv6-only (enable_ipv4: false): IPv6-only ports are the point, not a slip
     const v6OnlyService = mine.length > 0 && mine.every((n) => n.enableIpv6 && n.ipv4Off);
