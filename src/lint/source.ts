@@ -150,22 +150,29 @@ export function spanOf(node: unknown, fallback?: Span): Span {
 }
 
 const keyIndexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+const SCAN_MAX = 8;
 
 /**
  * The pair of a map with this key, through an index built once per map: looking keys up one by one (yaml's own
  * getIn scans the map) made a Compose file with 20k services quadratic. The first of duplicate keys wins, as there.
  */
 export function pairOf(map: YAMLMap, key: string | number): Pair | undefined {
+  const k = String(key);
+  // a small map is scanned: an index per tiny map (20k one-key service maps) costs more than it saves
+  if (map.items.length <= SCAN_MAX) {
+    for (const p of map.items) if (isScalar(p.key) && String(p.key.value) === k) return p;
+    return undefined;
+  }
   let index = keyIndexes.get(map);
   if (!index) {
     index = new Map();
     for (const p of map.items) {
-      const k = isScalar(p.key) ? String(p.key.value) : undefined;
-      if (k !== undefined && !index.has(k)) index.set(k, p);
+      const name = isScalar(p.key) ? String(p.key.value) : undefined;
+      if (name !== undefined && !index.has(name)) index.set(name, p);
     }
     keyIndexes.set(map, index);
   }
-  return index.get(String(key));
+  return index.get(k);
 }
 
 /** The node at a path (or undefined). Keys may be strings or sequence indexes. */
