@@ -27,9 +27,8 @@ export function renderJson(result: LintResult, extra: Record<string, unknown> = 
   };
 }
 
-/** The text a finding points at ("0.0.0.0:8080:80"), from 1-based line/col spans. */
-export function spanText(text: string, f: Pick<Finding, 'line' | 'col' | 'endLine' | 'endCol'>): string {
-  const lines = text.split('\n');
+/** The text a finding points at ("0.0.0.0:8080:80"), from 1-based line/col spans, in a text split into lines. */
+export function spanText(lines: readonly string[], f: Pick<Finding, 'line' | 'col' | 'endLine' | 'endCol'>): string {
   if (f.line === f.endLine) return (lines[f.line - 1] ?? '').slice(f.col - 1, f.endCol - 1);
   return [(lines[f.line - 1] ?? '').slice(f.col - 1), ...lines.slice(f.line, f.endLine - 1), (lines[f.endLine - 1] ?? '').slice(0, f.endCol - 1)].join('\n');
 }
@@ -41,7 +40,10 @@ export function spanText(text: string, f: Pick<Finding, 'line' | 'col' | 'endLin
  */
 export function compareFix(onDisk: Finding[], afterFix: Finding[], texts: { before: Map<string, string>; after: Map<string, string> }): { findings: Array<Finding & { resolvedByFix: boolean }>; added: Finding[] } {
   // a finding's identity apart from its position (the fix moves lines, and may change the wording): rule and the text it points at
-  const id = (which: Map<string, string>) => (f: Finding) => `${f.file}\0${f.rule}\0${spanText(which.get(f.file) ?? '', f)}`;
+  // each text split once (split per finding was quadratic on a file with thousands of findings)
+  const split = new Map<string, string[]>();
+  const linesOf = (text: string) => { let l = split.get(text); if (!l) { l = text.split('\n'); split.set(text, l); } return l; };
+  const id = (which: Map<string, string>) => (f: Finding) => `${f.file}\0${f.rule}\0${spanText(linesOf(which.get(f.file) ?? ''), f)}`;
   const identity = id(texts.before);
   const identityAfter = id(texts.after);
   const left = new Map<string, number>();

@@ -30,7 +30,7 @@ test('text: grouped by layer in the guide order, fixes under failures, no escape
 });
 
 test('compose: lint findings become compose-layer findings; none -> one ok', (t) => {
-  const f = composeFindings(['c.yml'], [{ file: 'c.yml', line: 3, col: 5, endLine: 3, endCol: 9, severity: 'error', rule: 'compose/enable-ipv6-missing', message: 'network "default" has no enable_ipv6', fix: 'add enable_ipv6: true' }]);
+  const f = composeFindings(['c.yml'], [{ file: 'c.yml', line: 3, col: 5, endLine: 3, endCol: 9, severity: 'error', rule: 'compose/enable-ipv6-missing', message: 'network "default" has no enable_ipv6', fix: 'add enable_ipv6: true', path: 'networks.default', fingerprint: 'f' }]);
   t.is(f.length, 1);
   t.like(f[0], { id: 'compose.enable-ipv6-missing', layer: 'compose', status: 'fail' });
   t.regex(f[0].detail, /^c\.yml:3:5: /);

@@ -15,12 +15,16 @@ function cli(args: string[], input?: string) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-test('exit 0: warnings only; the unreachable Docker is a note, not a failure', (t) => {
+test('exit 0: warnings only; Docker is not asked unless --host-check, and then an unreachable one is a note', (t) => {
   const r = cli(['lint', join(G, 'compose-example.yml')]);
   t.is(r.code, 0, r.err);
   t.regex(r.out, /compose-example\.yml:2:1 warning compose\/version-obsolete /);
   t.regex(r.out, /\n  fix: delete the version line/);
-  t.regex(r.err, /note: skipped compose\/subnet-host-collision: Docker is not reachable/);
+  t.notRegex(r.err, /subnet-host-collision|Docker/, 'the default run does not look at the host');
+  const h = cli(['lint', '--host-check', join(G, 'compose-example.yml')]);
+  t.is(h.code, 0, h.err);
+  t.is(h.out, r.out);
+  t.regex(h.err, /note: skipped compose\/subnet-host-collision: Docker is not reachable/);
 });
 
 test('exit 1: an error finding (directory walk)', (t) => {
