@@ -45,7 +45,7 @@ module.exports = {
       name: 'features-do-not-import-features',
       comment: 'a feature folder is no shared kernel: what two features share lives in model, an engine or cli',
       severity: 'error',
-      from: { path: '^src/(enable|network|lint|apply|lab|install|recover)/' },
+      from: { path: '^src/(enable|network|lint|apply|lab|install|recover|image)/' },
       to: { path: `^src/(${FEATURES})/`, pathNot: '^src/$1/' },
     },
     ...[

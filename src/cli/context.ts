@@ -39,6 +39,8 @@ export type ContextFactory = (cmd: import('commander').Command) => RunContext;
 
 export class RunContext {
   readonly paths: Paths;
+  /** every --context given after the command (a fleet read-out when more than one) */
+  contexts: string[] = [];
   private cachedEndpoint?: Endpoint;
   private adapters?: HostAdapters;
   private here?: Promise<boolean>;
@@ -78,6 +80,13 @@ export class RunContext {
   withHost(host: HostAdapters): this {
     this.adapters = host;
     return this;
+  }
+
+  /** The same run's options for another Docker endpoint (one host of a fleet read-out): its own adapters and facts. */
+  forEndpoint(ep: Endpoint): RunContext {
+    const c = new RunContext(this.globals, this.dockerGlobals, this.env, this.stdout, this.stderr);
+    c.cachedEndpoint = ep;
+    return c;
   }
 
   endpoint(): Endpoint {

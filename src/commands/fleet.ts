@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { ContextFactory } from '../cli/context';
 
 export function register(program: Command, makeContext: ContextFactory): void {
+  registerImage(program, makeContext);
   program
     .command('host-facts', { hidden: true })
     .description('inside the probe container: read this host\'s kernel, firewall and docker-ipv6 files and print them as JSON (changes nothing)')
@@ -16,5 +17,22 @@ export function register(program: Command, makeContext: ContextFactory): void {
       const { hostFacts } = await import('../fleet/host-facts');
       const fb = o.firewallBackend === 'iptables' || o.firewallBackend === 'nftables' ? o.firewallBackend : undefined;
       ctx.outJson(await hostFacts(ctx, { hostMount: o.hostMount, nodeRoot: o.nodeRoot, dataRoot: o.dataRoot, firewallBackend: fb, doctor: !!o.doctor }));
+    });
+}
+
+export function registerImage(program: Command, makeContext: ContextFactory): void {
+  program
+    .command('image')
+    .description('make this build\'s image (the executable and the firewall tools it calls; for the probe and the Swarm agent) and load it into the Docker host, with no registry')
+    .option('--all-contexts', 'load it into every Docker context (also: --context A --context B)')
+    .option('-o, --output <file>', 'write the image as a tarball for docker import instead')
+    .action(async (o: { allContexts?: boolean; output?: string }, cmd: Command) => {
+      const ctx = makeContext(cmd);
+      const { runImage } = await import('../image/image');
+      const { isFleet, fleetTargets } = await import('../fleet/fleet');
+      const targets = isFleet(ctx, !!o.allContexts) && !o.output
+        ? fleetTargets(ctx, !!o.allContexts).map((t) => ({ name: t.name, run: t.endpoint ? ctx.forEndpoint(t.endpoint) : undefined, error: t.error?.message }))
+        : undefined;
+      process.exitCode = await runImage(ctx, { output: o.output, targets });
     });
 }

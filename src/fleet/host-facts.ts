@@ -1,7 +1,8 @@
 // `docker-ipv6 host-facts`: what runs inside the probe container on a Docker host. It reads that host's side
 // (daemon.json, kernel, firewall, state, the agent's status file, and doctor's facts with --doctor) from the
 // host's network namespace and its root folder mounted read-only, and prints one JSON report. It changes nothing.
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { RunContext } from '../cli/context';
 import { resolveGlobals } from '../cli/globals';
 import { completeExtraFacts, gatherExtraFacts } from '../doctor/extra-facts';
@@ -21,6 +22,16 @@ export function pickDockerd(procs: readonly DockerdProcess[], dataRoot: string |
   return procs.length === 1 ? procs[0] : undefined;
 }
 
+/** A lab host (docker ipv6 lab) keeps docker-ipv6's files under its tool root, recorded in lab.json beside its daemon.json. */
+function labRoot(mount: string, hostConfig: string): string | undefined {
+  try {
+    const rec = JSON.parse(readFileSync(under(mount, join(dirname(hostConfig), 'lab.json')), 'utf8')) as { toolRoot?: unknown; dockerd?: { configFile?: unknown } };
+    return rec.dockerd?.configFile === hostConfig && typeof rec.toolRoot === 'string' && rec.toolRoot.startsWith('/') ? rec.toolRoot : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function hostFacts(base: RunContext, o: HostFactsOptions): Promise<ProbeReport> {
   const procRoot = under(o.hostMount, '/proc');
   // the processes of the host, through its /proc: which dockerd we were asked about, and which daemon.json it reads
@@ -29,7 +40,8 @@ export async function hostFacts(base: RunContext, o: HostFactsOptions): Promise<
   const dockerd = pickDockerd(await finder.host.dockerd.processes().catch(() => []), o.dataRoot);
   const hostConfig = (dockerd && flagValue(dockerd.argv, 'config-file')) ?? '/etc/docker/daemon.json';
   const configFrom = dockerd ? (flagValue(dockerd.argv, 'config-file') ? `--config-file of dockerd pid ${dockerd.pid}` : `dockerd pid ${dockerd.pid}, its default`) : 'no dockerd found: Docker\'s default';
-  const ctx = new RunContext(resolveGlobals({ root: under(o.hostMount, o.nodeRoot), configFile: under(o.hostMount, hostConfig) }, {}), { hosts: [], debug: false, tls: false, tlsVerify: false }, {}, base.stdout, base.stderr)
+  const root = o.nodeRoot !== '/' ? o.nodeRoot : labRoot(o.hostMount, hostConfig) ?? '/';
+  const ctx = new RunContext(resolveGlobals({ root: under(o.hostMount, root), configFile: under(o.hostMount, hostConfig) }, {}), { hosts: [], debug: false, tls: false, tlsVerify: false }, {}, base.stdout, base.stderr)
     .withHostOptions({ procRoot, firewallBackend: o.firewallBackend });
   const side = await observeLocalSide(ctx, { keepStateError: true, dockerdProcess: false });
   const shown = { ...side, dockerd, dockerdRunning: dockerd !== undefined, daemonConfig: { ...side.daemonConfig, path: hostConfig }, stateRefused: side.stateError !== undefined };
@@ -45,7 +57,7 @@ export async function hostFacts(base: RunContext, o: HostFactsOptions): Promise<
     format: PROBE_FORMAT,
     configFile: hostConfig,
     configFrom,
-    root: o.nodeRoot,
+    root,
     side: shown as unknown as Record<string, unknown>,
     extra,
     agent: status ? { status: status as unknown as Record<string, unknown>, running: agentRunning(status, { procRoot }) } : null,
