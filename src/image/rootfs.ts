@@ -91,12 +91,9 @@ export async function buildRootfsTar(exe: string): Promise<{ tar: string; cleanu
     const extDirs = ['/usr/lib/x86_64-linux-gnu/xtables', '/usr/lib64/xtables', '/usr/lib/xtables', '/lib/xtables'].filter((d) => existsSync(d));
     const exts = extDirs.flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.so')).map((f) => join(d, f)));
     for (const f of exts) put(f, f);
-    const libs = new Set<string>();
-    for (const f of [...elves, ...exts]) {
-      const r = await run(['ldd', f], { timeoutMs: 20_000, okCodes: [1] });
-      for (const l of parseLdd(r.stdout)) libs.add(l);
-    }
-    for (const l of libs) put(l, realpathSync(l));
+    // one ldd for all of them (it prints each file's list under its name)
+    const r = await run(['ldd', ...elves, ...exts], { timeoutMs: 60_000, okCodes: [1] });
+    for (const l of parseLdd(r.stdout)) put(l, realpathSync(l));
     // protocol names for ip6tables-save (-p tcp, not -p 6), root's account for the runtime
     for (const f of ['/etc/protocols', '/etc/services']) if (existsSync(f)) put(f, f);
     writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/usr/sbin/nologin\n');
