@@ -1,12 +1,14 @@
 // `docker ipv6 image`: this build's image (the probe container's and the Swarm agent's), made from the installed
 // executable and imported into each Docker host named (no registry), or written to a file for `docker import`.
-import { copyFileSync, createReadStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import type { RunContext } from '../cli/context';
 import { BUILD, thisImage, VERSION } from '../cli/build';
 import { CommandError } from '../errors';
 import { renderTable } from '../util/table';
 import { inWindow } from '../util/window';
-import { buildRootfsTar, imageChanges, runningExecutable } from './rootfs';
+import { tarStream, type TarEntry } from '../util/tar';
+import { imageChanges, imageEntries, runningExecutable } from './rootfs';
 
 export interface ImageOptions { output?: string; targets?: Array<{ name: string; run: RunContext | undefined; error?: string }> }
 
@@ -18,10 +20,10 @@ async function drain(stream: NodeJS.ReadableStream): Promise<void> {
   if (err) throw new CommandError(['docker', 'import'], 1, err);
 }
 
-async function importInto(ctx: RunContext, tar: string, ref: string): Promise<void> {
+async function importInto(ctx: RunContext, entries: readonly TarEntry[], ref: string): Promise<void> {
   const client = await ctx.host.docker.connect({ timeoutMs: 300_000 });
   const [repo, tag] = ref.split(':');
-  const stream = await client.importImage(createReadStream(tar) as never, { repo, tag, changes: imageChanges(VERSION, BUILD) } as never);
+  const stream = await client.importImage(tarStream(entries) as never, { repo, tag, changes: imageChanges(VERSION, BUILD) } as never);
   await drain(stream as unknown as NodeJS.ReadableStream);
 }
 
@@ -29,17 +31,17 @@ export async function runImage(ctx: RunContext, o: ImageOptions): Promise<number
   const ref = thisImage();
   const exe = runningExecutable();
   if (!ctx.globals.json) ctx.note(`making ${ref} from ${exe}`);
-  const built = await buildRootfsTar(exe);
-  try {
+  const built = imageEntries(exe);
+  {
     if (o.output) {
-      copyFileSync(built.tar, o.output);
+      await pipeline(tarStream(built.entries), createWriteStream(o.output, { mode: 0o644 }));
       const changes = imageChanges(VERSION, BUILD).map((c) => `-c '${c}'`).join(' ');
       if (ctx.globals.json) ctx.outJson({ image: ref, output: o.output, tools: built.tools });
       else ctx.out(`wrote ${o.output}; on each Docker host: docker import ${changes} ${o.output} ${ref}`);
       return 0;
     }
     if (!o.targets) {
-      await importInto(ctx, built.tar, ref);
+      await importInto(ctx, built.entries, ref);
       if (ctx.globals.json) ctx.outJson({ image: ref, tools: built.tools, hosts: [{ name: ctx.endpoint().host, loaded: true, error: null }] });
       else ctx.out(ref);
       return 0;
@@ -49,7 +51,7 @@ export async function runImage(ctx: RunContext, o: ImageOptions): Promise<number
     // uploads of ~125 MB each: two at a time
     await inWindow(targets.map((t, i) => ({ t, i })).filter((x) => x.t.run), 2, async ({ t, i }) => {
       try {
-        await importInto(t.run!, built.tar, ref);
+        await importInto(t.run!, built.entries, ref);
         rows[i].ok = true;
       } catch (e) {
         rows[i].error = (e as Error).message;
@@ -59,7 +61,5 @@ export async function runImage(ctx: RunContext, o: ImageOptions): Promise<number
     if (ctx.globals.json) ctx.outJson({ image: ref, tools: built.tools, hosts: rows.map((r) => ({ name: r.name, loaded: r.ok, error: r.error ?? null })) });
     else ctx.out(renderTable(['HOST', 'IMAGE', 'RESULT'], rows.map((r) => [r.name, ref, r.ok ? 'loaded' : `error: ${r.error}`])));
     return failed.length ? 1 : 0;
-  } finally {
-    built.cleanup();
   }
 }

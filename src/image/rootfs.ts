@@ -1,17 +1,17 @@
 // The image of this build, made here and offline: the running executable, the firewall tools it calls (ip6tables in
 // both variants, nft) with their libraries and xtables extensions as this machine has them, netlink's addon already in
 // its cache (the containers run read-only), and nothing else. One tarball for `docker import` (no registry).
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import type { TarEntry } from '../util/tar';
 import { createHash } from 'node:crypto';
 import { PreconditionError } from '../errors';
-import { run } from '../util/exec';
+import { librariesOf } from './elf';
 
 /** Where things sit in the image. */
 export const IMAGE_EXE = '/usr/local/bin/docker-ipv6';
 const SBIN = ['/usr/sbin', '/sbin'];
-const ADDON_DIR = '/var/cache/docker-ipv6/addon';
+const ADDON_DIR = 'var/cache/docker-ipv6/addon';
 
 /** `docker import --change` lines: the image runs the executable, with HOME and PATH set (no shell in it). */
 export function imageChanges(version: string, build: string): string[] {
@@ -21,16 +21,6 @@ export function imageChanges(version: string, build: string): string[] {
     `ENTRYPOINT ["${IMAGE_EXE}"]`,
     `LABEL com.docker-ipv6.version=${version} com.docker-ipv6.build=${build}`,
   ];
-}
-
-/** Shared libraries an ELF file needs, from `ldd` (the loader included). */
-export function parseLdd(text: string): string[] {
-  const out = new Set<string>();
-  for (const line of text.split('\n')) {
-    const m = /=>\s*(\/\S+)\s*\(/.exec(line) ?? /^\s*(\/\S+)\s*\(/.exec(line);
-    if (m) out.add(m[1]);
-  }
-  return [...out];
 }
 
 function findTool(name: string): string | undefined {
@@ -53,56 +43,53 @@ function addonAsset(): Buffer {
 }
 
 /**
- * Builds the image's root folder in a temp folder and tars it; returns the tarball's path (remove its folder when
- * done: `cleanup`). Programs are looked up in /usr/sbin and /sbin; ip6tables points at the variant this machine uses.
+ * The image's files as tar entries (tarStream makes them one stream, nothing is copied on disk). Programs are
+ * looked up in /usr/sbin and /sbin; ip6tables points at the variant this machine uses.
  */
-export async function buildRootfsTar(exe: string): Promise<{ tar: string; cleanup(): void; tools: string[] }> {
-  const work = mkdtempSync(join(tmpdir(), 'docker-ipv6-image-'));
-  const cleanup = () => rmSync(work, { recursive: true, force: true });
-  try {
-    const root = join(work, 'rootfs');
-    const put = (path: string, from: string) => { mkdirSync(join(root, dirname(path)), { recursive: true }); copyFileSync(from, join(root, path)); };
-    for (const d of ['tmp', 'run', 'proc', 'sys', 'dev', 'host', 'root', 'etc', 'usr/sbin', 'usr/local/bin', ADDON_DIR.slice(1)]) mkdirSync(join(root, d), { recursive: true, mode: 0o755 });
-    chmodSync(join(root, 'tmp'), 0o1777);
-    put(IMAGE_EXE, exe);
-    chmodSync(join(root, IMAGE_EXE), 0o755);
-    const addon = addonAsset();
-    writeFileSync(join(root, ADDON_DIR, `${createHash('sha256').update(addon).digest('hex')}.node`), addon, { mode: 0o644 });
+export function imageEntries(exe: string): { entries: TarEntry[]; tools: string[] } {
+  const entries: TarEntry[] = [];
+  const dirs = new Set<string>();
+  const dir = (d: string, mode = 0o755) => {
+    const parts = d.split('/').filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) {
+      const p = parts.slice(0, i).join('/');
+      if (dirs.has(p)) continue;
+      dirs.add(p);
+      entries.push({ name: p, type: 'dir', mode: i === parts.length ? mode : 0o755 });
+    }
+  };
+  const file = (path: string, from: string, mode = 0o644) => { dir(dirname(path)); entries.push({ name: path, type: 'file', mode, from }); };
+  for (const d of ['run', 'proc', 'sys', 'dev', 'host', 'root', 'etc', 'usr/sbin', 'usr/local/bin', ADDON_DIR]) dir(d);
+  dir('tmp', 0o1777);
+  file(IMAGE_EXE, exe, 0o755);
+  const addon = addonAsset();
+  entries.push({ name: `${ADDON_DIR}/${createHash('sha256').update(addon).digest('hex')}.node`, type: 'file', mode: 0o644, bytes: addon });
 
-    const nftMulti = findTool('xtables-nft-multi');
-    const legacyMulti = findTool('xtables-legacy-multi');
-    const nft = findTool('nft');
-    if (!nftMulti && !legacyMulti) throw new PreconditionError('no ip6tables on this machine to put in the image (xtables-nft-multi or xtables-legacy-multi)', 'apt-get install iptables');
-    const elves = [exe, ...[nftMulti, legacyMulti, nft].filter((x): x is string => !!x)];
-    for (const t of [nftMulti, legacyMulti, nft]) if (t) { put(`/usr/sbin/${basename(t)}`, t); chmodSync(join(root, 'usr/sbin', basename(t)), 0o755); }
-    // ip6tables as this machine has it (the alternatives' choice), and each variant by its own name (doctor's survey)
-    const plain = (() => { try { return basename(realpathSync(findTool('ip6tables') ?? '')); } catch { return undefined; } })();
-    const dflt = plain === 'xtables-legacy-multi' && legacyMulti ? 'xtables-legacy-multi' : nftMulti ? 'xtables-nft-multi' : 'xtables-legacy-multi';
-    const links: Array<[string, string | undefined]> = [];
-    for (const fam of ['iptables', 'ip6tables']) {
-      for (const sfx of ['', '-save', '-restore']) {
-        links.push([`${fam}${sfx}`, dflt]);
-        links.push([`${fam}-nft${sfx}`, nftMulti && 'xtables-nft-multi']);
-        links.push([`${fam}-legacy${sfx}`, legacyMulti && 'xtables-legacy-multi']);
+  const nftMulti = findTool('xtables-nft-multi');
+  const legacyMulti = findTool('xtables-legacy-multi');
+  const nft = findTool('nft');
+  if (!nftMulti && !legacyMulti) throw new PreconditionError('no ip6tables on this machine to put in the image (xtables-nft-multi or xtables-legacy-multi)', 'apt-get install iptables');
+  const tools = [nftMulti, legacyMulti, nft].filter((x): x is string => !!x);
+  for (const t of tools) file(`/usr/sbin/${basename(t)}`, t, 0o755);
+  // ip6tables as this machine has it (the alternatives' choice), and each variant by its own name (doctor's survey)
+  const plain = (() => { try { return basename(realpathSync(findTool('ip6tables') ?? '')); } catch { return undefined; } })();
+  const dflt = plain === 'xtables-legacy-multi' && legacyMulti ? 'xtables-legacy-multi' : nftMulti ? 'xtables-nft-multi' : 'xtables-legacy-multi';
+  for (const fam of ['iptables', 'ip6tables']) {
+    for (const sfx of ['', '-save', '-restore']) {
+      for (const [name, target] of [[`${fam}${sfx}`, dflt], [`${fam}-nft${sfx}`, nftMulti && 'xtables-nft-multi'], [`${fam}-legacy${sfx}`, legacyMulti && 'xtables-legacy-multi']] as const) {
+        if (target) entries.push({ name: `usr/sbin/${name}`, type: 'symlink', target });
       }
     }
-    for (const [name, target] of links) if (target) symlinkSync(target, join(root, 'usr/sbin', name));
-    // xtables loads its extensions (comment, conntrack, ...) from its library folder at run time
-    const extDirs = ['/usr/lib/x86_64-linux-gnu/xtables', '/usr/lib64/xtables', '/usr/lib/xtables', '/lib/xtables'].filter((d) => existsSync(d));
-    const exts = extDirs.flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.so')).map((f) => join(d, f)));
-    for (const f of exts) put(f, f);
-    // one ldd for all of them (it prints each file's list under its name)
-    const r = await run(['ldd', ...elves, ...exts], { timeoutMs: 60_000, okCodes: [1] });
-    for (const l of parseLdd(r.stdout)) put(l, realpathSync(l));
-    // protocol names for ip6tables-save (-p tcp, not -p 6), root's account for the runtime
-    for (const f of ['/etc/protocols', '/etc/services']) if (existsSync(f)) put(f, f);
-    writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/usr/sbin/nologin\n');
-    writeFileSync(join(root, 'etc/group'), 'root:x:0:\n');
-    const tar = join(work, 'image.tar');
-    await run(['tar', '-C', root, '--numeric-owner', '--owner=0', '--group=0', '-cf', tar, '.'], { timeoutMs: 120_000 });
-    return { tar, cleanup, tools: elves.slice(1).map((e) => basename(e)) };
-  } catch (e) {
-    cleanup();
-    throw e;
   }
+  // xtables loads its extensions (comment, conntrack, ...) from its library folder at run time
+  const extDirs = ['/usr/lib/x86_64-linux-gnu/xtables', '/usr/lib64/xtables', '/usr/lib/xtables', '/lib/xtables'].filter((d) => existsSync(d));
+  const exts = extDirs.flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.so')).map((f) => join(d, f)));
+  for (const f of exts) file(f, f, 0o644);
+  // their libraries, read from their ELF headers, at the paths the loader looks in
+  for (const l of librariesOf([exe, ...tools, ...exts])) file(l, realpathSync(l), 0o755);
+  // protocol names for ip6tables-save (-p tcp, not -p 6), root's account for the runtime
+  for (const f of ['/etc/protocols', '/etc/services']) if (existsSync(f)) file(f, f);
+  entries.push({ name: 'etc/passwd', type: 'file', mode: 0o644, bytes: Buffer.from('root:x:0:0:root:/root:/usr/sbin/nologin\n') });
+  entries.push({ name: 'etc/group', type: 'file', mode: 0o644, bytes: Buffer.from('root:x:0:\n') });
+  return { entries, tools: tools.map((t) => basename(t)) };
 }
