@@ -74,11 +74,13 @@ export interface HostSide {
   firewall: FirewallFacts;
   state?: ToolState;
   stateError?: string;
+  /** The dockerd process that reads our daemon.json, when it runs on this machine. */
   dockerd?: DockerdProcess;
+  /** Whether any dockerd process reads our daemon.json (undefined: not looked, or /proc unreadable). With Docker
+   * not answering, false means it is down (stopped, or it exited at start), not merely slow or refusing us. */
   dockerdRunning?: boolean;
 }
 
-/** This machine's own host side (the daemon runs in our network namespace). */
 /** A host side nobody could read: every fact unknown (shown as such), with the reason. */
 export function unknownSide(configPath: string, why: string): HostSide {
   return {

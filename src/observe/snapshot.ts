@@ -3,37 +3,26 @@ import { normaliseDocker, type ApiContainer, type ApiNetwork, type ContainerFact
 import type { RunContext } from '../cli/context';
 import type { Endpoint } from '../model/endpoint';
 import { isToolError } from '../errors';
-import { type FirewallFacts } from '../model/ip6tables-save';
 import type { HostAdapters } from '../host/interfaces';
 import { findUplink, type NetState } from '../model/net';
 import { readIpv6Sysctls } from '../model/sysctl';
-import { type ToolState } from '../model/state';
 import { parseDaemonJson } from '../daemon/parse';
-import { dockerdsFor, type DockerdProcess } from '../daemon/keys';
+import { dockerdsFor } from '../daemon/keys';
 import { type DaemonConfigFacts, type DaemonFacts, type HostFacts, type HostSide, type HostSource, type ObserveOptions } from './facts';
 
 export { unknownSide } from './facts';
 export type { DaemonConfigFacts, DaemonFacts, HostFacts, HostSide, HostSource, ObserveOptions } from './facts';
 
-export interface HostSnapshot {
+/** What Docker's API says, with the host side (this machine's, or another host's through the probe, or unknown). */
+export interface HostSnapshot extends HostSide {
   endpoint: Endpoint;
   /** absent: this machine (local) */
   hostSource?: HostSource;
   /** probe: doctor's facts and the agent's status file as the probe read them on that host */
   remote?: { extra?: unknown; agent?: unknown };
   daemon: DaemonFacts;
-  daemonConfig: DaemonConfigFacts;
   networks: NetworkFacts[];
   containers: ContainerFacts[];
-  host: HostFacts;
-  firewall: FirewallFacts;
-  state?: ToolState;
-  stateError?: string;
-  /** The dockerd process that reads our daemon.json, when it runs on this machine. */
-  dockerd?: DockerdProcess;
-  /** Whether any dockerd process reads our daemon.json (undefined: not looked, or /proc unreadable). With Docker
-   * not answering, false means it is down (stopped, or it exited at start), not merely slow or refusing us. */
-  dockerdRunning?: boolean;
 }
 
 async function observeDocker(host: HostAdapters): Promise<Pick<HostSnapshot, 'daemon' | 'networks' | 'containers'>> {
