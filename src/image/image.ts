@@ -32,34 +32,32 @@ export async function runImage(ctx: RunContext, o: ImageOptions): Promise<number
   const exe = runningExecutable();
   if (!ctx.globals.json) ctx.note(`making ${ref} from ${exe}`);
   const built = imageEntries(exe);
-  {
-    if (o.output) {
-      await pipeline(tarStream(built.entries), createWriteStream(o.output, { mode: 0o644 }));
-      const changes = imageChanges(VERSION, BUILD).map((c) => `-c '${c}'`).join(' ');
-      if (ctx.globals.json) ctx.outJson({ image: ref, output: o.output, tools: built.tools });
-      else ctx.out(`wrote ${o.output}; on each Docker host: docker import ${changes} ${o.output} ${ref}`);
-      return 0;
-    }
-    if (!o.targets) {
-      await importInto(ctx, built.entries, ref);
-      if (ctx.globals.json) ctx.outJson({ image: ref, tools: built.tools, hosts: [{ name: ctx.endpoint().host, loaded: true, error: null }] });
-      else ctx.out(ref);
-      return 0;
-    }
-    const targets = o.targets;
-    const rows: Array<{ name: string; ok: boolean; error?: string }> = targets.map((t) => ({ name: t.name, ok: false, error: t.error }));
-    // uploads of ~125 MB each: two at a time
-    await inWindow(targets.map((t, i) => ({ t, i })).filter((x) => x.t.run), 2, async ({ t, i }) => {
-      try {
-        await importInto(t.run!, built.entries, ref);
-        rows[i].ok = true;
-      } catch (e) {
-        rows[i].error = (e as Error).message;
-      }
-    });
-    const failed = rows.filter((r) => !r.ok);
-    if (ctx.globals.json) ctx.outJson({ image: ref, tools: built.tools, hosts: rows.map((r) => ({ name: r.name, loaded: r.ok, error: r.error ?? null })) });
-    else ctx.out(renderTable(['HOST', 'IMAGE', 'RESULT'], rows.map((r) => [r.name, ref, r.ok ? 'loaded' : `error: ${r.error}`])));
-    return failed.length ? 1 : 0;
+  if (o.output) {
+    await pipeline(tarStream(built.entries), createWriteStream(o.output, { mode: 0o644 }));
+    const changes = imageChanges(VERSION, BUILD).map((c) => `-c '${c}'`).join(' ');
+    if (ctx.globals.json) ctx.outJson({ image: ref, output: o.output, tools: built.tools });
+    else ctx.out(`wrote ${o.output}; on each Docker host: docker import ${changes} ${o.output} ${ref}`);
+    return 0;
   }
+  if (!o.targets) {
+    await importInto(ctx, built.entries, ref);
+    if (ctx.globals.json) ctx.outJson({ image: ref, tools: built.tools, hosts: [{ name: ctx.endpoint().host, loaded: true, error: null }] });
+    else ctx.out(ref);
+    return 0;
+  }
+  const targets = o.targets;
+  const rows: Array<{ name: string; ok: boolean; error?: string }> = targets.map((t) => ({ name: t.name, ok: false, error: t.error }));
+  // uploads of ~125 MB each: two at a time
+  await inWindow(targets.map((t, i) => ({ t, i })).filter((x) => x.t.run), 2, async ({ t, i }) => {
+    try {
+      await importInto(t.run!, built.entries, ref);
+      rows[i].ok = true;
+    } catch (e) {
+      rows[i].error = (e as Error).message;
+    }
+  });
+  const failed = rows.filter((r) => !r.ok);
+  if (ctx.globals.json) ctx.outJson({ image: ref, tools: built.tools, hosts: rows.map((r) => ({ name: r.name, loaded: r.ok, error: r.error ?? null })) });
+  else ctx.out(renderTable(['HOST', 'IMAGE', 'RESULT'], rows.map((r) => [r.name, ref, r.ok ? 'loaded' : `error: ${r.error}`])));
+  return failed.length ? 1 : 0;
 }

@@ -179,6 +179,12 @@ test.serial('fleet: Swarm agent, image without a registry, read-out over context
       const docUnknown = await tool(['--context', 'na', 'doctor', '--json']);
       const du = JSON.parse(docUnknown.stdout) as { findings: Array<{ id: string; status: string; fix: string }> };
       t.deepEqual(du.findings.map((f) => `${f.id}:${f.status}`), ['daemon.reachable:ok', 'host.facts:warn'], 'doctor judges nothing it could not read');
+
+      // B leaves the link; A and its upstream stay
+      t.is((await b.lab(['down'])).code, 0);
+      t.false(existsSync(`/var/run/netns/${b.record.namespaces.host}`));
+      t.true(existsSync(`/var/run/netns/${a.record.namespaces.upstream}`), 'the upstream is A\'s, and stays');
+      t.is((await a.host(['busybox', 'ping6', '-c1', '-W2', a.record.addresses.upstream6])).code, 0, 'A still reaches its upstream');
       t.log(`fleet test: ${Date.now() - started} ms`);
     });
   });
