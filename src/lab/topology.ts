@@ -50,7 +50,7 @@ export async function createTopology(ns: { upstream: string; host: string }, opt
   await ipHost('-6', 'route', 'add', 'default', 'via', A.upstream6);
 }
 
-/** Link-local-free ip commands inside a namespace: `ip -n NS ...`. */
+/** `ip -n NS ...`: ip commands inside a namespace. */
 const ipIn = (ns: string) => (...a: string[]) => run(['ip', '-n', ns, ...a]);
 
 /**
