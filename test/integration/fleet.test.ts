@@ -89,15 +89,18 @@ test.serial('fleet: Swarm agent, image without a registry, read-out over context
         prober.on('close', () => reject(new Error(`the prober ended without a connection: ${out}`)));
       });
       t.teardown(() => { prober.kill(); });
+      const runStart = Date.now();
       await must(b.docker(['run', '-d', '--name', 'web', '-p', '8080:80', 'local/busybox:1', 'httpd', '-f', '-p', '80', '-h', '/']), 'docker run on B');
       const published = Date.now();
+      const runMs = published - runStart;
       const ins = await api(b, '/containers/web/json');
       const addr = Object.values(ins.NetworkSettings.Networks as Record<string, { GlobalIPv6Address: string }>)[0].GlobalIPv6Address;
       t.true(addr.startsWith('2001:db8:b:'), addr);
       prober.stdin.end(`${addr}\n`);
       const reachedMs = (await stamped) - published;
-      t.log(`published port reachable from upstream ${reachedMs} ms after docker run returned`);
-      t.true(reachedMs <= 1000, `reachable within a second (${reachedMs} ms)`);
+      t.log(`published port reachable from upstream ${reachedMs} ms after docker run returned (docker run itself: ${runMs} ms)`);
+      // a second; on a machine so busy that the user's own docker run takes longer, twice that (as the agent tests anchor theirs)
+      t.true(reachedMs <= Math.max(1000, 2 * runMs), `reachable within a second (${reachedMs} ms; docker run took ${runMs} ms)`);
       const unpublished = await a.upstream(['curl', '-s', '-o', '/dev/null', '-m', '0.5', `http://[${addr}]:81/`]);
       t.not(unpublished.code, 0, 'a port that is not published stays closed');
       t.not(await saveRules(b), before, 'the agent opened it');
