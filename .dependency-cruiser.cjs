@@ -2,7 +2,7 @@
 // Layers, from the outside in: commands (parse, call, render) -> features (enable, doctor, network, verify,
 // lint, agent, apply, status, lab, install, recover) -> engines (reconcile, transaction, observe, firewall) ->
 // host (one adapter per outside system, behind host/adapters.ts) -> model (pure data, codecs and math).
-const FEATURES = 'enable|doctor|network|verify|lint|agent|apply|status|lab|install|recover';
+const FEATURES = 'enable|doctor|network|verify|lint|agent|apply|status|lab|install|recover|fleet|image';
 
 module.exports = {
   forbidden: [
@@ -45,7 +45,7 @@ module.exports = {
       name: 'features-do-not-import-features',
       comment: 'a feature folder is no shared kernel: what two features share lives in model, an engine or cli',
       severity: 'error',
-      from: { path: '^src/(enable|network|lint|apply|lab|install|recover)/' },
+      from: { path: '^src/(enable|network|lint|apply|lab|install|recover|image)/' },
       to: { path: `^src/(${FEATURES})/`, pathNot: '^src/$1/' },
     },
     ...[
@@ -55,6 +55,8 @@ module.exports = {
       ['verify', 'verify|network'],
       ['agent', 'agent|apply'],
       ['status', 'status|agent'],
+      // the fleet read-out shows status and doctor per host, and its probe reads doctor's facts and the agent's file
+      ['fleet', 'fleet|status|doctor|agent'],
     ].map(([from, allowed]) => ({
       name: `features-do-not-import-features-${from}`,
       severity: 'error',

@@ -6,6 +6,7 @@ import { networkFates } from '../model/network-fate';
 import { addressAt, classifyV6, containsAddress, parseCidr6 } from '../model/ip';
 import { bridgeNetworks, finding, ip6tablesOn, needing, ok, outsideOf, skip, unavailable } from './derive';
 import type { Check, DoctorInput, Finding } from './types';
+import { shellQuote } from '../util/shell-quote';
 
 const COMPOSE_NET = 'com.docker.compose.network';
 const COMPOSE_PROJECT = 'com.docker.compose.project';
@@ -13,9 +14,11 @@ const COMPOSE_PROJECT = 'com.docker.compose.project';
 const userBridges = (i: DoctorInput) => bridgeNetworks(i.snap).filter((n) => n.name !== 'bridge');
 const v6Nets = (i: DoctorInput) => bridgeNetworks(i.snap).filter((n) => n.enableIPv6 && n.ipv6Subnets.length > 0);
 
+// names in printed commands are shell-quoted: a network name may hold spaces, quotes or an escape sequence
 function recreate(n: NetworkFacts): string {
-  const members = `docker network inspect ${n.name} -f '{{range .Containers}}{{.Name}} {{end}}'`;
-  return `recreate it with IPv6: ${members} (note them), docker network disconnect each, docker network rm ${n.name} && docker network create --ipv6${n.ipv4Subnets[0] ? ` --subnet ${n.ipv4Subnets[0]}` : ''} ${n.name}, then docker network connect ${n.name} each container`;
+  const q = shellQuote(n.name);
+  const members = `docker network inspect ${q} -f '{{range .Containers}}{{.Name}} {{end}}'`;
+  return `recreate it with IPv6: ${members} (note them), docker network disconnect each, docker network rm ${q} && docker network create --ipv6${n.ipv4Subnets[0] ? ` --subnet ${n.ipv4Subnets[0]}` : ''} ${q}, then docker network connect ${q} each container`;
 }
 
 export const networksIpv6: Check = (i) => {
@@ -83,7 +86,7 @@ export const globalPath: Check = (i) => {
     if (kind === 'unknown') {
       out.push(finding('outside.global-path', 'outside', 'warn', `network "${n.name}" has the global prefix ${n.ipv6Subnets[0]} but no docker-ipv6 mode: nothing says how the outside reaches it`,
         // enable refuses a --prefix that overlaps an existing network, so the network goes first and comes back from enable's pools
-        `docker network rm ${n.name} (disconnect its containers first), docker ipv6 enable --prefix <the prefix your router routes to this host> --mode routed (or ndp), then docker network create --ipv6 ${n.name}; or run doctor --probe to test the path as it is`, undefined, n.name));
+        `docker network rm ${shellQuote(n.name)} (disconnect its containers first), docker ipv6 enable --prefix <the prefix your router routes to this host> --mode routed (or ndp), then docker network create --ipv6 ${shellQuote(n.name)}; or run doctor --probe to test the path as it is`, undefined, n.name));
     }
     if (kind !== 'ndp' || !prefix || !uplink) continue;
     const sub = parseCidr6(n.ipv6Subnets[0])!;
@@ -150,7 +153,7 @@ export const networkFate: Check = (i) => {
   const fates = networkFates(vettedView(i), i.snap.networks, prefix, st.mode).filter((f) => f.kind !== 'name');
   if (!fates.length) return [ok('networks.fate', 'networks', `every IPv6 network is inside ${st.prefix} and in the filter`)];
   return fates.map((f) => f.kind === 'host'
-    ? finding('firewall.host-bridge', 'firewall', 'warn', f.text, `recreate it with a bridge Docker makes: docker network rm ${f.network} && docker ipv6 network create ${f.network} (without com.docker.network.bridge.name)`, undefined, f.network)
+    ? finding('firewall.host-bridge', 'firewall', 'warn', f.text, `recreate it with a bridge Docker makes: docker network rm ${shellQuote(f.network)} && docker ipv6 network create ${shellQuote(f.network)} (without com.docker.network.bridge.name)`, undefined, f.network)
     : ok('networks.outside-prefix', 'networks', f.text, f.network));
 };
 
@@ -160,7 +163,7 @@ export const bridgeNames: Check = (i) => {
   if (bad.length === 0) return [ok('firewall.bridge-names', 'firewall', 'every bridge name can be written into a rule')];
   return bad.map(({ n, problem }) => finding('firewall.bridge-names', 'firewall', 'warn',
     `network "${n.name}" has the bridge name ${JSON.stringify(n.bridge)}: ${problem}; docker-ipv6 leaves it out of every rule and NDP entry (its IPv6 subnets are closed by address: its containers are unreachable from outside)`,
-    `recreate it with a plain bridge name (letters, digits, "-", "_", "."): docker network rm ${n.name} && docker ipv6 network create ${n.name}`, undefined, n.name));
+    `recreate it with a plain bridge name (letters, digits, "-", "_", "."): docker network rm ${shellQuote(n.name)} && docker ipv6 network create ${shellQuote(n.name)}`, undefined, n.name));
 };
 
 /** Rules above our jump in FORWARD are evaluated before D6-FORWARD: an ACCEPT there opens what our chain would drop. */

@@ -4,12 +4,12 @@ import { readJournal } from '../transaction/journal';
 import type { RunContext } from '../cli/context';
 import { isToolError } from '../errors';
 import { observeHost, type HostSnapshot } from '../observe/snapshot';
-import { runChecks } from './checks';
+import { runChecks, UNKNOWN_HOST_CHECKS } from './checks';
 import { composeFindings, lintCompose } from './compose';
 import { completeExtraFacts, gatherExtraFacts } from './extra-facts';
 import { applyFixPlan, planFixes, type FixPlan } from './fix';
 import { renderText, report, useColor, type DoctorReport } from './report';
-import type { Finding } from './types';
+import type { ExtraFacts, Finding } from './types';
 
 export interface DoctorOptions {
   fix?: boolean;
@@ -21,9 +21,13 @@ export interface DoctorOptions {
 /** Exit codes: 0 nothing failed, 1 something failed, 2 doctor itself could not run. */
 export const DOCTOR_EXIT = { ok: 0, failed: 1, broken: 2 } as const;
 
-async function collect(ctx: RunContext, o: DoctorOptions): Promise<{ snap: HostSnapshot; findings: Finding[] }> {
-  const [snap, extra0] = await Promise.all([observeHost(ctx, { keepStateError: true }), gatherExtraFacts(ctx)]);
-  const extra = await completeExtraFacts(ctx, snap, extra0);
+export async function collect(ctx: RunContext, o: DoctorOptions): Promise<{ snap: HostSnapshot; findings: Finding[] }> {
+  // another host's facts beside the snapshot come from its probe container with the snapshot, never from here
+  const here = await ctx.daemonIsHere();
+  const [snap, extra0] = await Promise.all([observeHost(ctx, { keepStateError: true, doctorFacts: true }), here ? gatherExtraFacts(ctx) : undefined]);
+  const source = snap.hostSource?.kind ?? 'local';
+  const extra: ExtraFacts = source === 'local' ? await completeExtraFacts(ctx, snap, extra0!) : { ...(snap.remote?.extra as ExtraFacts | undefined) };
+  if (source === 'unknown') return { snap, findings: runChecks({ snap, extra, restartCommand: ctx.globals.restartCommand.join(' ') }, UNKNOWN_HOST_CHECKS) };
   let probes;
   if (o.probe) {
     const { runProbes } = await import('./probe');
@@ -88,6 +92,10 @@ export async function runDoctor(ctx: RunContext, o: DoctorOptions): Promise<numb
   let out: DoctorReport;
   if (o.fix && first.findings.some((f) => f.auto)) {
     ctx.requireLocalDaemon('fix the host');
+    if (!(await ctx.daemonIsHere())) {
+      const { PreconditionError } = await import('../errors');
+      throw new PreconditionError(`refusing to fix the host: the Docker endpoint ${ctx.endpoint().host} (from ${ctx.endpoint().source}) is served by a dockerd in another network namespace, not this host's`, 'run docker ipv6 doctor --fix inside that host (for a lab: docker ipv6 lab exec NAME -- docker ipv6 doctor --fix)');
+    }
     if (!ctx.globals.dryRun) ctx.requireRoot('docker ipv6 doctor --fix');
     // probes run after the lock is released: verify takes the lock itself for its test network
     const body = () => fixRounds(ctx, { ...o, probe: false }, first);

@@ -65,7 +65,7 @@ export async function gatherExtraFacts(ctx: RunContext): Promise<ExtraFacts> {
 }
 
 /** What needs the snapshot first: the dockerd version when the daemon is down, the daemon's start time. */
-export async function completeExtraFacts(ctx: RunContext, snap: HostSnapshot, extra: ExtraFacts): Promise<ExtraFacts> {
+export async function completeExtraFacts(ctx: RunContext, snap: HostSnapshot, extra: ExtraFacts, procRoot = '/proc'): Promise<ExtraFacts> {
   const out = { ...extra };
   if (snap.endpoint.local) {
     const [other, backends] = await Promise.all([
@@ -81,7 +81,7 @@ export async function completeExtraFacts(ctx: RunContext, snap: HostSnapshot, ex
     } catch { /* no dockerd binary here */ }
   }
   if (snap.dockerd) {
-    const start = processStartTime(snap.dockerd.pid);
+    const start = processStartTime(snap.dockerd.pid, procRoot);
     if (start) out.dockerdStartedMs = bootRelativeToEpoch(start);
   }
   return out;

@@ -3,6 +3,7 @@ import { describePlan, type Step } from '../transaction/index';
 import { unifiedDiff } from '../util/diff';
 import { firewallWhere, type EnablePlan } from './plan';
 import { downText } from './down';
+import { escapeControls } from '../util/terminal';
 
 export function planJson(plan: EnablePlan, steps: Step[]): unknown {
   const { daemonJson, ...rest } = plan;
@@ -46,14 +47,15 @@ export function planText(plan: EnablePlan, steps: Step[], verbose = false, resta
     for (const [table, batch] of after) out.push('', `${firewallWhere(plan, table as 'nat' | 'filter')} after the restart (predicted; rendered then from the networks and published ports Docker has):`, ...batch!.trimEnd().split('\n').map((l) => `  ${l}`));
   }
   out.push('', 'Steps:');
-  steps.forEach((s, i) => out.push(`  ${i + 1}. ${s.describe}`));
-  for (const n of plan.notes) out.push(`note: ${n}`);
+  // steps and notes name networks and bridges: one line each, whatever the names hold
+  steps.forEach((s, i) => out.push(`  ${i + 1}. ${escapeControls(s.describe)}`));
+  for (const n of plan.notes) out.push(`note: ${escapeControls(n)}`);
   return `${out.join('\n')}\n`;
 }
 
 export function legacyText(plan: EnablePlan): string {
   if (!plan.legacyNetworks.length) return '';
   const lines = ['These networks were created without IPv6; recreate them to give their containers IPv6 (nothing was changed on them):'];
-  for (const n of plan.legacyNetworks) lines.push(`  ${n.name} (${n.containers} container${n.containers === 1 ? '' : 's'}): ${n.command}`);
+  for (const n of plan.legacyNetworks) lines.push(`  ${escapeControls(n.name)} (${n.containers} container${n.containers === 1 ? '' : 's'}): ${n.command}`);
   return `${lines.join('\n')}\n`;
 }

@@ -10,6 +10,7 @@ import { planDaemonKeys } from '../daemon/plan-keys';
 import { bridgeSubnet } from '../model/pools';
 import { renderFilterBatch, renderNatBatch } from '../firewall/batches';
 import { dockerView, vetBridges, type DockerFacts } from '../model/docker';
+import { shellQuote } from '../util/shell-quote';
 import { planId } from '../model/plan-id';
 import { networkFates } from '../model/network-fate';
 import { judgeOutside } from '../model/npt';
@@ -189,7 +190,7 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
     .filter((n) => n.driver === 'bridge' && n.name !== 'bridge' && !n.enableIPv6)
     .map((n) => ({
       name: n.name, containers: n.containers,
-      command: `docker network rm ${n.name} && docker ipv6 network create ${n.ipv4Subnets[0] ? `--subnet ${n.ipv4Subnets[0]} ` : ''}${n.name}`,
+      command: `docker network rm ${shellQuote(n.name)} && docker ipv6 network create ${n.ipv4Subnets[0] ? `--subnet ${n.ipv4Subnets[0]} ` : ''}${shellQuote(n.name)}`,
     }));
   const ours = [
     { subnet: bridge, bridge: 'docker0' },

@@ -12,6 +12,7 @@ import type { NetState } from '../model/net';
 import type { ToolState } from '../model/state';
 import type { DaemonConfigStore, StoreOptions } from './daemon-json';
 import type { DockerClient } from './docker-api';
+import type { ProbeRun } from './probe-container';
 
 /** What engines need from netlink: one read of the namespace, proxy entries and unreachable routes. */
 export interface NetOps {
@@ -70,12 +71,19 @@ export interface DockerApi {
   connect(opts?: { timeoutMs?: number; endpoint?: Endpoint }): Promise<DockerClient>;
 }
 
+/** The probe container on the run's Docker host (host/probe-container.ts): what our image reads there, read-only. */
+export interface HostProbe {
+  run(o: { image: string; args: string[]; timeoutMs: number }): Promise<ProbeRun>;
+}
+
 /** The dockerd service: restart it and wait until it answers; find its process and flags. */
 export interface DockerdService {
   restart(command: readonly string[], endpoint: Endpoint, networks: number, progress?: (s: string) => void, signal?: AbortSignal, deadlineMs?: number): Promise<void>;
   /** polls /_ping until the daemon answers or the deadline passes (progress every few seconds) */
   waitForAnswer(endpoint: Endpoint, deadlineMs: number, progress?: (s: string) => void): Promise<void>;
   processes(opts?: { pidfile?: string }): Promise<DockerdProcess[]>;
+  /** Whether the dockerd serving this unix-socket endpoint runs in our network namespace (undefined: /proc does not tell) */
+  sameNetns(endpoint: Endpoint): Promise<boolean | undefined>;
   /** `<dockerd> --version` of the binary: the version a daemon that is down would start as ("20.10.24+dfsg1") */
   binaryVersion(dockerdPath: string): Promise<string>;
   /** Would this dockerd start with `text` as its daemon.json: `--validate` where the binary has it, plus our rules */
@@ -112,4 +120,6 @@ export interface HostAdapters {
   docker: DockerApi;
   files: FilesAdapter;
   state: StateFile;
+  /** read-only: another host's kernel, firewall and files, through its Docker API */
+  probe: HostProbe;
 }

@@ -1,11 +1,15 @@
 // Installs the plugin executable (and the systemd units it carries) and removes exactly what was installed.
+import { lstatSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { underRoot } from '../cli/globals';
-import { PreconditionError } from '../errors';
+import { ConfigError, PreconditionError } from '../errors';
 import { replaceFile } from '../host/files';
+import { trustProblem, untrustedError } from '../host/trust';
 import { run } from '../util/exec';
+import { shellQuote } from '../util/shell-quote';
+import { manifestProblem, type Manifest, type ManifestScope } from './manifest';
 
 export interface InstallOptions {
   root: string;
@@ -19,7 +23,7 @@ export interface InstallOptions {
   dryRun?: boolean;
 }
 
-export interface Manifest { version: 1; files: string[]; dirs: string[]; symlinks: string[]; enabledUnits: string[] }
+export type { Manifest } from './manifest';
 
 export function installLayout(o: Pick<InstallOptions, 'root' | 'user' | 'home'>) {
   const home = o.home ?? homedir();
@@ -29,12 +33,43 @@ export function installLayout(o: Pick<InstallOptions, 'root' | 'user' | 'home'>)
   return { libDir, pluginDir, pluginLink: join(pluginDir, 'docker-ipv6'), unitDir: underRoot(o.root, '/etc/systemd/system'), manifest: join(libDir, 'manifest.json') };
 }
 
+type Layout = ReturnType<typeof installLayout>;
+
+/**
+ * As root, the folders install and uninstall act in must be root's (trust.ts): a manifest in a folder another user
+ * controls could name any file for root to delete, and a folder of theirs could be swapped for a link while root
+ * writes through it. A home folder that belongs to someone else is that user's to change: the hint runs the same
+ * command as its owner.
+ */
+function assertFoldersTrusted(o: Pick<InstallOptions, 'user' | 'home'>, L: Layout, verb: 'install' | 'uninstall'): void {
+  if (process.geteuid?.() !== 0) return;
+  const checks: Array<[string, string]> = [[L.libDir, 'the install folder'], [L.manifest, 'the install manifest'], [L.pluginDir, 'the plugin folder']];
+  for (const [path, what] of checks) {
+    const p = trustProblem(path);
+    if (!p) continue;
+    if (o.user && p.uid !== 0) {
+      const home = resolve(o.home ?? homedir());
+      const gid = lstatSync(p.path).gid;
+      throw new PreconditionError(
+        `refusing to ${verb} --user as root under ${home}: ${p.path} belongs to uid ${p.uid}, so ${what} ${path} is that user's to change, and root would act on what they put there`,
+        `run it as that user instead of root: setpriv --reuid=${p.uid} --regid=${gid} --clear-groups env HOME=${shellQuote(home)} docker ipv6 ${verb} --user`,
+      );
+    }
+    throw untrustedError(what, path, p);
+  }
+}
+
+function scopeOf(o: Pick<InstallOptions, 'root' | 'user' | 'home'>, L: Layout): ManifestScope {
+  return { user: o.user, base: resolve(o.user ? (o.home ?? homedir()) : o.root), libDir: L.libDir, pluginDir: L.pluginDir, pluginLink: L.pluginLink, unitDir: L.unitDir };
+}
+
 async function exists(p: string): Promise<boolean> {
   try { await lstat(p); return true; } catch { return false; }
 }
 
 export async function install(o: InstallOptions, log: (s: string) => void): Promise<Manifest> {
   const L = installLayout(o);
+  assertFoldersTrusted(o, L, 'install');
   if (!(await exists(o.executable)) || (await lstat(o.executable)).isDirectory()) {
     throw new PreconditionError(`no built plugin at ${o.executable}`, 'build it first: npm run build');
   }
@@ -87,16 +122,26 @@ async function mkdirTracked(d: string, m: Manifest, keep: string[] = []): Promis
   for (const p of missing.filter((x) => !keep.some((k) => k === x || k.startsWith(`${x}/`)))) { await mkdir(p, { mode: 0o755 }); m.dirs.push(p); }
 }
 
-/** Removes exactly what the manifest says was installed. */
+/**
+ * Removes exactly what the manifest says was installed, once the manifest is shown to name only what install puts
+ * in place (manifest.ts); a manifest naming anything else is refused before anything is removed.
+ */
 export async function uninstall(o: Pick<InstallOptions, 'root' | 'user' | 'home' | 'dryRun'> & { keepUnitsEnabled?: boolean }, log: (s: string) => void): Promise<void> {
   const L = installLayout(o);
-  let m: Manifest;
+  assertFoldersTrusted(o, L, 'uninstall');
+  let raw: unknown;
   try {
-    m = JSON.parse(await readFile(L.manifest, 'utf8'));
+    raw = JSON.parse(await readFile(L.manifest, 'utf8'));
   } catch {
     throw new PreconditionError(`docker-ipv6 is not installed at ${L.libDir} (no manifest)`, o.user ? 'it may be installed system-wide: run without --user' : 'it may be installed per user: run with --user');
   }
-  if (m.enabledUnits.length && o.root === '/' && !o.dryRun && !o.keepUnitsEnabled) await run(['systemctl', 'disable', ...m.enabledUnits]).catch(() => undefined);
+  const problem = manifestProblem(raw, scopeOf(o, L));
+  if (problem) {
+    throw new ConfigError(`the install manifest ${L.manifest} was not written by docker ipv6 install: ${problem}`, `nothing was removed; look at who changed it, then remove what install put in place by hand (${L.pluginLink}, ${L.libDir})`);
+  }
+  const m = raw as Manifest;
+  // units are only installed (and enabled) system-wide: a per-user uninstall never asks systemctl anything
+  if (!o.user && m.enabledUnits.length && o.root === '/' && !o.dryRun && !o.keepUnitsEnabled) await run(['systemctl', 'disable', ...m.enabledUnits]).catch(() => undefined);
   for (const p of [...m.symlinks, ...m.files, L.manifest]) {
     log(`remove ${p}`);
     if (!o.dryRun) await rm(p, { force: true });

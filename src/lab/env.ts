@@ -2,6 +2,7 @@
 // plugin folder pointed at the lab.
 import { existsSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { shellQuote } from '../util/shell-quote';
 import { labPath } from './daemon';
 import { stripPluginEnv } from './spawn';
 import { labBase, type LabRecord } from './record';
@@ -19,13 +20,8 @@ export function launcherPath(): string {
   return candidates.find((p) => existsSync(p)) ?? candidates[candidates.length - 1];
 }
 
-/** Quote for splitCommand (globals.ts): only when needed, so the common case reads plainly. */
-function quote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'"'"'`)}'`;
-}
-
 export function restartCommand(rec: LabRecord, launcher = launcherPath()): string {
-  return [launcher, 'lab', 'restart', rec.name].map(quote).join(' ');
+  return [launcher, 'lab', 'restart', rec.name].map(shellQuote).join(' ');
 }
 
 /**

@@ -1,5 +1,6 @@
 // `network ls`: every network with its IPv4 and IPv6 subnets, IPv6 status and whether docker-ipv6 manages it.
 import type { RunContext } from '../cli/context';
+import { shellQuote } from '../util/shell-quote';
 import { renderTable } from '../util/table';
 import type { NetworkFacts } from '../model/docker';
 import { listNetworkFacts } from './observe';
@@ -15,7 +16,7 @@ export function isDefaultBridge(n: Pick<NetworkFacts, 'name' | 'driver' | 'optio
 export function ipv6Status(n: NetworkFacts): string {
   if (n.driver === 'host' || n.driver === 'null' || n.driver === 'none') return 'n/a';
   // the default bridge cannot be re-created (network upgrade refuses it): daemon.json gives it IPv6
-  if (!n.enableIPv6) return isDefaultBridge(n) ? 'off (docker ipv6 enable)' : `off (docker ipv6 network upgrade ${n.name})`;
+  if (!n.enableIPv6) return isDefaultBridge(n) ? 'off (docker ipv6 enable)' : `off (docker ipv6 network upgrade ${shellQuote(n.name)})`;
   if (!n.ipv6Subnets.length) return 'on, no subnet';
   return n.enableIPv4 === false ? 'on (IPv6-only)' : 'on';
 }

@@ -1,5 +1,6 @@
 // planCreate: from the options and the taken space to the exact network to create (pure), and its API body.
 import { PreconditionError, UsageError } from '../errors';
+import { shellQuote } from '../util/shell-quote';
 import type { Pool } from '../model/pools';
 import { formatCidr, containsAddress, isIPv6Address, parseCidr4, type Cidr6 } from '../model/ip';
 import { allocateV4, allocateV6, checkFree, parseSubnet, type ParsedSubnet, type UsedSpace } from '../model/alloc';
@@ -103,7 +104,7 @@ export function checkIpv6OnlySupport(daemon: { version?: string; apiVersion?: st
 }
 
 export function planCreate(name: string, o: CreateOptions, f: PlanFacts): NetworkPlan {
-  if (f.existingNames.includes(name)) throw new UsageError(`a network named ${name} already exists: nothing was created`, `pick another name, or upgrade it: docker ipv6 network upgrade ${name}`);
+  if (f.existingNames.includes(name)) throw new UsageError(`a network named ${name} already exists: nothing was created`, `pick another name, or upgrade it: docker ipv6 network upgrade ${shellQuote(name)}`);
   const given = byFamily(o.subnet, '--subnet');
   const gw = byFamily(o.gateway, '--gateway');
   const range = byFamily(o.ipRange, '--ip-range');

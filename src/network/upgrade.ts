@@ -5,6 +5,7 @@ import type { RunContext } from '../cli/context';
 import type { DockerClient } from '../host/docker-api';
 import { confirm } from '../cli/confirm';
 import { CommandError, RolledBackError, UsageError } from '../errors';
+import { shellQuote } from '../util/shell-quote';
 import { bridgeName } from '../model/docker';
 import { refuseUnfinishedJournal } from '../transaction/recover';
 import { dockerRefused } from './create';
@@ -85,7 +86,8 @@ export async function runNetworkUpgrade(ctx: RunContext, name: string): Promise<
   ctx.requireLocalDaemon('re-create networks on this host');
   const docker = await ctx.host.docker.connect();
   let old: Inspect;
-  try { old = (await docker.getNetwork(name).inspect()) as Inspect; } catch (e) {
+  // the name goes into the API path: encoded, or a name with a space or a control character never reaches Docker
+  try { old = (await docker.getNetwork(encodeURIComponent(name)).inspect()) as Inspect; } catch (e) {
     if ((e as { statusCode?: number }).statusCode === 404) throw new UsageError(`no network named ${name}`, 'list them: docker ipv6 network ls');
     throw e;
   }
@@ -129,7 +131,7 @@ export async function runNetworkUpgrade(ctx: RunContext, name: string): Promise<
     else ctx.out(`upgraded network ${name}: IPv4 ${plan.v4?.subnet ?? 'none'}, IPv6 ${plan.v6.subnet}; reconnected ${list.length - failed.length} of ${list.length} container(s)`);
     const note = await syncOutsidePath(ctx, facts.state, plan.v6.subnet);
     if (note) ctx.note(note);
-    if (failed.length) throw new CommandError(['POST', `/networks/${name}/connect`], null, failed.join('; '), 'Docker refused to reconnect', `connect them by hand: docker network connect ${name} CONTAINER`);
+    if (failed.length) throw new CommandError(['POST', `/networks/${name}/connect`], null, failed.join('; '), 'Docker refused to reconnect', `connect them by hand: docker network connect ${shellQuote(name)} CONTAINER`);
   } finally {
     await lock.release();
   }

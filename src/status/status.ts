@@ -3,14 +3,41 @@ import type { RunContext } from '../cli/context';
 import { renderTable } from '../util/table';
 import { classifyOutside, OUTSIDE_TEXT } from '../observe/outside';
 import { observeHost, type HostSnapshot } from '../observe/snapshot';
-import { agentJson, agentLine, readAgentStatus, type AgentStatus } from '../agent/status-file';
+import { agentJson, agentLine, agentRunning, readAgentStatus, type AgentStatus } from '../agent/status-file';
+
+/** The agent as seen on the daemon's host: its status file and whether it runs; unknown when that host's files are. */
+export interface AgentView { status?: AgentStatus; running: boolean; unknown?: string }
+
+/** Where the host-side facts came from, in one line. */
+export function hostSourceLine(snap: HostSnapshot): string {
+  const src = snap.hostSource;
+  if (!src || src.kind === 'local') return 'read on this machine (the daemon runs in its network namespace)';
+  if (src.kind === 'probe') return `read on the Docker host by the probe container (${src.detail})`;
+  return `unknown: ${src.detail}${src.hint ? `; ${src.hint}` : ''}`;
+}
+
+/** The agent where the snapshot was read: this machine's status file, or the one the probe read over there. */
+export async function agentView(ctx: RunContext, snap: HostSnapshot): Promise<AgentView> {
+  const runningContainers = snap.containers.filter((c) => c.state === 'running').map((c) => c.id);
+  const kind = snap.hostSource?.kind ?? 'local';
+  if (kind === 'unknown') return { running: false, unknown: snap.hostSource?.detail };
+  if (kind === 'local') {
+    const status = await readAgentStatus(ctx.paths.stateDir);
+    return { status, running: agentRunning(status, { runningContainers }) };
+  }
+  const seen = snap.remote?.agent as { status: AgentStatus; running: boolean } | undefined;
+  if (!seen) return { running: false };
+  // an agent in a container (a Swarm task) runs when its container does: Docker says so, not that host's /proc
+  return { status: seen.status, running: seen.status.container ? agentRunning(seen.status, { runningContainers }) : seen.running };
+}
 
 const DAEMON_KEYS = ['ipv6', 'fixed-cidr-v6', 'ip6tables', 'experimental', 'default-address-pools'];
 
-export function statusJson(snap: HostSnapshot, agent?: AgentStatus): unknown {
+export function statusJson(snap: HostSnapshot, agent: AgentView): unknown {
   return {
-    agent: agentJson(agent),
+    agent: agent.unknown ? { running: null, unknown: agent.unknown } : agentJson(agent.status, agent.running),
     endpoint: snap.endpoint,
+    hostFacts: snap.hostSource ?? { kind: 'local' },
     daemon: snap.daemon,
     daemonConfig: {
       path: snap.daemonConfig.path,
@@ -33,7 +60,7 @@ export function statusJson(snap: HostSnapshot, agent?: AgentStatus): unknown {
   };
 }
 
-export function statusText(snap: HostSnapshot, agent?: AgentStatus): string {
+export function statusText(snap: HostSnapshot, agent: AgentView): string {
   const d = snap.daemon;
   const cfg = snap.daemonConfig;
   const show = (k: string): string => {
@@ -48,15 +75,17 @@ export function statusText(snap: HostSnapshot, agent?: AgentStatus): string {
   const keys = DAEMON_KEYS.map((k) => `${k}=${show(k)}`).join(' ');
   const s = snap.host.sysctls;
   const up = snap.host.uplink;
+  const unknown = snap.hostSource?.kind === 'unknown' ? 'unknown (see Host facts)' : undefined;
   const lines: Array<[string, string]> = [
     ['Docker', `${snap.endpoint.host} (${snap.endpoint.source})`],
+    ['Host facts', hostSourceLine(snap)],
     ['Daemon', d.reachable ? `${d.version} (API ${d.apiVersion}), default bridge IPv6: ${d.bridgeIPv6 ? 'yes' : 'no'}` : `unreachable: ${d.error}`],
-    ['daemon.json', cfg.error ? `${cfg.path}: ${cfg.error}` : `${cfg.path}${cfg.exists ? '' : ' (absent)'}: ${keys}`],
-    ['Uplink', up ? `${up} (${snap.host.uplinkReason})${snap.host.error ? `; ${snap.host.error}` : ''}` : `none: ${snap.host.error ?? snap.host.uplinkReason}`],
-    ['Sysctls', `forwarding all=${s['net.ipv6.conf.all.forwarding'] ?? '?'}` + (up ? ` ${up}: accept_ra=${s[`net.ipv6.conf.${up}.accept_ra`] ?? '?'} proxy_ndp=${s[`net.ipv6.conf.${up}.proxy_ndp`] ?? '?'}` : '') + ` disable_ipv6=${s['net.ipv6.conf.all.disable_ipv6'] ?? '?'}`],
-    ['ip6tables', snap.firewall.available ? `${snap.firewall.version} (${snap.firewall.backend})${snap.firewall.error ? `; ${snap.firewall.error}` : ''}` : `missing: ${snap.firewall.error}`],
-    ['Agent', agentLine(agent)],
-    ['docker-ipv6', snap.state?.enabled ? `enabled, prefix ${snap.state.prefix}, mode ${snap.state.mode}` : snap.state?.prefix ? `not enabled (prefix ${snap.state.prefix} saved)` : 'not enabled'],
+    ['daemon.json', unknown ?? (cfg.error ? `${cfg.path}: ${cfg.error}` : `${cfg.path}${cfg.exists ? '' : ' (absent)'}: ${keys}`)],
+    ['Uplink', unknown ?? (up ? `${up} (${snap.host.uplinkReason})${snap.host.error ? `; ${snap.host.error}` : ''}` : `none: ${snap.host.error ?? snap.host.uplinkReason}`)],
+    ['Sysctls', unknown ?? (`forwarding all=${s['net.ipv6.conf.all.forwarding'] ?? '?'}` + (up ? ` ${up}: accept_ra=${s[`net.ipv6.conf.${up}.accept_ra`] ?? '?'} proxy_ndp=${s[`net.ipv6.conf.${up}.proxy_ndp`] ?? '?'}` : '') + ` disable_ipv6=${s['net.ipv6.conf.all.disable_ipv6'] ?? '?'}`)],
+    ['ip6tables', unknown ?? (snap.firewall.available ? `${snap.firewall.version} (${snap.firewall.backend})${snap.firewall.error ? `; ${snap.firewall.error}` : ''}` : `missing: ${snap.firewall.error}`)],
+    ['Agent', unknown ?? agentLine(agent.status, agent.running)],
+    ['docker-ipv6', unknown ?? (snap.state?.enabled ? `enabled, prefix ${snap.state.prefix}, mode ${snap.state.mode}` : snap.state?.prefix ? `not enabled (prefix ${snap.state.prefix} saved)` : 'not enabled')],
   ];
   const head = lines.map(([k, v]) => `${k.padEnd(12)} ${v}`).join('\n');
   const rows = snap.networks.map((n) => [
@@ -68,7 +97,8 @@ export function statusText(snap: HostSnapshot, agent?: AgentStatus): string {
 }
 
 export async function runStatus(ctx: RunContext): Promise<void> {
-  const [snap, agent] = await Promise.all([observeHost(ctx, { dockerdProcess: false }), readAgentStatus(ctx.paths.stateDir)]);
+  const snap = await observeHost(ctx, { dockerdProcess: false });
+  const agent = await agentView(ctx, snap);
   if (ctx.globals.json) ctx.outJson(statusJson(snap, agent));
   else ctx.out(statusText(snap, agent));
 }

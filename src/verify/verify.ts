@@ -14,6 +14,7 @@ import { syncOutsidePath } from '../network/hook';
 import { run } from '../util/exec';
 import { classifyV6, isIPv6Address, parseCidr6 } from '../model/ip';
 import { renderTable } from '../util/table';
+import { escapeControls } from '../util/terminal';
 import { judge, type CheckRow, type Observed, type VerifyFacts } from './judge';
 import { execIn, removeProbe, requireImage, startProbe, sweepLeftovers, VERIFY_NETWORK_LABEL, PROBE_LIFETIME_S, type ExecResult } from './probe';
 
@@ -104,7 +105,8 @@ async function gatherFacts(ctx: RunContext, docker: DockerClient, network: strin
   const [net, state, forwarding, masq] = await Promise.all([
     hostNet(ctx.host), ctx.host.state.read().catch(() => undefined), ctx.host.sysctl.read('net.ipv6.conf.all.forwarding'), masqueradeSources(ctx.host),
   ]);
-  const info = await docker.getNetwork(network).inspect().catch((e: { statusCode?: number }) => {
+  // the name goes into the API path: encoded (a name may hold spaces or control characters)
+  const info = await docker.getNetwork(encodeURIComponent(network)).inspect().catch((e: { statusCode?: number }) => {
     if (e.statusCode === 404) throw new UsageError(`no network named ${network}`, 'list them: docker ipv6 network ls');
     throw e;
   });
@@ -141,7 +143,7 @@ async function dropTempRules(ctx: RunContext, subnet?: string): Promise<void> {
 
 export function renderRows(rows: CheckRow[]): string {
   const table = renderTable(['CHECK', 'RESULT', 'DETAIL'], rows.map((r) => [r.title, r.status.toUpperCase(), r.detail]));
-  const fixes = rows.filter((r) => r.status === 'fail' && r.fix).map((r) => `  ${r.id}: ${r.fix}`);
+  const fixes = rows.filter((r) => r.status === 'fail' && r.fix).map((r) => `  ${r.id}: ${escapeControls(r.fix!)}`);
   return fixes.length ? `${table}\n\nto fix:\n${fixes.join('\n')}` : table;
 }
 

@@ -16,11 +16,12 @@ import { TestRoot } from './disk';
 import { FakeFiles } from './files';
 import { FakeFirewall } from './firewall';
 import { FakeNet } from './net';
+import { FakeProbe } from './probe';
 import { FakeState } from './state';
 import { FakeSurvey } from './survey';
 import { FakeSysctl } from './sysctl';
 
-export { FakeDaemonConfig, FakeDocker, FakeDockerd, FakeFiles, FakeFirewall, FakeNet, FakeState, FakeSurvey, FakeSysctl, TestRoot };
+export { FakeDaemonConfig, FakeDocker, FakeDockerd, FakeFiles, FakeFirewall, FakeNet, FakeProbe, FakeState, FakeSurvey, FakeSysctl, TestRoot };
 
 export interface FakeHostOptions {
   /** a mkdtemp folder: daemon.json, the sysctl.d file and the state folder live under it */
@@ -43,6 +44,7 @@ export interface FakeHost {
   docker: FakeDocker;
   files: FakeFiles;
   state: FakeState;
+  probe: FakeProbe;
   /** every change (and Docker call) any fake saw, in order */
   log: string[];
   /** netlink sessions opened and not closed */
@@ -107,6 +109,7 @@ export function fakeHost(opts: FakeHostOptions): FakeHost {
   const files = new FakeFiles(root, log);
   // on disk where the run's --root puts it, so the file undo of a rollback restores it as on a host
   const state = new FakeState(opts.state ?? snap.state, log, `${opts.root}/var/lib/docker-ipv6/state.json`);
+  const probe = new FakeProbe();
   let open = 0;
   const host: HostAdapters = {
     firewall: fw,
@@ -137,6 +140,7 @@ export function fakeHost(opts: FakeHostOptions): FakeHost {
     docker,
     files,
     state,
+    probe,
   };
-  return { host, fw, survey, net, sysctl, daemon, dockerd, docker, files, state, log, openSessions: () => open };
+  return { host, fw, survey, net, sysctl, daemon, dockerd, docker, files, state, probe, log, openSessions: () => open };
 }

@@ -69,6 +69,10 @@ export interface LabOptions {
   daemonJson?: string | object;
   /** Name prefix (a random suffix is always added). */
   prefix?: string;
+  /** `lab up --join`: a second host on that lab's upstream link */
+  join?: string;
+  /** with join: `lab up --swarm` (that lab a Swarm manager, this host a worker) */
+  swarm?: boolean;
 }
 
 export interface Lab {
@@ -128,6 +132,8 @@ export async function withLab<T>(t: ExecutionContext, opts: LabOptions, fn: (lab
   if (opts.docker) args.push('--docker', opts.docker);
   if (opts.dockerd) args.push('--dockerd', opts.dockerd);
   if (opts.firewallBackend) args.push('--firewall-backend', opts.firewallBackend);
+  if (opts.join) args.push('--join', opts.join);
+  if (opts.swarm) args.push('--swarm');
   if (opts.daemonJson !== undefined) args.push('--daemon-json', typeof opts.daemonJson === 'string' ? opts.daemonJson : JSON.stringify(opts.daemonJson));
   const up = await cli(args);
   if (up.code !== 0) throw new Error(`lab up ${name} failed (${up.code}):\n${up.stderr}`);
