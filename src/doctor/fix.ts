@@ -21,7 +21,7 @@ export interface FixPlan {
 function enablePlan(ctx: RunContext, snap: HostSnapshot): EnablePlan {
   return planEnable(snap, {
     prefix: snap.state?.prefix ?? 'auto', mode: snap.state?.mode ?? 'auto', sysctlConfPath: ctx.paths.sysctlConf,
-    randomDraws: hostUlaDraws(ctx, snap),
+    randomDraws: hostUlaDraws(ctx, snap), outsidePrefix: snap.state?.outsidePrefix,
   });
 }
 

@@ -37,10 +37,11 @@ export function firewallStep(deps: Pick<ReconcileDeps, 'docker' | 'firewall' | '
 }
 
 /** Routed: packets to parts of the prefix no network holds must not go back upstream (a routing loop). */
-export function unreachableStep(host: HostAdapters, prefix: string): Step {
+export function unreachableStep(host: HostAdapters, prefix: string, first = prefix): Step {
   const route = unreachableFor(prefix);
   return {
-    id: 'unreachable-route',
+    // one per prefix (npt has two); the first keeps its id, which journals of older runs name
+    id: prefix === first ? 'unreachable-route' : `unreachable-route:${route.dst}`,
     describe: `route ${routeKey(route)}: packets to unassigned parts of the prefix are refused here, not sent back upstream`,
     // a route already there (an earlier enable, apply or the agent made it) is not this run's to remove
     async prepare() {

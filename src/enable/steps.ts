@@ -99,7 +99,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
   // After the restart it is rendered again for the networks and published ports Docker then has.
   const down = plan.dockerDown;
   if (plan.filterByUs) steps.push(firewallStep(down ? whileDown(deps) : deps, plan, 'filter', 'firewall-filter', plan.filterBatch));
-  for (const r of unreachableRoutes(plan)) steps.push(unreachableStep(host, r.dst));
+  for (const r of unreachableRoutes(plan)) steps.push(unreachableStep(host, r.dst, unreachableRoutes(plan)[0].dst));
   if (plan.filterByUs) {
     // Recorded before forwarding and the restart: dockerd turns IPv6 forwarding on at its start even with
     // "ip6tables": false (measured on 20.10 and 28.5), so after a kill and a reboot the boot unit must find
