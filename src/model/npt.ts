@@ -1,5 +1,5 @@
 // NPTv6 (npt mode): what the outside prefix must be for a 1:1 translation of the inside one (pure).
-import { contains, formatCidr, isGlobalV6, overlaps, parseCidr6, type Cidr6 } from './ip';
+import { bigToV6, contains, containsAddress, formatCidr, isGlobalV6, overlaps, parseCidr6, v6ToBig, type Cidr6 } from './ip';
 import { judgePrefix } from './prefix-rules';
 
 export interface OutsideFacts {
@@ -28,4 +28,13 @@ export function judgeOutside(input: string, inside: Cidr6, f: OutsideFacts): { c
     if (addr && contains(c, addr)) return { why: `holds ${a.split('/')[0]}, an address of this host or its router`, hint: 'the translation would take it over: give a prefix routed to this host and used by nothing else' };
   }
   return { cidr: c };
+}
+
+/** What NETMAP (and nftables `snat ip6 prefix to`) makes of an inside address: the outside prefix, the same host part. */
+export function mapAddress(address: string, inside: string, outside: string): string | undefined {
+  const i = parseCidr6(inside);
+  const o = parseCidr6(outside);
+  if (!i || !o || i.length !== o.length || !containsAddress(i, address)) return undefined;
+  const host = v6ToBig(address) - i.start;
+  return bigToV6(o.start + host);
 }
