@@ -1,10 +1,10 @@
 // doctor --fix: turns the fixable findings into transaction steps (sysctls, daemon.json keys + restart, enable's own steps) and applies them as one transaction.
 import { captureFile, captureSysctl, runTransaction, type Step, type UndoRegistry } from '../transaction/index';
-import { hostUlaDraws } from '../enable/identity';
+import { hostUlaDraws } from '../setup/identity';
 import type { RunContext } from '../cli/context';
 import { setKeys } from '../daemon/edit';
-import { planEnable, type EnablePlan } from '../enable/plan';
-import { enableSteps } from '../enable/steps';
+import { planEnable, type EnablePlan } from '../setup/plan';
+import { enableSteps } from '../setup/steps';
 import type { RestartUndo } from '../transaction/tool-undo';
 import { ConfigError } from '../errors';
 import type { HostSnapshot } from '../observe/snapshot';

@@ -1,17 +1,17 @@
 // enable: lock, finish an interrupted rollback, observe, plan, validate, confirm, apply as one transaction.
-import { hostUlaDraws } from './identity';
+import { hostUlaDraws } from '../setup/identity';
 import { runTransaction } from '../transaction/index';
 import type { RunContext } from '../cli/context';
 import { ConfigError, PreconditionError, UsageError } from '../errors';
 import { observeHost } from '../observe/snapshot';
 import type { Mode } from '../model/state';
-import { enablePlanId, planEnable, type EnablePlan } from './plan';
-import { checkPrefixSyntax } from './prefix';
+import { enablePlanId, planEnable, type EnablePlan } from '../setup/plan';
+import { checkPrefixSyntax } from '../setup/prefix';
 import { legacyText, planJson, planText } from './plan-text';
-import { enableSteps } from './steps';
+import { enableSteps } from '../setup/steps';
 import { confirm } from '../cli/confirm';
-import { asHostChange } from './host-change';
-import { diagnoseDown, dockerIsDown } from './down';
+import { asHostChange } from '../setup/host-change';
+import { diagnoseDown, dockerIsDown } from '../setup/down';
 
 export interface EnableCliOptions { prefix?: string; mode?: string; restartTimeoutMs?: number; /** run only the plan --dry-run showed under this id */ plan?: string }
 

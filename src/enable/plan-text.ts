@@ -1,8 +1,8 @@
 // Renders an enable plan for people (--dry-run and before applying) and as data (--json).
 import { describePlan, type Step } from '../transaction/index';
 import { unifiedDiff } from '../util/diff';
-import { firewallWhere, type EnablePlan } from './plan';
-import { downText } from './down';
+import { firewallWhere, type EnablePlan } from '../setup/plan';
+import { downText } from '../setup/down';
 
 export function planJson(plan: EnablePlan, steps: Step[]): unknown {
   const { daemonJson, ...rest } = plan;

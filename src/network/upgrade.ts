@@ -7,10 +7,10 @@ import { confirm } from '../cli/confirm';
 import { CommandError, RolledBackError, UsageError } from '../errors';
 import { bridgeName } from '../model/docker';
 import { refuseUnfinishedJournal } from '../transaction/recover';
-import { dockerRefused } from './create';
-import { syncOutsidePath } from './hook';
-import { observeSpace } from './observe';
-import { createBody, MANAGED_LABEL, planCreate, type NetworkPlan } from './plan';
+import { dockerRefused } from '../subnets/create';
+import { syncOutsidePath } from '../subnets/outside-path';
+import { observeSpace } from '../subnets/observe';
+import { createBody, MANAGED_LABEL, planCreate, type NetworkPlan } from '../subnets/plan';
 
 export interface Attachment {
   id: string;

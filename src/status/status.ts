@@ -3,7 +3,7 @@ import type { RunContext } from '../cli/context';
 import { renderTable } from '../util/table';
 import { classifyOutside, OUTSIDE_TEXT } from '../observe/outside';
 import { observeHost, type HostSnapshot } from '../observe/snapshot';
-import { agentJson, agentLine, readAgentStatus, type AgentStatus } from '../agent/status-file';
+import { agentJson, agentLine, readAgentStatus, type AgentStatus } from '../observe/agent-status';
 
 const DAEMON_KEYS = ['ipv6', 'fixed-cidr-v6', 'ip6tables', 'experimental', 'default-address-pools'];
 

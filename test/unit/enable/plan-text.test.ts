@@ -1,5 +1,5 @@
 import test from 'ava';
-import { planEnable, type EnableOptions } from '../../../src/enable/plan';
+import { planEnable, type EnableOptions } from '../../../src/setup/plan';
 import { planJson, planText } from '../../../src/enable/plan-text';
 import type { Step } from '../../../src/transaction/index';
 import { snapshot } from '../../helpers/snapshot';

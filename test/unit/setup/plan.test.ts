@@ -1,5 +1,5 @@
 import test from 'ava';
-import { planEnable, type EnableOptions } from '../../../src/enable/plan';
+import { planEnable, type EnableOptions } from '../../../src/setup/plan';
 import { v6PoolsFor, DOCKER_DEFAULT_V4_POOLS } from '../../../src/model/pools';
 import { parseCidr6 } from '../../../src/model/ip';
 import { net, snapshot } from '../../helpers/snapshot';
@@ -153,7 +153,7 @@ test('the generated ULA is derived from the host identity: the same plan for --d
 });
 
 test('a second enable that sets more keys keeps the originals: disable still restores the first file byte for byte', async (t) => {
-  const { mergeDaemonUndo } = await import('../../../src/enable/steps');
+  const { mergeDaemonUndo } = await import('../../../src/setup/steps');
   const { setKeys, restoreKeys } = await import('../../../src/daemon/edit');
   const original = '{\n  "log-level": "warn"\n}\n';
   const first = setKeys(original, { ipv6: true, ip6tables: false });
