@@ -34,7 +34,7 @@ module.exports = {
       comment: 'engines and features reach the host through ctx.host (host/adapters.ts); only the adapters module builds the real ones',
       severity: 'error',
       from: { path: `^src/(${FEATURES}|${ENGINES})/` },
-      to: { path: '^src/host/(ip6tables|nftables|netlink|sysctl|dockerd|dockerd-procs|daemon-json|state-file|docker-api)\\.ts$', dependencyTypesNot: ['type-only'] },
+      to: { path: '^src/host/(ip6tables|nftables|netlink|sysctl|dockerd|dockerd-procs|daemon-json|state-file|docker-api|systemd)\\.ts$', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'commands-hold-no-logic',

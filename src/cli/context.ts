@@ -55,7 +55,7 @@ export class RunContext {
     // required on first use, not at start-up: `--help` and the commands that never touch the host skip loading them
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { realHostAdapters } = require('../host/adapters') as typeof import('../host/adapters');
-    this.adapters ??= realHostAdapters({ endpoint: () => this.endpoint(), stateFile: this.paths.stateFile, configFile: this.globals.configFile });
+    this.adapters ??= realHostAdapters({ endpoint: () => this.endpoint(), stateFile: this.paths.stateFile, configFile: this.globals.configFile, root: this.globals.root });
     return this.adapters;
   }
 

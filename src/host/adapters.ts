@@ -18,12 +18,13 @@ import { nftFirewall } from './nftables';
 import { openNetOps } from './netlink';
 import { readState, writeState } from './state-file';
 import { ProcSysctl } from './sysctl';
+import { systemdServices } from './systemd';
 
 export type { HostAdapters } from './interfaces';
 
 /** The real adapters, for a run whose endpoint and state file are given lazily. Nothing is opened until used
  * (dockerode and netlink load on first use inside their adapters). */
-export function realHostAdapters(opts: { endpoint: () => Endpoint; stateFile: string; configFile: string }): HostAdapters {
+export function realHostAdapters(opts: { endpoint: () => Endpoint; stateFile: string; configFile: string; root: string }): HostAdapters {
   // Docker's firewall backend decides where ours go, asked once on first use (`docker info`, else its flag or daemon.json)
   const detect = () => detectDockerFirewall({
     configFile: opts.configFile,
@@ -59,5 +60,6 @@ export function realHostAdapters(opts: { endpoint: () => Endpoint; stateFile: st
       exists: async (p) => existsSync(p),
     },
     state: { read: () => readState(opts.stateFile), write: (s) => writeState(opts.stateFile, s) },
+    services: systemdServices({ root: opts.root }),
   };
 }

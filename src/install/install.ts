@@ -5,7 +5,9 @@ import { dirname, join } from 'node:path';
 import { underRoot } from '../cli/globals';
 import { PreconditionError } from '../errors';
 import { replaceFile } from '../host/files';
-import { run } from '../util/exec';
+import type { ServiceManager } from '../host/interfaces';
+
+export { bundledUnits, defaultExecutable } from '../host/units';
 
 export interface InstallOptions {
   root: string;
@@ -17,6 +19,8 @@ export interface InstallOptions {
   enableUnits: boolean;
   home?: string;
   dryRun?: boolean;
+  /** systemd (the run's service manager): links made with --root too, so --enable works on a tree */
+  services?: Pick<ServiceManager, 'reload' | 'enable' | 'disable'>;
 }
 
 export interface Manifest { version: 1; files: string[]; dirs: string[]; symlinks: string[]; enabledUnits: string[] }
@@ -50,7 +54,7 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
   if (ours) {
     const before = JSON.parse(await readFile(L.manifest, 'utf8').catch(() => '{}')) as Partial<Manifest>;
     m.enabledUnits.push(...(before.enabledUnits ?? []));
-    await uninstall({ root: o.root, user: o.user, home: o.home, keepUnitsEnabled: true }, () => {});
+    await uninstall({ root: o.root, user: o.user, home: o.home, keepUnitsEnabled: true, services: o.services }, () => {});
   }
   const keep = o.user ? [o.home ?? homedir()] : [];
   await mkdirTracked(L.libDir, m, keep);
@@ -64,10 +68,11 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
       await replaceFile(dst, o.units![u], { mode: 0o644 });
       m.files.push(dst);
     }
-    if (units.length && o.root === '/') {
-      await run(['systemctl', 'daemon-reload']).catch(() => log('systemctl daemon-reload failed (no systemd?)'));
+    if (units.length && o.services) {
+      await o.services.reload().catch(() => log('systemctl daemon-reload failed'));
       if (o.enableUnits) {
-        await run(['systemctl', 'enable', ...units]);
+        // under --root, systemctl --root makes the links in that tree (no systemd needs to run)
+        await o.services.enable(units);
         m.enabledUnits.push(...units.filter((u) => !m.enabledUnits.includes(u)));
       }
     }
@@ -88,7 +93,7 @@ async function mkdirTracked(d: string, m: Manifest, keep: string[] = []): Promis
 }
 
 /** Removes exactly what the manifest says was installed. */
-export async function uninstall(o: Pick<InstallOptions, 'root' | 'user' | 'home' | 'dryRun'> & { keepUnitsEnabled?: boolean }, log: (s: string) => void): Promise<void> {
+export async function uninstall(o: Pick<InstallOptions, 'root' | 'user' | 'home' | 'dryRun' | 'services'> & { keepUnitsEnabled?: boolean }, log: (s: string) => void): Promise<void> {
   const L = installLayout(o);
   let m: Manifest;
   try {
@@ -96,7 +101,7 @@ export async function uninstall(o: Pick<InstallOptions, 'root' | 'user' | 'home'
   } catch {
     throw new PreconditionError(`docker-ipv6 is not installed at ${L.libDir} (no manifest)`, o.user ? 'it may be installed system-wide: run without --user' : 'it may be installed per user: run with --user');
   }
-  if (m.enabledUnits.length && o.root === '/' && !o.dryRun && !o.keepUnitsEnabled) await run(['systemctl', 'disable', ...m.enabledUnits]).catch(() => undefined);
+  if (m.enabledUnits.length && o.services && !o.user && !o.dryRun && !o.keepUnitsEnabled) await o.services.disable(m.enabledUnits).catch(() => undefined);
   for (const p of [...m.symlinks, ...m.files, L.manifest]) {
     log(`remove ${p}`);
     if (!o.dryRun) await rm(p, { force: true });
