@@ -4,6 +4,7 @@ import { DAEMON_CHECKS } from './checks-daemon';
 import { KERNEL_CHECKS } from './checks-kernel';
 import { NETWORK_CHECKS } from './checks-networks';
 import { PORT_CHECKS } from './checks-ports';
+import { KEEP_CHECKS } from './checks-keep';
 import { finding, ok, skip } from './derive';
 import { LAYERS, type Check, type DoctorInput, type Finding, type Layer } from './types';
 
@@ -35,7 +36,7 @@ export const stateFileCheck: Check = (i) => (i.snap.stateError
   ? [finding('daemon.state-file', 'daemon', 'fail', i.snap.stateError, 'correct the file or its folder as the detail says; enable, disable, apply and status refuse to run on it until then')]
   : []);
 
-export const ALL_CHECKS: Check[] = [stateFileCheck, ...KERNEL_CHECKS, ...DAEMON_CHECKS, nftForwarding, ...NETWORK_CHECKS, ...BACKEND_CHECKS, ...PORT_CHECKS, probeChecks];
+export const ALL_CHECKS: Check[] = [stateFileCheck, ...KERNEL_CHECKS, ...DAEMON_CHECKS, nftForwarding, ...NETWORK_CHECKS, ...BACKEND_CHECKS, ...KEEP_CHECKS, ...PORT_CHECKS, probeChecks];
 
 /** Runs every check; a check that throws becomes a failed finding instead of stopping doctor. */
 export function runChecks(input: DoctorInput, checks: readonly Check[] = ALL_CHECKS): Finding[] {

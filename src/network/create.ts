@@ -41,12 +41,12 @@ export async function runNetworkCreate(ctx: RunContext, name: string, o: CreateC
     else ctx.out(composeBlock(plan));
     return;
   }
-  const { plan, id, note } = await createManagedNetwork(ctx, docker, name, o, { record: true, dryRun: ctx.globals.dryRun });
+  const { plan, id, note } = await createManagedNetwork(ctx, docker, name, o, { record: true, dryRun: ctx.globals.dryRun, syncOutside: true });
   if (ctx.globals.json) {
-    ctx.outJson({ created: !ctx.globals.dryRun, id, name, ipv4: plan.v4 ?? null, ipv6Only: !plan.v4, ipv6: plan.v6, labels: plan.labels, options: plan.options, internal: plan.internal, attachable: plan.attachable });
+    ctx.outJson({ created: !ctx.globals.dryRun, id, name, ipv4: plan.v4 ?? null, ipv6Only: !plan.v4, ipv6: plan.v6, labels: plan.labels, options: plan.options, internal: plan.internal, attachable: plan.attachable, hostChanges: note ?? null });
   } else {
     const how = (c: NetworkPlan['v6']) => `${c.subnet}${c.allocated ? ' (allocated)' : ''}`;
     ctx.out(`${ctx.globals.dryRun ? 'would create' : 'created'} network ${name}: IPv4 ${plan.v4 ? how(plan.v4) : 'off (IPv6-only)'}, IPv6 ${how(plan.v6)}${ctx.globals.dryRun ? ' (dry run: nothing was created)' : ''}`);
   }
-  if (note && !ctx.globals.dryRun) ctx.note(note);
+  if (note && !ctx.globals.dryRun) ctx.out(note);
 }

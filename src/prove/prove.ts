@@ -9,9 +9,9 @@ import { PreconditionError, UsageError } from '../errors';
 import { dockerMasqOf, ruleTokens } from '../model/ip6tables-save';
 import { NAT_CHAIN } from '../model/names';
 import type { NetState } from '../model/net';
-import { acquireLock } from '../transaction/lock';
 import { createManagedNetwork } from '../subnets/create';
-import { syncOutsidePath } from '../subnets/outside-path';
+import { agentRunning, readAgentStatus } from '../observe/agent-status';
+import { agentNeeded } from '../model/state';
 import { run } from '../util/exec';
 import { classifyV6, isIPv6Address, parseCidr6 } from '../model/ip';
 import { judge, type CheckRow, type Observed, type VerifyFacts } from './judge';
@@ -127,18 +127,6 @@ async function gatherFacts(ctx: RunContext, docker: DockerClient, network: strin
   };
 }
 
-/** After the test network is gone, the same reconcile pass drops the rules it needed. */
-async function dropTempRules(ctx: RunContext, subnet?: string): Promise<void> {
-  if (!subnet) return;
-  const state = await ctx.host.state.read().catch(() => undefined);
-  if (!state) return;
-  const lock = await acquireLock(ctx.paths.lockFile, { command: 'verify', waitMs: 60_000, log: (l) => ctx.note(l) });
-  try {
-    const note = await syncOutsidePath(ctx, state, subnet);
-    if (note?.startsWith('warning')) ctx.note(note);
-  } finally { await lock.release(); }
-}
-
 export interface Proof { network: string; temporary: boolean; ipv6Only: boolean; target?: string; mode?: string; rows: CheckRow[]; ok: boolean }
 
 /** Proves IPv6 on one network (a temporary one when none is named) and judges it; the test network is always removed. */
@@ -152,15 +140,16 @@ export async function prove(ctx: RunContext, o: VerifyOptions): Promise<Proof> {
   if (swept) ctx.note(`removed ${swept} probe container(s)/network(s) left behind by an earlier run`);
   let network = o.network;
   let temp: string | undefined;
-  let tempSubnet: string | undefined;
   try {
     if (!network) {
       temp = `d6-verify-${randomBytes(3).toString('hex')}`;
       const state = await ctx.host.state.read().catch(() => undefined);
       if (!state?.prefix) throw new PreconditionError('no saved IPv6 prefix to make a test network from', 'run docker ipv6 enable first, or name a network to test with --network');
-      const made = await createManagedNetwork(ctx, docker, temp, {}, { record: false, extraLabels: { [VERIFY_NETWORK_LABEL]: 'true' } });
-      tempSubnet = made.plan.v6.subnet;
-      if (made.note) ctx.note(made.note);
+      // read-only: the test network gets from docker-ipv6 what any new network gets, from the agent if it runs
+      await createManagedNetwork(ctx, docker, temp, {}, { record: false, extraLabels: { [VERIFY_NETWORK_LABEL]: 'true' } });
+      if (agentNeeded(state) && !agentRunning(await readAgentStatus(ctx.paths.stateDir))) {
+        ctx.note(`note: the docker-ipv6 agent is not running (${state.mode} mode) and verify changes nothing on the host: the test network gets no rules or NDP proxy entries of ours, as any network made now would not (docker ipv6 doctor says how to run the agent)`);
+      }
       network = temp;
     }
     const facts = await gatherFacts(ctx, docker, network, o.target);
@@ -172,9 +161,6 @@ export async function prove(ctx: RunContext, o: VerifyOptions): Promise<Proof> {
     // a skipped row depends on a failed one: the failure decides the exit, not the skip
     return { network, temporary: !!temp, ipv6Only: !!facts.network.ipv6Only, target: facts.target, mode: facts.mode, rows, ok: rows.every((r) => r.status !== 'fail') };
   } finally {
-    if (temp) {
-      await docker.getNetwork(temp).remove().catch((e: Error) => ctx.note(`warning: could not remove the test network ${temp}: ${e.message}`));
-      await dropTempRules(ctx, tempSubnet);
-    }
+    if (temp) await docker.getNetwork(temp).remove().catch((e: Error) => ctx.note(`warning: could not remove the test network ${temp}: ${e.message}`));
   }
 }

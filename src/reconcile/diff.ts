@@ -27,6 +27,11 @@ const TABLES: Record<Table, { chain: string; builtin: string; jump: string }> = 
   filter: { chain: FORWARD_CHAIN, builtin: 'FORWARD', jump: FORWARD_JUMP },
 };
 
+/** Our chain's rule lines in one table, as the firewall holds them now. */
+export function ourRules(tables: ParsedRuleset, table: Table): string[] {
+  return (tables[table]?.rules ?? []).filter((r) => r.startsWith(`-A ${TABLES[table].chain} `));
+}
+
 /** The *table section that brings our chain and jump to `want` (undefined: absent), or nothing when they match. */
 export function tableSection(table: Table, want: string[] | undefined, tables: ParsedRuleset): { text: string; reasons: string[] } | undefined {
   const { chain, builtin, jump } = TABLES[table];
@@ -37,7 +42,7 @@ export function tableSection(table: Table, want: string[] | undefined, tables: P
     const text = renderRemoveBatch(table, tables);
     return text ? { text, reasons: [`chain ${chain} is not wanted (docker-ipv6 is not enabled, or its mode does not use it)`] } : undefined;
   }
-  const have = cur.rules.filter((r) => r.startsWith(`-A ${chain} `));
+  const have = ourRules(tables, table);
   const decl = table === 'filter' ? userChainDecl(tables) : [];
   const rulesOk = exists && decl.length === 0 && have.length === want.length && have.every((r, i) => r === want[i]);
   // Our jump is put first when we add it; after that rules others put above it stay where they are
@@ -86,6 +91,8 @@ export function ownedProxies(obs: Pick<Observed, 'state' | 'proxies'>): Array<{ 
   const out = new Map<string, { address: string; ifname: string }>();
   for (const p of obs.state?.proxies ?? []) out.set(proxyKey(p), { address: p.address, ifname: p.ifname });
   for (const p of obs.proxies) if (p.protocol === PROXY_PROTOCOL && p.ifname) out.set(proxyKey(p), { address: p.address, ifname: p.ifname });
+  // an entry that was there before enable is not ours even if a tag ended up on it
+  for (const p of obs.state?.foreignProxies ?? []) out.delete(proxyKey(p));
   return [...out.values()];
 }
 
@@ -110,6 +117,7 @@ export function planReconcile(desired: Desired, obs: Observed, tables: Table[] =
   for (const r of routes.del) changes.push({ kind: 'route', action: 'remove', target: routeKey(r), reason: 'the mode or prefix no longer needs it' });
   const have = new Set(obs.proxies.map((p) => proxyKey(p)));
   const want = new Set(desired.proxies.map(proxyKey));
+  const foreign = new Set((obs.state?.foreignProxies ?? []).map(proxyKey));
   const proxies = {
     add: desired.proxies.filter((p) => !have.has(proxyKey(p))),
     del: ownedProxies(obs).filter((p) => !want.has(proxyKey(p)) && have.has(proxyKey(p))),
@@ -121,7 +129,8 @@ export function planReconcile(desired: Desired, obs: Observed, tables: Table[] =
   return {
     batch: sections.length ? sections.join('') : undefined,
     routes, proxies, sysctls: sysctls.map(({ key, to }) => ({ key, to })), changes,
-    record: { routes: desired.routes.map(routeKey), proxies: desired.proxies.map(({ address, ifname }) => ({ address, ifname })) },
+    // entries someone else had before enable stay theirs: never recorded, so never removed
+    record: { routes: desired.routes.map(routeKey), proxies: desired.proxies.filter((p) => !foreign.has(proxyKey(p))).map(({ address, ifname }) => ({ address, ifname })) },
   };
 }
 

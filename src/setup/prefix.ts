@@ -1,7 +1,8 @@
 // Chooses and checks the host's IPv6 prefix: a generated RFC 4193 ULA /48, or one the user gave (pure).
 import type { PrefixFacts } from '../observe/prefix-facts';
 import { UsageError } from '../errors';
-import { formatCidr, contains, overlaps, parseCidr6, type Cidr6 } from '../model/ip';
+import { addressAt, classifyV6, formatCidr, contains, overlaps, parseCidr6, type Cidr6 } from '../model/ip';
+import { bridgeSubnet } from '../model/pools';
 import { judgePrefix } from '../model/prefix-rules';
 import { generateUla } from '../model/ula';
 
@@ -64,4 +65,64 @@ export function pickUla(draws: Uint8Array[], f: PrefixFacts): Cidr6 {
     if (!all.some((s) => { const x = parseCidr6(s); return x && overlaps(x, c); })) return c;
   }
   throw new UsageError('could not generate a ULA prefix that overlaps nothing', 'give one with --prefix fdXX:XXXX:XXXX::/48');
+}
+
+/**
+ * The prefix whose first network subnet (the default bridge's, model/pools.ts) is exactly `bridge`, so enable can
+ * keep a hand-set fixed-cidr-v6: a /64 that opens a /48 or /56 (networks then get /64s), or a longer subnet that
+ * opens the prefix 8 bits shorter (networks get subnets of its length). Undefined when no such prefix exists.
+ */
+export function prefixHolding(bridge: Cidr6): Cidr6 | undefined {
+  const lengths = bridge.length === 64 ? [48, 56] : bridge.length > 64 ? [bridge.length - 8] : [];
+  for (const len of lengths) {
+    // parseCidr6 clears the host bits: the prefix of that length around the subnet
+    const outer = len >= 16 ? parseCidr6(`${bridge.network}/${len}`) : undefined;
+    if (outer && formatCidr(bridgeSubnet(outer)) === formatCidr(bridge)) return outer;
+  }
+  return undefined;
+}
+
+/** What enable does with a hand-set fixed-cidr-v6 when no --prefix is given and none is saved. */
+export type HandMade = { keep: Cidr6; why: string } | { replace: true; why: string } | { refuse: true };
+
+/**
+ * A hand-set ULA (the common guide's fd00::/80 among them) says "IPv6 with NAT on a ULA": it is kept when a prefix
+ * holding it as the bridge's subnet overlaps nothing of the host, else replaced by a generated ULA, and either way
+ * enable says why. A global prefix set by hand is the operator's routing decision: enable asks for --prefix.
+ */
+export function judgeHandMade(value: string, f: PrefixFacts): HandMade {
+  const c = parseCidr6(value);
+  if (!c || !value.includes('/')) return { replace: true, why: `"${value}" is not an IPv6 prefix` };
+  if (classifyV6(c) !== 'ula') return { refuse: true };
+  const keep = prefixHolding(c);
+  if (!keep) return { replace: true, why: `no prefix of docker ipv6 starts with ${value} (a /64 must open a /48 or /56, a longer subnet the prefix 8 bits shorter)` };
+  try {
+    checkPrefix(formatCidr(keep), f);
+  } catch (e) {
+    return { replace: true, why: (e as Error).message.replace(`--prefix ${formatCidr(keep)} `, `${formatCidr(keep)} (the prefix that holds ${value}) `) };
+  }
+  return { keep, why: `it overlaps nothing on this host; the prefix ${formatCidr(keep)} holds it and the subnets of the other networks` };
+}
+
+/**
+ * Why a default bridge on `fixedCidr` would cut the host off (undefined: it would not): the bridge takes the
+ * subnet's first address, and the host routes the whole subnet to the bridge. So it must hold neither the host's
+ * addresses nor its router's, and not be (or hold) the uplink's on-link prefix: a strict part of it is the NDP case.
+ */
+export function bridgeHazard(fixedCidr: string, f: Pick<PrefixFacts, 'hostAddresses' | 'gateways' | 'uplinkPrefixes'>): string | undefined {
+  const c = parseCidr6(fixedCidr);
+  if (!c) return undefined;
+  const gw = addressAt(c, 1n);
+  for (const a of f.hostAddresses) {
+    const addr = a.split('/')[0];
+    if (contains(c, parseCidr6(addr)!)) return `"fixed-cidr-v6": "${fixedCidr}" holds the host's own address ${addr}${addr === gw ? ', which the bridge would take' : ''}`;
+  }
+  for (const g of f.gateways ?? []) {
+    if (contains(c, parseCidr6(g)!)) return `"fixed-cidr-v6": "${fixedCidr}" holds the router's address ${g}${g === gw ? ': the bridge docker0 would take it, and the host would lose its router' : ': the host would route it to the bridge and lose its router'}`;
+  }
+  for (const u of f.uplinkPrefixes) {
+    const up = parseCidr6(u)!;
+    if (overlaps(up, c) && !(contains(up, c) && c.length > up.length)) return `"fixed-cidr-v6": "${fixedCidr}" overlaps the uplink's on-link prefix ${u}: the host would route its own link to the bridge`;
+  }
+  return undefined;
 }

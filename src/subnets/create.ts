@@ -32,7 +32,7 @@ export const LOCK_WAIT_MS = 120_000;
  */
 export async function createManagedNetwork(
   ctx: RunContext, docker: DockerClient, name: string, o: CreateOptions,
-  opts: { record: boolean; dryRun?: boolean; extraLabels?: Record<string, string> },
+  opts: { record: boolean; dryRun?: boolean; extraLabels?: Record<string, string>; /** bring our rules and proxy entries in step for it (network create; verify changes nothing) */ syncOutside?: boolean },
 ): Promise<{ plan: NetworkPlan; id?: string; note?: string }> {
   const lock = await acquireLock(ctx.paths.lockFile, { command: 'network create', waitMs: LOCK_WAIT_MS, log: (l) => ctx.note(l) });
   try {
@@ -41,6 +41,10 @@ export async function createManagedNetwork(
     const facts = await observeSpace(ctx, docker);
     const plan = planCreate(name, o, { prefix: facts.prefix, used: facts.used, pools: facts.pools, existingNames: facts.networks.map((n) => n.name) });
     Object.assign(plan.labels, opts.extraLabels ?? {});
+    // the prefix outlives disable: say so rather than hand out a subnet of it silently
+    if (facts.state.prefix && !facts.state.enabled && opts.record) {
+      ctx.note(`note: docker ipv6 is not enabled (it was disabled): the IPv6 subnet comes from the prefix ${facts.state.prefix} an earlier enable saved, and nothing gives it a path outside until docker ipv6 enable runs again`);
+    }
     if (opts.dryRun) return { plan };
     let id: string;
     try {
@@ -57,7 +61,7 @@ export async function createManagedNetwork(
       // best effort: the allocations of removed networks are dropped again by the next create
       await ctx.host.state.write(facts.state).catch((e) => ctx.note(`note: the allocations of removed networks (${facts.released.join(', ')}) could not be released now (${(e as Error).message}); the next network create tries again`));
     }
-    return { plan, id, note: await syncOutsidePath(ctx, facts.state, plan.v6.subnet) };
+    return { plan, id, note: opts.syncOutside ? await syncOutsidePath(ctx, facts.state, plan.v6.subnet) : undefined };
   } finally {
     await lock.release();
   }
