@@ -56,12 +56,19 @@ export async function runDisable(ctx: RunContext, o: DisableOptions = {}): Promi
       warnings.push(`--exact: restoring it byte for byte although ${problemsText(problems, plan.daemonJson.path, version)}; if dockerd does not come back, or the host loses its router, the restart is rolled back`);
     } else if (found && o.dropBadKeys && problems.keys.length) {
       const first = problems;
-      plan = planDisable(snap, exists, { version, drop: problems.keys })!;
-      problems = await restoreProblems(ctx, plan, version);
-      if (problems.cannotStart || problems.hazard) {
-        throw new ConfigError(`without ${first.keys.map((k) => `"${k}"`).join(', ')} the restored file still fails: ${problemsText(problems, plan.daemonJson.path, version)}; nothing was changed`, `keep IPv6 on (nothing to do), or fix ${plan.daemonJson.path} by hand after disable --exact`);
+      // leaving one key out can uncover the next (20.10: "ipv6": true without its "fixed-cidr-v6" stops dockerd too)
+      const drop = [...problems.keys];
+      for (let round = 0; round < 3; round++) {
+        plan = planDisable(snap, exists, { version, drop })!;
+        problems = await restoreProblems(ctx, plan, version);
+        const more = problems.keys.filter((k) => !drop.includes(k));
+        if (!(problems.cannotStart || problems.hazard) || !more.length) break;
+        drop.push(...more);
       }
-      warnings.push(`--drop-bad-keys: ${first.keys.map((k) => `"${k}"`).join(', ')} left out of the restored file: with ${first.keys.length > 1 ? 'them' : 'it'} ${problemsText(first, plan.daemonJson.path, version)}`);
+      if (problems.cannotStart || problems.hazard) {
+        throw new ConfigError(`without ${drop.map((k) => `"${k}"`).join(', ')} the restored file still fails: ${problemsText(problems, plan.daemonJson.path, version)}; nothing was changed`, `keep IPv6 on (nothing to do), or fix ${plan.daemonJson.path} by hand after disable --exact`);
+      }
+      warnings.push(`--drop-bad-keys: ${drop.map((k) => `"${k}"`).join(', ')} left out of the restored file: ${problemsText(first, plan.daemonJson.path, version)}`);
     } else if (found) {
       const keys = problems.keys.map((k) => `"${k}"`).join(', ');
       throw new ConfigError(

@@ -48,5 +48,5 @@ export async function runNetworkCreate(ctx: RunContext, name: string, o: CreateC
     const how = (c: NetworkPlan['v6']) => `${c.subnet}${c.allocated ? ' (allocated)' : ''}`;
     ctx.out(`${ctx.globals.dryRun ? 'would create' : 'created'} network ${name}: IPv4 ${plan.v4 ? how(plan.v4) : 'off (IPv6-only)'}, IPv6 ${how(plan.v6)}${ctx.globals.dryRun ? ' (dry run: nothing was created)' : ''}`);
   }
-  if (note && !ctx.globals.dryRun) ctx.out(note);
+  if (note && !ctx.globals.dryRun && !ctx.globals.json) ctx.out(note);
 }

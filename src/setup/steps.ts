@@ -34,7 +34,9 @@ function unionProxies(a: ReadonlyArray<{ address: string; ifname: string }>, b: 
 
 function policyBefore(prev: ToolState | undefined, snap: HostSnapshot): { forwardPolicyBefore?: 'ACCEPT' | 'DROP' } {
   if (prev?.enabled) return prev.enabled.forwardPolicyBefore ? { forwardPolicyBefore: prev.enabled.forwardPolicyBefore } : {};
-  const p = snap.firewall.kind === 'ip6tables' ? snap.firewall.tables.filter?.chains.FORWARD : undefined;
+  const fw = snap.firewall;
+  // a filter table nothing ever loaded is not in ip6tables-save's output: its FORWARD policy is the kernel's ACCEPT
+  const p = fw.kind === 'ip6tables' && fw.available && !fw.error ? fw.tables.filter?.chains.FORWARD ?? 'ACCEPT' : undefined;
   return p === 'ACCEPT' || p === 'DROP' ? { forwardPolicyBefore: p } : {};
 }
 

@@ -80,3 +80,16 @@ test('ports.userland-proxy in routed mode does not tell the operator to switch t
   t.is(f.status, 'ok');
   t.notRegex(`${f.detail} ${f.fix}`, /docker ipv6 enable/);
 });
+
+test('doctor --fix never restarts dockerd with a default bridge on the host\'s or router\'s prefix', async (t) => {
+  const { fakeRun } = await import('../../fakes/run');
+  const { planFixes } = await import('../../../src/doctor/fix');
+  const r = fakeRun();
+  t.teardown(r.cleanup);
+  const text = '{"ipv6": true, "fixed-cidr-v6": "2001:db8:1::/64", "ip6tables": true}';
+  const snap = { ...r.snap, daemonConfig: { ...r.snap.daemonConfig, text, value: JSON.parse(text) } };
+  const f = { id: 'daemon.experimental', layer: 'daemon' as const, status: 'fail' as const, detail: '', fix: '', auto: { kind: 'daemon-keys' as const, set: { experimental: true } } };
+  const plan = planFixes(r.ctx, snap, [f]);
+  t.deepEqual(plan.steps, []);
+  t.regex(plan.errors.join(' '), /not restarting dockerd: "fixed-cidr-v6": "2001:db8:1::\/64" holds the host's own address 2001:db8:1::2/);
+});
