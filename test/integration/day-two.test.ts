@@ -5,21 +5,14 @@
 import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { capture, CLI, withLab, withoutNode, type Lab, type Result } from '../helpers/lab';
-import { labExecEnv } from '../../src/lab/env';
-import { inNetns } from '../../src/lab/topology';
+import { killLabAgent, withLab, type Lab } from '../helpers/lab';
 import type { Finding } from '../../src/doctor/types';
 import { poll } from './agent-lab';
 
 const STATE = 'var/lib/docker-ipv6';
 
-/** A command line as a person pastes it into a shell on the lab host (the lab's environment, as `lab exec` gives). */
-function sh(lab: Lab, cmd: string): Promise<Result> {
-  return capture(inNetns(lab.record.namespaces.host, ['sh', '-c', cmd]), { env: withoutNode(labExecEnv(lab.record, process.env, CLI)) });
-}
-
 async function must(lab: Lab, cmd: string): Promise<string> {
-  const r = await sh(lab, cmd);
+  const r = await lab.shell(cmd);
   if (r.code !== 0) throw new Error(`${cmd} exited ${r.code}\n${r.stderr}\n${r.stdout}`);
   return `${r.stdout}${r.stderr}`;
 }
@@ -121,7 +114,7 @@ test.serial('20.10 from the common guide\'s daemon.json: doctor\'s fixes run as 
 
 test.serial('28 routed: a port published after enable is closed until the agent runs; doctor says so and changes nothing; the printed command starts the agent; disable keeps the containers', async (t) => {
   await withLab(t, { docker: '28', prefix: 'dt28' }, async (lab) => {
-    t.teardown(() => { try { process.kill(JSON.parse(readFileSync(join(lab.record.toolRoot, STATE, 'agent.json'), 'utf8')).pid, 'SIGKILL'); } catch { /* not started */ } });
+    t.teardown(() => killLabAgent(lab));
     const en = await lab.exec(['enable', '--yes', '--prefix', '2001:db8:5::/48', '--mode', 'routed']);
     t.is(en.code, 0, en.stderr);
     t.regex(en.stdout, /Agent {4}not running: ports published and networks created from now on stay closed from outside until docker ipv6 apply runs/);
@@ -166,5 +159,9 @@ test.serial('28 routed: a port published after enable is closed until the agent 
     // Docker 28's own chains are not leftovers: doctor does not ask to delete them
     const left = bad(await doctor(lab)).filter((f) => /DOCKER/.test(f.fix) && /-F|-X/.test(f.fix));
     t.deepEqual(left, []);
+    // the prefix outlives disable: a network made now says where its subnet comes from
+    const after = await lab.exec(['network', 'create', 'after']);
+    t.is(after.code, 0, after.stderr);
+    t.regex(after.stderr, /docker ipv6 is not enabled \(it was disabled\): the IPv6 subnet comes from the prefix 2001:db8:5::\/48/);
   });
 });
