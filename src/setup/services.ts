@@ -5,12 +5,10 @@ import type { RunContext } from '../cli/context';
 import type { UnitFacts } from '../host/interfaces';
 import { AGENT_UNIT, BOOT_UNIT, OUR_UNITS } from '../model/names';
 import { agentNeeded, type ToolState } from '../model/state';
-
-export { agentNeeded };
 import { captureFile, type Step } from '../transaction/index';
 import type { ServiceUndo } from '../transaction/tool-undo';
 
-export { AGENT_UNIT, BOOT_UNIT, OUR_UNITS };
+export { AGENT_UNIT, agentNeeded, BOOT_UNIT, OUR_UNITS };
 
 /** The path our units' ExecStart names in the files the executable carries (install puts the plugin there). */
 export const CARRIED_EXEC = '/usr/local/lib/docker/cli-plugins/docker-ipv6';
