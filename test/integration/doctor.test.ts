@@ -142,7 +142,7 @@ test('docker 20: NDP mode loses its proxy entries and the forwarding filter; --f
     const broken = await doctor(lab);
     t.is(broken.code, 1);
     has(t, broken.report, 'outside.ndp-proxy', 'fail', new RegExp(`for ${addr.replace(/\./g, '\\.')}`));
-    has(t, broken.report, 'firewall.unfiltered', 'fail', /every container port is open/);
+    has(t, broken.report, 'firewall.unfiltered', 'fail', /every container port on it is open/);
     has(t, broken.report, 'firewall.in-step', 'fail', /D6-FORWARD/);
     const fixed = await doctor(lab, ['--fix', '--yes']);
     t.deepEqual(fixed.report.fixErrors, []);
