@@ -12,7 +12,7 @@ import { describeChange, hostDeps, reconcileOnce } from '../reconcile/index';
 import { batchName } from '../model/firewall-backend';
 import { captureFile, runTransaction } from '../transaction/index';
 import type { ReconcileUndo } from '../transaction/tool-undo';
-import { asHostChange } from './host-change';
+import { asHostChange } from '../setup/host-change';
 
 /** Whether `enable --mode npt --outside-prefix P` on this host is a renumbering: npt enabled, the inside prefix kept. */
 export async function renumbers(ctx: RunContext, prefix: string | undefined): Promise<boolean> {

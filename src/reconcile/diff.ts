@@ -25,6 +25,12 @@ export interface ReconcilePlan {
 /** The chain a table's changes are reported by (and the one that must exist whenever the table is wanted). */
 const MAIN: Record<Table, string> = { nat: NAT_CHAIN, filter: FORWARD_CHAIN };
 
+/** Our chains' rule lines in one table, as the firewall holds them now. */
+export function ourRules(tables: ParsedRuleset, table: Table): string[] {
+  const chains = OUR_CHAINS[table].map((c) => c.chain);
+  return (tables[table]?.rules ?? []).filter((r) => chains.some((c) => r.startsWith(`-A ${c} `)));
+}
+
 /**
  * The *table section that brings our chains and jumps to `want` (undefined: absent), or nothing when they
  * match. A chain of ours is wanted when it is the table's main one or `want` has rules for it (D6-DNAT only
@@ -100,6 +106,8 @@ export function ownedProxies(obs: Pick<Observed, 'state' | 'proxies'>): Array<{ 
   const out = new Map<string, { address: string; ifname: string }>();
   for (const p of obs.state?.proxies ?? []) out.set(proxyKey(p), { address: p.address, ifname: p.ifname });
   for (const p of obs.proxies) if (p.protocol === PROXY_PROTOCOL && p.ifname) out.set(proxyKey(p), { address: p.address, ifname: p.ifname });
+  // an entry that was there before enable is not ours even if a tag ended up on it
+  for (const p of obs.state?.foreignProxies ?? []) out.delete(proxyKey(p));
   return [...out.values()];
 }
 
@@ -124,6 +132,7 @@ export function planReconcile(desired: Desired, obs: Observed, tables: Table[] =
   for (const r of routes.del) changes.push({ kind: 'route', action: 'remove', target: routeKey(r), reason: 'the mode or prefix no longer needs it' });
   const have = new Set(obs.proxies.map((p) => proxyKey(p)));
   const want = new Set(desired.proxies.map(proxyKey));
+  const foreign = new Set((obs.state?.foreignProxies ?? []).map(proxyKey));
   const proxies = {
     add: desired.proxies.filter((p) => !have.has(proxyKey(p))),
     del: ownedProxies(obs).filter((p) => !want.has(proxyKey(p)) && have.has(proxyKey(p))),
@@ -135,7 +144,8 @@ export function planReconcile(desired: Desired, obs: Observed, tables: Table[] =
   return {
     batch: sections.length ? sections.join('') : undefined,
     routes, proxies, sysctls: sysctls.map(({ key, to }) => ({ key, to })), changes,
-    record: { routes: desired.routes.map(routeKey), proxies: desired.proxies.map(({ address, ifname }) => ({ address, ifname })), ...(desired.bridges ? { bridges: desired.bridges } : {}) },
+    // entries someone else had before enable stay theirs: never recorded, so never removed
+    record: { routes: desired.routes.map(routeKey), proxies: desired.proxies.filter((p) => !foreign.has(proxyKey(p))).map(({ address, ifname }) => ({ address, ifname })), ...(desired.bridges ? { bridges: desired.bridges } : {}) },
   };
 }
 

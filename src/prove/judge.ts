@@ -117,7 +117,7 @@ export function judge(f: VerifyFacts, o: Observed): CheckRow[] {
     else if (ula && f.masqueraded && !masq) { reason = `no IPv6 masquerade rule covers ${subnet}: the far end sees a ULA source it cannot answer`; fix = 'docker ipv6 enable (nat mode) puts the NAT66 back; check ip6tables -t nat -S POSTROUTING'; }
     else if (f.mode === 'npt') { reason = `no reply: in npt mode the upstream router must route ${f.outsidePrefix ?? 'the outside prefix'} to this host`; fix = `on the router: ip -6 route add ${f.outsidePrefix ?? '<outside prefix>'} via ${f.hostAddress ?? '<this host\'s uplink address>'}`; }
     else if (f.mode === 'routed' && !masq) { reason = `no reply: in routed mode the upstream router must route ${f.prefix ?? subnet} to this host`; fix = `on the router: ip -6 route add ${f.prefix ?? subnet} via ${f.hostAddress ?? '<this host\'s uplink address>'}`; }
-    else if (f.mode === 'ndp' && o.addressA && !(f.proxies ?? []).includes(o.addressA)) { reason = `no NDP proxy entry for ${o.addressA} on ${f.uplink ?? 'the uplink'}: the router cannot find the container`; fix = 'start the docker-ipv6 agent, or: ip -6 neigh add proxy ADDRESS dev UPLINK'; }
+    else if (f.mode === 'ndp' && o.addressA && !(f.proxies ?? []).includes(o.addressA)) { reason = `no NDP proxy entry for ${o.addressA} on ${f.uplink ?? 'the uplink'}: the router cannot find the container`; fix = 'docker ipv6 apply adds the entries of the containers running now; keep the docker-ipv6 agent running so new ones get theirs (docker ipv6 doctor says how here)'; }
     else { reason = 'no reply'; fix = 'compare with ping6 from the host; check ip6tables -S FORWARD'; }
     row('egress', `egress to ${f.target}`, false, `${reason} (${why(o.egress)})`, fix);
   }
@@ -126,7 +126,7 @@ export function judge(f: VerifyFacts, o: Observed): CheckRow[] {
     // where that cannot be read, the source is inferred from the NAT rules that apply, and the title says so.
     const inside = f.prefix && o.addressA && f.mode === 'npt' && f.outsidePrefix ? mapAddress(o.addressA, f.prefix, f.outsidePrefix) : undefined;
     const expectNat = !inside && (ula || f.mode === 'nat' || (!f.mode && ula));
-    const title = o.egressSeenAs ? 'source address seen outside (conntrack)' : 'expected source address (inferred from the NAT rules)';
+    const title = o.egressSeenAs ? 'source address seen outside (conntrack)' : 'expected source address (from the NAT rules)';
     if (!f.target || !ok(o.egress)) {
       rows.push({ id: 'egress-source', title, status: 'skip', detail: 'not judged: egress failed (see egress), so no packet left with a source address' });
     } else if (o.egressSeenAs) {
@@ -136,7 +136,7 @@ export function judge(f: VerifyFacts, o: Observed): CheckRow[] {
       row('egress-source', title, good, good ? `${seen}: ${what}` : `${seen}, expected ${inside ?? ''} ${what}`.replace('  ', ' '),
         inside ? 'docker ipv6 apply (puts the NPTv6 translation back)' : expectNat ? 'a ULA subnet needs NAT66: docker ipv6 enable --mode nat' : `a ${f.mode} network should not be masqueraded: remove the MASQUERADE rule for ${subnet}`);
     } else {
-      const seen = inside ? `${inside} (NPTv6 of ${o.addressA})` : masq ? `the host's address ${f.hostAddress ?? ''} (masqueraded by ${masq})`.replace('  ', ' ') : `the container's own address ${o.addressA}`;
+      const seen = `${inside ? `${inside} (NPTv6 of ${o.addressA})` : masq ? `the host's address ${f.hostAddress ?? ''} (masqueraded by ${masq})`.replace('  ', ' ') : `the container's own address ${o.addressA} (no masquerade rule covers it)`}; inferred from the NAT rules, not seen at the far end`;
       const good = f.masqueraded === undefined || !!inside ? true : expectNat ? !!masq : !masq;
       row('egress-source', title, good, `${seen}${f.masqueraded === undefined ? ' (firewall unreadable: assumed)' : ''}`,
         expectNat ? 'a ULA subnet needs NAT66: docker ipv6 enable --mode nat' : `a ${f.mode} network should not be masqueraded: remove the MASQUERADE rule for ${subnet}`);
