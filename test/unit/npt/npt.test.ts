@@ -16,6 +16,8 @@ import { planSkeleton } from '../../../src/reconcile/skeleton';
 import { reconcileOnce } from '../../../src/reconcile/index';
 import { ctr, enabledState, net, world } from '../../fakes/reconcile';
 import type { ToolState } from '../../../src/model/state';
+import { planDaemonKeys } from '../../../src/daemon/plan-keys';
+import { rebuildState } from '../../../src/recover/rebuild-state';
 
 const TAG = '-m comment --comment docker-ipv6';
 const INSIDE = 'fd00:1::/48';
@@ -156,4 +158,20 @@ test('boot skeleton: the translation and both routes come from the state alone, 
   t.truthy(plan.batch);
   for (const l of nptRules(INSIDE, OUTSIDE, 'eth0')) t.true(plan.batch!.includes(l), l);
   t.regex(plan.batch!, /\*filter[\s\S]*D6-FORWARD[\s\S]*\*nat/);
+});
+
+test('a lost state on an npt host: rebuilt with --outside-prefix (only the lost file knew it); without it the refusal names the option', (t) => {
+  const keys: Record<string, unknown> = { ipv6: true, ...planDaemonKeys({}, '28.5.2', parseCidr6(INSIDE)!, 'npt').set };
+  t.is(keys.ip6tables, false);
+  const input = { config: { path: '/d.json', text: '', value: keys }, dockerVersion: '28.5.2', uplink: 'eth0', uplinkPrefixes: ['2001:db8:1::/64'], sysctlFileExists: true, now: 'then' };
+  const e = t.throws(() => rebuildState(input));
+  t.regex(e!.message, /keys of npt mode .*outside prefix .* only in the lost file/);
+  t.regex((e as { hint?: string }).hint ?? '', /--rebuild-state --outside-prefix P/);
+  const r = rebuildState({ ...input, outsidePrefix: '2001:DB8:800::/48' });
+  t.is(r.state.mode, 'npt');
+  t.is(r.state.prefix, INSIDE);
+  t.is(r.state.outsidePrefix, OUTSIDE);
+  t.true(r.state.enabled!.natByUs && r.state.enabled!.filterByUs);
+  t.deepEqual(r.state.routes, [`unreachable ${INSIDE}`, `unreachable ${OUTSIDE}`]);
+  t.throws(() => rebuildState({ ...input, outsidePrefix: '2001:db8:800::/56' }), { message: /same length/ });
 });
