@@ -10,6 +10,7 @@ import { unifiedDiff } from '../util/diff';
 import { observeHost, type HostSnapshot } from '../observe/snapshot';
 import { renderStateText, type ToolState } from '../model/state';
 import { ourRulesPlace } from '../model/firewall-backend';
+import { HOST_IPV6_OPTION, NAT_SOURCE_LABEL } from '../model/docker';
 import { confirm } from '../cli/confirm';
 import type { HostAdapters } from '../host/interfaces';
 import { parseRouteKey } from '../reconcile/desired';
@@ -141,6 +142,9 @@ export async function runDisable(ctx: RunContext, o: { restartTimeoutMs?: number
     if (ctx.globals.json) ctx.outJson({ changed: true, plan });
     else {
       ctx.out('IPv6 setup by docker-ipv6 undone: the daemon.json keys, sysctls, our firewall chains, routes and proxy entries are back as they were.');
+      // Docker's own options stay with the networks network create made (a network's options cannot change)
+      const kept = snap.networks.filter((n) => n.labels[NAT_SOURCE_LABEL] && n.options[HOST_IPV6_OPTION]);
+      if (kept.length) ctx.out(`These networks keep Docker's own ${HOST_IPV6_OPTION} (their egress still leaves with that address; re-create them to drop it): ${kept.map((n) => `${n.name} (${n.options[HOST_IPV6_OPTION]})`).join(', ')}`);
       const left = await dockerLeftovers(ctx.host, snap.state?.prefix);
       if (left.length) {
         ctx.out('Docker itself left IPv6 rules from when its ip6tables support was on (docker-ipv6 does not edit Docker\'s rules); to remove them:');

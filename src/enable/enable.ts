@@ -7,13 +7,18 @@ import { observeHost } from '../observe/snapshot';
 import type { Mode } from '../model/state';
 import { enablePlanId, planEnable, type EnablePlan } from './plan';
 import { checkPrefixSyntax } from './prefix';
-import { legacyText, planJson, planText } from './plan-text';
+import { legacyText, natSourceHow, planJson, planText } from './plan-text';
+import { checkNatSourceSyntax } from './nat-source';
 import { enableSteps } from './steps';
 import { confirm } from '../cli/confirm';
 import { asHostChange } from './host-change';
 import { diagnoseDown, dockerIsDown } from './down';
 
-export interface EnableCliOptions { prefix?: string; mode?: string; restartTimeoutMs?: number; /** run only the plan --dry-run showed under this id */ plan?: string }
+export interface EnableCliOptions {
+  prefix?: string; mode?: string; restartTimeoutMs?: number; /** run only the plan --dry-run showed under this id */ plan?: string;
+  /** nat mode: the host address container egress leaves with, or 'none' */
+  natSource?: string;
+}
 
 /**
  * Runs dockerd's own --validate (or our validator) on the new text in a private temp folder, so
@@ -35,6 +40,7 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
   if (!['auto', 'nat', 'routed', 'ndp'].includes(mode)) throw new UsageError(`--mode ${o.mode}: choose auto, nat, routed or ndp`);
   // input errors first: they are the user's to fix whatever state the host is in
   if (o.prefix && o.prefix !== 'auto') checkPrefixSyntax(o.prefix);
+  if (o.natSource !== undefined) checkNatSourceSyntax(o.natSource);
   const dry = ctx.globals.dryRun;
   await asHostChange(ctx, 'enable', async (registry) => {
     const snap = await observeHost(ctx);
@@ -42,7 +48,7 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
     const dockerDown = dockerIsDown(snap) ? await diagnoseDown(ctx, snap) : undefined;
     const plan = planEnable(snap, {
       prefix: o.prefix, mode, sysctlConfPath: `${ctx.paths.sysctlConf}`,
-      randomDraws: hostUlaDraws(ctx, snap), dockerDown,
+      randomDraws: hostUlaDraws(ctx, snap), dockerDown, natSource: o.natSource,
     });
     const steps = enableSteps(ctx, plan, snap, { restartTimeoutMs: o.restartTimeoutMs, registry });
     if (plan.noop) {
@@ -72,6 +78,8 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
     else {
       ctx.out(`IPv6 enabled: prefix ${plan.prefix}, mode ${plan.mode}, default bridge ${plan.bridgeSubnet}.`);
       if (dockerDown) ctx.out(`Docker was down before enable${dockerDown.reason ? ` (${dockerDown.reason.split('\n')[0]})` : ''}; it runs again with the new daemon.json.`);
+      if (plan.natSource) ctx.out(`Container egress leaves with ${plan.natSource}: ${natSourceHow(plan)}.`);
+      if (plan.mtu && plan.mtu.after < plan.mtu.before) ctx.out(`MTU ${plan.mtu.after}, the uplink ${plan.mtu.uplink}'s: the default bridge and the networks docker ipv6 network create makes; containers that ran before keep ${plan.mtu.before} until they restart.`);
       if (plan.upstreamRoute) ctx.out(`The upstream router needs this route: ${plan.upstreamRoute}`);
       if (plan.mode === 'ndp') ctx.out('Containers started from now on need their NDP proxy entry: keep the agent running (docker ipv6 install --enable, or docker ipv6 agent).');
       const legacy = legacyText(plan);

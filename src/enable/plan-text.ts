@@ -31,7 +31,9 @@ export function planText(plan: EnablePlan, steps: Step[], verbose = false, resta
   const src = { generated: 'generated ULA, RFC 4193', saved: 'saved by an earlier enable', given: 'given' }[plan.prefixSource];
   out.push(`Prefix   ${plan.prefix} (${src}); default bridge ${plan.bridgeSubnet}`);
   out.push(`Mode     ${plan.mode}${plan.mode === 'nat' ? (plan.natByUs ? ' (NAT66 by docker-ipv6)' : ' (NAT66 by Docker itself)') : ''}`);
-  out.push(`Uplink   ${plan.uplink}`);
+  out.push(`Uplink   ${plan.uplink}${plan.mtu ? `, MTU ${plan.mtu.uplinkMtu}` : ''}`);
+  if (plan.natSource) out.push(`Source   container egress leaves with ${plan.natSource}: ${natSourceHow(plan)}`);
+  if (plan.mtu && plan.mtu.after < plan.mtu.before) out.push(`MTU      ${plan.mtu.after} for the default bridge and the networks docker ipv6 network create makes (the uplink carries less than Docker's ${plan.mtu.before})`);
   if (plan.daemonJson.changed) {
     out.push('', `${plan.daemonJson.path}: set (every other key and byte kept)`, ...keysText(plan.daemonJson.set));
     if (verbose) out.push(unifiedDiff(plan.daemonJson.before, plan.daemonJson.after, `${plan.daemonJson.path} (now)`, `${plan.daemonJson.path} (after enable)`).trimEnd());
@@ -49,6 +51,12 @@ export function planText(plan: EnablePlan, steps: Step[], verbose = false, resta
   steps.forEach((s, i) => out.push(`  ${i + 1}. ${s.describe}`));
   for (const n of plan.notes) out.push(`note: ${n}`);
   return `${out.join('\n')}\n`;
+}
+
+/** Who gives egress the chosen source: our SNAT rule, and Docker's own option where network create can use it. */
+export function natSourceHow(plan: Pick<EnablePlan, 'natByUs' | 'firewall'>): string {
+  if (plan.natByUs) return 'docker-ipv6\'s SNAT rules in chain D6-NAT (Docker programs no NAT here)';
+  return `docker-ipv6's SNAT rule in chain D6-NAT for the default bridge (and any network Docker does not SNAT itself), decided before Docker's masquerade; networks docker ipv6 network create makes get Docker's own option com.docker.network.host_ipv6 on Docker 25 and later`;
 }
 
 export function legacyText(plan: EnablePlan): string {

@@ -19,6 +19,9 @@ import { chooseMode } from './mode';
 import { checkPrefix, pickUla } from './prefix';
 import { persistedSysctls, planSysctls, renderSysctlConf, type SysctlChange } from '../model/sysctl-plan';
 import type { DockerDown } from './down';
+import { chooseNatSource } from './nat-source';
+import { NAT_CHAIN } from '../model/names';
+import { planMtu, uplinkMtu, type MtuPlan } from '../model/mtu';
 
 export interface EnableOptions {
   /** 'auto', a prefix, or undefined when not given (auto, but a hand-made fixed-cidr-v6 is not replaced silently) */
@@ -29,6 +32,8 @@ export interface EnableOptions {
   sysctlConfPath: string;
   /** Docker is down (local, no dockerd process): plan for the version its binary reports; see down.ts */
   dockerDown?: DockerDown;
+  /** --nat-source: a host address, 'none', or undefined (keep the saved one) */
+  natSource?: string;
 }
 
 export interface EnablePlan {
@@ -64,6 +69,12 @@ export interface EnablePlan {
   dockerDown?: DockerDown;
   /** where our rules go: ip6tables chains, or table ip6 docker-ipv6 when Docker uses its nftables backend */
   firewall: 'ip6tables' | 'nftables';
+  /** nat mode: the host address container egress leaves with (our SNAT rule in D6-NAT; Docker's host_ipv6 option on networks `network create` makes) */
+  natSource?: string;
+  /** the uplink's MTU against the default bridge's (lowered to it when the uplink carries less) */
+  mtu?: MtuPlan;
+  /** our nat chain is rewritten (or removed, when no longer wanted) after the restart */
+  natStep: boolean;
 }
 
 /** How the plan names the place of our rules ("ip6tables filter", "nftables table ip6 docker-ipv6 (filter)"). */
@@ -116,8 +127,13 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   // down: the keys are for the version the binary starts as (20.10 and 26 need "experimental" for ip6tables)
   const version = o.dockerDown?.version ?? snap.daemon.version!;
   const current = snap.daemonConfig.value ?? {};
-  const keys = planDaemonKeys(current, version, prefix, mode);
+  const mtu = planMtu(uplink, uplinkMtu(snap.host.net?.links ?? [], uplink, snap.host.sysctls), current);
+  const keys = planDaemonKeys(current, version, prefix, mode, { mtu: mtu && mtu.after < mtu.before ? mtu.after : undefined });
   const notes = [...keys.notes];
+  const natSource = chooseNatSource(snap, o.natSource, mode, prefix, notes);
+  if (mtu && mtu.after < mtu.before) {
+    notes.push(`the uplink ${uplink} carries ${mtu.uplinkMtu} bytes, less than the ${mtu.before} Docker gives containers: the default bridge ("mtu": ${mtu.after}) and the networks docker ipv6 network create makes get ${mtu.after}; containers running now keep ${mtu.before} until they restart`);
+  }
 
   // dockerd refuses to start when a key is both a flag and in the file
   const after = { ...current, ...keys.set };
@@ -164,16 +180,21 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   const ours = [
     { subnet: bridge, bridge: 'docker0' },
     // through dockerView: a network whose bridge name cannot be written safely is left out (closed by the prefix-wide rules)
-    ...dockerView(snap.networks, []).networks.filter((n) => n.name !== 'bridge').flatMap((n) => n.subnets6.filter((x) => contains(prefix, parseCidr6(x.subnet)!)).map(({ subnet }) => ({ subnet, bridge: n.bridge }))),
+    ...dockerView(snap.networks, []).networks.filter((n) => n.name !== 'bridge').flatMap((n) => n.subnets6.filter((x) => contains(prefix, parseCidr6(x.subnet)!)).map(({ subnet }) => ({ subnet, bridge: n.bridge, snat: n.dockerSnat6 }))),
   ];
   for (const n of dockerView(snap.networks, []).skipped ?? []) {
     notes.push(`network ${n.name} is left out of every rule: its bridge name ${JSON.stringify(n.bridge)} is unusable (${n.problem}); the prefix-wide drop keeps its containers closed`);
   }
+  // the same choice as reconcile's desiredNatRules: a network Docker SNATs to the chosen source itself needs no rule of ours
+  const natSources = ours.filter((o) => natByUs || !natSource || !('snat' in o) || o.snat !== natSource).map(({ subnet, bridge: br }) => ({ subnet, bridge: br, ...(natSource ? { to: natSource } : {}) }));
   const firewallAfterRestart = {
-    nat: natByUs ? renderNatBatch(ours, snap.firewall.tables) : undefined,
-    filter: filterByUs ? renderForwardBatch(formatCidr(prefix), ours.map((o) => ({ ...o, published: [] })), snap.firewall.tables) : undefined,
+    nat: natByUs || natSource ? renderNatBatch(natSources, snap.firewall.tables) : undefined,
+    filter: filterByUs ? renderForwardBatch(formatCidr(prefix), ours.map(({ subnet, bridge: br }) => ({ subnet, bridge: br, published: [] })), snap.firewall.tables) : undefined,
   };
-  const stateSame = snap.state?.enabled && snap.state.prefix === formatCidr(prefix) && snap.state.mode === mode && snap.state.uplink === uplink;
+  const bridgeMtu = mtu && mtu.after < 1500 ? mtu.after : undefined;
+  const stateSame = snap.state?.enabled && snap.state.prefix === formatCidr(prefix) && snap.state.mode === mode && snap.state.uplink === uplink
+    && snap.state.natSource === natSource && snap.state.enabled.mtu === bridgeMtu;
+  const natChain = NAT_CHAIN in (snap.firewall.tables.nat?.chains ?? {});
   const restart = edit.changed || !runningMatches;
   const noop = !restart && sysctls.length === 0 && !!stateSame;
   return {
@@ -183,6 +204,8 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
     natByUs, filterByUs, restart, upstreamRoute, ndpProxies, legacyNetworks, notes, noop, firewallAfterRestart, dockerDown: o.dockerDown,
     firewall: snap.firewall.kind ?? 'ip6tables',
     filterBatch: filterByUs ? firewallBatch('filter', { prefix: formatCidr(prefix) }, dockerView(snap.networks, snap.containers), snap.firewall.tables) : undefined,
+    ...(natSource ? { natSource } : {}), ...(mtu ? { mtu } : {}),
+    natStep: natByUs || !!natSource || natChain,
   };
 }
 
@@ -192,7 +215,7 @@ export function enablePlanId(p: EnablePlan): string {
     prefix: p.prefix, mode: p.mode, uplink: p.uplink, restart: p.restart,
     daemonJson: { before: p.daemonJson.before, after: p.daemonJson.after },
     sysctls: p.sysctls.map(({ key, to }) => ({ key, to })), filterBatch: p.filterBatch ?? null,
-    natByUs: p.natByUs, filterByUs: p.filterByUs, ndpProxies: p.ndpProxies,
+    natByUs: p.natByUs, filterByUs: p.filterByUs, ndpProxies: p.ndpProxies, ...(p.natSource ? { natSource: p.natSource } : {}),
     // a plan made while Docker was down is not the one to run once it answers (and the other way round)
     ...(p.dockerDown ? { dockerDown: p.dockerDown.version } : {}),
   });

@@ -20,6 +20,11 @@ export interface ToolState {
   prefix?: string;
   mode?: Mode;
   uplink?: string;
+  /**
+   * nat mode: the host address container egress leaves with (`enable --nat-source`), canonical form. Saved like the
+   * prefix: a later enable keeps it until `--nat-source none`; it applies only while enabled in nat mode.
+   */
+  natSource?: string;
   /** Present while enabled: what enable changed, so disable can put it back exactly. */
   enabled?: {
     at: string;
@@ -29,6 +34,8 @@ export interface ToolState {
     sysctlFileWritten: boolean;
     natByUs: boolean;
     filterByUs: boolean;
+    /** the default bridge's MTU when enable found the uplink's below Docker's 1500; `network create` gives it to its networks */
+    mtu?: number;
   };
   /** Routes and NDP proxy entries we installed (the agent keeps them). */
   routes?: string[];

@@ -7,7 +7,7 @@ import { refuseUnfinishedJournal } from '../transaction/recover';
 import { composeBlock } from './compose';
 import { syncOutsidePath } from './hook';
 import { observeSpace } from './observe';
-import { checkIpv6OnlySupport, createBody, planCreate, type CreateOptions, type NetworkPlan } from './plan';
+import { checkIpv6OnlySupport, createBody, managedDefaults, planCreate, type CreateOptions, type NetworkPlan } from './plan';
 
 export interface CreateCliOptions extends CreateOptions { compose?: boolean }
 
@@ -28,6 +28,11 @@ export function dockerRefused(e: unknown, name: string): CommandError {
 
 const LOCK_WAIT_MS = 120_000;
 
+/** The daemon's version (Docker's host_ipv6 option needs 25.0); unknown when it does not say. */
+export async function daemonVersion(docker: DockerClient): Promise<string | undefined> {
+  try { return (await docker.version()).Version; } catch { return undefined; }
+}
+
 /**
  * Allocates and creates one network while holding the tool's lock, so two creates (or a create and
  * an enable) never hand out the same subnet. `extraLabels` lets verify mark its temporary network.
@@ -40,8 +45,8 @@ export async function createManagedNetwork(
   try {
     // a half-undone enable or disable may still hold pools or the prefix it was changing: allocate after its rollback
     await refuseUnfinishedJournal(ctx.paths.journalFile, 'docker ipv6 network create allocates nothing', { dryRun: opts.dryRun });
-    const facts = await observeSpace(ctx, docker);
-    const plan = planCreate(name, o, { prefix: facts.prefix, used: facts.used, pools: facts.pools, existingNames: facts.networks.map((n) => n.name) });
+    const [facts, version] = await Promise.all([observeSpace(ctx, docker), daemonVersion(docker)]);
+    const plan = planCreate(name, o, { prefix: facts.prefix, used: facts.used, pools: facts.pools, existingNames: facts.networks.map((n) => n.name), defaults: managedDefaults(facts.state, version) });
     Object.assign(plan.labels, opts.extraLabels ?? {});
     if (opts.dryRun) return { plan };
     let id: string;
@@ -70,8 +75,8 @@ async function reserveForCompose(ctx: RunContext, docker: DockerClient, name: st
   const lock = await acquireLock(ctx.paths.lockFile, { command: 'network create', waitMs: LOCK_WAIT_MS, log: (l) => ctx.note(l) });
   try {
     await refuseUnfinishedJournal(ctx.paths.journalFile, 'docker ipv6 network create allocates nothing', { dryRun: ctx.globals.dryRun });
-    const facts = await observeSpace(ctx, docker);
-    const plan = planCreate(name, o, { prefix: facts.prefix, used: facts.used, pools: facts.pools, existingNames: facts.networks.map((n) => n.name) });
+    const [facts, version] = await Promise.all([observeSpace(ctx, docker), daemonVersion(docker)]);
+    const plan = planCreate(name, o, { prefix: facts.prefix, used: facts.used, pools: facts.pools, existingNames: facts.networks.map((n) => n.name), defaults: managedDefaults(facts.state, version) });
     if (!ctx.globals.dryRun) {
       facts.state.allocations = { ...(facts.state.allocations ?? {}), [`compose:${name}`]: plan.v6.subnet };
       await ctx.host.state.write(facts.state);

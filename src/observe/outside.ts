@@ -19,12 +19,12 @@ export const OUTSIDE_TEXT: Record<Outside, string> = {
 };
 
 
-/** Sources masqueraded in our own nat chain. */
+/** Sources our own nat chain translates (masquerade, or SNAT to the chosen source). */
 export function ourMasquerades(snap: Pick<HostSnapshot, 'firewall'>): string[] {
   const out: string[] = [];
   for (const line of snap.firewall.tables.nat?.rules ?? []) {
     const t = ruleTokens(line);
-    if (t[1] !== NAT_CHAIN || !t.includes('MASQUERADE')) continue;
+    if (t[1] !== NAT_CHAIN || !(t.includes('MASQUERADE') || t.includes('SNAT'))) continue;
     const s = t.indexOf('-s');
     if (s > 0) out.push(t[s + 1]);
   }

@@ -3,15 +3,20 @@ import { PreconditionError } from '../errors';
 import type { DockerFacts } from '../model/docker';
 import type { ParsedRuleset } from '../model/ip6tables-save';
 import type { Mode } from '../model/state';
-import { desiredForwardRules, desiredNatRules, desiredProxies, type ProxySpec } from './desired';
+import { desiredForwardRules, desiredNatRules, desiredProxies, natWanted, type ProxySpec } from './desired';
 import { tableSection, type Table } from './diff';
 import { observeDocker, type ReconcileDeps } from './observe';
 
-export interface EnableView { prefix: string; mode: Mode; uplink: string; natByUs: boolean; filterByUs: boolean }
+export interface EnableView { prefix: string; mode: Mode; uplink: string; natByUs: boolean; filterByUs: boolean; natSource?: string }
+/** What the batch of one table depends on (the filter chain on the prefix alone). */
+type TableView = Pick<EnableView, 'prefix'> & Partial<Pick<EnableView, 'natByUs' | 'natSource'>>;
 
-/** Pure: the ip6tables-restore batch that brings our chain in one table to the networks inside the prefix ('' when it matches). */
-export function firewallBatch(table: Table, plan: Pick<EnableView, 'prefix'>, docker: DockerFacts, tables: ParsedRuleset): string {
-  const want = table === 'nat' ? desiredNatRules(plan, docker) : desiredForwardRules(plan, docker);
+/**
+ * Pure: the ip6tables-restore batch that brings our chain in one table to the networks inside the prefix ('' when it
+ * matches). The nat chain goes when the plan wants none (a chosen source dropped with --nat-source none).
+ */
+export function firewallBatch(table: Table, plan: TableView, docker: DockerFacts, tables: ParsedRuleset): string {
+  const want = table === 'nat' ? (natWanted(plan) ? desiredNatRules({ ...plan, natByUs: !!plan.natByUs }, docker) : undefined) : desiredForwardRules(plan, docker);
   return tableSection(table, want, tables)?.text ?? '';
 }
 
@@ -20,7 +25,7 @@ export function firewallBatch(table: Table, plan: Pick<EnableView, 'prefix'>, do
  * firewall. With `expected` (the batch a plan showed), the fresh batch must be those exact bytes: when
  * Docker or the ruleset changed since the plan, nothing is applied and the step refuses, saying so.
  */
-export async function applyFirewallTable(deps: Pick<ReconcileDeps, 'docker' | 'firewall'>, plan: Pick<EnableView, 'prefix'>, table: Table, expected?: string): Promise<boolean> {
+export async function applyFirewallTable(deps: Pick<ReconcileDeps, 'docker' | 'firewall'>, plan: TableView, table: Table, expected?: string): Promise<boolean> {
   const [docker, tables] = await Promise.all([observeDocker(deps), deps.firewall.read()]);
   const batch = firewallBatch(table, plan, docker, tables);
   if (expected !== undefined && batch !== expected) throw hostChangedError(`the ip6tables ${table} batch`, expected, batch);

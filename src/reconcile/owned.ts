@@ -5,7 +5,11 @@ import type { Mode, ToolState } from '../model/state';
 import type { DockerFacts } from '../model/docker';
 
 /** What the saved state says we own and how (undefined: not enabled, we own nothing but leftovers). */
-export interface Owned { prefix: string; mode: Mode; uplink: string; natByUs: boolean; filterByUs: boolean }
+export interface Owned {
+  prefix: string; mode: Mode; uplink: string; natByUs: boolean; filterByUs: boolean;
+  /** nat mode: the address container egress leaves with (enable --nat-source) */
+  natSource?: string;
+}
 
 export interface Observed {
   docker: DockerFacts;
@@ -20,5 +24,8 @@ export interface Observed {
 export function ownedFrom(state: ToolState | undefined): Owned | undefined {
   const en = state?.enabled;
   if (!en || !state?.prefix || !state.mode || !state.uplink) return undefined;
-  return { prefix: state.prefix, mode: state.mode, uplink: state.uplink, natByUs: en.natByUs, filterByUs: en.filterByUs };
+  return {
+    prefix: state.prefix, mode: state.mode, uplink: state.uplink, natByUs: en.natByUs, filterByUs: en.filterByUs,
+    ...(state.mode === 'nat' && state.natSource ? { natSource: state.natSource } : {}),
+  };
 }

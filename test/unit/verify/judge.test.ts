@@ -13,6 +13,7 @@ const facts: VerifyFacts = {
 const good: Observed = {
   addressA: 'fd12:3456:789a:1::3', addressB: 'fd12:3456:789a:1::2', hostReach: ok(),
   dns: ok('Name: b\nAddress: 10.0.0.2\nAddress: fd12:3456:789a:1::2'), ping: ok(), tcp: ok('d6-ok'), egress: ok(),
+  pathMtu: { mtu: 1500, replied: true, tooBig: 0, output: 'mtu=1500\nreplied=0\ntoobig=0' },
   published: { port: 32768, ok: true },
 };
 const byId = (rows: ReturnType<typeof judge>) => Object.fromEntries(rows.map((r) => [r.id, r]));
