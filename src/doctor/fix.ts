@@ -111,9 +111,12 @@ export function planFixes(ctx: RunContext, snap: HostSnapshot, findings: readonl
   } else if (wantEnable.length || wantSteps.length) {
     if (!snap.daemon.reachable) errors.push('docker ipv6 enable needs a running Docker; the daemon fixes come first');
   }
-  const keys = kinds('daemon-keys');
   const restart = kinds('restart');
   const enableRestarts = !!plan && wantEnable.length > 0 && plan.restart && !plan.noop;
+  // keys the enable about to run writes itself, with the same values (its MTU), are fixed by it
+  const byEnable = (f: Finding) => enableRestarts && Object.entries((f.auto as { set: Record<string, unknown> }).set).every(([k, v]) => JSON.stringify(plan!.daemonJson.set[k]) === JSON.stringify(v));
+  note(kinds('daemon-keys').filter(byEnable), `docker ipv6 enable (prefix ${plan?.prefix}, mode ${plan?.mode}) sets the same keys`);
+  const keys = kinds('daemon-keys').filter((f) => !byEnable(f));
   if (keys.length || (restart.length && !enableRestarts)) {
     const set = Object.assign({}, ...keys.map((f) => (f.auto as { set: Record<string, unknown> }).set));
     if (enableRestarts) {
