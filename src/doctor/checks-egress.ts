@@ -4,7 +4,7 @@ import { natSourceChoices } from '../enable/nat-source';
 import { parseRuleLine } from '../model/fw-rule';
 import { HOST_IPV6_OPTION, MTU_OPTION, type NetworkFacts } from '../model/docker';
 import { dockerMasqOf, dockerNatRule } from '../model/ip6tables-save';
-import { canonical6, contains, isIPv6Address, parseCidr6 } from '../model/ip';
+import { canonical6, cidrKey, contains, isIPv6Address, parseCidr6 } from '../model/ip';
 import { networkMtu, uplinkMtu } from '../model/mtu';
 import { COMMENT_TAG, NAT_CHAIN } from '../model/names';
 import { dockerVersionAtLeast, HOST_IPV6_SINCE } from '../daemon/version';
@@ -12,7 +12,6 @@ import type { HostSnapshot } from '../observe/snapshot';
 import { bridgeNetworks, config, dockerVersion, finding, hostGlobalV6, needing, ok, skip, unavailable } from './derive';
 import type { Check, Finding } from './types';
 
-const cidrKey = (s: string) => { const c = parseCidr6(s); return c ? `${c.start}/${c.length}` : s; };
 /** single-quoted for a shell when it holds anything but the characters of names, addresses and numbers */
 const shq = (s: string) => (/^[A-Za-z0-9_.:/=@,+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 

@@ -4,7 +4,7 @@ import { FORWARD_JUMP, NAT_JUMP, renderRemoveBatch, userChainDecl } from '../fir
 import { dockerNatRule, type ParsedRuleset } from '../model/ip6tables-save';
 import { parseRuleLine } from '../model/fw-rule';
 import type { RouteInfo } from '../model/net';
-import { formatCidr, parseCidr6 } from '../model/ip';
+import { cidrKey, formatCidr, parseCidr6 } from '../model/ip';
 import { type Observed } from './owned';
 import { canonical6 } from '../model/ip';
 import { parseRouteKey, routeKey, type Desired, type ProxySpec, type RouteSpec } from './desired';
@@ -27,8 +27,6 @@ const TABLES: Record<Table, { chain: string; builtin: string; jump: string }> = 
   nat: { chain: NAT_CHAIN, builtin: 'POSTROUTING', jump: NAT_JUMP },
   filter: { chain: FORWARD_CHAIN, builtin: 'FORWARD', jump: FORWARD_JUMP },
 };
-
-const cidrKey = (s: string) => { const c = parseCidr6(s); return c ? `${c.start}/${c.length}` : s; };
 
 /**
  * nat: the index among the built-in chain's rules of the first one that is not ours and NATs a subnet our chain

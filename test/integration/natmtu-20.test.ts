@@ -7,13 +7,11 @@ import { bigTransferCompletes, bridgeMtuBeforeEnable, CHOSEN, daemonJson, disabl
 test('docker 20.10: our SNAT for every network, the bridge MTU fixed by doctor --fix, Packet Too Big across a 1280 link', async (t) => {
   await withNatLab(t, { docker: '20', prefix: 'nm20' }, async (n) => {
     const before = daemonJson(n.lab);
-    let t0 = Date.now();
-    const lap = (what: string) => { t.log(`${what}: ${Date.now() - t0} ms`); t0 = Date.now(); };
     // on a host without IPv6 doctor --fix runs enable, which lowers the MTU itself (disable then undoes both)
-    await bridgeMtuBeforeEnable(t, n.lab); lap('doctor --fix bridge MTU');
-    await enableWithSource(t, n, { dockerHasHostIpv6: false, mtuSetBefore: true }); lap('enable, network create, sources');
-    await bigTransferCompletes(t, n, 'n1', new RegExp(`^${CHOSEN}$`)); lap('100 kB nat');
-    await restartThenApply(t, n, true); lap('restart, apply');
-    await disableRestores(t, n.lab, before); lap('disable');
+    await bridgeMtuBeforeEnable(t, n.lab); n.lap('doctor --fix bridge MTU');
+    await enableWithSource(t, n, { dockerHasHostIpv6: false, mtuSetBefore: true }); n.lap('enable, network create, sources');
+    await bigTransferCompletes(t, n, 'n1', new RegExp(`^${CHOSEN}$`)); n.lap('100 kB nat');
+    await restartThenApply(t, n, true); n.lap('restart, apply');
+    await disableRestores(t, n.lab, before); n.lap('disable');
   });
 });

@@ -13,17 +13,15 @@ import {
 test('docker 28: chosen NAT66 source, MTU 1420, Packet Too Big across a 1280 link (nat and routed), doctor and disable', async (t) => {
   await withNatLab(t, { docker: '28', prefix: 'nm28' }, async (n) => {
     const before = daemonJson(n.lab);
-    let t0 = Date.now();
-    const lap = (what: string) => { t.log(`${what}: ${Date.now() - t0} ms`); t0 = Date.now(); };
-    await refusesForeignSource(t, n.lab); lap('refused source');
-    await enableWithSource(t, n, { dockerHasHostIpv6: true }); lap('enable, network create, sources');
-    await bigTransferCompletes(t, n, 'n1', new RegExp(`^${CHOSEN}$`)); lap('100 kB nat');
-    await blackHoleStalls(t, n, 'n1'); lap('100 kB with PTB dropped');
-    await probeFindsPathMtu(t, n.lab); lap('doctor --probe');
-    await plainNetworkMtuFixed(t, n.lab); lap('plain network MTU');
-    await restartThenApply(t, n, true); lap('restart, apply');
-    await sourceGoneThenFixed(t, n); lap('source gone');
-    await disableRestores(t, n.lab, before); lap('disable');
-    await routedTransfer(t, n); lap('routed 100 kB');
+    await refusesForeignSource(t, n.lab); n.lap('refused source');
+    await enableWithSource(t, n, { dockerHasHostIpv6: true }); n.lap('enable, network create, sources');
+    await bigTransferCompletes(t, n, 'n1', new RegExp(`^${CHOSEN}$`)); n.lap('100 kB nat');
+    await blackHoleStalls(t, n, 'n1'); n.lap('100 kB with PTB dropped');
+    await probeFindsPathMtu(t, n.lab); n.lap('doctor --probe');
+    await plainNetworkMtuFixed(t, n.lab); n.lap('plain network MTU');
+    await restartThenApply(t, n, true); n.lap('restart, apply');
+    await sourceGoneThenFixed(t, n); n.lap('source gone');
+    await disableRestores(t, n.lab, before); n.lap('disable');
+    await routedTransfer(t, n); n.lap('routed 100 kB');
   });
 });

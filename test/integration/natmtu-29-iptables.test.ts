@@ -7,10 +7,8 @@ import { bigTransferCompletes, CHOSEN, daemonJson, disableRestores, enableWithSo
 test('docker 29 iptables: chosen NAT66 source on both networks, MTU 1420, Packet Too Big across a 1280 link, disable', async (t) => {
   await withNatLab(t, { docker: '29', firewallBackend: 'iptables', prefix: 'nm29i' }, async (n) => {
     const before = daemonJson(n.lab);
-    let t0 = Date.now();
-    const lap = (what: string) => { t.log(`${what}: ${Date.now() - t0} ms`); t0 = Date.now(); };
-    await enableWithSource(t, n, { dockerHasHostIpv6: true }); lap('enable, network create, sources');
-    await bigTransferCompletes(t, n, 'bridge', new RegExp(`^${CHOSEN}$`)); lap('100 kB nat');
-    await disableRestores(t, n.lab, before); lap('disable');
+    await enableWithSource(t, n, { dockerHasHostIpv6: true }); n.lap('enable, network create, sources');
+    await bigTransferCompletes(t, n, 'bridge', new RegExp(`^${CHOSEN}$`)); n.lap('100 kB nat');
+    await disableRestores(t, n.lab, before); n.lap('disable');
   });
 });

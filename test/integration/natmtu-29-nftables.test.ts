@@ -10,13 +10,11 @@ import {
 test('docker 29 nftables: chosen NAT66 source, MTU 1420, Packet Too Big across a 1280 link (nat and routed), doctor and disable', async (t) => {
   await withNatLab(t, { docker: '29', firewallBackend: 'nftables', prefix: 'nm29n' }, async (n) => {
     const before = daemonJson(n.lab);
-    let t0 = Date.now();
-    const lap = (what: string) => { t.log(`${what}: ${Date.now() - t0} ms`); t0 = Date.now(); };
-    await enableWithSource(t, n, { dockerHasHostIpv6: true }); lap('enable, network create, sources');
-    await bigTransferCompletes(t, n, 'bridge', new RegExp(`^${CHOSEN}$`)); lap('100 kB nat');
-    await probeFindsPathMtu(t, n.lab); lap('doctor --probe');
-    await restartThenApply(t, n, false); lap('restart');
-    await disableRestores(t, n.lab, before); lap('disable');
-    await routedTransfer(t, n); lap('routed 100 kB');
+    await enableWithSource(t, n, { dockerHasHostIpv6: true }); n.lap('enable, network create, sources');
+    await bigTransferCompletes(t, n, 'bridge', new RegExp(`^${CHOSEN}$`)); n.lap('100 kB nat');
+    await probeFindsPathMtu(t, n.lab); n.lap('doctor --probe');
+    await restartThenApply(t, n, false); n.lap('restart');
+    await disableRestores(t, n.lab, before); n.lap('disable');
+    await routedTransfer(t, n); n.lap('routed 100 kB');
   });
 });

@@ -19,7 +19,11 @@ export const FAR = '2001:db8:3::2';
 /** what `docker ipv6 lab` gives the upstream: the stand-in internet host */
 export const INTERNET = '2001:db8:ffff::100';
 
-export interface NatLab { lab: Lab; mid: string; far: string }
+export interface NatLab {
+  lab: Lab; mid: string; far: string;
+  /** logs how long the step since the last call took (the file's wall time is reported per step) */
+  lap(what: string): void;
+}
 
 async function ip(ns: string, ...args: string[]): Promise<void> {
   const r = await capture(['ip', '-n', ns, ...args]);
@@ -60,7 +64,9 @@ export async function withNatLab<T>(t: ExecutionContext, opts: LabOptions, fn: (
     await ip(up, '-6', 'route', 'add', '2001:db8:3::/64', 'via', '2001:db8:2::2');
     await ip(mid, '-6', 'route', 'add', 'default', 'via', '2001:db8:2::1');
     await ip(far, '-6', 'route', 'add', 'default', 'via', '2001:db8:3::1');
-    return fn({ lab, mid, far });
+    let t0 = Date.now();
+    const lap = (what: string) => { t.log(`${what}: ${Date.now() - t0} ms`); t0 = Date.now(); };
+    return fn({ lab, mid, far, lap });
   });
 }
 
