@@ -3,6 +3,7 @@
 // anything, and which carries the bundled application, the vendor bundles and netlink's native addon.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,6 +119,23 @@ const common = {
   alias: { 'jsonc-parser': join(top, 'node_modules/jsonc-parser/lib/esm/main.js') },
 };
 
+// The build id: what the image of this build is tagged with (docker ipv6 image), so a host runs the probe and
+// agent of this very build. A hash of what goes into the executable: the sources, the locked packages, the units.
+function buildId() {
+  const h = createHash('sha256');
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else { h.update(p.slice(top.length)); h.update(readFileSync(p)); }
+    }
+  };
+  walk(join(top, 'src'));
+  walk(join(top, 'systemd'));
+  h.update(readFileSync(join(top, 'package-lock.json')));
+  return h.digest('hex').slice(0, 12);
+}
+
 // The systemd units travel inside the executable, so `docker-ipv6 install` needs nothing beside it.
 const units = Object.fromEntries(readdirSync(join(top, 'systemd')).filter((f) => /\.(service|timer)$/.test(f)).sort()
   .map((f) => [f, readFileSync(join(top, 'systemd', f), 'utf8')]));
@@ -126,7 +144,7 @@ await build({
   entryPoints: [join(top, 'src/main.ts')],
   outfile: join(work, 'app.cjs'),
   plugins: [vendorExternal, lazyBuiltins],
-  define: { 'process.env.DOCKER_IPV6_VERSION': JSON.stringify(pkg.version), 'process.env.DOCKER_IPV6_UNITS': JSON.stringify(JSON.stringify(units)) },
+  define: { 'process.env.DOCKER_IPV6_VERSION': JSON.stringify(pkg.version), 'process.env.DOCKER_IPV6_BUILD': JSON.stringify(buildId()), 'process.env.DOCKER_IPV6_UNITS': JSON.stringify(JSON.stringify(units)) },
 });
 await build({
   ...common,

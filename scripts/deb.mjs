@@ -1,6 +1,6 @@
 // Builds dist/docker-ipv6_<version>_amd64.deb from dist/docker-ipv6 with dpkg-deb (no debhelper): the executable
 // where Debian's docker-buildx and compose plugins live, the systemd units (pointed at it), copyright and
-// changelog as Debian expects, and maintainer scripts that only reload systemd (never enable or start a unit).
+// changelog as Debian expects, and the maintainer scripts in scripts/deb (never enable or start a unit).
 // Usage: node scripts/deb.mjs [--version V] [--out DIR] [--fast]   (--version: the upgrade test builds N+1 this way;
 // --fast: xz -1, ~11 s instead of ~65 s for -6 on 2 cores, 33 MB instead of 28 MB: what tests use)
 import { spawnSync } from 'node:child_process';
@@ -37,7 +37,8 @@ const put = (rel, data, mode = 0o644) => {
 };
 
 put(PLUGIN.slice(1), null, 0o755);
-for (const u of readdirSync(join(top, 'systemd')).filter((f) => /\.(service|timer)$/.test(f)).sort()) {
+const unitNames = readdirSync(join(top, 'systemd')).filter((f) => /\.(service|timer)$/.test(f)).sort();
+for (const u of unitNames) {
   const text = readFileSync(join(top, 'systemd', u), 'utf8').replaceAll('/usr/local/lib/docker/cli-plugins/docker-ipv6', PLUGIN);
   put(`usr/lib/systemd/system/${u}`, text);
 }
@@ -84,12 +85,12 @@ put(`usr/share/lintian/overrides/${NAME}`, [
 ].join('\n'));
 put(`usr/share/doc/${NAME}/changelog.Debian.gz`, gzipSync(Buffer.from(changelog), { level: 9 }));
 
-// Only a daemon-reload, and only where systemd runs (a chroot or container without it is fine).
-const reload = `if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then\n  systemctl --system daemon-reload >/dev/null || true\nfi`;
-put('DEBIAN/postinst', `#!/bin/sh\n# Makes systemd see the (new) units; never enables or starts one: see /usr/share/doc/${NAME}.\nset -e\nif [ "$1" = "configure" ]; then\n${reload.replace(/^/gm, '  ')}\nfi\nexit 0\n`, 0o755);
-// purge removes the addon cache the executable itself wrote (regenerated on next use); the admin's state
-// (/var/lib/docker-ipv6, daemon.json and its backups) stays: `docker ipv6 disable` is how to undo a host's setup.
-put('DEBIAN/postrm', `#!/bin/sh\n# Reloads systemd after the units went away; on purge removes only the native addon cache the\n# executable wrote under /var/cache/docker-ipv6/addon. The state in /var/lib/docker-ipv6 is kept.\nset -e\ncase "$1" in\n  remove|purge)\n${reload.replace(/^/gm, '    ')}\n    ;;\nesac\nif [ "$1" = "purge" ]; then\n  rm -rf /var/cache/docker-ipv6/addon\n  rmdir /var/cache/docker-ipv6 2>/dev/null || true\nfi\nexit 0\n`, 0o755);
+// Maintainer scripts (scripts/deb/): the units' links kept as dh_installsystemd does (deb-systemd-helper,
+// deb-systemd-invoke), none enabled or started by the package; remove refused while the package is what keeps the
+// host's IPv6 closed. They name every unit the package ships.
+for (const s of ['postinst', 'prerm', 'postrm']) {
+  put(`DEBIAN/${s}`, readFileSync(join(top, 'scripts/deb', s), 'utf8').replaceAll('#UNITS#', unitNames.join(' ')), 0o755);
+}
 
 const files = (d, p = '') => readdirSync(join(d, p), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(d, join(p, e.name)) : [join(p, e.name)]));
 const payload = files(root).filter((f) => !f.startsWith('DEBIAN/')).sort();
@@ -101,6 +102,8 @@ put('DEBIAN/control', [
   'Architecture: amd64',
   `Maintainer: ${MAINTAINER}`,
   `Installed-Size: ${sizeKb}`,
+  // deb-systemd-helper with debian-installed and update-state (what debhelper asks for the same scripts)
+  'Pre-Depends: init-system-helpers (>= 1.54~)',
   'Depends: libatomic1, libc6 (>= 2.28), libgcc-s1, libstdc++6 (>= 5.2)',
   'Recommends: iproute2, iptables',
   'Enhances: docker.io, docker-ce-cli',

@@ -1,4 +1,5 @@
 // Typed errors a person can act on: each kind maps to a documented exit code and carries a hint.
+import { terminalText } from './util/terminal';
 
 /** Exit codes (documented in README "Exit codes"). */
 export const ExitCode = {
@@ -69,8 +70,16 @@ export function isToolError(e: unknown): e is ToolError {
   return e instanceof ToolError;
 }
 
-/** What a failed command prints (message, hint, a stack with --debug) and its exit code. */
+/**
+ * What a failed command prints (message, hint, a stack with --debug) and its exit code; messages carry names
+ * (networks, files, commands' stderr), so their control characters are escaped.
+ */
 export function renderError(e: unknown, debug: boolean): { text: string; code: number } {
+  const r = renderErrorRaw(e, debug);
+  return { text: terminalText(r.text), code: r.code };
+}
+
+function renderErrorRaw(e: unknown, debug: boolean): { text: string; code: number } {
   if (isToolError(e)) {
     let text = `docker ipv6: error: ${e.message}\n`;
     if (e.hint) text += `  hint: ${e.hint}\n`;

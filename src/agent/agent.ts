@@ -1,5 +1,5 @@
 // `docker ipv6 agent`: reconcile on every reason (Docker events, SIGHUP, a timer) until stopped, with the fast path.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { RunContext } from '../cli/context';
 import { PreconditionError, isToolError } from '../errors';
 import type { NetOps } from '../host/interfaces';
@@ -11,7 +11,7 @@ import { describeEvent, EVENT_FILTERS, EventWatcher, type EventSource } from './
 import { FastPath, type FastDeps } from './fastpath';
 import { makeLogger, type Logger } from './log';
 import { ReconcileLoop } from './loop';
-import { agentStatusPath, type AgentStatus } from './status-file';
+import { agentStatusPath, type AgentStatus } from '../observe/agent-status';
 
 export interface AgentOptions { intervalMs: number; debounceMs: number; cleanup: boolean }
 
@@ -57,14 +57,67 @@ function fastDeps(ctx: RunContext, serial: <T>(fn: () => Promise<T>) => Promise<
   };
 }
 
+/**
+ * The container this agent runs in, if any: Docker bind-mounts /etc/hostname (and hosts, resolv.conf) from
+ * <data-root>/containers/<id>/, so /proc/self/mountinfo names it (with the host network the hostname is the host's).
+ */
+function containerId(mountinfo = '/proc/self/mountinfo'): { container?: string } {
+  if (!existsSync('/.dockerenv')) return {};
+  try {
+    const id = /\/containers\/([0-9a-f]{64})\/(?:hostname|hosts|resolv\.conf)\s/.exec(readFileSync(mountinfo, 'utf8'))?.[1];
+    return id ? { container: id.slice(0, 12) } : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Why this host is not enabled (undefined: it is): the agent then waits, changing nothing, not even its status file. */
+async function notEnabled(ctx: RunContext): Promise<string | undefined> {
+  // an enable, disable or doctor --fix under way (or interrupted): the usual pass waits for its lock, or keeps closed
+  if (existsSync(ctx.paths.journalFile)) return undefined;
+  try {
+    const st = await ctx.host.state.read();
+    if (st?.enabled) return undefined;
+    return `docker ipv6 is not enabled on this host (${st ? `${ctx.paths.stateFile} records no enable` : `no ${ctx.paths.stateFile}`}): run docker ipv6 enable on it; this agent starts working by itself then`;
+  } catch (e) {
+    return `the state file cannot be used: ${(e as Error).message}${isToolError(e) && e.hint ? ` (${e.hint})` : ''}`;
+  }
+}
+
+/**
+ * A host that has not been enabled (a Swarm node the global service reached first): wait, say why once per reason,
+ * look again every interval and on SIGHUP. Resolves true once enabled, false when stopped (SIGTERM/SIGINT) meanwhile.
+ */
+async function waitUntilEnabled(ctx: RunContext, log: Logger, intervalMs: number): Promise<boolean> {
+  let said = '';
+  for (;;) {
+    const why = await notEnabled(ctx);
+    if (!why) { if (said) log('info', 'this host is enabled now: starting'); return true; }
+    if (why !== said) { log('warn', `waiting: ${why}`); said = why; }
+    const stop = await new Promise<boolean>((resolve) => {
+      const done = (v: boolean) => { clearTimeout(t); process.off('SIGHUP', hup); process.off('SIGTERM', term); process.off('SIGINT', term); resolve(v); };
+      const hup = () => done(false);
+      const term = () => done(true);
+      const t = setTimeout(() => done(false), intervalMs);
+      process.on('SIGHUP', hup);
+      process.once('SIGTERM', term);
+      process.once('SIGINT', term);
+    });
+    if (stop) { log('info', 'stopped while waiting; nothing was changed'); return false; }
+  }
+}
+
 export async function runAgent(ctx: RunContext, o: AgentOptions): Promise<void> {
   ctx.requireLocalDaemon('run the docker-ipv6 agent');
   ctx.requireRoot('docker ipv6 agent');
   const log: Logger = makeLogger(ctx.stdout as NodeJS.WritableStream & { isTTY?: boolean });
+  if (!(await waitUntilEnabled(ctx, log, o.intervalMs))) return;
   const deps = hostDeps(ctx);
   const status: AgentStatus = {
     pid: process.pid, startTime: processStartTime('self') ?? null, started: new Date().toISOString(), intervalMs: o.intervalMs,
     lastError: null, counts: { passes: 0, changes: 0, errors: 0, events: 0, reconnects: 0 },
+    // in a container (a Swarm task) our pid means nothing on the host: status asks Docker about the container instead
+    ...containerId(),
   };
   const saveStatus = () => ctx.host.files.writeAtomic(agentStatusPath(ctx.paths.stateDir), `${JSON.stringify(status, null, 2)}\n`, 0o644).catch((e) => log('warn', 'cannot write the status file', { error: (e as Error).message }));
   await saveStatus();
@@ -90,7 +143,11 @@ export async function runAgent(ctx: RunContext, o: AgentOptions): Promise<void> 
         // a network left out for its bridge name: said when the set changes, not on every tick
         const skipped = r.skipped.map((n) => `${n.name} (${n.bridge}): ${n.problem}`).join('; ');
         if (skipped !== lastSkipped) {
-          for (const n of r.skipped) log('warn', `network ${n.name} is left out of every rule: its bridge name ${JSON.stringify(n.bridge)} is unusable (${n.problem}); its containers stay closed from outside`, { network: n.name, bridge: n.bridge });
+          for (const n of r.skipped) {
+            log('warn', n.kind === 'name'
+              ? `network ${n.name} is left out of every rule: its bridge name ${JSON.stringify(n.bridge)} is unusable (${n.problem}); its subnets are closed by address`
+              : `network ${n.name} is left out of every rule: ${n.problem}; its forwarding is the admin's`, { network: n.name, bridge: n.bridge });
+          }
           lastSkipped = skipped;
         }
         for (const c of r.changes) log('info', describeChange(c), { change: c, because: reasons });

@@ -5,7 +5,7 @@
 // No file is written on this path: the proxy entries it adds carry our NDA_PROTOCOL tag, which is how the
 // next pass knows them as ours (and records them in the state) even after a crash in between. (On a kernel
 // that drops the tag, before 5.2, an entry is recorded in the state first, as the full pass does.)
-import { dockerFacts, type CtrFact, type NetFact } from '../model/docker';
+import { bridgeNotOurs, dockerFacts, isDockerMadeBridge, type CtrFact, type NetFact } from '../model/docker';
 import { type ApiContainer, type ApiNetwork } from '../model/docker';
 import { planContainerDie, planContainerStart, planNetworkCreate, type FastPlan, type FastView } from '../reconcile/fast';
 import type { NetOps } from '../host/interfaces';
@@ -143,6 +143,13 @@ export class FastPath {
         const fact = n && networkFact(n);
         if (!fact) return false;
         lap('inspect');
+        // a bridge name of its own may be a host interface (a LAN bridge, the uplink): the full pass vets it
+        // against the links before any rule names it; Docker's own names cannot be
+        if (!isDockerMadeBridge(fact.bridge)) {
+          const ns = await (await this.d.net()).read();
+          if (bridgeNotOurs(fact, ns, this.view.owned.uplink)) return false;
+          lap('links');
+        }
         make = (v) => planNetworkCreate(v, fact);
       }
       return await this.d.exclusive(async () => {
@@ -181,8 +188,8 @@ export class FastPath {
       took('state');
     }
     // the rules (one process) and the proxy entries (netlink, in-process) go in side by side: a network's
-    // gateway entry does not wait for its filter rule, and the network stays closed by the prefix-wide
-    // tail until that rule is in
+    // gateway entry does not wait for its filter rule, and the network stays closed by the catch-alls
+    // until its rules are in
     const rules = plan.batch ? this.d.restore(plan.batch).then(() => took('batch')) : undefined;
     const entries = (async () => {
       if (!add.length && !del.length) return;

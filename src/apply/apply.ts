@@ -5,6 +5,8 @@ import { acquireLock } from '../transaction/lock';
 import { refuseUnfinishedJournal } from '../transaction/recover';
 import { describeChange, hostDeps, installSkeleton, raiseSysctls, reconcileOnce, reconcilePlanId, type FastView, type ReconcileDeps, type ReconcileOptions, type ReconcilePlan, type ReconcileResult } from '../reconcile/index';
 import { batchName } from '../model/firewall-backend';
+import { readStateOrLost } from '../reconcile/lost-state';
+import { escapeControls } from '../util/terminal';
 
 /** At boot dockerd may still be starting: wait for it (the same /_ping wait as after a restart). */
 async function waitForDockerAtBoot(ctx: RunContext, waitMs: number, note: (s: string) => void): Promise<void> {
@@ -65,19 +67,29 @@ async function runBoot(ctx: RunContext): Promise<void> {
   const lock = await acquireLock(ctx.paths.lockFile, { command: 'apply --boot', waitMs: 60_000, log: note });
   let changes;
   let held: string | undefined;
+  let lost: Error | undefined;
   try {
     changes = await installSkeleton(deps);
-    try {
-      await refuseUnfinishedJournal(ctx.paths.journalFile, 'sysctls are not raised');
-      changes.push(...await raiseSysctls(deps));
-    } catch (e) {
-      held = (e as Error).message;
+    // the state is gone while daemon.json runs Docker unfiltered: closed above, and this unit fails so
+    // that docker.service (which requires it) is held rather than started with nothing of ours to list
+    lost = (await readStateOrLost(deps)).lost;
+    if (!lost) {
+      try {
+        await refuseUnfinishedJournal(ctx.paths.journalFile, 'sysctls are not raised');
+        changes.push(...await raiseSysctls(deps));
+      } catch (e) {
+        held = (e as Error).message;
+      }
     }
   } finally {
     await lock.release();
   }
+  if (lost) {
+    for (const c of changes) note(`kept closed: ${escapeControls(describeChange(c))}`);
+    throw lost;
+  }
   if (ctx.globals.json) { ctx.outJson({ changed: changes.length > 0, changes, sysctlsHeld: held ?? null }); return; }
-  ctx.out(changes.length ? `changed:\n${changes.map((c) => `  ${describeChange(c)}`).join('\n')}` : 'nothing to change');
+  ctx.out(changes.length ? `changed:\n${changes.map((c) => `  ${escapeControls(describeChange(c))}`).join('\n')}` : 'nothing to change');
   if (held) ctx.out(`forwarding left as it is: ${held}`);
 }
 
@@ -104,7 +116,8 @@ export async function runApply(ctx: RunContext, o: { waitDockerMs: number; plan?
   if (!r.changes.length) ctx.out('nothing to change');
   else {
     ctx.out(`${ctx.globals.dryRun ? 'would change' : 'changed'}:`);
-    for (const c of r.changes) ctx.out(`  ${describeChange(c)}`);
+    // a change names its network or bridge: one line each, whatever the name holds
+    for (const c of r.changes) ctx.out(`  ${escapeControls(describeChange(c))}`);
     // the exact bytes: `apply --plan ID` runs this batch or refuses
     if (r.plan.batch && (ctx.globals.dryRun || ctx.globals.verbose)) ctx.out(`${batchName(ctx.host.firewall.kind)}:\n${r.plan.batch.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}`);
   }

@@ -1,5 +1,6 @@
 // Per-invocation context: resolved options, the Docker endpoint, output helpers and lazily made adapters.
 import { onExec } from '../util/exec';
+import { escapeControls, terminalJson, terminalText } from '../util/terminal';
 import { PreconditionError } from '../errors';
 import type { DockerGlobals } from './argv';
 import { underRoot, type GlobalOptions } from './globals';
@@ -31,13 +32,21 @@ export function pathsFor(root: string): Paths {
   };
 }
 
+/** How the real adapters read the host when it is not simply this machine seen from here (the probe container). */
+export interface HostOptions { procRoot?: string; firewallBackend?: 'iptables' | 'nftables' }
+
 /** How a command gets its run's context from its parsed commander Command (global options, endpoint). */
 export type ContextFactory = (cmd: import('commander').Command) => RunContext;
 
 export class RunContext {
   readonly paths: Paths;
+  /** every --context given after the command (a fleet read-out when more than one) */
+  contexts: string[] = [];
   private cachedEndpoint?: Endpoint;
   private adapters?: HostAdapters;
+  private here?: Promise<boolean>;
+  /** how the real adapters read this host: another /proc (the probe's /host/proc), Docker's backend when told */
+  private hostOptions: HostOptions = {};
 
   constructor(
     readonly globals: GlobalOptions,
@@ -47,7 +56,7 @@ export class RunContext {
     readonly stderr: NodeJS.WritableStream = process.stderr,
   ) {
     this.paths = pathsFor(globals.root);
-    if (globals.verbose) onExec((argv) => this.stderr.write(`+ ${argv.join(' ')}\n`));
+    if (globals.verbose) onExec((argv) => this.stderr.write(`+ ${argv.map(escapeControls).join(' ')}\n`));
   }
 
   /** The run's host adapters: the real ones on first use, unless a test handed in fakes (withHost). */
@@ -55,8 +64,17 @@ export class RunContext {
     // required on first use, not at start-up: `--help` and the commands that never touch the host skip loading them
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { realHostAdapters } = require('../host/adapters') as typeof import('../host/adapters');
-    this.adapters ??= realHostAdapters({ endpoint: () => this.endpoint(), stateFile: this.paths.stateFile, configFile: this.globals.configFile });
+    this.adapters ??= realHostAdapters({
+      endpoint: () => this.endpoint(), stateFile: this.paths.stateFile, configFile: this.globals.configFile, root: this.globals.root,
+      procSys: this.env.DOCKER_IPV6_PROC_SYS || undefined, ...this.hostOptions,
+    });
     return this.adapters;
+  }
+
+  /** Before the first use of `host`: read processes from another /proc, take Docker's firewall backend as given. */
+  withHostOptions(o: HostOptions): this {
+    this.hostOptions = { ...o };
+    return this;
   }
 
   /** Tests: run the engines against these adapters (strict fakes) instead of the host's. */
@@ -65,9 +83,30 @@ export class RunContext {
     return this;
   }
 
+  /** The same run's options for another Docker endpoint (one host of a fleet read-out): its own adapters and facts. */
+  forEndpoint(ep: Endpoint): RunContext {
+    const c = new RunContext(this.globals, this.dockerGlobals, this.env, this.stdout, this.stderr);
+    c.cachedEndpoint = ep;
+    return c;
+  }
+
   endpoint(): Endpoint {
     this.cachedEndpoint ??= resolveEndpoint(this.dockerGlobals, this.env);
     return this.cachedEndpoint;
+  }
+
+  /**
+   * Whether the daemon runs in this network namespace, so this machine's kernel, firewall and files are its host's:
+   * a unix socket or loopback whose dockerd (when /proc tells) is in our namespace. A lab's socket read from outside
+   * the lab, or any remote endpoint, is another host: its facts come from the probe container, never from here.
+   */
+  daemonIsHere(): Promise<boolean> {
+    this.here ??= (async () => {
+      const ep = this.endpoint();
+      if (!ep.local) return false;
+      return (await this.host.dockerd.sameNetns(ep).catch(() => undefined)) !== false;
+    })();
+    return this.here;
   }
 
   /** Commands that change the host must talk to the daemon on this host. */
@@ -88,8 +127,10 @@ export class RunContext {
     }
   }
 
-  out(text: string): void { this.stdout.write(text.endsWith('\n') ? text : `${text}\n`); }
+  // Every text for people goes out through out() or note(): control characters in the names it carries are
+  // escaped here, once for every command (the newlines are the layout's); JSON keeps its exact values.
+  out(text: string): void { this.stdout.write(terminalText(text.endsWith('\n') ? text : `${text}\n`)); }
   /** Progress and notes for people: stderr, so stdout stays parseable. */
-  note(text: string): void { this.stderr.write(text.endsWith('\n') ? text : `${text}\n`); }
-  outJson(value: unknown): void { this.stdout.write(`${JSON.stringify(value, null, 2)}\n`); }
+  note(text: string): void { this.stderr.write(terminalText(text.endsWith('\n') ? text : `${text}\n`)); }
+  outJson(value: unknown): void { this.stdout.write(`${terminalJson(value, 2)}\n`); }
 }

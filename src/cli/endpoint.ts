@@ -1,6 +1,6 @@
 // Resolves which Docker daemon to talk to, in the order the docker CLI itself uses.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, UsageError } from '../errors';
@@ -98,4 +98,30 @@ export function normaliseHost(host: string): string {
   if (/^[a-z]+:\/\//.test(host)) return host;
   if (host.startsWith(':')) return `tcp://127.0.0.1${host}`;
   return `tcp://${host}`;
+}
+
+/** The context names the docker CLI knows (`docker context ls`): "default" first, then the store's, sorted. */
+export function listContexts(g: Pick<DockerGlobals, 'config'>, env: NodeJS.ProcessEnv = process.env): string[] {
+  const metaDir = join(dockerConfigDir(g, env), 'contexts', 'meta');
+  const names: string[] = [];
+  let dirs: string[] = [];
+  try { dirs = readdirSync(metaDir); } catch { /* no context store: only the default */ }
+  for (const d of dirs) {
+    try {
+      const name = (JSON.parse(readFileSync(join(metaDir, d, 'meta.json'), 'utf8')) as { Name?: unknown }).Name;
+      if (typeof name === 'string' && name !== 'default') names.push(name);
+    } catch { /* a broken entry: the docker CLI skips it too */ }
+  }
+  return ['default', ...names.sort()];
+}
+
+/**
+ * One named context's endpoint, as `docker --context NAME` resolves it: "default" is the local daemon (or
+ * DOCKER_HOST, as the docker CLI's default context is), any other name comes from the context store.
+ */
+export function contextEndpoint(name: string, g: DockerGlobals, env: NodeJS.ProcessEnv = process.env): Endpoint {
+  const cfgDir = dockerConfigDir(g, env);
+  if (name !== 'default') return fromContext(name, cfgDir);
+  const host = env.DOCKER_HOST ? normaliseHost(env.DOCKER_HOST) : DEFAULT_HOST;
+  return { host, tls: tlsFromFlags(g, env, cfgDir), source: 'context default', local: isLocalHost(host) };
 }

@@ -15,7 +15,7 @@ export function register(program: Command, makeContext: ContextFactory): void {
       const { runApply } = await import('../apply/apply');
       await runApply(ctx, { waitDockerMs: parseDuration(opts.waitDocker, '--wait-docker'), plan: opts.plan, boot: !!opts.boot });
     });
-  program
+  const agent = program
     .command('agent')
     .description('keep docker-ipv6 applied: reconcile on Docker events, SIGHUP and a periodic tick until SIGTERM')
     .option('--interval <duration>', 'periodic reconcile', '30s')
@@ -32,4 +32,26 @@ export function register(program: Command, makeContext: ContextFactory): void {
       }
       await runAgent(ctx, { intervalMs, debounceMs: parseDuration(opts.debounce, '--debounce'), cleanup: !!opts.cleanup });
     });
+  const service = agent.command('service').description('the agent on every node of a Swarm, as a global service (on a manager)');
+  for (const action of ['create', 'update', 'rm'] as const) {
+    const c = service.command(action).description({
+      create: 'create the global service: one agent per node, from that node\'s own state (needs the image on each node: docker ipv6 image)',
+      update: 'update the service to this build\'s image and the options given',
+      rm: 'remove the service only (the agents stop; what they kept on each node stays)',
+    }[action]).option('--name <name>', 'the service\'s name', 'docker-ipv6-agent');
+    if (action !== 'rm') {
+      c.option('--image <ref>', 'the image (default: this build\'s, as docker ipv6 image loads it)')
+        .option('--node-root <dir>', 'docker-ipv6\'s root on each node; Swarm templates allowed', '/')
+        .option('--docker-socket <path>', 'the Docker socket on each node; Swarm templates allowed', '/var/run/docker.sock');
+    }
+    c.action(async (o: { name: string; image?: string; nodeRoot?: string; dockerSocket?: string; interval?: string }, cmd: Command) => {
+      const ctx = makeContext(cmd);
+      const { parseDuration } = await import('../cli/duration');
+      // `agent` itself has --interval: commander hands the value to it, wherever it stands
+      const interval = (cmd.optsWithGlobals() as { interval?: string }).interval ?? '30s';
+      parseDuration(interval, '--interval');
+      const { runAgentService } = await import('../agent/service');
+      await runAgentService(ctx, action, { name: o.name, image: o.image, nodeRoot: o.nodeRoot ?? '/', dockerSocket: o.dockerSocket ?? '/var/run/docker.sock', interval });
+    });
+  }
 }

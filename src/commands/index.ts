@@ -11,9 +11,10 @@ import * as verify from './verify';
 import * as doctor from './doctor';
 import * as agent from './agent';
 import * as recover from './recover';
+import * as fleet from './fleet';
 
 export interface CommandModule {
   register(program: Command, makeContext: ContextFactory): void;
 }
 
-export const commandModules: CommandModule[] = [status, enable, lab, install, lint, agent, doctor, network, verify, recover];
+export const commandModules: CommandModule[] = [status, enable, lab, install, lint, agent, doctor, network, verify, recover, fleet];

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { ContextFactory } from '../cli/context';
 
-interface UpOpts { docker?: string; dockerd?: string; daemonJson?: string; firewallBackend?: string; keep?: boolean }
+interface UpOpts { docker?: string; dockerd?: string; daemonJson?: string; firewallBackend?: string; keep?: boolean; join?: string; swarm?: boolean }
 
 export function register(program: Command, makeContext: ContextFactory): void {
   const lab = program.command('lab').description('build and remove isolated lab hosts with a real dockerd');
@@ -14,11 +14,13 @@ export function register(program: Command, makeContext: ContextFactory): void {
     // --dockerd is a global option (the binary for version and validation); here it also picks the lab's daemon
     .option('--daemon-json <json>', 'daemon.json content (default: default-address-pools for 100+ networks)')
     .option('--keep', 'keep a lab that failed to come up, for inspection')
+    .option('--join <lab>', 'a second host on that lab\'s upstream link (2001:db8:1::3, 192.0.2.3, ...), not a new upstream')
+    .option('--swarm', 'with --join: that lab becomes a Swarm manager (once) and this host joins as a worker')
     .action(async (name: string | undefined, _o: UpOpts, cmd: Command) => {
       const ctx = makeContext(cmd);
       const o = cmd.optsWithGlobals() as UpOpts;
       const { labUp } = await import('../lab/up');
-      const rec = await labUp(ctx, { name, docker: o.docker, dockerd: o.dockerd, daemonJson: o.daemonJson, firewallBackend: o.firewallBackend, keep: o.keep });
+      const rec = await labUp(ctx, { name, docker: o.docker, dockerd: o.dockerd, daemonJson: o.daemonJson, firewallBackend: o.firewallBackend, keep: o.keep, join: o.join, swarm: o.swarm });
       if (ctx.globals.json) ctx.outJson(rec);
       else {
         ctx.note(`lab ${rec.name}: up, dockerd ${rec.dockerd.version} in namespace ${rec.namespaces.host}; try: docker ipv6 lab exec ${rec.name} -- docker ipv6 status`);

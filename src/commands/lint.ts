@@ -14,14 +14,15 @@ export function register(program: Command, makeContext: ContextFactory): void {
     .option('--env-file <file>', 'Compose variables for interpolation (repeatable; without it only ${VAR:-default} defaults count)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--use-env', 'take Compose variables from the environment too (it wins over --env-file, as in Compose)')
     .addOption(new Option('--fail-on <level>', 'lowest finding severity that makes the exit status 1').choices(['error', 'warning', 'info', 'never']).default('error'))
-    .option('--no-host-check', "do not ask Docker for the host's networks (skips compose/subnet-host-collision)")
+    .option('--host-check', "also ask this host: Docker's networks (compose/subnet-host-collision) and, for --fix, the docker-ipv6 prefix; off by default so the same files give the same output everywhere")
+    .option('--no-host-check', 'the default (kept for scripts written when the host check was on by default)')
     .addHelpText('after', '\nExit status: 0 no finding at or above --fail-on, 1 such findings (an unparsable file is an error finding), 2 usage error or unreadable input.')
-    .action(async (paths: string[], opts: { format: string; fix?: boolean; dualStack?: boolean; hostCheck: boolean; requireIpv6?: boolean; envFile?: string[]; useEnv?: boolean; failOn: 'error' | 'warning' | 'info' | 'never' }, cmd: Command) => {
+    .action(async (paths: string[], opts: { format: string; fix?: boolean; dualStack?: boolean; hostCheck?: boolean; requireIpv6?: boolean; envFile?: string[]; useEnv?: boolean; failOn: 'error' | 'warning' | 'info' | 'never' }, cmd: Command) => {
       const ctx = makeContext(cmd);
       const { runLint, defaultDeps } = await import('../lint/lint');
       const format = ctx.globals.json && opts.format === 'text' ? 'json' : (opts.format as 'text' | 'json' | 'sarif');
       const code = await runLint(ctx, paths, {
-        format, fix: !!opts.fix, dryRun: ctx.globals.dryRun, dualStack: !!opts.dualStack, hostCheck: opts.hostCheck,
+        format, fix: !!opts.fix, dryRun: ctx.globals.dryRun, dualStack: !!opts.dualStack, hostCheck: opts.hostCheck === true,
         requireIpv6: !!opts.requireIpv6, envFiles: opts.envFile ?? [], useEnv: !!opts.useEnv, failOn: opts.failOn,
       }, await defaultDeps(ctx));
       if (code !== 0) process.exitCode = code;

@@ -4,6 +4,10 @@ import type { SplitArgv } from '../cli/argv';
 import { resolveGlobals, type RawGlobals } from '../cli/globals';
 import { RunContext, type ContextFactory } from '../cli/context';
 import { commandModules } from './';
+import { UsageError } from '../errors';
+
+/** The commands that read several Docker hosts in one run (repeated --context, --all-contexts). */
+const FLEET_COMMANDS = ['status', 'doctor', 'image'];
 
 
 export function addGlobalOptions(cmd: Command): Command {
@@ -19,7 +23,8 @@ export function addGlobalOptions(cmd: Command): Command {
     .option('-v, --verbose', 'echo every host command that is run')
     .addOption(new Option('--debug', 'show stack traces on errors'))
     .addOption(new Option('-H, --host <url>', 'Docker daemon socket (as docker -H)').hideHelp())
-    .addOption(new Option('-c, --context <name>', 'Docker context (as docker --context)').hideHelp());
+    .addOption(new Option('-c, --context <name>', 'Docker context (as docker --context); status, doctor and image take it more than once, one host each')
+      .argParser((v: string, prev: string[] = []) => [...prev, v]));
 }
 
 export function buildProgram(split: SplitArgv, env: NodeJS.ProcessEnv = process.env): Command {
@@ -32,10 +37,16 @@ export function buildProgram(split: SplitArgv, env: NodeJS.ProcessEnv = process.
   addGlobalOptions(program);
 
   const makeContext: ContextFactory = (cmd) => {
-    const raw = cmd.optsWithGlobals() as RawGlobals & { host?: string; context?: string; debug?: boolean };
+    const raw = cmd.optsWithGlobals() as RawGlobals & { host?: string; context?: string[]; debug?: boolean };
     const docker = { ...split.docker, hosts: raw.host ? [raw.host] : split.docker.hosts };
-    if (raw.context) docker.context = raw.context;
-    return new RunContext(resolveGlobals({ ...raw, debug: raw.debug || split.docker.debug }, env), docker, env);
+    const contexts = raw.context ?? [];
+    if (contexts.length > 1 && !FLEET_COMMANDS.includes(cmd.name())) {
+      throw new UsageError(`docker ipv6 ${cmd.name()} works on one Docker host: give --context once`, `${FLEET_COMMANDS.join(', ')} read several hosts (--context A --context B, or --all-contexts)`);
+    }
+    if (contexts.length === 1) docker.context = contexts[0];
+    const ctx = new RunContext(resolveGlobals({ ...raw, debug: raw.debug || split.docker.debug }, env), docker, env);
+    ctx.contexts = contexts;
+    return ctx;
   };
   for (const mod of commandModules) mod.register(program, makeContext);
   return program;

@@ -7,8 +7,15 @@ export function register(program: Command, makeContext: ContextFactory): void {
     .command('recover')
     .description('roll back what an interrupted enable, disable or doctor --fix left (as they do first), keeping what others changed since; --dry-run shows it')
     .option('--abandon', 'remove the journal without undoing anything, after listing what each change leaves as it is')
-    .action(async (opts: { abandon?: boolean }, cmd: Command) => {
+    .option('--rebuild-state', 'write a lost state file again from what enable left in daemon.json (routed and ndp modes)')
+    .option('--prefix <P>', 'with --rebuild-state: the prefix, where the keys fit several (Docker before 27)')
+    .action(async (opts: { abandon?: boolean; rebuildState?: boolean; prefix?: string }, cmd: Command) => {
       const ctx = makeContext(cmd);
+      if (opts.rebuildState) {
+        const { runRebuildState } = await import('../recover/rebuild-run');
+        await runRebuildState(ctx, { prefix: opts.prefix });
+        return;
+      }
       const { runRecover } = await import('../recover/recover');
       await runRecover(ctx, { abandon: !!opts.abandon });
     });

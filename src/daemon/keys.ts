@@ -130,6 +130,19 @@ export function flagValue(argv: readonly string[], long: string): string | undef
   return v;
 }
 
+/** Every value of a repeatable flag (`-H a -H b`, `--host=a`, `-Ha`), in order. */
+export function flagValues(argv: readonly string[], long: string, short?: string): string[] {
+  const out: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') break;
+    if ((a === `--${long}` || (short && a === `-${short}`)) && i + 1 < argv.length) out.push(argv[++i]);
+    else if (a.startsWith(`--${long}=`)) out.push(a.slice(long.length + 3));
+    else if (short && a.startsWith(`-${short}`) && a.length > 2 && !a.startsWith('--')) out.push(a.slice(2).replace(/^=/, ''));
+  }
+  return out;
+}
+
 /** The dockerd processes that read `configFile` (their --config-file, default /etc/docker/daemon.json). */
 export function dockerdsFor(processes: readonly DockerdProcess[], configFile: string): DockerdProcess[] {
   const want = path.resolve(configFile);

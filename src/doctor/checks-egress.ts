@@ -1,6 +1,6 @@
 // Egress checks: the chosen NAT66 source (still the host's, and the NAT rule that decides first for each network)
 // and MTUs above the uplink's, for networks and the container interfaces on them (pure).
-import { natSourceChoices } from '../enable/nat-source';
+import { natSourceChoices } from '../setup/nat-source';
 import { parseRuleLine } from '../model/fw-rule';
 import { HOST_IPV6_OPTION, MTU_OPTION, type NetworkFacts } from '../model/docker';
 import { dockerMasqOf, dockerNatRule } from '../model/ip6tables-save';

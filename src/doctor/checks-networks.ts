@@ -1,11 +1,12 @@
 // Network, container and outside-path checks: IPv6 on networks in use, addresses, NAT, routes and NDP entries, filtering (pure).
-import { FORWARD_CHAIN, USER_CHAIN, ifNameProblem } from '../model/names';
-import { FORWARD_JUMP } from '../firewall/batches';
-import type { NetworkFacts } from '../model/docker';
-import { addressAt, classifyV6, contains, containsAddress, parseCidr6 } from '../model/ip';
-import { ruleTokens } from '../model/ip6tables-save';
+import { BOOT_UNIT, FORWARD_CHAIN, OUR_UNITS, USER_CHAIN, ifNameProblem } from '../model/names';
+import { bridgeEndsInDrop, catchAllCovers, chainEndsClosed, FORWARD_JUMP } from '../firewall/batches';
+import { dockerView, vetBridges, type NetworkFacts } from '../model/docker';
+import { networkFates } from '../model/network-fate';
+import { addressAt, classifyV6, containsAddress, parseCidr6 } from '../model/ip';
 import { bridgeNetworks, finding, ip6tablesOn, needing, ok, outsideOf, skip, unavailable } from './derive';
 import type { Check, DoctorInput, Finding } from './types';
+import { shellQuote } from '../util/shell-quote';
 
 const COMPOSE_NET = 'com.docker.compose.network';
 const COMPOSE_PROJECT = 'com.docker.compose.project';
@@ -13,9 +14,11 @@ const COMPOSE_PROJECT = 'com.docker.compose.project';
 const userBridges = (i: DoctorInput) => bridgeNetworks(i.snap).filter((n) => n.name !== 'bridge');
 const v6Nets = (i: DoctorInput) => bridgeNetworks(i.snap).filter((n) => n.enableIPv6 && n.ipv6Subnets.length > 0);
 
+// names in printed commands are shell-quoted: a network name may hold spaces, quotes or an escape sequence
 function recreate(n: NetworkFacts): string {
-  const members = `docker network inspect ${n.name} -f '{{range .Containers}}{{.Name}} {{end}}'`;
-  return `recreate it with IPv6: ${members} (note them), docker network disconnect each, docker network rm ${n.name} && docker network create --ipv6${n.ipv4Subnets[0] ? ` --subnet ${n.ipv4Subnets[0]}` : ''} ${n.name}, then docker network connect ${n.name} each container`;
+  const q = shellQuote(n.name);
+  const members = `docker network inspect ${q} -f '{{range .Containers}}{{.Name}} {{end}}'`;
+  return `recreate it with IPv6: ${members} (note them), docker network disconnect each, docker network rm ${q} && docker network create --ipv6${n.ipv4Subnets[0] ? ` --subnet ${n.ipv4Subnets[0]}` : ''} ${q}, then docker network connect ${q} each container`;
 }
 
 export const networksIpv6: Check = (i) => {
@@ -83,7 +86,7 @@ export const globalPath: Check = (i) => {
     if (kind === 'unknown') {
       out.push(finding('outside.global-path', 'outside', 'warn', `network "${n.name}" has the global prefix ${n.ipv6Subnets[0]} but no docker-ipv6 mode: nothing says how the outside reaches it`,
         // enable refuses a --prefix that overlaps an existing network, so the network goes first and comes back from enable's pools
-        `docker network rm ${n.name} (disconnect its containers first), docker ipv6 enable --prefix <the prefix your router routes to this host> --mode routed (or ndp), then docker network create --ipv6 ${n.name}; or run doctor --probe to test the path as it is`, undefined, n.name));
+        `docker network rm ${shellQuote(n.name)} (disconnect its containers first), docker ipv6 enable --prefix <the prefix your router routes to this host> --mode routed (or ndp), then docker network create --ipv6 ${shellQuote(n.name)}; or run doctor --probe to test the path as it is`, undefined, n.name));
     }
     if (kind !== 'ndp' || !prefix || !uplink) continue;
     const sub = parseCidr6(n.ipv6Subnets[0])!;
@@ -108,24 +111,50 @@ export const globalPath: Check = (i) => {
   return out.length ? out : [ok('outside.global-path', 'outside', 'every global network has the outside path its mode needs')];
 };
 
-/** Routed/NDP networks without Docker's ip6tables: only our D6-FORWARD chain stands between the internet and every container port. */
+/**
+ * Docker's IPv6 filter off ("ip6tables": false): only our D6-FORWARD stands between the world and every
+ * container. Each IPv6 bridge network, inside the prefix or not, must end in a DROP of ours (its own, or the
+ * catch-all for docker0 / br-*), reached through our jump. Networks left out of the filter are the
+ * firewall.bridge-names and firewall.host-bridge findings.
+ */
 export const unfiltered: Check = (i) => {
   const { snap } = i;
   if (ip6tablesOn(i)) return [ok('firewall.unfiltered', 'firewall', 'Docker filters forwarding to containers itself ("ip6tables" is on)')];
   const why = unavailable(i, { docker: true, firewall: true });
-  if (why) return [skip('firewall.unfiltered', 'firewall', `forwarding to global networks: not checked, ${why}`)];
-  const globals = v6Nets(i).filter((n) => !n.internal && classifyV6(parseCidr6(n.ipv6Subnets[0])!) !== 'ula');
-  if (globals.length === 0) return [ok('firewall.unfiltered', 'firewall', 'no network with a global prefix is forwarded unfiltered')];
-  const filter = snap.firewall.tables.filter;
-  const jump = filter?.rules.includes(FORWARD_JUMP);
-  // a DROP in our chain for the network's subnet, or for a prefix holding it (the chain's prefix-wide end)
-  const drops = (filter?.rules ?? []).map(ruleTokens).filter((t) => t[1] === FORWARD_CHAIN && t.at(-1) === 'DROP' && t[2] === '-d' && !t.includes('-i'))
-    .map((t) => parseCidr6(t[3])).filter((c): c is NonNullable<typeof c> => !!c);
-  const covered = (n: NetworkFacts) => !!jump && drops.some((d) => contains(d, parseCidr6(n.ipv6Subnets[0])!));
-  const bad = globals.filter((n) => !covered(n));
-  if (bad.length === 0) return [ok('firewall.unfiltered', 'firewall', `chain ${FORWARD_CHAIN} lets only replies, ICMPv6 and published ports reach the global networks`)];
-  return bad.map((n) => finding('firewall.unfiltered', 'firewall', 'fail', `network "${n.name}" (${n.ipv6Subnets[0]}) is routed with "ip6tables" off and no filter: every container port is open to the internet`,
-    'docker ipv6 enable (installs the D6-FORWARD filter chain)', snap.state?.enabled ? { kind: 'enable-steps', ids: ['firewall-filter'] } : { kind: 'enable' }, n.name));
+  if (why) return [skip('firewall.unfiltered', 'firewall', `forwarding to IPv6 networks: not checked, ${why}`)];
+  const view = vettedView(i);
+  const listed = new Set(view.networks.map((n) => n.name));
+  const nets = v6Nets(i).filter((n) => listed.has(n.name));
+  if (nets.length === 0) return [ok('firewall.unfiltered', 'firewall', 'no IPv6 network is forwarded unfiltered')];
+  const tables = snap.firewall.tables;
+  const jump = !!tables.filter?.rules.includes(FORWARD_JUMP);
+  const closed = (n: NetworkFacts) => jump && !!n.bridge && (bridgeEndsInDrop(tables, n.bridge) || (catchAllCovers(n.bridge) && chainEndsClosed(tables)));
+  const bad = nets.filter((n) => !closed(n));
+  if (bad.length === 0) return [ok('firewall.unfiltered', 'firewall', `chain ${FORWARD_CHAIN} closes every IPv6 network: only replies, the ICMPv6 transit set and ports published on all addresses reach containers`)];
+  return bad.map((n) => finding('firewall.unfiltered', 'firewall', 'fail', `network "${n.name}" (${n.ipv6Subnets.join(', ')}) is forwarded with Docker's IPv6 filter off ("ip6tables": false) and no drop of ours: every container port on it is open to whoever routes ${n.ipv6Subnets[0]} here`,
+    snap.state?.enabled ? 'docker ipv6 apply (puts the D6-FORWARD filter back for every network)' : 'docker ipv6 enable (installs the D6-FORWARD filter chain)', snap.state?.enabled ? { kind: 'enable-steps', ids: ['firewall-filter'] } : { kind: 'enable' }, n.name));
+};
+
+/** The networks as the filter sees them: vetted against the host's links (doctor's view of reconcile's). */
+function vettedView(i: DoctorInput) {
+  return vetBridges(dockerView(i.snap.networks, i.snap.containers), i.snap.host.net ?? { links: [], addresses: [] }, i.snap.state?.uplink ?? i.snap.host.uplink);
+}
+
+/**
+ * routed/ndp: what becomes of the networks the prefix does not hold (info), and of a network whose bridge is
+ * not Docker's alone (warn: no rule of ours names it, its forwarding is the admin's), as enable's plan said.
+ */
+export const networkFate: Check = (i) => {
+  const st = i.snap.state;
+  const prefix = st?.enabled && st.prefix ? parseCidr6(st.prefix) : undefined;
+  if (!prefix || !st?.mode) return [];
+  const why = unavailable(i, { docker: true });
+  if (why) return [skip('networks.fate', 'networks', `networks outside ${st.prefix}: not checked, ${why}`)];
+  const fates = networkFates(vettedView(i), i.snap.networks, prefix, st.mode).filter((f) => f.kind !== 'name');
+  if (!fates.length) return [ok('networks.fate', 'networks', `every IPv6 network is inside ${st.prefix} and in the filter`)];
+  return fates.map((f) => f.kind === 'host'
+    ? finding('firewall.host-bridge', 'firewall', 'warn', f.text, `recreate it with a bridge Docker makes: docker network rm ${shellQuote(f.network)} && docker ipv6 network create ${shellQuote(f.network)} (without com.docker.network.bridge.name)`, undefined, f.network)
+    : ok('networks.outside-prefix', 'networks', f.text, f.network));
 };
 
 /** Bridge names ip6tables would misread ('+', '!', quotes...): such a network is left out of every rule we write. */
@@ -133,8 +162,8 @@ export const bridgeNames: Check = (i) => {
   const bad = bridgeNetworks(i.snap).map((n) => ({ n, problem: n.bridge ? ifNameProblem(n.bridge) : undefined })).filter((x) => x.problem);
   if (bad.length === 0) return [ok('firewall.bridge-names', 'firewall', 'every bridge name can be written into a rule')];
   return bad.map(({ n, problem }) => finding('firewall.bridge-names', 'firewall', 'warn',
-    `network "${n.name}" has the bridge name ${JSON.stringify(n.bridge)}: ${problem}; docker-ipv6 leaves it out of every rule and NDP entry (the prefix-wide drop keeps its containers closed, and unreachable from outside)`,
-    `recreate it with a plain bridge name (letters, digits, "-", "_", "."): docker network rm ${n.name} && docker ipv6 network create ${n.name}`, undefined, n.name));
+    `network "${n.name}" has the bridge name ${JSON.stringify(n.bridge)}: ${problem}; docker-ipv6 leaves it out of every rule and NDP entry (its IPv6 subnets are closed by address: its containers are unreachable from outside)`,
+    `recreate it with a plain bridge name (letters, digits, "-", "_", "."): docker network rm ${shellQuote(n.name)} && docker ipv6 network create ${shellQuote(n.name)}`, undefined, n.name));
 };
 
 /** Rules above our jump in FORWARD are evaluated before D6-FORWARD: an ACCEPT there opens what our chain would drop. */
@@ -152,9 +181,15 @@ export const rulesBeforeJump: Check = (i) => {
 export const bootUnit: Check = (i) => {
   if (!i.snap.state?.enabled?.filterByUs || !i.snap.endpoint.local || i.extra.bootUnitEnabled === undefined) return [];
   if (i.extra.bootUnitEnabled) return [ok('firewall.boot-unit', 'firewall', 'docker-ipv6-boot.service installs the closed filter at boot, before Docker starts')];
+  // Docker's nftables backend never turns forwarding on (it refuses to start without it); the iptables one does
+  const nft = i.snap.firewall.docker?.backend === 'nftables';
+  const opens = nft ? 'and Docker\'s nftables backend needs IPv6 forwarding on to start, so whatever turns it on at boot opens' : 'and dockerd turns IPv6 forwarding on itself, which opens';
+  // the units are in a unit folder (the .deb's, or docker ipv6 install's): enable them; else install them first
+  const installed = i.extra.services?.units.find((u) => u.name === BOOT_UNIT)?.path;
+  const fix = installed ? `systemctl enable ${OUR_UNITS.join(' ')}` : 'docker ipv6 install --enable';
   return [finding('firewall.boot-unit', 'firewall', 'warn',
-    `docker-ipv6-boot.service is not enabled: after a reboot nothing puts ${FORWARD_CHAIN} in place before Docker starts, and dockerd turns IPv6 forwarding on itself, so every container port in ${i.snap.state.prefix} is open until docker ipv6 apply runs`,
-    'install and enable the units: sudo scripts/install.sh --enable (or docker ipv6 install --enable)')];
+    `docker-ipv6-boot.service is not enabled: after a reboot nothing puts ${FORWARD_CHAIN} in place before Docker starts, ${opens} every container port in ${i.snap.state.prefix} until docker ipv6 apply runs`,
+    fix)];
 };
 
 /**
@@ -178,6 +213,7 @@ export const NETWORK_CHECKS: Check[] = [
   needing({ docker: true, firewall: true }, 'outside.ula-nat', 'outside', 'NAT66 for ULA networks', ulaMasquerade),
   needing({ docker: true, firewall: true }, 'outside.global-path', 'outside', 'the outside path of global networks', globalPath),
   unfiltered,
+  networkFate,
   needing({ docker: true }, 'firewall.bridge-names', 'firewall', 'bridge names usable in rules', bridgeNames),
   needing({ firewall: true }, 'firewall.rules-before-jump', 'firewall', 'rules evaluated before ours', rulesBeforeJump),
   bootUnit,

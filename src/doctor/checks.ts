@@ -1,10 +1,11 @@
 // The table of checks doctor runs: every layer, in order, each a pure function of the snapshot and extra facts.
 import { BACKEND_CHECKS, nftForwarding } from './checks-backend';
-import { DAEMON_CHECKS } from './checks-daemon';
+import { DAEMON_CHECKS, reachable } from './checks-daemon';
 import { EGRESS_CHECKS } from './checks-egress';
 import { KERNEL_CHECKS } from './checks-kernel';
 import { NETWORK_CHECKS } from './checks-networks';
 import { PORT_CHECKS } from './checks-ports';
+import { KEEP_CHECKS } from './checks-keep';
 import { finding, ok, skip } from './derive';
 import { LAYERS, type Check, type DoctorInput, type Finding, type Layer } from './types';
 
@@ -37,7 +38,15 @@ export const stateFileCheck: Check = (i) => (i.snap.stateError
   ? [finding('daemon.state-file', 'daemon', 'fail', i.snap.stateError, 'correct the file or its folder as the detail says; enable, disable, apply and status refuse to run on it until then')]
   : []);
 
-export const ALL_CHECKS: Check[] = [stateFileCheck, ...KERNEL_CHECKS, ...DAEMON_CHECKS, nftForwarding, ...NETWORK_CHECKS, ...EGRESS_CHECKS, ...BACKEND_CHECKS, ...PORT_CHECKS, probeChecks];
+/** Another host whose facts outside the Docker API nobody could read: say so once, with how to make them readable. */
+export const hostFactsUnknown: Check = ({ snap }) => [finding('host.facts', 'daemon', 'warn',
+  `this host's kernel, firewall, daemon.json and docker-ipv6 state are unknown: ${snap.hostSource?.detail ?? 'not read'}; nothing was checked there`,
+  snap.hostSource?.hint ?? 'run docker ipv6 doctor on that host itself')];
+
+/** With the host's own facts unknown only Docker's answer can be judged: the rest would be judged on nothing. */
+export const UNKNOWN_HOST_CHECKS: Check[] = [reachable, hostFactsUnknown];
+
+export const ALL_CHECKS: Check[] = [stateFileCheck, ...KERNEL_CHECKS, ...DAEMON_CHECKS, nftForwarding, ...NETWORK_CHECKS, ...EGRESS_CHECKS, ...BACKEND_CHECKS, ...KEEP_CHECKS, ...PORT_CHECKS, probeChecks];
 
 /** Runs every check; a check that throws becomes a failed finding instead of stopping doctor. */
 export function runChecks(input: DoctorInput, checks: readonly Check[] = ALL_CHECKS): Finding[] {

@@ -1,5 +1,6 @@
 // Doctor output: findings grouped by layer for people (coloured only on a terminal without NO_COLOR), or JSON.
 import { createColors } from 'picocolors';
+import { escapeControls } from '../util/terminal';
 import { summarize } from './checks';
 import { LAYERS, type Finding, type Status } from './types';
 
@@ -20,8 +21,9 @@ export function renderText(findings: readonly Finding[], opts: { color: boolean;
     if (mine.length === 0) continue;
     lines.push(c.bold(layer));
     for (const f of mine) {
-      lines.push(`  ${paint[f.status](MARK[f.status])}  ${f.detail} ${c.dim(`[${f.id}]`)}`);
-      if ((f.status === 'fail' || f.status === 'warn') && f.fix) lines.push(`        ${c.cyan('fix:')} ${f.fix}${f.auto ? c.dim('  (doctor --fix applies this)') : ''}`);
+      // detail and fix carry names (networks, bridges, files): escaped before our own colours are added
+      lines.push(`  ${paint[f.status](MARK[f.status])}  ${escapeControls(f.detail)} ${c.dim(`[${escapeControls(f.id)}]`)}`);
+      if ((f.status === 'fail' || f.status === 'warn') && f.fix) lines.push(`        ${c.cyan('fix:')} ${escapeControls(f.fix)}${f.auto ? c.dim('  (doctor --fix applies this)') : ''}`);
     }
   }
   const n = summarize(findings);

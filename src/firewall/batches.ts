@@ -1,19 +1,48 @@
 // Renders our own chains as ip6tables-restore --noflush batches (text, so tests compare golden files).
-import { COMMENT_TAG, FORWARD_CHAIN, NAT_CHAIN, USER_CHAIN } from '../model/names';
+import { COMMENT_TAG, FORWARD_CHAIN, INBOUND_CHAIN, NAT_CHAIN, USER_CHAIN } from '../model/names';
 import type { ParsedRuleset } from '../model/ip6tables-save';
 
 /** A subnet our nat chain translates: masqueraded, or (`to`) SNATed to the host address chosen with --nat-source. */
 export interface NatSource { subnet: string; bridge: string; to?: string }
-export interface RoutedNetwork {
-  subnet: string;
+
+/** One Docker bridge as the filter sees it: every bridge network Docker reports, inside the prefix or not. */
+export interface FilterNetwork {
   bridge: string;
-  /** published ports reachable from outside: container address, port, protocol */
+  /** --internal: traffic inside the bridge only; nothing in, nothing out */
+  internal: boolean;
+  /** ports published on all host addresses ("" or "::"): the container address, port and protocol */
   published: Array<{ address: string; port: number; proto: 'tcp' | 'udp' | 'sctp' }>;
 }
 
+/** What the filter knows besides the networks: where containers may go out, and host interfaces the catch-alls must spare. */
+export interface FilterHost {
+  uplink: string;
+  /**
+   * Interfaces of the host (not Docker's bridges) whose names the catch-alls would match, e.g. a `br-lan`
+   * uplink: forwarding to and from them is the admin's, never dropped by a Docker catch-all.
+   */
+  spared?: readonly string[];
+  /**
+   * IPv6 subnets of networks whose bridge name cannot be written into a rule (ip6tables would read "+" as a
+   * wildcard): no rule names their bridge, so they are closed by address, both ways.
+   */
+  closedSubnets?: readonly string[];
+}
+
 const TAG = `-m comment --comment ${COMMENT_TAG}`;
-/** Docker's bridge names: the default bridge and br-<id> (an interface wildcard). */
-const DOCKER_BRIDGES = ['docker0', 'br-+'];
+/**
+ * Docker's own bridge names, the default bridge and br-<id> (ip6tables' interface wildcard): they close a
+ * network the last pass has not listed yet, before any rule of its own exists.
+ */
+export const CATCH_ALL_BRIDGES = ['docker0', 'br-+'] as const;
+/**
+ * The ICMPv6 transit set of RFC 4890 4.3.1 that reaches containers unsolicited: Destination Unreachable,
+ * Packet Too Big (path MTU discovery fails without it), Time Exceeded, Parameter Problem, and Echo Request
+ * (our choice, as Docker's own routed gateway mode: an address in use is no secret once it serves a
+ * published port, and ping is how people check a path). Replies to what a container sent pass as RELATED.
+ * Internal networks get none of them.
+ */
+export const TRANSIT_ICMP6 = [1, 2, 3, 4, 128] as const;
 export const NAT_JUMP = `-A POSTROUTING ${TAG} -j ${NAT_CHAIN}`;
 export const FORWARD_JUMP = `-A FORWARD ${TAG} -j ${FORWARD_CHAIN}`;
 /** The first rule of D6-FORWARD: the admin's own rules (D6-USER) decide before any of ours. */
@@ -38,87 +67,160 @@ export function renderNatBatch(sources: NatSource[], current: ParsedRuleset): st
   return `${lines.join('\n')}\n`;
 }
 
+const F = (rest: string) => `-A ${FORWARD_CHAIN} ${rest ? `${rest} ` : ''}${TAG}`;
+
 /**
- * filter: for routed/NDP networks, only replies, ICMPv6 and published ports come in; containers
- * may go out. The chain starts with a jump to D6-USER (the admin's rules) and ends with rules for the
- * whole prefix: a subnet not listed yet (a network created since the last pass, or by plain `docker
- * network create` from enable's pools) is closed by default, not open. Our jump from FORWARD is put
- * first when we add it; rules others put above it later stay where they are (we never reorder them).
+ * The end of D6-FORWARD: a bridge that matches Docker's names and no rule above has listed (a network
+ * created since the last pass) gets nothing from outside and sends nothing out; only traffic between such
+ * bridges passes (with br_netfilter a network's own traffic crosses FORWARD, and plain `docker network
+ * create` must work inside before a pass lists it; between two unlisted networks that is a gap until then).
+ * Host interfaces that happen to match (`spared`) are returned to FORWARD first, so the admin's forwarding
+ * through them is never ours to drop.
  */
-export function renderForwardBatch(prefix: string, nets: RoutedNetwork[], current: ParsedRuleset): string {
-  const lines = ['*filter', ...userChainDecl(current), `:${FORWARD_CHAIN} - [0:0]`, `-F ${FORWARD_CHAIN}`, USER_JUMP];
-  for (const n of nets) {
-    lines.push(`-A ${FORWARD_CHAIN} -d ${n.subnet} -o ${n.bridge} -m conntrack --ctstate RELATED,ESTABLISHED ${TAG} -j ACCEPT`);
-    lines.push(`-A ${FORWARD_CHAIN} -d ${n.subnet} -o ${n.bridge} -p ipv6-icmp ${TAG} -j ACCEPT`);
-    for (const p of [...n.published].sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port)) {
-      lines.push(`-A ${FORWARD_CHAIN} -d ${p.address}/128 -o ${n.bridge} -p ${p.proto} -m ${p.proto} --dport ${p.port} ${TAG} -j ACCEPT`);
+export function catchAllRules(spared: readonly string[] = [], listed: readonly string[] = []): string[] {
+  const keep = [...new Set(spared)].sort();
+  // a listed docker0 already ends in drops of its own, both ways
+  const alls = CATCH_ALL_BRIDGES.filter((b) => !listed.includes(b));
+  return [
+    ...keep.map((e) => `${F(`-o ${e}`)} -j RETURN`),
+    ...alls.map((b) => `${F(`-i ${b} -o ${b}`)} -j ACCEPT`),
+    ...alls.map((b) => `${F(`-o ${b}`)} -j DROP`),
+    ...keep.map((e) => `${F(`-i ${e}`)} -j RETURN`),
+    ...alls.map((b) => `${F(`-i ${b}`)} -j DROP`),
+  ];
+}
+
+/**
+ * The filter of routed and NDP modes, closed by construction (Docker's own IPv6 filter is off there).
+ * D6-FORWARD decides every packet from or to a Docker bridge; nothing else is ours, so forwarding between
+ * interfaces that are not Docker's stays the admin's (no blanket FORWARD DROP). In order:
+ *   1. the admin's D6-USER;
+ *   2. from each listed bridge: its own bridge, the uplink, replies to what was let in; then DROP
+ *      (isolation from every other bridge, named or not, and from interfaces it has no business with);
+ *   3. from the subnets of networks whose bridge name no rule can hold: DROP;
+ *   4. toward each listed bridge: D6-INBOUND (replies, the ICMPv6 transit set, published ports), then DROP;
+ *      an internal network's bridge: DROP (it passed 2 only inside itself); then toward those subnets: DROP;
+ *   5. the catch-alls (catchAllRules): toward and from docker0 / br-+ not listed above, DROP.
+ * Every Docker bridge therefore ends in a DROP of D6-FORWARD itself, whatever its name or subnet, and
+ * whatever D6-INBOUND holds (a flushed D6-INBOUND lets nothing through). No rule depends on the prefix.
+ */
+export function forwardRules(nets: readonly FilterNetwork[], host: FilterHost): string[] {
+  const sorted = [...nets].sort((a, b) => a.bridge.localeCompare(b.bridge));
+  const from: string[] = [];
+  const to: string[] = [];
+  for (const n of sorted) {
+    from.push(`${F(`-i ${n.bridge} -o ${n.bridge}`)} -j ACCEPT`);
+    if (!n.internal) {
+      if (n.bridge !== host.uplink) from.push(`${F(`-i ${n.bridge} -o ${host.uplink}`)} -j ACCEPT`);
+      from.push(`${F(`-i ${n.bridge} -m conntrack --ctstate RELATED,ESTABLISHED`)} -j ACCEPT`);
+      to.push(`${F(`-o ${n.bridge}`)} -j ${INBOUND_CHAIN}`);
     }
-    // containers may go out, and talk among themselves, but not to other Docker networks: with
-    // "ip6tables": false Docker's own isolation chains are gone, so the same isolation is kept here
-    lines.push(`-A ${FORWARD_CHAIN} -i ${n.bridge} -o ${n.bridge} ${TAG} -j ACCEPT`);
-    for (const other of DOCKER_BRIDGES) lines.push(`-A ${FORWARD_CHAIN} -i ${n.bridge} -o ${other} ${TAG} -j DROP`);
-    lines.push(`-A ${FORWARD_CHAIN} -i ${n.bridge} ${TAG} -j ACCEPT`);
-    lines.push(`-A ${FORWARD_CHAIN} -d ${n.subnet} -o ${n.bridge} ${TAG} -j DROP`);
+    from.push(`${F(`-i ${n.bridge}`)} -j DROP`);
+    to.push(`${F(`-o ${n.bridge}`)} -j DROP`);
   }
-  lines.push(...prefixTail(prefix));
+  const closed = [...new Set(host.closedSubnets ?? [])].sort();
+  return [
+    USER_JUMP, ...from,
+    ...closed.map((c) => `${F(`-s ${c}`)} -j DROP`),
+    ...to,
+    ...closed.map((c) => `${F(`-d ${c}`)} -j DROP`),
+    ...catchAllRules(host.spared, sorted.map((n) => n.bridge)),
+  ];
+}
+
+/** D6-INBOUND: what the world may send a container of a listed, not internal, network (D6-FORWARD drops the rest). */
+export function inboundRules(nets: readonly FilterNetwork[]): string[] {
+  const I = (rest: string) => `-A ${INBOUND_CHAIN} ${rest ? `${rest} ` : ''}${TAG}`;
+  const seen = new Set<string>();
+  const ports = nets.filter((n) => !n.internal).flatMap((n) => n.published)
+    .filter((p) => { const k = `${p.address} ${p.proto} ${p.port}`; if (seen.has(k)) return false; seen.add(k); return true; })
+    .sort((a, b) => a.address.localeCompare(b.address) || a.proto.localeCompare(b.proto) || a.port - b.port);
+  return [
+    `${I('-m conntrack --ctstate RELATED,ESTABLISHED')} -j ACCEPT`,
+    ...TRANSIT_ICMP6.map((t) => `${I(`-p ipv6-icmp -m icmp6 --icmpv6-type ${t}`)} -j ACCEPT`),
+    ...ports.map((p) => `${I(`-d ${p.address}/128 -p ${p.proto} -m ${p.proto} --dport ${p.port}`)} -j ACCEPT`),
+  ];
+}
+
+/** Every rule of our filter chains (D6-INBOUND's, then D6-FORWARD's), the form the diff compares. */
+export function filterRules(nets: readonly FilterNetwork[], host: FilterHost): string[] {
+  return [...inboundRules(nets), ...forwardRules(nets, host)];
+}
+
+/**
+ * The closed skeleton, from the saved state alone (no Docker needed): D6-USER's jump, the bridges with names
+ * of their own that the last pass listed (closed both ways but inside themselves, as internal networks),
+ * and the catch-alls. What boot installs before forwarding is on, and what a pass that cannot do more leaves.
+ */
+export function skeletonRules(savedBridges: readonly string[], host: FilterHost): string[] {
+  return filterRules(savedBridges.map((bridge) => ({ bridge, internal: true, published: [] })), host);
+}
+
+/** Our filter chains in the order a batch declares them: D6-INBOUND first, D6-FORWARD jumps to it. */
+export const FILTER_CHAINS = [INBOUND_CHAIN, FORWARD_CHAIN] as const;
+
+/** A whole filter batch for these rules (D6-USER declared when missing, our jump added first when missing). */
+export function renderFilterBatch(rules: readonly string[], current: ParsedRuleset): string {
+  const lines = ['*filter', ...userChainDecl(current)];
+  for (const c of FILTER_CHAINS) lines.push(`:${c} - [0:0]`, `-F ${c}`);
+  for (const c of FILTER_CHAINS) lines.push(...rules.filter((r) => r.startsWith(`-A ${c} `)));
   if (!hasRule(current, 'filter', FORWARD_JUMP)) lines.push(`-I FORWARD 1 ${TAG} -j ${FORWARD_CHAIN}`);
   lines.push('COMMIT');
   return `${lines.join('\n')}\n`;
 }
 
-/**
- * The last rules of D6-FORWARD: replies and ICMPv6 to anything in the prefix, everything else to it
- * dropped. Only subnets no block above lists reach them. Traffic between Docker bridges still passes:
- * with br_netfilter (Docker loads it) packets between containers of one network cross FORWARD too,
- * and a network not listed yet must keep working inside; a listed network's own rules above already
- * drop what it sends to other bridges, so isolation holds for every listed network.
- */
-export function prefixTail(prefix: string): string[] {
-  return [
-    `-A ${FORWARD_CHAIN} -d ${prefix} -m conntrack --ctstate RELATED,ESTABLISHED ${TAG} -j ACCEPT`,
-    `-A ${FORWARD_CHAIN} -d ${prefix} -p ipv6-icmp ${TAG} -j ACCEPT`,
-    ...DOCKER_BRIDGES.map((b) => `-A ${FORWARD_CHAIN} -d ${prefix} -i ${b} -o ${b} ${TAG} -j ACCEPT`),
-    `-A ${FORWARD_CHAIN} -d ${prefix} ${TAG} -j DROP`,
-  ];
+/** The filter batch for these networks (enable's plan shows it). */
+export function renderForwardBatch(nets: readonly FilterNetwork[], host: FilterHost, current: ParsedRuleset): string {
+  return renderFilterBatch(filterRules(nets, host), current);
 }
 
 /**
- * The closed skeleton of D6-FORWARD, from the state alone (no Docker needed): the admin's jump, then the
- * prefix-wide rules, so every container address in the prefix is closed except to replies and ICMPv6.
- * What boot installs before forwarding is on, and what a pass that cannot do more leaves in place.
+ * Whether D6-FORWARD, as it is, keeps every Docker bridge closed once jumped to: it ends with the catch-all
+ * drops, and each of `bridges` (the named ones the state lists) ends in a DROP of its own. D6-INBOUND does
+ * not matter: whatever it holds, a packet it returns meets the bridge's DROP.
  */
-export function skeletonForwardRules(prefix: string): string[] {
-  return [USER_JUMP, ...prefixTail(prefix)];
-}
-
-/** Whether our filter chain exists and ends with the prefix-wide rules (so it is closed once jumped to). */
-export function chainEndsClosed(prefix: string, current: ParsedRuleset): boolean {
+export function chainEndsClosed(current: ParsedRuleset, bridges: readonly string[] = []): boolean {
   const t = current.filter;
   if (!t || !(FORWARD_CHAIN in t.chains)) return false;
   const have = t.rules.filter((r) => r.startsWith(`-A ${FORWARD_CHAIN} `));
-  const tail = prefixTail(prefix);
-  return have.length >= tail.length && tail.every((r, i) => have[have.length - tail.length + i] === r);
+  // the last rule is the br-+ drop; every catch-all and named bridge has its drops, both ways
+  if (have.at(-1) !== `${F('-i br-+')} -j DROP`) return false;
+  return [...CATCH_ALL_BRIDGES, ...bridges].every((b) => have.includes(`${F(`-o ${b}`)} -j DROP`) && have.includes(`${F(`-i ${b}`)} -j DROP`));
 }
 
-/** Whether our filter chain, as it is, keeps the prefix closed: jumped to from FORWARD and ending with the prefix-wide drop. */
-export function filterIsClosed(prefix: string, current: ParsedRuleset): boolean {
-  return chainEndsClosed(prefix, current) && !!current.filter?.rules.includes(FORWARD_JUMP);
+/** Whether D6-FORWARD ends this bridge in a DROP of its own (what forwardRules writes for every listed bridge). */
+export function bridgeEndsInDrop(current: ParsedRuleset, bridge: string): boolean {
+  return !!current.filter?.rules.includes(`${F(`-o ${bridge}`)} -j DROP`);
+}
+
+/** Whether the catch-alls (docker0, br-+) would match this interface name. */
+export function catchAllCovers(bridge: string): boolean {
+  return bridge === 'docker0' || bridge.startsWith('br-');
+}
+
+/** Whether our filter chain, as it is, keeps Docker's bridges closed: jumped to from FORWARD and ending closed. */
+export function filterIsClosed(current: ParsedRuleset, bridges: readonly string[] = []): boolean {
+  return chainEndsClosed(current, bridges) && !!current.filter?.rules.includes(FORWARD_JUMP);
 }
 
 /**
- * Removes our jump and chain from a table (only what exists, so the batch cannot fail on absence). D6-USER
+ * Removes our jump and chains from a table (only what exists, so the batch cannot fail on absence). D6-USER
  * goes too when it is empty and nothing but our chain jumps to it; rules the admin put in it keep it.
  */
 export function renderRemoveBatch(table: 'nat' | 'filter', current: ParsedRuleset): string | undefined {
-  const chain = table === 'nat' ? NAT_CHAIN : FORWARD_CHAIN;
+  const chains: readonly string[] = table === 'nat' ? [NAT_CHAIN] : FILTER_CHAINS;
   const jump = table === 'nat' ? NAT_JUMP : FORWARD_JUMP;
   const t = current[table];
+  const ours = (r: string) => chains.some((c) => r.startsWith(`-A ${c} `));
   const user = table === 'filter' && !!t && USER_CHAIN in t.chains
-    && !t.rules.some((r) => r.startsWith(`-A ${USER_CHAIN} `) || (r.endsWith(`-j ${USER_CHAIN}`) && !r.startsWith(`-A ${FORWARD_CHAIN} `)));
-  if (!t || (!(chain in t.chains) && !t.rules.includes(jump) && !user)) return undefined;
+    && !t.rules.some((r) => r.startsWith(`-A ${USER_CHAIN} `) || (r.endsWith(`-j ${USER_CHAIN}`) && !ours(r)));
+  const present = chains.filter((c) => c in (t?.chains ?? {}));
+  if (!t || (!present.length && !t.rules.includes(jump) && !user)) return undefined;
   const lines = [`*${table}`];
   for (const r of t.rules) if (r === jump) lines.push(r.replace(/^-A /, '-D '));
-  if (chain in t.chains) lines.push(`-F ${chain}`, `-X ${chain}`);
+  for (const c of present) lines.push(`-F ${c}`);
+  // D6-FORWARD (which jumps to D6-INBOUND) goes first
+  for (const c of [...present].reverse()) lines.push(`-X ${c}`);
   if (user) lines.push(`-X ${USER_CHAIN}`);
   lines.push('COMMIT');
   return `${lines.join('\n')}\n`;

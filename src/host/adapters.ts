@@ -7,7 +7,7 @@ import type { Endpoint } from '../model/endpoint';
 import { DaemonConfigStore } from './daemon-json';
 import { connectDocker, dockerClient } from './docker-api';
 import { dockerdBinaryVersion, restartDocker, validateDaemonText, waitForDocker } from './dockerd';
-import { findDockerdProcesses } from './dockerd-procs';
+import { dockerdInOurNetns, findDockerdProcesses } from './dockerd-procs';
 import { readTextIfExists, replaceFile } from './files';
 import { ensureTrustedDir } from './trust';
 import type { HostAdapters } from './interfaces';
@@ -18,17 +18,29 @@ import { nftFirewall } from './nftables';
 import { openNetOps } from './netlink';
 import { readState, writeState } from './state-file';
 import { ProcSysctl } from './sysctl';
+import { runProbeContainer } from './probe-container';
+import { systemdServices } from './systemd';
 
 export type { HostAdapters } from './interfaces';
 
 /** The real adapters, for a run whose endpoint and state file are given lazily. Nothing is opened until used
  * (dockerode and netlink load on first use inside their adapters). */
-export function realHostAdapters(opts: { endpoint: () => Endpoint; stateFile: string; configFile: string }): HostAdapters {
+export function realHostAdapters(opts: {
+  endpoint: () => Endpoint; stateFile: string; configFile: string; root: string;
+  /** /proc/sys of this network namespace through another path (the Swarm agent's bind of the host's /proc/sys) */
+  procSys?: string;
+  /** the host's processes through another /proc (the probe container's /host/proc) */
+  procRoot?: string;
+  /** Docker's firewall backend when the caller knows it (the probe: the reader asked `docker info`) */
+  firewallBackend?: 'iptables' | 'nftables';
+}): HostAdapters {
+  const processes = (o?: { pidfile?: string }) => findDockerdProcesses({ ...o, procRoot: opts.procRoot });
   // Docker's firewall backend decides where ours go, asked once on first use (`docker info`, else its flag or daemon.json)
   const detect = () => detectDockerFirewall({
     configFile: opts.configFile,
-    processes: findDockerdProcesses,
+    processes,
     async infoDriver() {
+      if (opts.firewallBackend) return opts.firewallBackend;
       // one request: a daemon that does not answer it fails it as a ping would
       const info = await (await dockerClient(opts.endpoint(), 5000)).info() as { FirewallBackend?: { Driver?: string } };
       return info.FirewallBackend?.Driver ?? '';
@@ -38,10 +50,11 @@ export function realHostAdapters(opts: { endpoint: () => Endpoint; stateFile: st
     firewall: selectingFirewall(detect, { iptables: () => ip6tablesFirewall(), nftables: () => nftFirewall() }),
     survey: firewallSurvey(),
     openNet: openNetOps,
-    sysctl: new ProcSysctl(),
+    sysctl: new ProcSysctl(opts.procSys),
     daemonConfig: (path, o) => new DaemonConfigStore(path, o),
     dockerd: {
-      restart: restartDocker, waitForAnswer: (ep, ms, progress) => waitForDocker(ep, ms, progress), processes: findDockerdProcesses,
+      restart: restartDocker, waitForAnswer: (ep, ms, progress) => waitForDocker(ep, ms, progress), processes,
+      sameNetns: (ep) => dockerdInOurNetns(ep, opts.procRoot),
       binaryVersion: dockerdBinaryVersion, validateConfig: validateDaemonText,
     },
     docker: {
@@ -59,5 +72,7 @@ export function realHostAdapters(opts: { endpoint: () => Endpoint; stateFile: st
       exists: async (p) => existsSync(p),
     },
     state: { read: () => readState(opts.stateFile), write: (s) => writeState(opts.stateFile, s) },
+    probe: { run: async (o) => runProbeContainer(await dockerClient(opts.endpoint(), o.timeoutMs), o.image, o.args, o.timeoutMs) },
+    services: systemdServices({ root: opts.root }),
   };
 }

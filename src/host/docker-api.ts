@@ -1,30 +1,20 @@
 // The Docker API adapter: a dockerode client for an endpoint, loaded only by commands that need it.
-import { readFileSync } from 'node:fs';
+import { Agent as HttpAgent } from 'node:http';
 import type Dockerode from 'dockerode';
 import { describeDockerError } from '../model/endpoint';
 import type { Endpoint } from '../model/endpoint';
+import { EndpointAgent, targetOf } from './docker-transport';
 
 export type DockerClient = Dockerode;
 
 export function dockerOptions(ep: Endpoint, timeoutMs?: number): Dockerode.DockerOptions {
   const base: Dockerode.DockerOptions = timeoutMs ? { timeout: timeoutMs } : {};
-  if (ep.host.startsWith('unix://')) return { ...base, socketPath: ep.host.slice('unix://'.length) };
-  const u = new URL(ep.host.replace(/^tcp:/, ep.tls ? 'https:' : 'http:'));
-  if (ep.host.startsWith('ssh://')) {
-    return { ...base, protocol: 'ssh', host: u.hostname, port: u.port ? Number(u.port) : 22, username: u.username || undefined } as Dockerode.DockerOptions;
-  }
-  const opts: Dockerode.DockerOptions = {
-    ...base,
-    host: u.hostname.replace(/^\[|\]$/g, ''),
-    port: u.port ? Number(u.port) : ep.tls ? 2376 : 2375,
-    protocol: ep.tls ? 'https' : 'http',
-  };
-  if (ep.tls) {
-    if (ep.tls.ca) opts.ca = readFileSync(ep.tls.ca);
-    if (ep.tls.cert) opts.cert = readFileSync(ep.tls.cert);
-    if (ep.tls.key) opts.key = readFileSync(ep.tls.key);
-  }
-  return opts;
+  // No keep-alive (EndpointAgent has none either): Node (19+) pools HTTP connections by default, and a pooled
+  // connection to a dockerd that has restarted since (enable and disable restart it) fails the next request with
+  // "socket hang up" (seen under load). A connection over the unix socket costs well under a millisecond.
+  if (ep.host.startsWith('unix://')) return { ...base, socketPath: ep.host.slice('unix://'.length), agent: new HttpAgent({ keepAlive: false }) } as Dockerode.DockerOptions;
+  // tcp:// and ssh:// through our agent: docker-modem stays on its socket path (no url.parse), the agent connects
+  return { ...base, socketPath: ep.host, agent: new EndpointAgent(targetOf(ep)) } as Dockerode.DockerOptions;
 }
 
 /** A client for the endpoint; does not contact the daemon. */

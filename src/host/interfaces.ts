@@ -12,6 +12,7 @@ import type { NetState } from '../model/net';
 import type { ToolState } from '../model/state';
 import type { DaemonConfigStore, StoreOptions } from './daemon-json';
 import type { DockerClient } from './docker-api';
+import type { ProbeRun } from './probe-container';
 
 /** What engines need from netlink: one read of the namespace, proxy entries and unreachable routes. */
 export interface NetOps {
@@ -70,12 +71,19 @@ export interface DockerApi {
   connect(opts?: { timeoutMs?: number; endpoint?: Endpoint }): Promise<DockerClient>;
 }
 
+/** The probe container on the run's Docker host (host/probe-container.ts): what our image reads there, read-only. */
+export interface HostProbe {
+  run(o: { image: string; args: string[]; timeoutMs: number }): Promise<ProbeRun>;
+}
+
 /** The dockerd service: restart it and wait until it answers; find its process and flags. */
 export interface DockerdService {
   restart(command: readonly string[], endpoint: Endpoint, networks: number, progress?: (s: string) => void, signal?: AbortSignal, deadlineMs?: number): Promise<void>;
   /** polls /_ping until the daemon answers or the deadline passes (progress every few seconds) */
   waitForAnswer(endpoint: Endpoint, deadlineMs: number, progress?: (s: string) => void): Promise<void>;
   processes(opts?: { pidfile?: string }): Promise<DockerdProcess[]>;
+  /** Whether the dockerd serving this unix-socket endpoint runs in our network namespace (undefined: /proc does not tell) */
+  sameNetns(endpoint: Endpoint): Promise<boolean | undefined>;
   /** `<dockerd> --version` of the binary: the version a daemon that is down would start as ("20.10.24+dfsg1") */
   binaryVersion(dockerdPath: string): Promise<string>;
   /** Would this dockerd start with `text` as its daemon.json: `--validate` where the binary has it, plus our rules */
@@ -89,6 +97,33 @@ export interface FilesAdapter {
   writeAtomic(path: string, text: string, mode: number): Promise<void>;
   remove(path: string): Promise<void>;
   exists(path: string): Promise<boolean>;
+}
+
+/** One of our units as the service manager knows it. */
+export interface UnitFacts {
+  name: string;
+  /** its unit file (undefined: not installed in any unit folder) */
+  path?: string;
+  /** `systemctl is-enabled` says enabled */
+  enabled: boolean;
+  /** `systemctl is-active` says active (undefined: systemd does not run this host's services) */
+  active?: boolean;
+}
+
+/**
+ * The service manager (systemd): whether it runs this host's services, and our units' files, links and
+ * activity. Only docker-ipv6's own units are ever named; where systemd does not run, nothing is started.
+ */
+export interface ServiceManager {
+  running(): Promise<boolean>;
+  units(names: readonly string[]): Promise<UnitFacts[]>;
+  /** `systemctl daemon-reload` (where systemd runs) after unit files changed */
+  reload(): Promise<void>;
+  enable(units: readonly string[]): Promise<void>;
+  disable(units: readonly string[]): Promise<void>;
+  /** wait: false queues the start (`--no-block`): a unit that waits for our lock must not be waited for while we hold it */
+  start(units: readonly string[], opts?: { wait?: boolean }): Promise<void>;
+  stop(units: readonly string[]): Promise<void>;
 }
 
 /** The tool's own state file. */
@@ -112,4 +147,8 @@ export interface HostAdapters {
   docker: DockerApi;
   files: FilesAdapter;
   state: StateFile;
+  /** read-only: another host's kernel, firewall and files, through its Docker API */
+  probe: HostProbe;
+  /** systemd, for our units */
+  services: ServiceManager;
 }

@@ -5,7 +5,7 @@ import { run, type Runner } from '../util/exec';
 import { CommandError, PreconditionError } from '../errors';
 import type { FirewallFacts, ParsedRuleset } from '../model/ip6tables-save';
 import { dockerNftMasquerades, nftTableView, parseNftJson, type NftObjects, type NftTableView } from '../model/nft-json';
-import { NFT_FAMILY, NFT_TABLE, nftScript } from '../model/nft-script';
+import { NFT_FAMILY, NFT_TABLE, nftKeeps, nftScript } from '../model/nft-script';
 import type { FirewallAdapter } from './interfaces';
 
 const HINT = 'install it: apt-get install nftables';
@@ -79,7 +79,8 @@ export function nftFirewall(nft: Nftables = new Nftables()): FirewallAdapter {
       try {
         const version = await nft.version();
         const [ours, docker] = await Promise.all([nft.ours(), nft.listTable('ip6', DOCKER_NFT_TABLE)]);
-        return { available: true, kind: 'nftables', version, tables: ours.ruleset, dockerMasq: dockerNftMasquerades(docker, DOCKER_NFT_TABLE) };
+        const kept = nftKeeps(ours);
+        return { available: true, kind: 'nftables', version, tables: ours.ruleset, dockerMasq: dockerNftMasquerades(docker, DOCKER_NFT_TABLE), ...(kept ? { kept } : {}) };
       } catch (e) {
         if (e instanceof PreconditionError) return { available: false, kind: 'nftables', error: e.message, tables: {} };
         return { available: true, kind: 'nftables', error: `cannot read nftables: ${(e as Error).message}`, tables: {} };

@@ -1,11 +1,17 @@
 // Installs the plugin executable (and the systemd units it carries) and removes exactly what was installed.
+import { lstatSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { underRoot } from '../cli/globals';
-import { PreconditionError } from '../errors';
+import { ConfigError, PreconditionError } from '../errors';
 import { replaceFile } from '../host/files';
-import { run } from '../util/exec';
+import { trustProblem, untrustedError } from '../host/trust';
+import { shellQuote } from '../util/shell-quote';
+import { manifestProblem, type Manifest, type ManifestScope } from './manifest';
+import type { ServiceManager } from '../host/interfaces';
+
+export { bundledUnits, defaultExecutable } from '../host/units';
 
 export interface InstallOptions {
   root: string;
@@ -17,9 +23,11 @@ export interface InstallOptions {
   enableUnits: boolean;
   home?: string;
   dryRun?: boolean;
+  /** systemd (the run's service manager): links made with --root too, so --enable works on a tree */
+  services?: Pick<ServiceManager, 'reload' | 'enable' | 'disable'>;
 }
 
-export interface Manifest { version: 1; files: string[]; dirs: string[]; symlinks: string[]; enabledUnits: string[] }
+export type { Manifest } from './manifest';
 
 export function installLayout(o: Pick<InstallOptions, 'root' | 'user' | 'home'>) {
   const home = o.home ?? homedir();
@@ -29,12 +37,43 @@ export function installLayout(o: Pick<InstallOptions, 'root' | 'user' | 'home'>)
   return { libDir, pluginDir, pluginLink: join(pluginDir, 'docker-ipv6'), unitDir: underRoot(o.root, '/etc/systemd/system'), manifest: join(libDir, 'manifest.json') };
 }
 
+type Layout = ReturnType<typeof installLayout>;
+
+/**
+ * As root, the folders install and uninstall act in must be root's (trust.ts): a manifest in a folder another user
+ * controls could name any file for root to delete, and a folder of theirs could be swapped for a link while root
+ * writes through it. A home folder that belongs to someone else is that user's to change: the hint runs the same
+ * command as its owner.
+ */
+function assertFoldersTrusted(o: Pick<InstallOptions, 'user' | 'home'>, L: Layout, verb: 'install' | 'uninstall'): void {
+  if (process.geteuid?.() !== 0) return;
+  const checks: Array<[string, string]> = [[L.libDir, 'the install folder'], [L.manifest, 'the install manifest'], [L.pluginDir, 'the plugin folder']];
+  for (const [path, what] of checks) {
+    const p = trustProblem(path);
+    if (!p) continue;
+    if (o.user && p.uid !== 0) {
+      const home = resolve(o.home ?? homedir());
+      const gid = lstatSync(p.path).gid;
+      throw new PreconditionError(
+        `refusing to ${verb} --user as root under ${home}: ${p.path} belongs to uid ${p.uid}, so ${what} ${path} is that user's to change, and root would act on what they put there`,
+        `run it as that user instead of root: setpriv --reuid=${p.uid} --regid=${gid} --clear-groups env HOME=${shellQuote(home)} docker ipv6 ${verb} --user`,
+      );
+    }
+    throw untrustedError(what, path, p);
+  }
+}
+
+function scopeOf(o: Pick<InstallOptions, 'root' | 'user' | 'home'>, L: Layout): ManifestScope {
+  return { user: o.user, base: resolve(o.user ? (o.home ?? homedir()) : o.root), libDir: L.libDir, pluginDir: L.pluginDir, pluginLink: L.pluginLink, unitDir: L.unitDir };
+}
+
 async function exists(p: string): Promise<boolean> {
   try { await lstat(p); return true; } catch { return false; }
 }
 
 export async function install(o: InstallOptions, log: (s: string) => void): Promise<Manifest> {
   const L = installLayout(o);
+  assertFoldersTrusted(o, L, 'install');
   if (!(await exists(o.executable)) || (await lstat(o.executable)).isDirectory()) {
     throw new PreconditionError(`no built plugin at ${o.executable}`, 'build it first: npm run build');
   }
@@ -50,7 +89,7 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
   if (ours) {
     const before = JSON.parse(await readFile(L.manifest, 'utf8').catch(() => '{}')) as Partial<Manifest>;
     m.enabledUnits.push(...(before.enabledUnits ?? []));
-    await uninstall({ root: o.root, user: o.user, home: o.home, keepUnitsEnabled: true }, () => {});
+    await uninstall({ root: o.root, user: o.user, home: o.home, keepUnitsEnabled: true, services: o.services }, () => {});
   }
   const keep = o.user ? [o.home ?? homedir()] : [];
   await mkdirTracked(L.libDir, m, keep);
@@ -64,10 +103,11 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
       await replaceFile(dst, o.units![u], { mode: 0o644 });
       m.files.push(dst);
     }
-    if (units.length && o.root === '/') {
-      await run(['systemctl', 'daemon-reload']).catch(() => log('systemctl daemon-reload failed (no systemd?)'));
+    if (units.length && o.services) {
+      await o.services.reload().catch(() => log('systemctl daemon-reload failed'));
       if (o.enableUnits) {
-        await run(['systemctl', 'enable', ...units]);
+        // under --root, systemctl --root makes the links in that tree (no systemd needs to run)
+        await o.services.enable(units);
         m.enabledUnits.push(...units.filter((u) => !m.enabledUnits.includes(u)));
       }
     }
@@ -87,16 +127,26 @@ async function mkdirTracked(d: string, m: Manifest, keep: string[] = []): Promis
   for (const p of missing.filter((x) => !keep.some((k) => k === x || k.startsWith(`${x}/`)))) { await mkdir(p, { mode: 0o755 }); m.dirs.push(p); }
 }
 
-/** Removes exactly what the manifest says was installed. */
-export async function uninstall(o: Pick<InstallOptions, 'root' | 'user' | 'home' | 'dryRun'> & { keepUnitsEnabled?: boolean }, log: (s: string) => void): Promise<void> {
+/**
+ * Removes exactly what the manifest says was installed, once the manifest is shown to name only what install puts
+ * in place (manifest.ts); a manifest naming anything else is refused before anything is removed.
+ */
+export async function uninstall(o: Pick<InstallOptions, 'root' | 'user' | 'home' | 'dryRun' | 'services'> & { keepUnitsEnabled?: boolean }, log: (s: string) => void): Promise<void> {
   const L = installLayout(o);
-  let m: Manifest;
+  assertFoldersTrusted(o, L, 'uninstall');
+  let raw: unknown;
   try {
-    m = JSON.parse(await readFile(L.manifest, 'utf8'));
+    raw = JSON.parse(await readFile(L.manifest, 'utf8'));
   } catch {
     throw new PreconditionError(`docker-ipv6 is not installed at ${L.libDir} (no manifest)`, o.user ? 'it may be installed system-wide: run without --user' : 'it may be installed per user: run with --user');
   }
-  if (m.enabledUnits.length && o.root === '/' && !o.dryRun && !o.keepUnitsEnabled) await run(['systemctl', 'disable', ...m.enabledUnits]).catch(() => undefined);
+  const problem = manifestProblem(raw, scopeOf(o, L));
+  if (problem) {
+    throw new ConfigError(`the install manifest ${L.manifest} was not written by docker ipv6 install: ${problem}`, `nothing was removed; look at who changed it, then remove what install put in place by hand (${L.pluginLink}, ${L.libDir})`);
+  }
+  const m = raw as Manifest;
+  // units are only installed (and enabled) system-wide: a per-user uninstall never asks systemctl anything
+  if (m.enabledUnits.length && o.services && !o.user && !o.dryRun && !o.keepUnitsEnabled) await o.services.disable(m.enabledUnits).catch(() => undefined);
   for (const p of [...m.symlinks, ...m.files, L.manifest]) {
     log(`remove ${p}`);
     if (!o.dryRun) await rm(p, { force: true });

@@ -5,7 +5,7 @@ import { request } from 'node:http';
 
 interface Reply { status: number; body: string }
 
-function call(socket: string, method: string, path: string, timeoutMs: number, body?: NodeJS.ReadableStream, headers: Record<string, string> = {}): Promise<Reply> {
+function call(socket: string, method: string, path: string, timeoutMs: number, body?: NodeJS.ReadableStream | string, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request({ socketPath: socket, method, path, headers: { Host: 'docker', ...headers }, timeout: timeoutMs }, (res) => {
       let text = '';
@@ -15,7 +15,8 @@ function call(socket: string, method: string, path: string, timeoutMs: number, b
     });
     req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer on ${socket} within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
-    if (body) body.pipe(req);
+    if (typeof body === 'string') req.end(body);
+    else if (body) body.pipe(req);
     else req.end();
   });
 }
@@ -55,4 +56,24 @@ export async function importImage(socket: string, tarPath: string, repo: string,
 export async function imageExists(socket: string, ref: string): Promise<boolean> {
   const r = await call(socket, 'GET', `/images/${encodeURIComponent(ref)}/json`, 5000);
   return r.status === 200;
+}
+
+async function postJson(socket: string, path: string, value: unknown, timeoutMs = 30_000): Promise<Reply> {
+  return call(socket, 'POST', path, timeoutMs, JSON.stringify(value), { 'Content-Type': 'application/json' });
+}
+
+/** A Swarm of lab hosts: the owner is its manager (init once), the joining host a worker, both advertising their link address. */
+export async function swarmInit(socket: string, advertise: string): Promise<void> {
+  const s = await call(socket, 'GET', '/swarm', 5000);
+  if (s.status === 200) return; // already a manager
+  const r = await postJson(socket, '/swarm/init', { ListenAddr: '0.0.0.0:2377', AdvertiseAddr: advertise });
+  if (r.status !== 200) throw new Error(`swarm init: HTTP ${r.status} ${r.body.trim()}`);
+}
+
+export async function swarmJoin(socket: string, manager: { socket: string; address: string }, advertise: string): Promise<void> {
+  const s = await call(manager.socket, 'GET', '/swarm', 5000);
+  if (s.status !== 200) throw new Error(`the manager is not in a swarm: HTTP ${s.status} ${s.body.trim()}`);
+  const token = (JSON.parse(s.body) as { JoinTokens: { Worker: string } }).JoinTokens.Worker;
+  const r = await postJson(socket, '/swarm/join', { ListenAddr: '0.0.0.0:2377', AdvertiseAddr: advertise, RemoteAddrs: [`${manager.address}:2377`], JoinToken: token });
+  if (r.status !== 200) throw new Error(`swarm join: HTTP ${r.status} ${r.body.trim()}`);
 }

@@ -58,7 +58,8 @@ export async function startDockerd(rec: LabRecord, deadlineMs: number, progress?
   // a pidfile left by a killed daemon makes dockerd refuse to start ("pid file found")
   if (existsSync(rec.dockerd.pidFile) && runningDockerd(rec) === undefined) rmSync(rec.dockerd.pidFile, { force: true });
   const offset = logSize(rec.dockerd.log);
-  const argv = inNetns(rec.namespaces.host, [rec.dockerd.path, ...rec.dockerd.args]);
+  // its own UTS namespace too: the host is named after the lab (docker info, Swarm's node hostname), as hosts differ
+  const argv = inNetns(rec.namespaces.host, ['unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" && exec "$@"', rec.name, rec.dockerd.path, ...rec.dockerd.args]);
   const pid = spawnDetached(argv, stripPluginEnv({ ...process.env, PATH: labPath(rec) }), rec.dockerd.log);
   const started = Date.now();
   let nextNote = started + 5000;

@@ -24,7 +24,8 @@ export async function labDown(ctx: RunContext, name: string, opts: { quiet?: boo
   // a damaged lab.json must not stop the removal: the names are derived, the rest is found
   let rec: LabRecord | undefined;
   try { rec = readRecord(dir); } catch { rec = undefined; }
-  const ns = rec ? [rec.namespaces.upstream, rec.namespaces.host] : Object.values(namespacesFor(name));
+  // a lab that joined another's upstream link owns only its host namespace (its link goes with it)
+  const ns = rec ? (rec.joined ? [rec.namespaces.host] : [rec.namespaces.upstream, rec.namespaces.host]) : Object.values(namespacesFor(name));
   const present = existsSync(dir) || ns.some(netnsExists);
   if (!present) {
     if (!opts.quiet) ctx.note(`lab ${name}: nothing to remove`);

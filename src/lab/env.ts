@@ -1,5 +1,6 @@
 // The environment `lab exec` gives a command: the tool's globals, DOCKER_HOST and the docker CLI's
 // plugin folder pointed at the lab.
+import { joinCommand } from '../util/command';
 import { existsSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { labPath } from './daemon';
@@ -19,13 +20,8 @@ export function launcherPath(): string {
   return candidates.find((p) => existsSync(p)) ?? candidates[candidates.length - 1];
 }
 
-/** Quote for splitCommand (globals.ts): only when needed, so the common case reads plainly. */
-function quote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'"'"'`)}'`;
-}
-
 export function restartCommand(rec: LabRecord, launcher = launcherPath()): string {
-  return [launcher, 'lab', 'restart', rec.name].map(quote).join(' ');
+  return joinCommand([launcher, 'lab', 'restart', rec.name]);
 }
 
 /**

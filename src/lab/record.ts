@@ -21,12 +21,23 @@ export const LAB_ADDRESSES = {
   internet4: '198.51.100.100',
 } as const;
 
+/** A lab's addresses: LAB_ADDRESSES, with the host's own two set per host when labs share one upstream link. */
+export type LabAddresses = { [K in keyof typeof LAB_ADDRESSES]: string };
+
+/** The n-th host on a shared upstream link (0: the lab that owns the upstream): 2001:db8:1::2, ::3, ... */
+export function hostAddresses(n: number): LabAddresses {
+  if (!Number.isInteger(n) || n < 0 || n > 200) throw new UsageError(`too many lab hosts on one upstream link (${n + 1})`, 'at most 201 lab hosts share one upstream');
+  return { ...LAB_ADDRESSES, host6: `2001:db8:1::${(n + 2).toString(16)}`, host4: `192.0.2.${n + 2}` };
+}
+
 export interface LabRecord {
   name: string;
   dir: string;
   createdAt: string;
   namespaces: { upstream: string; host: string };
-  addresses: typeof LAB_ADDRESSES;
+  addresses: LabAddresses;
+  /** `lab up --join OWNER`: this host sits on OWNER's upstream link (namespaces.upstream is OWNER's), host number n there */
+  joined?: { owner: string; n: number };
   /** The version asked for ("20", "26", "28", "29") or "custom" for --dockerd. */
   docker: string;
   /** `--firewall-backend` given at `lab up` (Docker 29+), as written into its daemon.json. */

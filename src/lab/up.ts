@@ -7,8 +7,18 @@ import { UsageError } from '../errors';
 import { dockerdArgs, startDockerd } from './daemon';
 import { labDown } from './down';
 import { importBusyboxImage, LAB_IMAGE } from './image';
-import { ensureLabDir, LAB_ADDRESSES, labDir, namespacesFor, validateLabName, writeRecord, type LabRecord } from './record';
-import { createTopology, netnsExists } from './topology';
+import { swarmInit, swarmJoin } from './api';
+import { ensureLabDir, hostAddresses, LAB_ADDRESSES, labDir, listLabNames, namespacesFor, readRecord, requireRecord, validateLabName, writeRecord, type LabRecord } from './record';
+import { createTopology, joinTopology, netnsExists } from './topology';
+
+/** The next free host number on an owner's link (its own host is 0). */
+function nextHostNumber(owner: string): number {
+  let n = 0;
+  for (const l of listLabNames()) {
+    try { const r = readRecord(labDir(l)); if (r?.joined?.owner === owner) n = Math.max(n, r.joined.n); } catch { /* a broken record holds no number */ }
+  }
+  return n + 1;
+}
 import { chooseDockerd } from './versions';
 
 export interface UpOptions {
@@ -20,6 +30,10 @@ export interface UpOptions {
   firewallBackend?: string;
   /** Leave a failed lab in place for inspection (`lab down` removes it later). */
   keep?: boolean;
+  /** Share this lab's upstream link (a second host on the same link: 2001:db8:1::3, 192.0.2.3, ...). */
+  join?: string;
+  /** With join: make the owner a Swarm manager (once) and this host a worker. */
+  swarm?: boolean;
 }
 
 /** Enough IPv4 pools for 100+ user networks (Docker's defaults run out after ~31). */
@@ -57,9 +71,13 @@ export async function labUp(ctx: RunContext, opts: UpOptions): Promise<LabRecord
   if (opts.firewallBackend && !/^(2[9]|[3-9]\d)\./.test(choice.binaryVersion)) {
     throw new UsageError(`--firewall-backend needs Docker 29 or later (this dockerd is ${choice.binaryVersion})`, 'use --docker 29');
   }
+  if (opts.swarm && !opts.join) throw new UsageError('--swarm joins the Swarm of the lab named by --join', 'example: docker ipv6 lab up b --join a --swarm');
+  const owner = opts.join ? requireRecord(opts.join) : undefined;
+  if (owner?.joined) throw new UsageError(`lab ${owner.name} itself joined lab ${owner.joined.owner}`, `join the lab that owns the link: --join ${owner.joined.owner}`);
+  if (owner && !netnsExists(owner.namespaces.upstream)) throw new UsageError(`lab ${owner.name} has no upstream namespace`, `rebuild it: docker ipv6 lab down ${owner.name} && docker ipv6 lab up ${owner.name}`);
   const dir = labDir(name);
-  const ns = namespacesFor(name);
-  if (existsSync(dir) || netnsExists(ns.upstream) || netnsExists(ns.host)) {
+  const ns = owner ? { upstream: owner.namespaces.upstream, host: namespacesFor(name).host } : namespacesFor(name);
+  if (existsSync(dir) || (!owner && netnsExists(ns.upstream)) || netnsExists(ns.host)) {
     throw new UsageError(`lab "${name}" exists already`, `remove it first: docker ipv6 lab down ${name}`);
   }
   // unix socket paths are limited to 107 bytes; dockerd's containerd puts its longest one here
@@ -72,8 +90,10 @@ export async function labUp(ctx: RunContext, opts: UpOptions): Promise<LabRecord
     configFile: join(dir, 'daemon.json'), dataRoot: join(dir, 'data'), execRoot: join(dir, 'exec'),
     pidFile: join(dir, 'dockerd.pid'), socket: join(dir, 'docker.sock'),
   };
+  const n = owner ? nextHostNumber(owner.name) : 0;
   const rec: LabRecord = {
-    name, dir, createdAt: new Date().toISOString(), namespaces: ns, addresses: LAB_ADDRESSES,
+    name, dir, createdAt: new Date().toISOString(), namespaces: ns, addresses: owner ? hostAddresses(n) : LAB_ADDRESSES,
+    ...(owner ? { joined: { owner: owner.name, n } } : {}),
     docker: choice.docker,
     ...(opts.firewallBackend ? { firewallBackend: opts.firewallBackend } : {}),
     dockerd: { path: choice.path, pathDirs: choice.pathDirs, binaryVersion: choice.binaryVersion, args: dockerdArgs(d), log: join(dir, 'dockerd.log'), ...d },
@@ -82,9 +102,11 @@ export async function labUp(ctx: RunContext, opts: UpOptions): Promise<LabRecord
   // recorded before anything is built, so `lab down` finds every piece after any failure
   await writeRecord(rec);
   try {
-    mkdirSync(rec.toolRoot, { recursive: true, mode: 0o755 }); // an ancestor of the tool's state folder: never group-writable
+    // the tool's root, with the /var/lib every host has (an agent in a container binds it); never group-writable
+    mkdirSync(join(rec.toolRoot, 'var/lib'), { recursive: true, mode: 0o755 });
     writeFileSync(d.configFile, daemonJson, { flag: 'wx', mode: 0o644 });
-    await createTopology(ns, { ipv4Forwarding: opts.firewallBackend === 'nftables' });
+    if (owner) await joinTopology(ns.host, ns.upstream, n, rec.addresses, { ipv4Forwarding: opts.firewallBackend === 'nftables' });
+    else await createTopology(ns, { ipv4Forwarding: opts.firewallBackend === 'nftables' });
     ctx.note(`lab ${name}: starting dockerd ${choice.binaryVersion} (${choice.path})`);
     const started = await startDockerd(rec, 60_000, (m) => ctx.note(m));
     rec.dockerd.pid = started.pid;
@@ -92,6 +114,11 @@ export async function labUp(ctx: RunContext, opts: UpOptions): Promise<LabRecord
     rec.dockerd.apiVersion = started.apiVersion;
     await writeRecord(rec);
     await importBusyboxImage(d.socket, join(dir, 'image'));
+    if (owner && opts.swarm) {
+      await swarmInit(owner.dockerd.socket, owner.addresses.host4);
+      await swarmJoin(d.socket, { socket: owner.dockerd.socket, address: owner.addresses.host4 }, rec.addresses.host4);
+      ctx.note(`lab ${name}: joined the Swarm of lab ${owner.name} (manager ${owner.addresses.host4})`);
+    }
   } catch (e) {
     if (!opts.keep) {
       ctx.note(`lab ${name}: bringing it up failed; removing what was built`);

@@ -4,6 +4,7 @@ import { isMap, isSeq, isScalar, type Node, type YAMLMap } from 'yaml';
 import type { LintDoc, Span } from './types';
 import { keySpan, nodeAt, spanOf, docStart } from './source';
 import { hasVariable, interpolate } from './interpolate';
+import { parseCidr } from '../model/ip';
 
 /** A scalar as Compose reads it; `unresolved` when it holds a variable with no known value (not judged). */
 export interface Value { text: string; span: Span; unresolved?: boolean }
@@ -63,6 +64,32 @@ function serviceNetworks(svc: any): string[] {
   return ['default'];
 }
 
+/** What a value with unknown variables shows of its family in its literal part: "${P}::/64" is IPv6, "${N}.0/24" IPv4. */
+function familyHint(text: string): 4 | 6 | undefined {
+  let rest = text.replace(/\$\$/g, '');
+  for (let prev = ''; prev !== rest;) { prev = rest; rest = rest.replace(/\$\{[^{}]*\}/g, ''); }
+  rest = rest.replace(/\$[A-Za-z_][A-Za-z0-9_]*/g, '');
+  return rest.includes(':') ? 6 : rest.includes('.') ? 4 : undefined;
+}
+
+const isBridge = (n: ComposeNetwork) => n.driver === undefined || n.driver === 'bridge';
+
+/**
+ * The family of a subnet entry: its prefix's, or for one with an unknown variable what its literal part shows.
+ * A bridge network holds at most one subnet per family (Docker refuses more: "bridge driver doesn't support
+ * multiple subnets"), so next to a literal IPv6 subnet a bare "${V4_SUBNET}" can only be the IPv4 one.
+ */
+export function subnetFamily(n: ComposeNetwork, e: IpamEntry): 4 | 6 | undefined {
+  if (!e.subnet) return undefined;
+  if (!e.subnet.unresolved) return parseCidr(e.subnet.text)?.family;
+  const hint = familyHint(e.subnet.text);
+  if (hint || !isBridge(n)) return hint;
+  const known = new Set(n.ipam.filter((x) => x.subnet && !x.subnet.unresolved).map((x) => parseCidr(x.subnet!.text)?.family));
+  if (known.has(6) && !known.has(4)) return 4;
+  if (known.has(4) && !known.has(6)) return 6;
+  return undefined;
+}
+
 function scalarEntry(doc: LintDoc, map: YAMLMap, key: string): Value | undefined {
   const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
   if (!pair || !isScalar(pair.value)) return undefined;
@@ -75,7 +102,16 @@ function scalarEntry(doc: LintDoc, map: YAMLMap, key: string): Value | undefined
 
 const ENABLE_OPT = 'com.docker.network.enable_ipv6';
 
+const models = new WeakMap<LintDoc, ComposeModel>();
+
+/** The model of a Compose document, built once: every Compose rule asks for it. */
 export function composeModel(doc: LintDoc): ComposeModel {
+  let m = models.get(doc);
+  if (!m) { m = buildModel(doc); models.set(doc, m); }
+  return m;
+}
+
+function buildModel(doc: LintDoc): ComposeModel {
   const data = doc.data ?? {};
   const services = isObj(data.services)
     ? Object.keys(data.services).map((name) => ({
@@ -85,15 +121,21 @@ export function composeModel(doc: LintDoc): ComposeModel {
     }))
     : [];
   const declared = isObj(data.networks) ? data.networks : {};
-  const names = new Set<string>(Object.keys(declared));
-  for (const s of services) for (const n of s.networks) names.add(n);
+  // who uses each network, in one pass (asking per network made many services times many networks)
+  const users = new Map<string, typeof services>(Object.keys(declared).map((n) => [n, []]));
+  for (const svc of services) {
+    for (const n of new Set(svc.networks)) {
+      const list = users.get(n);
+      if (list) list.push(svc); else users.set(n, [svc]);
+    }
+  }
   const networks: ComposeNetwork[] = [];
-  for (const name of names) {
-    const usedBy = services.filter((s) => s.networks.includes(name)).map((s) => s.name);
-    const isDeclared = name in declared;
+  for (const [name, list] of users) {
+    const usedBy = list.map((x) => x.name);
+    const isDeclared = Object.prototype.hasOwnProperty.call(declared, name);
     if (!isDeclared && name !== 'default') continue; // an undeclared custom network is compose's own error
     const cfg = isObj(declared[name]) ? declared[name] : {};
-    const firstUser = services.find((s) => s.networks.includes(name));
+    const firstUser = list[0];
     const ipam: IpamEntry[] = [];
     const cfgNode = nodeAt(doc, ['networks', name, 'ipam', 'config']);
     if (isSeq(cfgNode)) {

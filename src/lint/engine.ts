@@ -1,7 +1,7 @@
 // The pure lint engine: parsed documents + host facts in, positioned findings out. No I/O here.
-import { randomBytes } from 'node:crypto';
 import type { Finding, LintDoc, RawFinding, RuleContext, Source, HostNetwork, DocKind, Span } from './types';
-import { parseSource, linePos, docStart, type ParsedSource } from './source';
+import { createHash } from 'node:crypto';
+import { parseSource, linePos, docStart, logicalPath, MAX_YAML_TOKENS, type ParsedSource } from './source';
 import { DOC_RULES, RUN_RULES, RULES_BY_ID } from './rules';
 import { dualStackIntent, filesWithIpv6Intent } from './intent';
 import type { Env } from './interpolate';
@@ -17,8 +17,8 @@ export interface LintOptions {
   requireIpv6?: boolean;
   /** Compose variables known to lint (--env-file, --use-env); without them only defaults count */
   env?: Env;
-  /** random bytes for suggested ULA prefixes (tests inject fixed ones) */
-  random?: (n: number) => Uint8Array;
+  /** the YAML token budget per file (tests lower it); MAX_YAML_TOKENS by default */
+  maxTokens?: number;
 }
 
 export interface FileResult {
@@ -35,21 +35,29 @@ export interface LintResult {
   dualStack: boolean;
 }
 
-type Placed = Pick<ParsedSource, 'lineCounter'> & { file: string; text: string };
+/** A finding's identity apart from file and position (see Finding.fingerprint). */
+export function fingerprintOf(rule: string, path: string, snippet: string): string {
+  return createHash('sha256').update(`${rule}\0${path.replace(/\[\d+\]/g, '[]')}\0${snippet.replace(/\s+/g, ' ').trim()}`).digest('hex').slice(0, 32);
+}
 
-function locate(doc: Placed, raw: RawFinding): Finding {
+function locate(doc: LintDoc, raw: RawFinding): Finding {
   const meta = RULES_BY_ID.get(raw.rule);
   if (!meta) throw new Error(`rule ${raw.rule} is not registered`);
   const a = linePos(doc, raw.at.start);
   const b = linePos(doc, Math.max(raw.at.end, raw.at.start));
+  const path = logicalPath(doc, raw.at.start);
   return {
     file: doc.file, line: a.line, col: a.col, endLine: b.line, endCol: b.col,
     severity: raw.severity ?? meta.severity, rule: raw.rule, message: raw.message, fix: raw.fix,
+    path, fingerprint: fingerprintOf(raw.rule, path, doc.text.slice(raw.at.start, Math.max(raw.at.end, raw.at.start))),
   };
 }
 
+/** Code-unit order, never the locale's: the same findings come out in the same order on every machine. */
+export const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 export function sortFindings(list: Finding[]): Finding[] {
-  return list.sort((x, y) => x.file.localeCompare(y.file) || x.line - y.line || x.col - y.col || x.rule.localeCompare(y.rule));
+  return list.sort((x, y) => byCodeUnits(x.file, y.file) || x.line - y.line || x.col - y.col || byCodeUnits(x.rule, y.rule) || byCodeUnits(x.message, y.message));
 }
 
 /** The findings a file gets for itself: it is a template, or it does not parse (once, at the first error). */
@@ -57,13 +65,17 @@ function fileFindings(p: ParsedSource): Finding[] {
   const at = (s: Span) => ({ file: p.source.file, text: p.source.text, lineCounter: p.lineCounter, s });
   if (p.template) {
     const pos = linePos({ lineCounter: p.lineCounter, text: p.source.text }, p.template.start);
-    return [{ file: p.source.file, line: pos.line, col: pos.col, endLine: pos.line, endCol: pos.col, severity: 'info', rule: 'file/template-skipped', message: 'this is a Helm/Go template ({{ ... }}), not YAML yet: skipped', fix: 'lint the rendered output instead: helm template CHART | docker ipv6 lint -' }];
+    return [{ file: p.source.file, line: pos.line, col: pos.col, endLine: pos.line, endCol: pos.col, severity: 'info', rule: 'file/template-skipped', message: 'this is a Helm/Go template ({{ ... }}), not YAML yet: skipped', fix: 'lint the rendered output instead: helm template CHART | docker ipv6 lint -', path: '', fingerprint: fingerprintOf('file/template-skipped', '', '') }];
+  }
+  if (p.tooLarge) {
+    const pos = linePos({ lineCounter: p.lineCounter, text: p.source.text }, p.tooLarge.start);
+    return [{ file: p.source.file, line: pos.line, col: pos.col, endLine: pos.line, endCol: pos.col, severity: 'error', rule: 'file/too-large', message: `not linted: the file holds more than ${(p.maxTokens ?? MAX_YAML_TOKENS).toLocaleString('en-US')} YAML tokens, lint's memory bound (the count ran out here)`, fix: 'split it into smaller files, or lint the parts that hold network settings', path: '', fingerprint: fingerprintOf('file/too-large', '', '') }];
   }
   if (!p.errors.length) return [];
   const first = at(p.errors[0].at);
   const pos = linePos(first, first.s.start);
   const more = p.errors.length > 1 ? ` (and ${p.errors.length - 1} more error${p.errors.length > 2 ? 's' : ''})` : '';
-  return [{ file: p.source.file, line: pos.line, col: pos.col, endLine: pos.line, endCol: pos.col, severity: 'error', rule: 'file/unparsable', message: `cannot parse as YAML: ${p.errors[0].message}${more}; ${p.docs.length ? 'its other documents were linted' : 'not linted'}`, fix: 'fix the YAML syntax' }];
+  return [{ file: p.source.file, line: pos.line, col: pos.col, endLine: pos.line, endCol: pos.col, severity: 'error', rule: 'file/unparsable', message: `cannot parse as YAML: ${p.errors[0].message}${more}; ${p.docs.length ? 'its other documents were linted' : 'not linted'}`, fix: 'fix the YAML syntax', path: '', fingerprint: fingerprintOf('file/unparsable', '', '') }];
 }
 
 export function lintParsed(parsed: ParsedSource[], opts: LintOptions = {}): LintResult {
@@ -71,7 +83,7 @@ export function lintParsed(parsed: ParsedSource[], opts: LintOptions = {}): Lint
   const runDual = dualStackIntent(docs);
   const dualStack = !!opts.dualStack || runDual;
   const forced = !!opts.dualStack || !!opts.requireIpv6;
-  const ctx: RuleContext = { dualStack, forced, dualStackFlag: !!opts.dualStack, hostNetworks: opts.hostNetworks, random: opts.random ?? ((n) => randomBytes(n)) };
+  const ctx: RuleContext = { dualStack, forced, dualStackFlag: !!opts.dualStack, hostNetworks: opts.hostNetworks };
   const intent = filesWithIpv6Intent(docs);
   // Compose files stand alone; cluster files share the run's dual-stack intent (a dual kubeadm config makes an IPv4-only pool a mistake)
   const wants = (d: LintDoc) => forced || intent.has(d.file) || (d.kind !== 'compose' && runDual);
@@ -113,5 +125,5 @@ export function lintParsed(parsed: ParsedSource[], opts: LintOptions = {}): Lint
 }
 
 export function lintSources(sources: Source[], opts: LintOptions = {}): LintResult {
-  return lintParsed(sources.map((s) => parseSource(s, { env: opts.env })), opts);
+  return lintParsed(sources.map((s) => parseSource(s, { env: opts.env, maxTokens: opts.maxTokens })), opts);
 }

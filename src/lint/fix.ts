@@ -4,7 +4,7 @@ import { isMap, isSeq, isScalar, stringify, type Node, type Pair, type YAMLMap }
 import type { LintDoc } from './types';
 import { composeModel, type ComposeNetwork } from './compose-model';
 import { parseCidr } from '../model/ip';
-import { nodeAt } from './source';
+import { nodeAt, pairOf } from './source';
 
 interface Edit { start: number; end: number; insert: string; seq: number }
 
@@ -37,10 +37,18 @@ export function detectStyle(text: string): { unit: number; indentSeq: boolean } 
   let unit = 0;
   let indentSeq = true;
   let sawSeq = false;
+  // the next line with content after each line, found in one backward pass (searching forward from every line was quadratic)
+  const nextContent: Array<string | undefined> = new Array(lines.length);
+  for (let i = lines.length - 1, seen: string | undefined; i >= 0; i--) {
+    nextContent[i] = seen;
+    const tr = lines[i].trim();
+    if (tr && !tr.startsWith('#')) seen = lines[i];
+  }
   for (let i = 0; i + 1 < lines.length; i++) {
+    if (unit && sawSeq) break;
     const m = /^(\s*)[^\s#-][^:#]*:\s*(#.*)?$/.exec(lines[i]);
     if (!m) continue;
-    const next = lines.slice(i + 1).find((l) => l.trim() && !l.trim().startsWith('#'));
+    const next = nextContent[i];
     if (!next) continue;
     const ind = next.length - next.trimStart().length;
     if (next.trimStart().startsWith('- ') && !sawSeq) { sawSeq = true; indentSeq = ind > m[1].length; }
@@ -117,7 +125,7 @@ export function fixCompose(doc: LintDoc, allocate: Allocator): ComposeFix {
     }
 
     const netsMap = netsPair!.value as YAMLMap;
-    const pair = findPair(netsMap, n.name)!;
+    const pair = pairOf(netsMap, n.name)!;
     const keyNode = pair.key as Node;
     const keyCol = colOf(text, keyNode.range![0]);
     const afterKey = nextLine(text, keyNode.range![1]);
@@ -175,8 +183,15 @@ export function fixCompose(doc: LintDoc, allocate: Allocator): ComposeFix {
     changes.push('removed the obsolete top-level "version"');
   }
 
-  edits.sort((a, b) => b.start - a.start || b.seq - a.seq);
-  let out = text;
-  for (const e of edits) out = out.slice(0, e.start) + e.insert + out.slice(e.end);
-  return { text: out, changes };
+  // applied in one pass over the text (splicing edit by edit copied the whole text each time)
+  edits.sort((a, b) => a.start - b.start || a.seq - b.seq);
+  const parts: string[] = [];
+  let at = 0;
+  for (const e of edits) {
+    const start = Math.max(e.start, at); // an insertion inside text an earlier edit replaced lands after it
+    parts.push(text.slice(at, start), e.insert);
+    at = Math.max(at, e.end);
+  }
+  parts.push(text.slice(at));
+  return { text: parts.join(''), changes };
 }

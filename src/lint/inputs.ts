@@ -1,5 +1,6 @@
 // Gathers the texts to lint: named files, YAML/JSON files under directories, and stdin for "-".
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors';
 import type { Source } from './types';
@@ -14,16 +15,61 @@ export async function readEnvFiles(paths: string[]): Promise<Record<string, stri
 
 const LINTABLE = /\.(ya?ml|json)$/i;
 const SKIP_DIRS = new Set(['node_modules', '.git', 'vendor']);
-const MAX_BYTES = 8 * 1024 * 1024;
+/** The most lint reads from any one source; it reads at most one byte more, to tell that a source is larger. */
+export const MAX_BYTES = 8 * 1024 * 1024;
+const CHUNK = 64 * 1024;
 
+const tooLarge = (what: string) => new UsageError(`${what} is larger than ${MAX_BYTES / 1024 / 1024} MiB; it is not a config file`, 'lint the Compose files, manifests and CNI configs themselves');
+
+function kindOf(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return st.isDirectory() ? 'a directory' : 'not a regular file';
+}
+
+/**
+ * Reads chunks until the source ends, failing as soon as more than MAX_BYTES came: nothing past MAX_BYTES + 1 is
+ * kept. A file is asked for no more than that (`next` gets the room left); a stream (stdin) hands over what it
+ * already read, at most one 64 KiB chunk more, and is let go at once.
+ */
+async function capped(chunks: AsyncIterable<Buffer> | ((room: number) => Promise<Buffer>), what: string): Promise<string> {
+  const parts: Buffer[] = [];
+  let total = 0;
+  const take = (b: Buffer) => { total += b.length; if (total > MAX_BYTES) throw tooLarge(what); parts.push(b); };
+  if (typeof chunks === 'function') for (let b = await chunks(MAX_BYTES + 1); b.length; b = await chunks(MAX_BYTES + 1 - total)) take(b);
+  else for await (const b of chunks) take(typeof b === 'string' ? Buffer.from(b) : b);
+  return Buffer.concat(parts, total).toString('utf8');
+}
+
+/**
+ * A named file's text: opened without blocking (a FIFO with no writer must not hang the run), refused unless it
+ * is a regular file (/dev/zero, a FIFO, a socket), read to at most MAX_BYTES + 1 bytes whatever its size claims.
+ */
 async function readText(path: string): Promise<string> {
+  let fh;
   try {
-    const st = await stat(path);
-    if (st.size > MAX_BYTES) throw new UsageError(`${path} is larger than ${MAX_BYTES / 1024 / 1024} MiB; it is not a config file`);
-    return await readFile(path, 'utf8');
+    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (e) {
+    throw unreadable(path, e);
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) {
+      throw new UsageError(`cannot read ${path}: it is ${kindOf(st)}, and lint reads only regular files`, 'to lint a stream, pipe it to stdin: ... | docker ipv6 lint -');
+    }
+    if (st.size > MAX_BYTES) throw tooLarge(path);
+    return await capped(async (room) => {
+      const want = Math.min(CHUNK, room);
+      const { buffer, bytesRead } = await fh.read(Buffer.alloc(want), 0, want, null);
+      return buffer.subarray(0, bytesRead);
+    }, path);
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw unreadable(path, e);
+  } finally {
+    await fh.close().catch(() => undefined);
   }
 }
 
@@ -40,7 +86,8 @@ async function walk(dir: string, out: string[]): Promise<void> {
   } catch (e) {
     throw unreadable(dir, e);
   }
-  entries.sort((a, b) => a.name.localeCompare(b.name));
+  // code-unit order, never the locale's: the same tree is read in the same order on every machine
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const p = join(dir, e.name);
     if (e.isDirectory()) {
@@ -51,10 +98,9 @@ async function walk(dir: string, out: string[]): Promise<void> {
   }
 }
 
+/** stdin, capped like a file: reading stops (and the stream is let go) once more than MAX_BYTES came. */
 export async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  return capped(stream as AsyncIterable<Buffer>, 'stdin');
 }
 
 /** Resolve the command's arguments to sources, in order; a missing or unreadable path is a usage error. */

@@ -15,9 +15,14 @@ function isV6Text(s: string): boolean {
 
 const V6_KEYS = new Set(['enable_ipv6', 'EnableIPv6', 'com.docker.network.enable_ipv6', 'FELIX_IPV6SUPPORT', 'enableIPv6Masquerade']);
 
-/** Walks the data for any sign of IPv6: an IPv6 prefix or address, an IPv6 switch turned on, an IPv6 family named. */
-function showsIpv6(v: unknown, key = '', depth = 0): boolean {
+/**
+ * Walks the data for any sign of IPv6: an IPv6 prefix or address, an IPv6 switch turned on, an IPv6 family named.
+ * A Compose port's host address is no such sign: a port bound to [::1] or [::] is served by Docker's proxy
+ * from the host, whatever the container's network has, so it asks nothing of the networks.
+ */
+function showsIpv6(v: unknown, key = '', depth = 0, compose = false): boolean {
   if (depth > 60) return false;
+  if (compose && key === 'ports') return false;
   // Compose enable_ipv4: false turns IPv4 off: whoever writes it means the network to be IPv6-only
   if (key === 'enable_ipv4' && (v === false || v === 'false')) return true;
   if (typeof v === 'string') {
@@ -29,13 +34,13 @@ function showsIpv6(v: unknown, key = '', depth = 0): boolean {
     return isV6Text(v);
   }
   if (v === true) return V6_KEYS.has(key);
-  if (Array.isArray(v)) return v.some((x) => showsIpv6(x, key, depth + 1));
+  if (Array.isArray(v)) return v.some((x) => showsIpv6(x, key, depth + 1, compose));
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;
     // Cilium values: ipv6: {enabled: true}; calico-node env: {name: X, value: Y}
     if (key === 'ipv6' && truthy(o.enabled)) return true;
-    if (typeof o.name === 'string' && 'value' in o && showsIpv6(o.value, o.name, depth + 1)) return true;
-    return Object.entries(o).some(([k, x]) => showsIpv6(x, k, depth + 1));
+    if (typeof o.name === 'string' && 'value' in o && showsIpv6(o.value, o.name, depth + 1, compose)) return true;
+    return Object.entries(o).some(([k, x]) => showsIpv6(x, k, depth + 1, compose));
   }
   return false;
 }
@@ -43,7 +48,7 @@ function showsIpv6(v: unknown, key = '', depth = 0): boolean {
 /** Files (by name) whose documents show IPv6 intent. */
 export function filesWithIpv6Intent(docs: LintDoc[]): Set<string> {
   const out = new Set<string>();
-  for (const d of docs) if (!out.has(d.file) && d.kind !== 'unknown' && showsIpv6(d.data)) out.add(d.file);
+  for (const d of docs) if (!out.has(d.file) && d.kind !== 'unknown' && showsIpv6(d.data, '', 0, d.kind === 'compose')) out.add(d.file);
   return out;
 }
 

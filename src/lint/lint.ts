@@ -14,6 +14,7 @@ import { replaceFile } from '../host/files';
 import { lintUsedSpace, makeAllocator, readHostAllocation } from './alloc';
 import { unifiedDiff } from '../util/diff';
 import { composeModel } from './compose-model';
+import { derivedGlobalId } from './derived-ula';
 import type { HostNetwork, Source } from './types';
 
 export type LintFormat = 'text' | 'json' | 'sarif';
@@ -23,7 +24,10 @@ export interface LintOptions {
   fix: boolean;
   dryRun: boolean;
   dualStack: boolean;
-  /** false skips asking Docker (--no-host-check) */
+  /**
+   * Ask this host (Docker's networks, the docker-ipv6 state) for the rules and --fix allocations that depend on it
+   * (--host-check). Off by default: without it the same files give the same output everywhere, CI included.
+   */
   hostCheck: boolean;
   /** apply the "no IPv6" rules to every file (--require-ipv6) */
   requireIpv6?: boolean;
@@ -40,6 +44,7 @@ export interface LintDeps {
   stdin: NodeJS.ReadableStream;
   fetchHost: () => Promise<HostNetworksResult>;
   writeFile: (path: string, text: string) => Promise<void>;
+  /** the bytes of --fix's new ULA (tests inject fixed ones); by default derived from the Compose files being fixed */
   random?: (n: number) => Buffer;
   version: string;
   cwd: string;
@@ -69,17 +74,17 @@ export async function runLint(ctx: RunContext, paths: string[], opts: LintOption
   const env = { ...(await readEnvFiles(opts.envFiles ?? [])), ...(opts.useEnv ? definedOnly(deps.env ?? process.env) : {}) };
   const parse = (s: Source) => parseSource(s, { env });
   let parsed = sources.map(parse);
-  const engineOpts = { dualStack: opts.dualStack, requireIpv6: opts.requireIpv6, env, random: deps.random };
+  const engineOpts = { dualStack: opts.dualStack, requireIpv6: opts.requireIpv6, env };
 
+  // the rules that look at this host run only when asked; the JSON says which rules ran and why others did not
   let hostNetworks: HostNetwork[] | undefined;
   const skipped: Array<{ rule: string; reason: string }> = [];
-  if (hasCompose(parsed)) {
-    if (!opts.hostCheck) skipped.push({ rule: 'compose/subnet-host-collision', reason: '--no-host-check' });
-    else {
-      const host = await deps.fetchHost();
-      if (host.ok) hostNetworks = host.networks;
-      else skipped.push({ rule: 'compose/subnet-host-collision', reason: `Docker is not reachable (${host.reason})` });
-    }
+  if (!opts.hostCheck) skipped.push({ rule: HOST_RULE, reason: 'it looks at this host, so it runs only with --host-check' });
+  else if (!hasCompose(parsed)) skipped.push({ rule: HOST_RULE, reason: 'no Compose file among the inputs' });
+  else {
+    const host = await deps.fetchHost();
+    if (host.ok) hostNetworks = host.networks;
+    else skipped.push({ rule: HOST_RULE, reason: `Docker is not reachable (${host.reason})` });
   }
 
   const fixes: Array<{ file: string; changes: string[]; diff: string }> = [];
@@ -100,18 +105,23 @@ export async function runLint(ctx: RunContext, paths: string[], opts: LintOption
   return result.findings.some((f) => failing.includes(f.severity)) ? 1 : 0;
 }
 
+const HOST_RULE = 'compose/subnet-host-collision';
+
 const FAIL_LEVELS: Record<NonNullable<LintOptions['failOn']>, string[]> = { error: ['error'], warning: ['error', 'warning'], info: ['error', 'warning', 'info'], never: [] };
 
 const definedOnly = (env: NodeJS.ProcessEnv) => Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 
 async function applyFixes(ctx: RunContext, parsed: ParsedSource[], hostNetworks: HostNetwork[] | undefined, opts: LintOptions, deps: LintDeps) {
-  const state = await readHostAllocation(ctx.host.state);
+  // the host's prefix and allocations only with --host-check; otherwise a ULA derived from the files themselves
+  const state = opts.hostCheck ? await readHostAllocation(ctx.host.state) : undefined;
+  const composeSources = parsed.filter((p) => p.docs.some((d) => d.kind === 'compose')).map((p) => p.source);
   const used = lintUsedSpace({
     files: parsed.flatMap((p) => p.docs.filter((d) => d.kind === 'compose').flatMap((d) => composeModel(d).networks.flatMap((n) => n.ipam.map((e) => e.subnet?.text ?? '')))),
     networks: hostNetworks,
     allocations: state?.allocations,
   });
-  const { allocate } = makeAllocator({ prefix: state?.prefix, used, random: deps.random });
+  const derived = () => derivedGlobalId(...composeSources.flatMap((x) => [x.file, x.text]));
+  const { allocate } = makeAllocator({ prefix: state?.prefix, used, random: deps.random ?? derived });
   const fixes: Array<{ file: string; changes: string[]; diff: string }> = [];
   const sources: Source[] = [];
   for (const p of parsed) {
@@ -140,17 +150,19 @@ function render(ctx: RunContext, result: LintResult, opts: LintOptions, deps: Li
   const onDisk = dry?.result;
   if (opts.format === 'json') {
     const fixInfo = opts.fix ? { fixes: fixes.map((f) => ({ ...f, written: !opts.dryRun })) } : {};
+    const rules = { rulesRun: RULES.map((r) => r.id).filter((id) => !skipped.some((x) => x.rule === id)), skippedRules: skipped };
     if (onDisk) {
       // findings (and their positions) are the files on disk; afterFix lists what the fixed text would have
-      ctx.outJson({ ...(renderJson(onDisk, { skippedRules: skipped, ...fixInfo }) as object), findings: dry!.compared.findings, afterFix: { findings: result.findings, positions: 'in the fixed text' } });
-    } else ctx.outJson(renderJson(result, { skippedRules: skipped, ...fixInfo }));
+      ctx.outJson({ ...(renderJson(onDisk, { ...rules, ...fixInfo }) as object), findings: dry!.compared.findings, afterFix: { findings: result.findings, positions: 'in the fixed text' } });
+    } else ctx.outJson(renderJson(result, { ...rules, ...fixInfo }));
     return;
   }
   if (opts.format === 'sarif') {
     ctx.outJson(renderSarif((onDisk ?? result).findings, RULES, { version: deps.version, cwd: deps.cwd }));
     return;
   }
-  for (const s of skipped) ctx.note(`note: skipped ${s.rule}: ${s.reason}`);
+  // the default run says nothing about the host rule it leaves out (every CI log would carry the line); a run that asked for it, does
+  if (opts.hostCheck) for (const s of skipped) ctx.note(`note: skipped ${s.rule}: ${s.reason}`);
   for (const f of result.files) if (f.syntaxErrors.length === 0 && f.kinds.every((k) => k === 'unknown')) ctx.note(`note: ${f.file}: nothing to lint (not a Compose file, Kubernetes manifest or CNI config)`);
   const text = dry ? renderDryRun(dry.compared) : renderText(result.findings);
   if (text) ctx.stdout.write(text);

@@ -1,4 +1,5 @@
 // Renders findings as a SARIF 2.1.0 log, the format code-scanning services read.
+import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Finding, RuleMeta, Severity } from './types';
@@ -14,8 +15,27 @@ function artifactUri(file: string, cwd: string): string {
   return pathToFileURL(abs).href;
 }
 
+/** The key of our partialFingerprints entry; bump the version when the recipe changes (services then see new alerts). */
+export const FINGERPRINT_KEY = 'dockerIpv6LintIdentity/v1';
+
+/**
+ * partialFingerprints for code scanning: the finding's own identity (rule, logical path, the text it points at) with
+ * its file, and a count for the rare twins in one file, so it survives runs and line moves but not a changed value.
+ */
+function fingerprints(findings: Finding[], uriOf: (f: Finding) => string): string[] {
+  const seen = new Map<string, number>();
+  return findings.map((f) => {
+    const base = `${uriOf(f)}\0${f.fingerprint}`;
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    return createHash('sha256').update(`${base}\0${n}`).digest('hex').slice(0, 32);
+  });
+}
+
 export function renderSarif(findings: Finding[], rules: RuleMeta[], opts: { version: string; cwd: string }): unknown {
   const ruleIndex = new Map(rules.map((r, i) => [r.id, i]));
+  const uri = (f: Finding) => artifactUri(f.file, opts.cwd);
+  const prints = fingerprints(findings, uri);
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -33,7 +53,7 @@ export function renderSarif(findings: Finding[], rules: RuleMeta[], opts: { vers
         },
       },
       columnKind: 'utf16CodeUnits',
-      results: findings.map((f) => {
+      results: findings.map((f, i) => {
         const idx = ruleIndex.get(f.rule);
         return {
           ruleId: f.rule,
@@ -42,10 +62,12 @@ export function renderSarif(findings: Finding[], rules: RuleMeta[], opts: { vers
           message: { text: `${f.message}. Fix: ${f.fix}` },
           locations: [{
             physicalLocation: {
-              artifactLocation: { uri: artifactUri(f.file, opts.cwd) },
+              artifactLocation: { uri: uri(f) },
               region: { startLine: f.line, startColumn: f.col, endLine: Math.max(f.endLine, f.line), endColumn: f.endLine > f.line || f.endCol > f.col ? f.endCol : f.col + 1 },
             },
+            ...(f.path ? { logicalLocations: [{ fullyQualifiedName: f.path }] } : {}),
           }],
+          partialFingerprints: { [FINGERPRINT_KEY]: prints[i] },
         };
       }),
     }],

@@ -1,5 +1,5 @@
 // Parses sources into positioned YAML documents and maps nodes (and JSON embedded in scalars) to spans.
-import { parseAllDocuments, LineCounter, isMap, isScalar, isPair, type Document, type Node, type Scalar } from 'yaml';
+import { Composer, Lexer, Parser, LineCounter, isMap, isSeq, isScalar, isPair, type Document, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import { parseTree, type Node as JsonNode, type ParseError, printParseErrorCode } from 'jsonc-parser';
 import type { Source, Span, LintDoc } from './types';
 import { detectKind } from './detect';
@@ -13,11 +13,45 @@ export interface ParsedSource {
   errors: Array<{ message: string; at: Span }>;
   /** set when the file is a Helm/Go template and was not parsed */
   template?: Span;
+  /** set when the file holds more YAML tokens than lint parses (MAX_YAML_TOKENS): not linted, where the count ran out */
+  tooLarge?: Span;
+  /** the budget that applied, when not MAX_YAML_TOKENS */
+  maxTokens?: number;
+}
+
+/**
+ * Lint's memory bound, in YAML tokens (lexemes) rather than bytes: a parsed file's memory follows its tokens,
+ * whatever their size. 400k tokens is about 1 MiB of the densest YAML (one short value per line), about 8 MiB
+ * of CRD-like YAML (long descriptions), and stays under 300 MiB peak either way (README figures).
+ */
+export const MAX_YAML_TOKENS = 400_000;
+
+class TooManyTokens extends Error {
+  constructor(readonly offset: number) { super('too many YAML tokens'); }
 }
 
 export interface ParseOptions {
   /** Compose variables known to lint (--env-file, --use-env) */
   env?: Env;
+  /** the token budget (tests lower it); MAX_YAML_TOKENS by default */
+  maxTokens?: number;
+}
+
+/** yaml's parseAllDocuments, with the token budget checked while lexing: a file over it stops before it is built. */
+function parseBounded(text: string, lineCounter: LineCounter, maxTokens: number): Document.Parsed[] {
+  const lexer = new Lexer();
+  const parser = new Parser(lineCounter.addNewLine);
+  const composer = new Composer({ uniqueKeys: false, merge: true, logLevel: 'error' });
+  function* tokens() {
+    let n = 0;
+    lineCounter.addNewLine(0); // as Parser.parse does before its first token
+    for (const lexeme of lexer.lex(text)) {
+      if (++n > maxTokens) throw new TooManyTokens(parser.offset);
+      yield* parser.next(lexeme);
+    }
+    yield* parser.end();
+  }
+  return Array.from(composer.compose(tokens())) as Document.Parsed[];
 }
 
 /** `{{ ... }}` outside comments: a Helm chart template or another Go template, not YAML yet. */
@@ -36,22 +70,26 @@ export function linePos(p: { lineCounter: LineCounter; text: string }, offset: n
   return p.text.charCodeAt(0) === 0xfeff && pos.line === 1 && pos.col > 1 ? { line: 1, col: pos.col - 1 } : pos;
 }
 
+/** Line starts of a text the parser did not (fully) read; the parser itself starts with line 1 at 0. */
+function countLines(text: string): LineCounter {
+  const lc = new LineCounter();
+  lc.addNewLine(0);
+  for (let o = text.indexOf('\n'); o >= 0; o = text.indexOf('\n', o + 1)) lc.addNewLine(o + 1);
+  return lc;
+}
+
 export function parseSource(source: Source, opts: ParseOptions = {}): ParsedSource {
   const lineCounter = new LineCounter();
   const errors: ParsedSource['errors'] = [];
   const docs: LintDoc[] = [];
   const template = templateAt(source.text);
-  if (template) {
-    // not parsed, but its finding still needs line:col (the parser itself starts with line 1 at 0)
-    lineCounter.addNewLine(0);
-    for (let o = source.text.indexOf('\n'); o >= 0; o = source.text.indexOf('\n', o + 1)) lineCounter.addNewLine(o + 1);
-    return { source, lineCounter, docs, errors, template };
-  }
+  // not parsed, but its finding still needs line:col
+  if (template) return { source, lineCounter: countLines(source.text), docs, errors, template };
   let list: Document.Parsed[] = [];
   try {
-    const parsed = parseAllDocuments(source.text, { lineCounter, prettyErrors: false, uniqueKeys: false, merge: true, logLevel: 'error' });
-    list = Array.isArray(parsed) ? parsed : [];
+    list = parseBounded(source.text, lineCounter, opts.maxTokens ?? MAX_YAML_TOKENS);
   } catch (e) {
+    if (e instanceof TooManyTokens) return { source, lineCounter: countLines(source.text), docs, errors, tooLarge: { start: e.offset, end: e.offset }, maxTokens: opts.maxTokens };
     errors.push({ message: `cannot parse: ${(e as Error)?.message ?? e}`.split('\n')[0], at: { start: 0, end: 0 } });
   }
   list.forEach((doc, index) => {
@@ -90,11 +128,16 @@ function interpolateTree(v: any, env: Env, path: Array<string | number>, out: No
     out.push({ path, text: v, missing: r.missing });
     return v;
   }
-  if (Array.isArray(v)) return v.map((x, i) => interpolateTree(x, env, [...path, i], out));
+  // a subtree without any change is kept as it is (copying every one doubled the memory of a large file)
+  if (Array.isArray(v)) {
+    let copy: any[] | undefined;
+    v.forEach((x, i) => { const y = interpolateTree(x, env, [...path, i], out); if (y !== x) (copy ??= v.slice())[i] = y; });
+    return copy ?? v;
+  }
   if (v && typeof v === 'object') {
-    const o: Record<string, any> = {};
-    for (const k of Object.keys(v)) o[k] = interpolateTree(v[k], env, [...path, k], out);
-    return o;
+    let copy: Record<string, any> | undefined;
+    for (const k of Object.keys(v)) { const y = interpolateTree(v[k], env, [...path, k], out); if (y !== v[k]) (copy ??= { ...v })[k] = y; }
+    return copy ?? v;
   }
   return v;
 }
@@ -106,17 +149,50 @@ export function spanOf(node: unknown, fallback?: Span): Span {
   return fallback ?? { start: 0, end: 0 };
 }
 
+const keyIndexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+const SCAN_MAX = 8;
+
+/**
+ * The pair of a map with this key, through an index built once per map: looking keys up one by one (yaml's own
+ * getIn scans the map) made a Compose file with 20k services quadratic. The first of duplicate keys wins, as there.
+ */
+export function pairOf(map: YAMLMap, key: string | number): Pair | undefined {
+  const k = String(key);
+  // a small map is scanned: an index per tiny map (20k one-key service maps) costs more than it saves
+  if (map.items.length <= SCAN_MAX) {
+    for (const p of map.items) if (isScalar(p.key) && String(p.key.value) === k) return p;
+    return undefined;
+  }
+  let index = keyIndexes.get(map);
+  if (!index) {
+    index = new Map();
+    for (const p of map.items) {
+      const name = isScalar(p.key) ? String(p.key.value) : undefined;
+      if (name !== undefined && !index.has(name)) index.set(name, p);
+    }
+    keyIndexes.set(map, index);
+  }
+  return index.get(k);
+}
+
 /** The node at a path (or undefined). Keys may be strings or sequence indexes. */
 export function nodeAt(doc: LintDoc, path: Array<string | number>): Node | undefined {
-  return doc.doc.getIn([...doc.base, ...path], true) as Node | undefined;
+  let node = doc.doc.contents as Node | null | undefined;
+  const step = (key: string | number) => {
+    if (isMap(node)) node = pairOf(node, key)?.value as Node | null | undefined;
+    else if (isSeq(node) && (typeof key === 'number' || /^\d+$/.test(key))) node = node.items[Number(key)] as Node | undefined;
+    else node = undefined;
+  };
+  for (const key of doc.base) step(key);
+  for (const key of path) { if (!node) break; step(key); }
+  return node ?? undefined;
 }
 
 /** The span of the key of the pair at `path` (the map entry itself), falling back to the value. */
 export function keySpan(doc: LintDoc, path: Array<string | number>): Span | undefined {
   const parent = path.length > 1 || doc.base.length ? nodeAt(doc, path.slice(0, -1)) : (doc.doc.contents as Node | null);
   if (isMap(parent)) {
-    const last = path[path.length - 1];
-    const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === last);
+    const pair = pairOf(parent, path[path.length - 1]);
     if (pair) return spanOf(pair);
   }
   const n = nodeAt(doc, path);
@@ -135,6 +211,47 @@ export function firstSpan(doc: LintDoc, ...paths: Array<Array<string | number>>)
 export function docStart(doc: LintDoc): Span {
   const c = (doc.base.length ? nodeAt(doc, []) : doc.doc.contents) as Node | null;
   return c?.range ? { start: c.range[0], end: c.range[0] } : { start: 0, end: 0 };
+}
+
+/** The last item starting at or before `offset` (items are in file order): a binary search, so deep files stay linear. */
+function itemAt<T>(items: readonly T[], start: (x: T) => number | undefined, offset: number): number {
+  let lo = 0;
+  let hi = items.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = start(items[mid]);
+    if (s !== undefined && s <= offset) { found = mid; lo = mid + 1; } else hi = mid - 1;
+  }
+  return found;
+}
+
+/**
+ * Where an offset sits in a document as keys and sequence indexes ("services.web.ports[1]"): a finding's
+ * logical location, which a line move above it does not change.
+ */
+export function logicalPath(doc: LintDoc, offset: number): string {
+  let out = doc.base.map((k) => (typeof k === 'number' ? `[${k}]` : `${k}`)).join('.').replace(/\.\[/g, '[');
+  let node = (doc.base.length ? nodeAt(doc, []) : doc.doc.contents) as Node | null | undefined;
+  for (let depth = 0; node && depth < 200; depth++) {
+    if (isMap(node)) {
+      const i = itemAt(node.items, (p: Pair) => (p.key as Node | null)?.range?.[0], offset);
+      const pair = node.items[i];
+      const end = ((pair?.value as Node | null)?.range ?? (pair?.key as Node | null)?.range)?.[1];
+      if (!pair || end === undefined || offset > end) break;
+      const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+      out += out ? `.${key}` : key;
+      const keyEnd = (pair.key as Node | null)?.range?.[1] ?? 0;
+      node = offset < keyEnd ? undefined : (pair.value as Node | null);
+    } else if (isSeq(node)) {
+      const i = itemAt(node.items as Node[], (n) => n?.range?.[0], offset);
+      const item = node.items[i] as Node | undefined;
+      if (!item?.range || offset > item.range[1]) break;
+      out += `[${i}]`;
+      node = item;
+    } else break;
+  }
+  return out;
 }
 
 /** JSON held in a YAML scalar (Flannel's net-conf.json), with positions mapped back into the file. */

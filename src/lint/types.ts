@@ -73,6 +73,13 @@ export interface Finding {
   rule: string;
   message: string;
   fix: string;
+  /** where in the document, as keys and indexes ("services.web.ports[1]"); '' for a finding about the whole file */
+  path: string;
+  /**
+   * The finding's identity apart from its file and position: rule, path without indexes, and the text it points at
+   * (blanks collapsed). Stable across runs and line moves; SARIF's partialFingerprints are made from it.
+   */
+  fingerprint: string;
 }
 
 export interface RuleMeta {
@@ -102,8 +109,6 @@ export interface RuleContext {
   forced: boolean;
   /** --dual-stack was given: explicit single-family choices are no longer respected */
   dualStackFlag: boolean;
-  /** random bytes, for suggested RFC 4193 prefixes */
-  random: (n: number) => Uint8Array;
   /** undefined when the host could not be asked: the collision rule is then skipped */
   hostNetworks?: HostNetwork[];
 }

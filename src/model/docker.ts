@@ -1,6 +1,7 @@
 // Docker's networks and containers as data: the API shapes we read, the one normalised form, bridge names (pure).
-import { canonical6, containsAddress, isIPv6Address, parseCidr6, v6ToBig } from './ip';
+import { canonical6, containsAddress, isIPv6Address, parseAddress, parseCidr, parseCidr6, v6ToBig } from './ip';
 import { ifNameProblem } from './names';
+import type { AddrInfo, NetState } from './net';
 
 /** The parts of Docker's list answers (GET /networks, GET /containers/json) we use, kept structural so tests pass plain objects. */
 export interface ApiNetwork {
@@ -77,24 +78,16 @@ export interface ContainerFacts {
 }
 
 /**
- * Whether a port binding on this host address publishes the container port over IPv6, so D6-FORWARD may
- * let the world reach it on the container's own address: a binding on all addresses ('' or '::'), or on
- * an IPv6 address of the host (Docker can only bind addresses the host holds, so a global-scope IPv6
- * binding is one). '0.0.0.0' and every IPv4 address publish over IPv4 only: `-p 0.0.0.0:8080:80` keeps
- * the container closed over IPv6 (Docker lists a plain `-p 8080:80` as two bindings, '0.0.0.0' and '::',
- * so that one still opens). Loopback, link-local and IPv4-mapped addresses open nothing either.
+ * Whether a port binding on this host address publishes the container port to the world over IPv6, so
+ * D6-INBOUND may let the world reach it on the container's own address: only a binding on all addresses
+ * ('' or '::'). A binding on one host address (`-p '[fd00:aa::5]:8085:80'`, `-p 0.0.0.0:8080:80`, `::1`)
+ * opens nothing at the container's address: docker-proxy (or Docker's DNAT) already serves it on that host
+ * address and only there, which is what the user asked for. (Docker lists a plain `-p 8080:80` as two
+ * bindings, '0.0.0.0' and '::', so that one opens.)
  */
 export function opensToWorld(hostIp: string | undefined): boolean {
   const ip = (hostIp ?? '').replace(/^\[|\]$/g, '');
-  if (ip === '' || ip === '::') return true;
-  if (!ip.includes(':') || !isIPv6Address(ip)) return false;
-  const n = v6ToBig(ip);
-  const top = (bits: number) => n >> BigInt(128 - bits);
-  if (n <= 1n) return false; // ::1 (and :: handled above)
-  if (top(96) === 0xffffn) return false; // ::ffff:a.b.c.d, an IPv4 address
-  if (top(10) === 0x3fan) return false; // fe80::/10 link-local
-  if (top(8) === 0xffn) return false; // multicast
-  return true;
+  return ip === '' || (isIPv6Address(ip) && v6ToBig(ip) === 0n);
 }
 
 /** Reconcile's view of Docker: bridge networks with their IPv6 subnets, running containers with their IPv6 addresses. */
@@ -102,6 +95,10 @@ export interface NetFact {
   id: string; name: string; bridge: string; subnets6: Array<{ subnet: string; gateway?: string }>;
   /** the source Docker's own NAT gives its IPv6 egress (dockerSnatOf), when docker ipv6 asked for one */
   dockerSnat6?: string;
+  /** --internal: nothing in from outside the bridge, nothing out (absent: not internal) */
+  internal?: boolean;
+  /** the network's IPv4 subnets (a bridge holding addresses outside every subnet is not Docker's alone) */
+  subnets4?: string[];
 }
 export interface CtrFact {
   id: string;
@@ -111,12 +108,23 @@ export interface CtrFact {
   /** ports published where the world can reach them (see opensToWorld): only these get a filter rule */
   published: Array<{ port: number; proto: 'tcp' | 'udp' | 'sctp' }>;
 }
-/** A bridge network left out of every rule and entry because its bridge name cannot be written safely. */
-export interface SkippedNet { id: string; name: string; bridge: string; problem: string }
+/**
+ * A bridge network left out of every rule and entry: its bridge name cannot be written safely, or its bridge
+ * is not Docker's alone (the uplink, an interface that is not a bridge, one holding other addresses).
+ */
+export interface SkippedNet {
+  id: string; name: string; bridge: string; problem: string;
+  /**
+   * name: the bridge name cannot be written into a rule, so the filter closes the network by its IPv6
+   * subnets instead; host: the bridge is not Docker's alone, so its forwarding is the admin's (no rule at all)
+   */
+  kind: 'name' | 'host';
+  subnets6: string[];
+}
 export interface DockerFacts {
   networks: NetFact[];
   containers: CtrFact[];
-  /** bridge networks left out (bad interface name): the prefix-wide rules keep them closed */
+  /** bridge networks left out of every rule (see SkippedNet) */
   skipped?: SkippedNet[];
 }
 
@@ -166,7 +174,7 @@ function gatewayIn(subnet: string, gateways: readonly string[]): string | undefi
  * Reconcile's view of normalised facts: bridge networks with their IPv6 subnets, running containers with
  * IPv6. Every value that reaches an ip6tables rule or a netlink call is checked here, once: a bridge name
  * ip6tables would read as something else (`+` is its wildcard, `!` a negation; quotes break the batch)
- * leaves its network out (listed in `skipped`; the prefix-wide rules keep it closed, and one bad network
+ * leaves its network out (listed in `skipped`; the catch-all drops keep a docker0 / br-* bridge closed, and one bad network
  * never blocks the rules of the others); an address that is not IPv6 and a port or protocol out of range
  * are dropped.
  */
@@ -176,9 +184,12 @@ export function dockerView(networks: readonly NetworkFacts[], containers: readon
   for (const n of networks.filter((x) => x.driver === 'bridge')) {
     const bridge = n.bridge ?? bridgeName({ Id: n.id, Name: n.name, Options: n.options });
     const problem = ifNameProblem(bridge);
-    if (problem) { skipped.push({ id: n.id, name: n.name, bridge, problem }); continue; }
+    if (problem) { skipped.push({ id: n.id, name: n.name, bridge, problem, kind: 'name', subnets6: n.ipv6Subnets.filter((x) => !!parseCidr6(x)) }); continue; }
     const snat = dockerSnatOf(n);
-    nets.push({ id: n.id, name: n.name, bridge, subnets6: n.ipv6Subnets.map((subnet) => ({ subnet, gateway: gatewayIn(subnet, n.gateways) })), ...(snat ? { dockerSnat6: snat } : {}) });
+    nets.push({
+      id: n.id, name: n.name, bridge, subnets6: n.ipv6Subnets.map((subnet) => ({ subnet, gateway: gatewayIn(subnet, n.gateways) })),
+      ...(n.internal ? { internal: true } : {}), ...(n.ipv4Subnets.length ? { subnets4: n.ipv4Subnets } : {}), ...(snat ? { dockerSnat6: snat } : {}),
+    });
   }
   return {
     networks: nets,
@@ -191,6 +202,49 @@ export function dockerView(networks: readonly NetworkFacts[], containers: readon
     })),
     ...(skipped.length ? { skipped } : {}),
   };
+}
+
+/** A bridge name Docker makes itself (docker0, br-<12 hex digits of the network id>): never a host interface. */
+export function isDockerMadeBridge(name: string): boolean {
+  return /^(docker0|br-[0-9a-f]{12})$/.test(name);
+}
+
+/**
+ * Why a listed network's bridge is not Docker's alone, so no rule of ours may name it, or undefined. A rule
+ * `-i X -o X ACCEPT` on a host bridge (`com.docker.network.bridge.name=vmbr0` joins Docker to the host's
+ * own LAN bridge) would forward the whole LAN; the uplink is worse. So: not the uplink; when the interface
+ * exists, a bridge holding no address outside the network's own subnets (link-local ones aside).
+ */
+export function bridgeNotOurs(n: NetFact, net: Pick<NetState, 'links' | 'addresses'>, uplink?: string): string | undefined {
+  if (uplink && n.bridge === uplink) return `its bridge ${n.bridge} is the uplink`;
+  const link = net.links.find((l) => l.name === n.bridge);
+  if (!link) return undefined; // Docker has not made it yet: the name is still its own
+  if (link.kind !== undefined && link.kind !== 'bridge') return `its bridge ${n.bridge} is a ${link.kind} interface, not a bridge`;
+  const subnets = [...n.subnets6.map((s) => s.subnet), ...(n.subnets4 ?? [])];
+  const foreign = net.addresses.filter((a) => a.ifindex === link.index && !isLinkLocal(a) && !subnets.some((s) => inSubnet(s, a.address)));
+  if (foreign.length) return `its bridge ${n.bridge} holds ${foreign.map((a) => `${a.address}/${a.prefixlen}`).join(', ')}, outside the network's subnets (a host interface)`;
+  return undefined;
+}
+
+function isLinkLocal(a: AddrInfo): boolean {
+  return a.family === 6 ? /^fe[89ab]/i.test(a.address) : a.address.startsWith('169.254.');
+}
+
+function inSubnet(subnet: string, address: string): boolean {
+  const c = parseCidr(subnet);
+  const a = parseAddress(address);
+  return !!c && !!a && containsAddress(c, a);
+}
+
+/** The view with networks whose bridge is not Docker's alone moved to `skipped` (see bridgeNotOurs). */
+export function vetBridges(docker: DockerFacts, net: Pick<NetState, 'links' | 'addresses'>, uplink?: string): DockerFacts {
+  const skipped: SkippedNet[] = [...(docker.skipped ?? [])];
+  const networks = docker.networks.filter((n) => {
+    const problem = bridgeNotOurs(n, net, uplink);
+    if (problem) skipped.push({ id: n.id, name: n.name, bridge: n.bridge, problem, kind: 'host', subnets6: n.subnets6.map((x) => x.subnet) });
+    return !problem;
+  });
+  return { ...docker, networks, ...(skipped.length ? { skipped } : {}) };
 }
 
 /** From one GET /networks and one GET /containers/json (running only) to reconcile's view. */

@@ -33,6 +33,14 @@ export function describeDockerError(ep: Endpoint, e: unknown): PreconditionError
     case 'ETIMEDOUT':
     case 'ESOCKETTIMEDOUT':
       return new PreconditionError(`Docker did not answer at ${where} in time`, 'check the daemon: journalctl -u docker');
+    case 'ENOSSH':
+      return new PreconditionError(`cannot reach Docker at ${where}: ${err.message}`, 'install the OpenSSH client (apt-get install openssh-client), or use a tcp:// endpoint');
+    case 'ESSH':
+      // the docker CLI's own ssh transport: ssh must log in without a prompt, and the remote needs a docker CLI
+      return new PreconditionError(`cannot reach Docker at ${where}: ${err.message}`, `check that this works without a prompt: ssh ${ep.host.replace(/^ssh:\/\//, '')} docker system dial-stdio </dev/null (a key in ssh-agent or ~/.ssh/config, and a docker CLI on the remote host)`);
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new PreconditionError(`cannot reach Docker at ${where}: no route to that host`, 'check the address and the network path to the Docker host');
     default:
       return new PreconditionError(`cannot reach Docker at ${where}: ${err?.message ?? String(e)}`, 'check that dockerd runs: docker version');
   }

@@ -18,9 +18,11 @@ export interface OurRule {
   oifNot?: boolean;
   proto?: Proto;
   dport?: number;
+  /** -m icmp6 --icmpv6-type N (with proto ipv6-icmp) */
+  icmpType?: number;
   /** -m conntrack --ctstate RELATED,ESTABLISHED */
   established?: boolean;
-  /** ACCEPT, DROP, MASQUERADE, SNAT or one of our chains (a jump) */
+  /** ACCEPT, DROP, RETURN, MASQUERADE, SNAT or one of our chains (a jump) */
   target: string;
   /** SNAT only: the source address (`--to-source`, canonical form as ip6tables-save prints it) */
   toSource?: string;
@@ -28,7 +30,11 @@ export interface OurRule {
 
 const TAG = `-m comment --comment ${COMMENT_TAG}`;
 const PROTOS: readonly string[] = ['tcp', 'udp', 'sctp', 'ipv6-icmp'];
-const VERDICTS: Record<string, string> = { ACCEPT: 'accept', DROP: 'drop', MASQUERADE: 'masquerade' };
+const VERDICTS: Record<string, string> = { ACCEPT: 'accept', DROP: 'drop', RETURN: 'return', MASQUERADE: 'masquerade' };
+/** The ICMPv6 types nftables names in its JSON (`nft -j` prints names, not numbers, for these). */
+export const ICMP6_TYPE_NAMES: Record<number, string> = {
+  1: 'destination-unreachable', 2: 'packet-too-big', 3: 'time-exceeded', 4: 'parameter-problem', 128: 'echo-request', 129: 'echo-reply',
+};
 
 /** The line ip6tables-save prints for the rule (`-A CHAIN ...`). */
 export function ruleLine(r: OurRule): string {
@@ -39,6 +45,7 @@ export function ruleLine(r: OurRule): string {
   if (r.oif) p.push(...(r.oifNot ? ['!'] : []), '-o', r.oif);
   if (r.proto) p.push('-p', r.proto);
   if (r.dport !== undefined) p.push('-m', r.proto!, '--dport', String(r.dport));
+  if (r.icmpType !== undefined) p.push('-m', 'icmp6', '--icmpv6-type', String(r.icmpType));
   if (r.established) p.push('-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED');
   p.push(TAG, '-j', r.target);
   if (r.target === 'SNAT') p.push('--to-source', r.toSource ?? '');
@@ -62,6 +69,7 @@ export function parseRuleLine(line: string): OurRule | undefined {
     else if (o === '-o') r.oif = next();
     else if (o === '-p' && PROTOS.includes(t[i])) r.proto = next() as Proto;
     else if (o === '-m' && t[i] === r.proto && t[i + 1] === '--dport' && /^\d+$/.test(t[i + 2] ?? '')) { r.dport = Number(t[i + 2]); i += 3; }
+    else if (o === '-m' && r.proto === 'ipv6-icmp' && t[i] === 'icmp6' && t[i + 1] === '--icmpv6-type' && /^\d+$/.test(t[i + 2] ?? '')) { r.icmpType = Number(t[i + 2]); i += 3; }
     else if (o === '-m' && t[i] === 'conntrack' && t[i + 1] === '--ctstate' && t[i + 2] === 'RELATED,ESTABLISHED') { r.established = true; i += 3; }
     else if (o === '-m' && t[i] === 'comment' && t[i + 1] === '--comment' && t[i + 2] === COMMENT_TAG) { tagged = true; i += 3; }
     else if (o === '-j' && t[i] && i === t.length - 1) r.target = next();
@@ -86,6 +94,7 @@ export function nftStatement(r: OurRule): string {
   if (r.iif) p.push('iifname', ifname(r.iif));
   if (r.oif) p.push('oifname', ...(r.oifNot ? ['!='] : []), ifname(r.oif));
   if (r.proto && r.dport !== undefined) p.push(r.proto, 'dport', String(r.dport));
+  else if (r.proto === 'ipv6-icmp' && r.icmpType !== undefined) p.push('icmpv6 type', String(r.icmpType));
   else if (r.proto) p.push('meta l4proto', r.proto);
   if (r.established) p.push('ct state established,related');
   // in an ip6 table `snat to ADDR` needs no family word (Docker's own nftables rules are written the same way)

@@ -29,6 +29,8 @@ export interface FirewallFacts {
   version?: string;
   error?: string;
   tables: ParsedRuleset;
+  /** nftables: why our table stays although nothing of ours may be in it (the admin's sets or maps) */
+  kept?: string;
 }
 
 /** One of Docker's IPv6 source NAT rules: a masquerade, or (`to`) an SNAT to a chosen address (com.docker.network.host_ipv6). */
@@ -90,4 +92,27 @@ export function dockerNatRule(line: string): DockerMasq | undefined {
   if (s < 0) return undefined;
   const o = t.indexOf('-o');
   return { source: t[s + 1], bridge: o > 0 && t[o - 1] === '!' ? t[o + 1] : undefined, ...(snat ? { to: snat } : {}) };
+}
+
+const BUILTIN_CHAINS = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
+
+/**
+ * The rules Docker's ip6tables support puts into the built-in chains, as their save lines by table: its source NAT
+ * (POSTROUTING masquerades, and SNATs for a network's host_ipv6) and its jumps into its own DOCKER* chains. Rules of
+ * ours (they carry a comment) are never among them. Deleting these lines edits no DOCKER* chain: what is left of
+ * Docker's chains is then reached by nothing.
+ */
+export function dockerBuiltinRules(rs: ParsedRuleset): Record<'nat' | 'filter', string[]> {
+  const out = { nat: [] as string[], filter: [] as string[] };
+  for (const table of ['nat', 'filter'] as const) {
+    for (const line of rs[table]?.rules ?? []) {
+      if (line.includes('--comment')) continue;
+      const t = ruleTokens(line);
+      if (t[0] !== '-A' || !BUILTIN_CHAINS.has(t[1])) continue;
+      const target = t[t.indexOf('-j') + 1] ?? '';
+      const masq = table === 'nat' && dockerNatRule(line) !== undefined;
+      if (masq || /^DOCKER/.test(target)) out[table].push(line);
+    }
+  }
+  return out;
 }

@@ -7,6 +7,11 @@ export const NAT_CHAIN = 'D6-NAT';
 /** filter table: our forwarding filter chain, jumped to from FORWARD. */
 export const FORWARD_CHAIN = 'D6-FORWARD';
 /**
+ * filter table: what may reach a container of a listed (not internal) network from outside its bridge:
+ * replies, the ICMPv6 transit set, published ports. D6-FORWARD jumps to it per bridge and drops right after.
+ */
+export const INBOUND_CHAIN = 'D6-INBOUND';
+/**
  * filter table: the admin's chain, evaluated first inside D6-FORWARD (as Docker's DOCKER-USER). We create it
  * when it is missing and never flush, edit or reorder it; disable removes it only when it is empty.
  */
@@ -19,6 +24,12 @@ export const COMMENT_TAG = 'docker-ipv6';
  * to be ours even when a crash came between adding it and recording it in the state file.
  */
 export const PROXY_PROTOCOL = 214;
+
+/** Our systemd units: the only ones the tool ever enables, starts, stops or writes (systemd/ in the source tree). */
+export const BOOT_UNIT = 'docker-ipv6-boot.service';
+export const APPLY_UNIT = 'docker-ipv6-apply.service';
+export const AGENT_UNIT = 'docker-ipv6-agent.service';
+export const OUR_UNITS: readonly string[] = [BOOT_UNIT, APPLY_UNIT, AGENT_UNIT];
 
 /**
  * Why an interface name from outside (Docker's bridge.name option, the state) must not reach a rule or a

@@ -2,22 +2,36 @@
 // handle), and Docker's IPv6 masquerades in its `ip6 docker-bridges` table (pure).
 import { COMMENT_TAG, NAT_CHAIN } from './names';
 import type { ParsedRuleset } from './ip6tables-save';
-import { ruleLine, targetFromNft, type OurRule, type Proto } from './fw-rule';
+import { ICMP6_TYPE_NAMES, ruleLine, targetFromNft, type OurRule, type Proto } from './fw-rule';
 import { canonical6, isIPv6Address } from './ip';
+
+/** `icmpv6 type` as nft -j prints it (a name for the types it knows, else the number) -> the number. */
+function icmp6Type(right: unknown): number | undefined {
+  if (typeof right === 'number' && Number.isInteger(right) && right >= 0 && right < 256) return right;
+  const hit = Object.entries(ICMP6_TYPE_NAMES).find(([, name]) => name === right);
+  return hit ? Number(hit[0]) : undefined;
+}
 
 export interface NftChain { family: string; table: string; name: string; handle: number; type?: string; hook?: string; prio?: number; policy?: string }
 export interface NftRule { family: string; table: string; chain: string; handle: number; comment?: string; expr: unknown[] }
-export interface NftObjects { tables: Array<{ family: string; name: string }>; chains: NftChain[]; rules: NftRule[] }
+/** Anything else a table holds (sets, maps, flowtables, named counters, ...): never ours. */
+export interface NftOther { family: string; table: string; kind: string; name: string }
+export interface NftObjects { tables: Array<{ family: string; name: string }>; chains: NftChain[]; rules: NftRule[]; others?: NftOther[] }
 
 /** Parses `nft -j list ruleset|table ...`: tables, chains and rules (maps, sets and the rest are left out). */
 export function parseNftJson(text: string): NftObjects {
-  const out: NftObjects = { tables: [], chains: [], rules: [] };
+  const out: NftObjects = { tables: [], chains: [], rules: [], others: [] };
   if (!text.trim()) return out;
   const doc = JSON.parse(text) as { nftables?: Array<Record<string, unknown>> };
   for (const o of doc.nftables ?? []) {
     if (o.table) out.tables.push(o.table as NftObjects['tables'][number]);
     else if (o.chain) out.chains.push(o.chain as NftChain);
     else if (o.rule) out.rules.push(o.rule as NftRule);
+    else {
+      const [kind, body] = Object.entries(o)[0] ?? [];
+      const b = body as { family?: string; table?: string; name?: string } | undefined;
+      if (kind && kind !== 'metainfo' && b?.table) out.others!.push({ family: b.family ?? '', table: b.table, kind, name: b.name ?? '' });
+    }
   }
   return out;
 }
@@ -53,6 +67,10 @@ export function ruleFromNft(rule: NftRule): string | undefined {
       } else if (meta === 'iifname' && m.op === '==' && !r.iif) r.iif = ifname(m.right);
       else if (meta === 'oifname' && (m.op === '==' || m.op === '!=') && !r.oif) { r.oif = ifname(m.right); if (m.op === '!=') r.oifNot = true; }
       else if (meta === 'l4proto' && m.op === '==' && m.right === 'ipv6-icmp' && !r.proto) r.proto = 'ipv6-icmp';
+      // nft folds our `meta l4proto ipv6-icmp` into the icmpv6 match it implies
+      else if (payload?.protocol === 'icmpv6' && payload.field === 'type' && m.op === '==' && icmp6Type(m.right) !== undefined && r.icmpType === undefined && (!r.proto || r.proto === 'ipv6-icmp')) {
+        r.proto = 'ipv6-icmp'; r.icmpType = icmp6Type(m.right);
+      }
       else if (ct === 'state' && (m.op === 'in' || m.op === '==') && Array.isArray(m.right) && [...m.right].sort().join() === 'established,related') r.established = true;
       else return undefined;
     } else if (kind === 'jump' && !r.target) r.target = (body as { target?: string })?.target ?? '';
@@ -77,10 +95,13 @@ export interface NftTableView {
   handles: Record<string, number[]>;
   /** base chains (hooked): FORWARD, POSTROUTING */
   base: string[];
+  /** what else the table holds (the admin's sets and maps): the table is kept while anything is there */
+  others?: string[];
 }
 
 export function nftTableView(objs: NftObjects, family: string, table: string): NftTableView {
-  const view: NftTableView = { exists: objs.tables.some((t) => t.family === family && t.name === table), ruleset: {}, handles: {}, base: [] };
+  const others = (objs.others ?? []).filter((o) => o.family === family && o.table === table).map((o) => `${o.kind} ${o.name}`);
+  const view: NftTableView = { exists: objs.tables.some((t) => t.family === family && t.name === table), ruleset: {}, handles: {}, base: [], ...(others.length ? { others } : {}) };
   for (const c of objs.chains.filter((x) => x.family === family && x.table === table)) {
     const t = (view.ruleset[tableOfChain(c.name)] ??= { chains: {}, rules: [] });
     t.chains[c.name] = c.hook ? (c.policy ?? 'accept').toUpperCase() : '-';

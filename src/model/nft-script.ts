@@ -29,6 +29,11 @@ interface Entry { line: string; handle?: number }
 
 export class NftScriptError extends Error {}
 
+/** Why our table stays after everything of ours left it (objects someone else put there), or undefined. */
+export function nftKeeps(view: Pick<NftTableView, 'others'>): string | undefined {
+  return view.others?.length ? `table ${NFT_FAMILY} ${NFT_TABLE} is kept: it also holds ${view.others.join(', ')}, which docker-ipv6 did not write` : undefined;
+}
+
 /**
  * The nft script for `batch` against the table as `view` shows it, or '' when the batch changes nothing there
  * (an empty table stays absent).
@@ -112,9 +117,10 @@ export function nftScript(batch: string, view: NftTableView): string {
   // what is left: the table goes with its last rule and regular chain; an empty base chain goes on its own
   const regular = [...chains.keys()].filter((c) => !base.has(c));
   const rules = [...chains.values()].reduce((n, l) => n + l.length, 0);
-  if (regular.length === 0 && rules === 0) {
+  if (regular.length === 0 && rules === 0 && !view.others?.length) {
     return view.exists ? `delete table ${T}\n` : '';
   }
+  // the admin keeps sets or maps in our table: it stays, emptied of what is ours (nftKeeps says so)
   for (const c of base) if (chains.get(c)?.length === 0) out.push(`delete chain ${T} ${c}`);
   return `${out.join('\n')}\n`;
 }

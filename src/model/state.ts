@@ -36,10 +36,21 @@ export interface ToolState {
     filterByUs: boolean;
     /** the default bridge's MTU when enable found the uplink's below Docker's 1500; `network create` gives it to its networks */
     mtu?: number;
+    /** ip6tables' FORWARD policy before enable: Docker's ip6tables support sets DROP, and does not put it back when it goes off */
+    forwardPolicyBefore?: 'ACCEPT' | 'DROP';
+    /** what enable did with our systemd units (disable undoes exactly this, nothing else): files it wrote, units it enabled and started */
+    services?: { wrote?: string[]; enabled?: string[]; started?: string[] };
   };
   /** Routes and NDP proxy entries we installed (the agent keeps them). */
   routes?: string[];
   proxies?: Array<{ address: string; ifname: string }>;
+  /**
+   * Docker bridges with names of their own (not docker0 / br-*) that our filter lists: the boot skeleton
+   * closes them before Docker runs (the catch-alls close the rest).
+   */
+  bridges?: string[];
+  /** NDP proxy entries that were there before enable for addresses it serves: someone else's, never ours to remove */
+  foreignProxies?: Array<{ address: string; ifname: string }>;
   /** IPv6 subnets handed out to networks from the prefix. */
   allocations?: Record<string, string>;
 }
@@ -51,4 +62,9 @@ export function renderStateText(state: ToolState): string {
 
 export function emptyState(): ToolState {
   return { version: 1 };
+}
+
+/** Whether the saved mode follows Docker's events (our filter, our NAT or SNAT to a chosen source, NDP proxy entries): the agent must run. */
+export function agentNeeded(s: Pick<ToolState, 'mode' | 'enabled' | 'natSource'>): boolean {
+  return !!s.enabled && (s.enabled.filterByUs || s.enabled.natByUs || s.mode === 'ndp' || (s.mode === 'nat' && !!s.natSource));
 }

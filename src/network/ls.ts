@@ -1,9 +1,10 @@
 // `network ls`: every network with its IPv4 and IPv6 subnets, IPv6 status and whether docker-ipv6 manages it.
 import type { RunContext } from '../cli/context';
+import { shellQuote } from '../util/shell-quote';
 import { renderTable } from '../util/table';
 import type { NetworkFacts } from '../model/docker';
-import { listNetworkFacts } from './observe';
-import { MANAGED_LABEL } from './plan';
+import { listNetworkFacts } from '../subnets/observe';
+import { MANAGED_LABEL } from '../subnets/plan';
 
 export interface NetworkRow { name: string; driver: string; ipv4: string[]; ipv6: string[]; ipv6Status: string; managed: boolean; /** false: a Docker 28+ IPv6-only network */ ipv4Enabled: boolean }
 
@@ -15,7 +16,7 @@ export function isDefaultBridge(n: Pick<NetworkFacts, 'name' | 'driver' | 'optio
 export function ipv6Status(n: NetworkFacts): string {
   if (n.driver === 'host' || n.driver === 'null' || n.driver === 'none') return 'n/a';
   // the default bridge cannot be re-created (network upgrade refuses it): daemon.json gives it IPv6
-  if (!n.enableIPv6) return isDefaultBridge(n) ? 'off (docker ipv6 enable)' : `off (docker ipv6 network upgrade ${n.name})`;
+  if (!n.enableIPv6) return isDefaultBridge(n) ? 'off (docker ipv6 enable)' : `off (docker ipv6 network upgrade ${shellQuote(n.name)})`;
   if (!n.ipv6Subnets.length) return 'on, no subnet';
   return n.enableIPv4 === false ? 'on (IPv6-only)' : 'on';
 }

@@ -3,58 +3,26 @@ import { normaliseDocker, type ApiContainer, type ApiNetwork, type ContainerFact
 import type { RunContext } from '../cli/context';
 import type { Endpoint } from '../model/endpoint';
 import { isToolError } from '../errors';
-import { type FirewallFacts } from '../model/ip6tables-save';
 import type { HostAdapters } from '../host/interfaces';
 import { findUplink, type NetState } from '../model/net';
 import { readIpv6Sysctls } from '../model/sysctl';
-import { type ToolState } from '../model/state';
 import { parseDaemonJson } from '../daemon/parse';
-import { dockerdsFor, type DockerdProcess } from '../daemon/keys';
+import { dockerdsFor } from '../daemon/keys';
+import { type DaemonConfigFacts, type DaemonFacts, type HostFacts, type HostSide, type HostSource, type ObserveOptions } from './facts';
 
-export interface DaemonFacts {
-  reachable: boolean;
-  error?: string;
-  hint?: string;
-  version?: string;
-  apiVersion?: string;
-  experimental?: boolean;
-  /** true when the default bridge has IPv6 */
-  bridgeIPv6?: boolean;
-  kernel?: string;
-  os?: string;
-}
+export { unknownSide } from './facts';
+export type { DaemonConfigFacts, DaemonFacts, HostFacts, HostSide, HostSource, ObserveOptions } from './facts';
 
-export interface DaemonConfigFacts {
-  path: string;
-  exists: boolean;
-  text?: string;
-  value?: Record<string, unknown>;
-  error?: string;
-}
-
-export interface HostFacts {
-  error?: string;
-  uplink?: string;
-  uplinkReason: string;
-  net?: NetState;
-  sysctls: Record<string, string | undefined>;
-}
-
-export interface HostSnapshot {
+/** What Docker's API says, with the host side (this machine's, or another host's through the probe, or unknown). */
+export interface HostSnapshot extends HostSide {
   endpoint: Endpoint;
+  /** absent: this machine (local) */
+  hostSource?: HostSource;
+  /** probe: doctor's facts and the agent's status file as the probe read them on that host */
+  remote?: { extra?: unknown; agent?: unknown };
   daemon: DaemonFacts;
-  daemonConfig: DaemonConfigFacts;
   networks: NetworkFacts[];
   containers: ContainerFacts[];
-  host: HostFacts;
-  firewall: FirewallFacts;
-  state?: ToolState;
-  stateError?: string;
-  /** The dockerd process that reads our daemon.json, when it runs on this machine. */
-  dockerd?: DockerdProcess;
-  /** Whether any dockerd process reads our daemon.json (undefined: not looked, or /proc unreadable). With Docker
-   * not answering, false means it is down (stopped, or it exited at start), not merely slow or refusing us. */
-  dockerdRunning?: boolean;
 }
 
 async function observeDocker(host: HostAdapters): Promise<Pick<HostSnapshot, 'daemon' | 'networks' | 'containers'>> {
@@ -75,6 +43,8 @@ async function observeDocker(host: HostAdapters): Promise<Pick<HostSnapshot, 'da
       reachable: true, version: version.Version, apiVersion: version.ApiVersion,
       experimental: !!(info as { ExperimentalBuild?: boolean }).ExperimentalBuild,
       bridgeIPv6: bridge?.enableIPv6, kernel: info.KernelVersion, os: info.OperatingSystem,
+      name: info.Name, dataRoot: info.DockerRootDir, labels: info.Labels ?? [],
+      firewallDriver: (info as { FirewallBackend?: { Driver?: string } }).FirewallBackend?.Driver,
     },
     networks, containers,
   };
@@ -114,41 +84,52 @@ async function observeHostNet(host: HostAdapters, uplinkOpt?: string): Promise<H
   return { error, uplink, uplinkReason: uplinkReason ?? '', net, sysctls };
 }
 
-export interface ObserveOptions {
-  docker?: boolean;
-  host?: boolean;
-  firewall?: boolean;
-  /** find the dockerd process and its flags (a /proc scan): needed by enable and doctor, not by status */
-  dockerdProcess?: boolean;
-  /** doctor: a state file that is refused (invalid, untrusted) becomes `stateError` instead of stopping the run */
-  keepStateError?: boolean;
-}
-
-export async function observeHost(ctx: RunContext, opts: ObserveOptions = {}): Promise<HostSnapshot> {
-  const ep = ctx.endpoint();
+export async function observeLocalSide(ctx: RunContext, opts: ObserveOptions = {}): Promise<HostSide> {
   const adapters = ctx.host;
   const none = Promise.resolve(undefined);
-  const [docker, daemonConfig, host, firewall, state, dockerd] = await Promise.all([
-    opts.docker === false ? none : observeDocker(adapters),
+  const [daemonConfig, host, firewall, state, dockerd] = await Promise.all([
     observeDaemonConfig(adapters, ctx.globals.configFile),
     opts.host === false ? none : observeHostNet(adapters, ctx.globals.uplink),
     opts.firewall === false ? none : adapters.firewall.facts(),
     adapters.state.read().then((s) => ({ s }), (e: Error) => ({ e })),
-    ep.local && opts.dockerdProcess !== false ? adapters.dockerd.processes().then((ps) => dockerdsFor(ps, ctx.globals.configFile), () => undefined) : none,
+    opts.dockerdProcess !== false ? adapters.dockerd.processes().then((ps) => dockerdsFor(ps, ctx.globals.configFile), () => undefined) : none,
   ]);
   // a refused state file (not valid, not trustworthy) stops every command that would act on it
   if ('e' in state && isToolError(state.e) && !opts.keepStateError) throw state.e;
   return {
-    endpoint: ep,
-    daemon: docker?.daemon ?? { reachable: false, error: 'not observed' },
     daemonConfig,
-    networks: docker?.networks ?? [],
-    containers: docker?.containers ?? [],
     host: host ?? { uplinkReason: 'not observed', sysctls: {} },
     firewall: firewall ?? { available: false, error: 'not observed', tables: {} },
     state: 's' in state ? state.s : undefined,
     stateError: 'e' in state ? state.e.message : undefined,
     dockerd: dockerd?.length === 1 ? dockerd[0] : undefined,
     dockerdRunning: dockerd ? dockerd.length > 0 : undefined,
+  };
+}
+
+export async function observeHost(ctx: RunContext, opts: ObserveOptions = {}): Promise<HostSnapshot> {
+  const ep = ctx.endpoint();
+  const adapters = ctx.host;
+  let docker: Awaited<ReturnType<typeof observeDocker>> | undefined;
+  let side: HostSide;
+  let hostSource: HostSource = { kind: 'local' };
+  let remote: HostSnapshot['remote'];
+  if (await ctx.daemonIsHere()) {
+    [docker, side] = await Promise.all([opts.docker === false ? undefined : observeDocker(adapters), observeLocalSide(ctx, opts)]);
+  } else {
+    // another host (remote, or a daemon in another network namespace): its facts through the API and the probe
+    docker = await observeDocker(adapters);
+    const { probeHostSide } = await import('./remote');
+    const r = await probeHostSide(ctx, docker.daemon, opts);
+    ({ side, source: hostSource, remote } = r);
+  }
+  return {
+    endpoint: ep,
+    hostSource,
+    remote,
+    daemon: docker?.daemon ?? { reachable: false, error: 'not observed' },
+    networks: docker?.networks ?? [],
+    containers: docker?.containers ?? [],
+    ...side,
   };
 }

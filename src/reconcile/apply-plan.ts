@@ -21,8 +21,10 @@ function union<T>(a: T[], b: T[], key: (x: T) => string): T[] {
 
 const pkey = (p: ProxySpec) => `${p.address}%${p.ifname}`;
 
-function sameRecord(s: ToolState | undefined, r: { routes: string[]; proxies: ProxySpec[] }): boolean {
-  const norm = (x: { routes?: string[]; proxies?: ProxySpec[] }) => JSON.stringify([[...(x.routes ?? [])].sort(), (x.proxies ?? []).map(pkey).sort()]);
+type Record_ = { routes?: string[]; proxies?: ProxySpec[]; bridges?: string[] };
+
+function sameRecord(s: ToolState | undefined, r: Record_): boolean {
+  const norm = (x: Record_) => JSON.stringify([[...(x.routes ?? [])].sort(), (x.proxies ?? []).map(pkey).sort(), [...(x.bridges ?? [])].sort()]);
   return norm(s ?? {}) === norm(r);
 }
 
@@ -41,7 +43,7 @@ export function withProxiesRecorded(state: ToolState, add: readonly ProxySpec[])
  * pass never leaves the prefix open; its own failure is not the error to report.
  */
 async function closeAfterRejectedBatch(obs: Observed, deps: ReconcileDeps): Promise<void> {
-  const skel = planSkeleton(ownedFrom(obs.state), obs.tables, []);
+  const skel = planSkeleton(ownedFrom(obs.state), obs.tables, [], obs.links);
   if (skel.batch) await deps.firewall.restore(skel.batch).catch(() => undefined);
 }
 
@@ -54,8 +56,10 @@ export async function applyPlan(plan: ReconcilePlan, obs: Observed, deps: Reconc
   const intent = {
     routes: union(state?.routes ?? [], plan.record.routes, (x) => x),
     proxies: union(state?.proxies ?? [], plan.record.proxies, pkey),
+    // the bridges the boot skeleton must close: recorded before the filter names them
+    ...(plan.record.bridges || state?.bridges ? { bridges: union(state?.bridges ?? [], plan.record.bridges ?? [], (x) => x) } : {}),
   };
-  const grows = plan.routes.add.length + plan.proxies.add.length > 0;
+  const grows = plan.routes.add.length + plan.proxies.add.length > 0 || intent.bridges?.length !== (state?.bridges?.length ?? intent.bridges?.length);
   if (state && grows && !sameRecord(state, intent)) await deps.writeState({ ...state, ...intent });
   // the filter and the routes first, the sysctls (forwarding) after: never forwarding without the filter
   if (plan.batch) {
@@ -77,8 +81,11 @@ export async function applyPlan(plan: ReconcilePlan, obs: Observed, deps: Reconc
   await inWindow(plan.proxies.del, NETLINK_WINDOW, (p) => net.delProxy(p.address, index(p.ifname)));
   await inWindow(plan.proxies.add, NETLINK_WINDOW, (p) => net.addProxy(p.address, index(p.ifname)));
   if (state && !sameRecord(state, plan.record)) {
-    const { routes: _r, proxies: _p, ...rest } = state;
-    await deps.writeState({ ...rest, ...(plan.record.routes.length ? { routes: plan.record.routes } : {}), ...(plan.record.proxies.length || state.proxies ? { proxies: plan.record.proxies } : {}) });
+    const { routes: _r, proxies: _p, bridges: _b, ...rest } = state;
+    await deps.writeState({
+      ...rest, ...(plan.record.routes.length ? { routes: plan.record.routes } : {}), ...(plan.record.proxies.length || state.proxies ? { proxies: plan.record.proxies } : {}),
+      ...(plan.record.bridges?.length ? { bridges: plan.record.bridges } : {}),
+    });
   }
 }
 

@@ -1,10 +1,11 @@
 // Pure: what the host should hold for the saved state and the live Docker networks and containers.
-import { renderForwardBatch, renderNatBatch, type RoutedNetwork } from '../firewall/batches';
-import { FORWARD_CHAIN, NAT_CHAIN } from '../model/names';
+import { catchAllCovers, filterRules, renderNatBatch, type FilterNetwork } from '../firewall/batches';
+import { NAT_CHAIN } from '../model/names';
+import type { LinkInfo } from '../model/net';
 import { planSysctls } from '../model/sysctl-plan';
 import { addressAt, formatCidr, contains, containsAddress, parseCidr6, type Cidr } from '../model/ip';
 import { type Owned } from './owned';
-import { type CtrFact, type DockerFacts } from '../model/docker';
+import { isDockerMadeBridge, type CtrFact, type DockerFacts } from '../model/docker';
 import { canonical6 } from '../model/ip';
 
 export interface ProxySpec { address: string; ifname: string; /** why it is wanted (logged, not saved) */ why?: string }
@@ -12,9 +13,14 @@ export interface ProxySpec { address: string; ifname: string; /** why it is want
 export interface RouteSpec { type: 'unreachable'; dst: string }
 
 export interface Desired {
-  /** Rules of our chain (undefined: the chain and its jump must not exist). */
+  /** Rules of our chains (undefined: the chains and their jump must not exist). */
   nat?: string[];
   filter?: string[];
+  /**
+   * Bridges with names of their own (not docker0 / br-*, which the catch-alls close) that the filter lists:
+   * the state keeps them, so the boot skeleton closes them before Docker is there to ask.
+   */
+  bridges?: string[];
   routes: RouteSpec[];
   proxies: ProxySpec[];
   /** sysctl key -> value (forwarding, accept_ra, proxy_ndp) */
@@ -31,11 +37,14 @@ export function parseRouteKey(s: string): RouteSpec | undefined {
   return c ? { type: 'unreachable', dst: formatCidr(c) } : undefined;
 }
 
-/** Our networks: bridge networks with an IPv6 subnet inside the prefix. */
+/**
+ * Our networks for NAT and NDP: bridge networks with an IPv6 subnet inside the prefix, internal ones aside
+ * (they get nothing from outside: no masquerade, no proxy entry). The filter covers every network.
+ */
 export function networksInPrefix(owned: Pick<Owned, 'prefix'>, docker: DockerFacts) {
   const prefix = parseCidr6(owned.prefix)!;
   // sorted: Docker lists networks in no stable order, and a reorder must not look like a change
-  return docker.networks.flatMap((n) => n.subnets6.map((s) => ({ net: n, ...s, c: parseCidr6(s.subnet) })).filter((x) => !!x.c && contains(prefix, x.c)))
+  return docker.networks.filter((n) => !n.internal).flatMap((n) => n.subnets6.map((s) => ({ net: n, ...s, c: parseCidr6(s.subnet) })).filter((x) => !!x.c && contains(prefix, x.c)))
     .sort((a, b) => (a.c!.start < b.c!.start ? -1 : a.c!.start > b.c!.start ? 1 : a.net.bridge.localeCompare(b.net.bridge)))
     .map(({ c: _c, ...x }) => x);
 }
@@ -61,13 +70,35 @@ export function desiredNatRules(owned: Pick<Owned, 'prefix' | 'natByUs' | 'natSo
   return chainRules(renderNatBatch(nets.map((x) => ({ subnet: x.subnet, bridge: x.net.bridge, ...(to ? { to } : {}) })), {}), NAT_CHAIN);
 }
 
-export function desiredForwardRules(owned: Pick<Owned, 'prefix'>, docker: DockerFacts): string[] {
-  const nets: RoutedNetwork[] = networksInPrefix(owned, docker).map(({ net, subnet }) => ({
-    subnet, bridge: net.bridge,
-    published: docker.containers.flatMap((c) => (c.v6[net.name] ? c.published.map((p) => ({ address: c.v6[net.name], ...p })) : []))
-      .filter((p, i, all) => all.findIndex((q) => q.address === p.address && q.port === p.port && q.proto === p.proto) === i),
+
+/**
+ * Host interfaces the catch-alls (docker0, br-+) would match that are not Docker's: a `br-lan` uplink, a
+ * host bridge a network was pointed at (skipped, see bridgeNotOurs). Forwarding through them stays the
+ * admin's. A name Docker itself makes (br-<id>) is never spared, whatever the links say.
+ */
+export function sparedInterfaces(uplink: string, docker: Pick<DockerFacts, 'networks'>, links: readonly Pick<LinkInfo, 'name'>[]): string[] {
+  const listed = new Set(docker.networks.map((n) => n.bridge));
+  const names = new Set([uplink, ...links.map((l) => l.name)]);
+  return [...names].filter((n) => catchAllCovers(n) && !isDockerMadeBridge(n) && !listed.has(n)).sort();
+}
+
+/** The networks as the filter sees them: every listed bridge network, with the ports published on all host addresses. */
+export function filterNetworks(docker: DockerFacts): FilterNetwork[] {
+  return docker.networks.map((net) => ({
+    bridge: net.bridge, internal: !!net.internal,
+    published: net.internal ? [] : docker.containers.flatMap((c) => (c.v6[net.name] ? c.published.map((p) => ({ address: c.v6[net.name], ...p })) : [])),
   }));
-  return chainRules(renderForwardBatch(formatCidr(parseCidr6(owned.prefix)!), nets, {}), FORWARD_CHAIN);
+}
+
+/** D6-INBOUND and D6-FORWARD for every Docker bridge network (closed by construction: firewall/batches.ts forwardRules). */
+export function desiredForwardRules(owned: Pick<Owned, 'uplink'>, docker: DockerFacts, links: readonly Pick<LinkInfo, 'name'>[] = []): string[] {
+  const closedSubnets = (docker.skipped ?? []).filter((x) => x.kind === 'name').flatMap((x) => x.subnets6);
+  return filterRules(filterNetworks(docker), { uplink: owned.uplink, spared: sparedInterfaces(owned.uplink, docker, links), closedSubnets });
+}
+
+/** The listed bridges the catch-alls do not cover (the state keeps them for the boot skeleton). */
+export function namedBridges(docker: Pick<DockerFacts, 'networks'>): string[] {
+  return [...new Set(docker.networks.map((n) => n.bridge).filter((b) => !catchAllCovers(b)))].sort();
 }
 
 /**
@@ -95,11 +126,12 @@ export function desiredProxies(owned: Pick<Owned, 'prefix' | 'uplink'>, docker: 
   return [...out.keys()].sort().map((address) => ({ address, ifname: owned.uplink, why: out.get(address) }));
 }
 
-export function desiredState(owned: Owned | undefined, docker: DockerFacts, sysctls: Record<string, string | undefined>): Desired {
+export function desiredState(owned: Owned | undefined, docker: DockerFacts, sysctls: Record<string, string | undefined>, links: readonly Pick<LinkInfo, 'name'>[] = []): Desired {
   if (!owned) return { routes: [], proxies: [], sysctls: [] };
   return {
     nat: natWanted(owned) ? desiredNatRules(owned, docker) : undefined,
-    filter: owned.filterByUs ? desiredForwardRules(owned, docker) : undefined,
+    filter: owned.filterByUs ? desiredForwardRules(owned, docker, links) : undefined,
+    ...(owned.filterByUs ? { bridges: namedBridges(docker) } : {}),
     routes: owned.mode === 'routed' ? [{ type: 'unreachable', dst: formatCidr(parseCidr6(owned.prefix)!) }] : [],
     proxies: owned.mode === 'ndp' ? desiredProxies(owned, docker) : [],
     // only raising what enable set: the values the host needs (disable puts the originals back)

@@ -1,6 +1,6 @@
 // Pure: the difference between what the host holds and what it should hold, as one printable plan.
 import { COMMENT_TAG, FORWARD_CHAIN, NAT_CHAIN, PROXY_PROTOCOL, USER_CHAIN } from '../model/names';
-import { FORWARD_JUMP, NAT_JUMP, renderRemoveBatch, userChainDecl } from '../firewall/batches';
+import { FILTER_CHAINS, FORWARD_JUMP, NAT_JUMP, renderRemoveBatch, userChainDecl } from '../firewall/batches';
 import { dockerNatRule, type ParsedRuleset } from '../model/ip6tables-save';
 import { parseRuleLine } from '../model/fw-rule';
 import type { RouteInfo } from '../model/net';
@@ -20,12 +20,13 @@ export interface ReconcilePlan {
   sysctls: Array<{ key: string; to: string }>;
   changes: Change[];
   /** what the state file lists as ours once the plan is applied */
-  record: { routes: string[]; proxies: ProxySpec[] };
+  record: { routes: string[]; proxies: ProxySpec[]; bridges?: string[] };
 }
 
-const TABLES: Record<Table, { chain: string; builtin: string; jump: string }> = {
-  nat: { chain: NAT_CHAIN, builtin: 'POSTROUTING', jump: NAT_JUMP },
-  filter: { chain: FORWARD_CHAIN, builtin: 'FORWARD', jump: FORWARD_JUMP },
+/** Per table: our chains in the order a batch declares them (the jump's target last), the built-in chain and our jump. */
+const TABLES: Record<Table, { chains: readonly string[]; chain: string; builtin: string; jump: string }> = {
+  nat: { chains: [NAT_CHAIN], chain: NAT_CHAIN, builtin: 'POSTROUTING', jump: NAT_JUMP },
+  filter: { chains: FILTER_CHAINS, chain: FORWARD_CHAIN, builtin: 'FORWARD', jump: FORWARD_JUMP },
 };
 
 /**
@@ -40,19 +41,35 @@ export function shadowingNatRule(builtins: readonly string[], want: readonly str
   return builtins.findIndex((line) => { const d = dockerNatRule(line); return !!d && ours.has(cidrKey(d.source)); });
 }
 
-/** The *table section that brings our chain and jump to `want` (undefined: absent), or nothing when they match. */
+/** Our chains' rule lines in one table, as the firewall holds them now. */
+export function ourRules(tables: ParsedRuleset, table: Table): string[] {
+  return (tables[table]?.rules ?? []).filter((r) => TABLES[table].chains.some((c) => r.startsWith(`-A ${c} `)));
+}
+
+/** The *table section that brings our chains and jump to `want` (undefined: absent), or nothing when they match. */
 export function tableSection(table: Table, want: string[] | undefined, tables: ParsedRuleset): { text: string; reasons: string[] } | undefined {
-  const { chain, builtin, jump } = TABLES[table];
+  const { chains, chain, builtin, jump } = TABLES[table];
   const cur = tables[table] ?? { chains: {}, rules: [] };
-  const exists = chain in cur.chains;
   const jumps = cur.rules.filter((r) => r === jump).length;
   if (want === undefined) {
     const text = renderRemoveBatch(table, tables);
     return text ? { text, reasons: [`chain ${chain} is not wanted (docker-ipv6 is not enabled, or its mode does not use it)`] } : undefined;
   }
-  const have = cur.rules.filter((r) => r.startsWith(`-A ${chain} `));
   const decl = table === 'filter' ? userChainDecl(tables) : [];
-  const rulesOk = exists && decl.length === 0 && have.length === want.length && have.every((r, i) => r === want[i]);
+  const reasons: string[] = [];
+  let rulesOk = decl.length === 0;
+  if (decl.length) reasons.push(`chain ${USER_CHAIN} is missing`);
+  for (const c of chains) {
+    const mine = (r: string) => r.startsWith(`-A ${c} `);
+    const have = cur.rules.filter(mine);
+    const wanted = want.filter(mine);
+    if (!(c in cur.chains)) { rulesOk = false; reasons.push(`chain ${c} is missing`); continue; }
+    if (have.length === wanted.length && have.every((r, i) => r === wanted[i])) continue;
+    rulesOk = false;
+    const added = wanted.filter((r) => !have.includes(r)).length;
+    const removed = have.filter((r) => !wanted.includes(r)).length;
+    reasons.push(`chain ${c} differs from the networks (${added} rule(s) to add, ${removed} to remove${added + removed === 0 ? ', order' : ''})`);
+  }
   // Our jump is put first when we add it; after that rules others put above it stay where they are
   // (the admin's place for rules that must come first is D6-USER). Duplicates of it are ours to remove.
   const builtins = cur.rules.filter((r) => r.startsWith(`-A ${builtin} `));
@@ -62,17 +79,10 @@ export function tableSection(table: Table, want: string[] | undefined, tables: P
   const shadowed = jumps > 0 && shadow >= 0 && shadow < jumpAt;
   const jumpOk = jumps === 1 && !shadowed;
   if (rulesOk && jumpOk) return undefined;
-  const reasons: string[] = [];
   const lines = [`*${table}`, ...decl];
   if (!rulesOk) {
-    if (!exists) reasons.push(`chain ${chain} is missing`);
-    else if (decl.length) reasons.push(`chain ${USER_CHAIN} is missing`);
-    else {
-      const added = want.filter((r) => !have.includes(r)).length;
-      const removed = have.filter((r) => !want.includes(r)).length;
-      reasons.push(`chain ${chain} differs from the networks (${added} rule(s) to add, ${removed} to remove${added + removed === 0 ? ', order' : ''})`);
-    }
-    lines.push(`:${chain} - [0:0]`, `-F ${chain}`, ...want);
+    for (const c of chains) lines.push(`:${c} - [0:0]`, `-F ${c}`);
+    for (const c of chains) lines.push(...want.filter((r) => r.startsWith(`-A ${c} `)));
   }
   if (!jumpOk) {
     reasons.push(jumps === 0 ? `jump to ${chain} missing from ${builtin}`
@@ -107,6 +117,8 @@ export function ownedProxies(obs: Pick<Observed, 'state' | 'proxies'>): Array<{ 
   const out = new Map<string, { address: string; ifname: string }>();
   for (const p of obs.state?.proxies ?? []) out.set(proxyKey(p), { address: p.address, ifname: p.ifname });
   for (const p of obs.proxies) if (p.protocol === PROXY_PROTOCOL && p.ifname) out.set(proxyKey(p), { address: p.address, ifname: p.ifname });
+  // an entry that was there before enable is not ours even if a tag ended up on it
+  for (const p of obs.state?.foreignProxies ?? []) out.delete(proxyKey(p));
   return [...out.values()];
 }
 
@@ -131,6 +143,7 @@ export function planReconcile(desired: Desired, obs: Observed, tables: Table[] =
   for (const r of routes.del) changes.push({ kind: 'route', action: 'remove', target: routeKey(r), reason: 'the mode or prefix no longer needs it' });
   const have = new Set(obs.proxies.map((p) => proxyKey(p)));
   const want = new Set(desired.proxies.map(proxyKey));
+  const foreign = new Set((obs.state?.foreignProxies ?? []).map(proxyKey));
   const proxies = {
     add: desired.proxies.filter((p) => !have.has(proxyKey(p))),
     del: ownedProxies(obs).filter((p) => !want.has(proxyKey(p)) && have.has(proxyKey(p))),
@@ -142,7 +155,8 @@ export function planReconcile(desired: Desired, obs: Observed, tables: Table[] =
   return {
     batch: sections.length ? sections.join('') : undefined,
     routes, proxies, sysctls: sysctls.map(({ key, to }) => ({ key, to })), changes,
-    record: { routes: desired.routes.map(routeKey), proxies: desired.proxies.map(({ address, ifname }) => ({ address, ifname })) },
+    // entries someone else had before enable stay theirs: never recorded, so never removed
+    record: { routes: desired.routes.map(routeKey), proxies: desired.proxies.filter((p) => !foreign.has(proxyKey(p))).map(({ address, ifname }) => ({ address, ifname })), ...(desired.bridges ? { bridges: desired.bridges } : {}) },
   };
 }
 

@@ -1,10 +1,8 @@
 // Pure: the agent's fast path. From the view the last full pass left and one inspected container or
 // network, exactly what the full pass would add for it (or drop for a stopped container), so an event
 // is served in milliseconds; the debounced full pass still runs after it and owns correctness.
-import { FORWARD_CHAIN, NAT_CHAIN } from '../model/names';
-import { prefixTail, USER_JUMP } from '../firewall/batches';
-import { formatCidr, parseCidr6 } from '../model/ip';
 import { containerProxies, desiredForwardRules, desiredNatRules, desiredProxies, networksInPrefix, type Desired, type ProxySpec } from './desired';
+import type { LinkInfo } from '../model/net';
 import type { Change, Table } from './diff';
 import { type Owned } from './owned';
 import { type CtrFact, type DockerFacts, type NetFact } from '../model/docker';
@@ -19,6 +17,8 @@ export interface FastView {
   proxies: Set<string>;
   /** the uplink's ifindex when the pass ran */
   uplinkIndex?: number;
+  /** the host's interface names when the pass ran (the filter spares host interfaces the catch-alls would match) */
+  links?: Array<Pick<LinkInfo, 'name'>>;
   /**
    * whether this kernel keeps our NDA_PROTOCOL tag on proxy entries (5.2+): seen on an entry at the last
    * pass. Until then the fast path records an entry in the state before adding it, as the full pass does.
@@ -35,16 +35,14 @@ export interface FastPlan {
   next: FastView;
 }
 
-export function viewAfterPass(owned: Owned, docker: DockerFacts, desired: Desired, uplinkIndex?: number, tagsKept?: boolean): FastView {
+export function viewAfterPass(owned: Owned, docker: DockerFacts, desired: Desired, uplinkIndex?: number, tagsKept?: boolean, links?: ReadonlyArray<Pick<LinkInfo, 'name'>>): FastView {
   return {
-    owned, uplinkIndex, tagsKept,
+    owned, uplinkIndex, tagsKept, links: links?.map((l) => ({ name: l.name })),
     docker: { networks: [...docker.networks], containers: [...docker.containers] },
     rules: { nat: desired.nat && [...desired.nat], filter: desired.filter && [...desired.filter] },
     proxies: new Set(desired.proxies.map((p) => canonical6(p.address))),
   };
 }
-
-const CHAIN: Record<Table, string> = { nat: NAT_CHAIN, filter: FORWARD_CHAIN };
 
 function proxyChange(p: ProxySpec, action: 'add' | 'remove', reason: string): Change {
   return { kind: 'proxy', action, target: `${p.address} on ${p.ifname}`, reason };
@@ -79,52 +77,54 @@ export function planContainerDie(view: FastView, id: string): FastPlan {
   return { proxies: { add: [], del }, changes: del.map((p) => proxyChange(p, 'remove', `container ${ctr.name} stopped`)), next };
 }
 
-function rulesFor(table: Table, owned: Owned, docker: DockerFacts): string[] {
-  return table === 'nat' ? desiredNatRules(owned, docker) : desiredForwardRules(owned, docker);
+function rulesFor(table: Table, view: FastView, docker: DockerFacts): string[] {
+  return table === 'nat' ? desiredNatRules(view.owned, docker) : desiredForwardRules(view.owned, docker, view.links ?? []);
 }
 
-/** Where the new network's rules go in our chain: before the first rule of the next network in the full pass's order. */
-function insertAt(table: Table, view: FastView, next: DockerFacts, n: NetFact, rules: string[]): number | undefined {
-  const order = networksInPrefix(view.owned, next);
-  const i = order.findIndex((x) => x.net.id === n.id);
-  const after = order[i + 1];
-  if (!after) {
-    // the last network's block goes before the chain's tail (filter: the prefix-wide rules end it)
-    if (table === 'nat') return rules.length;
-    const at = rules.indexOf(prefixTail(formatCidr(parseCidr6(view.owned.prefix)!))[0]);
-    return at < 0 ? undefined : at;
+/**
+ * `-I CHAIN N rule` lines that turn `have` into `want` when `want` only adds rules to it (`have` is an
+ * in-order part of `want`), else undefined (the full pass rewrites the chain). Taken in ascending order,
+ * each N is the rule's final place: every rule before it is in place by then.
+ */
+export function insertions(have: readonly string[], want: readonly string[]): string[] | undefined {
+  const out: string[] = [];
+  let h = 0;
+  for (let w = 0; w < want.length; w++) {
+    if (h < have.length && have[h] === want[w]) { h++; continue; }
+    const m = /^-A (\S+) (.+)$/.exec(want[w]);
+    if (!m) return undefined;
+    const at = want.slice(0, w).filter((r) => r.startsWith(`-A ${m[1]} `)).length + 1;
+    out.push(`-I ${m[1]} ${at} ${m[2]}`);
   }
-  // the first rule of that network's block (D6-FORWARD starts with the jump to D6-USER, which stays first)
-  const first = rulesFor(table, view.owned, { networks: [{ ...after.net, subnets6: [{ subnet: after.subnet, gateway: after.gateway }] }], containers: [] }).find((r) => r !== USER_JUMP);
-  const at = first ? rules.indexOf(first) : -1;
-  return at < 0 ? undefined : at;
+  return h === have.length ? out : undefined;
 }
 
-/** A network was created: its gateway entry (ndp) and its rules in our chains, inserted where the full pass puts them. */
+/**
+ * A network was created: its gateway entry (ndp) and its rules in our chains, inserted where the full pass
+ * puts them (the filter lists every bridge network; NAT only the ones inside the prefix).
+ */
 export function planNetworkCreate(view: FastView, n: NetFact): FastPlan {
   if (view.docker.networks.some((x) => x.id === n.id)) return empty(view);
   const docker = { ...view.docker, networks: [...view.docker.networks, n] };
   const next: FastView = { ...view, docker, rules: { ...view.rules } };
-  const mine = networksInPrefix(view.owned, { networks: [n], containers: [] });
-  if (!mine.length) return empty(next);
+  const inPrefix = networksInPrefix(view.owned, { networks: [n], containers: [] });
   const changes: Change[] = [];
-  const add = view.owned.mode === 'ndp'
+  const add = view.owned.mode === 'ndp' && inPrefix.length
     ? desiredProxies(view.owned, { networks: [n], containers: view.docker.containers.filter((c) => c.v6[n.name]) }).filter((p) => !view.proxies.has(p.address))
     : [];
   for (const p of add) changes.push(proxyChange(p, 'add', p.why ?? 'wanted'));
   if (add.length) next.proxies = new Set([...view.proxies, ...add.map((p) => p.address)]);
   const sections: string[] = [];
-  // a network with several subnets in the prefix is left to the full pass (its rules are not one block)
-  for (const table of mine.length === 1 ? (['nat', 'filter'] as Table[]) : []) {
+  for (const table of ['nat', 'filter'] as Table[]) {
     const have = view.rules[table];
     if (!have) continue;
-    const block = rulesFor(table, view.owned, { networks: [n], containers: view.docker.containers }).filter((r) => !have.includes(r));
-    const at = block.length ? insertAt(table, view, docker, n, have) : undefined;
-    if (at === undefined) continue;
-    const prefix = `-A ${CHAIN[table]} `;
-    sections.push(`*${table}\n${block.map((r, k) => `-I ${CHAIN[table]} ${at + k + 1} ${r.slice(prefix.length)}`).join('\n')}\nCOMMIT\n`);
-    next.rules[table] = [...have.slice(0, at), ...block, ...have.slice(at)];
-    changes.push({ kind: 'firewall', action: 'update', target: `${table} ${CHAIN[table]}`, reason: `network ${n.name} created: ${block.length} rule(s) inserted` });
+    const want = rulesFor(table, view, docker);
+    const lines = insertions(have, want);
+    // not only additions (cannot happen for a new network, but then the full pass rewrites the chain)
+    if (!lines?.length) continue;
+    sections.push(`*${table}\n${lines.join('\n')}\nCOMMIT\n`);
+    next.rules[table] = want;
+    changes.push({ kind: 'firewall', action: 'update', target: `${table} ${table === 'nat' ? 'D6-NAT' : 'D6-FORWARD'}`, reason: `network ${n.name} created: ${lines.length} rule(s) inserted` });
   }
   return { proxies: { add, del: [] }, batch: sections.length ? sections.join('') : undefined, changes, next };
 }

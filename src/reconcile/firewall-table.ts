@@ -5,18 +5,22 @@ import type { ParsedRuleset } from '../model/ip6tables-save';
 import type { Mode } from '../model/state';
 import { desiredForwardRules, desiredNatRules, desiredProxies, natWanted, type ProxySpec } from './desired';
 import { tableSection, type Table } from './diff';
-import { observeDocker, type ReconcileDeps } from './observe';
+import { observeDocker, observeVetted, type ReconcileDeps } from './observe';
+import type { LinkInfo } from '../model/net';
 
 export interface EnableView { prefix: string; mode: Mode; uplink: string; natByUs: boolean; filterByUs: boolean; natSource?: string }
-/** What the batch of one table depends on (the filter chain on the prefix alone). */
-type TableView = Pick<EnableView, 'prefix'> & Partial<Pick<EnableView, 'natByUs' | 'natSource'>>;
+/** What the batch of one table depends on (the nat chain on the prefix and the chosen source, the filter on the uplink). */
+type TableView = Pick<EnableView, 'prefix' | 'uplink'> & Partial<Pick<EnableView, 'natByUs' | 'natSource'>>;
 
 /**
- * Pure: the ip6tables-restore batch that brings our chain in one table to the networks inside the prefix ('' when it
- * matches). The nat chain goes when the plan wants none (a chosen source dropped with --nat-source none).
+/**
+ * Pure: the ip6tables-restore batch that brings our chains in one table to Docker's networks ('' when they
+ * match): nat masquerades (or SNATs to the chosen source) the networks inside the prefix, the filter covers every
+ * bridge network. The nat chain goes when the plan wants none (a chosen source dropped with --nat-source none).
+ * `docker` is already vetted against the links (vetBridges), which also name the host interfaces the filter spares.
  */
-export function firewallBatch(table: Table, plan: TableView, docker: DockerFacts, tables: ParsedRuleset): string {
-  const want = table === 'nat' ? (natWanted(plan) ? desiredNatRules({ ...plan, natByUs: !!plan.natByUs }, docker) : undefined) : desiredForwardRules(plan, docker);
+export function firewallBatch(table: Table, plan: TableView, docker: DockerFacts, tables: ParsedRuleset, links: readonly Pick<LinkInfo, 'name'>[]): string {
+  const want = table === 'nat' ? (natWanted(plan) ? desiredNatRules({ ...plan, natByUs: !!plan.natByUs }, docker) : undefined) : desiredForwardRules(plan, docker, links);
   return tableSection(table, want, tables)?.text ?? '';
 }
 
@@ -25,9 +29,9 @@ export function firewallBatch(table: Table, plan: TableView, docker: DockerFacts
  * firewall. With `expected` (the batch a plan showed), the fresh batch must be those exact bytes: when
  * Docker or the ruleset changed since the plan, nothing is applied and the step refuses, saying so.
  */
-export async function applyFirewallTable(deps: Pick<ReconcileDeps, 'docker' | 'firewall'>, plan: TableView, table: Table, expected?: string): Promise<boolean> {
-  const [docker, tables] = await Promise.all([observeDocker(deps), deps.firewall.read()]);
-  const batch = firewallBatch(table, plan, docker, tables);
+export async function applyFirewallTable(deps: Pick<ReconcileDeps, 'docker' | 'firewall' | 'openNet'>, plan: TableView, table: Table, expected?: string): Promise<boolean> {
+  const [{ docker, links }, tables] = await Promise.all([observeVetted(deps, plan.uplink), deps.firewall.read()]);
+  const batch = firewallBatch(table, plan, docker, tables, links);
   if (expected !== undefined && batch !== expected) throw hostChangedError(`the ip6tables ${table} batch`, expected, batch);
   if (batch) await deps.firewall.restore(batch);
   return !!batch;

@@ -27,7 +27,7 @@ export interface ReconcileResult {
   spawned: number;
   networks: number;
   containers: number;
-  /** bridge networks left out of every rule because of their bridge name (closed by the prefix-wide rules) */
+  /** bridge networks left out of every rule because of their bridge name (bad names are closed by their subnets; host bridges are the admin's) */
   skipped: SkippedNet[];
 }
 
@@ -74,10 +74,10 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
       const attempt = async () => {
         const obs = await observeForReconcile(deps, net, !opts.cleanup);
         const owned = ownedFrom(obs.state);
-        const desired = desiredState(owned, obs.docker, obs.sysctls);
+        const desired = desiredState(owned, obs.docker, obs.sysctls, obs.links);
         const plan = opts.cleanup ? planCleanup(obs) : planReconcile(desired, obs);
         // what the host holds once applied: the agent's fast path works from it until the next pass
-        const view = opts.cleanup || opts.dryRun || !owned ? undefined : viewAfterPass(owned, obs.docker, desired, obs.links.find((l) => l.name === owned.uplink)?.index, obs.proxies.some((p) => p.protocol === PROXY_PROTOCOL));
+        const view = opts.cleanup || opts.dryRun || !owned ? undefined : viewAfterPass(owned, obs.docker, desired, obs.links.find((l) => l.name === owned.uplink)?.index, obs.proxies.some((p) => p.protocol === PROXY_PROTOCOL), obs.links);
         const result = { plan, changes: plan.changes, networks: obs.docker.networks.length, containers: obs.docker.containers.length, skipped: obs.docker.skipped ?? [], view, observations: tries };
         if (opts.dryRun) return result;
         if (opts.expectPlan !== undefined && reconcilePlanId(plan) !== opts.expectPlan) {
@@ -104,7 +104,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
 }
 
 /** Reconcile's view of the host adapters. The Docker client is made once and reused (the agent runs many passes). */
-export function reconcileDeps(host: HostAdapters, ep: Endpoint): ReconcileDeps {
+export function reconcileDeps(host: HostAdapters, ep: Endpoint, files: { configFile?: string; stateFile?: string } = {}): ReconcileDeps {
   let client: Promise<DockerLister> | undefined;
   const wrap = <T>(p: Promise<T>) => p.catch((e) => { throw describeDockerError(ep, e); });
   return {
@@ -120,12 +120,14 @@ export function reconcileDeps(host: HostAdapters, ep: Endpoint): ReconcileDeps {
     sysctl: host.sysctl,
     readState: () => host.state.read(),
     writeState: (s) => host.state.write(s),
+    ...(files.configFile ? { daemonConfig: async () => (await host.daemonConfig(files.configFile!).read()).value } : {}),
+    stateFile: files.stateFile,
   };
 }
 
 /** The run's adapters for its own endpoint. */
-export function hostDeps(ctx: Pick<RunContext, 'host' | 'endpoint'>): ReconcileDeps {
-  return reconcileDeps(ctx.host, ctx.endpoint());
+export function hostDeps(ctx: Pick<RunContext, 'host' | 'endpoint' | 'globals' | 'paths'>): ReconcileDeps {
+  return reconcileDeps(ctx.host, ctx.endpoint(), { configFile: ctx.globals.configFile, stateFile: ctx.paths.stateFile });
 }
 
 export function describeChange(c: Change): string {

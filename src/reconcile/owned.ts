@@ -1,6 +1,6 @@
 // The facts a reconcile pass works from: Docker's networks and containers, the host's firewall, routes, proxies, state.
 import type { ParsedRuleset } from '../model/ip6tables-save';
-import type { LinkInfo, ProxyEntry, RouteInfo } from '../model/net';
+import type { AddrInfo, LinkInfo, ProxyEntry, RouteInfo } from '../model/net';
 import type { Mode, ToolState } from '../model/state';
 import type { DockerFacts } from '../model/docker';
 
@@ -9,12 +9,15 @@ export interface Owned {
   prefix: string; mode: Mode; uplink: string; natByUs: boolean; filterByUs: boolean;
   /** nat mode: the address container egress leaves with (enable --nat-source) */
   natSource?: string;
+  /** bridges with names of their own the last pass listed (state.bridges): the skeleton closes them */
+  bridges?: string[];
 }
 
 export interface Observed {
   docker: DockerFacts;
   tables: ParsedRuleset;
   links: LinkInfo[];
+  addresses: AddrInfo[];
   routes: RouteInfo[];
   proxies: ProxyEntry[];
   sysctls: Record<string, string | undefined>;
@@ -27,5 +30,6 @@ export function ownedFrom(state: ToolState | undefined): Owned | undefined {
   return {
     prefix: state.prefix, mode: state.mode, uplink: state.uplink, natByUs: en.natByUs, filterByUs: en.filterByUs,
     ...(state.mode === 'nat' && state.natSource ? { natSource: state.natSource } : {}),
+    ...(state.bridges?.length ? { bridges: state.bridges } : {}),
   };
 }

@@ -46,9 +46,9 @@ export interface Lock {
 const TAKEOVER_STALE_MS = 10_000;
 
 /** Start time of a process (field 22 of /proc/<pid>/stat), or undefined when it does not exist. */
-export function processStartTime(pid: number | 'self'): string | undefined {
+export function processStartTime(pid: number | 'self', procRoot = '/proc'): string | undefined {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const text = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
     // the command name (field 2) is in parentheses and may itself contain spaces and ')'
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     return fields[22 - 3];

@@ -49,6 +49,13 @@ export class FakeDockerd implements DockerdService {
     await this.onRestart?.();
   }
 
+  /** whether the daemon runs in the caller's network namespace (a test of another host sets false) */
+  inOurNetns: boolean | undefined = true;
+  async sameNetns(endpoint: Endpoint): Promise<boolean | undefined> {
+    if (!endpoint?.host) throw new Error('fake dockerd: sameNetns without an endpoint');
+    return this.inOurNetns;
+  }
+
   async processes(): Promise<DockerdProcess[]> {
     return structuredClone(this.procs);
   }

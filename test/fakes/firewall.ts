@@ -25,7 +25,7 @@ export class FakeFirewall implements FirewallAdapter {
     for (const [name, t] of Object.entries(this.tables)) {
       if (table && name !== table) continue;
       out.push(`*${name}`);
-      for (const c of t.chains) out.push(`:${c} ${BUILTIN.includes(c) ? 'ACCEPT' : '-'} [0:0]`);
+      for (const c of t.chains) out.push(`:${c} ${BUILTIN.includes(c) ? t.policies[c] ?? 'ACCEPT' : '-'} [0:0]`);
       for (const c of t.chains) for (const r of t.rules[c]) out.push(`-A ${c} ${r}`);
       out.push('COMMIT');
     }
@@ -55,17 +55,25 @@ export class FakeFirewall implements FirewallAdapter {
     for (const line of batch.split('\n').filter(Boolean)) {
       const need = () => { if (!t) throw new Error(`fake ip6tables: ${line} outside a table`); return t; };
       const chainOf = (c: string) => { if (!need().chains.includes(c)) throw new Error(`fake ip6tables: no chain ${c}`); return t!.rules[c]; };
+      // as the real one: a jump needs its chain (declared earlier in the batch, or there already)
+      const target = (rule: string) => {
+        const j = / -j (\S+)$/.exec(rule)?.[1];
+        if (j && !['ACCEPT', 'DROP', 'RETURN', 'MASQUERADE', 'REJECT', 'SNAT', 'DNAT', 'NETMAP', 'LOG'].includes(j) && !need().chains.includes(j)) throw new Error(`fake ip6tables: ${line}: no chain ${j} to jump to`);
+        return rule;
+      };
       let m: RegExpExecArray | null;
       if ((m = /^\*(\w+)$/.exec(line))) { t = copy[m[1]]; if (!t) throw new Error(`fake ip6tables: no table ${m[1]}`); }
       else if (line === 'COMMIT') t = undefined;
       // as the real ip6tables-restore --noflush: declaring a user chain that exists flushes it
       else if ((m = /^:(\S+) - \[0:0\]$/.exec(line))) { if (!need().chains.includes(m[1])) t!.chains.push(m[1]); t!.rules[m[1]] = []; }
+      // a built-in chain's line sets its policy and keeps its rules
+      else if ((m = /^:(\S+) (ACCEPT|DROP) \[0:0\]$/.exec(line))) { if (!BUILTIN.includes(m[1]) || !need().chains.includes(m[1])) throw new Error(`fake ip6tables: policy of ${m[1]}, not a built-in chain here`); t!.policies[m[1]] = m[2]; }
       else if ((m = /^-F (\S+)$/.exec(line))) chainOf(m[1]).length = 0;
       else if ((m = /^-X (\S+)$/.exec(line))) {
         if (chainOf(m[1]).length) throw new Error(`fake ip6tables: -X ${m[1]}: chain not empty`);
         for (const rs of Object.values(t!.rules)) if (rs.some((r) => r.endsWith(`-j ${m![1]}`))) throw new Error(`fake ip6tables: -X ${m[1]}: still referenced`);
         t!.chains = t!.chains.filter((c) => c !== m![1]); delete t!.rules[m[1]];
-      } else if ((m = /^-A (\S+) (.+)$/.exec(line))) chainOf(m[1]).push(m[2]);
+      } else if ((m = /^-A (\S+) (.+)$/.exec(line))) chainOf(m[1]).push(target(m[2]));
       else if ((m = /^-D (\S+) (.+)$/.exec(line))) {
         const rs = chainOf(m[1]); const i = rs.indexOf(m[2]);
         if (i < 0) throw new Error(`fake ip6tables: -D ${m[1]}: no such rule`);
@@ -73,7 +81,7 @@ export class FakeFirewall implements FirewallAdapter {
       } else if ((m = /^-I (\S+) (\d+) (.+)$/.exec(line))) {
         const rs = chainOf(m[1]); const at = Number(m[2]);
         if (at < 1 || at > rs.length + 1) throw new Error(`fake ip6tables: -I ${m[1]} ${at}: index of insertion too big`);
-        rs.splice(at - 1, 0, m[3]);
+        rs.splice(at - 1, 0, target(m[3]));
       }
       else throw new Error(`fake ip6tables: unsupported line ${line}`);
     }

@@ -16,11 +16,13 @@ import { TestRoot } from './disk';
 import { FakeFiles } from './files';
 import { FakeFirewall } from './firewall';
 import { FakeNet } from './net';
+import { FakeProbe } from './probe';
 import { FakeState } from './state';
 import { FakeSurvey } from './survey';
 import { FakeSysctl } from './sysctl';
+import { FakeServices } from './services';
 
-export { FakeDaemonConfig, FakeDocker, FakeDockerd, FakeFiles, FakeFirewall, FakeNet, FakeState, FakeSurvey, FakeSysctl, TestRoot };
+export { FakeDaemonConfig, FakeDocker, FakeDockerd, FakeFiles, FakeFirewall, FakeNet, FakeProbe, FakeServices, FakeState, FakeSurvey, FakeSysctl, TestRoot };
 
 export interface FakeHostOptions {
   /** a mkdtemp folder: daemon.json, the sysctl.d file and the state folder live under it */
@@ -43,6 +45,8 @@ export interface FakeHost {
   docker: FakeDocker;
   files: FakeFiles;
   state: FakeState;
+  probe: FakeProbe;
+  services: FakeServices;
   /** every change (and Docker call) any fake saw, in order */
   log: string[];
   /** netlink sessions opened and not closed */
@@ -103,10 +107,12 @@ export function fakeHost(opts: FakeHostOptions): FakeHost {
   docker.networks = fakeNetworks(snap);
   docker.containers = fakeContainers(snap);
   const dockerd = new FakeDockerd(log);
-  dockerd.onRestart = () => dockerdStarts(daemon, docker, fw);
+  dockerd.onRestart = () => { docker.dockerdRestarted(); dockerdStarts(daemon, docker, fw); };
   const files = new FakeFiles(root, log);
+  const services = new FakeServices(log);
   // on disk where the run's --root puts it, so the file undo of a rollback restores it as on a host
   const state = new FakeState(opts.state ?? snap.state, log, `${opts.root}/var/lib/docker-ipv6/state.json`);
+  const probe = new FakeProbe();
   let open = 0;
   const host: HostAdapters = {
     firewall: fw,
@@ -137,6 +143,8 @@ export function fakeHost(opts: FakeHostOptions): FakeHost {
     docker,
     files,
     state,
+    probe,
+    services,
   };
-  return { host, fw, survey, net, sysctl, daemon, dockerd, docker, files, state, log, openSessions: () => open };
+  return { host, fw, survey, net, sysctl, daemon, dockerd, docker, files, state, probe, services, log, openSessions: () => open };
 }

@@ -2,7 +2,7 @@
 // always torn down with t.teardown, also when the test fails. Run `npm run build` first (npm test does).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { withoutNodeModules } from '../../src/lab/daemon';
@@ -69,6 +69,10 @@ export interface LabOptions {
   daemonJson?: string | object;
   /** Name prefix (a random suffix is always added). */
   prefix?: string;
+  /** `lab up --join`: a second host on that lab's upstream link */
+  join?: string;
+  /** with join: `lab up --swarm` (that lab a Swarm manager, this host a worker) */
+  swarm?: boolean;
 }
 
 export interface Lab {
@@ -86,6 +90,8 @@ export interface Lab {
   host(args: readonly string[], opts?: RunOptions): Promise<Result>;
   /** A `docker-ipv6 lab ...` subcommand for this lab, e.g. lab(['restart']). */
   lab(args: readonly string[], opts?: RunOptions): Promise<Result>;
+  /** A command line as a person pastes it into a shell on the lab host (`sh -c`, with the env `lab exec` gives). */
+  shell(cmd: string, opts?: RunOptions): Promise<Result>;
 }
 
 function plainEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -128,6 +134,8 @@ export async function withLab<T>(t: ExecutionContext, opts: LabOptions, fn: (lab
   if (opts.docker) args.push('--docker', opts.docker);
   if (opts.dockerd) args.push('--dockerd', opts.dockerd);
   if (opts.firewallBackend) args.push('--firewall-backend', opts.firewallBackend);
+  if (opts.join) args.push('--join', opts.join);
+  if (opts.swarm) args.push('--swarm');
   if (opts.daemonJson !== undefined) args.push('--daemon-json', typeof opts.daemonJson === 'string' ? opts.daemonJson : JSON.stringify(opts.daemonJson));
   const up = await cli(args);
   if (up.code !== 0) throw new Error(`lab up ${name} failed (${up.code}):\n${up.stderr}`);
@@ -148,6 +156,12 @@ export async function withLab<T>(t: ExecutionContext, opts: LabOptions, fn: (lab
     upstream: (a, o = {}) => capture(inNetns(record.namespaces.upstream, a), { ...o, env: plainEnv(o.env) }),
     host: (a, o = {}) => inHost(a, plainEnv(), o),
     lab: (a, o = {}) => cli(['lab', a[0], name, ...a.slice(1)], o),
+    shell: (cmd, o = {}) => inHost(['sh', '-c', cmd], withoutNode(labExecEnv(record, process.env, CLI)), o),
   };
   return fn(lab);
+}
+
+/** Stops an agent the test started in the background with the command the tool prints (its pid from its status file). */
+export function killLabAgent(lab: Lab): void {
+  try { process.kill(JSON.parse(readFileSync(join(lab.record.toolRoot, 'var/lib/docker-ipv6/agent.json'), 'utf8')).pid, 'SIGKILL'); } catch { /* not started, or gone */ }
 }

@@ -28,7 +28,7 @@ test.serial('routed: new networks get their rules, the prefix its unreachable ro
     await poll('the unreachable route', async () => /^unreachable 2001:db8:100::\/48 /m.test(await routes(lab)), 20_000, 50);
     await poll('a pass', async () => agentStatus(lab)?.lastReconcile, 10_000, 20);
     const spawned1 = agentStatus(lab)!.lastReconcile!.spawned;
-    const { createMs, lat } = await measureNetworks(lab, 10, (br) => `-A D6-FORWARD -i ${br} -m comment --comment docker-ipv6 -j ACCEPT`);
+    const { createMs, lat } = await measureNetworks(lab, 10, (br) => `-A D6-FORWARD -o ${br} -m comment --comment docker-ipv6 -j DROP`);
     t.log(`routed: docker network create p50 ${percentile(createMs, 50).toFixed(0)} ms; network create -> rules p50 ${percentile(lat, 50).toFixed(0)} ms p99 ${percentile(lat, 99).toFixed(0)} ms`);
     t.true(percentile(lat, 99) < Math.max(1000, 3 * percentile(createMs, 50)));
     // a tick with nothing to do spawns exactly one ip6tables-save, however many networks exist
@@ -44,7 +44,7 @@ test.serial('routed: new networks get their rules, the prefix its unreachable ro
     await poll('state after restart', async () => {
       const s = await saveRules(lab);
       const ours = ourRuleLines(s);
-      return ours.filter((l) => l.endsWith('-j D6-FORWARD')).length === 1 && s.includes('-A FORWARD -m comment --comment docker-ipv6 -j D6-FORWARD\n') && ours.filter((l) => / -i br-[0-9a-f]{12} -m comment --comment docker-ipv6 -j ACCEPT$/.test(l)).length === 10; // one per network: its way out
+      return ours.filter((l) => l.endsWith('-j D6-FORWARD')).length === 1 && s.includes('-A FORWARD -m comment --comment docker-ipv6 -j D6-FORWARD\n') && ours.filter((l) => / -o br-[0-9a-f]{12} -m comment --comment docker-ipv6 -j DROP$/.test(l)).length === 10; // one per network: its own drop
     }, 10_000, 50);
     t.regex(await routes(lab), /^unreachable 2001:db8:100::\/48 /m);
     t.is(agentStatus(lab)!.counts.reconnects >= 1, true);

@@ -2,13 +2,26 @@
 // bumped version, remove and purge are run by dpkg in a throwaway minimal Debian root (debootstrap minbase,
 // cached as a tarball by scripts/debian-root.sh) inside its own mount, pid and network namespaces: never by
 // dpkg on this machine. The root has no Node.js, so the installed plugin running there proves it needs none.
+// systemd is not PID 1 there: the maintainer scripts are judged by what deb-systemd-helper leaves on disk (the
+// units' enablement links, its records) and by what they ask systemctl (a stand-in that logs its arguments, with
+// /run/systemd/system present so the scripts take the path they take on a systemd host).
 import test from 'ava';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capture, REPO, type Result } from '../helpers/lab';
 
 const PLUGIN = 'usr/libexec/docker/cli-plugins/docker-ipv6';
+const UNITS = ['docker-ipv6-agent.service', 'docker-ipv6-apply.service', 'docker-ipv6-boot.service'];
+// what `systemctl enable` of the three units makes (their [Install] sections: WantedBy / RequiredBy docker.service)
+const LINKS = ['docker.service.wants/docker-ipv6-agent.service', 'docker.service.wants/docker-ipv6-apply.service', 'docker.service.requires/docker-ipv6-boot.service']
+  .map((l) => `etc/systemd/system/${l}`);
+const DSH = 'var/lib/systemd/deb-systemd-helper-enabled';
+// state.json as enable writes it (renderStateText), trimmed to what the maintainer scripts read
+const stateText = (mode: string, enabled: boolean) => `${JSON.stringify({
+  version: 1, prefix: mode === 'nat' ? 'fd12:3456:789a::/48' : '2001:db8:5::/48', mode,
+  ...(enabled ? { enabled: { at: '2026-12-06T00:00:00.000Z', sysctls: {}, sysctlFileWritten: true, natByUs: false, filterByUs: mode !== 'nat' } } : {}),
+}, null, 2)}\n`;
 const version = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 
 async function ok(what: string, r: Promise<Result>): Promise<Result> {
@@ -40,16 +53,27 @@ test('lintian reports no errors, and dpkg installs, upgrades, removes and purges
     { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root' }, timeoutMs: 300_000 });
   t.is((await inRoot('command -v node nodejs; true')).stdout.trim(), '', 'the Debian root has no Node.js');
 
+  // a systemctl that only logs, and the folder by which maintainer scripts (and deb-systemd-*) know systemd runs
+  await ok('systemctl stand-in', inRoot('mkdir -p /run/systemd/system && printf \'#!/bin/sh\\necho "$*" >> /var/log/systemctl.calls\\n\' > /usr/bin/systemctl && chmod 755 /usr/bin/systemctl'));
+  const calls = () => { const f = join(root, 'var/log/systemctl.calls'); const c = existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean) : []; rmSync(f, { force: true }); return c; };
+  const isLink = (rel: string) => lstatSync(join(root, rel), { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
+  const ours = () => (existsSync(join(root, 'etc/systemd/system')) ? readdirSync(join(root, 'etc/systemd/system'), { recursive: true }).map(String).filter((f) => f.includes('docker-ipv6')) : []);
+  const enableUnits = () => ok('systemctl enable (links)', inRoot(LINKS.map((l) => `mkdir -p /${l.replace(/\/[^/]+$/, '')} && ln -sfn /usr/lib/systemd/system/${l.split('/').pop()} /${l}`).join(' && ')));
+  const writeState = (text: string) => { mkdirSync(join(root, 'var/lib/docker-ipv6'), { recursive: true }); writeFileSync(join(root, 'var/lib/docker-ipv6/state.json'), text); };
+
   await ok('install N', inRoot(`dpkg -i /tmp/${debN.split('/').pop()}`));
   t.true(statSync(join(root, PLUGIN)).isFile());
   t.is(statSync(join(root, PLUGIN)).mode & 0o777, 0o755);
-  for (const u of ['docker-ipv6-agent.service', 'docker-ipv6-apply.service', 'docker-ipv6-boot.service']) {
+  for (const u of UNITS) {
     t.regex(readFileSync(join(root, 'usr/lib/systemd/system', u), 'utf8'), new RegExp(`^ExecStart=/${PLUGIN} `, 'm'), `${u} runs the packaged executable`);
   }
   t.true(existsSync(join(root, 'usr/share/doc/docker-ipv6/copyright')));
   t.true(existsSync(join(root, 'usr/share/doc/docker-ipv6/changelog.Debian.gz')));
-  const enabled = existsSync(join(root, 'etc/systemd/system')) ? readdirSync(join(root, 'etc/systemd/system'), { recursive: true }).map(String).filter((f) => f.includes('docker-ipv6')) : [];
-  t.deepEqual(enabled, [], 'installing enables no unit');
+  t.deepEqual(ours(), [], 'installing enables no unit');
+  t.deepEqual(calls(), ['--system daemon-reload'], 'installing starts nothing: systemd only rereads its units');
+  // deb-systemd-helper records every link each unit can have, so remove and purge know what to take away
+  t.is(readFileSync(join(root, DSH, 'docker-ipv6-boot.service.dsh-also'), 'utf8'), '/etc/systemd/system/docker.service.requires/docker-ipv6-boot.service\n');
+  t.is(readFileSync(join(root, DSH, 'docker-ipv6-agent.service.dsh-also'), 'utf8'), '/etc/systemd/system/docker.service.wants/docker-ipv6-agent.service\n');
 
   // the packaged plugin runs in a Debian root with no Node.js: metadata, help, and a command that loads netlink
   const meta = await ok('metadata', inRoot(`/${PLUGIN} docker-cli-plugin-metadata`));
@@ -63,19 +87,68 @@ test('lintian reports no errors, and dpkg installs, upgrades, removes and purges
   t.is(statSync(addonDir).mode & 0o777, 0o755);
   t.is(statSync(join(addonDir, addons[0])).mode & 0o777, 0o644);
 
-  // upgrade N -> N+1, with the admin's state in place
-  await ok('state', inRoot('mkdir -p /var/lib/docker-ipv6 && echo "{}" > /var/lib/docker-ipv6/state.json'));
+  // the admin enables the units, then upgrades N -> N+1 with the state of a host that is not enabled
+  await enableUnits();
+  writeState('{}\n');
+  calls();
   await ok('upgrade', inRoot(`dpkg -i /tmp/${debN1.split('/').pop()}`));
   t.regex((await ok('status', inRoot('dpkg-query -W -f=\'${Version} ${Status}\' docker-ipv6'))).stdout, new RegExp(`^${version}-2 install ok installed$`));
   t.true(statSync(join(root, PLUGIN)).isFile());
+  t.true(LINKS.every(isLink), 'an upgrade keeps the units the admin enabled');
+  // a running agent goes on with the new executable; nothing else is stopped or started
+  t.deepEqual(calls(), ['--system daemon-reload', 'try-restart docker-ipv6-agent.service']);
 
-  // remove keeps everything but the package's files; purge removes the addon cache, never the admin's state
-  await ok('remove', inRoot('dpkg -r docker-ipv6'));
+  // remove while this package is what keeps the host closed: refused, nothing changed
+  writeState(stateText('routed', true));
+  const refused = await inRoot('dpkg -r docker-ipv6');
+  t.not(refused.code, 0, 'remove refused while routed mode is enabled');
+  t.regex(refused.stderr, /refusing to remove the package: IPv6 is enabled in routed mode/);
+  t.regex(refused.stderr, /First: docker ipv6 disable/);
+  t.true(statSync(join(root, PLUGIN)).isFile(), 'the plugin is still there');
+  t.regex((await ok('status', inRoot('dpkg-query -W -f=\'${Status}\' docker-ipv6'))).stdout, / ok installed$/);
+  t.true(LINKS.every(isLink), 'the units stay enabled');
+  t.false(calls().some((c) => c.startsWith('stop')), 'nothing was stopped');
+  writeFileSync(join(root, 'var/lib/docker-ipv6/journal.json'), '{}\n');
+  const interrupted = await inRoot('dpkg -r docker-ipv6');
+  t.not(interrupted.code, 0, 'remove refused while a run\'s journal is there');
+  t.regex(interrupted.stderr, /an interrupted docker ipv6 run left \/var\/lib\/docker-ipv6\/journal\.json[^]*First: docker ipv6 recover/);
+  rmSync(join(root, 'var/lib/docker-ipv6/journal.json'));
+
+  // the command the refusal prints to remove anyway, run as printed: the agent and apply units are stopped (not the
+  // boot unit, which docker.service requires: stopping it would stop Docker), no enablement link is left behind
+  const force = /^\s+(env DOCKER_IPV6_FORCE_REMOVE=1 apt-get remove -y docker-ipv6)$/m.exec(refused.stderr)?.[1];
+  t.truthy(force, refused.stderr);
+  calls();
+  const forced = await ok('forced remove', inRoot(force!));
+  t.regex(forced.stderr, /removing the package anyway/);
   t.false(existsSync(join(root, PLUGIN)));
   t.false(existsSync(join(root, 'usr/lib/systemd/system/docker-ipv6-agent.service')));
+  const removeCalls = calls();
+  t.true(removeCalls.includes('stop docker-ipv6-agent.service docker-ipv6-apply.service'), removeCalls.join('; '));
+  t.false(removeCalls.some((c) => c.includes('docker-ipv6-boot')), removeCalls.join('; '));
+  t.deepEqual(ours(), [], 'no enablement link is left (a docker.service.requires link to a missing unit keeps Docker from starting)');
+  t.false(existsSync(join(root, 'etc/systemd/system/docker.service.requires')), 'the folder the boot unit\'s link made is gone with it');
+  t.true(existsSync(join(root, DSH, 'docker-ipv6-boot.service.dsh-also')), 'remove keeps deb-systemd-helper\'s record until purge');
   t.true(existsSync(addonDir), 'remove leaves the cache (purge is what removes it)');
-  await ok('purge', inRoot('dpkg -P docker-ipv6'));
+
+  // purge while the state still records an enabled host: the record of what disable undoes is kept
+  const keep = await ok('purge', inRoot('dpkg -P docker-ipv6'));
+  t.regex(keep.stderr, /keeping \/var\/lib\/docker-ipv6/);
   t.false(existsSync(join(root, 'var/cache/docker-ipv6')));
-  t.is(readFileSync(join(root, 'var/lib/docker-ipv6/state.json'), 'utf8'), '{}\n', 'purge keeps the admin\'s state');
+  t.is(readFileSync(join(root, 'var/lib/docker-ipv6/state.json'), 'utf8'), stateText('routed', true), 'purge keeps the state of an enabled host');
+  t.deepEqual(readdirSync(join(root, DSH)).filter((f) => f.includes('docker-ipv6')), [], 'purge forgets the units');
   t.not((await inRoot('dpkg -s docker-ipv6')).code, 0, 'dpkg no longer knows the package');
+
+  // nat mode: remove goes ahead and says what stays; after disable (no enabled section), purge removes the state folder
+  await ok('install N+1 again', inRoot(`dpkg -i /tmp/${debN1.split('/').pop()}`));
+  await enableUnits();
+  writeState(stateText('nat', true));
+  const nat = await ok('remove (nat)', inRoot('dpkg -r docker-ipv6'));
+  t.regex(nat.stderr, /IPv6 stays enabled in nat mode: Docker's own NAT66 and filter need nothing of this package/);
+  t.deepEqual(ours(), []);
+  writeState(stateText('nat', false));
+  writeFileSync(join(root, 'var/lib/docker-ipv6/lock'), '');
+  await ok('purge', inRoot('dpkg -P docker-ipv6'));
+  t.false(existsSync(join(root, 'var/lib/docker-ipv6')), 'purge removes the state folder once it records nothing to undo');
+  t.deepEqual(readdirSync(join(root, DSH)).filter((f) => f.includes('docker-ipv6')), []);
 });

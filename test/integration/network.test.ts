@@ -52,6 +52,42 @@ async function dropDockerMasquerade(t: import('ava').ExecutionContext, lab: Lab,
   t.is((await lab.host(['ip6tables', '-t', 'nat', ...rule!.replace(/^-A /, '-D ').split(' ')])).code, 0);
 }
 
+/**
+ * Network names with terminal escapes. Docker accepts any control character in a network name (measured on 20.10,
+ * 26, 28 and 29: ESC, BEL, C1, DEL, tab, newline), so one version's lab is enough: status, network ls and doctor
+ * show them escaped, JSON keeps them exact, and the upgrade command network ls prints, run as printed (with the
+ * --yes a person would answer), gives the network IPv6.
+ */
+async function escapedNames(t: import('ava').ExecutionContext, lab: Lab): Promise<void> {
+  const title = 'evil\u001b]0;pwned\u0007x'; // OSC 0: sets the terminal's title
+  const fake = 'c1\u009b2J\nall checks passed'; // C1 CSI "erase the screen", then a line of its own
+  for (const n of [title, fake]) t.is((await lab.docker(['network', 'create', n])).code, 0);
+  t.is((await lab.docker(['run', '-d', '--name', 'esc', '--network', title, 'local/busybox:1', 'sleep', '600'])).code, 0);
+  const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+  let printedFix = '';
+  for (const args of [['status'], ['network', 'ls'], ['doctor']]) {
+    const r = await lab.exec(args);
+    t.false(raw.test(r.stdout + r.stderr), `${args[0]} prints no control character but its own newlines: ${JSON.stringify(r.stdout)}`);
+    t.true(r.stdout.includes('evil\\x1b]0;pwned\\x07x'), `${args[0]} shows the name escaped: ${r.stdout}`);
+    t.false(r.stdout.split('\n').some((l) => l.startsWith('all checks passed')), `${args[0]}: a name is never a line of its own`);
+    if (args[1] === 'ls') {
+      t.true(r.stdout.includes('c1\\u009b2J\\nall checks passed'));
+      printedFix = /off \((docker ipv6 network upgrade \$'evil\\x1b\]0;pwned\\x07x')\)/.exec(r.stdout)?.[1] ?? '';
+    }
+    if (args[0] === 'doctor') t.regex(r.stdout, /network "evil\\x1b\]0;pwned\\x07x" has 1 container\(s\) but EnableIPv6 is off/);
+  }
+  const json = JSON.parse((await lab.exec(['network', 'ls', '--json'])).stdout) as { networks: Array<{ name: string; ipv6Status: string }> };
+  t.true([title, fake].every((n) => json.networks.some((r) => r.name === n)), 'JSON keeps the names exact');
+  t.truthy(printedFix, 'network ls prints the upgrade command with the name quoted');
+  const up = await lab.lab(['exec', '--', 'bash', '-c', `${printedFix} --yes`]);
+  t.is(up.code, 0, up.stderr);
+  t.false(raw.test(up.stdout + up.stderr));
+  const after = JSON.parse((await lab.exec(['network', 'ls', '--json'])).stdout) as { networks: Array<{ name: string; ipv6Status: string }> };
+  t.is(after.networks.find((r) => r.name === title)?.ipv6Status, 'on');
+  const ctr = await lab.docker(['inspect', '--format', `{{(index .NetworkSettings.Networks "${title}").GlobalIPv6Address}}`, 'esc']);
+  t.truthy(parseCidr6(ctr.stdout.trim()), `the container on it has an IPv6 address: ${ctr.stdout}${ctr.stderr}`);
+}
+
 const VARIANTS = [
   { v: '20', label: '20' }, { v: '26', label: '26' }, { v: '28', label: '28' },
   { v: '29', fb: 'iptables', label: '29-iptables' }, { v: '29', fb: 'nftables', label: '29-nftables' },
@@ -166,6 +202,8 @@ for (const { v: version, fb, label } of VARIANTS) {
       // no probe leftovers
       const left = await lab.docker(['ps', '-a', '--filter', 'label=com.docker-ipv6.probe', '--format', '{{.Names}}']);
       t.is(left.stdout.trim(), '');
+
+      if (version === '28') await escapedNames(t, lab);
     });
   });
 }

@@ -11,10 +11,12 @@ import { run } from '../../src/util/exec';
 import { uniqueName } from '../helpers/lab';
 
 const NETS = [
-  { subnet: '2001:db8:100::/64', bridge: 'docker0', published: [{ address: '2001:db8:100::2', port: 80, proto: 'tcp' as const }, { address: '2001:db8:100::2', port: 53, proto: 'udp' as const }] },
-  { subnet: '2001:db8:100:1::/64', bridge: 'br-0123456789ab', published: [] },
+  { bridge: 'docker0', internal: false, published: [{ address: '2001:db8:100::2', port: 80, proto: 'tcp' as const }, { address: '2001:db8:100::2', port: 53, proto: 'udp' as const }] },
+  { bridge: 'br-0123456789ab', internal: true, published: [] },
 ];
+const HOST = { uplink: 'eth0', spared: ['br-lan'], closedSubnets: ['fd99:1::/64'] };
 const ours = (batch: string, chain: string) => batch.split('\n').filter((l) => l.startsWith(`-A ${chain} `));
+const both = (batch: string) => [...ours(batch, 'D6-INBOUND'), ...ours(batch, 'D6-FORWARD')];
 
 async function inNamespace(t: import('ava').ExecutionContext): Promise<{ ns: string; nft: (...a: string[]) => Promise<string>; fw: ReturnType<typeof nftFirewall> }> {
   const ns = uniqueName('d6nft');
@@ -28,29 +30,30 @@ async function inNamespace(t: import('ava').ExecutionContext): Promise<{ ns: str
 test('a filter batch goes in as one script and reads back as the very lines; the diff then sees nothing to do', async (t) => {
   const { nft, fw } = await inNamespace(t);
   t.is(await nft('list', 'ruleset'), '', 'a fresh namespace has no ruleset');
-  const batch = renderForwardBatch('2001:db8:100::/56', NETS, await fw.read());
+  const batch = renderForwardBatch(NETS, HOST, await fw.read());
   await fw.restore(batch);
   const rs = await fw.read();
   t.deepEqual(rs.filter.rules.filter((l) => l.startsWith('-A D6-FORWARD ')), ours(batch, 'D6-FORWARD'));
+  t.deepEqual(rs.filter.rules.filter((l) => l.startsWith('-A D6-INBOUND ')), ours(batch, 'D6-INBOUND'), 'icmpv6 types, published ports and conntrack read back as written');
   t.deepEqual(rs.filter.rules.filter((l) => l.startsWith('-A FORWARD ')), ['-A FORWARD -m comment --comment docker-ipv6 -j D6-FORWARD']);
-  t.is(tableSection('filter', ours(batch, 'D6-FORWARD'), rs), undefined, 'idempotent: nothing to change');
+  t.is(tableSection('filter', both(batch), rs), undefined, 'idempotent: nothing to change');
   t.regex(await nft('list', 'chain', 'ip6', 'docker-ipv6', 'FORWARD'), /type filter hook forward priority filter - 1; policy accept;/);
 });
 
 test("the admin's rule in D6-USER survives our rewrites; removal keeps D6-USER while it holds a rule, then leaves nothing", async (t) => {
   const { nft, fw } = await inNamespace(t);
-  const first = renderForwardBatch('2001:db8:100::/56', NETS, await fw.read());
+  const first = renderForwardBatch(NETS, HOST, await fw.read());
   await fw.restore(first);
   await nft('add', 'rule', 'ip6', 'docker-ipv6', 'D6-USER', 'ip6', 'daddr', '2001:db8:100::/56', 'tcp', 'dport', '22', 'drop');
   // the networks change: the chain is written again, D6-USER is not declared (it exists) and keeps the rule
-  const second = renderForwardBatch('2001:db8:100::/56', NETS.slice(0, 1), await fw.read());
+  const second = renderForwardBatch(NETS.slice(0, 1), HOST, await fw.read());
   t.notRegex(second, /^:D6-USER/m);
   await fw.restore(second);
   t.regex(await nft('list', 'chain', 'ip6', 'docker-ipv6', 'D6-USER'), /tcp dport 22 drop/);
   t.deepEqual((await fw.read()).filter.rules.filter((l) => l.startsWith('-A D6-FORWARD ')), ours(second, 'D6-FORWARD'));
   await fw.restore(renderRemoveBatch('filter', await fw.read())!);
   t.regex(await nft('list', 'ruleset'), /chain D6-USER \{[\s\S]*tcp dport 22 drop/, "D6-USER with the admin's rule stays");
-  t.notRegex(await nft('list', 'ruleset'), /D6-FORWARD|hook forward/);
+  t.notRegex(await nft('list', 'ruleset'), /D6-FORWARD|D6-INBOUND|hook forward/);
   await nft('flush', 'chain', 'ip6', 'docker-ipv6', 'D6-USER');
   await fw.restore(renderRemoveBatch('filter', await fw.read())!);
   t.is(await nft('list', 'ruleset'), '', 'nothing of ours is left: the ruleset is as the namespace had it');
@@ -58,7 +61,7 @@ test("the admin's rule in D6-USER survives our rewrites; removal keeps D6-USER w
 
 test('a script nft refuses changes nothing (one transaction)', async (t) => {
   const { nft, fw } = await inNamespace(t);
-  await fw.restore(renderForwardBatch('2001:db8:100::/56', NETS, await fw.read()));
+  await fw.restore(renderForwardBatch(NETS, HOST, await fw.read()));
   const before = await nft('-a', 'list', 'ruleset');
   // valid for the translator, refused by the kernel: D6-FORWARD is still jumped to when the chain is deleted
   const bad = '*filter\n-F D6-FORWARD\n-A D6-FORWARD -m comment --comment docker-ipv6 -j DROP\n-D FORWARD -m comment --comment docker-ipv6 -j D6-FORWARD\n-A D6-FORWARD -m comment --comment docker-ipv6 -j NOSUCHCHAIN\nCOMMIT\n';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { install, installLayout, uninstall } from '../../src/install/install';
@@ -85,4 +85,91 @@ test('an install of the older layout (lib folder + link) is replaced by the exec
   t.false(existsSync(join(L.libDir, 'vendor')));
   await uninstall({ root: f.root, user: false }, () => {});
   t.deepEqual(tree(f.root), before);
+});
+
+/** A manifest at the layout's place naming `over` on top of what a real install recorded. */
+function plantManifest(path: string, over: Record<string, unknown>): void {
+  const m = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  writeFileSync(path, JSON.stringify({ ...m, ...over }));
+}
+
+test('uninstall refuses a manifest naming anything install does not put in place, and removes nothing', async (t) => {
+  const f = fixture(t);
+  const home = join(f.base, 'home');
+  const victim = join(f.base, 'victim');
+  const L = installLayout({ root: '/', user: true, home });
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['a file outside our folders', { files: [L.pluginLink, victim] }, /lists ".*\/victim", which is not a file install puts in place/],
+    ['a way out of the lib folder', { files: [`${L.libDir}/../../../../victim`] }, /which is not a file install puts in place/],
+    ['a link outside', { symlinks: [victim] }, /which is not a file install puts in place/],
+    ['a unit file with --user', { files: [join(home, 'docker-ipv6-agent.service')] }, /not a file install puts in place/],
+    ['the home folder itself', { dirs: [home] }, /the folder ".*\/home", which is not one install creates/],
+    ['a folder beside ours', { dirs: [join(home, '.ssh')] }, /which is not one install creates/],
+    ['enabled units with --user', { enabledUnits: ['docker-ipv6-agent.service'] }, /enabled units, which an install with --user never has/],
+    ['not a manifest', { version: 2 }, /version 2 is not 1/],
+  ];
+  for (const [what, over, msg] of cases) {
+    await install({ root: '/', user: true, home, executable: f.exe, units: f.units, enableUnits: false }, () => {});
+    writeFileSync(victim, 'keep me');
+    mkdirSync(join(home, '.ssh'), { recursive: true });
+    plantManifest(L.manifest, over);
+    const before = tree(home);
+    const e = await t.throwsAsync(uninstall({ root: '/', user: true, home }, () => {}), { message: msg }, what);
+    t.is((e as { exitCode?: number }).exitCode, 5, what);
+    t.regex(e!.message, /was not written by docker ipv6 install/, what);
+    t.is(readFileSync(victim, 'utf8'), 'keep me', `${what}: the file it names is still there`);
+    t.deepEqual(tree(home), before, `${what}: nothing was removed`);
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('a system manifest may name only docker-ipv6 units as enabled, and unit files only in the unit folder', async (t) => {
+  type Case = [(root: string, unitDir: string) => Record<string, unknown>, RegExp | undefined];
+  const cases: Case[] = [
+    [() => ({ enabledUnits: ['ssh.service'] }), /"ssh.service" as an enabled unit, which is not one of docker-ipv6's/],
+    [(_, unitDir) => ({ files: [join(unitDir, 'ssh.service')] }), /not a file install puts in place/],
+    // a folder on the way to ours is accepted, and removed only when empty (usr/local/lib was there before install)
+    [(root) => ({ dirs: [join(root, 'usr/local/lib')] }), undefined],
+  ];
+  for (const [over, msg] of cases) {
+    const f = fixture(t);
+    const L = installLayout({ root: f.root, user: false });
+    await install({ root: f.root, user: false, executable: f.exe, units: f.units, enableUnits: false }, () => {});
+    plantManifest(L.manifest, over(f.root, L.unitDir));
+    if (msg) {
+      await t.throwsAsync(uninstall({ root: f.root, user: false }, () => {}), { message: msg });
+      t.true(existsSync(L.pluginLink), 'nothing was removed');
+    } else {
+      await uninstall({ root: f.root, user: false }, () => {});
+      t.true(existsSync(join(f.root, 'usr/local/lib')));
+      t.false(existsSync(L.pluginLink));
+    }
+  }
+});
+
+test('as root, install and uninstall --user refuse a home folder another user owns: the manifest there names nothing root deletes', async (t) => {
+  t.is(process.geteuid?.(), 0, 'this test runs as root, as the whole suite does');
+  const f = fixture(t);
+  const home = join(f.base, 'mallory');
+  const victim = join(f.base, 'victim');
+  writeFileSync(victim, 'keep me');
+  const L = installLayout({ root: '/', user: true, home });
+  // what mallory can make in a home of her own: a manifest naming a file of root's
+  mkdirSync(L.libDir, { recursive: true });
+  mkdirSync(L.pluginDir, { recursive: true });
+  writeFileSync(L.pluginLink, 'her plugin');
+  writeFileSync(L.manifest, JSON.stringify({ version: 1, files: [L.pluginLink, victim], dirs: [], symlinks: [], enabledUnits: [] }));
+  for (const p of [home, join(home, '.local'), join(home, '.local/lib'), L.libDir, L.manifest, join(home, '.docker'), L.pluginDir, L.pluginLink]) chownSync(p, 12345, 12345);
+  const before = tree(home);
+  const e = await t.throwsAsync(uninstall({ root: '/', user: true, home }, () => {}), { message: new RegExp(`refusing to uninstall --user as root under ${home}: ${home} belongs to uid 12345`) });
+  t.is((e as { exitCode?: number }).exitCode, 3);
+  t.is((e as { hint?: string }).hint, `run it as that user instead of root: setpriv --reuid=12345 --regid=12345 --clear-groups env HOME=${home} docker ipv6 uninstall --user`);
+  t.is(readFileSync(victim, 'utf8'), 'keep me');
+  t.deepEqual(tree(home), before);
+  t.is(readFileSync(L.pluginLink, 'utf8'), 'her plugin');
+  // nor does root write into her home (she could swap a folder for a link while it does)
+  rmSync(L.libDir, { recursive: true });
+  await t.throwsAsync(install({ root: '/', user: true, home, executable: f.exe, units: f.units, enableUnits: false }, () => {}), { message: /refusing to install --user as root/ });
+  t.false(existsSync(L.libDir));
+  t.is(readFileSync(L.pluginLink, 'utf8'), 'her plugin');
 });

@@ -1,6 +1,6 @@
 // Compose rules on values: static addresses against their network's subnets, and values left unresolved by interpolation.
 import type { DocRule, RawFinding, RuleMeta } from '../types';
-import { composeModel } from '../compose-model';
+import { composeModel, subnetFamily } from '../compose-model';
 import { parseAddress, parseCidr, containsAddress, formatCidr } from '../../model/ip';
 import { nodeAt, spanOf, docStart } from '../source';
 
@@ -12,9 +12,10 @@ export const composeValueRules: RuleMeta[] = [
 const addressOutsideSubnet: DocRule = (doc) => {
   const out: RawFinding[] = [];
   const model = composeModel(doc);
+  const byName = new Map(model.networks.map((n) => [n.name, n]));
   for (const a of model.addresses) {
     if (a.value.unresolved) continue;
-    const net = model.networks.find((n) => n.name === a.network);
+    const net = byName.get(a.network);
     if (!net || net.external) continue;
     const key = a.family === 6 ? 'ipv6_address' : 'ipv4_address';
     const addr = parseAddress(a.value.text);
@@ -22,8 +23,8 @@ const addressOutsideSubnet: DocRule = (doc) => {
       out.push({ rule: 'compose/ipv6-address-outside-subnet', at: a.value.span, message: `services.${a.service}.networks.${a.network}.${key} "${a.value.text}" is not an IPv${a.family} address`, fix: `write one IPv${a.family} address (no prefix length) inside the network's subnet` });
       continue;
     }
-    // a subnet that is itself unresolved might hold the address: say nothing
-    if (net.ipam.some((e) => e.subnet?.unresolved)) continue;
+    // a subnet with an unknown value might hold the address, unless it is of the other family
+    if (net.ipam.some((e) => e.subnet?.unresolved && [undefined, a.family].includes(subnetFamily(net, e)))) continue;
     const subnets = net.ipam.map((e) => e.subnet && parseCidr(e.subnet.text)).filter((c) => c && c.family === a.family);
     if (subnets.some((c) => containsAddress(c!, addr))) continue;
     out.push({

@@ -1,7 +1,7 @@
 // Compose rules: enable_ipv6 per used network, IPv6 subnets in ipam.config, subnet sanity, host collisions, version.
 import { isMap, isScalar, type Node } from 'yaml';
 import type { DocRule, RawFinding, RuleMeta, LintDoc, Span } from '../types';
-import { composeModel, type ComposeNetwork } from '../compose-model';
+import { composeModel, subnetFamily, type ComposeNetwork } from '../compose-model';
 import { parseCidr, parseAddress, containsAddress, contains, overlaps, formatCidr, type Cidr } from '../../model/ip';
 import { keySpan, spanOf } from '../source';
 
@@ -29,7 +29,8 @@ const enableIpv6Missing: DocRule = (doc, ctx) => {
     if (n.ipv4Off) continue;
     // enable_ipv6: false written down is a choice; only --require-ipv6 / --dual-stack overrule it
     if (n.enableOff && !ctx.forced) continue;
-    const users = n.usedBy.join(', ');
+    // a few names, not 20k of them in one message
+    const users = n.usedBy.length > 5 ? `${n.usedBy.slice(0, 5).join(', ')} and ${n.usedBy.length - 5} more` : n.usedBy.join(', ');
     if (n.usedBy.length === 0) {
       out.push({
         rule: 'compose/enable-ipv6-missing',
@@ -72,8 +73,8 @@ const ipv6SubnetMissing: DocRule = (doc) => {
   const out: RawFinding[] = [];
   for (const n of composeModel(doc).networks) {
     if (skipped(n) || !n.enableIpv6) continue;
-    // a subnet from a variable with no known value may well be the IPv6 one
-    if (n.ipam.some((e) => e.subnet && (e.subnet.unresolved || parseCidr(e.subnet.text)?.family === 6))) continue;
+    // a subnet from a variable with no known value may well be the IPv6 one, unless it shows it is IPv4
+    if (n.ipam.some((e) => e.subnet && (e.subnet.unresolved ? subnetFamily(n, e) !== 4 : parseCidr(e.subnet.text)?.family === 6))) continue;
     out.push({
       rule: 'compose/ipv6-subnet-missing',
       at: n.enableSpan ?? n.span,
@@ -167,11 +168,34 @@ const subnetChecks: DocRule = (doc) => {
   return out;
 };
 
+/**
+ * For each subnet, the first earlier one (in file order) it overlaps. Prefixes overlap only when one holds the other,
+ * so each subnet looks up its own ancestors and the subnets below it by their leading bits: linear in the number
+ * of subnets (comparing every pair was quadratic).
+ */
+function firstOverlaps(all: PlacedCidr[]): Array<PlacedCidr | undefined> {
+  const exact = new Map<string, number>(); // a seen subnet, by its leading bits
+  const below = new Map<string, number>(); // the first seen subnet under each shorter prefix
+  return all.map((b, i) => {
+    const bits = b.cidr.start.toString(2).padStart(b.cidr.family === 6 ? 128 : 32, '0');
+    const key = (len: number) => `${b.cidr.family}/${bits.slice(0, len)}`;
+    let first = below.get(key(b.cidr.length));
+    for (let len = 0; len <= b.cidr.length; len++) {
+      const j = exact.get(key(len));
+      if (j !== undefined && (first === undefined || j < first)) first = j;
+    }
+    if (!exact.has(key(b.cidr.length))) exact.set(key(b.cidr.length), i);
+    for (let len = 0; len < b.cidr.length; len++) if (!below.has(key(len))) below.set(key(len), i);
+    return first === undefined ? undefined : all[first];
+  });
+}
+
 const subnetOverlap: DocRule = (doc) => {
   const out: RawFinding[] = [];
   const all = placedSubnets(doc);
+  const earlier = firstOverlaps(all);
   all.forEach((b, i) => {
-    const a = all.slice(0, i).find((x) => overlaps(x.cidr, b.cidr));
+    const a = earlier[i];
     if (!a) return;
     out.push({
       rule: 'compose/subnet-overlap',

@@ -11,8 +11,9 @@ import { fileRules } from './files';
 import { planRules, planDocRules } from './plan';
 import { clusterRules, clusterDocRules } from './clusters';
 import { calicoRules, calicoDocRules, calicoRunRules } from './calico';
+import { rangeRules, rangeDocRules } from './k8s-ranges';
 
-export const RULES: RuleMeta[] = [...fileRules, ...composeRules, ...composeValueRules, ...portRules, ...kubeadmRules, ...clusterRules, ...serviceRules, ...netpolRules, ...calicoRules, ...cniRules, ...planRules];
+export const RULES: RuleMeta[] = [...fileRules, ...composeRules, ...composeValueRules, ...portRules, ...kubeadmRules, ...clusterRules, ...rangeRules, ...serviceRules, ...netpolRules, ...calicoRules, ...cniRules, ...planRules];
 
 export const RULES_BY_ID: ReadonlyMap<string, RuleMeta> = new Map(RULES.map((r) => [r.id, r]));
 
@@ -23,7 +24,7 @@ const PER_KIND: Array<Partial<Record<DocKind, DocRule[]>>> = [
     'k8s-service': serviceDocRules,
     'k8s-networkpolicy': netpolDocRules,
   },
-  cniDocRules, calicoDocRules, clusterDocRules, planDocRules,
+  cniDocRules, calicoDocRules, clusterDocRules, rangeDocRules, planDocRules,
 ];
 
 /** Every rule that runs on a kind, from all the rule files (several may add to one kind). */

@@ -2,7 +2,7 @@
 import { visit, isScalar, type Node, type Scalar } from 'yaml';
 import type { DocRule, RawFinding, RuleMeta, LintDoc, Span } from '../types';
 import { parseCidr, contains, overlaps, formatCidr, classifyV6, type Cidr6 } from '../../model/ip';
-import { generateUla } from '../../model/ula';
+import { derivedUla, textDigest } from '../derived-ula';
 import { nodeAt, spanOf, embeddedJson } from '../source';
 import { interpolate } from '../interpolate';
 
@@ -30,10 +30,11 @@ interface Hit { text: string; cidr: Cidr6; at: Span }
 /** Kinds where a prefix is handed out (subnets, pools, cluster CIDRs), not only matched (policies, source ranges). */
 const ASSIGNING = new Set<LintDoc['kind']>(['compose', 'kubeadm', 'calico-ippool', 'calico-node', 'calico-installation', 'calico-values', 'flannel-configmap', 'flannel-netconf', 'cilium-values', 'kind-cluster', 'capi-cluster', 'cni-config']);
 
-function check(h: Hit, assigning: boolean, ctx: { random: (n: number) => Uint8Array }): RawFinding | undefined {
+function check(doc: LintDoc, h: Hit, assigning: boolean): RawFinding | undefined {
   const c = h.cidr;
   const copied = COPIED.find((x) => (x.exact ? x.cidr.start === c.start && x.cidr.length === c.length : contains(x.cidr, c)));
-  const ula = () => { const g = generateUla(ctx.random(5)); return c.length >= 48 ? formatCidr({ network: g.network, length: c.length }) : formatCidr(g); };
+  // one suggestion per file and flagged prefix, the same on every run (a fresh random one made runs differ)
+  const ula = () => { const g = derivedUla(doc.file, textDigest(doc.lineCounter, doc.text), h.text); return c.length >= 48 ? formatCidr({ network: g.network, length: c.length }) : formatCidr(g); };
   if (copied && assigning) return { rule: 'plan/copied-example-prefix', at: h.at, message: `${h.text} is copied from ${copied.from}: every copy of the example collides with the others${classifyV6(c) === 'ula' ? '' : ', and it is not yours to route'}`, fix: `use a prefix of your own: from your provider, or a random RFC 4193 ULA such as ${ula()}` };
   if (DOCS.some((d) => contains(d, c))) return !assigning ? undefined : { rule: 'plan/documentation-prefix', at: h.at, message: `${h.text} is documentation space (RFC 3849/9637): fine in examples, but it is never routed, so used for real it breaks IPv6 reachability`, fix: `use your provider's prefix, or a random RFC 4193 ULA such as ${ula()}` };
   if (c.length >= 8 && contains(FC00, c)) return { rule: 'plan/fc00-not-ula', at: h.at, message: `${h.text} is in fc00::/8, which RFC 4193 leaves undefined: local prefixes are fd00::/8 with a random 40-bit ID`, fix: `use a random fd00::/8 prefix such as ${ula()} (docker ipv6 makes one per host)` };
@@ -49,7 +50,7 @@ function prefixes(doc: LintDoc, raw: string, at: Span): Hit[] {
   return text.split(',').map((t) => t.trim()).flatMap((t) => { const c = parseCidr(t); return c?.family === 6 ? [{ text: t, cidr: c as Cidr6, at }] : []; });
 }
 
-const plan: DocRule = (doc, ctx) => {
+const plan: DocRule = (doc) => {
   const hits: Hit[] = [];
   const root = doc.base.length ? nodeAt(doc, []) : (doc.doc.contents as Node | null);
   if (!root) return [];
@@ -61,7 +62,7 @@ const plan: DocRule = (doc, ctx) => {
       for (const key of ['IPv6Network']) if (j.value && typeof j.value[key] === 'string') hits.push(...prefixes(doc, j.value[key], j.spanOf([key])));
     }
   }
-  return hits.map((h) => check(h, ASSIGNING.has(doc.kind), ctx)).filter((f): f is RawFinding => !!f);
+  return hits.map((h) => check(doc, h, ASSIGNING.has(doc.kind))).filter((f): f is RawFinding => !!f);
 };
 
 export const PLAN_KINDS = ['compose', 'kubeadm', 'k8s-service', 'k8s-networkpolicy', 'k8s-other', 'calico-ippool', 'calico-node', 'calico-installation', 'calico-values', 'flannel-configmap', 'flannel-netconf', 'cilium-values', 'kind-cluster', 'capi-cluster', 'cni-config'] as const;

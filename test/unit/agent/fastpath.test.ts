@@ -105,15 +105,19 @@ test('routed: a new network\'s rules are inserted where the full pass puts them,
   await fp.handle(ev('network', 'create', '2'.repeat(64)), 'docker network create n2');
   t.deepEqual(inspects, ['2'.repeat(64)]);
   t.is(w.fw.restores.length, restores + 1);
-  t.regex(w.fw.restores.at(-1)!, /^\*filter\n-I D6-FORWARD 9 -d 2001:db8:100:2::\/64 -o br-222222222222 -m conntrack/);
-  t.true(w.fw.tables.filter.rules['D6-FORWARD'].includes(`-i br-${'2'.repeat(12)} -m comment --comment docker-ipv6 -j ACCEPT`));
+  // between n1's and n3's blocks on each side: from the bridge after n1's, toward it after n1's
+  t.regex(w.fw.restores.at(-1)!, /^\*filter\n-I D6-FORWARD 6 -i br-222222222222 -o br-222222222222 [^\n]*\n(-I D6-FORWARD \d+ -i br-222222222222 [^\n]*\n){3}-I D6-FORWARD 16 -o br-222222222222 [^\n]* -j D6-INBOUND\n-I D6-FORWARD 17 -o br-222222222222 [^\n]* -j DROP\nCOMMIT\n$/);
+  t.true(w.fw.tables.filter.rules['D6-FORWARD'].includes(`-o br-${'2'.repeat(12)} -m comment --comment docker-ipv6 -j DROP`));
   t.deepEqual((await pass()).changes, []);
   t.is(w.fw.restores.length, restores + 1, 'rules already in the order the pass wants');
-  // the same network again (a replayed event) and one outside the prefix: nothing
-  w.networks.push(net('v4only', '4'.repeat(64), 'fd99::/64'));
+  // the same network again (a replayed event): nothing; one outside the prefix: its rules too (the filter covers every bridge)
+  w.networks.push(net('outside', '4'.repeat(64), 'fd99::/64'));
   await fp.handle(ev('network', 'create', '2'.repeat(64)), 'again');
-  await fp.handle(ev('network', 'create', '4'.repeat(64)), 'outside');
   t.is(w.fw.restores.length, restores + 1);
+  await fp.handle(ev('network', 'create', '4'.repeat(64)), 'outside');
+  t.is(w.fw.restores.length, restores + 2);
+  t.true(w.fw.tables.filter.rules['D6-FORWARD'].includes(`-o br-${'4'.repeat(12)} -m comment --comment docker-ipv6 -j DROP`));
+  t.deepEqual((await pass()).changes, [], 'the full pass agrees');
 });
 
 test('nat-by-us: a new network gets its masquerade rule at the end of our chain', async (t) => {

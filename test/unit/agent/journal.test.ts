@@ -9,7 +9,7 @@ import { writeJournal, type Journal } from '../../../src/transaction/journal';
 import { RunContext } from '../../../src/cli/context';
 import { resolveGlobals } from '../../../src/cli/globals';
 import { PreconditionError } from '../../../src/errors';
-import { prefixTail } from '../../../src/firewall/batches';
+import { skeletonRules } from '../../../src/firewall/batches';
 import { enabledState, net, world } from '../../fakes/reconcile';
 
 const ROUTED = '2001:db8:100::/48';
@@ -48,9 +48,9 @@ test('an unfinished journal of enable: no undo runs (no file write, no restart),
     t.is(readFileSync(s.daemonJson, 'utf8'), '{"ipv6": true}\n', 'daemon.json not rewritten (EROFS under the unit)');
     t.false(existsSync(s.restarted), 'no restart command was run (it would deadlock under PartOf=docker.service)');
     t.is(s.w.dockerCalls, 0, 'no reconcile on top of the half-done host');
-    // what it does instead: the closed skeleton from the state alone (our chain ending in the prefix-wide drop, the route)
+    // what it does instead: the closed skeleton from the state alone (every Docker bridge closed, the route)
     t.is(s.w.fw.restores.length, 1);
-    t.deepEqual(s.w.fw.tables.filter.rules['D6-FORWARD'], [`-m comment --comment docker-ipv6 -j D6-USER`, ...prefixTail(ROUTED).map((r) => r.replace(/^-A D6-FORWARD /, ''))]);
+    t.deepEqual(s.w.fw.tables.filter.rules['D6-FORWARD'], skeletonRules([], { uplink: 'eth0' }).filter((r) => r.startsWith('-A D6-FORWARD ')).map((r) => r.replace(/^-A D6-FORWARD /, '')));
     t.deepEqual([...s.w.net.unreachable], [ROUTED]);
     t.true(logs.some((l) => /kept closed: update firewall filter D6-FORWARD/.test(l)), logs.join('\n'));
     const saves = s.w.fw.saves;

@@ -1,5 +1,6 @@
 // Every doctor check against snapshot fixtures: the healthy host is all ok, each broken state fails or warns with a fix.
 import test from 'ava';
+import { catchAllRules } from '../../../src/firewall/batches';
 import { runChecks, summarize } from '../../../src/doctor/checks';
 import { fromVerifyRows } from '../../../src/doctor/probe';
 import type { DoctorInput, Finding } from '../../../src/doctor/types';
@@ -226,23 +227,44 @@ test('outside: NDP mode without proxy entries, global network without a mode -> 
   broken(t, input(s), 'outside.global-path', 'warn', /global prefix .* no docker-ipv6 mode/, /^docker network rm app .*docker ipv6 enable --prefix .* --mode routed .*then docker network create --ipv6 app;/);
 });
 
-test('firewall: routed network with ip6tables off and no filter -> fail', (t) => {
+test('firewall: routed network with ip6tables off and no filter -> fail; a drop of its own or the catch-all closes it; a prefix drop does not', (t) => {
   const s = healthySnap();
   s.state = { version: 1, prefix: '2001:db8:2::/48', mode: 'routed', uplink: 'eth0', enabled: {} as never };
   s.daemonConfig.value = { ...s.daemonConfig.value, ip6tables: false };
   s.networks[1].ipv6Subnets = ['2001:db8:2:1::/64'];
-  const f = broken(t, input(s), 'firewall.unfiltered', 'fail', /ip6tables" off and no filter: every container port is open/, /D6-FORWARD/);
+  const f = broken(t, input(s), 'firewall.unfiltered', 'fail', /Docker's IPv6 filter off \("ip6tables": false\) and no drop of ours: every container port on it is open/, /docker ipv6 apply/);
   t.deepEqual(f.auto, { kind: 'enable-steps', ids: ['firewall-filter'] });
-  // the chain's prefix-wide end covers a network that has no block of its own yet
+  const TAG = '-m comment --comment docker-ipv6';
+  const bridge = s.networks[1].bridge!;
+  // the old prefix-wide end is no longer enough: it depended on the prefix
   s.firewall.tables.filter = { chains: { FORWARD: 'ACCEPT', 'D6-FORWARD': '-' }, rules: [
-    '-A FORWARD -m comment --comment docker-ipv6 -j D6-FORWARD',
-    '-A D6-FORWARD -d 2001:db8:2::/48 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment docker-ipv6 -j ACCEPT',
-    '-A D6-FORWARD -d 2001:db8:2::/48 -m comment --comment docker-ipv6 -j DROP',
+    `-A FORWARD ${TAG} -j D6-FORWARD`, `-A D6-FORWARD -d 2001:db8:2::/48 ${TAG} -j DROP`,
   ] };
-  t.is(only(runChecks(input(s)), 'firewall.unfiltered')[0].status, 'ok');
-  // a DROP for another prefix does not count
-  s.firewall.tables.filter.rules[2] = '-A D6-FORWARD -d 2001:db8:9::/48 -m comment --comment docker-ipv6 -j DROP';
-  t.is(only(runChecks(input(s)), 'firewall.unfiltered')[0].status, 'fail');
+  t.true(only(runChecks(input(s)), 'firewall.unfiltered').some((x) => x.status === 'fail' && x.subject === s.networks[1].name));
+  // the catch-alls close docker0 / br-* bridges the chain does not list yet
+  s.firewall.tables.filter.rules = [`-A FORWARD ${TAG} -j D6-FORWARD`, ...catchAllRules()];
+  t.true(only(runChecks(input(s)), 'firewall.unfiltered').every((x) => x.status === 'ok'), `bridge ${bridge}`);
+  // a bridge name of its own needs its own drop
+  s.networks[1].bridge = 'mybr';
+  t.true(only(runChecks(input(s)), 'firewall.unfiltered').some((x) => x.status === 'fail'));
+  s.firewall.tables.filter.rules.splice(1, 0, `-A D6-FORWARD -i mybr ${TAG} -j DROP`, `-A D6-FORWARD -o mybr ${TAG} -j DROP`);
+  t.true(only(runChecks(input(s)), 'firewall.unfiltered').every((x) => x.status === 'ok'));
+  // without our jump nothing is closed
+  s.firewall.tables.filter.rules.shift();
+  t.true(only(runChecks(input(s)), 'firewall.unfiltered').some((x) => x.status === 'fail'));
+});
+
+test('networks: routed, a network outside the prefix is named with what becomes of it; a host bridge is a warning', (t) => {
+  const s = healthySnap();
+  s.state = { version: 1, prefix: '2001:db8:2::/48', mode: 'routed', uplink: 'eth0', enabled: { filterByUs: true } as never };
+  s.daemonConfig.value = { ...s.daemonConfig.value, ip6tables: false };
+  s.networks[1].ipv6Subnets = ['fd99:1::/64'];
+  const fates = only(runChecks(input(s)), 'networks.outside-prefix');
+  t.is(fates.length, 1);
+  t.regex(fates[0].detail, /network app \(fd99:1::\/64\) is outside 2001:db8:2::\/48: docker-ipv6 gives it no route, NAT or NDP entry, and closes it like every Docker network/);
+  s.networks[1].bridge = 'eth0';
+  s.networks[1].options = { 'com.docker.network.bridge.name': 'eth0' };
+  broken(t, input(s), 'firewall.host-bridge', 'warn', /its bridge eth0 is the uplink; its forwarding is yours/, /docker network rm app && docker ipv6 network create app/);
 });
 
 test('firewall: a bridge named "+" -> warn: left out of every rule (closed), recreate it', (t) => {
@@ -268,7 +290,18 @@ test('firewall: rules above our jump in FORWARD (routed) -> warn, move them into
 test('firewall: routed without the boot unit enabled -> warn (nothing closes the prefix at boot before Docker); enabled -> ok; nat -> no finding', (t) => {
   const s = healthySnap();
   s.state = { version: 1, prefix: '2001:db8:2::/48', mode: 'routed', uplink: 'eth0', enabled: { filterByUs: true } as never };
-  broken(t, input(s, { bootUnitEnabled: false }), 'firewall.boot-unit', 'warn', /docker-ipv6-boot\.service is not enabled: .*dockerd turns IPv6 forwarding on itself/, /install\.sh --enable/);
+  // no unit file anywhere: install them (a .deb user has them already, and gets systemctl enable)
+  const none = broken(t, input(s, { bootUnitEnabled: false }), 'firewall.boot-unit', 'warn', /docker-ipv6-boot\.service is not enabled: .*dockerd turns IPv6 forwarding on itself/);
+  t.is(none.fix, 'docker ipv6 install --enable');
+  const deb = broken(t, input(s, { bootUnitEnabled: false, services: { systemd: true, units: [{ name: 'docker-ipv6-boot.service', path: '/usr/lib/systemd/system/docker-ipv6-boot.service', enabled: false }] } }), 'firewall.boot-unit', 'warn', /not enabled/);
+  t.is(deb.fix, 'systemctl enable docker-ipv6-boot.service docker-ipv6-apply.service docker-ipv6-agent.service');
+  t.notRegex(`${none.fix} ${deb.fix}`, /install\.sh/);
+  // Docker's nftables backend does not turn forwarding on: the detail does not say it does
+  const nft = healthySnap();
+  nft.state = s.state;
+  nft.firewall.docker = { backend: 'nftables', source: 'docker info' } as never;
+  const f = broken(t, input(nft, { bootUnitEnabled: false }), 'firewall.boot-unit', 'warn', /nftables backend needs IPv6 forwarding on to start/);
+  t.notRegex(f.detail, /turns IPv6 forwarding on itself/);
   t.is(only(runChecks(input(s, { bootUnitEnabled: true })), 'firewall.boot-unit')[0].status, 'ok');
   s.state.enabled = { filterByUs: false } as never;
   t.deepEqual(only(runChecks(input(s, { bootUnitEnabled: false })), 'firewall.boot-unit'), []);
@@ -316,9 +349,18 @@ test('firewall: docker-ipv6nat next to Docker\'s own ip6tables; its leftovers wh
   t.is(dup.fix, `ip6tables -t nat -D POSTROUTING -s ${s2.firewall.tables.nat.rules[0].split(' ')[3]} ! -o docker0 -j MASQUERADE`);
   s.firewall.tables.nat.rules.push(s.firewall.tables.nat.rules[1]);
   broken(t, input(s), 'firewall.ipv6nat', 'fail', /"ipv6nat" \(docker-ipv6nat\) runs/, /^docker rm -f ipv6nat && ip6tables -t nat -D POSTROUTING -s \S+ ! -o br-app -j MASQUERADE && systemctl restart docker/);
+  // ip6tables off: Docker's own chains are not leftovers (it uses them again); a masquerade it left does act, and is named
   const s3 = healthySnap();
   s3.daemonConfig.value = { ...s3.daemonConfig.value, ip6tables: false };
-  broken(t, input(s3), 'firewall.ipv6nat', 'warn', /Docker chains \(DOCKER, DOCKER-FORWARD\) although Docker's ip6tables is off/);
+  const masq = broken(t, input(s3), 'firewall.ipv6nat', 'warn', /IPv6 masquerade for .* is left in ip6tables although Docker's ip6tables support is off/);
+  t.regex(masq.fix, /^ip6tables -t nat -D POSTROUTING -s \S+ ! -o docker0 -j MASQUERADE && ip6tables -t nat -D POSTROUTING/);
+  t.notRegex(masq.fix, /-F|-X|DOCKER/);
+  const s4 = healthySnap();
+  s4.daemonConfig.value = { ...s4.daemonConfig.value, ip6tables: false };
+  s4.firewall.tables.nat.rules = s4.firewall.tables.nat.rules.filter((r) => !r.includes('MASQUERADE'));
+  const own = only(runChecks(input(s4)), 'firewall.ipv6nat');
+  t.deepEqual(own.map((f) => f.status), ['ok']);
+  t.regex(own[0].detail, /Docker's own chains \(DOCKER, DOCKER-FORWARD\) are in ip6tables .* Docker uses them again/);
 });
 
 test('probes: skipped without --probe, fail with the probe detail, ok when they pass', (t) => {

@@ -30,7 +30,7 @@ test('text: grouped by layer in the guide order, fixes under failures, no escape
 });
 
 test('compose: lint findings become compose-layer findings; none -> one ok', (t) => {
-  const f = composeFindings(['c.yml'], [{ file: 'c.yml', line: 3, col: 5, endLine: 3, endCol: 9, severity: 'error', rule: 'compose/enable-ipv6-missing', message: 'network "default" has no enable_ipv6', fix: 'add enable_ipv6: true' }]);
+  const f = composeFindings(['c.yml'], [{ file: 'c.yml', line: 3, col: 5, endLine: 3, endCol: 9, severity: 'error', rule: 'compose/enable-ipv6-missing', message: 'network "default" has no enable_ipv6', fix: 'add enable_ipv6: true', path: 'networks.default', fingerprint: 'f' }]);
   t.is(f.length, 1);
   t.like(f[0], { id: 'compose.enable-ipv6-missing', layer: 'compose', status: 'fail' });
   t.regex(f[0].detail, /^c\.yml:3:5: /);
@@ -71,4 +71,15 @@ test('doctor --compose asks for IPv6: a plain Compose file still fails there (no
   writeFileSync(file, 'services:\n  web:\n    image: nginx\n');
   const f = await lintCompose([file], { daemon: { reachable: false } } as any);
   t.like(f[0], { id: 'compose.enable-ipv6-missing', status: 'fail' });
+});
+
+test('text: a finding\'s names are shown escaped, with or without our colours', (t) => {
+  const f = [{ id: 'networks.ipv6-off', layer: 'networks' as const, status: 'fail' as const, detail: 'network "evil\u001b]0;pwned\u0007x" has 1 container(s)', fix: "docker network rm $'evil\\x1b]0;pwned\\x07x'\nfake line" }];
+  const plain = renderText(f, { color: false });
+  t.false(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(plain));
+  t.regex(plain, /FAIL {2}network "evil\\x1b\]0;pwned\\x07x" has 1 container/);
+  t.false(plain.split('\n').includes('fake line'), 'a newline in a fix is not a line of its own');
+  const coloured = renderText(f, { color: true });
+  t.true(coloured.includes('\u001b[31m'), 'our own colours stay');
+  t.false(coloured.includes('\u001b]0;'), 'the name\'s sequence does not');
 });

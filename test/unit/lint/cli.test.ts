@@ -2,7 +2,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 const TOP = join(__dirname, '../../..');
@@ -15,12 +15,16 @@ function cli(args: string[], input?: string) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-test('exit 0: warnings only; the unreachable Docker is a note, not a failure', (t) => {
+test('exit 0: warnings only; Docker is not asked unless --host-check, and then an unreachable one is a note', (t) => {
   const r = cli(['lint', join(G, 'compose-example.yml')]);
   t.is(r.code, 0, r.err);
   t.regex(r.out, /compose-example\.yml:2:1 warning compose\/version-obsolete /);
   t.regex(r.out, /\n  fix: delete the version line/);
-  t.regex(r.err, /note: skipped compose\/subnet-host-collision: Docker is not reachable/);
+  t.notRegex(r.err, /subnet-host-collision|Docker/, 'the default run does not look at the host');
+  const h = cli(['lint', '--host-check', join(G, 'compose-example.yml')]);
+  t.is(h.code, 0, h.err);
+  t.is(h.out, r.out);
+  t.regex(h.err, /note: skipped compose\/subnet-host-collision: Docker is not reachable/);
 });
 
 test('exit 1: an error finding (directory walk)', (t) => {
@@ -70,4 +74,16 @@ test('the new flags reach the engine: --env-file (repeatable), --require-ipv6, -
   t.is(cli(['lint', '--no-host-check', plain]).code, 0);
   t.is(cli(['lint', '--no-host-check', '--fail-on', 'warning', plain]).code, 1);
   t.is(cli(['lint', '--no-host-check', '--require-ipv6', plain]).code, 1);
+});
+
+test('text: a file name and the values a finding quotes are shown escaped (terminal sequences, newlines)', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lint-esc-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'evil\u001b]0;pwned\u0007\nx.yml');
+  writeFileSync(file, 'version: "3"\nservices:\n  web:\n    image: nginx\nnetworks:\n  "n\u001b[31m":\n    enable_ipv6: true\n    ipam:\n      config:\n        - subnet: "2001:db8:1::/64"\n');
+  const r = cli(['lint', file]);
+  t.is(r.code, 1, r.err);
+  t.false(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(r.out + r.err), r.out);
+  t.regex(r.out, /evil\\x1b\]0;pwned\\x07\\nx\.yml:1:1 warning compose\/version-obsolete/);
+  t.true(r.out.split('\n').every((l) => l === '' || l.startsWith(dir) || l.startsWith('  fix: ')), 'every line is a finding or its fix');
 });

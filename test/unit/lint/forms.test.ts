@@ -61,11 +61,16 @@ test('a missing key is reported at its parent key, never at 1:1', (t) => {
   t.deepEqual(rules('cilium-values.yaml', text, { requireIpv6: true }), ['3:1 cilium/ipv6-disabled']);
 });
 
-test('plan/fc00-not-ula suggests a generated RFC 4193 prefix from the injected randomness, keeping the length', (t) => {
-  const text = 'services:\n  web:\n    image: nginx\n    networks: [n]\nnetworks:\n  n:\n    enable_ipv6: true\n    ipam:\n      config:\n        - subnet: fc00::/64\n';
-  const r = lintSources([{ file: 'compose.yaml', text }], { random: () => Uint8Array.from([0xab, 0xcd, 0xef, 0x01, 0x23]) });
-  t.deepEqual(r.findings.map((f) => f.rule), ['plan/fc00-not-ula']);
-  t.regex(r.findings[0].fix, /fdab:cdef:123::\/64/);
+test('plan/fc00-not-ula suggests an RFC 4193 prefix derived from the file (the same on every run), keeping the length', (t) => {
+  const text = 'services:\n  web:\n    image: nginx\n    networks: [n, m]\nnetworks:\n  n:\n    enable_ipv6: true\n    ipam:\n      config:\n        - subnet: fc00::/64\n  m:\n    enable_ipv6: true\n    ipam:\n      config:\n        - subnet: fc00:1::/64\n';
+  const fixes = (file: string, body: string) => lintSources([{ file, text: body }]).findings.map((f) => /such as (\S+)/.exec(f.fix)?.[1]);
+  const a = fixes('compose.yaml', text);
+  t.is(a.length, 2);
+  for (const s of a) t.regex(s!, /^fd[0-9a-f]{2}:[0-9a-f]{1,4}:[0-9a-f]{1,4}::\/64$/);
+  t.deepEqual(fixes('compose.yaml', text), a, 'the same input gives the same suggestion');
+  t.not(a[0], a[1], 'two flagged prefixes of one file get two different suggestions (taking both must not collide)');
+  t.notDeepEqual(fixes('other/compose.yaml', text), a, 'another file gets its own');
+  t.notDeepEqual(fixes('compose.yaml', `${text}# edited\n`), a, 'so does the same file with other content');
 });
 
 test('a null pool entry does not stop the other pools being checked', (t) => {

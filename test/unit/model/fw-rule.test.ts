@@ -8,10 +8,11 @@ const TAG = '-m comment --comment docker-ipv6';
 const lines = (batch: string) => batch.split('\n').filter((l) => l.startsWith('-A '));
 
 test('every rule the batches write reads back to itself', (t) => {
-  const fwd = renderForwardBatch('2001:db8:100::/56', [
-    { subnet: '2001:db8:100::/64', bridge: 'docker0', published: [{ address: '2001:db8:100::2', port: 80, proto: 'tcp' }, { address: '2001:db8:100::2', port: 53, proto: 'udp' }, { address: '2001:db8:100::3', port: 9, proto: 'sctp' }] },
-    { subnet: '2001:db8:100:1::/64', bridge: 'br-0123456789ab', published: [] },
-  ], {});
+  const fwd = renderForwardBatch([
+    { bridge: 'docker0', internal: false, published: [{ address: '2001:db8:100::2', port: 80, proto: 'tcp' }, { address: '2001:db8:100::2', port: 53, proto: 'udp' }, { address: '2001:db8:100::3', port: 9, proto: 'sctp' }] },
+    { bridge: 'br-0123456789ab', internal: true, published: [] },
+    { bridge: 'mybr', internal: false, published: [] },
+  ], { uplink: 'eth0', spared: ['br-lan'], closedSubnets: ['fd99:1::/64'] }, {});
   const nat = renderNatBatch([{ subnet: 'fd00:1::/64', bridge: 'docker0' }], {});
   const all = [...lines(fwd), ...lines(nat), `-A FORWARD ${TAG} -j D6-FORWARD`, `-A POSTROUTING ${TAG} -j D6-NAT`];
   t.true(all.length > 20);
@@ -44,6 +45,10 @@ test('nftables statements: wildcard bridges, negated outputs, ports, conntrack, 
   t.is(st(`-A D6-FORWARD -i docker0 -o br-+ ${TAG} -j DROP`), 'iifname "docker0" oifname "br-*" drop comment "docker-ipv6"');
   t.is(st(`-A D6-NAT -s fd00:1::/64 ! -o docker0 ${TAG} -j MASQUERADE`), 'ip6 saddr fd00:1::/64 oifname != "docker0" masquerade comment "docker-ipv6"');
   t.is(st(`-A D6-FORWARD ${TAG} -j D6-USER`), 'jump D6-USER comment "docker-ipv6"');
+  t.is(st(`-A D6-INBOUND -p ipv6-icmp -m icmp6 --icmpv6-type 2 ${TAG} -j ACCEPT`), 'icmpv6 type 2 accept comment "docker-ipv6"');
+  t.is(st(`-A D6-FORWARD -o br-lan ${TAG} -j RETURN`), 'oifname "br-lan" return comment "docker-ipv6"');
+  t.is(st(`-A D6-FORWARD -i docker0 -m conntrack --ctstate RELATED,ESTABLISHED ${TAG} -j ACCEPT`), 'iifname "docker0" ct state established,related accept comment "docker-ipv6"');
+  t.is(parseRuleLine(`-A D6-INBOUND -p tcp -m icmp6 --icmpv6-type 2 ${TAG} -j ACCEPT`), undefined, 'an icmp6 match only with its protocol');
 });
 
 test("an attacker's bridge name never becomes a wildcard or a second statement in nftables", (t) => {

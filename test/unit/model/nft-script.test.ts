@@ -6,15 +6,15 @@ import { join } from 'node:path';
 import { renderForwardBatch, renderNatBatch, renderRemoveBatch } from '../../../src/firewall/batches';
 import { tableSection } from '../../../src/reconcile/diff';
 import { nftTableView, parseNftJson, type NftTableView } from '../../../src/model/nft-json';
-import { nftScript, NftScriptError } from '../../../src/model/nft-script';
+import { nftKeeps, nftScript, NftScriptError } from '../../../src/model/nft-script';
 
 const TAG = '-m comment --comment docker-ipv6';
 const dir = join(__dirname, '../../fixtures/nft');
 const empty = nftTableView(parseNftJson(''), 'ip6', 'docker-ipv6');
 const captured = nftTableView(parseNftJson(readFileSync(join(dir, 'ours-hand-written.json'), 'utf8')), 'ip6', 'docker-ipv6');
 const NETS = [
-  { subnet: '2001:db8:100::/64', bridge: 'docker0', published: [{ address: '2001:db8:100::2', port: 80, proto: 'tcp' as const }] },
-  { subnet: '2001:db8:100:1::/64', bridge: 'br-0123456789ab', published: [] },
+  { bridge: 'docker0', internal: false, published: [{ address: '2001:db8:100::2', port: 80, proto: 'tcp' as const }] },
+  { bridge: 'br-0123456789ab', internal: true, published: [] },
 ];
 
 /** Compares with the golden file; UPDATE_GOLDEN=1 writes it instead (review the diff before committing). */
@@ -25,7 +25,7 @@ function golden(t: { is(a: string, b: string, m?: string): void }, name: string,
 }
 
 test('golden: the first filter batch creates the table, its forward hook, D6-USER and D6-FORWARD in one script', (t) => {
-  golden(t, 'forward-new.nft', nftScript(renderForwardBatch('2001:db8:100::/56', NETS, {}), empty));
+  golden(t, 'forward-new.nft', nftScript(renderForwardBatch(NETS, { uplink: 'eth0' }, {}), empty));
 });
 
 test('golden: the nat batch (our own masquerade) gets a postrouting nat hook', (t) => {
@@ -44,11 +44,13 @@ test('golden: removing everything of ours deletes the table; the admin rule in D
   t.is(script, 'delete table ip6 docker-ipv6\n', 'nothing left: the whole table goes');
 });
 
-test('a changed chain is flushed and written again in place; our jump stays; nothing else is touched', (t) => {
+test('a changed chain is flushed and written again in place; our jump stays; nothing else is touched (a table from before D6-INBOUND gets it)', (t) => {
   const want = [`-A D6-FORWARD ${TAG} -j D6-USER`, `-A D6-FORWARD -d 2001:db8:5::/48 ${TAG} -j DROP`];
   const s = tableSection('filter', want, captured.ruleset)!;
   t.is(nftScript(s.text, captured), [
     'add table ip6 docker-ipv6',
+    'add chain ip6 docker-ipv6 D6-INBOUND',
+    'flush chain ip6 docker-ipv6 D6-INBOUND',
     'flush chain ip6 docker-ipv6 D6-FORWARD', // declared while it exists: ip6tables-restore flushes it
     'flush chain ip6 docker-ipv6 D6-FORWARD', // the batch's own -F
     'add rule ip6 docker-ipv6 D6-FORWARD jump D6-USER comment "docker-ipv6"',
@@ -75,6 +77,19 @@ test('the semantics of ip6tables-restore are kept: refusals instead of a half-tr
   t.throws(() => nftScript(`*filter\n-P FORWARD DROP\nCOMMIT\n`, captured), { instanceOf: NftScriptError, message: /not a statement/ });
   const inUse: NftTableView = JSON.parse(JSON.stringify(captured));
   t.throws(() => nftScript(`*filter\n-F D6-FORWARD\n-X D6-FORWARD\nCOMMIT\n`, inUse), { message: /still jumped to from FORWARD/ });
+});
+
+test('the table is kept, emptied of what is ours, while it holds a set or map the admin put there (and says so)', (t) => {
+  const v: NftTableView = JSON.parse(JSON.stringify(captured));
+  v.others = ['set allowed', 'map ports'];
+  const user = v.ruleset.filter.rules.findIndex((l) => l.startsWith('-A D6-USER '));
+  v.ruleset.filter.rules.splice(user, 1);
+  v.handles['D6-USER'] = [];
+  const script = nftScript(renderRemoveBatch('filter', v.ruleset)! + renderRemoveBatch('nat', v.ruleset)!, v);
+  t.notRegex(script, /delete table/);
+  t.regex(script, /delete chain ip6 docker-ipv6 D6-FORWARD/);
+  t.is(nftKeeps(v), 'table ip6 docker-ipv6 is kept: it also holds set allowed, map ports, which docker-ipv6 did not write');
+  t.is(nftKeeps(captured), undefined);
 });
 
 test('a batch that leaves an absent table absent is no script at all', (t) => {

@@ -2,7 +2,7 @@
 // host_ipv6 option with our label (Docker 25+, Docker's NAT on); the user's --opt wins, and a label alone proves nothing.
 import test from 'ava';
 import { composeBlock } from '../../../src/network/compose';
-import { createBody, managedDefaults, planCreate } from '../../../src/network/plan';
+import { createBody, managedDefaults, planCreate } from '../../../src/subnets/plan';
 import { dockerSnatOf, networkFacts, HOST_IPV6_OPTION, MTU_OPTION, NAT_SOURCE_LABEL } from '../../../src/model/docker';
 import { parseCidr6 } from '../../../src/model/ip';
 import type { ToolState } from '../../../src/model/state';

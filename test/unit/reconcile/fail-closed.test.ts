@@ -7,7 +7,7 @@ import { desiredForwardRules, desiredProxies } from '../../../src/reconcile/desi
 import { reconcileOnce } from '../../../src/reconcile/index';
 import { installSkeleton, planSkeleton, raiseSysctls } from '../../../src/reconcile/skeleton';
 import { parseSave } from '../../../src/model/ip6tables-save';
-import { prefixTail } from '../../../src/firewall/batches';
+import { catchAllRules, skeletonRules } from '../../../src/firewall/batches';
 import { persistedSysctls } from '../../../src/model/sysctl-plan';
 import { ctr, enabledState, net, world } from '../../fakes/reconcile';
 
@@ -21,19 +21,22 @@ test('interface names ip6tables would misread are unusable; kernel-legal plain n
   t.regex(ifNameProblem('+')!, /wildcard/);
 });
 
-test('a network whose bridge is named "+" is left out (listed as skipped); the others keep their rules, the prefix-wide drop closes it', (t) => {
+test('a network whose bridge is named "+" is left out (listed as skipped) and closed by its subnets; the others keep their rules', (t) => {
   const nets = [
     named('evil', 'e'.repeat(64), '2001:db8:100:1::/64', '+'),
     named('quote', 'q'.repeat(64), '2001:db8:100:2::/64', 'br"x'),
     net('good', 'g'.repeat(64), '2001:db8:100:3::/64'),
   ];
   const docker = dockerFacts(nets, [ctr('web', { good: '2001:db8:100:3::2', evil: '2001:db8:100:1::2' }, [[80, 'tcp']])]);
-  t.deepEqual(docker.skipped?.map((s) => [s.name, s.bridge]), [['evil', '+'], ['quote', 'br"x']]);
-  const rules = desiredForwardRules({ prefix: PREFIX }, docker);
+  t.deepEqual(docker.skipped?.map((s) => [s.name, s.bridge, s.kind]), [['evil', '+', 'name'], ['quote', 'br"x', 'name']]);
+  const rules = desiredForwardRules({ uplink: 'eth0' }, docker);
   t.false(rules.some((r) => / [+]( |$)/.test(r) || r.includes('"')), 'no "+" interface and no quote reaches a rule');
-  t.true(rules.includes(`-A D6-FORWARD -d 2001:db8:100:3::2/128 -o br-gggggggggggg -p tcp -m tcp --dport 80 ${TAG} -j ACCEPT`), 'the good network keeps its published port');
+  t.true(rules.includes(`-A D6-INBOUND -d 2001:db8:100:3::2/128 -p tcp -m tcp --dport 80 ${TAG} -j ACCEPT`), 'the good network keeps its published port');
   t.false(rules.some((r) => r.includes('2001:db8:100:1::2')), 'nothing opens the skipped network\'s container');
-  t.is(rules.at(-1), `-A D6-FORWARD -d ${PREFIX} ${TAG} -j DROP`);
+  for (const sub of ['2001:db8:100:1::/64', '2001:db8:100:2::/64']) {
+    t.true(rules.includes(`-A D6-FORWARD -d ${sub} ${TAG} -j DROP`) && rules.includes(`-A D6-FORWARD -s ${sub} ${TAG} -j DROP`), `${sub} closed by address`);
+  }
+  t.deepEqual(rules.slice(-6), catchAllRules());
 });
 
 test('a reconcile pass with a "+" bridge applies the other networks\' rules (one bad network never blocks the batch) and reports it', async (t) => {
@@ -42,6 +45,7 @@ test('a reconcile pass with a "+" bridge applies the other networks\' rules (one
   const r = await reconcileOnce(w.deps);
   t.deepEqual(r.skipped.map((s) => s.name), ['evil']);
   t.true(w.fw.tables.filter.rules['D6-FORWARD'].some((x) => x.includes('br-gggggggggggg')));
+  t.true(w.fw.tables.filter.rules['D6-FORWARD'].includes(`-d 2001:db8:100:1::/64 ${TAG} -j DROP`), 'the "+" network closed by its subnet');
   t.deepEqual((await reconcileOnce(w.deps)).changes, []);
 });
 
@@ -56,16 +60,22 @@ test('ndp: only containers and gateways of bridge networks inside the prefix get
   t.deepEqual(got, ['2001:db8:100:3::1', '2001:db8:100:3::2', '2001:db8:100:3::3']);
 });
 
-test('planSkeleton: missing chain -> D6-USER jump + prefix-wide rules + our jump; closed chain -> nothing; jump only when the chain still ends closed', (t) => {
-  const owned = { prefix: PREFIX, mode: 'routed' as const, uplink: 'eth0', natByUs: false, filterByUs: true };
+test('planSkeleton: missing chain -> D6-USER jump + the named bridges closed + catch-alls + our jump; closed chain -> nothing; jump only when the chain still ends closed', (t) => {
+  const owned = { prefix: PREFIX, mode: 'routed' as const, uplink: 'eth0', natByUs: false, filterByUs: true, bridges: ['mybr'] };
   const empty = planSkeleton(owned, {}, []);
-  t.is(empty.batch, ['*filter', ':D6-USER - [0:0]', ':D6-FORWARD - [0:0]', '-F D6-FORWARD', `-A D6-FORWARD ${TAG} -j D6-USER`, ...prefixTail(PREFIX), `-I FORWARD 1 ${TAG} -j D6-FORWARD`, 'COMMIT', ''].join('\n'));
+  const skel = skeletonRules(['mybr'], { uplink: 'eth0' });
+  t.is(empty.batch, ['*filter', ':D6-USER - [0:0]', ':D6-INBOUND - [0:0]', '-F D6-INBOUND', ':D6-FORWARD - [0:0]', '-F D6-FORWARD',
+    ...skel.filter((r) => r.startsWith('-A D6-INBOUND ')), ...skel.filter((r) => r.startsWith('-A D6-FORWARD ')), `-I FORWARD 1 ${TAG} -j D6-FORWARD`, 'COMMIT', ''].join('\n'));
   t.deepEqual(empty.routes, [{ type: 'unreachable', dst: PREFIX }]);
-  const closed = parseSave(['*filter', ':FORWARD ACCEPT [0:0]', ':D6-USER - [0:0]', ':D6-FORWARD - [0:0]', `-A FORWARD ${TAG} -j D6-FORWARD`, `-A D6-FORWARD -d 2001:db8:100:3::2/128 -p tcp ${TAG} -j ACCEPT`, ...prefixTail(PREFIX), 'COMMIT', ''].join('\n'));
+  const published = `-A D6-INBOUND -d 2001:db8:100:3::2/128 -p tcp -m tcp --dport 80 ${TAG} -j ACCEPT`;
+  const tail = [`-A D6-FORWARD -o mybr ${TAG} -j DROP`, `-A D6-FORWARD -i mybr ${TAG} -j DROP`, ...catchAllRules()];
+  const closed = parseSave(['*filter', ':FORWARD ACCEPT [0:0]', ':D6-USER - [0:0]', ':D6-FORWARD - [0:0]', ':D6-INBOUND - [0:0]', `-A FORWARD ${TAG} -j D6-FORWARD`, ...tail, published, 'COMMIT', ''].join('\n'));
   const route = [{ family: 6, dst: PREFIX, table: 254, protocol: 'BOOT', type: 'UNREACHABLE', ifindex: 1, ifname: 'lo' }] as never;
   t.deepEqual(planSkeleton(owned, closed, route), { routes: [], changes: [] });
-  const noJump = parseSave(['*filter', ':FORWARD ACCEPT [0:0]', ':D6-USER - [0:0]', ':D6-FORWARD - [0:0]', `-A D6-FORWARD -d 2001:db8:100:3::2/128 -p tcp ${TAG} -j ACCEPT`, ...prefixTail(PREFIX), 'COMMIT', ''].join('\n'));
+  const noJump = parseSave(['*filter', ':FORWARD ACCEPT [0:0]', ':D6-USER - [0:0]', ':D6-FORWARD - [0:0]', ':D6-INBOUND - [0:0]', ...tail, published, 'COMMIT', ''].join('\n'));
   t.is(planSkeleton(owned, noJump, route).batch, `*filter\n-I FORWARD 1 ${TAG} -j D6-FORWARD\nCOMMIT\n`, 'published rules kept, only the jump back');
+  const namedOpen = parseSave(['*filter', ':FORWARD ACCEPT [0:0]', ':D6-USER - [0:0]', ':D6-FORWARD - [0:0]', ':D6-INBOUND - [0:0]', `-A FORWARD ${TAG} -j D6-FORWARD`, ...catchAllRules(), 'COMMIT', ''].join('\n'));
+  t.truthy(planSkeleton(owned, namedOpen, route).batch, 'a chain that closes the catch-alls but not a bridge the state names is not closed');
   t.deepEqual(planSkeleton(undefined, {}, []), { routes: [], changes: [] }, 'not enabled: nothing');
   t.deepEqual(planSkeleton({ ...owned, mode: 'nat', filterByUs: false }, {}, []), { routes: [], changes: [] }, 'nat: Docker filters');
 });
@@ -98,7 +108,7 @@ test('a full pass restores the filter before it raises forwarding; a rejected ba
   };
   await t.throwsAsync(reconcileOnce(deps), { message: /line 5 failed/ });
   t.deepEqual(order, ['full batch', 'skeleton'], 'no sysctl raised after a rejected batch');
-  t.is(w.fw.tables.filter.rules['D6-FORWARD'].at(-1), `-d ${PREFIX} ${TAG} -j DROP`);
+  t.is(w.fw.tables.filter.rules['D6-FORWARD'].at(-1), `-i br-+ ${TAG} -j DROP`);
   t.is(w.sysctl.values.get('net.ipv6.conf.all.forwarding'), '0');
   reject = false; order.length = 0;
   await reconcileOnce(deps);

@@ -44,14 +44,14 @@ test('apply --plan: a network created between the dry run and apply makes apply 
 test('enable\'s filter step: the planned batch is applied byte for byte, or refused when Docker changed', async (t) => {
   const w = world(enabledState('routed', ROUTED));
   w.networks = [net('n1', 'a'.repeat(64), '2001:db8:100:1::/64')];
-  const planned = firewallBatch('filter', { prefix: ROUTED }, dockerFacts(w.networks, w.containers), parseSave(await w.fw.save()));
+  const planned = firewallBatch('filter', { prefix: ROUTED, uplink: 'eth0' }, dockerFacts(w.networks, w.containers), parseSave(await w.fw.save()), []);
   t.true(planned.includes('-j D6-FORWARD'));
-  await applyFirewallTable(w.deps, { prefix: ROUTED }, 'filter', planned);
+  await applyFirewallTable(w.deps, { prefix: ROUTED, uplink: 'eth0' }, 'filter', planned);
   t.is(w.fw.restores[0], planned);
   // a second plan made now is empty; meanwhile a container publishes a port: the empty plan is refused
-  const empty = firewallBatch('filter', { prefix: ROUTED }, dockerFacts(w.networks, w.containers), parseSave(await w.fw.save()));
+  const empty = firewallBatch('filter', { prefix: ROUTED, uplink: 'eth0' }, dockerFacts(w.networks, w.containers), parseSave(await w.fw.save()), []);
   t.is(empty, '');
   w.containers = [ctr('web', { n1: '2001:db8:100:1::2' }, [[80, 'tcp']])];
-  await t.throwsAsync(applyFirewallTable(w.deps, { prefix: ROUTED }, 'filter', empty), { message: /host changed since the plan was made[\s\S]*planned:\n    \(nothing\)[\s\S]*--dport 80/ });
+  await t.throwsAsync(applyFirewallTable(w.deps, { prefix: ROUTED, uplink: 'eth0' }, 'filter', empty), { message: /host changed since the plan was made[\s\S]*planned:\n    \(nothing\)[\s\S]*--dport 80/ });
   t.is(w.fw.restores.length, 1, 'nothing more was applied');
 });

@@ -15,7 +15,8 @@ test('routed: chain, jump and unreachable route appear; the second pass changes 
   t.deepEqual(r1.changes.map((c) => `${c.action} ${c.kind}`).sort(), ['add route', 'update firewall']);
   t.deepEqual([...w.net.unreachable], [ROUTED]);
   t.is(w.fw.tables.filter.rules.FORWARD[0], '-m comment --comment docker-ipv6 -j D6-FORWARD');
-  t.true(w.fw.tables.filter.rules['D6-FORWARD'].includes(`-d 2001:db8:100:1::2/128 -o br-${'a'.repeat(12)} -p tcp -m tcp --dport 80 -m comment --comment docker-ipv6 -j ACCEPT`));
+  t.true(w.fw.tables.filter.rules['D6-INBOUND'].includes('-d 2001:db8:100:1::2/128 -p tcp -m tcp --dport 80 -m comment --comment docker-ipv6 -j ACCEPT'));
+  t.true(w.fw.tables.filter.rules['D6-FORWARD'].includes(`-o br-${'a'.repeat(12)} -m comment --comment docker-ipv6 -j DROP`));
   t.deepEqual(w.state!.routes, [`unreachable ${ROUTED}`]);
   const save1 = await w.fw.save();
   const restores = w.fw.restores.length;

@@ -54,7 +54,7 @@ test('ip6tables nat: removes D6-NAT and its jump, leaves Docker\'s rules', async
 test('ip6tables filter: removes D6-FORWARD and its jump, leaves other FORWARD rules', async (t) => {
   const r = setup(t);
   r.fake.fw.tables.filter.rules.FORWARD.push('-j DOCKER-USER');
-  await r.fake.fw.restore(renderForwardBatch('2001:db8:2::/48', [{ subnet: '2001:db8:2::/64', bridge: 'docker0', published: [] }], parseSave(await r.fake.fw.save())));
+  await r.fake.fw.restore(renderForwardBatch([{ bridge: 'docker0', internal: false, published: [] }], { uplink: 'eth0' }, parseSave(await r.fake.fw.save())));
   t.true(r.fake.fw.has('filter', FORWARD_CHAIN));
   await undoTwice(t, r, { kind: 'ip6tables', table: 'filter' }, /ip6tables -t filter -D FORWARD .* -j D6-FORWARD/);
   t.false(r.fake.fw.has('filter', FORWARD_CHAIN));
@@ -98,7 +98,7 @@ test('reconcile: with the state saying enabled, a pass puts the chain and the ro
   const reg = toolUndoRegistry(r.ctx);
   await reg.undo(rec);
   t.true(r.fake.fw.has('filter', FORWARD_CHAIN));
-  t.true(r.fake.fw.rules('filter', FORWARD_CHAIN).some((x) => x.includes('2001:db8:2::/64')));
+  t.true(r.fake.fw.rules('filter', FORWARD_CHAIN).some((x) => x.includes('-o docker0 -m comment --comment docker-ipv6 -j DROP')));
   t.deepEqual([...r.fake.net.unreachable], ['2001:db8:2::/48']);
   const restores = r.fake.fw.restores.length;
   const netOps = r.fake.net.ops.length;
