@@ -2,11 +2,11 @@
 // enable --nat-source on an uplink of MTU 1420; both networks leave with the chosen address (the default bridge by our
 // SNAT, network create's by Docker's own host_ipv6), as the upstream sees; 100 kB across a 1280 link beyond the
 // upstream (and the same transfer stalling with Packet Too Big dropped); doctor --probe finds the 1280 path MTU; a
-// plain network's MTU and its printed fix; a dockerd restart and the printed fix; the address gone and the printed
+// plain network's MTU and a container interface's, each with its printed fix; a dockerd restart and the printed fix; the address gone and the printed
 // fix; disable byte for byte; routed mode across the same link.
 import test from 'ava';
 import {
-  bigTransferCompletes, blackHoleStalls, CHOSEN, daemonJson, disableRestores, enableWithSource, plainNetworkMtuFixed,
+  bigTransferCompletes, blackHoleStalls, CHOSEN, containerMtuFixed, daemonJson, disableRestores, enableWithSource, plainNetworkMtuFixed,
   probeFindsPathMtu, refusesForeignSource, restartThenApply, routedTransfer, sourceGoneThenFixed, withNatLab,
 } from './natmtu-lab';
 
@@ -19,6 +19,7 @@ test('docker 28: chosen NAT66 source, MTU 1420, Packet Too Big across a 1280 lin
     await blackHoleStalls(t, n, 'n1'); n.lap('100 kB with PTB dropped');
     await probeFindsPathMtu(t, n.lab); n.lap('doctor --probe');
     await plainNetworkMtuFixed(t, n.lab); n.lap('plain network MTU');
+    await containerMtuFixed(t, n.lab, 'n1'); n.lap('container MTU');
     await restartThenApply(t, n, true); n.lap('restart, apply');
     await sourceGoneThenFixed(t, n); n.lap('source gone');
     await disableRestores(t, n.lab, before); n.lap('disable');
