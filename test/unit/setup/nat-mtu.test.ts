@@ -70,6 +70,9 @@ test('nat mode: the source is planned in its canonical form, our SNAT predicted,
   t.is(p.firewallAfterRestart.nat!.split('\n').find((l) => l.startsWith('-A D6-NAT')), '-A D6-NAT -s fd12:3456:789a::/64 ! -o docker0 -m comment --comment docker-ipv6 -j SNAT --to-source 2001:db8:1::99');
   t.regex(planText(p, []), /^Source {3}container egress leaves with 2001:db8:1::99: docker-ipv6's SNAT rule in chain D6-NAT for the default bridge/m);
   t.is(planEnable(host(), opts()).natSource, undefined, 'none given, none saved: the kernel chooses (Docker\'s masquerade)');
+  // our SNAT follows new networks and Docker's re-inserted NAT rule only while the agent runs
+  t.true(p.agentNeeded);
+  t.false(planEnable(host(), opts()).agentNeeded, 'Docker\'s own NAT alone needs no agent');
 });
 
 test('--nat-source outside nat mode is refused; a saved one is dropped there with a note, kept in nat mode, refused when gone', (t) => {
