@@ -23,12 +23,13 @@ export function register(program: Command, makeContext: ContextFactory): void {
     .option('--prefix <prefix>', 'auto (default: a ULA /48, saved for later runs) or the IPv6 prefix to use')
     .option('--mode <mode>', 'auto | nat (NAT66) | routed (upstream routes the prefix here) | ndp (part of the on-link prefix)', 'auto')
     .option(RESTART_TIMEOUT, RESTART_TIMEOUT_HELP)
+    .option('--nat-source <address>', 'nat mode: the host address container egress leaves with (one of its global IPv6 addresses), or none for the kernel\'s choice (default: the one saved by an earlier enable)')
     .option('--plan <id>', 'run only the plan --dry-run showed with this id; refuse if the host changed since')
-    .action(async (opts: { prefix?: string; mode: string; restartTimeout?: string; plan?: string }, cmd: Command) => {
+    .action(async (opts: { prefix?: string; mode: string; restartTimeout?: string; plan?: string; natSource?: string }, cmd: Command) => {
       const ctx = makeContext(cmd);
       const restartTimeoutMs = await restartTimeout(opts.restartTimeout);
       const { runEnable } = await import('../enable/enable');
-      await runEnable(ctx, { prefix: opts.prefix, mode: opts.mode, restartTimeoutMs, plan: opts.plan });
+      await runEnable(ctx, { prefix: opts.prefix, mode: opts.mode, restartTimeoutMs, plan: opts.plan, natSource: opts.natSource });
     });
   program
     .command('disable')

@@ -1,7 +1,7 @@
 // Turns what the probes saw and the host facts into a pass/fail table with a reason per fail (pure).
 import type { Mode } from '../model/state';
 import { classifyV6, contains, containsAddress, isIPv6Address, parseCidr6 } from '../model/ip';
-import type { ExecResult } from './probe';
+import type { ExecResult, PathMtuSeen } from './probe';
 
 /** skip: the row could not be judged (it depends on another row that failed); it does not fail the run by itself. */
 export type Status = 'pass' | 'fail' | 'skip';
@@ -23,6 +23,8 @@ export interface VerifyFacts {
   proxies?: string[];
   target?: string;
   targetWhy: string;
+  /** nat mode: the source enable chose (--nat-source), which the far end sees */
+  natSource?: string;
 }
 
 export interface Observed {
@@ -33,6 +35,8 @@ export interface Observed {
   ping?: ExecResult;
   tcp?: ExecResult;
   egress?: ExecResult;
+  /** after a good egress: full-size pings to the target, Packet Too Big and the path MTU learned from it */
+  pathMtu?: PathMtuSeen;
   published?: { port?: number; ok: boolean; error?: string };
 }
 
@@ -121,7 +125,9 @@ export function judge(f: VerifyFacts, o: Observed): CheckRow[] {
     const title = 'expected source address (from the NAT rules)';
     const expectNat = ula || f.mode === 'nat' || (!f.mode && ula);
     // inferred, not seen: the far end is not asked what source it saw
-    const seen = `${masq ? `the host's address ${f.hostAddress ?? ''} (masqueraded by ${masq})`.replace('  ', ' ') : `the container's own address ${o.addressA} (no masquerade rule covers it)`}; inferred from the NAT rules, not seen at the far end`;
+    const from = masq && f.natSource ? `the chosen source ${f.natSource} (SNAT of ${masq})`
+      : masq ? `the host's address ${f.hostAddress ?? ''} (masqueraded by ${masq})`.replace('  ', ' ') : `the container's own address ${o.addressA} (no masquerade rule covers it)`;
+    const seen = `${from}; inferred from the NAT rules, not seen at the far end`;
     if (!f.target || !ok(o.egress)) {
       rows.push({ id: 'egress-source', title, status: 'skip', detail: 'not judged: egress failed (see egress), so no packet left with a source address' });
     } else {
@@ -131,9 +137,33 @@ export function judge(f: VerifyFacts, o: Observed): CheckRow[] {
     }
   }
 
+  if (addrOk && f.target) rows.push(pathMtuRow(f.target, ok(o.egress), o.pathMtu));
+
   // 4. a published port on the host's IPv6 address
   const p = o.published;
   if (!f.hostAddress) row('published', 'published port over IPv6', false, 'the host has no global IPv6 address on its uplink to test', 'give the uplink an IPv6 address');
   else row('published', 'published port over IPv6', !!p?.ok, p?.ok ? `[${f.hostAddress}]:${p.port} answered from the container` : `[${f.hostAddress}]:${p?.port ?? '?'} did not answer (${p?.error ?? 'not run'})`, 'check that Docker binds [::]:PORT (docker port CONTAINER) and that ip6tables lets it in');
   return rows;
+}
+
+/**
+ * The path MTU to the target, from a container: a Packet Too Big that came back (the value its kernel learned), a
+ * full-size ping that got through, or neither: a black hole, where big packets vanish without a word and TCP hangs.
+ */
+export function pathMtuRow(target: string, egressOk: boolean, p: PathMtuSeen | undefined): CheckRow {
+  const id = 'path-mtu';
+  const title = `path MTU to ${target}`;
+  if (!egressOk) return { id, title, status: 'skip', detail: 'not judged: egress failed (see egress)' };
+  if (!p || p.mtu === undefined || p.replied === undefined) return { id, title, status: 'skip', detail: `not measured: ${p?.output.split('\n').slice(-1)[0] || 'no answer from the probe'}` };
+  if (p.tooBig) {
+    return { id, title, status: 'pass', detail: p.learned
+      ? `the path MTU to ${target} is ${p.learned}, below the container's ${p.mtu}: a Packet Too Big came back, so TCP adapts`
+      : `the path MTU to ${target} is below the container's ${p.mtu}: a Packet Too Big came back, so TCP adapts (its value is read as root)` };
+  }
+  if (p.replied) return { id, title, status: 'pass', detail: `the path to ${target} carries the container's full MTU ${p.mtu}` };
+  return {
+    id, title, status: 'fail',
+    detail: `${p.mtu}-byte packets to ${target} get no reply and no ICMPv6 Packet Too Big comes back (small ones do): a path MTU black hole, where TLS handshakes and uploads hang`,
+    fix: 'let ICMPv6 Packet Too Big (type 2) through every firewall between the containers and the target, or lower the networks\' MTU (docker ipv6 doctor: networks.mtu)',
+  };
 }

@@ -15,7 +15,7 @@ import { agentNeeded } from '../model/state';
 import { run } from '../util/exec';
 import { classifyV6, isIPv6Address, parseCidr6 } from '../model/ip';
 import { judge, type CheckRow, type Observed, type VerifyFacts } from './judge';
-import { execIn, removeProbe, requireImage, startProbe, sweepLeftovers, VERIFY_NETWORK_LABEL, PROBE_LIFETIME_S, type ExecResult } from './probe';
+import { execIn, probePathMtu, removeProbe, requireImage, startProbe, sweepLeftovers, VERIFY_NETWORK_LABEL, PROBE_LIFETIME_S, type ExecResult } from './probe';
 
 export interface VerifyOptions { network?: string; image?: string; target?: string }
 
@@ -34,7 +34,7 @@ async function masqueradeSources(host: HostAdapters): Promise<string[] | undefin
     const facts = await host.firewall.facts();
     if (facts.error || !facts.available) return undefined;
     const docker = dockerMasqOf(facts);
-    const own = (facts.tables.nat?.rules ?? []).map(ruleTokens).filter((t) => t[1] === NAT_CHAIN && t.includes('MASQUERADE') && t.includes('-s')).map((t) => t[t.indexOf('-s') + 1]);
+    const own = (facts.tables.nat?.rules ?? []).map(ruleTokens).filter((t) => t[1] === NAT_CHAIN && (t.includes('MASQUERADE') || t.includes('SNAT')) && t.includes('-s')).map((t) => t[t.indexOf('-s') + 1]);
     return [...docker.map((m) => m.source), ...own];
   } catch { return undefined; }
 }
@@ -90,6 +90,7 @@ async function probe(docker: DockerClient, network: string, image: string, facts
       o.ping = await execIn(docker, a1, ['ping6', '-c1', '-W2', names.b]);
       if (o.addressB) o.tcp = await retry(4, () => execIn(docker, a1, ['nc', '-w2', o.addressB!, '7000']), (r) => r.output.includes('d6-ok'));
       if (facts.target) o.egress = await retry(2, () => execIn(docker, a1, ['ping6', '-c1', '-W2', facts.target!]), (r) => r.code === 0);
+      if (facts.target && o.egress?.code === 0 && !o.egress.timedOut) o.pathMtu = await probePathMtu(docker, a1, facts.target);
     }
     if (facts.hostAddress) {
       o.published = bound ? await retry(4, () => tcpProbe(facts.hostAddress!, Number(bound)), (r) => r.ok).then((r) => ({ port: Number(bound), ...r })) : { ok: false, error: 'Docker bound no host port for [::]:7001' };
@@ -125,6 +126,7 @@ async function gatherFacts(ctx: RunContext, docker: DockerClient, network: strin
     defaultRoute: dr ? { gateway: dr.gateway, ifname: dr.ifname } : undefined,
     forwarding, masqueraded: masq, proxies: net.proxies.map((p) => p.address),
     target: tgt, targetWhy,
+    ...(state?.enabled && state.mode === 'nat' && state.natSource ? { natSource: state.natSource } : {}),
   };
 }
 

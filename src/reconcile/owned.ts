@@ -7,6 +7,8 @@ import type { DockerFacts } from '../model/docker';
 /** What the saved state says we own and how (undefined: not enabled, we own nothing but leftovers). */
 export interface Owned {
   prefix: string; mode: Mode; uplink: string; natByUs: boolean; filterByUs: boolean;
+  /** nat mode: the address container egress leaves with (enable --nat-source) */
+  natSource?: string;
   /** bridges with names of their own the last pass listed (state.bridges): the skeleton closes them */
   bridges?: string[];
 }
@@ -25,5 +27,9 @@ export interface Observed {
 export function ownedFrom(state: ToolState | undefined): Owned | undefined {
   const en = state?.enabled;
   if (!en || !state?.prefix || !state.mode || !state.uplink) return undefined;
-  return { prefix: state.prefix, mode: state.mode, uplink: state.uplink, natByUs: en.natByUs, filterByUs: en.filterByUs, ...(state.bridges?.length ? { bridges: state.bridges } : {}) };
+  return {
+    prefix: state.prefix, mode: state.mode, uplink: state.uplink, natByUs: en.natByUs, filterByUs: en.filterByUs,
+    ...(state.mode === 'nat' && state.natSource ? { natSource: state.natSource } : {}),
+    ...(state.bridges?.length ? { bridges: state.bridges } : {}),
+  };
 }
