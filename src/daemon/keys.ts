@@ -31,7 +31,8 @@ export const DAEMON_KEYS: readonly DaemonKey[] = [
   { key: 'bridge', flag: 'bridge', short: 'b', bool: false },
   { key: 'default-gateway-v6', flag: 'default-gateway-v6', bool: false },
   { key: 'ip', flag: 'ip', bool: false },
-  { key: 'mtu', flag: 'mtu', bool: false },
+  // written by enable when the uplink's MTU is below Docker's 1500
+  { key: 'mtu', flag: 'mtu', bool: false, ours: true },
   { key: 'hosts', flag: 'host', short: 'H', bool: false },
   { key: 'data-root', flag: 'data-root', bool: false },
   { key: 'exec-root', flag: 'exec-root', bool: false },

@@ -19,7 +19,7 @@ export interface DaemonKeyPlan {
  * ip6tables support is on, so nat mode relies on it; routed and ndp turn Docker's IPv6 NAT off
  * (ip6tables false) and the tool provides the forwarding filter itself, the same on every version.
  */
-export function planDaemonKeys(current: Record<string, unknown>, version: string, prefix: Cidr6, mode: Mode): DaemonKeyPlan {
+export function planDaemonKeys(current: Record<string, unknown>, version: string, prefix: Cidr6, mode: Mode, opts: { mtu?: number } = {}): DaemonKeyPlan {
   const set: Record<string, unknown> = {};
   const notes: string[] = [];
   const want = (k: string, v: unknown) => { if (JSON.stringify(current[k]) !== JSON.stringify(v)) set[k] = v; };
@@ -46,6 +46,8 @@ export function planDaemonKeys(current: Record<string, unknown>, version: string
   const pools = [...v4, ...foreignV6, ...(legacy ? oneSubnetPools(prefix) : v6PoolsFor(prefix))];
   if (legacy) notes.push(`Docker ${version} takes one subnet per IPv6 pool entry: ${LEGACY_POOL_ENTRIES} entries give ${LEGACY_POOL_ENTRIES} automatic IPv6 networks; docker ipv6 network create allocates beyond that`);
   want('default-address-pools', pools);
+  // the default bridge's MTU (its containers' interfaces): set only to lower it to the uplink's (model/mtu.ts)
+  if (opts.mtu !== undefined) want('mtu', opts.mtu);
   return { set, notes };
 }
 

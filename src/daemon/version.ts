@@ -22,3 +22,9 @@ export function dockerVersionAtLeast(version: string, min: string): boolean {
 export function needsExperimental(version: string): boolean {
   return !dockerVersionAtLeast(version, '27.0');
 }
+
+/**
+ * Docker 25.0 added the bridge option com.docker.network.host_ipv6 (moby PR 46724): an SNAT rule to that address
+ * instead of the masquerade. 20.10 keeps the option but ignores it (measured: its rule stays MASQUERADE).
+ */
+export const HOST_IPV6_SINCE = '25.0';

@@ -30,7 +30,8 @@ export const agentRunning: Check = (i) => {
   if (agentRuns(i)) return [ok('firewall.agent', L, `the docker-ipv6 agent runs (${i.extra.agent?.running ? `pid ${i.extra.agent.pid}` : AGENT_UNIT}): our rules follow Docker's events`)];
   const what = st.mode === 'ndp' ? 'containers started from now on get no NDP proxy entry, so the outside cannot reach them,'
     : st.enabled?.filterByUs ? 'ports published and networks created from now on stay closed from outside'
-      : 'networks created from now on get no masquerade';
+      : st.natSource && !st.enabled?.natByUs ? `networks created from now on, and the default bridge after a dockerd restart, leave with the kernel's choice, not the chosen ${st.natSource},`
+        : 'networks created from now on get no masquerade';
   const where = i.extra.services?.systemd ? '' : ' No systemd runs this host\'s services: start the agent by hand, and again after each reboot.';
   return [finding('firewall.agent', L, 'fail', `the docker-ipv6 agent is not running (${st.mode} mode): ${what} until docker ipv6 apply runs.${where}`, agentFix(i))];
 };

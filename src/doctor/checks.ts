@@ -1,6 +1,7 @@
 // The table of checks doctor runs: every layer, in order, each a pure function of the snapshot and extra facts.
 import { BACKEND_CHECKS, nftForwarding } from './checks-backend';
 import { DAEMON_CHECKS, reachable } from './checks-daemon';
+import { EGRESS_CHECKS } from './checks-egress';
 import { KERNEL_CHECKS } from './checks-kernel';
 import { NETWORK_CHECKS } from './checks-networks';
 import { PORT_CHECKS } from './checks-ports';
@@ -13,6 +14,7 @@ const PROBES: Array<{ id: string; layer: Layer; what: string; fix: string }> = [
   { id: 'dns.aaaa', layer: 'dns', what: "Docker's embedded DNS answers AAAA for a container name", fix: 'check that the network has IPv6 (docker network inspect NET -f {{.EnableIPv6}}) and that the container got an IPv6 address' },
   { id: 'outside.egress', layer: 'outside', what: 'a container reaches the upstream router over IPv6', fix: 'docker ipv6 doctor (the outside, firewall and kernel findings name the missing piece); for routed mode add the route on the upstream router' },
   { id: 'ports.published', layer: 'ports', what: 'a published port answers on the host\'s IPv6 address', fix: 'publish the port on [::] too and check the firewall findings' },
+  { id: 'outside.path-mtu', layer: 'outside', what: 'the path MTU from a container to the upstream side', fix: 'let ICMPv6 Packet Too Big (type 2) through every firewall on the way, or lower the MTU: docker ipv6 doctor shows the networks.mtu findings' },
 ];
 
 export const probeChecks: Check = (i) => {
@@ -44,7 +46,7 @@ export const hostFactsUnknown: Check = ({ snap }) => [finding('host.facts', 'dae
 /** With the host's own facts unknown only Docker's answer can be judged: the rest would be judged on nothing. */
 export const UNKNOWN_HOST_CHECKS: Check[] = [reachable, hostFactsUnknown];
 
-export const ALL_CHECKS: Check[] = [stateFileCheck, ...KERNEL_CHECKS, ...DAEMON_CHECKS, nftForwarding, ...NETWORK_CHECKS, ...BACKEND_CHECKS, ...KEEP_CHECKS, ...PORT_CHECKS, probeChecks];
+export const ALL_CHECKS: Check[] = [stateFileCheck, ...KERNEL_CHECKS, ...DAEMON_CHECKS, nftForwarding, ...NETWORK_CHECKS, ...EGRESS_CHECKS, ...BACKEND_CHECKS, ...KEEP_CHECKS, ...PORT_CHECKS, probeChecks];
 
 /** Runs every check; a check that throws becomes a failed finding instead of stopping doctor. */
 export function runChecks(input: DoctorInput, checks: readonly Check[] = ALL_CHECKS): Finding[] {

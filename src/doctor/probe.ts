@@ -39,6 +39,7 @@ function tcpConnect(host: string, port: number, timeoutMs: number): Promise<stri
 const FROM_VERIFY: Record<string, string> = {
   dns: 'dns.aaaa', egress: 'outside.egress', published: 'ports.published', 'egress-source': 'outside.egress-source',
   'c2c-ping': 'networks.c2c-ping', 'c2c-tcp': 'networks.c2c-tcp', address: 'containers.probe-address', 'host-reach': 'kernel.host-reach',
+  'path-mtu': 'outside.path-mtu',
 };
 
 /** verify's rows as doctor probe results; a row verify skipped (egress-source after a failed egress) stays undecided. */
@@ -109,5 +110,6 @@ async function ownProbes(ctx: RunContext, snap: HostSnapshot, o: ProbeOptions = 
       : { id: 'ports.published', ok: false, detail: `port ${p.publicPort} of "${c.name}" does not answer on [${addr.address}]: ${err}`, target: `[${addr.address}]:${p.publicPort}` };
   };
   out.push(...(await Promise.all([dns(), egress(), port()])));
+  out.push({ id: 'outside.path-mtu', ok: undefined, detail: 'the path MTU is measured by verify\'s probes, which run on a network from the saved prefix: run docker ipv6 enable first' });
   return out;
 }

@@ -4,6 +4,7 @@ import type { RunContext } from '../cli/context';
 import { ConfigError, UsageError } from '../errors';
 import { unifiedDiff } from '../util/diff';
 import { observeHost } from '../observe/snapshot';
+import { HOST_IPV6_OPTION, NAT_SOURCE_LABEL } from '../model/docker';
 import { confirm } from '../cli/confirm';
 import { asHostChange } from '../setup/host-change';
 import { disableSteps, planDisable, type DisablePlan } from '../setup/disable-steps';
@@ -99,6 +100,9 @@ export async function runDisable(ctx: RunContext, o: DisableOptions = {}): Promi
       ctx.out(exact
         ? 'IPv6 setup by docker-ipv6 undone: the daemon.json keys, sysctls, our firewall chains, routes and proxy entries are back as they were.'
         : `IPv6 setup by docker-ipv6 undone, except ${plan.daemonJson.dropped.map((k) => `"${k}"`).join(', ')}, left out of ${plan.daemonJson.path} (--drop-bad-keys); the sysctls, our firewall chains, routes and proxy entries are back as they were.`);
+      // Docker's own options stay with the networks network create made (a network's options cannot change)
+      const keptOpt = snap.networks.filter((n) => n.labels[NAT_SOURCE_LABEL] && n.options[HOST_IPV6_OPTION]);
+      if (keptOpt.length) ctx.out(`These networks keep Docker's own ${HOST_IPV6_OPTION} (their egress still leaves with that address; re-create them to drop it): ${keptOpt.map((n) => `${n.name} (${n.options[HOST_IPV6_OPTION]})`).join(', ')}`);
       const down = downtimeText(downtime);
       if (down) ctx.out(`${down[0].toUpperCase()}${down.slice(1)}.`);
       const units = snap.state?.enabled?.services;

@@ -7,7 +7,8 @@ import { observeHost } from '../observe/snapshot';
 import type { Mode } from '../model/state';
 import { enablePlanId, planEnable, type EnablePlan } from '../setup/plan';
 import { checkPrefixSyntax } from '../setup/prefix';
-import { legacyText, planJson, planText } from './plan-text';
+import { legacyText, natSourceHow, planJson, planText } from './plan-text';
+import { checkNatSourceSyntax } from '../setup/nat-source';
 import { enableSteps } from '../setup/steps';
 import { confirm } from '../cli/confirm';
 import { asHostChange } from '../setup/host-change';
@@ -17,7 +18,13 @@ import { agentRunning, readAgentStatus } from '../observe/agent-status';
 import { downtimeText, type Downtime } from '../transaction/containers';
 import { renumbers, runRenumber } from './renumber';
 
-export interface EnableCliOptions { prefix?: string; mode?: string; restartTimeoutMs?: number; /** run only the plan --dry-run showed under this id */ plan?: string; outsidePrefix?: string }
+export interface EnableCliOptions {
+  prefix?: string; mode?: string; restartTimeoutMs?: number; /** run only the plan --dry-run showed under this id */ plan?: string;
+  /** nat mode: the host address container egress leaves with, or 'none' */
+  natSource?: string;
+  /** npt mode: the outside prefix */
+  outsidePrefix?: string;
+}
 
 /**
  * Runs dockerd's own --validate (or our validator) on the new text in a private temp folder, so
@@ -43,6 +50,7 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
   if (mode === 'npt' && o.outsidePrefix && await renumbers(ctx, o.prefix)) return runRenumber(ctx, { outsidePrefix: o.outsidePrefix });
   // input errors first: they are the user's to fix whatever state the host is in
   if (o.prefix && o.prefix !== 'auto') checkPrefixSyntax(o.prefix);
+  if (o.natSource !== undefined) checkNatSourceSyntax(o.natSource);
   const dry = ctx.globals.dryRun;
   await asHostChange(ctx, 'enable', async (registry) => {
     const [snap, services, agent] = await Promise.all([observeHost(ctx), observeServices(ctx), readAgentStatus(ctx.paths.stateDir)]);
@@ -50,7 +58,7 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
     const dockerDown = dockerIsDown(snap) ? await diagnoseDown(ctx, snap) : undefined;
     const plan = planEnable(snap, {
       prefix: o.prefix, mode, sysctlConfPath: `${ctx.paths.sysctlConf}`,
-      randomDraws: hostUlaDraws(ctx, snap), dockerDown, services, outsidePrefix: o.outsidePrefix,
+      randomDraws: hostUlaDraws(ctx, snap), dockerDown, services, natSource: o.natSource, outsidePrefix: o.outsidePrefix,
     });
     let downtime: Downtime[] = [];
     const steps = enableSteps(ctx, plan, snap, { restartTimeoutMs: o.restartTimeoutMs, registry, onDowntime: (d) => { downtime = d; } });
@@ -88,6 +96,8 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
       if (dockerDown) ctx.out(`Docker was down before enable${dockerDown.reason ? ` (${dockerDown.reason.split('\n')[0]})` : ''}; it runs again with the new daemon.json.`);
       if (plan.outsidePrefix) ctx.out(`NPTv6: containers keep ${plan.prefix}; they are reached as, and leave from, ${plan.outsidePrefix}. A new outside prefix later: docker ipv6 renumber --outside-prefix P (no restart).`);
       if (down) ctx.out(`${down[0].toUpperCase()}${down.slice(1)}.`);
+      if (plan.natSource) ctx.out(`Container egress leaves with ${plan.natSource}: ${natSourceHow(plan)}.`);
+      if (plan.mtu && plan.mtu.after < plan.mtu.before) ctx.out(`MTU ${plan.mtu.after}, the uplink ${plan.mtu.uplink}'s: the default bridge and the networks docker ipv6 network create makes; containers that ran before keep ${plan.mtu.before} until they restart.`);
       if (plan.upstreamRoute) ctx.out(`The upstream router needs this route: ${plan.upstreamRoute}`);
       for (const l of after) ctx.out(l);
       const legacy = legacyText(plan);

@@ -40,7 +40,9 @@ export function planText(plan: EnablePlan, steps: Step[], verbose = false, resta
   out.push(`Prefix   ${plan.prefix} (${src}); default bridge ${plan.bridgeSubnet}`);
   if (plan.prefixNote) out.push(`         ${plan.prefixNote}`);
   out.push(`Mode     ${plan.mode}${plan.mode === 'nat' ? (plan.natByUs ? ' (NAT66 by docker-ipv6)' : ' (NAT66 by Docker itself)') : ''}`);
-  out.push(`Uplink   ${plan.uplink}`);
+  out.push(`Uplink   ${plan.uplink}${plan.mtu ? `, MTU ${plan.mtu.uplinkMtu}` : ''}`);
+  if (plan.natSource) out.push(`Source   container egress leaves with ${plan.natSource}: ${natSourceHow(plan)}`);
+  if (plan.mtu && plan.mtu.after < plan.mtu.before) out.push(`MTU      ${plan.mtu.after} for the default bridge and the networks docker ipv6 network create makes (the uplink carries less than Docker's ${plan.mtu.before})`);
   if (plan.restart && plan.runningContainers.length) {
     const names = plan.runningContainers;
     out.push(`Restart  stops the ${names.length} running container(s) without a restart policy: ${names.slice(0, 8).join(', ')}${names.length > 8 ? `, ... (${names.length - 8} more)` : ''}; enable starts again those Docker does not, and says how long they were down`);
@@ -64,6 +66,12 @@ export function planText(plan: EnablePlan, steps: Step[], verbose = false, resta
   steps.forEach((s, i) => out.push(`  ${i + 1}. ${escapeControls(s.describe)}`));
   for (const n of plan.notes.filter((x) => x !== plan.prefixNote)) out.push(`note: ${escapeControls(n)}`);
   return `${out.join('\n')}\n`;
+}
+
+/** Who gives egress the chosen source: our SNAT rule, and Docker's own option where network create can use it. */
+export function natSourceHow(plan: Pick<EnablePlan, 'natByUs' | 'firewall'>): string {
+  if (plan.natByUs) return 'docker-ipv6\'s SNAT rules in chain D6-NAT (Docker programs no NAT here)';
+  return `docker-ipv6's SNAT rule in chain D6-NAT for the default bridge (and any network Docker does not SNAT itself), decided before Docker's masquerade; networks docker ipv6 network create makes get Docker's own option com.docker.network.host_ipv6 on Docker 25 and later`;
 }
 
 export function legacyText(plan: EnablePlan): string {

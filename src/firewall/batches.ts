@@ -2,7 +2,8 @@
 import { COMMENT_TAG, DNAT_CHAIN, FORWARD_CHAIN, INBOUND_CHAIN, NAT_CHAIN, USER_CHAIN } from '../model/names';
 import type { ParsedRuleset } from '../model/ip6tables-save';
 
-export interface NatSource { subnet: string; bridge: string }
+/** A subnet our nat chain translates: masqueraded, or (`to`) SNATed to the host address chosen with --nat-source. */
+export interface NatSource { subnet: string; bridge: string; to?: string }
 
 /** One Docker bridge as the filter sees it: every bridge network Docker reports, inside the prefix or not. */
 export interface FilterNetwork {
@@ -58,10 +59,10 @@ function hasRule(rs: ParsedRuleset, table: string, rule: string): boolean {
   return (rs[table]?.rules ?? []).includes(rule);
 }
 
-/** nat: masquerade of our sources, for daemons that do not NAT IPv6 themselves. */
+/** nat: masquerade of our sources for daemons that do not NAT IPv6 themselves, or SNAT to the chosen source. */
 export function renderNatBatch(sources: NatSource[], current: ParsedRuleset): string {
   const lines = ['*nat', `:${NAT_CHAIN} - [0:0]`, `-F ${NAT_CHAIN}`];
-  for (const s of sources) lines.push(`-A ${NAT_CHAIN} -s ${s.subnet} ! -o ${s.bridge} ${TAG} -j MASQUERADE`);
+  for (const s of sources) lines.push(`-A ${NAT_CHAIN} -s ${s.subnet} ! -o ${s.bridge} ${TAG} -j ${s.to ? `SNAT --to-source ${s.to}` : 'MASQUERADE'}`);
   if (!hasRule(current, 'nat', NAT_JUMP)) lines.push(`-I POSTROUTING 1 ${TAG} -j ${NAT_CHAIN}`);
   lines.push('COMMIT');
   return `${lines.join('\n')}\n`;

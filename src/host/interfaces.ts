@@ -7,7 +7,7 @@
 import type { DockerdProcess } from '../daemon/keys';
 import type { DockerdValidation } from '../daemon/validate';
 import type { Endpoint } from '../model/endpoint';
-import type { FirewallFacts, ParsedRuleset } from '../model/ip6tables-save';
+import type { DockerMasq, FirewallFacts, ParsedRuleset } from '../model/ip6tables-save';
 import type { NetState } from '../model/net';
 import type { ToolState } from '../model/state';
 import type { DaemonConfigStore, StoreOptions } from './daemon-json';
@@ -44,8 +44,8 @@ export interface FirewallAdapter {
   restore(batch: string): Promise<void>;
   /** availability, backend and the parsed ruleset, for observation */
   facts(): Promise<FirewallFacts>;
-  /** Docker's own IPv6 masquerades (its nat rules), wherever its firewall backend writes them */
-  dockerMasquerades(): Promise<Array<{ source: string; bridge?: string }>>;
+  /** Docker's own IPv6 source NAT (masquerades, SNAT to a network's host_ipv6), wherever its firewall backend writes them */
+  dockerMasquerades(): Promise<DockerMasq[]>;
 }
 
 export type XtablesVariant = 'nft' | 'legacy';

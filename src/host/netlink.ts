@@ -81,6 +81,8 @@ export class Netlink implements NetOps {
       up: !!l.data.flags?.up,
       kind: linkKind(l.attrs.linkinfo),
       mac: l.attrs.address ? Buffer.from(l.attrs.address as Uint8Array).toString('hex').replace(/(..)(?!$)/g, '$1:') : undefined,
+      ...(typeof l.attrs.mtu === 'number' ? { mtu: l.attrs.mtu } : {}),
+      ...(typeof l.attrs.master === 'number' ? { master: l.attrs.master } : {}),
     }));
     const nameOf = (i?: number) => linkInfos.find((l) => l.index === i)?.name;
     const addresses: AddrInfo[] = [];

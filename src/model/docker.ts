@@ -1,5 +1,5 @@
 // Docker's networks and containers as data: the API shapes we read, the one normalised form, bridge names (pure).
-import { containsAddress, isIPv6Address, parseAddress, parseCidr, parseCidr6, v6ToBig } from './ip';
+import { canonical6, containsAddress, isIPv6Address, parseAddress, parseCidr, parseCidr6, v6ToBig } from './ip';
 import { ifNameProblem } from './names';
 import type { AddrInfo, NetState } from './net';
 
@@ -24,6 +24,25 @@ export interface ApiContainer {
   /** one entry per host binding; IP is the host address it is bound to ('0.0.0.0' and '::' for a plain -p) */
   Ports?: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }>;
   NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; GlobalIPv6Address?: string; IPv6Gateway?: string }> | null } | null;
+}
+
+/** Docker's bridge option (25.0+): the IPv6 source its NAT gives the network's egress (SNAT instead of MASQUERADE). */
+export const HOST_IPV6_OPTION = 'com.docker.network.host_ipv6';
+/** Docker's network option for the MTU of the network's container interfaces. */
+export const MTU_OPTION = 'com.docker.network.driver.mtu';
+/** Set by `docker ipv6 network create` beside HOST_IPV6_OPTION: the option is ours (the NAT source of that enable). */
+export const NAT_SOURCE_LABEL = 'com.docker-ipv6.nat-source';
+
+/**
+ * The IPv6 source Docker itself NATs this network to because `docker ipv6 network create` asked it to: its
+ * host_ipv6 option together with our label naming the same address. A host_ipv6 someone else set is not counted
+ * (Docker before 25.0 ignores the option, so only the label tells that Docker honours it here).
+ */
+export function dockerSnatOf(n: Pick<NetworkFacts, 'options' | 'labels'>): string | undefined {
+  const opt = n.options[HOST_IPV6_OPTION];
+  const label = n.labels[NAT_SOURCE_LABEL];
+  if (!opt || !label || !isIPv6Address(opt) || !isIPv6Address(label)) return undefined;
+  return canonical6(opt) === canonical6(label) ? canonical6(opt) : undefined;
 }
 
 /** The Linux bridge of a bridge network: its bridge.name option, docker0 for the default bridge, else br-<id>. */
@@ -74,6 +93,8 @@ export function opensToWorld(hostIp: string | undefined): boolean {
 /** Reconcile's view of Docker: bridge networks with their IPv6 subnets, running containers with their IPv6 addresses. */
 export interface NetFact {
   id: string; name: string; bridge: string; subnets6: Array<{ subnet: string; gateway?: string }>;
+  /** the source Docker's own NAT gives its IPv6 egress (dockerSnatOf), when docker ipv6 asked for one */
+  dockerSnat6?: string;
   /** --internal: nothing in from outside the bridge, nothing out (absent: not internal) */
   internal?: boolean;
   /** the network's IPv4 subnets (a bridge holding addresses outside every subnet is not Docker's alone) */
@@ -164,9 +185,10 @@ export function dockerView(networks: readonly NetworkFacts[], containers: readon
     const bridge = n.bridge ?? bridgeName({ Id: n.id, Name: n.name, Options: n.options });
     const problem = ifNameProblem(bridge);
     if (problem) { skipped.push({ id: n.id, name: n.name, bridge, problem, kind: 'name', subnets6: n.ipv6Subnets.filter((x) => !!parseCidr6(x)) }); continue; }
+    const snat = dockerSnatOf(n);
     nets.push({
       id: n.id, name: n.name, bridge, subnets6: n.ipv6Subnets.map((subnet) => ({ subnet, gateway: gatewayIn(subnet, n.gateways) })),
-      ...(n.internal ? { internal: true } : {}), ...(n.ipv4Subnets.length ? { subnets4: n.ipv4Subnets } : {}),
+      ...(n.internal ? { internal: true } : {}), ...(n.ipv4Subnets.length ? { subnets4: n.ipv4Subnets } : {}), ...(snat ? { dockerSnat6: snat } : {}),
     });
   }
   return {

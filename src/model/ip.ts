@@ -197,6 +197,12 @@ export function isAnyAddress(c: Cidr): boolean {
   return c.length === 0;
 }
 
+/** One key per IPv6 prefix however it is written (case, zeros, host bits): for sets and comparisons; the text itself when it is no prefix. */
+export function cidrKey(s: string): string {
+  const c = parseCidr6(s);
+  return c ? `${c.start}/${c.length}` : s;
+}
+
 /** Canonical text of an IPv6 address (Docker and netlink may spell one address differently). */
 export function canonical6(addr: string): string {
   return bigToV6(v6ToBig(addr.split('/')[0]));

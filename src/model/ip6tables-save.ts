@@ -24,14 +24,17 @@ export interface FirewallFacts {
   docker?: DockerFirewall;
   /** ip6tables only: which kernel interface the ip6tables program drives */
   backend?: 'nf_tables' | 'legacy';
-  /** Docker's own IPv6 masquerades, wherever its backend keeps them (ip6tables nat table, or nftables ip6 docker-bridges) */
-  dockerMasq?: Array<{ source: string; bridge?: string }>;
+  /** Docker's own IPv6 source NAT, wherever its backend keeps them (ip6tables nat table, or nftables ip6 docker-bridges) */
+  dockerMasq?: DockerMasq[];
   version?: string;
   error?: string;
   tables: ParsedRuleset;
   /** nftables: why our table stays although nothing of ours may be in it (the admin's sets or maps) */
   kept?: string;
 }
+
+/** One of Docker's IPv6 source NAT rules: a masquerade, or (`to`) an SNAT to a chosen address (com.docker.network.host_ipv6). */
+export interface DockerMasq { source: string; bridge?: string; to?: string }
 
 /** Parses ip6tables-save output into tables, chains and rule lines. */
 export function parseSave(text: string): ParsedRuleset {
@@ -61,30 +64,43 @@ export function ruleTokens(line: string): string[] {
 }
 
 /** Docker's masquerades as the firewall facts have them: found by the adapter, else read from the ip6tables tables. */
-export function dockerMasqOf(f: Pick<FirewallFacts, 'dockerMasq' | 'tables'>): Array<{ source: string; bridge?: string }> {
+export function dockerMasqOf(f: Pick<FirewallFacts, 'dockerMasq' | 'tables'>): DockerMasq[] {
   return f.dockerMasq ?? dockerMasquerades(f.tables);
 }
 
-/** Docker's own IPv6 masquerade rules: "-A POSTROUTING -s P ! -o BR -j MASQUERADE" -> [{source, bridge}]. */
-export function dockerMasquerades(rs: ParsedRuleset): Array<{ source: string; bridge?: string }> {
-  const out: Array<{ source: string; bridge?: string }> = [];
+/**
+ * Docker's own IPv6 source NAT rules: "-A POSTROUTING -s P ! -o BR -j MASQUERADE" -> {source, bridge}, and
+ * "... -j SNAT --to-source A" (a network's com.docker.network.host_ipv6, Docker 25+) -> {source, bridge, to}.
+ */
+export function dockerMasquerades(rs: ParsedRuleset): DockerMasq[] {
+  const out: DockerMasq[] = [];
   for (const line of rs.nat?.rules ?? []) {
-    const t = ruleTokens(line);
-    if (t[1] !== 'POSTROUTING' || !t.includes('MASQUERADE') || line.includes('--comment')) continue;
-    const s = t.indexOf('-s');
-    if (s < 0) continue;
-    const o = t.indexOf('-o');
-    out.push({ source: t[s + 1], bridge: o > 0 && t[o - 1] === '!' ? t[o + 1] : undefined });
+    const m = dockerNatRule(line);
+    if (m) out.push(m);
   }
   return out;
+}
+
+/** One POSTROUTING line as Docker's source NAT of a subnet, or undefined (ours carry a comment; others are not Docker's shape). */
+export function dockerNatRule(line: string): DockerMasq | undefined {
+  const t = ruleTokens(line);
+  if (t[1] !== 'POSTROUTING' || line.includes('--comment')) return undefined;
+  const j = t.indexOf('-j');
+  const snat = t[j + 1] === 'SNAT' && t[j + 2] === '--to-source' ? t[j + 3] : undefined;
+  if (t[j + 1] !== 'MASQUERADE' && !snat) return undefined;
+  const s = t.indexOf('-s');
+  if (s < 0) return undefined;
+  const o = t.indexOf('-o');
+  return { source: t[s + 1], bridge: o > 0 && t[o - 1] === '!' ? t[o + 1] : undefined, ...(snat ? { to: snat } : {}) };
 }
 
 const BUILTIN_CHAINS = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
 
 /**
- * The rules Docker's ip6tables support puts into the built-in chains, as their save lines by table: its masquerades
- * (POSTROUTING) and its jumps into its own DOCKER* chains. Rules of ours (they carry a comment) are never among them.
- * Deleting these lines edits no DOCKER* chain: what is left of Docker's chains is then reached by nothing.
+ * The rules Docker's ip6tables support puts into the built-in chains, as their save lines by table: its source NAT
+ * (POSTROUTING masquerades, and SNATs for a network's host_ipv6) and its jumps into its own DOCKER* chains. Rules of
+ * ours (they carry a comment) are never among them. Deleting these lines edits no DOCKER* chain: what is left of
+ * Docker's chains is then reached by nothing.
  */
 export function dockerBuiltinRules(rs: ParsedRuleset): Record<'nat' | 'filter', string[]> {
   const out = { nat: [] as string[], filter: [] as string[] };
@@ -94,7 +110,7 @@ export function dockerBuiltinRules(rs: ParsedRuleset): Record<'nat' | 'filter', 
       const t = ruleTokens(line);
       if (t[0] !== '-A' || !BUILTIN_CHAINS.has(t[1])) continue;
       const target = t[t.indexOf('-j') + 1] ?? '';
-      const masq = table === 'nat' && dockerMasquerades({ nat: { chains: {}, rules: [line] } }).length === 1;
+      const masq = table === 'nat' && dockerNatRule(line) !== undefined;
       if (masq || /^DOCKER/.test(target)) out[table].push(line);
     }
   }

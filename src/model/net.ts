@@ -1,6 +1,11 @@
 // The namespace's links, addresses, routes and NDP proxy entries as data (read by host/netlink.ts), and the uplink they imply.
 
-export interface LinkInfo { index: number; name: string; up: boolean; kind?: string; /** hardware address, hex pairs with colons */ mac?: string }
+export interface LinkInfo {
+  index: number; name: string; up: boolean; kind?: string; /** hardware address, hex pairs with colons */ mac?: string;
+  mtu?: number;
+  /** ifindex of the bridge (or other master) the link is a port of: a container's veth on a Docker bridge */
+  master?: number;
+}
 export interface AddrInfo { ifindex: number; ifname: string; family: 4 | 6; address: string; prefixlen: number; scope: number; flags: string[] }
 export interface RouteInfo { family: 4 | 6; dst: string; gateway?: string; ifindex?: number; ifname?: string; table: number; protocol: string; type: string }
 export interface ProxyEntry { address: string; ifindex: number; ifname: string; /** NDA_PROTOCOL, when set */ protocol?: number }

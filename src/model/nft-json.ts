@@ -3,6 +3,7 @@
 import { COMMENT_TAG, DNAT_CHAIN, NAT_CHAIN } from './names';
 import type { ParsedRuleset } from './ip6tables-save';
 import { ICMP6_TYPE_NAMES, ruleLine, targetFromNft, type OurRule, type Proto } from './fw-rule';
+import { canonical6, isIPv6Address } from './ip';
 
 /** `icmpv6 type` as nft -j prints it (a name for the types it knows, else the number) -> the number. */
 function icmp6Type(right: unknown): number | undefined {
@@ -73,13 +74,14 @@ export function ruleFromNft(rule: NftRule): string | undefined {
       else if (ct === 'state' && (m.op === 'in' || m.op === '==') && Array.isArray(m.right) && [...m.right].sort().join() === 'established,related') r.established = true;
       else return undefined;
     } else if (kind === 'jump' && !r.target) r.target = (body as { target?: string })?.target ?? '';
-    else if ((kind === 'snat' || kind === 'dnat') && !r.target) {
+    else if ((kind === 'snat' || kind === 'dnat') && !r.target && (body as { type_flags?: unknown })?.type_flags === 'prefix') {
       // our NETMAP: `snat|dnat ip6 prefix to P` (nft -j: type_flags prefix, flags netmap)
-      const n = body as { addr?: unknown; flags?: unknown; type_flags?: unknown } | undefined;
+      const n = body as { addr?: unknown } | undefined;
       const to = address(n?.addr);
-      if (!to || n?.type_flags !== 'prefix' || (kind === 'dnat') !== (rule.chain === DNAT_CHAIN)) return undefined;
+      if (!to || (kind === 'dnat') !== (rule.chain === DNAT_CHAIN)) return undefined;
       r.target = 'NETMAP'; r.to = to;
     }
+    else if (kind === 'snat' && !r.target && isIPv6Address(String((body as { addr?: unknown })?.addr))) { r.target = 'SNAT'; r.toSource = canonical6((body as { addr: string }).addr); }
     else if (kind && targetFromNft(kind) && !r.target) r.target = targetFromNft(kind)!;
     else return undefined;
   }
@@ -122,21 +124,26 @@ export function nftTableView(objs: NftObjects, family: string, table: string): N
   return view;
 }
 
-/** Docker's IPv6 masquerades in its nftables table: `oifname != BR ip6 saddr P masquerade` -> {source, bridge}. */
-export function dockerNftMasquerades(objs: NftObjects, table = 'docker-bridges'): Array<{ source: string; bridge?: string }> {
-  const out: Array<{ source: string; bridge?: string }> = [];
+/**
+ * Docker's IPv6 source NAT in its nftables table: `oifname != BR ip6 saddr P masquerade` -> {source, bridge}, and
+ * `... snat to ADDR` (a network's com.docker.network.host_ipv6, Docker 25+) -> {source, bridge, to}.
+ */
+export function dockerNftMasquerades(objs: NftObjects, table = 'docker-bridges'): Array<{ source: string; bridge?: string; to?: string }> {
+  const out: Array<{ source: string; bridge?: string; to?: string }> = [];
   for (const r of objs.rules.filter((x) => x.family === 'ip6' && x.table === table)) {
     let source: string | undefined;
     let bridge: string | undefined;
     let masq = false;
+    let to: string | undefined;
     for (const e of r.expr as Array<Record<string, unknown>>) {
       const m = e.match as Match | undefined;
       const payload = m?.left?.payload as { protocol?: string; field?: string } | undefined;
       if (payload?.protocol === 'ip6' && payload.field === 'saddr' && m?.op === '==') source = address(m.right);
       else if ((m?.left?.meta as { key?: string } | undefined)?.key === 'oifname' && m?.op === '!=') bridge = ifname(m.right);
       else if ('masquerade' in e) masq = true;
+      else if ('snat' in e) { const a = String((e.snat as { addr?: unknown } | null)?.addr); if (isIPv6Address(a)) to = canonical6(a); }
     }
-    if (masq && source) out.push({ source, bridge });
+    if ((masq || to) && source) out.push({ source, bridge, ...(to ? { to } : {}) });
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // The state file's content checked on load (pure): every field of ToolState has its type, and every value
 // that reaches a route, a rule, a sysctl path or a file write is one the tool itself would have written.
 // A saved prefix of ::/0 once became `unreachable ::/0`; such a file is refused before anything is changed.
-import { isGlobalV6, isIPv6Address, isUla, parseCidr6 } from './ip';
+import { canonical6, isGlobalV6, isIPv6Address, isUla, parseCidr6 } from './ip';
 import { OUR_UNITS, validateIfName } from './names';
 import { judgePrefix } from './prefix-rules';
 
@@ -62,6 +62,8 @@ function enabledProblem(e: unknown): StateProblem | undefined {
   for (const k of ['sysctlFileWritten', 'natByUs', 'filterByUs']) {
     if (typeof e[k] !== 'boolean') return { field: `enabled.${k}`, why: 'is not true or false' };
   }
+  // IPv6 needs 1280 on every link; enable only ever lowers Docker's 1500
+  if (e.mtu !== undefined && !(Number.isInteger(e.mtu) && (e.mtu as number) >= 1280 && (e.mtu as number) < 1500)) return { field: 'enabled.mtu', why: `is ${str(e.mtu)}, not a whole number from 1280 to 1499` };
   if (e.forwardPolicyBefore !== undefined && e.forwardPolicyBefore !== 'ACCEPT' && e.forwardPolicyBefore !== 'DROP') return { field: 'enabled.forwardPolicyBefore', why: `is ${str(e.forwardPolicyBefore)}, not ACCEPT or DROP` };
   return e.services === undefined ? undefined : servicesProblem(e.services);
 }
@@ -103,6 +105,8 @@ export function stateProblem(v: unknown): StateProblem | undefined {
   }
   if (v.mode === 'npt' && v.enabled !== undefined && v.outsidePrefix === undefined) return { field: 'outsidePrefix', why: 'is missing while npt mode is enabled' };
   if (v.uplink !== undefined && !isIfName(v.uplink)) return { field: 'uplink', why: `is ${str(v.uplink)}, not a valid interface name` };
+  // it reaches an SNAT rule: one address of the kind enable accepts, in the form ip6tables prints
+  if (v.natSource !== undefined && !(isServableAddress(v.natSource) && canonical6(v.natSource as string) === v.natSource)) return { field: 'natSource', why: `is ${str(v.natSource)}, not a global or unique-local IPv6 address in canonical form` };
   if (v.enabled !== undefined) {
     const p = enabledProblem(v.enabled);
     if (p) return p;

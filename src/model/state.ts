@@ -22,6 +22,11 @@ export interface ToolState {
   outsidePrefix?: string;
   mode?: Mode;
   uplink?: string;
+  /**
+   * nat mode: the host address container egress leaves with (`enable --nat-source`), canonical form. Saved like the
+   * prefix: a later enable keeps it until `--nat-source none`; it applies only while enabled in nat mode.
+   */
+  natSource?: string;
   /** Present while enabled: what enable changed, so disable can put it back exactly. */
   enabled?: {
     at: string;
@@ -31,6 +36,8 @@ export interface ToolState {
     sysctlFileWritten: boolean;
     natByUs: boolean;
     filterByUs: boolean;
+    /** the default bridge's MTU when enable found the uplink's below Docker's 1500; `network create` gives it to its networks */
+    mtu?: number;
     /** ip6tables' FORWARD policy before enable: Docker's ip6tables support sets DROP, and does not put it back when it goes off */
     forwardPolicyBefore?: 'ACCEPT' | 'DROP';
     /** what enable did with our systemd units (disable undoes exactly this, nothing else): files it wrote, units it enabled and started */
@@ -59,7 +66,7 @@ export function emptyState(): ToolState {
   return { version: 1 };
 }
 
-/** Whether the saved mode follows Docker's events (our filter, our NAT or NDP proxy entries): the agent must run. */
-export function agentNeeded(s: Pick<ToolState, 'mode' | 'enabled'>): boolean {
-  return !!s.enabled && (s.enabled.filterByUs || s.enabled.natByUs || s.mode === 'ndp');
+/** Whether the saved mode follows Docker's events (our filter, our NAT or SNAT to a chosen source, NDP proxy entries): the agent must run. */
+export function agentNeeded(s: Pick<ToolState, 'mode' | 'enabled' | 'natSource'>): boolean {
+  return !!s.enabled && (s.enabled.filterByUs || s.enabled.natByUs || s.mode === 'ndp' || (s.mode === 'nat' && !!s.natSource));
 }

@@ -43,7 +43,8 @@ export async function readIpv6Sysctls(store: { read(key: string): Promise<string
     'net.ipv4.ip_forward',
   ];
   if (uplink) {
-    for (const n of ['disable_ipv6', 'forwarding', 'accept_ra', 'proxy_ndp', 'autoconf']) keys.push(ifSysctl(uplink, n));
+    // mtu: the uplink's IPv6 MTU (a router advertisement may set it below the link's), read only
+    for (const n of ['disable_ipv6', 'forwarding', 'accept_ra', 'proxy_ndp', 'autoconf', 'mtu']) keys.push(ifSysctl(uplink, n));
   }
   const values = await Promise.all(keys.map((k) => store.read(k)));
   return Object.fromEntries(keys.map((k, i) => [k, values[i]]));

@@ -4,9 +4,9 @@ import type { RunContext } from '../cli/context';
 import type { DockerClient } from '../host/docker-api';
 import { refuseUnfinishedJournal } from '../transaction/recover';
 import { composeBlock } from './compose';
-import { createManagedNetwork, LOCK_WAIT_MS, validateNetworkName } from '../subnets/create';
+import { createManagedNetwork, daemonVersion, LOCK_WAIT_MS, validateNetworkName } from '../subnets/create';
 import { observeSpace } from '../subnets/observe';
-import { checkIpv6OnlySupport, planCreate, type CreateOptions, type NetworkPlan } from '../subnets/plan';
+import { checkIpv6OnlySupport, managedDefaults, planCreate, type CreateOptions, type NetworkPlan } from '../subnets/plan';
 
 export interface CreateCliOptions extends CreateOptions { compose?: boolean }
 
@@ -15,8 +15,8 @@ async function reserveForCompose(ctx: RunContext, docker: DockerClient, name: st
   const lock = await acquireLock(ctx.paths.lockFile, { command: 'network create', waitMs: LOCK_WAIT_MS, log: (l) => ctx.note(l) });
   try {
     await refuseUnfinishedJournal(ctx.paths.journalFile, 'docker ipv6 network create allocates nothing', { dryRun: ctx.globals.dryRun });
-    const facts = await observeSpace(ctx, docker);
-    const plan = planCreate(name, o, { prefix: facts.prefix, used: facts.used, pools: facts.pools, existingNames: facts.networks.map((n) => n.name) });
+    const [facts, version] = await Promise.all([observeSpace(ctx, docker), daemonVersion(docker)]);
+    const plan = planCreate(name, o, { prefix: facts.prefix, used: facts.used, pools: facts.pools, existingNames: facts.networks.map((n) => n.name), defaults: managedDefaults(facts.state, version) });
     if (!ctx.globals.dryRun) {
       facts.state.allocations = { ...(facts.state.allocations ?? {}), [`compose:${name}`]: plan.v6.subnet };
       await ctx.host.state.write(facts.state);

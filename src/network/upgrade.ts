@@ -8,10 +8,10 @@ import { CommandError, RolledBackError, UsageError } from '../errors';
 import { shellQuote } from '../util/shell-quote';
 import { bridgeName } from '../model/docker';
 import { refuseUnfinishedJournal } from '../transaction/recover';
-import { dockerRefused } from '../subnets/create';
+import { daemonVersion, dockerRefused } from '../subnets/create';
 import { syncOutsidePath } from '../subnets/outside-path';
 import { observeSpace } from '../subnets/observe';
-import { createBody, MANAGED_LABEL, planCreate, type NetworkPlan } from '../subnets/plan';
+import { createBody, MANAGED_LABEL, managedDefaults, planCreate, type NetworkPlan } from '../subnets/plan';
 
 export interface Attachment {
   id: string;
@@ -100,13 +100,13 @@ export async function runNetworkUpgrade(ctx: RunContext, name: string): Promise<
   try {
     // a half-undone enable or disable may still hold pools or the prefix it was changing: re-create after its rollback
     await refuseUnfinishedJournal(ctx.paths.journalFile, 'docker ipv6 network upgrade changes nothing', { dryRun: ctx.globals.dryRun });
-    const facts = await observeSpace(ctx, docker, { network: old.Name, bridge: bridgeName(old) });
+    const [facts, version] = await Promise.all([observeSpace(ctx, docker, { network: old.Name, bridge: bridgeName(old) }), daemonVersion(docker)]);
     const plan: NetworkPlan = planCreate(name, {
       subnet: v4.map((c) => c.Subnet!), gateway: v4.map((c) => c.Gateway!).filter(Boolean).map((g) => g.split('/')[0]),
       ipRange: v4.map((c) => c.IPRange!).filter(Boolean), internal: !!old.Internal, attachable: !!old.Attachable,
       label: Object.entries(old.Labels ?? {}).map(([k, v]) => `${k}=${v}`),
       opt: Object.entries(old.Options ?? {}).map(([k, v]) => `${k}=${v}`),
-    }, { prefix: facts.prefix, used: facts.used, pools: facts.pools, existingNames: [] });
+    }, { prefix: facts.prefix, used: facts.used, pools: facts.pools, existingNames: [], defaults: managedDefaults(facts.state, version) });
     const planLine = `network ${name} will be re-created with IPv4 ${plan.v4?.subnet ?? 'none'} and IPv6 ${plan.v6.subnet}; these containers are disconnected and reconnected:\n${describeAttachments(list)}`;
     // a dry run's plan is its output (stdout); before a real run it is a note beside the question
     if (ctx.globals.dryRun) {

@@ -2,7 +2,7 @@
 import { NAT_CHAIN } from '../model/names';
 import { nptRules } from '../firewall/batches';
 import { dockerMasqOf, ruleTokens } from '../model/ip6tables-save';
-import { classifyV6, contains, parseCidr6 } from '../model/ip';
+import { cidrKey, classifyV6, contains, parseCidr6 } from '../model/ip';
 import type { HostSnapshot } from './snapshot';
 import type { NetworkFacts } from '../model/docker';
 
@@ -22,12 +22,12 @@ export const OUTSIDE_TEXT: Record<Outside, string> = {
 };
 
 
-/** Sources masqueraded in our own nat chain. */
+/** Sources our own nat chain translates (masquerade, or SNAT to the chosen source). */
 export function ourMasquerades(snap: Pick<HostSnapshot, 'firewall'>): string[] {
   const out: string[] = [];
   for (const line of snap.firewall.tables.nat?.rules ?? []) {
     const t = ruleTokens(line);
-    if (t[1] !== NAT_CHAIN || !t.includes('MASQUERADE')) continue;
+    if (t[1] !== NAT_CHAIN || !(t.includes('MASQUERADE') || t.includes('SNAT'))) continue;
     const s = t.indexOf('-s');
     if (s > 0) out.push(t[s + 1]);
   }
@@ -39,7 +39,6 @@ export function ourMasquerades(snap: Pick<HostSnapshot, 'firewall'>): string[] {
  * ~150 ms for 100 networks x 100 rules (measured by doctor on a lab with 103 networks).
  */
 const natIndex = new WeakMap<object, { count: number; docker: Set<string>; ours: Set<string> }>();
-const cidrKey = (s: string) => { const c = parseCidr6(s); return c ? `${c.start}/${c.length}` : s; };
 
 function masqueradeIndex(snap: Pick<HostSnapshot, 'firewall'>) {
   const nat = snap.firewall.tables.nat ?? { chains: {}, rules: [] };

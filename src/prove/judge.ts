@@ -1,7 +1,7 @@
 // Turns what the probes saw and the host facts into a pass/fail table with a reason per fail (pure).
 import type { Mode } from '../model/state';
 import { classifyV6, contains, containsAddress, isIPv6Address, parseCidr6 } from '../model/ip';
-import type { ExecResult } from './probe';
+import type { ExecResult, PathMtuSeen } from './probe';
 import { mapAddress } from '../model/npt';
 
 /** skip: the row could not be judged (it depends on another row that failed); it does not fail the run by itself. */
@@ -26,6 +26,8 @@ export interface VerifyFacts {
   outsidePrefix?: string;
   target?: string;
   targetWhy: string;
+  /** nat mode: the source enable chose (--nat-source), which the far end sees */
+  natSource?: string;
 }
 
 export interface Observed {
@@ -38,6 +40,8 @@ export interface Observed {
   egress?: ExecResult;
   /** the source the far end saw for the egress probe, read from the host's conntrack table (undefined: not observable) */
   egressSeenAs?: string;
+  /** after a good egress: full-size pings to the target, Packet Too Big and the path MTU learned from it */
+  pathMtu?: PathMtuSeen;
   published?: { port?: number; ok: boolean; error?: string };
 }
 
@@ -131,21 +135,48 @@ export function judge(f: VerifyFacts, o: Observed): CheckRow[] {
       rows.push({ id: 'egress-source', title, status: 'skip', detail: 'not judged: egress failed (see egress), so no packet left with a source address' });
     } else if (o.egressSeenAs) {
       const seen = o.egressSeenAs;
-      const good = inside ? seen === inside : expectNat ? seen !== o.addressA : seen === o.addressA;
-      const what = inside ? `the container's ${o.addressA} mapped into ${f.outsidePrefix} (NPTv6)` : expectNat ? `a host address (NAT66), not the container's ${o.addressA}` : `the container's own ${o.addressA}`;
+      const chosen = expectNat && f.natSource && masq ? f.natSource : undefined;
+      const good = inside ? seen === inside : chosen ? seen === chosen : expectNat ? seen !== o.addressA : seen === o.addressA;
+      const what = inside ? `the container's ${o.addressA} mapped into ${f.outsidePrefix} (NPTv6)` : chosen ? `the chosen source ${chosen} (--nat-source)` : expectNat ? `a host address (NAT66), not the container's ${o.addressA}` : `the container's own ${o.addressA}`;
       row('egress-source', title, good, good ? `${seen}: ${what}` : `${seen}, expected ${inside ?? ''} ${what}`.replace('  ', ' '),
         inside ? 'docker ipv6 apply (puts the NPTv6 translation back)' : expectNat ? 'a ULA subnet needs NAT66: docker ipv6 enable --mode nat' : `a ${f.mode} network should not be masqueraded: remove the MASQUERADE rule for ${subnet}`);
     } else {
-      const seen = `${inside ? `${inside} (NPTv6 of ${o.addressA})` : masq ? `the host's address ${f.hostAddress ?? ''} (masqueraded by ${masq})`.replace('  ', ' ') : `the container's own address ${o.addressA} (no masquerade rule covers it)`}; inferred from the NAT rules, not seen at the far end`;
+      const from = inside ? `${inside} (NPTv6 of ${o.addressA})` : masq && f.natSource ? `the chosen source ${f.natSource} (SNAT of ${masq})`
+        : masq ? `the host's address ${f.hostAddress ?? ''} (masqueraded by ${masq})`.replace('  ', ' ') : `the container's own address ${o.addressA} (no masquerade rule covers it)`;
+      const seen = `${from}; inferred from the NAT rules, not seen at the far end`;
       const good = f.masqueraded === undefined || !!inside ? true : expectNat ? !!masq : !masq;
       row('egress-source', title, good, `${seen}${f.masqueraded === undefined ? ' (firewall unreadable: assumed)' : ''}`,
         expectNat ? 'a ULA subnet needs NAT66: docker ipv6 enable --mode nat' : `a ${f.mode} network should not be masqueraded: remove the MASQUERADE rule for ${subnet}`);
     }
   }
 
+  if (addrOk && f.target) rows.push(pathMtuRow(f.target, ok(o.egress), o.pathMtu));
+
   // 4. a published port on the host's IPv6 address
   const p = o.published;
   if (!f.hostAddress) row('published', 'published port over IPv6', false, 'the host has no global IPv6 address on its uplink to test', 'give the uplink an IPv6 address');
   else row('published', 'published port over IPv6', !!p?.ok, p?.ok ? `[${f.hostAddress}]:${p.port} answered from the container` : `[${f.hostAddress}]:${p?.port ?? '?'} did not answer (${p?.error ?? 'not run'})`, 'check that Docker binds [::]:PORT (docker port CONTAINER) and that ip6tables lets it in');
   return rows;
+}
+
+/**
+ * The path MTU to the target, from a container: a Packet Too Big that came back (the value its kernel learned), a
+ * full-size ping that got through, or neither: a black hole, where big packets vanish without a word and TCP hangs.
+ */
+export function pathMtuRow(target: string, egressOk: boolean, p: PathMtuSeen | undefined): CheckRow {
+  const id = 'path-mtu';
+  const title = `path MTU to ${target}`;
+  if (!egressOk) return { id, title, status: 'skip', detail: 'not judged: egress failed (see egress)' };
+  if (!p || p.mtu === undefined || p.replied === undefined) return { id, title, status: 'skip', detail: `not measured: ${p?.output.split('\n').slice(-1)[0] || 'no answer from the probe'}` };
+  if (p.tooBig) {
+    return { id, title, status: 'pass', detail: p.learned
+      ? `the path MTU to ${target} is ${p.learned}, below the container's ${p.mtu}: a Packet Too Big came back, so TCP adapts`
+      : `the path MTU to ${target} is below the container's ${p.mtu}: a Packet Too Big came back, so TCP adapts (its value is read as root)` };
+  }
+  if (p.replied) return { id, title, status: 'pass', detail: `the path to ${target} carries the container's full MTU ${p.mtu}` };
+  return {
+    id, title, status: 'fail',
+    detail: `${p.mtu}-byte packets to ${target} get no reply and no ICMPv6 Packet Too Big comes back (small ones do): a path MTU black hole, where TLS handshakes and uploads hang`,
+    fix: 'let ICMPv6 Packet Too Big (type 2) through every firewall between the containers and the target, or lower the networks\' MTU (docker ipv6 doctor: networks.mtu)',
+  };
 }

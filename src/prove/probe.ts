@@ -2,6 +2,8 @@
 import { PassThrough } from 'node:stream';
 import type { DockerClient } from '../host/docker-api';
 import { PreconditionError } from '../errors';
+import { isIPv6Address } from '../model/ip';
+import { run } from '../util/exec';
 
 export const PROBE_LABEL = 'com.docker-ipv6.probe';
 export const VERIFY_NETWORK_LABEL = 'com.docker-ipv6.verify';
@@ -73,4 +75,57 @@ export async function execIn(docker: DockerClient, id: string, cmd: string[], ti
   });
   const info = await ex.inspect();
   return { code: timedOut || info.Running ? null : info.ExitCode ?? null, output: output.trim(), timedOut };
+}
+
+/** What the path-MTU probe saw: the container's MTU, whether a full-size ping got a reply, and Packet Too Big messages. */
+export interface PathMtuSeen {
+  /** the probe container's interface MTU */
+  mtu?: number;
+  /** a ping filling that MTU got a reply */
+  replied?: boolean;
+  /** ICMPv6 Packet Too Big messages the container received during the big ping */
+  tooBig?: number;
+  /** the path MTU its kernel learned from them (read from the container's routing cache; needs root) */
+  learned?: number;
+  output: string;
+}
+
+/**
+ * The shell the probe runs in the container (busybox sh builtins and ping6 only): its MTU, the Packet Too Big counter
+ * before and after two pings that fill the MTU exactly (MTU - 40 bytes IPv6 header - 8 ICMPv6 header).
+ */
+export function pathMtuScript(target: string): string {
+  return 'read m < /sys/class/net/eth0/mtu; echo mtu=$m; '
+    + 'ptb() { while read k v; do [ "$k" = Icmp6InPktTooBigs ] && echo $v; done < /proc/net/snmp6; }; '
+    + `b=$(ptb); ping6 -c2 -W2 -s $((m - 48)) ${target} >/dev/null 2>&1; echo replied=$?; echo toobig=$(( $(ptb) - b ))`;
+}
+
+/** Parses the script's output and `ip -6 -j route get` from the container's namespace (pure). */
+export function parsePathMtu(output: string, routeJson?: string): PathMtuSeen {
+  const num = (k: string) => { const m = new RegExp(`^${k}=(\\d+)$`, 'm').exec(output); return m ? Number(m[1]) : undefined; };
+  const seen: PathMtuSeen = { output, mtu: num('mtu'), tooBig: num('toobig') };
+  const r = num('replied');
+  if (r !== undefined) seen.replied = r === 0;
+  try {
+    const routes = routeJson ? JSON.parse(routeJson) as Array<{ metrics?: Array<{ mtu?: number }> }> : [];
+    const learned = routes[0]?.metrics?.find((x) => typeof x.mtu === 'number')?.mtu;
+    if (learned) seen.learned = learned;
+  } catch { /* an ip without JSON output: the value stays unknown */ }
+  return seen;
+}
+
+/**
+ * Probes the path MTU from a running probe container to `target`. The value a Packet Too Big taught the container's
+ * kernel is read from its routing cache with the host's ip in the container's network namespace (pid from Docker;
+ * needs root and a local daemon; without them only "below the container's MTU" is known).
+ */
+export async function probePathMtu(docker: DockerClient, id: string, target: string): Promise<PathMtuSeen> {
+  if (!isIPv6Address(target)) return { output: `${target} is not an IPv6 address` };
+  const r = await execIn(docker, id, ['sh', '-c', pathMtuScript(target)], 12_000);
+  let route: string | undefined;
+  if (/^toobig=[1-9]/m.test(r.output)) {
+    const pid = (await docker.getContainer(id).inspect().catch(() => undefined))?.State?.Pid;
+    if (pid) route = await run(['nsenter', `--net=/proc/${pid}/ns/net`, 'ip', '-6', '-j', 'route', 'get', target], { timeoutMs: 5_000 }).then((x) => x.stdout, () => undefined);
+  }
+  return parsePathMtu(r.output, route);
 }

@@ -16,7 +16,7 @@ import { run } from '../util/exec';
 import { classifyV6, isIPv6Address, parseCidr6 } from '../model/ip';
 import { parseConntrack, sourceSeenOutside } from '../model/conntrack';
 import { judge, type CheckRow, type Observed, type VerifyFacts } from './judge';
-import { execIn, removeProbe, requireImage, startProbe, sweepLeftovers, VERIFY_NETWORK_LABEL, PROBE_LIFETIME_S, type ExecResult } from './probe';
+import { execIn, probePathMtu, removeProbe, requireImage, startProbe, sweepLeftovers, VERIFY_NETWORK_LABEL, PROBE_LIFETIME_S, type ExecResult } from './probe';
 
 export interface VerifyOptions { network?: string; image?: string; target?: string }
 
@@ -35,7 +35,7 @@ async function masqueradeSources(host: HostAdapters): Promise<string[] | undefin
     const facts = await host.firewall.facts();
     if (facts.error || !facts.available) return undefined;
     const docker = dockerMasqOf(facts);
-    const own = (facts.tables.nat?.rules ?? []).map(ruleTokens).filter((t) => t[1] === NAT_CHAIN && t.includes('MASQUERADE') && t.includes('-s')).map((t) => t[t.indexOf('-s') + 1]);
+    const own = (facts.tables.nat?.rules ?? []).map(ruleTokens).filter((t) => t[1] === NAT_CHAIN && (t.includes('MASQUERADE') || t.includes('SNAT')) && t.includes('-s')).map((t) => t[t.indexOf('-s') + 1]);
     return [...docker.map((m) => m.source), ...own];
   } catch { return undefined; }
 }
@@ -95,6 +95,7 @@ async function probe(docker: DockerClient, network: string, image: string, facts
         // the echo's conntrack entry outlives the ping by seconds: its reply names the source the target saw
         if (readConntrack && o.egress.code === 0) o.egressSeenAs = sourceSeenOutside(parseConntrack(await readConntrack().catch(() => '') ?? ''), o.addressA, facts.target);
       }
+      if (facts.target && o.egress?.code === 0 && !o.egress.timedOut) o.pathMtu = await probePathMtu(docker, a1, facts.target);
     }
     if (facts.hostAddress) {
       o.published = bound ? await retry(4, () => tcpProbe(facts.hostAddress!, Number(bound)), (r) => r.ok).then((r) => ({ port: Number(bound), ...r })) : { ok: false, error: 'Docker bound no host port for [::]:7001' };
@@ -130,6 +131,7 @@ async function gatherFacts(ctx: RunContext, docker: DockerClient, network: strin
     defaultRoute: dr ? { gateway: dr.gateway, ifname: dr.ifname } : undefined,
     forwarding, masqueraded: masq, proxies: net.proxies.map((p) => p.address),
     target: tgt, targetWhy,
+    ...(state?.enabled && state.mode === 'nat' && state.natSource ? { natSource: state.natSource } : {}),
   };
 }
 

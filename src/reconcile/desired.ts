@@ -53,10 +53,23 @@ function chainRules(batch: string, chain: string): string[] {
   return batch.split('\n').filter((l) => l.startsWith(`-A ${chain} `));
 }
 
-/** nat: in npt mode the 1:1 translation of the whole prefix (networks do not matter); else a masquerade per network in the prefix. */
-export function desiredNatRules(owned: Pick<Owned, 'prefix'> & Partial<Pick<Owned, 'mode' | 'outsidePrefix' | 'uplink'>>, docker: DockerFacts): string[] {
+/** Whether our nat chain is wanted: Docker programs no NAT (we masquerade), or egress leaves with a chosen source. */
+export function natWanted(owned: Partial<Pick<Owned, 'natByUs' | 'natSource'>>): boolean {
+  return !!owned.natByUs || !!owned.natSource;
+}
+
+/**
+ * Our nat chain: in npt mode the translation; else every subnet of the prefix masqueraded (Docker programs no NAT) or SNATed to the chosen source.
+ * With Docker's own NAT on, a network Docker already SNATs to that source (the host_ipv6 option network create
+ * set, Docker 25+) needs nothing from us; every other one, the default bridge first, gets our SNAT rule, which
+ * decides before Docker's masquerade (our jump is kept above it: diff.ts).
+ */
+export function desiredNatRules(owned: Pick<Owned, 'prefix'> & Partial<Pick<Owned, 'natByUs' | 'natSource' | 'mode' | 'outsidePrefix' | 'uplink'>>, docker: DockerFacts): string[] {
+  // npt: the 1:1 translation of the whole prefix (networks do not matter)
   if (owned.mode === 'npt' && owned.outsidePrefix && owned.uplink) return nptRules(formatCidr(parseCidr6(owned.prefix)!), formatCidr(parseCidr6(owned.outsidePrefix)!), owned.uplink);
-  return chainRules(renderNatBatch(networksInPrefix(owned, docker).map((x) => ({ subnet: x.subnet, bridge: x.net.bridge })), {}), NAT_CHAIN);
+  const to = owned.natSource;
+  const nets = networksInPrefix(owned, docker).filter((x) => owned.natByUs || !to || x.net.dockerSnat6 !== to);
+  return chainRules(renderNatBatch(nets.map((x) => ({ subnet: x.subnet, bridge: x.net.bridge, ...(to ? { to } : {}) })), {}), NAT_CHAIN);
 }
 
 
@@ -129,7 +142,7 @@ export function unreachableRoutes(owned: Pick<Owned, 'mode' | 'prefix' | 'outsid
 export function desiredState(owned: Owned | undefined, docker: DockerFacts, sysctls: Record<string, string | undefined>, links: readonly Pick<LinkInfo, 'name'>[] = []): Desired {
   if (!owned) return { routes: [], proxies: [], sysctls: [] };
   return {
-    nat: owned.natByUs ? desiredNatRules(owned, docker) : undefined,
+    nat: natWanted(owned) ? desiredNatRules(owned, docker) : undefined,
     filter: owned.filterByUs ? desiredForwardRules(owned, docker, links) : undefined,
     ...(owned.filterByUs ? { bridges: namedBridges(docker) } : {}),
     routes: unreachableRoutes(owned),

@@ -1,9 +1,10 @@
 // Pure: the difference between what the host holds and what it should hold, as one printable plan.
 import { COMMENT_TAG, FORWARD_CHAIN, NAT_CHAIN, PROXY_PROTOCOL, USER_CHAIN } from '../model/names';
 import { OUR_CHAINS, renderRemoveBatch, userChainDecl } from '../firewall/batches';
-import type { ParsedRuleset } from '../model/ip6tables-save';
+import { dockerNatRule, type ParsedRuleset } from '../model/ip6tables-save';
+import { parseRuleLine } from '../model/fw-rule';
 import type { RouteInfo } from '../model/net';
-import { formatCidr, parseCidr6 } from '../model/ip';
+import { cidrKey, formatCidr, parseCidr6 } from '../model/ip';
 import { type Observed } from './owned';
 import { canonical6 } from '../model/ip';
 import { parseRouteKey, routeKey, type Desired, type ProxySpec, type RouteSpec } from './desired';
@@ -24,6 +25,18 @@ export interface ReconcilePlan {
 
 /** The chain a table's changes are reported by (and the one that must exist whenever the table is wanted). */
 const MAIN: Record<Table, string> = { nat: NAT_CHAIN, filter: FORWARD_CHAIN };
+
+/**
+ * nat: the index among the built-in chain's rules of the first one that is not ours and NATs a subnet our chain
+ * SNATs to the chosen source (Docker's masquerade of it, or its SNAT to another address), or -1. Docker inserts
+ * that rule at the top of POSTROUTING when dockerd starts or creates the network, so it can land above our jump;
+ * the first NAT rule that matches a connection decides its source, so our jump must come before it.
+ */
+export function shadowingNatRule(builtins: readonly string[], want: readonly string[]): number {
+  const ours = new Set(want.map(parseRuleLine).filter((r) => r?.target === 'SNAT' && r.src).map((r) => cidrKey(r!.src!)));
+  if (!ours.size) return -1;
+  return builtins.findIndex((line) => { const d = dockerNatRule(line); return !!d && ours.has(cidrKey(d.source)); });
+}
 
 /** Our chains' rule lines in one table, as the firewall holds them now. */
 export function ourRules(tables: ParsedRuleset, table: Table): string[] {
@@ -63,8 +76,17 @@ export function tableSection(table: Table, want: string[] | undefined, tables: P
   }
   // Our jump is put first when we add it; after that rules others put above it stay where they are
   // (the admin's place for rules that must come first is D6-USER). Duplicates of it are ours to remove.
-  const badJumps = wanted.filter((c) => c.jump && cur.rules.filter((r) => r === c.jump).length !== 1);
-  if (rulesOk && !badJumps.length && !unwanted.length) return undefined;
+  // The one exception to "never moved": a NAT rule of Docker's that would decide before our SNAT (only ours moves).
+  const jumpFixes = wanted.flatMap(({ chain: c, builtin, jump }) => {
+    if (!jump || !builtin) return [];
+    const jumps = cur.rules.filter((r) => r === jump).length;
+    const builtins = cur.rules.filter((r) => r.startsWith(`-A ${builtin} `));
+    const jumpAt = builtins.indexOf(jump);
+    const shadow = table === 'nat' && c === chain ? shadowingNatRule(builtins, want) : -1;
+    const shadowed = jumps > 0 && shadow >= 0 && shadow < jumpAt;
+    return jumps === 1 && !shadowed ? [] : [{ c, builtin, jump, jumps, builtins, jumpAt, shadow, shadowed }];
+  });
+  if (rulesOk && !jumpFixes.length && !unwanted.length) return undefined;
   const lines = [`*${table}`, ...decl];
   for (const u of unwanted) {
     reasons.push(`chain ${u.chain} is not wanted in this mode`);
@@ -75,12 +97,14 @@ export function tableSection(table: Table, want: string[] | undefined, tables: P
     for (const { chain: c } of wanted) lines.push(`:${c} - [0:0]`, `-F ${c}`);
     for (const { chain: c } of wanted) lines.push(...want.filter(mine(c)));
   }
-  for (const { chain: c, builtin, jump } of badJumps) {
-    const jumps = cur.rules.filter((r) => r === jump).length;
-    const builtins = cur.rules.filter((r) => r.startsWith(`-A ${builtin} `));
-    reasons.push(jumps === 0 ? `jump to ${c} missing from ${builtin}` : `${jumps} jumps to ${c} in ${builtin}`);
-    const at = jumps === 0 ? 1 : builtins.indexOf(jump!) + 1;
-    for (let i = 0; i < jumps; i++) lines.push(jump!.replace(/^-A /, '-D '));
+  for (const { c, builtin, jump, jumps, builtins, jumpAt, shadow, shadowed } of jumpFixes) {
+    reasons.push(jumps === 0 ? `jump to ${c} missing from ${builtin}`
+      : shadowed ? `Docker's "${builtins[shadow]}" comes before the jump to ${c} in ${builtin} (Docker puts it first when dockerd starts or creates the network), so its NAT would decide the source: the jump moves above it`
+        : `${jumps} jumps to ${c} in ${builtin}`);
+    let at = jumps === 0 ? 1 : jumpAt + 1;
+    // our jump(s) sit below the shadowing rule, so deleting them first leaves its position as it is
+    if (shadow >= 0 && shadow + 1 < at) at = shadow + 1;
+    for (let i = 0; i < jumps; i++) lines.push(jump.replace(/^-A /, '-D '));
     lines.push(`-I ${builtin} ${at} -m comment --comment ${COMMENT_TAG} -j ${c}`);
   }
   lines.push('COMMIT');

@@ -27,11 +27,17 @@ async function withNet<T>(host: HostAdapters, fn: (net: NetOps) => Promise<T>): 
   try { return await fn(net); } finally { net.close(); }
 }
 
+function natWhat(plan: Pick<EnablePlan, 'natByUs' | 'natSource' | 'prefix' | 'outsidePrefix'>): string {
+  if (plan.outsidePrefix) return `translate ${plan.prefix} <-> ${plan.outsidePrefix} 1:1 (chains D6-NAT and D6-DNAT)`;
+  if (plan.natSource) return `SNAT to ${plan.natSource} in chain D6-NAT, its jump before Docker's masquerade`;
+  return plan.natByUs ? 'masquerade the prefix in chain D6-NAT' : 'remove chain D6-NAT (no chosen NAT66 source any more)';
+}
+
 /** `expected`: the batch the plan showed; the step applies exactly it or refuses (see applyFirewallTable). */
 export function firewallStep(deps: Pick<ReconcileDeps, 'docker' | 'firewall' | 'openNet'>, plan: EnablePlan, table: 'nat' | 'filter', id: string, expected?: string): Step {
   return {
     id,
-    describe: table === 'nat' ? (plan.outsidePrefix ? `${firewallWhere(plan, 'nat')}: translate ${plan.prefix} <-> ${plan.outsidePrefix} 1:1 (chains D6-NAT and D6-DNAT)` : `${firewallWhere(plan, 'nat')}: masquerade the prefix in chain D6-NAT`) : `${firewallWhere(plan, 'filter')}: chain D6-FORWARD closes every Docker bridge but for replies, the ICMPv6 transit set and ports published on all addresses`,
+    describe: table === 'nat' ? `${firewallWhere(plan, 'nat')}: ${natWhat(plan)}` : `${firewallWhere(plan, 'filter')}: chain D6-FORWARD closes every Docker bridge but for replies, the ICMPv6 transit set and ports published on all addresses`,
     prepare: async () => ({ kind: 'ip6tables', table } satisfies FirewallUndo),
     async apply() { await applyFirewallTable(deps, plan, table, expected); return { kind: 'ip6tables', table } satisfies FirewallUndo; },
   };

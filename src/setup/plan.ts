@@ -22,6 +22,9 @@ import { chooseMode } from '../model/mode';
 import { checkPrefix, judgeHandMade, pickUla } from './prefix';
 import { persistedSysctls, planSysctls, renderSysctlConf, type SysctlChange } from '../model/sysctl-plan';
 import type { DockerDown } from './down';
+import { chooseNatSource } from './nat-source';
+import { NAT_CHAIN } from '../model/names';
+import { planMtu, uplinkMtu, type MtuPlan } from '../model/mtu';
 import { planServices, servicesChange, type ServiceFacts, type ServicePlan } from './services';
 
 export interface EnableOptions {
@@ -35,6 +38,8 @@ export interface EnableOptions {
   dockerDown?: DockerDown;
   /** npt: the routed global prefix the inside one is translated to */
   outsidePrefix?: string;
+  /** --nat-source: a host address, 'none', or undefined (keep the saved one) */
+  natSource?: string;
   /** systemd and our units (observeServices): where systemd runs, the agent and boot unit are put in place */
   services?: ServiceFacts;
 }
@@ -76,7 +81,13 @@ export interface EnablePlan {
   dockerDown?: DockerDown;
   /** where our rules go: ip6tables chains, or table ip6 docker-ipv6 when Docker uses its nftables backend */
   firewall: 'ip6tables' | 'nftables';
-  /** the mode follows Docker's events (our filter, our NAT, NDP entries): the agent must run */
+  /** nat mode: the host address container egress leaves with (our SNAT rule in D6-NAT; Docker's host_ipv6 option on networks `network create` makes) */
+  natSource?: string;
+  /** the uplink's MTU against the default bridge's (lowered to it when the uplink carries less) */
+  mtu?: MtuPlan;
+  /** our nat chain is rewritten (or removed, when no longer wanted) after the restart */
+  natStep: boolean;
+  /** the mode follows Docker's events (our filter, our NAT or SNAT, NDP entries): the agent must run */
   agentNeeded: boolean;
   /** where systemd runs: the units enable puts in place, enables and starts */
   services: ServicePlan;
@@ -155,8 +166,13 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   // down: the keys are for the version the binary starts as (20.10 and 26 need "experimental" for ip6tables)
   const version = o.dockerDown?.version ?? snap.daemon.version!;
   const current = snap.daemonConfig.value ?? {};
-  const keys = planDaemonKeys(current, version, prefix, mode);
+  const mtu = planMtu(uplink, uplinkMtu(snap.host.net?.links ?? [], uplink, snap.host.sysctls), current);
+  const keys = planDaemonKeys(current, version, prefix, mode, { mtu: mtu && mtu.after < mtu.before ? mtu.after : undefined });
   const notes = [...(prefixNote ? [prefixNote] : []), ...keys.notes];
+  const natSource = chooseNatSource(snap, o.natSource, mode, prefix, notes);
+  if (mtu && mtu.after < mtu.before) {
+    notes.push(`the uplink ${uplink} carries ${mtu.uplinkMtu} bytes, less than the ${mtu.before} Docker gives containers: the default bridge ("mtu": ${mtu.after}) and the networks docker ipv6 network create makes get ${mtu.after}; containers running now keep ${mtu.before} until they restart`);
+  }
 
   // dockerd refuses to start when a key is both a flag and in the file
   const after = { ...current, ...keys.set };
@@ -212,20 +228,27 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   const ours = [
     { subnet: bridge, bridge: 'docker0' },
     // through dockerView: a network whose bridge name cannot be written safely is left out
-    ...dockerView(snap.networks, []).networks.filter((n) => n.name !== 'bridge' && !n.internal).flatMap((n) => n.subnets6.filter((x) => contains(prefix, parseCidr6(x.subnet)!)).map(({ subnet }) => ({ subnet, bridge: n.bridge }))),
+    ...dockerView(snap.networks, []).networks.filter((n) => n.name !== 'bridge' && !n.internal).flatMap((n) => n.subnets6.filter((x) => contains(prefix, parseCidr6(x.subnet)!)).map(({ subnet }) => ({ subnet, bridge: n.bridge, snat: n.dockerSnat6 }))),
   ];
   notes.push(...networkFates(view, snap.networks, prefix, mode).map((f) => f.text));
+  // the same choice as reconcile's desiredNatRules: a network Docker SNATs to the chosen source itself needs no rule of ours
+  const natSources = ours.filter((o) => natByUs || !natSource || !('snat' in o) || o.snat !== natSource).map(({ subnet, bridge: br }) => ({ subnet, bridge: br, ...(natSource ? { to: natSource } : {}) }));
   // after the restart the default bridge is docker0 (it may not be listed here) and the containers are not
   // yet running: shown (-v) only where that differs from the batch of the first step
   const filterNow = filterByUs ? desiredForwardRules({ uplink }, view, links.links) : undefined;
   const filterAfter = filterByUs ? desiredForwardRules({ uplink }, withDefaultBridge(view), links.links) : undefined;
   const firewallAfterRestart = {
-    nat: natByUs ? (outside ? firewallBatch('nat', { prefix: formatCidr(prefix), uplink, mode, outsidePrefix: formatCidr(outside) }, view, snap.firewall.tables, links.links) : renderNatBatch(ours, snap.firewall.tables)) : undefined,
+    nat: outside ? firewallBatch('nat', { prefix: formatCidr(prefix), uplink, mode, outsidePrefix: formatCidr(outside), natByUs }, view, snap.firewall.tables, links.links)
+      : natByUs || natSource ? renderNatBatch(natSources, snap.firewall.tables) : undefined,
     filter: filterAfter && filterAfter.join('\n') !== filterNow!.join('\n') ? renderFilterBatch(filterAfter, snap.firewall.tables) : undefined,
   };
-  const stateSame = snap.state?.enabled && snap.state.prefix === formatCidr(prefix) && snap.state.mode === mode && snap.state.uplink === uplink;
+  const bridgeMtu = mtu && mtu.after < 1500 ? mtu.after : undefined;
+  const stateSame = snap.state?.enabled && snap.state.prefix === formatCidr(prefix) && snap.state.mode === mode && snap.state.uplink === uplink
+    && snap.state.natSource === natSource && snap.state.enabled.mtu === bridgeMtu;
+  const natChain = NAT_CHAIN in (snap.firewall.tables.nat?.chains ?? {});
   const restart = edit.changed || !runningMatches;
-  const agentNeeded = mode !== 'nat' || natByUs;
+  // a chosen source: new networks need our SNAT rule, and our jump must come back above the NAT rule Docker puts first
+  const agentNeeded = mode !== 'nat' || natByUs || !!natSource;
   const services = planServices(o.services, agentNeeded);
   const noop = !restart && sysctls.length === 0 && !!stateSame && !servicesChange(services);
   return {
@@ -236,6 +259,8 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
     firewall: snap.firewall.kind ?? 'ip6tables', agentNeeded, services,
     runningContainers: restart ? snap.containers.filter((c) => c.state === 'running').map((c) => c.name) : [],
     filterBatch: filterByUs ? firewallBatch('filter', { prefix: formatCidr(prefix), uplink }, view, snap.firewall.tables, links.links) : undefined,
+    ...(natSource ? { natSource } : {}), ...(mtu ? { mtu } : {}),
+    natStep: natByUs || !!natSource || natChain,
   };
 }
 
@@ -245,7 +270,7 @@ export function enablePlanId(p: EnablePlan): string {
     prefix: p.prefix, mode: p.mode, uplink: p.uplink, restart: p.restart, ...(p.outsidePrefix ? { outsidePrefix: p.outsidePrefix } : {}),
     daemonJson: { before: p.daemonJson.before, after: p.daemonJson.after },
     sysctls: p.sysctls.map(({ key, to }) => ({ key, to })), filterBatch: p.filterBatch ?? null,
-    natByUs: p.natByUs, filterByUs: p.filterByUs, ndpProxies: p.ndpProxies,
+    natByUs: p.natByUs, filterByUs: p.filterByUs, ndpProxies: p.ndpProxies, ...(p.natSource ? { natSource: p.natSource } : {}),
     ...(servicesChange(p.services) ? { services: { write: p.services.write.map((w) => w.path), enable: p.services.enable, start: p.services.start } } : {}),
     // a plan made while Docker was down is not the one to run once it answers (and the other way round)
     ...(p.dockerDown ? { dockerDown: p.dockerDown.version } : {}),

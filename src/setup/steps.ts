@@ -275,7 +275,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
     });
   }
   if (down && plan.restart) steps.push(networksStep(ctx, plan, snap));
-  if (plan.natByUs) steps.push(firewallStep(deps, plan, 'nat', 'firewall-nat'));
+  if (plan.natStep) steps.push(firewallStep(deps, plan, 'nat', 'firewall-nat'));
   // the chain is ours since the first step (whose record removes it on rollback): this only adds the
   // networks and published ports dockerd has after its restart
   if (plan.filterByUs && plan.restart) {
@@ -301,7 +301,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
     const prev = snap.state;
     return {
       ...(prev ?? { version: 1 }),
-      version: 1, prefix: plan.prefix, mode: plan.mode, uplink: plan.uplink,
+      version: 1, prefix: plan.prefix, mode: plan.mode, uplink: plan.uplink, natSource: plan.natSource,
       enabled: {
         at: new Date().toISOString(),
         // a second enable must keep the first one's record of the original values
@@ -310,6 +310,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
         sysctlFileWritten: true,
         natByUs: plan.natByUs,
         filterByUs: plan.filterByUs,
+        ...(plan.mtu && plan.mtu.after < 1500 ? { mtu: plan.mtu.after } : {}),
         ...mergedServices(prev?.enabled?.services, servicesRecord(plan.services)),
         // the first enable's look is the one from before any of ours
         ...policyBefore(prev, snap),

@@ -2,6 +2,7 @@
 import type { RunContext } from '../cli/context';
 import { renderTable } from '../util/table';
 import { classifyOutside, OUTSIDE_TEXT } from '../observe/outside';
+import { uplinkMtu } from '../model/mtu';
 import { observeHost, type HostSnapshot } from '../observe/snapshot';
 import { agentJson, agentLine, agentRunning, readAgentStatus, type AgentStatus } from '../observe/agent-status';
 
@@ -87,17 +88,18 @@ export function statusText(snap: HostSnapshot, agent: AgentView): string {
   const keys = DAEMON_KEYS.map((k) => `${k}=${show(k)}`).join(' ');
   const s = snap.host.sysctls;
   const up = snap.host.uplink;
+  const mtu = uplinkMtu(snap.host.net?.links ?? [], up, s);
   const unknown = snap.hostSource?.kind === 'unknown' ? 'unknown (see Host facts)' : undefined;
   const lines: Array<[string, string]> = [
     ['Docker', `${snap.endpoint.host} (${snap.endpoint.source})`],
     ['Host facts', hostSourceLine(snap)],
     ['Daemon', d.reachable ? `${d.version} (API ${d.apiVersion}), default bridge IPv6: ${d.bridgeIPv6 ? 'yes' : 'no'}` : `unreachable: ${d.error}`],
     ['daemon.json', unknown ?? (cfg.error ? `${cfg.path}: ${cfg.error}` : `${cfg.path}${cfg.exists ? '' : ' (absent)'}: ${keys}`)],
-    ['Uplink', unknown ?? (up ? `${up} (${snap.host.uplinkReason})${snap.host.error ? `; ${snap.host.error}` : ''}` : `none: ${snap.host.error ?? snap.host.uplinkReason}`)],
+    ['Uplink', unknown ?? (up ? `${up} (${snap.host.uplinkReason})${mtu ? `, MTU ${mtu}` : ''}${snap.host.error ? `; ${snap.host.error}` : ''}` : `none: ${snap.host.error ?? snap.host.uplinkReason}`)],
     ['Sysctls', unknown ?? (`forwarding all=${s['net.ipv6.conf.all.forwarding'] ?? '?'}` + (up ? ` ${up}: accept_ra=${s[`net.ipv6.conf.${up}.accept_ra`] ?? '?'} proxy_ndp=${s[`net.ipv6.conf.${up}.proxy_ndp`] ?? '?'}` : '') + ` disable_ipv6=${s['net.ipv6.conf.all.disable_ipv6'] ?? '?'}`)],
     unknown ? ['Firewall', unknown] : firewallLine(snap),
     ['Agent', unknown ?? agentLine(agent.status, agent.running)],
-    ['docker-ipv6', unknown ?? (snap.state?.enabled ? `enabled, prefix ${snap.state.prefix}, mode ${snap.state.mode}${snap.state.outsidePrefix ? ` (outside ${snap.state.outsidePrefix})` : ''}` : snap.state?.prefix ? `not enabled (prefix ${snap.state.prefix} saved)` : 'not enabled')],
+    ['docker-ipv6', unknown ?? (snap.state?.enabled ? `enabled, prefix ${snap.state.prefix}, mode ${snap.state.mode}${snap.state.outsidePrefix ? ` (outside ${snap.state.outsidePrefix})` : ''}${snap.state.mode === 'nat' && snap.state.natSource ? `, egress from ${snap.state.natSource}` : ''}` : snap.state?.prefix ? `not enabled (prefix ${snap.state.prefix} saved)` : 'not enabled')],
   ];
   const head = lines.map(([k, v]) => `${k.padEnd(12)} ${v}`).join('\n');
   const rows = snap.networks.map((n) => [

@@ -7,7 +7,7 @@ import { CommandError, UsageError } from '../errors';
 import { refuseUnfinishedJournal } from '../transaction/recover';
 import { syncOutsidePath } from './outside-path';
 import { observeSpace } from './observe';
-import { createBody, planCreate, type CreateOptions, type NetworkPlan } from './plan';
+import { createBody, managedDefaults, planCreate, type CreateOptions, type NetworkPlan } from './plan';
 
 /** Docker's own rule for network names; checked first so a bad name fails before any lock or change. */
 export function validateNetworkName(name: string): string {
@@ -26,6 +26,11 @@ export function dockerRefused(e: unknown, name: string): CommandError {
 
 export const LOCK_WAIT_MS = 120_000;
 
+/** The daemon's version (Docker's host_ipv6 option needs 25.0); unknown when it does not say. */
+export async function daemonVersion(docker: DockerClient): Promise<string | undefined> {
+  try { return (await docker.version()).Version; } catch { return undefined; }
+}
+
 /**
  * Allocates and creates one network while holding the tool's lock, so two creates (or a create and
  * an enable) never hand out the same subnet. `extraLabels` lets verify mark its temporary network.
@@ -38,8 +43,8 @@ export async function createManagedNetwork(
   try {
     // a half-undone enable or disable may still hold pools or the prefix it was changing: allocate after its rollback
     await refuseUnfinishedJournal(ctx.paths.journalFile, 'docker ipv6 network create allocates nothing', { dryRun: opts.dryRun });
-    const facts = await observeSpace(ctx, docker);
-    const plan = planCreate(name, o, { prefix: facts.prefix, used: facts.used, pools: facts.pools, existingNames: facts.networks.map((n) => n.name) });
+    const [facts, version] = await Promise.all([observeSpace(ctx, docker), daemonVersion(docker)]);
+    const plan = planCreate(name, o, { prefix: facts.prefix, used: facts.used, pools: facts.pools, existingNames: facts.networks.map((n) => n.name), defaults: managedDefaults(facts.state, version) });
     Object.assign(plan.labels, opts.extraLabels ?? {});
     // the prefix outlives disable: say so rather than hand out a subnet of it silently
     if (facts.state.prefix && !facts.state.enabled && opts.record) {

@@ -15,7 +15,9 @@ export function outsidePathNote(state: ToolState, subnet6: string): string | und
   const sub = parseCidr6(subnet6);
   const inside = !!prefix && !!sub && contains(prefix, sub);
   const needs: string[] = [];
-  if (en.natByUs && inside) needs.push('a masquerade rule in the D6-NAT chain');
+  if (en.natByUs && inside) needs.push(state.natSource ? `an SNAT rule to ${state.natSource} in the D6-NAT chain` : 'a masquerade rule in the D6-NAT chain');
+  // Docker puts its own NAT rule for a new network first in POSTROUTING: our jump must come back above it
+  else if (state.mode === 'nat' && state.natSource && inside) needs.push(`our SNAT to ${state.natSource} (the D6-NAT chain, its jump before Docker's NAT rule for the network)`);
   // the filter lists every Docker network, inside the prefix or not (until then the catch-alls keep it closed)
   if (en.filterByUs) needs.push('its own rules in the D6-FORWARD filter (closed until then)');
   if (state.mode === 'ndp' && inside) needs.push(`NDP proxy entries for its gateway and containers on ${state.uplink ?? 'the uplink'}`);

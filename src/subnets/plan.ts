@@ -4,6 +4,9 @@ import { shellQuote } from '../util/shell-quote';
 import type { Pool } from '../model/pools';
 import { formatCidr, containsAddress, isIPv6Address, parseCidr4, type Cidr6 } from '../model/ip';
 import { allocateV4, allocateV6, checkFree, parseSubnet, type ParsedSubnet, type UsedSpace } from '../model/alloc';
+import { HOST_IPV6_OPTION, MTU_OPTION, NAT_SOURCE_LABEL } from '../model/docker';
+import type { ToolState } from '../model/state';
+import { dockerVersionAtLeast, HOST_IPV6_SINCE } from '../daemon/version';
 
 export const MANAGED_LABEL = 'com.docker-ipv6.managed';
 export const SUBNET6_LABEL = 'com.docker-ipv6.subnet-v6';
@@ -39,6 +42,26 @@ export interface PlanFacts {
   used: UsedSpace;
   pools: Pool[];
   existingNames: string[];
+  /** options and labels every network docker ipv6 makes gets (managedDefaults); the user's --opt wins */
+  defaults?: { options: Record<string, string>; labels: Record<string, string> };
+}
+
+/**
+ * What enable decided for the networks docker ipv6 makes: the uplink's MTU when it is below Docker's, and in nat mode
+ * with a chosen source Docker's own host_ipv6 option where the daemon honours it (25.0+) and programs the NAT (not
+ * with "iptables": false, where docker-ipv6 masquerades itself). The label beside the option tells reconcile that
+ * Docker SNATs this network, so our own rule is left out; on older daemons our SNAT rule covers the network.
+ */
+export function managedDefaults(state: ToolState | undefined, dockerVersion: string | undefined): NonNullable<PlanFacts['defaults']> {
+  const options: Record<string, string> = {};
+  const labels: Record<string, string> = {};
+  const en = state?.enabled;
+  if (en?.mtu) options[MTU_OPTION] = String(en.mtu);
+  if (en && state?.mode === 'nat' && state.natSource && !en.natByUs && dockerVersion && dockerVersionAtLeast(dockerVersion, HOST_IPV6_SINCE)) {
+    options[HOST_IPV6_OPTION] = state.natSource;
+    labels[NAT_SOURCE_LABEL] = state.natSource;
+  }
+  return { options, labels };
 }
 
 /** "k=v" pairs (a key alone means an empty value, as docker does for --label). */
@@ -134,16 +157,20 @@ export function planCreate(name: string, o: CreateOptions, f: PlanFacts): Networ
     checkInside(sub, gw[fam], '--gateway');
     checkRange(sub, range[fam]);
   }
+  const options = { ...f.defaults?.options, ...parsePairs(o.opt, '--opt', true) };
+  // the label vouches for the option only while the option is the one enable's choice put there
+  const ownSnat = f.defaults?.labels[NAT_SOURCE_LABEL] !== undefined && options[HOST_IPV6_OPTION] === f.defaults.labels[NAT_SOURCE_LABEL];
+  const { [NAT_SOURCE_LABEL]: _theirs, ...userLabels } = parsePairs(o.label, '--label', false);
   const labels = {
-    ...parsePairs(o.label, '--label', false),
+    ...userLabels,
+    ...(ownSnat ? { [NAT_SOURCE_LABEL]: options[HOST_IPV6_OPTION] } : {}),
     [MANAGED_LABEL]: 'true', [SUBNET6_LABEL]: v6.text, ...(v4 ? { [SUBNET4_LABEL]: v4.text } : {}),
   };
   return {
     name,
     ...(v4 ? { v4: { subnet: v4.text, gateway: gw[4], ipRange: range[4], allocated: !given[4] } } : {}),
     v6: { subnet: v6.text, gateway: gw[6], ipRange: range[6], allocated: !given[6] },
-    internal: !!o.internal, attachable: !!o.attachable, labels,
-    options: parsePairs(o.opt, '--opt', true),
+    internal: !!o.internal, attachable: !!o.attachable, labels, options,
   };
 }
 

@@ -20,7 +20,7 @@ export function snapshot(over: Partial<HostSnapshot> = {}): HostSnapshot {
     host: {
       uplink: 'eth0', uplinkReason: 'interface of the IPv6 default route',
       net: {
-        links: [{ index: 1, name: 'lo', up: true }, { index: 2, name: 'eth0', up: true, kind: 'veth' }],
+        links: [{ index: 1, name: 'lo', up: true, mtu: 65536 }, { index: 2, name: 'eth0', up: true, kind: 'veth', mtu: 1500 }],
         addresses: [
           { ifindex: 2, ifname: 'eth0', family: 6, address: '2001:db8:1::2', prefixlen: 64, scope: 0, flags: ['permanent'] },
           { ifindex: 2, ifname: 'eth0', family: 6, address: 'fe80::1', prefixlen: 64, scope: 253, flags: ['permanent'] },

@@ -15,7 +15,7 @@ test('the table maps our keys to dockerd flags, named options included', (t) => 
   t.is(by.bridge.short, 'b');
   t.true(by.ipv6.bool && by.ip6tables.bool && by.experimental.bool);
   t.false(by['fixed-cidr-v6'].bool);
-  t.deepEqual(DAEMON_KEYS.filter((k) => k.ours).map((k) => k.key).sort(), ['default-address-pools', 'experimental', 'fixed-cidr-v6', 'ip6tables', 'ipv6']);
+  t.deepEqual(DAEMON_KEYS.filter((k) => k.ours).map((k) => k.key).sort(), ['default-address-pools', 'experimental', 'fixed-cidr-v6', 'ip6tables', 'ipv6', 'mtu']);
 });
 
 test('flagsToKeys reads every flag form', (t) => {

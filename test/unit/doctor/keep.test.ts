@@ -72,6 +72,11 @@ test('firewall.agent: fails where the mode needs it and it does not run, with th
   t.is(only(runChecks(input(s, { services: { systemd: true, units: [{ ...unit, active: true }] } })), 'firewall.agent')[0].status, 'ok');
   // nat with Docker's own NAT needs no agent
   t.deepEqual(only(runChecks(input(healthySnap(), noSystemd)), 'firewall.agent'), []);
+  // unless egress leaves with a chosen source: our SNAT rule must follow new networks and Docker's re-inserted NAT rule
+  const chosen = healthySnap();
+  chosen.state = { ...chosen.state!, natSource: '2001:db8:1::99', enabled: { at: 'x', daemonJson: { path: '/etc/docker/daemon.json', fileExisted: true, undo: { previous: {} } }, sysctls: {}, sysctlFileWritten: true, natByUs: false, filterByUs: false } };
+  t.deepEqual(only(runChecks(input({ ...chosen, state: { ...chosen.state, natSource: undefined } }, noSystemd)), 'firewall.agent'), [], 'enabled nat without a chosen source: no agent needed');
+  t.regex(only(runChecks(input(chosen, noSystemd)), 'firewall.agent')[0]?.detail ?? '', /not running \(nat mode\): networks created from now on, and the default bridge after a dockerd restart, leave with the kernel's choice, not the chosen 2001:db8:1::99, until docker ipv6 apply runs/);
 });
 
 test('ports.userland-proxy in routed mode does not tell the operator to switch to NAT', async (t) => {

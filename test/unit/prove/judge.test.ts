@@ -1,5 +1,6 @@
 import test from 'ava';
 import { judge, masqueradeFor, type Observed, type VerifyFacts } from '../../../src/prove/judge';
+import { parsePathMtu, pathMtuScript } from '../../../src/prove/probe';
 
 const ok = (output = '') => ({ code: 0, output, timedOut: false });
 const fail = (output = '1 packets transmitted, 0 packets received') => ({ code: 1, output, timedOut: false });
@@ -13,6 +14,7 @@ const facts: VerifyFacts = {
 const good: Observed = {
   addressA: 'fd12:3456:789a:1::3', addressB: 'fd12:3456:789a:1::2', hostReach: ok(),
   dns: ok('Name: b\nAddress: 10.0.0.2\nAddress: fd12:3456:789a:1::2'), ping: ok(), tcp: ok('d6-ok'), egress: ok(),
+  pathMtu: { mtu: 1500, replied: true, tooBig: 0, output: 'mtu=1500\nreplied=0\ntoobig=0' },
   published: { port: 32768, ok: true },
 };
 const byId = (rows: ReturnType<typeof judge>) => Object.fromEntries(rows.map((r) => [r.id, r]));
@@ -79,4 +81,29 @@ test('egress-source is inferred from the NAT rules: titled so, and skipped when 
   const clean = byId(judge({ ...routed, masqueraded: [] }, { ...good, addressA: '2001:db8:100:1::3', dns: ok('Address: 2001:db8:100:1::2') }));
   t.is(clean['egress-source'].status, 'pass');
   t.regex(clean['egress-source'].detail, /container's own address 2001:db8:100:1::3/);
+});
+
+test('path MTU: a Packet Too Big with the value learned, without it, the full MTU through, and a black hole', (t) => {
+  const row = (pathMtu: Observed['pathMtu'], egress = ok()) => byId(judge(facts, { ...good, egress, pathMtu }))['path-mtu'];
+  t.deepEqual(row({ mtu: 1420, replied: false, tooBig: 2, learned: 1280, output: '' }), { id: 'path-mtu', title: 'path MTU to 2001:db8:1::1', status: 'pass', detail: 'the path MTU to 2001:db8:1::1 is 1280, below the container\'s 1420: a Packet Too Big came back, so TCP adapts' });
+  t.regex(row({ mtu: 1420, replied: false, tooBig: 1, output: '' }).detail, /below the container's 1420: a Packet Too Big came back, so TCP adapts \(its value is read as root\)/);
+  t.is(row({ mtu: 1500, replied: true, tooBig: 0, output: '' }).detail, 'the path to 2001:db8:1::1 carries the container\'s full MTU 1500');
+  const hole = row({ mtu: 1500, replied: false, tooBig: 0, output: '' });
+  t.is(hole.status, 'fail');
+  t.regex(hole.detail, /1500-byte packets to 2001:db8:1::1 get no reply and no ICMPv6 Packet Too Big comes back \(small ones do\): a path MTU black hole/);
+  t.regex(hole.fix!, /let ICMPv6 Packet Too Big \(type 2\) through/);
+  t.is(row(undefined, fail()).status, 'skip', 'egress failed: nothing to judge');
+  t.is(row({ output: 'sh: not found' }).status, 'skip');
+});
+
+test('the path-MTU probe\'s output and the container\'s routing cache are read as measured on Docker 28', (t) => {
+  const route = '[{"dst":"2001:db8:3::2","from":"::","gateway":"fdc5:b91a:511e::1","dev":"eth0","prefsrc":"fdc5:b91a:511e::2","metric":1024,"flags":[],"expires":596,"metrics":[{"mtu":1280}],"pref":"medium"}]';
+  t.deepEqual(parsePathMtu('mtu=1420\nreplied=1\ntoobig=2', route), { output: 'mtu=1420\nreplied=1\ntoobig=2', mtu: 1420, replied: false, tooBig: 2, learned: 1280 });
+  t.deepEqual(parsePathMtu('mtu=1500\nreplied=0\ntoobig=0'), { output: 'mtu=1500\nreplied=0\ntoobig=0', mtu: 1500, replied: true, tooBig: 0 });
+  t.is(parsePathMtu('mtu=1420\nreplied=1\ntoobig=1', 'not json').learned, undefined);
+  t.regex(pathMtuScript('2001:db8:3::2'), /ping6 -c2 -W2 -s \$\(\(m - 48\)\) 2001:db8:3::2/);
+});
+
+test('with a chosen NAT source the expected source names it', (t) => {
+  t.regex(byId(judge({ ...facts, natSource: '2001:db8:1::99' }, good))['egress-source'].detail, /the chosen source 2001:db8:1::99 \(SNAT of fd12:3456:789a:1::\/64\)/);
 });
