@@ -27,6 +27,12 @@ export interface FilterHost {
    * wildcard): no rule names their bridge, so they are closed by address, both ways.
    */
   closedSubnets?: readonly string[];
+  /**
+   * npt mode: from the uplink, only connections our translation took in (D6-DNAT, to an outside address) get
+   * D6-INBOUND's exceptions. The filter sees inside addresses, so without it an upstream that routes the inside
+   * ULA here would reach published ports (and echo) at the containers' own addresses, untranslated.
+   */
+  translatedOnly?: boolean;
 }
 
 const TAG = `-m comment --comment ${COMMENT_TAG}`;
@@ -144,7 +150,7 @@ export function forwardRules(nets: readonly FilterNetwork[], host: FilterHost): 
 }
 
 /** D6-INBOUND: what the world may send a container of a listed, not internal, network (D6-FORWARD drops the rest). */
-export function inboundRules(nets: readonly FilterNetwork[]): string[] {
+export function inboundRules(nets: readonly FilterNetwork[], host?: Pick<FilterHost, 'uplink' | 'translatedOnly'>): string[] {
   const I = (rest: string) => `-A ${INBOUND_CHAIN} ${rest ? `${rest} ` : ''}${TAG}`;
   const seen = new Set<string>();
   const ports = nets.filter((n) => !n.internal).flatMap((n) => n.published)
@@ -152,6 +158,8 @@ export function inboundRules(nets: readonly FilterNetwork[]): string[] {
     .sort((a, b) => a.address.localeCompare(b.address) || a.proto.localeCompare(b.proto) || a.port - b.port);
   return [
     `${I('-m conntrack --ctstate RELATED,ESTABLISHED')} -j ACCEPT`,
+    // back to D6-FORWARD, where the bridge's DROP follows (replies to what containers sent passed just above)
+    ...(host?.translatedOnly ? [`${I(`-i ${host.uplink} -m conntrack ! --ctstate DNAT`)} -j RETURN`] : []),
     ...TRANSIT_ICMP6.map((t) => `${I(`-p ipv6-icmp -m icmp6 --icmpv6-type ${t}`)} -j ACCEPT`),
     ...ports.map((p) => `${I(`-d ${p.address}/128 -p ${p.proto} -m ${p.proto} --dport ${p.port}`)} -j ACCEPT`),
   ];
@@ -159,7 +167,7 @@ export function inboundRules(nets: readonly FilterNetwork[]): string[] {
 
 /** Every rule of our filter chains (D6-INBOUND's, then D6-FORWARD's), the form the diff compares. */
 export function filterRules(nets: readonly FilterNetwork[], host: FilterHost): string[] {
-  return [...inboundRules(nets), ...forwardRules(nets, host)];
+  return [...inboundRules(nets, host), ...forwardRules(nets, host)];
 }
 
 /**

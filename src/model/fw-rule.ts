@@ -22,6 +22,11 @@ export interface OurRule {
   icmpType?: number;
   /** -m conntrack --ctstate RELATED,ESTABLISHED */
   established?: boolean;
+  /**
+   * -m conntrack ! --ctstate DNAT (nftables `ct status ! dnat`): the connection was not taken in by a translation
+   * of ours (npt mode: what came by the uplink to an inside address directly)
+   */
+  untranslated?: boolean;
   /** ACCEPT, DROP, RETURN, MASQUERADE, SNAT, NETMAP or one of our chains (a jump) */
   target: string;
   /** SNAT only: the source address (`--to-source`, canonical form as ip6tables-save prints it) */
@@ -49,6 +54,7 @@ export function ruleLine(r: OurRule): string {
   if (r.dport !== undefined) p.push('-m', r.proto!, '--dport', String(r.dport));
   if (r.icmpType !== undefined) p.push('-m', 'icmp6', '--icmpv6-type', String(r.icmpType));
   if (r.established) p.push('-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED');
+  if (r.untranslated) p.push('-m', 'conntrack', '!', '--ctstate', 'DNAT');
   p.push(TAG, '-j', r.target);
   if (r.target === 'NETMAP' && r.to) p.push('--to', r.to);
   if (r.target === 'SNAT') p.push('--to-source', r.toSource ?? '');
@@ -74,6 +80,7 @@ export function parseRuleLine(line: string): OurRule | undefined {
     else if (o === '-m' && t[i] === r.proto && t[i + 1] === '--dport' && /^\d+$/.test(t[i + 2] ?? '')) { r.dport = Number(t[i + 2]); i += 3; }
     else if (o === '-m' && r.proto === 'ipv6-icmp' && t[i] === 'icmp6' && t[i + 1] === '--icmpv6-type' && /^\d+$/.test(t[i + 2] ?? '')) { r.icmpType = Number(t[i + 2]); i += 3; }
     else if (o === '-m' && t[i] === 'conntrack' && t[i + 1] === '--ctstate' && t[i + 2] === 'RELATED,ESTABLISHED') { r.established = true; i += 3; }
+    else if (o === '-m' && t[i] === 'conntrack' && t[i + 1] === '!' && t[i + 2] === '--ctstate' && t[i + 3] === 'DNAT') { r.untranslated = true; i += 4; }
     else if (o === '-m' && t[i] === 'comment' && t[i + 1] === '--comment' && t[i + 2] === COMMENT_TAG) { tagged = true; i += 3; }
     else if (o === '-j' && t[i] && i === t.length - 1) r.target = next();
     else if (o === '-j' && t[i] === 'NETMAP' && t[i + 1] === '--to' && t[i + 2] && i === t.length - 3) { r.target = 'NETMAP'; r.to = t[i + 2]; i += 3; }
@@ -101,6 +108,8 @@ export function nftStatement(r: OurRule): string {
   else if (r.proto === 'ipv6-icmp' && r.icmpType !== undefined) p.push('icmpv6 type', String(r.icmpType));
   else if (r.proto) p.push('meta l4proto', r.proto);
   if (r.established) p.push('ct state established,related');
+  // `!` tests the flag bit (`ct status != dnat` would compare the whole status word)
+  if (r.untranslated) p.push('ct status ! dnat');
   // NETMAP: stateless 1:1 prefix mapping, the destination before routing (our D6-DNAT), the source after it;
   // in an ip6 table `snat to ADDR` needs no family word (Docker's own nftables rules are written the same way)
   if (r.target === 'NETMAP') p.push(r.chain === DNAT_CHAIN ? 'dnat ip6 prefix to' : 'snat ip6 prefix to', r.to!);

@@ -72,6 +72,7 @@ export function ruleFromNft(rule: NftRule): string | undefined {
         r.proto = 'ipv6-icmp'; r.icmpType = icmp6Type(m.right);
       }
       else if (ct === 'state' && (m.op === 'in' || m.op === '==') && Array.isArray(m.right) && [...m.right].sort().join() === 'established,related') r.established = true;
+      else if (ct === 'status' && m.op === '!' && m.right === 'dnat' && !r.untranslated) r.untranslated = true;
       else return undefined;
     } else if (kind === 'jump' && !r.target) r.target = (body as { target?: string })?.target ?? '';
     else if ((kind === 'snat' || kind === 'dnat') && !r.target && (body as { type_flags?: unknown })?.type_flags === 'prefix') {

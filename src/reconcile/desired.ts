@@ -93,9 +93,9 @@ export function filterNetworks(docker: DockerFacts): FilterNetwork[] {
 }
 
 /** D6-INBOUND and D6-FORWARD for every Docker bridge network (closed by construction: firewall/batches.ts forwardRules). */
-export function desiredForwardRules(owned: Pick<Owned, 'uplink'>, docker: DockerFacts, links: readonly Pick<LinkInfo, 'name'>[] = []): string[] {
+export function desiredForwardRules(owned: Pick<Owned, 'uplink'> & Partial<Pick<Owned, 'mode'>>, docker: DockerFacts, links: readonly Pick<LinkInfo, 'name'>[] = []): string[] {
   const closedSubnets = (docker.skipped ?? []).filter((x) => x.kind === 'name').flatMap((x) => x.subnets6);
-  return filterRules(filterNetworks(docker), { uplink: owned.uplink, spared: sparedInterfaces(owned.uplink, docker, links), closedSubnets });
+  return filterRules(filterNetworks(docker), { uplink: owned.uplink, spared: sparedInterfaces(owned.uplink, docker, links), closedSubnets, ...(owned.mode === 'npt' ? { translatedOnly: true } : {}) });
 }
 
 /** The listed bridges the catch-alls do not cover (the state keeps them for the boot skeleton). */

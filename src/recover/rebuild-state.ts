@@ -79,7 +79,11 @@ export function rebuildState(i: RebuildInput): RebuiltState {
     throw new PreconditionError(`${i.config.path} does not run Docker with IPv6 and its IPv6 filter off: there is no routed or ndp setup to rebuild the state from`, 'docker ipv6 enable sets IPv6 up (add --dry-run to see how)');
   }
   const npt = i.outsidePrefix !== undefined;
-  const found = prefixFromKeys(c, i.dockerVersion, i.uplinkPrefixes, i.prefix, npt);
+  // npt maps the inside prefix 1:1 onto the outside one: where the pools fit several lengths (before 27), the
+  // outside prefix's length is the inside one's (the longest would be refused as a length mismatch)
+  const outLen = npt ? parseCidr6(i.outsidePrefix!)?.length : undefined;
+  const sameLength = !i.prefix && outLen !== undefined ? prefixesFromKeys(c, i.dockerVersion, i.uplinkPrefixes, true).find((x) => x.prefix.length === outLen) : undefined;
+  const found = prefixFromKeys(c, i.dockerVersion, i.uplinkPrefixes, i.prefix ?? (sameLength && formatCidr(sameLength.prefix)), npt);
   if (!found) {
     const fits = prefixesFromKeys(c, i.dockerVersion, i.uplinkPrefixes, npt).map((x) => formatCidr(x.prefix));
     // a ULA bridge with routed mode's keys: an npt host, whose outside prefix only the lost file knew

@@ -235,8 +235,8 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   const natSources = ours.filter((o) => natByUs || !natSource || !('snat' in o) || o.snat !== natSource).map(({ subnet, bridge: br }) => ({ subnet, bridge: br, ...(natSource ? { to: natSource } : {}) }));
   // after the restart the default bridge is docker0 (it may not be listed here) and the containers are not
   // yet running: shown (-v) only where that differs from the batch of the first step
-  const filterNow = filterByUs ? desiredForwardRules({ uplink }, view, links.links) : undefined;
-  const filterAfter = filterByUs ? desiredForwardRules({ uplink }, withDefaultBridge(view), links.links) : undefined;
+  const filterNow = filterByUs ? desiredForwardRules({ uplink, mode }, view, links.links) : undefined;
+  const filterAfter = filterByUs ? desiredForwardRules({ uplink, mode }, withDefaultBridge(view), links.links) : undefined;
   const firewallAfterRestart = {
     nat: outside ? firewallBatch('nat', { prefix: formatCidr(prefix), uplink, mode, outsidePrefix: formatCidr(outside), natByUs }, view, snap.firewall.tables, links.links)
       : natByUs || natSource ? renderNatBatch(natSources, snap.firewall.tables) : undefined,
@@ -258,7 +258,7 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
     natByUs, filterByUs, restart, upstreamRoute, ndpProxies, legacyNetworks, notes, noop, firewallAfterRestart, dockerDown: o.dockerDown,
     firewall: snap.firewall.kind ?? 'ip6tables', agentNeeded, services,
     runningContainers: restart ? snap.containers.filter((c) => c.state === 'running').map((c) => c.name) : [],
-    filterBatch: filterByUs ? firewallBatch('filter', { prefix: formatCidr(prefix), uplink }, view, snap.firewall.tables, links.links) : undefined,
+    filterBatch: filterByUs ? firewallBatch('filter', { prefix: formatCidr(prefix), uplink, mode }, view, snap.firewall.tables, links.links) : undefined,
     ...(natSource ? { natSource } : {}), ...(mtu ? { mtu } : {}),
     natStep: natByUs || !!natSource || natChain,
   };

@@ -4,11 +4,11 @@ import { spawn } from 'node:child_process';
 import type { Lab } from './lab';
 
 /**
- * A TCP listener on the lab's stand-in internet address (port 9000, in the upstream namespace) that reports the
- * peer address it saw; connect() is tried up to three times once it listens. '' when nothing arrived.
+ * A TCP listener in the upstream namespace on the stand-in internet address (the lab's internet6) that reports the
+ * peer address of the first connection; `connect` makes one (from a container), tried up to three times.
  */
-export async function peerSeenUpstream(lab: Lab, connect: () => Promise<unknown>): Promise<string> {
-  const js = `const s=require('net').createServer(c=>{console.log('peer '+c.remoteAddress);c.end();s.close()});s.listen(9000,'${lab.record.addresses.internet6}',()=>console.log('ready'));setTimeout(()=>process.exit(3),20000)`;
+export async function peerSeenUpstream(lab: Lab, connect: () => Promise<unknown>, port = 9000): Promise<string> {
+  const js = `const s=require('net').createServer(c=>{console.log('peer '+c.remoteAddress);c.end();s.close()});s.listen(${port},'${lab.record.addresses.internet6}',()=>console.log('ready'));setTimeout(()=>process.exit(3),20000)`;
   const child = spawn('nsenter', [`--net=/var/run/netns/${lab.record.namespaces.upstream}`, process.execPath, '-e', js], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
