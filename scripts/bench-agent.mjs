@@ -10,6 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, openSync } from 'node:fs';
 import { request } from 'node:http';
+import { dockerApi as api, labToolEnv } from './bench-lab.mjs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -18,21 +19,6 @@ const opt = (name, def) => { const i = args.indexOf(`--${name}`); return i >= 0 
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Docker API over the unix socket (no CLI, no per-call process). */
-function api(socket, method, path, body) {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = request({ socketPath: socket, agent: false, method, path, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} }, (res) => {
-      let out = '';
-      res.setEncoding('utf8').on('data', (d) => { out += d; }).on('end', () => {
-        if (res.statusCode >= 300) reject(new Error(`${method} ${path}: ${res.statusCode} ${out}`));
-        else resolve(out ? JSON.parse(out) : undefined);
-      });
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 /** 16 bytes of an IPv6 address, as hex (netlink gives bytes; no parsing library needed here). */
 function hex6(a) {
@@ -126,12 +112,7 @@ try {
   run([CLI, 'lab', 'exec', name, '--', 'true']);
   result.docker = rec.dockerd.version ?? dockerVersion;
   const socket = rec.dockerd.socket;
-  const env = {
-    ...process.env,
-    DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: join(rec.dir, 'docker-config'),
-    DOCKER_IPV6_CONFIG_FILE: rec.dockerd.configFile, DOCKER_IPV6_ROOT: rec.toolRoot, DOCKER_IPV6_DOCKERD: rec.dockerd.path,
-    DOCKER_IPV6_RESTART_COMMAND: `${CLI} lab restart ${name}`, PATH: [...rec.dockerd.pathDirs, process.env.PATH].join(':'),
-  };
+  const env = labToolEnv(rec, CLI);
   const inHost = (argv) => ['nsenter', `--net=/var/run/netns/${rec.namespaces.host}`, '--', ...argv];
   const statusFile = join(rec.toolRoot, 'var/lib/docker-ipv6/agent.json');
   const agentStatus = () => { try { return JSON.parse(readFileSync(statusFile, 'utf8')); } catch { return undefined; } };

@@ -1,6 +1,7 @@
 // Builds dist/docker-ipv6_<version>_amd64.deb from dist/docker-ipv6 with dpkg-deb (no debhelper): the executable
 // where Debian's docker-buildx and compose plugins live, the systemd units (pointed at it), copyright and
-// changelog as Debian expects, and the maintainer scripts in scripts/deb (never enable or start a unit).
+// changelog as Debian expects, the DHCPv6-PD hooks as examples, and the maintainer scripts in scripts/deb (never
+// enable or start a unit).
 // Usage: node scripts/deb.mjs [--version V] [--out DIR] [--fast]   (--version: the upgrade test builds N+1 this way;
 // --fast: xz -1, ~11 s instead of ~65 s for -6 on 2 cores, 33 MB instead of 28 MB: what tests use)
 import { spawnSync } from 'node:child_process';
@@ -84,6 +85,14 @@ put(`usr/share/lintian/overrides/${NAME}`, [
   '',
 ].join('\n'));
 put(`usr/share/doc/${NAME}/changelog.Debian.gz`, gzipSync(Buffer.from(changelog), { level: 9 }));
+
+// The DHCPv6-PD hooks (contrib/dhcpcd, contrib/networkd-dispatcher) as examples, not active: which delegation is the
+// outside prefix is the admin's choice, an active dhcpcd hook would be sourced into every dhcpcd event of hosts that
+// never use npt mode, and one script in networkd-dispatcher's folders starts that daemon (its unit's
+// ConditionPathExistsGlob). Mode 0644, as lintian wants examples; the README's install lines set 0755 where needed.
+for (const [dir, file] of [['dhcpcd', '80-docker-ipv6-npt'], ['networkd-dispatcher', '50-docker-ipv6-npt']]) {
+  put(`usr/share/doc/${NAME}/examples/${dir}/${file}`, readFileSync(join(top, 'contrib', dir, file)));
+}
 
 // Maintainer scripts (scripts/deb/): the units' links kept as dh_installsystemd does (deb-systemd-helper,
 // deb-systemd-invoke), none enabled or started by the package; remove refused while the package is what keeps the

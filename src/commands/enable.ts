@@ -21,15 +21,25 @@ export function register(program: Command, makeContext: ContextFactory): void {
     .command('enable')
     .description('make this host serve IPv6 to containers: daemon.json, forwarding, outside path, default bridge (rolls back on failure)')
     .option('--prefix <prefix>', 'auto (default: a ULA /48, saved for later runs) or the IPv6 prefix to use')
-    .option('--mode <mode>', 'auto | nat (NAT66) | routed (upstream routes the prefix here) | ndp (part of the on-link prefix)', 'auto')
+    .option('--mode <mode>', 'auto | nat (NAT66) | routed (upstream routes the prefix here) | ndp (part of the on-link prefix) | npt (a ULA kept inside, translated 1:1 to --outside-prefix)', 'auto')
+    .option('--outside-prefix <prefix>', 'npt: the routed global prefix the inside one maps onto (same length); on an npt host, a new one renumbers')
     .option(RESTART_TIMEOUT, RESTART_TIMEOUT_HELP)
     .option('--nat-source <address>', 'nat mode: the host address container egress leaves with (one of its global IPv6 addresses), or none for the kernel\'s choice (default: the one saved by an earlier enable)')
     .option('--plan <id>', 'run only the plan --dry-run showed with this id; refuse if the host changed since')
-    .action(async (opts: { prefix?: string; mode: string; restartTimeout?: string; plan?: string; natSource?: string }, cmd: Command) => {
+    .action(async (opts: { prefix?: string; mode: string; restartTimeout?: string; plan?: string; outsidePrefix?: string; natSource?: string }, cmd: Command) => {
       const ctx = makeContext(cmd);
       const restartTimeoutMs = await restartTimeout(opts.restartTimeout);
       const { runEnable } = await import('../enable/enable');
-      await runEnable(ctx, { prefix: opts.prefix, mode: opts.mode, restartTimeoutMs, plan: opts.plan, natSource: opts.natSource });
+      await runEnable(ctx, { prefix: opts.prefix, mode: opts.mode, restartTimeoutMs, plan: opts.plan, outsidePrefix: opts.outsidePrefix, natSource: opts.natSource });
+    });
+  program
+    .command('renumber')
+    .description('npt mode: translate to a new outside prefix (a changed delegation); no restart, container addresses unchanged')
+    .requiredOption('--outside-prefix <prefix>', 'the new routed global prefix (the length of the inside one)')
+    .action(async (opts: { outsidePrefix: string }, cmd: Command) => {
+      const ctx = makeContext(cmd);
+      const { runRenumber } = await import('../enable/renumber');
+      await runRenumber(ctx, { outsidePrefix: opts.outsidePrefix });
     });
   program
     .command('disable')

@@ -66,12 +66,18 @@ export const ulaMasquerade: Check = (i) => {
     if (n.internal) continue;
     const c = parseCidr6(n.ipv6Subnets[0]);
     if (!c || classifyV6(c) !== 'ula') continue;
-    if (outsideOf(n, i.snap) === 'none') {
+    const kind = outsideOf(n, i.snap);
+    if (kind === 'npt-missing') {
+      out.push(finding('outside.npt', 'outside', 'fail', `network "${n.name}" (${n.ipv6Subnets[0]}) is in npt mode but the translation ${i.snap.state?.prefix} <-> ${i.snap.state?.outsidePrefix} is not in the nat table: its traffic leaves with an unroutable ULA source and nothing reaches it`,
+        'docker ipv6 apply (puts the D6-NAT and D6-DNAT translation back from the state)', { kind: 'enable-steps', ids: ['firewall-nat'] }, n.name));
+      continue;
+    }
+    if (kind === 'none') {
       out.push(finding('outside.ula-nat', 'outside', 'fail', `network "${n.name}" uses ULA ${n.ipv6Subnets[0]} and nothing masquerades it (Docker's ip6tables ${ip6tablesOn(i) ? 'is on but installed no rule' : 'is off'}): its traffic leaves with an unroutable source`,
         ip6tablesOn(i) ? `${i.restartCommand} (Docker re-creates its masquerade rules)` : 'docker ipv6 enable', ip6tablesOn(i) ? { kind: 'restart' } : { kind: 'enable' }, n.name));
     }
   }
-  return out.length ? out : [ok('outside.ula-nat', 'outside', 'every ULA network is masqueraded')];
+  return out.length ? out : [ok('outside.ula-nat', 'outside', i.snap.state?.mode === 'npt' ? `every ULA network is masqueraded or translated to ${i.snap.state.outsidePrefix} (NPTv6)` : 'every ULA network is masqueraded')];
 };
 
 /** Global networks: routed needs the upstream's route (probe), ndp needs proxy entries for the gateway and each container. */

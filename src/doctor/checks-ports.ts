@@ -36,8 +36,8 @@ export const userlandProxy: Check = (i) => {
   if (hidden.length === 0) return [ok('ports.userland-proxy', 'ports', 'IPv6 clients reach published ports through Docker\'s NAT with their own source address')];
   // routed and ndp: no NAT by design; a container's own global address is the path that keeps the client's
   const mode = snap.state?.enabled ? snap.state.mode : undefined;
-  if (mode === 'routed' || mode === 'ndp') {
-    return [ok('ports.userland-proxy', 'ports', `${mode} mode: containers have their own global addresses, and clients that connect to them (our filter lets published ports in) keep their source address; through the host's address docker-proxy serves IPv6 (${hidden.slice(0, 3).map((n) => `"${n}"`).join(', ')}), and the container sees the proxy`)];
+  if (mode === 'routed' || mode === 'ndp' || mode === 'npt') {
+    return [ok('ports.userland-proxy', 'ports', `${mode} mode: containers have their own global addresses (npt: their translation), and clients that connect to them (our filter lets published ports in) keep their source address; through the host's address docker-proxy serves IPv6 (${hidden.slice(0, 3).map((n) => `"${n}"`).join(', ')}), and the container sees the proxy`)];
   }
   return [finding('ports.userland-proxy', 'ports', 'warn',
     `IPv6 connections to the published ports of ${hidden.slice(0, 3).map((n) => `"${n}"`).join(', ')}${hidden.length > 3 ? ', ...' : ''} go through docker-proxy: the containers see the proxy's IPv4 address, not the client's`,

@@ -41,7 +41,7 @@ function enablePlan(ctx: RunContext, snap: HostSnapshot, o: FixOptions): EnableP
   // no --prefix, as a bare `docker ipv6 enable`: the saved prefix, else a hand-set ULA kept (or replaced, saying why)
   return planEnable(snap, {
     prefix: snap.state?.prefix, mode: snap.state?.mode ?? 'auto', sysctlConfPath: ctx.paths.sysctlConf,
-    randomDraws: hostUlaDraws(ctx, snap), dockerDown: o.dockerDown, services: o.services,
+    randomDraws: hostUlaDraws(ctx, snap), dockerDown: o.dockerDown, services: o.services, outsidePrefix: snap.state?.outsidePrefix,
   });
 }
 

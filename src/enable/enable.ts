@@ -16,11 +16,14 @@ import { diagnoseDown, dockerIsDown } from '../setup/down';
 import { agentCommand, observeServices, servicesText } from '../setup/services';
 import { agentRunning, readAgentStatus } from '../observe/agent-status';
 import { downtimeText, type Downtime } from '../transaction/containers';
+import { renumbers, runRenumber } from './renumber';
 
 export interface EnableCliOptions {
   prefix?: string; mode?: string; restartTimeoutMs?: number; /** run only the plan --dry-run showed under this id */ plan?: string;
   /** nat mode: the host address container egress leaves with, or 'none' */
   natSource?: string;
+  /** npt mode: the outside prefix */
+  outsidePrefix?: string;
 }
 
 /**
@@ -40,7 +43,11 @@ async function validate(ctx: RunContext, plan: EnablePlan, version: string): Pro
 
 export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<void> {
   const mode = (o.mode ?? 'auto') as 'auto' | Mode;
-  if (!['auto', 'nat', 'routed', 'ndp'].includes(mode)) throw new UsageError(`--mode ${o.mode}: choose auto, nat, routed or ndp`);
+  if (!['auto', 'nat', 'routed', 'ndp', 'npt'].includes(mode)) throw new UsageError(`--mode ${o.mode}: choose auto, nat, routed, ndp or npt`);
+  if (o.outsidePrefix && mode !== 'npt') throw new UsageError(`--outside-prefix goes with --mode npt (it was ${mode})`, 'docker ipv6 enable --mode npt --prefix auto --outside-prefix P');
+  if (o.outsidePrefix) checkPrefixSyntax(o.outsidePrefix, '--outside-prefix');
+  // an enabled npt host keeping its inside prefix: a new outside prefix is a renumbering, nothing else changes
+  if (mode === 'npt' && o.outsidePrefix && await renumbers(ctx, o.prefix)) return runRenumber(ctx, { outsidePrefix: o.outsidePrefix });
   // input errors first: they are the user's to fix whatever state the host is in
   if (o.prefix && o.prefix !== 'auto') checkPrefixSyntax(o.prefix);
   if (o.natSource !== undefined) checkNatSourceSyntax(o.natSource);
@@ -51,7 +58,7 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
     const dockerDown = dockerIsDown(snap) ? await diagnoseDown(ctx, snap) : undefined;
     const plan = planEnable(snap, {
       prefix: o.prefix, mode, sysctlConfPath: `${ctx.paths.sysctlConf}`,
-      randomDraws: hostUlaDraws(ctx, snap), dockerDown, services, natSource: o.natSource,
+      randomDraws: hostUlaDraws(ctx, snap), dockerDown, services, natSource: o.natSource, outsidePrefix: o.outsidePrefix,
     });
     let downtime: Downtime[] = [];
     const steps = enableSteps(ctx, plan, snap, { restartTimeoutMs: o.restartTimeoutMs, registry, onDowntime: (d) => { downtime = d; } });
@@ -87,6 +94,7 @@ export async function runEnable(ctx: RunContext, o: EnableCliOptions): Promise<v
       ctx.out(`IPv6 enabled: prefix ${plan.prefix}, mode ${plan.mode}, default bridge ${plan.bridgeSubnet}.`);
       if (plan.prefixNote) ctx.out(`${plan.prefixNote[0].toUpperCase()}${plan.prefixNote.slice(1)}.`);
       if (dockerDown) ctx.out(`Docker was down before enable${dockerDown.reason ? ` (${dockerDown.reason.split('\n')[0]})` : ''}; it runs again with the new daemon.json.`);
+      if (plan.outsidePrefix) ctx.out(`NPTv6: containers keep ${plan.prefix}; they are reached as, and leave from, ${plan.outsidePrefix}. A new outside prefix later: docker ipv6 renumber --outside-prefix P (no restart).`);
       if (down) ctx.out(`${down[0].toUpperCase()}${down.slice(1)}.`);
       if (plan.natSource) ctx.out(`Container egress leaves with ${plan.natSource}: ${natSourceHow(plan)}.`);
       if (plan.mtu && plan.mtu.after < plan.mtu.before) ctx.out(`MTU ${plan.mtu.after}, the uplink ${plan.mtu.uplink}'s: the default bridge and the networks docker ipv6 network create makes; containers that ran before keep ${plan.mtu.before} until they restart.`);

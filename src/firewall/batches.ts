@@ -1,5 +1,5 @@
 // Renders our own chains as ip6tables-restore --noflush batches (text, so tests compare golden files).
-import { COMMENT_TAG, FORWARD_CHAIN, INBOUND_CHAIN, NAT_CHAIN, USER_CHAIN } from '../model/names';
+import { COMMENT_TAG, DNAT_CHAIN, FORWARD_CHAIN, INBOUND_CHAIN, NAT_CHAIN, USER_CHAIN } from '../model/names';
 import type { ParsedRuleset } from '../model/ip6tables-save';
 
 /** A subnet our nat chain translates: masqueraded, or (`to`) SNATed to the host address chosen with --nat-source. */
@@ -27,6 +27,12 @@ export interface FilterHost {
    * wildcard): no rule names their bridge, so they are closed by address, both ways.
    */
   closedSubnets?: readonly string[];
+  /**
+   * npt mode: from the uplink, only connections our translation took in (D6-DNAT, to an outside address) get
+   * D6-INBOUND's exceptions. The filter sees inside addresses, so without it an upstream that routes the inside
+   * ULA here would reach published ports (and echo) at the containers' own addresses, untranslated.
+   */
+  translatedOnly?: boolean;
 }
 
 const TAG = `-m comment --comment ${COMMENT_TAG}`;
@@ -44,6 +50,7 @@ export const CATCH_ALL_BRIDGES = ['docker0', 'br-+'] as const;
  */
 export const TRANSIT_ICMP6 = [1, 2, 3, 4, 128] as const;
 export const NAT_JUMP = `-A POSTROUTING ${TAG} -j ${NAT_CHAIN}`;
+export const DNAT_JUMP = `-A PREROUTING ${TAG} -j ${DNAT_CHAIN}`;
 export const FORWARD_JUMP = `-A FORWARD ${TAG} -j ${FORWARD_CHAIN}`;
 /** The first rule of D6-FORWARD: the admin's own rules (D6-USER) decide before any of ours. */
 export const USER_JUMP = `-A ${FORWARD_CHAIN} ${TAG} -j ${USER_CHAIN}`;
@@ -65,6 +72,20 @@ export function renderNatBatch(sources: NatSource[], current: ParsedRuleset): st
   if (!hasRule(current, 'nat', NAT_JUMP)) lines.push(`-I POSTROUTING 1 ${TAG} -j ${NAT_CHAIN}`);
   lines.push('COMMIT');
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * npt: the inside prefix (which containers keep) and the outside one map onto each other 1:1, keeping every
+ * address's host part (`NETMAP`, nftables `snat|dnat ip6 prefix to`): the source of what leaves by the uplink,
+ * the destination of what comes in by it. The filter sees inside addresses only (inbound is translated before
+ * FORWARD, outbound after it), so it is the same closed filter as routed mode's, and a new outside prefix
+ * changes these two rules and nothing else.
+ */
+export function nptRules(inside: string, outside: string, uplink: string): string[] {
+  return [
+    `-A ${NAT_CHAIN} -s ${inside} -o ${uplink} ${TAG} -j NETMAP --to ${outside}`,
+    `-A ${DNAT_CHAIN} -d ${outside} -i ${uplink} ${TAG} -j NETMAP --to ${inside}`,
+  ];
 }
 
 const F = (rest: string) => `-A ${FORWARD_CHAIN} ${rest ? `${rest} ` : ''}${TAG}`;
@@ -129,7 +150,7 @@ export function forwardRules(nets: readonly FilterNetwork[], host: FilterHost): 
 }
 
 /** D6-INBOUND: what the world may send a container of a listed, not internal, network (D6-FORWARD drops the rest). */
-export function inboundRules(nets: readonly FilterNetwork[]): string[] {
+export function inboundRules(nets: readonly FilterNetwork[], host?: Pick<FilterHost, 'uplink' | 'translatedOnly'>): string[] {
   const I = (rest: string) => `-A ${INBOUND_CHAIN} ${rest ? `${rest} ` : ''}${TAG}`;
   const seen = new Set<string>();
   const ports = nets.filter((n) => !n.internal).flatMap((n) => n.published)
@@ -137,6 +158,8 @@ export function inboundRules(nets: readonly FilterNetwork[]): string[] {
     .sort((a, b) => a.address.localeCompare(b.address) || a.proto.localeCompare(b.proto) || a.port - b.port);
   return [
     `${I('-m conntrack --ctstate RELATED,ESTABLISHED')} -j ACCEPT`,
+    // back to D6-FORWARD, where the bridge's DROP follows (replies to what containers sent passed just above)
+    ...(host?.translatedOnly ? [`${I(`-i ${host.uplink} -m conntrack ! --ctstate DNAT`)} -j RETURN`] : []),
     ...TRANSIT_ICMP6.map((t) => `${I(`-p ipv6-icmp -m icmp6 --icmpv6-type ${t}`)} -j ACCEPT`),
     ...ports.map((p) => `${I(`-d ${p.address}/128 -p ${p.proto} -m ${p.proto} --dport ${p.port}`)} -j ACCEPT`),
   ];
@@ -144,7 +167,7 @@ export function inboundRules(nets: readonly FilterNetwork[]): string[] {
 
 /** Every rule of our filter chains (D6-INBOUND's, then D6-FORWARD's), the form the diff compares. */
 export function filterRules(nets: readonly FilterNetwork[], host: FilterHost): string[] {
-  return [...inboundRules(nets), ...forwardRules(nets, host)];
+  return [...inboundRules(nets, host), ...forwardRules(nets, host)];
 }
 
 /**
@@ -203,23 +226,30 @@ export function filterIsClosed(current: ParsedRuleset, bridges: readonly string[
   return chainEndsClosed(current, bridges) && !!current.filter?.rules.includes(FORWARD_JUMP);
 }
 
+/** Our chains of a table, in the order a batch declares them (a jump's target first), each with the built-in chain that jumps to it. */
+export const OUR_CHAINS: Record<'nat' | 'filter', ReadonlyArray<{ chain: string; builtin?: string; jump?: string }>> = {
+  nat: [{ chain: NAT_CHAIN, builtin: 'POSTROUTING', jump: NAT_JUMP }, { chain: DNAT_CHAIN, builtin: 'PREROUTING', jump: DNAT_JUMP }],
+  filter: [{ chain: INBOUND_CHAIN }, { chain: FORWARD_CHAIN, builtin: 'FORWARD', jump: FORWARD_JUMP }],
+};
+
 /**
- * Removes our jump and chains from a table (only what exists, so the batch cannot fail on absence). D6-USER
+ * Removes our jumps and chains from a table (only what exists, so the batch cannot fail on absence). D6-USER
  * goes too when it is empty and nothing but our chain jumps to it; rules the admin put in it keep it.
  */
 export function renderRemoveBatch(table: 'nat' | 'filter', current: ParsedRuleset): string | undefined {
-  const chains: readonly string[] = table === 'nat' ? [NAT_CHAIN] : FILTER_CHAINS;
-  const jump = table === 'nat' ? NAT_JUMP : FORWARD_JUMP;
+  const specs = OUR_CHAINS[table];
+  const chains = specs.map((c) => c.chain);
+  const jumps = specs.flatMap((c) => (c.jump ? [c.jump] : []));
   const t = current[table];
   const ours = (r: string) => chains.some((c) => r.startsWith(`-A ${c} `));
   const user = table === 'filter' && !!t && USER_CHAIN in t.chains
     && !t.rules.some((r) => r.startsWith(`-A ${USER_CHAIN} `) || (r.endsWith(`-j ${USER_CHAIN}`) && !ours(r)));
   const present = chains.filter((c) => c in (t?.chains ?? {}));
-  if (!t || (!present.length && !t.rules.includes(jump) && !user)) return undefined;
+  if (!t || (!present.length && !t.rules.some((r) => jumps.includes(r)) && !user)) return undefined;
   const lines = [`*${table}`];
-  for (const r of t.rules) if (r === jump) lines.push(r.replace(/^-A /, '-D '));
+  for (const r of t.rules) if (jumps.includes(r)) lines.push(r.replace(/^-A /, '-D '));
   for (const c of present) lines.push(`-F ${c}`);
-  // D6-FORWARD (which jumps to D6-INBOUND) goes first
+  // the chain that jumps (D6-FORWARD to D6-INBOUND) goes first
   for (const c of [...present].reverse()) lines.push(`-X ${c}`);
   if (user) lines.push(`-X ${USER_CHAIN}`);
   lines.push('COMMIT');

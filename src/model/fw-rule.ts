@@ -3,7 +3,7 @@
 //
 // The canonical line is what ip6tables-save prints for the rules we write (options in its order: -s -d -i -o -p,
 // matches, comment, target). Only the options our batches use are known; anything else is not ours.
-import { COMMENT_TAG } from './names';
+import { COMMENT_TAG, DNAT_CHAIN } from './names';
 import { canonical6, isIPv6Address } from './ip';
 
 export type Proto = 'tcp' | 'udp' | 'sctp' | 'ipv6-icmp';
@@ -22,10 +22,17 @@ export interface OurRule {
   icmpType?: number;
   /** -m conntrack --ctstate RELATED,ESTABLISHED */
   established?: boolean;
-  /** ACCEPT, DROP, RETURN, MASQUERADE, SNAT or one of our chains (a jump) */
+  /**
+   * -m conntrack ! --ctstate DNAT (nftables `ct status ! dnat`): the connection was not taken in by a translation
+   * of ours (npt mode: what came by the uplink to an inside address directly)
+   */
+  untranslated?: boolean;
+  /** ACCEPT, DROP, RETURN, MASQUERADE, SNAT, NETMAP or one of our chains (a jump) */
   target: string;
   /** SNAT only: the source address (`--to-source`, canonical form as ip6tables-save prints it) */
   toSource?: string;
+  /** NETMAP --to PREFIX: the prefix the matched one maps onto, 1:1 (npt mode) */
+  to?: string;
 }
 
 const TAG = `-m comment --comment ${COMMENT_TAG}`;
@@ -47,7 +54,9 @@ export function ruleLine(r: OurRule): string {
   if (r.dport !== undefined) p.push('-m', r.proto!, '--dport', String(r.dport));
   if (r.icmpType !== undefined) p.push('-m', 'icmp6', '--icmpv6-type', String(r.icmpType));
   if (r.established) p.push('-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED');
+  if (r.untranslated) p.push('-m', 'conntrack', '!', '--ctstate', 'DNAT');
   p.push(TAG, '-j', r.target);
+  if (r.target === 'NETMAP' && r.to) p.push('--to', r.to);
   if (r.target === 'SNAT') p.push('--to-source', r.toSource ?? '');
   return p.join(' ');
 }
@@ -71,12 +80,14 @@ export function parseRuleLine(line: string): OurRule | undefined {
     else if (o === '-m' && t[i] === r.proto && t[i + 1] === '--dport' && /^\d+$/.test(t[i + 2] ?? '')) { r.dport = Number(t[i + 2]); i += 3; }
     else if (o === '-m' && r.proto === 'ipv6-icmp' && t[i] === 'icmp6' && t[i + 1] === '--icmpv6-type' && /^\d+$/.test(t[i + 2] ?? '')) { r.icmpType = Number(t[i + 2]); i += 3; }
     else if (o === '-m' && t[i] === 'conntrack' && t[i + 1] === '--ctstate' && t[i + 2] === 'RELATED,ESTABLISHED') { r.established = true; i += 3; }
+    else if (o === '-m' && t[i] === 'conntrack' && t[i + 1] === '!' && t[i + 2] === '--ctstate' && t[i + 3] === 'DNAT') { r.untranslated = true; i += 4; }
     else if (o === '-m' && t[i] === 'comment' && t[i + 1] === '--comment' && t[i + 2] === COMMENT_TAG) { tagged = true; i += 3; }
     else if (o === '-j' && t[i] && i === t.length - 1) r.target = next();
+    else if (o === '-j' && t[i] === 'NETMAP' && t[i + 1] === '--to' && t[i + 2] && i === t.length - 3) { r.target = 'NETMAP'; r.to = t[i + 2]; i += 3; }
     else if (o === '-j' && t[i] === 'SNAT' && t[i + 1] === '--to-source' && i + 2 === t.length - 1 && isIPv6Address(t[i + 2])) { r.target = 'SNAT'; r.toSource = t[i + 2]; i += 3; }
     else return undefined;
   }
-  if (!tagged || !r.target || (r.oif === undefined && r.oifNot) || (r.target === 'SNAT' && !r.toSource)) return undefined;
+  if (!tagged || !r.target || (r.oif === undefined && r.oifNot) || (r.target === 'NETMAP') !== (r.to !== undefined) || (r.target === 'SNAT' && !r.toSource)) return undefined;
   // only lines that render back to themselves are ours (no option twice, none out of order)
   return ruleLine(r) === line ? r : undefined;
 }
@@ -97,8 +108,12 @@ export function nftStatement(r: OurRule): string {
   else if (r.proto === 'ipv6-icmp' && r.icmpType !== undefined) p.push('icmpv6 type', String(r.icmpType));
   else if (r.proto) p.push('meta l4proto', r.proto);
   if (r.established) p.push('ct state established,related');
+  // `!` tests the flag bit (`ct status != dnat` would compare the whole status word)
+  if (r.untranslated) p.push('ct status ! dnat');
+  // NETMAP: stateless 1:1 prefix mapping, the destination before routing (our D6-DNAT), the source after it;
   // in an ip6 table `snat to ADDR` needs no family word (Docker's own nftables rules are written the same way)
-  p.push(r.target === 'SNAT' ? `snat to ${canonical6(r.toSource!)}` : VERDICTS[r.target] ?? `jump ${r.target}`);
+  if (r.target === 'NETMAP') p.push(r.chain === DNAT_CHAIN ? 'dnat ip6 prefix to' : 'snat ip6 prefix to', r.to!);
+  else p.push(r.target === 'SNAT' ? `snat to ${canonical6(r.toSource!)}` : VERDICTS[r.target] ?? `jump ${r.target}`);
   p.push('comment', JSON.stringify(COMMENT_TAG));
   return p.join(' ');
 }

@@ -10,6 +10,9 @@ export function chooseMode(requested: 'auto' | Mode, prefix: Cidr6, uplinkPrefix
   if (requested === 'ndp' && !onLink) {
     throw new UsageError(`--mode ndp needs a prefix inside the uplink's on-link prefix (${uplinkPrefixes.join(', ') || 'none'})`, 'use --mode routed with a prefix routed to this host, or pick a part of the on-link prefix');
   }
+  if (requested === 'npt' && !ula) {
+    throw new UsageError('--mode npt needs a ULA inside prefix (the addresses containers keep, whatever the outside prefix becomes)', 'use --prefix auto (a generated ULA /48) or a ULA of your own, and the global prefix with --outside-prefix');
+  }
   if (requested === 'routed' && ula) {
     throw new UsageError('--mode routed with a ULA prefix: nobody outside routes ULA space to this host', 'use --mode nat (the default for ULA)');
   }

@@ -4,6 +4,8 @@ import { UsageError } from '../errors';
 
 /** nat table: our masquerade chain, jumped to from POSTROUTING. */
 export const NAT_CHAIN = 'D6-NAT';
+/** nat table (npt mode): the inbound half of the prefix translation, jumped to from PREROUTING. */
+export const DNAT_CHAIN = 'D6-DNAT';
 /** filter table: our forwarding filter chain, jumped to from FORWARD. */
 export const FORWARD_CHAIN = 'D6-FORWARD';
 /**

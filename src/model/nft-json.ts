@@ -1,6 +1,6 @@
 // `nft -j list ...` output as data: our own table seen as ip6tables-style chains and rule lines (with each rule's
 // handle), and Docker's IPv6 masquerades in its `ip6 docker-bridges` table (pure).
-import { COMMENT_TAG, NAT_CHAIN } from './names';
+import { COMMENT_TAG, DNAT_CHAIN, NAT_CHAIN } from './names';
 import type { ParsedRuleset } from './ip6tables-save';
 import { ICMP6_TYPE_NAMES, ruleLine, targetFromNft, type OurRule, type Proto } from './fw-rule';
 import { canonical6, isIPv6Address } from './ip';
@@ -72,8 +72,16 @@ export function ruleFromNft(rule: NftRule): string | undefined {
         r.proto = 'ipv6-icmp'; r.icmpType = icmp6Type(m.right);
       }
       else if (ct === 'state' && (m.op === 'in' || m.op === '==') && Array.isArray(m.right) && [...m.right].sort().join() === 'established,related') r.established = true;
+      else if (ct === 'status' && m.op === '!' && m.right === 'dnat' && !r.untranslated) r.untranslated = true;
       else return undefined;
     } else if (kind === 'jump' && !r.target) r.target = (body as { target?: string })?.target ?? '';
+    else if ((kind === 'snat' || kind === 'dnat') && !r.target && (body as { type_flags?: unknown })?.type_flags === 'prefix') {
+      // our NETMAP: `snat|dnat ip6 prefix to P` (nft -j: type_flags prefix, flags netmap)
+      const n = body as { addr?: unknown } | undefined;
+      const to = address(n?.addr);
+      if (!to || (kind === 'dnat') !== (rule.chain === DNAT_CHAIN)) return undefined;
+      r.target = 'NETMAP'; r.to = to;
+    }
     else if (kind === 'snat' && !r.target && isIPv6Address(String((body as { addr?: unknown })?.addr))) { r.target = 'SNAT'; r.toSource = canonical6((body as { addr: string }).addr); }
     else if (kind && targetFromNft(kind) && !r.target) r.target = targetFromNft(kind)!;
     else return undefined;
@@ -84,7 +92,7 @@ export function ruleFromNft(rule: NftRule): string | undefined {
 
 /** Our table's chains by the ip6tables table they stand for: the postrouting hook and D6-NAT are "nat". */
 export function tableOfChain(chain: string): 'nat' | 'filter' {
-  return chain === 'POSTROUTING' || chain === NAT_CHAIN ? 'nat' : 'filter';
+  return chain === 'POSTROUTING' || chain === 'PREROUTING' || chain === NAT_CHAIN || chain === DNAT_CHAIN ? 'nat' : 'filter';
 }
 
 /** Our table as ip6tables sees its own tables: chains (base chains with their policy) and rule lines, plus each line's handle. */

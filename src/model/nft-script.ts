@@ -23,6 +23,7 @@ export const NFT_TABLE = 'docker-ipv6';
 const BASE: Record<string, string> = {
   FORWARD: 'type filter hook forward priority filter - 1; policy accept;',
   POSTROUTING: 'type nat hook postrouting priority srcnat - 1; policy accept;',
+  PREROUTING: 'type nat hook prerouting priority dstnat - 1; policy accept;',
 };
 
 interface Entry { line: string; handle?: number }

@@ -8,7 +8,7 @@ import { judgePrefix } from './prefix-rules';
 /** The first field that is wrong, in the file's own terms (`enabled.sysctls["x"]`), and why. */
 export interface StateProblem { field: string; why: string }
 
-const MODES = ['nat', 'routed', 'ndp'];
+const MODES = ['nat', 'routed', 'ndp', 'npt'];
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -95,6 +95,15 @@ export function stateProblem(v: unknown): StateProblem | undefined {
   if (v.version !== 1) return { field: 'version', why: `is ${str(v.version)}; this docker ipv6 reads version 1` };
   if (v.prefix !== undefined) { const p = prefixProblem('prefix', v.prefix); if (p) return p; }
   if (v.mode !== undefined && !MODES.includes(v.mode as string)) return { field: 'mode', why: `is ${str(v.mode)}, not one of ${MODES.join(', ')}` };
+  if (v.outsidePrefix !== undefined) {
+    const p = prefixProblem('outsidePrefix', v.outsidePrefix);
+    if (p) return p;
+    const o = parseCidr6(v.outsidePrefix as string)!;
+    const i = typeof v.prefix === 'string' ? parseCidr6(v.prefix) : undefined;
+    if (!isGlobalV6(o)) return { field: 'outsidePrefix', why: `is ${str(v.outsidePrefix)}, not a global prefix` };
+    if (!i || i.length !== o.length) return { field: 'outsidePrefix', why: `is ${str(v.outsidePrefix)}, not the length of the prefix ${str(v.prefix)} (NPTv6 maps them 1:1)` };
+  }
+  if (v.mode === 'npt' && v.enabled !== undefined && v.outsidePrefix === undefined) return { field: 'outsidePrefix', why: 'is missing while npt mode is enabled' };
   if (v.uplink !== undefined && !isIfName(v.uplink)) return { field: 'uplink', why: `is ${str(v.uplink)}, not a valid interface name` };
   // it reaches an SNAT rule: one address of the kind enable accepts, in the form ip6tables prints
   if (v.natSource !== undefined && !(isServableAddress(v.natSource) && canonical6(v.natSource as string) === v.natSource)) return { field: 'natSource', why: `is ${str(v.natSource)}, not a global or unique-local IPv6 address in canonical form` };

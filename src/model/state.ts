@@ -12,12 +12,14 @@ export interface DaemonJsonUndo {
   emptyText?: string;
 }
 
-export type Mode = 'nat' | 'routed' | 'ndp';
+export type Mode = 'nat' | 'routed' | 'ndp' | 'npt';
 
 export interface ToolState {
   version: 1;
-  /** The host's IPv6 prefix: a generated ULA /48, or the prefix the user gave. */
+  /** The host's IPv6 prefix: a generated ULA /48, or the prefix the user gave (npt: the inside prefix, which containers keep). */
   prefix?: string;
+  /** npt: the routed global prefix the inside prefix is translated to, 1:1 (same length); it may change (renumbering) */
+  outsidePrefix?: string;
   mode?: Mode;
   uplink?: string;
   /**

@@ -1,11 +1,12 @@
 // How a network's IPv6 reaches outside, decided from the snapshot alone (pure).
 import { NAT_CHAIN } from '../model/names';
+import { nptRules } from '../firewall/batches';
 import { dockerMasqOf, ruleTokens } from '../model/ip6tables-save';
 import { cidrKey, classifyV6, contains, parseCidr6 } from '../model/ip';
 import type { HostSnapshot } from './snapshot';
 import type { NetworkFacts } from '../model/docker';
 
-export type Outside = 'no-ipv6' | 'nat-docker' | 'nat-ours' | 'routed' | 'ndp' | 'none' | 'unknown' | 'internal';
+export type Outside = 'no-ipv6' | 'nat-docker' | 'nat-ours' | 'routed' | 'ndp' | 'npt' | 'npt-missing' | 'none' | 'unknown' | 'internal';
 
 export const OUTSIDE_TEXT: Record<Outside, string> = {
   'no-ipv6': 'no IPv6',
@@ -13,6 +14,8 @@ export const OUTSIDE_TEXT: Record<Outside, string> = {
   'nat-ours': 'NAT66 by docker-ipv6',
   routed: 'routed',
   ndp: 'NDP proxy',
+  npt: 'NPTv6 (1:1 to the outside prefix)',
+  'npt-missing': 'NPTv6, but the translation is missing',
   none: 'none (ULA without NAT)',
   unknown: 'global, upstream route unknown',
   internal: 'internal (no outside path)',
@@ -53,6 +56,14 @@ function masqueradeIndex(snap: Pick<HostSnapshot, 'firewall'>) {
   return idx;
 }
 
+/** npt: our translation of the saved prefix to the saved outside prefix is in the nat table, both ways. */
+function nptMapped(snap: Pick<HostSnapshot, 'firewall' | 'state'>): boolean {
+  const s = snap.state;
+  if (!s?.prefix || !s.outsidePrefix || !s.uplink) return false;
+  const rules = snap.firewall.tables.nat?.rules ?? [];
+  return nptRules(s.prefix, s.outsidePrefix, s.uplink).every((r) => rules.includes(r));
+}
+
 export function classifyOutside(net: NetworkFacts, snap: Pick<HostSnapshot, 'firewall' | 'state'>): Outside {
   if (!net.enableIPv6 || net.ipv6Subnets.length === 0) return 'no-ipv6';
   if (net.internal) return 'internal';
@@ -63,6 +74,7 @@ export function classifyOutside(net: NetworkFacts, snap: Pick<HostSnapshot, 'fir
   const c = parseCidr6(subnet);
   const prefix = snap.state?.prefix ? parseCidr6(snap.state.prefix) : undefined;
   if (c && prefix && contains(prefix, c)) {
+    if (snap.state?.mode === 'npt') return nptMapped(snap) ? 'npt' : 'npt-missing';
     if (snap.state?.mode === 'routed') return 'routed';
     if (snap.state?.mode === 'ndp') return 'ndp';
   }

@@ -2,6 +2,7 @@
 import type { Mode } from '../model/state';
 import { classifyV6, contains, containsAddress, isIPv6Address, parseCidr6 } from '../model/ip';
 import type { ExecResult, PathMtuSeen } from './probe';
+import { mapAddress } from '../model/npt';
 
 /** skip: the row could not be judged (it depends on another row that failed); it does not fail the run by itself. */
 export type Status = 'pass' | 'fail' | 'skip';
@@ -21,6 +22,8 @@ export interface VerifyFacts {
   masqueraded?: string[];
   /** NDP proxy entries on the host */
   proxies?: string[];
+  /** npt: the outside prefix the inside one (prefix) is translated to */
+  outsidePrefix?: string;
   target?: string;
   targetWhy: string;
   /** nat mode: the source enable chose (--nat-source), which the far end sees */
@@ -35,6 +38,8 @@ export interface Observed {
   ping?: ExecResult;
   tcp?: ExecResult;
   egress?: ExecResult;
+  /** the source the far end saw for the egress probe, read from the host's conntrack table (undefined: not observable) */
+  egressSeenAs?: string;
   /** after a good egress: full-size pings to the target, Packet Too Big and the path MTU learned from it */
   pathMtu?: PathMtuSeen;
   published?: { port?: number; ok: boolean; error?: string };
@@ -113,25 +118,34 @@ export function judge(f: VerifyFacts, o: Observed): CheckRow[] {
     let fix: string;
     if (!hostOk) { reason = 'the host itself cannot reach the target (see host-reach)'; fix = 'fix the host\'s IPv6 first'; }
     else if (f.forwarding !== '1') { reason = `IPv6 forwarding is off on the host (net.ipv6.conf.all.forwarding=${f.forwarding ?? '?'})`; fix = 'sysctl -w net.ipv6.conf.all.forwarding=1, or docker ipv6 enable'; }
-    else if (ula && f.masqueraded && !masq) { reason = `no IPv6 masquerade rule covers ${subnet}: the far end sees a ULA source it cannot answer`; fix = 'docker ipv6 enable (nat mode) puts the NAT66 back; check ip6tables -t nat -S POSTROUTING'; }
+    // npt translates the whole inside prefix (D6-NAT): a ULA network there needs no masquerade
+    else if (ula && f.mode !== 'npt' && f.masqueraded && !masq) { reason = `no IPv6 masquerade rule covers ${subnet}: the far end sees a ULA source it cannot answer`; fix = 'docker ipv6 enable (nat mode) puts the NAT66 back; check ip6tables -t nat -S POSTROUTING'; }
+    else if (f.mode === 'npt') { reason = `no reply: in npt mode the upstream router must route ${f.outsidePrefix ?? 'the outside prefix'} to this host`; fix = `on the router: ip -6 route add ${f.outsidePrefix ?? '<outside prefix>'} via ${f.hostAddress ?? '<this host\'s uplink address>'}`; }
     else if (f.mode === 'routed' && !masq) { reason = `no reply: in routed mode the upstream router must route ${f.prefix ?? subnet} to this host`; fix = `on the router: ip -6 route add ${f.prefix ?? subnet} via ${f.hostAddress ?? '<this host\'s uplink address>'}`; }
     else if (f.mode === 'ndp' && o.addressA && !(f.proxies ?? []).includes(o.addressA)) { reason = `no NDP proxy entry for ${o.addressA} on ${f.uplink ?? 'the uplink'}: the router cannot find the container`; fix = 'docker ipv6 apply adds the entries of the containers running now; keep the docker-ipv6 agent running so new ones get theirs (docker ipv6 doctor says how here)'; }
     else { reason = 'no reply'; fix = 'compare with ping6 from the host; check ip6tables -S FORWARD'; }
     row('egress', `egress to ${f.target}`, false, `${reason} (${why(o.egress)})`, fix);
   }
   if (addrOk && subnet) {
-    // The probe cannot see what the far end sees: the source is inferred from the NAT rule that applies,
-    // and only worth stating when traffic got out at all.
-    const title = 'expected source address (from the NAT rules)';
-    const expectNat = ula || f.mode === 'nat' || (!f.mode && ula);
-    // inferred, not seen: the far end is not asked what source it saw
-    const from = masq && f.natSource ? `the chosen source ${f.natSource} (SNAT of ${masq})`
-      : masq ? `the host's address ${f.hostAddress ?? ''} (masqueraded by ${masq})`.replace('  ', ' ') : `the container's own address ${o.addressA} (no masquerade rule covers it)`;
-    const seen = `${from}; inferred from the NAT rules, not seen at the far end`;
+    // What the far end saw is read from the host's conntrack table (the reply direction is addressed to it);
+    // where that cannot be read, the source is inferred from the NAT rules that apply, and the title says so.
+    const inside = f.prefix && o.addressA && f.mode === 'npt' && f.outsidePrefix ? mapAddress(o.addressA, f.prefix, f.outsidePrefix) : undefined;
+    const expectNat = !inside && (ula || f.mode === 'nat' || (!f.mode && ula));
+    const title = o.egressSeenAs ? 'source address seen outside (conntrack)' : 'expected source address (from the NAT rules)';
     if (!f.target || !ok(o.egress)) {
       rows.push({ id: 'egress-source', title, status: 'skip', detail: 'not judged: egress failed (see egress), so no packet left with a source address' });
+    } else if (o.egressSeenAs) {
+      const seen = o.egressSeenAs;
+      const chosen = expectNat && f.natSource && masq ? f.natSource : undefined;
+      const good = inside ? seen === inside : chosen ? seen === chosen : expectNat ? seen !== o.addressA : seen === o.addressA;
+      const what = inside ? `the container's ${o.addressA} mapped into ${f.outsidePrefix} (NPTv6)` : chosen ? `the chosen source ${chosen} (--nat-source)` : expectNat ? `a host address (NAT66), not the container's ${o.addressA}` : `the container's own ${o.addressA}`;
+      row('egress-source', title, good, good ? `${seen}: ${what}` : `${seen}, expected ${inside ?? ''} ${what}`.replace('  ', ' '),
+        inside ? 'docker ipv6 apply (puts the NPTv6 translation back)' : expectNat ? 'a ULA subnet needs NAT66: docker ipv6 enable --mode nat' : `a ${f.mode} network should not be masqueraded: remove the MASQUERADE rule for ${subnet}`);
     } else {
-      const good = f.masqueraded === undefined ? true : expectNat ? !!masq : !masq;
+      const from = inside ? `${inside} (NPTv6 of ${o.addressA})` : masq && f.natSource ? `the chosen source ${f.natSource} (SNAT of ${masq})`
+        : masq ? `the host's address ${f.hostAddress ?? ''} (masqueraded by ${masq})`.replace('  ', ' ') : `the container's own address ${o.addressA} (no masquerade rule covers it)`;
+      const seen = `${from}; inferred from the NAT rules, not seen at the far end`;
+      const good = f.masqueraded === undefined || !!inside ? true : expectNat ? !!masq : !masq;
       row('egress-source', title, good, `${seen}${f.masqueraded === undefined ? ' (firewall unreadable: assumed)' : ''}`,
         expectNat ? 'a ULA subnet needs NAT66: docker ipv6 enable --mode nat' : `a ${f.mode} network should not be masqueraded: remove the MASQUERADE rule for ${subnet}`);
     }

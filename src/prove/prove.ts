@@ -14,6 +14,7 @@ import { agentRunning, readAgentStatus } from '../observe/agent-status';
 import { agentNeeded } from '../model/state';
 import { run } from '../util/exec';
 import { classifyV6, isIPv6Address, parseCidr6 } from '../model/ip';
+import { parseConntrack, sourceSeenOutside } from '../model/conntrack';
 import { judge, type CheckRow, type Observed, type VerifyFacts } from './judge';
 import { execIn, probePathMtu, removeProbe, requireImage, startProbe, sweepLeftovers, VERIFY_NETWORK_LABEL, PROBE_LIFETIME_S, type ExecResult } from './probe';
 
@@ -72,7 +73,7 @@ async function retry<T>(n: number, fn: () => Promise<T>, good: (v: T) => boolean
   return v;
 }
 
-async function probe(docker: DockerClient, network: string, image: string, facts: VerifyFacts): Promise<Observed> {
+async function probe(docker: DockerClient, network: string, image: string, facts: VerifyFacts, readConntrack?: () => Promise<string | undefined>): Promise<Observed> {
   const tag = randomBytes(3).toString('hex');
   const names = { a: `d6-probe-${tag}-a`, b: `d6-probe-${tag}-b` };
   const ids: string[] = [];
@@ -89,7 +90,11 @@ async function probe(docker: DockerClient, network: string, image: string, facts
       o.dns = await execIn(docker, a1, ['nslookup', names.b]);
       o.ping = await execIn(docker, a1, ['ping6', '-c1', '-W2', names.b]);
       if (o.addressB) o.tcp = await retry(4, () => execIn(docker, a1, ['nc', '-w2', o.addressB!, '7000']), (r) => r.output.includes('d6-ok'));
-      if (facts.target) o.egress = await retry(2, () => execIn(docker, a1, ['ping6', '-c1', '-W2', facts.target!]), (r) => r.code === 0);
+      if (facts.target) {
+        o.egress = await retry(2, () => execIn(docker, a1, ['ping6', '-c1', '-W2', facts.target!]), (r) => r.code === 0);
+        // the echo's conntrack entry outlives the ping by seconds: its reply names the source the target saw
+        if (readConntrack && o.egress.code === 0) o.egressSeenAs = sourceSeenOutside(parseConntrack(await readConntrack().catch(() => '') ?? ''), o.addressA, facts.target);
+      }
       if (facts.target && o.egress?.code === 0 && !o.egress.timedOut) o.pathMtu = await probePathMtu(docker, a1, facts.target);
     }
     if (facts.hostAddress) {
@@ -122,7 +127,7 @@ async function gatherFacts(ctx: RunContext, docker: DockerClient, network: strin
   }
   return {
     network: { name: network, enableIPv6: !!info.EnableIPv6, ipv6Only: (info as { EnableIPv4?: boolean }).EnableIPv4 === false, subnets6: (info.IPAM?.Config ?? []).map((c) => c.Subnet ?? '').filter((s) => s.includes(':')) },
-    mode: state?.mode, prefix: state?.prefix, uplink, hostAddress,
+    mode: state?.mode, prefix: state?.prefix, uplink, hostAddress, ...(state?.outsidePrefix ? { outsidePrefix: state.outsidePrefix } : {}),
     defaultRoute: dr ? { gateway: dr.gateway, ifname: dr.ifname } : undefined,
     forwarding, masqueraded: masq, proxies: net.proxies.map((p) => p.address),
     target: tgt, targetWhy,
@@ -158,7 +163,8 @@ export async function prove(ctx: RunContext, o: VerifyOptions): Promise<Proof> {
     const facts = await gatherFacts(ctx, docker, network, o.target);
     const [hostReach, observed] = await Promise.all([
       facts.target ? hostPing(facts.target, facts.uplink) : Promise.resolve(undefined),
-      probe(docker, network, image, facts),
+      // the host's conntrack shows what the target saw, where this is the daemon's host (its network namespace)
+      probe(docker, network, image, facts, ctx.endpoint().local ? () => ctx.host.files.readText('/proc/net/nf_conntrack') : undefined),
     ]);
     const rows = judge(facts, { ...observed, hostReach });
     // a skipped row depends on a failed one: the failure decides the exit, not the skip

@@ -1,5 +1,5 @@
 // Pure: what the host should hold for the saved state and the live Docker networks and containers.
-import { catchAllCovers, filterRules, renderNatBatch, type FilterNetwork } from '../firewall/batches';
+import { catchAllCovers, filterRules, nptRules, renderNatBatch, type FilterNetwork } from '../firewall/batches';
 import { NAT_CHAIN } from '../model/names';
 import type { LinkInfo } from '../model/net';
 import { planSysctls } from '../model/sysctl-plan';
@@ -59,12 +59,14 @@ export function natWanted(owned: Partial<Pick<Owned, 'natByUs' | 'natSource'>>):
 }
 
 /**
- * Our nat chain: every subnet of the prefix masqueraded (Docker programs no NAT) or SNATed to the chosen source.
+ * Our nat chain: in npt mode the translation; else every subnet of the prefix masqueraded (Docker programs no NAT) or SNATed to the chosen source.
  * With Docker's own NAT on, a network Docker already SNATs to that source (the host_ipv6 option network create
  * set, Docker 25+) needs nothing from us; every other one, the default bridge first, gets our SNAT rule, which
  * decides before Docker's masquerade (our jump is kept above it: diff.ts).
  */
-export function desiredNatRules(owned: Pick<Owned, 'prefix' | 'natByUs' | 'natSource'>, docker: DockerFacts): string[] {
+export function desiredNatRules(owned: Pick<Owned, 'prefix'> & Partial<Pick<Owned, 'natByUs' | 'natSource' | 'mode' | 'outsidePrefix' | 'uplink'>>, docker: DockerFacts): string[] {
+  // npt: the 1:1 translation of the whole prefix (networks do not matter)
+  if (owned.mode === 'npt' && owned.outsidePrefix && owned.uplink) return nptRules(formatCidr(parseCidr6(owned.prefix)!), formatCidr(parseCidr6(owned.outsidePrefix)!), owned.uplink);
   const to = owned.natSource;
   const nets = networksInPrefix(owned, docker).filter((x) => owned.natByUs || !to || x.net.dockerSnat6 !== to);
   return chainRules(renderNatBatch(nets.map((x) => ({ subnet: x.subnet, bridge: x.net.bridge, ...(to ? { to } : {}) })), {}), NAT_CHAIN);
@@ -91,9 +93,9 @@ export function filterNetworks(docker: DockerFacts): FilterNetwork[] {
 }
 
 /** D6-INBOUND and D6-FORWARD for every Docker bridge network (closed by construction: firewall/batches.ts forwardRules). */
-export function desiredForwardRules(owned: Pick<Owned, 'uplink'>, docker: DockerFacts, links: readonly Pick<LinkInfo, 'name'>[] = []): string[] {
+export function desiredForwardRules(owned: Pick<Owned, 'uplink'> & Partial<Pick<Owned, 'mode'>>, docker: DockerFacts, links: readonly Pick<LinkInfo, 'name'>[] = []): string[] {
   const closedSubnets = (docker.skipped ?? []).filter((x) => x.kind === 'name').flatMap((x) => x.subnets6);
-  return filterRules(filterNetworks(docker), { uplink: owned.uplink, spared: sparedInterfaces(owned.uplink, docker, links), closedSubnets });
+  return filterRules(filterNetworks(docker), { uplink: owned.uplink, spared: sparedInterfaces(owned.uplink, docker, links), closedSubnets, ...(owned.mode === 'npt' ? { translatedOnly: true } : {}) });
 }
 
 /** The listed bridges the catch-alls do not cover (the state keeps them for the boot skeleton). */
@@ -126,13 +128,24 @@ export function desiredProxies(owned: Pick<Owned, 'prefix' | 'uplink'>, docker: 
   return [...out.keys()].sort().map((address) => ({ address, ifname: owned.uplink, why: out.get(address) }));
 }
 
+/**
+ * The unreachable routes a mode needs: routed, the prefix (packets to its unassigned parts must not go back
+ * upstream); npt, the inside prefix and the outside one too (what the translation does not take in ends here).
+ */
+export function unreachableRoutes(owned: Pick<Owned, 'mode' | 'prefix' | 'outsidePrefix'>): RouteSpec[] {
+  const dst = (p: string): RouteSpec => ({ type: 'unreachable', dst: formatCidr(parseCidr6(p)!) });
+  if (owned.mode === 'routed') return [dst(owned.prefix)];
+  if (owned.mode === 'npt' && owned.outsidePrefix) return [dst(owned.prefix), dst(owned.outsidePrefix)];
+  return [];
+}
+
 export function desiredState(owned: Owned | undefined, docker: DockerFacts, sysctls: Record<string, string | undefined>, links: readonly Pick<LinkInfo, 'name'>[] = []): Desired {
   if (!owned) return { routes: [], proxies: [], sysctls: [] };
   return {
     nat: natWanted(owned) ? desiredNatRules(owned, docker) : undefined,
     filter: owned.filterByUs ? desiredForwardRules(owned, docker, links) : undefined,
     ...(owned.filterByUs ? { bridges: namedBridges(docker) } : {}),
-    routes: owned.mode === 'routed' ? [{ type: 'unreachable', dst: formatCidr(parseCidr6(owned.prefix)!) }] : [],
+    routes: unreachableRoutes(owned),
     proxies: owned.mode === 'ndp' ? desiredProxies(owned, docker) : [],
     // only raising what enable set: the values the host needs (disable puts the originals back)
     sysctls: planSysctls(sysctls, owned.uplink, owned.mode).filter((c) => c.from !== undefined).map(({ key, to, why }) => ({ key, to, why })),

@@ -1,6 +1,6 @@
 // Pure: the difference between what the host holds and what it should hold, as one printable plan.
 import { COMMENT_TAG, FORWARD_CHAIN, NAT_CHAIN, PROXY_PROTOCOL, USER_CHAIN } from '../model/names';
-import { FILTER_CHAINS, FORWARD_JUMP, NAT_JUMP, renderRemoveBatch, userChainDecl } from '../firewall/batches';
+import { OUR_CHAINS, renderRemoveBatch, userChainDecl } from '../firewall/batches';
 import { dockerNatRule, type ParsedRuleset } from '../model/ip6tables-save';
 import { parseRuleLine } from '../model/fw-rule';
 import type { RouteInfo } from '../model/net';
@@ -23,11 +23,8 @@ export interface ReconcilePlan {
   record: { routes: string[]; proxies: ProxySpec[]; bridges?: string[] };
 }
 
-/** Per table: our chains in the order a batch declares them (the jump's target last), the built-in chain and our jump. */
-const TABLES: Record<Table, { chains: readonly string[]; chain: string; builtin: string; jump: string }> = {
-  nat: { chains: [NAT_CHAIN], chain: NAT_CHAIN, builtin: 'POSTROUTING', jump: NAT_JUMP },
-  filter: { chains: FILTER_CHAINS, chain: FORWARD_CHAIN, builtin: 'FORWARD', jump: FORWARD_JUMP },
-};
+/** The chain a table's changes are reported by (and the one that must exist whenever the table is wanted). */
+const MAIN: Record<Table, string> = { nat: NAT_CHAIN, filter: FORWARD_CHAIN };
 
 /**
  * nat: the index among the built-in chain's rules of the first one that is not ours and NATs a subnet our chain
@@ -43,56 +40,72 @@ export function shadowingNatRule(builtins: readonly string[], want: readonly str
 
 /** Our chains' rule lines in one table, as the firewall holds them now. */
 export function ourRules(tables: ParsedRuleset, table: Table): string[] {
-  return (tables[table]?.rules ?? []).filter((r) => TABLES[table].chains.some((c) => r.startsWith(`-A ${c} `)));
+  const chains = OUR_CHAINS[table].map((c) => c.chain);
+  return (tables[table]?.rules ?? []).filter((r) => chains.some((c) => r.startsWith(`-A ${c} `)));
 }
 
-/** The *table section that brings our chains and jump to `want` (undefined: absent), or nothing when they match. */
+/**
+ * The *table section that brings our chains and jumps to `want` (undefined: absent), or nothing when they
+ * match. A chain of ours is wanted when it is the table's main one or `want` has rules for it (D6-DNAT only
+ * in npt mode); one that is there but not wanted goes, jump first.
+ */
 export function tableSection(table: Table, want: string[] | undefined, tables: ParsedRuleset): { text: string; reasons: string[] } | undefined {
-  const { chains, chain, builtin, jump } = TABLES[table];
+  const specs = OUR_CHAINS[table];
+  const chain = MAIN[table];
   const cur = tables[table] ?? { chains: {}, rules: [] };
-  const jumps = cur.rules.filter((r) => r === jump).length;
   if (want === undefined) {
     const text = renderRemoveBatch(table, tables);
     return text ? { text, reasons: [`chain ${chain} is not wanted (docker-ipv6 is not enabled, or its mode does not use it)`] } : undefined;
   }
+  const mine = (c: string) => (r: string) => r.startsWith(`-A ${c} `);
+  const wanted = specs.filter((c) => c.chain === chain || want.some(mine(c.chain)));
+  const unwanted = specs.filter((c) => !wanted.includes(c) && ((c.chain in cur.chains) || (!!c.jump && cur.rules.includes(c.jump))));
   const decl = table === 'filter' ? userChainDecl(tables) : [];
   const reasons: string[] = [];
   let rulesOk = decl.length === 0;
   if (decl.length) reasons.push(`chain ${USER_CHAIN} is missing`);
-  for (const c of chains) {
-    const mine = (r: string) => r.startsWith(`-A ${c} `);
-    const have = cur.rules.filter(mine);
-    const wanted = want.filter(mine);
+  for (const { chain: c } of wanted) {
+    const have = cur.rules.filter(mine(c));
+    const wantedRules = want.filter(mine(c));
     if (!(c in cur.chains)) { rulesOk = false; reasons.push(`chain ${c} is missing`); continue; }
-    if (have.length === wanted.length && have.every((r, i) => r === wanted[i])) continue;
+    if (have.length === wantedRules.length && have.every((r, i) => r === wantedRules[i])) continue;
     rulesOk = false;
-    const added = wanted.filter((r) => !have.includes(r)).length;
-    const removed = have.filter((r) => !wanted.includes(r)).length;
+    const added = wantedRules.filter((r) => !have.includes(r)).length;
+    const removed = have.filter((r) => !wantedRules.includes(r)).length;
     reasons.push(`chain ${c} differs from the networks (${added} rule(s) to add, ${removed} to remove${added + removed === 0 ? ', order' : ''})`);
   }
   // Our jump is put first when we add it; after that rules others put above it stay where they are
   // (the admin's place for rules that must come first is D6-USER). Duplicates of it are ours to remove.
-  const builtins = cur.rules.filter((r) => r.startsWith(`-A ${builtin} `));
-  const jumpAt = builtins.indexOf(jump);
-  // the one exception to "never moved": a NAT rule of Docker's that would decide before our SNAT (only ours moves)
-  const shadow = table === 'nat' ? shadowingNatRule(builtins, want) : -1;
-  const shadowed = jumps > 0 && shadow >= 0 && shadow < jumpAt;
-  const jumpOk = jumps === 1 && !shadowed;
-  if (rulesOk && jumpOk) return undefined;
+  // The one exception to "never moved": a NAT rule of Docker's that would decide before our SNAT (only ours moves).
+  const jumpFixes = wanted.flatMap(({ chain: c, builtin, jump }) => {
+    if (!jump || !builtin) return [];
+    const jumps = cur.rules.filter((r) => r === jump).length;
+    const builtins = cur.rules.filter((r) => r.startsWith(`-A ${builtin} `));
+    const jumpAt = builtins.indexOf(jump);
+    const shadow = table === 'nat' && c === chain ? shadowingNatRule(builtins, want) : -1;
+    const shadowed = jumps > 0 && shadow >= 0 && shadow < jumpAt;
+    return jumps === 1 && !shadowed ? [] : [{ c, builtin, jump, jumps, builtins, jumpAt, shadow, shadowed }];
+  });
+  if (rulesOk && !jumpFixes.length && !unwanted.length) return undefined;
   const lines = [`*${table}`, ...decl];
-  if (!rulesOk) {
-    for (const c of chains) lines.push(`:${c} - [0:0]`, `-F ${c}`);
-    for (const c of chains) lines.push(...want.filter((r) => r.startsWith(`-A ${c} `)));
+  for (const u of unwanted) {
+    reasons.push(`chain ${u.chain} is not wanted in this mode`);
+    for (const r of cur.rules) if (r === u.jump) lines.push(r.replace(/^-A /, '-D '));
+    if (u.chain in cur.chains) lines.push(`-F ${u.chain}`, `-X ${u.chain}`);
   }
-  if (!jumpOk) {
-    reasons.push(jumps === 0 ? `jump to ${chain} missing from ${builtin}`
-      : shadowed ? `Docker's "${builtins[shadow]}" comes before the jump to ${chain} in ${builtin} (Docker puts it first when dockerd starts or creates the network), so its NAT would decide the source: the jump moves above it`
-        : `${jumps} jumps to ${chain} in ${builtin}`);
+  if (!rulesOk) {
+    for (const { chain: c } of wanted) lines.push(`:${c} - [0:0]`, `-F ${c}`);
+    for (const { chain: c } of wanted) lines.push(...want.filter(mine(c)));
+  }
+  for (const { c, builtin, jump, jumps, builtins, jumpAt, shadow, shadowed } of jumpFixes) {
+    reasons.push(jumps === 0 ? `jump to ${c} missing from ${builtin}`
+      : shadowed ? `Docker's "${builtins[shadow]}" comes before the jump to ${c} in ${builtin} (Docker puts it first when dockerd starts or creates the network), so its NAT would decide the source: the jump moves above it`
+        : `${jumps} jumps to ${c} in ${builtin}`);
     let at = jumps === 0 ? 1 : jumpAt + 1;
     // our jump(s) sit below the shadowing rule, so deleting them first leaves its position as it is
     if (shadow >= 0 && shadow + 1 < at) at = shadow + 1;
     for (let i = 0; i < jumps; i++) lines.push(jump.replace(/^-A /, '-D '));
-    lines.push(`-I ${builtin} ${at} -m comment --comment ${COMMENT_TAG} -j ${chain}`);
+    lines.push(`-I ${builtin} ${at} -m comment --comment ${COMMENT_TAG} -j ${c}`);
   }
   lines.push('COMMIT');
   return { text: `${lines.join('\n')}\n`, reasons };
@@ -130,7 +143,7 @@ export function planReconcile(desired: Desired, obs: Observed, tables: Table[] =
     const s = tableSection(t, desired[t], obs.tables);
     if (!s) continue;
     sections.push(s.text);
-    changes.push({ kind: 'firewall', action: desired[t] ? 'update' : 'remove', target: `${t} ${TABLES[t].chain}`, reason: s.reasons.join('; ') });
+    changes.push({ kind: 'firewall', action: desired[t] ? 'update' : 'remove', target: `${t} ${MAIN[t]}`, reason: s.reasons.join('; ') });
   }
   const ownedRoutes = (obs.state?.routes ?? []).map(parseRouteKey).filter((r): r is RouteSpec => !!r);
   const wantRoutes = new Set(desired.routes.map(routeKey));

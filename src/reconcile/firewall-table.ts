@@ -8,14 +8,13 @@ import { tableSection, type Table } from './diff';
 import { observeDocker, observeVetted, type ReconcileDeps } from './observe';
 import type { LinkInfo } from '../model/net';
 
-export interface EnableView { prefix: string; mode: Mode; uplink: string; natByUs: boolean; filterByUs: boolean; natSource?: string }
-/** What the batch of one table depends on (the nat chain on the prefix and the chosen source, the filter on the uplink). */
-type TableView = Pick<EnableView, 'prefix' | 'uplink'> & Partial<Pick<EnableView, 'natByUs' | 'natSource'>>;
+export interface EnableView { prefix: string; mode: Mode; uplink: string; natByUs: boolean; filterByUs: boolean; natSource?: string; outsidePrefix?: string }
+/** What the batch of one table depends on (the nat chain on the prefix and the chosen source or the outside prefix, the filter on the uplink). */
+type TableView = Pick<EnableView, 'prefix' | 'uplink'> & Partial<Pick<EnableView, 'natByUs' | 'natSource' | 'mode' | 'outsidePrefix'>>;
 
 /**
-/**
  * Pure: the ip6tables-restore batch that brings our chains in one table to Docker's networks ('' when they
- * match): nat masquerades (or SNATs to the chosen source) the networks inside the prefix, the filter covers every
+ * match): nat masquerades (or SNATs to the chosen source) the networks inside the prefix, or translates it (npt), the filter covers every
  * bridge network. The nat chain goes when the plan wants none (a chosen source dropped with --nat-source none).
  * `docker` is already vetted against the links (vetBridges), which also name the host interfaces the filter spares.
  */

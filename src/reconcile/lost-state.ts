@@ -38,8 +38,8 @@ export async function readStateOrLost(deps: StateSources): Promise<StateRead> {
   return {
     state,
     lost: new PreconditionError(
-      `${file} ${why}, but daemon.json runs Docker with IPv6 on and its own IPv6 filter off ("ip6tables": false, as docker ipv6 enable writes in routed and ndp modes): every container would be open. docker ipv6 keeps every Docker bridge closed (docker0, br-*: nothing in, nothing out) and changes nothing else until the state is back`,
-      'put the state file back from a backup, or rebuild it from daemon.json: docker ipv6 recover --rebuild-state (add --dry-run to see it first); then docker ipv6 apply (the boot unit does the same at the next start)',
+      `${file} ${why}, but daemon.json runs Docker with IPv6 on and its own IPv6 filter off ("ip6tables": false, as docker ipv6 enable writes in routed, ndp and npt modes): every container would be open. docker ipv6 keeps every Docker bridge closed (docker0, br-*: nothing in, nothing out) and changes nothing else until the state is back`,
+      'put the state file back from a backup, or rebuild it from daemon.json: docker ipv6 recover --rebuild-state (npt mode: with --outside-prefix P; add --dry-run to see it first); then docker ipv6 apply (the boot unit does the same at the next start)',
     ),
   };
 }

@@ -11,6 +11,8 @@ export interface Owned {
   natSource?: string;
   /** bridges with names of their own the last pass listed (state.bridges): the skeleton closes them */
   bridges?: string[];
+  /** npt: the outside prefix the inside one (prefix) is translated to */
+  outsidePrefix?: string;
 }
 
 export interface Observed {
@@ -27,9 +29,10 @@ export interface Observed {
 export function ownedFrom(state: ToolState | undefined): Owned | undefined {
   const en = state?.enabled;
   if (!en || !state?.prefix || !state.mode || !state.uplink) return undefined;
+  if (state.mode === 'npt' && !state.outsidePrefix) return undefined;
   return {
     prefix: state.prefix, mode: state.mode, uplink: state.uplink, natByUs: en.natByUs, filterByUs: en.filterByUs,
     ...(state.mode === 'nat' && state.natSource ? { natSource: state.natSource } : {}),
-    ...(state.bridges?.length ? { bridges: state.bridges } : {}),
+    ...(state.bridges?.length ? { bridges: state.bridges } : {}), ...(state.mode === 'npt' ? { outsidePrefix: state.outsidePrefix } : {}),
   };
 }

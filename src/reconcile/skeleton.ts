@@ -3,8 +3,7 @@
 import { chainEndsClosed, FILTER_CHAINS, filterIsClosed, skeletonRules } from '../firewall/batches';
 import type { ParsedRuleset } from '../model/ip6tables-save';
 import type { LinkInfo, RouteInfo } from '../model/net';
-import { formatCidr, parseCidr6 } from '../model/ip';
-import { routeKey, sparedInterfaces, type RouteSpec } from './desired';
+import { desiredNatRules, routeKey, sparedInterfaces, unreachableRoutes, type RouteSpec } from './desired';
 import { isRoute, tableSection, type Change } from './diff';
 import { ownedFrom, type Owned } from './owned';
 import { readStateOrLost } from './lost-state';
@@ -28,12 +27,11 @@ export function skeletonFilter(bridges: readonly string[], uplink: string | unde
  * catch-all drops, a drop for each bridge the state names), it becomes D6-USER's jump, those bridges closed
  * and the catch-alls: every Docker bridge is closed both ways (published ports too) until a full pass can
  * list the networks again. A chain that still ends closed keeps its rules and only gets its jump back.
- * Routed: the unreachable route for the prefix.
+ * Routed: the unreachable route for the prefix; npt: for both prefixes, and the translation between them.
  */
 export function planSkeleton(owned: Owned | undefined, tables: ParsedRuleset, routes: readonly RouteInfo[], links: readonly Pick<LinkInfo, 'name'>[] = []): SkeletonPlan {
   const out: SkeletonPlan = { routes: [], changes: [] };
   if (!owned) return out;
-  const prefix = formatCidr(parseCidr6(owned.prefix)!);
   const bridges = owned.bridges ?? [];
   if (owned.filterByUs && !filterIsClosed(tables, bridges)) {
     const endsClosed = chainEndsClosed(tables, bridges);
@@ -42,9 +40,18 @@ export function planSkeleton(owned: Owned | undefined, tables: ParsedRuleset, ro
     out.batch = endsClosed ? tableSection('filter', have, tables)?.text : skeletonFilter(bridges, owned.uplink, links, tables);
     out.changes.push({ kind: 'firewall', action: 'update', target: 'filter D6-FORWARD', reason: endsClosed ? 'the jump to our chain is missing' : 'closed skeleton: nothing reaches or leaves a Docker bridge until a full pass lists the networks' });
   }
-  if (owned.mode === 'routed' && !routes.some((r) => isRoute(r, { type: 'unreachable', dst: prefix }))) {
-    out.routes.push({ type: 'unreachable', dst: prefix });
-    out.changes.push({ kind: 'route', action: 'add', target: `unreachable ${prefix}`, reason: 'packets to unassigned parts of the routed prefix must not go back upstream (routing loop)' });
+  for (const r of unreachableRoutes(owned)) {
+    if (routes.some((x) => isRoute(x, r))) continue;
+    out.routes.push(r);
+    out.changes.push({ kind: 'route', action: 'add', target: `unreachable ${r.dst}`, reason: 'packets to unassigned parts of the prefix must not go back upstream (routing loop)' });
+  }
+  // npt: the translation comes from the state alone too (the agent and the boot unit keep it like every rule)
+  if (owned.mode === 'npt') {
+    const nat = tableSection('nat', desiredNatRules(owned, { networks: [], containers: [] }), tables);
+    if (nat) {
+      out.batch = `${out.batch ?? ''}${nat.text}`;
+      out.changes.push({ kind: 'firewall', action: 'update', target: 'nat D6-NAT', reason: `the translation ${owned.prefix} <-> ${owned.outsidePrefix}: ${nat.reasons.join('; ')}` });
+    }
   }
   return out;
 }

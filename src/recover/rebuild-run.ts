@@ -8,7 +8,7 @@ import { prefixFacts } from '../observe/prefix-facts';
 import { withLock } from '../transaction/index';
 import { rebuildState } from './rebuild-state';
 
-export async function runRebuildState(ctx: RunContext, o: { prefix?: string } = {}): Promise<void> {
+export async function runRebuildState(ctx: RunContext, o: { prefix?: string; outsidePrefix?: string } = {}): Promise<void> {
   ctx.requireLocalDaemon('rebuild the state file');
   const dry = ctx.globals.dryRun;
   if (!dry) ctx.requireRoot('docker ipv6 recover --rebuild-state');
@@ -23,7 +23,7 @@ export async function runRebuildState(ctx: RunContext, o: { prefix?: string } = 
     const before = await ctx.host.files.readText(`${ctx.paths.stateDir}/daemon.json.before-enable`);
     const rebuilt = rebuildState({
       config: { path: snap.daemonConfig.path, text: snap.daemonConfig.text ?? '', value: snap.daemonConfig.value },
-      before, dockerVersion: version, uplink: snap.host.uplink, prefix: o.prefix,
+      before, dockerVersion: version, uplink: snap.host.uplink, prefix: o.prefix, outsidePrefix: o.outsidePrefix,
       uplinkPrefixes: prefixFacts(snap).uplinkPrefixes, sysctlFileExists: await ctx.host.files.exists(ctx.paths.sysctlConf),
       now: new Date().toISOString(),
     });

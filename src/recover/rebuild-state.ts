@@ -2,7 +2,9 @@
 // (pure). The prefix is the one whose keys enable would write, exactly: the default bridge's fixed-cidr-v6
 // is its first /64 and default-address-pools its subnets; the mode follows from the prefix and the uplink
 // as enable's auto mode decides. What the lost file alone knew (the sysctls' values before enable, the NDP
-// entries that were not ours) cannot be rebuilt, and the plan says what disable will do without it.
+// entries that were not ours) cannot be rebuilt, and the plan says what disable will do without it. An npt
+// host's keys are routed mode's for a ULA: with the outside prefix given (only the lost file knew it) they
+// read as npt.
 import { deepEqual, setKeys } from '../daemon/edit';
 import { PreconditionError } from '../errors';
 import { formatCidr, parseCidr6, type Cidr6 } from '../model/ip';
@@ -10,6 +12,8 @@ import { MIN_PREFIX_LENGTH } from '../model/prefix-rules';
 import { ABSENT, type ToolState } from '../model/state';
 import { planDaemonKeys } from '../daemon/plan-keys';
 import { chooseMode } from '../model/mode';
+import { judgeOutside } from '../model/npt';
+import { UsageError } from '../errors';
 
 export interface RebuildInput {
   /** daemon.json as it is now: its path, text and keys */
@@ -20,11 +24,15 @@ export interface RebuildInput {
   dockerVersion: string;
   /** --prefix: which of several prefixes the keys fit (Docker before 27) */
   prefix?: string;
+  /** --outside-prefix: the host ran npt mode (a ULA inside), translated to this prefix */
+  outsidePrefix?: string;
   uplink: string;
   uplinkPrefixes: string[];
   sysctlFileExists: boolean;
   now: string;
 }
+
+type RebuiltMode = 'routed' | 'ndp' | 'npt';
 
 export interface RebuiltState { state: ToolState; prefix: string; notes: string[] }
 
@@ -32,15 +40,17 @@ export interface RebuiltState { state: ToolState; prefix: string; notes: string[
  * The prefixes whose enable keys daemon.json holds now (routed or ndp), longest first. Docker before 27 gets
  * 64 one-subnet pool entries whatever the prefix's length, so there several lengths give the same keys.
  */
-export function prefixesFromKeys(config: Record<string, unknown>, version: string, uplinkPrefixes: string[]): Array<{ prefix: Cidr6; mode: 'routed' | 'ndp' }> {
+export function prefixesFromKeys(config: Record<string, unknown>, version: string, uplinkPrefixes: string[], npt = false): Array<{ prefix: Cidr6; mode: RebuiltMode }> {
   const bridge = typeof config['fixed-cidr-v6'] === 'string' ? parseCidr6(config['fixed-cidr-v6']) : undefined;
   if (!bridge) return [];
-  const out: Array<{ prefix: Cidr6; mode: 'routed' | 'ndp' }> = [];
+  const out: Array<{ prefix: Cidr6; mode: RebuiltMode }> = [];
   for (let len = Math.min(bridge.length, 112); len >= MIN_PREFIX_LENGTH; len--) {
     const prefix = parseCidr6(`${bridge.network}/${len}`)!;
     if (prefix.start !== bridge.start) continue;
-    const mode = chooseMode('auto', prefix, uplinkPrefixes);
-    if (mode === 'nat') continue;
+    const auto = chooseMode('auto', prefix, uplinkPrefixes);
+    // npt: a ULA inside prefix with routed mode's keys; otherwise what enable's auto mode makes of the prefix
+    const mode = npt ? (auto === 'nat' ? 'npt' : undefined) : auto === 'routed' || auto === 'ndp' ? auto : undefined;
+    if (!mode) continue;
     // every key enable writes for this prefix is there with its value; of the pools, the IPv6 entries (enable keeps the IPv4 ones)
     const want = planDaemonKeys({}, version, prefix, mode).set;
     if (Object.entries(want).every(([k, v]) => (k === 'default-address-pools' ? deepEqual(v6Pools(config[k]), v6Pools(v)) : deepEqual(config[k], v)))) out.push({ prefix, mode });
@@ -56,8 +66,8 @@ function v6Pools(pools: unknown): unknown[] {
  * The one prefix, `chosen` among several, or the longest: a saved prefix shorter than the real one would
  * route (unreachable) and filter addresses that are not this host's; a longer one only allocates less.
  */
-export function prefixFromKeys(config: Record<string, unknown>, version: string, uplinkPrefixes: string[], chosen?: string): { prefix: Cidr6; mode: 'routed' | 'ndp'; others: string[] } | undefined {
-  const all = prefixesFromKeys(config, version, uplinkPrefixes);
+export function prefixFromKeys(config: Record<string, unknown>, version: string, uplinkPrefixes: string[], chosen?: string, npt = false): { prefix: Cidr6; mode: RebuiltMode; others: string[] } | undefined {
+  const all = prefixesFromKeys(config, version, uplinkPrefixes, npt);
   const want = chosen ? parseCidr6(chosen) : undefined;
   const hit = want ? all.find((c) => c.prefix.start === want.start && c.prefix.length === want.length) : all[0];
   return hit && { ...hit, others: all.filter((c) => c !== hit).map((c) => formatCidr(c.prefix)) };
@@ -68,9 +78,20 @@ export function rebuildState(i: RebuildInput): RebuiltState {
   if (!(c.ipv6 === true && c.ip6tables === false)) {
     throw new PreconditionError(`${i.config.path} does not run Docker with IPv6 and its IPv6 filter off: there is no routed or ndp setup to rebuild the state from`, 'docker ipv6 enable sets IPv6 up (add --dry-run to see how)');
   }
-  const found = prefixFromKeys(c, i.dockerVersion, i.uplinkPrefixes, i.prefix);
+  const npt = i.outsidePrefix !== undefined;
+  // npt maps the inside prefix 1:1 onto the outside one: where the pools fit several lengths (before 27), the
+  // outside prefix's length is the inside one's (the longest would be refused as a length mismatch)
+  const outLen = npt ? parseCidr6(i.outsidePrefix!)?.length : undefined;
+  const sameLength = !i.prefix && outLen !== undefined ? prefixesFromKeys(c, i.dockerVersion, i.uplinkPrefixes, true).find((x) => x.prefix.length === outLen) : undefined;
+  const found = prefixFromKeys(c, i.dockerVersion, i.uplinkPrefixes, i.prefix ?? (sameLength && formatCidr(sameLength.prefix)), npt);
   if (!found) {
-    const fits = prefixesFromKeys(c, i.dockerVersion, i.uplinkPrefixes).map((x) => formatCidr(x.prefix));
+    const fits = prefixesFromKeys(c, i.dockerVersion, i.uplinkPrefixes, npt).map((x) => formatCidr(x.prefix));
+    // a ULA bridge with routed mode's keys: an npt host, whose outside prefix only the lost file knew
+    const ula = !npt && prefixesFromKeys(c, i.dockerVersion, i.uplinkPrefixes, true).length > 0;
+    if (ula) {
+      throw new PreconditionError(`${i.config.path} holds the keys of npt mode (the ULA ${String(c['fixed-cidr-v6'])} with Docker's IPv6 filter off): the outside prefix it was translated to was only in the lost file`,
+        'docker ipv6 recover --rebuild-state --outside-prefix P (P: the global prefix the upstream routes to this host)');
+    }
     throw new PreconditionError(
       i.prefix && fits.length
         ? `${i.prefix} is not a prefix whose enable keys ${i.config.path} holds: ${fits.join(', ')} ${fits.length > 1 ? 'are' : 'is'}`
@@ -79,6 +100,12 @@ export function rebuildState(i: RebuildInput): RebuiltState {
     );
   }
   const prefix = formatCidr(found.prefix);
+  let outside: string | undefined;
+  if (i.outsidePrefix !== undefined) {
+    const j = judgeOutside(i.outsidePrefix, found.prefix, { uplinkPrefixes: i.uplinkPrefixes, hostAddresses: [], gateways: [] });
+    if ('why' in j) throw new UsageError(`--outside-prefix ${i.outsidePrefix} ${j.why}`, j.hint);
+    outside = formatCidr(j.cidr);
+  }
   // the keys enable writes for it, with the values daemon.json holds now
   const keys = Object.fromEntries(Object.keys(planDaemonKeys({}, i.dockerVersion, found.prefix, found.mode).set).map((k) => [k, c[k]]));
   // what disable puts back: the values of the copy from before enable, else nothing (the keys go)
@@ -86,7 +113,7 @@ export function rebuildState(i: RebuildInput): RebuiltState {
     ? setKeys(i.before, keys, i.config.path).undo
     : { previous: Object.fromEntries(Object.keys(keys).map((k) => [k, ABSENT])) };
   const notes = [
-    `prefix ${prefix}, mode ${found.mode}, uplink ${i.uplink}: the keys in ${i.config.path} are exactly what enable writes for them`,
+    `prefix ${prefix}${outside ? ` translated to ${outside}` : ''}, mode ${found.mode}, uplink ${i.uplink}: the keys in ${i.config.path} are exactly what enable writes for them`,
     ...(found.others.length ? [`Docker ${i.dockerVersion}'s pools fit ${found.others.length} other prefix lengths too (${found.others[0]} ... ${found.others.at(-1)}): ${i.prefix ? 'the one given' : 'the longest is taken (a shorter one than yours would route and filter addresses that are not this host\'s)'}; if yours is another, run docker ipv6 recover --rebuild-state --prefix P`] : []),
     i.before !== undefined
       ? `disable will put back the values of ${Object.keys(keys).join(', ')} from the copy enable kept before its first change`
@@ -97,9 +124,10 @@ export function rebuildState(i: RebuildInput): RebuiltState {
     version: 1, prefix, mode: found.mode, uplink: i.uplink,
     enabled: {
       at: i.now, daemonJson: { path: i.config.path, undo, fileExisted: true },
-      sysctls: {}, sysctlFileWritten: i.sysctlFileExists, natByUs: false, filterByUs: true,
+      sysctls: {}, sysctlFileWritten: i.sysctlFileExists, natByUs: found.mode === 'npt', filterByUs: true,
     },
-    ...(found.mode === 'routed' ? { routes: [`unreachable ${prefix}`] } : {}),
+    ...(outside ? { outsidePrefix: outside } : {}),
+    ...(found.mode === 'routed' ? { routes: [`unreachable ${prefix}`] } : found.mode === 'npt' ? { routes: [`unreachable ${prefix}`, `unreachable ${outside}`] } : {}),
   };
   return { state, prefix, notes };
 }

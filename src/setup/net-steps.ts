@@ -27,7 +27,8 @@ async function withNet<T>(host: HostAdapters, fn: (net: NetOps) => Promise<T>): 
   try { return await fn(net); } finally { net.close(); }
 }
 
-function natWhat(plan: Pick<EnablePlan, 'natByUs' | 'natSource'>): string {
+function natWhat(plan: Pick<EnablePlan, 'natByUs' | 'natSource' | 'prefix' | 'outsidePrefix'>): string {
+  if (plan.outsidePrefix) return `translate ${plan.prefix} <-> ${plan.outsidePrefix} 1:1 (chains D6-NAT and D6-DNAT)`;
   if (plan.natSource) return `SNAT to ${plan.natSource} in chain D6-NAT, its jump before Docker's masquerade`;
   return plan.natByUs ? 'masquerade the prefix in chain D6-NAT' : 'remove chain D6-NAT (no chosen NAT66 source any more)';
 }
@@ -43,10 +44,11 @@ export function firewallStep(deps: Pick<ReconcileDeps, 'docker' | 'firewall' | '
 }
 
 /** Routed: packets to parts of the prefix no network holds must not go back upstream (a routing loop). */
-export function unreachableStep(host: HostAdapters, prefix: string): Step {
+export function unreachableStep(host: HostAdapters, prefix: string, first = prefix): Step {
   const route = unreachableFor(prefix);
   return {
-    id: 'unreachable-route',
+    // one per prefix (npt has two); the first keeps its id, which journals of older runs name
+    id: prefix === first ? 'unreachable-route' : `unreachable-route:${route.dst}`,
     describe: `route ${routeKey(route)}: packets to unassigned parts of the prefix are refused here, not sent back upstream`,
     // a route already there (an earlier enable, apply or the agent made it) is not this run's to remove
     async prepare() {

@@ -13,6 +13,7 @@ import { dockerView, vetBridges, type DockerFacts } from '../model/docker';
 import { shellQuote } from '../util/shell-quote';
 import { planId } from '../model/plan-id';
 import { networkFates } from '../model/network-fate';
+import { judgeOutside } from '../model/npt';
 import { ourRulesPlace } from '../model/firewall-backend';
 import { firewallBatch } from '../reconcile/firewall-table';
 import { containerProxies, desiredForwardRules } from '../reconcile/desired';
@@ -35,6 +36,8 @@ export interface EnableOptions {
   sysctlConfPath: string;
   /** Docker is down (local, no dockerd process): plan for the version its binary reports; see down.ts */
   dockerDown?: DockerDown;
+  /** npt: the routed global prefix the inside one is translated to */
+  outsidePrefix?: string;
   /** --nat-source: a host address, 'none', or undefined (keep the saved one) */
   natSource?: string;
   /** systemd and our units (observeServices): where systemd runs, the agent and boot unit are put in place */
@@ -46,6 +49,8 @@ export interface EnablePlan {
   /** kept: the hand-set ULA fixed-cidr-v6 stays the bridge's subnet; replaced: it is replaced by a generated ULA (prefixNote says why) */
   prefixSource: 'generated' | 'saved' | 'given' | 'kept' | 'replaced';
   prefixNote?: string;
+  /** npt: the outside prefix (the inside one is `prefix`) */
+  outsidePrefix?: string;
   mode: Mode;
   uplink: string;
   bridgeSubnet: string;
@@ -143,6 +148,15 @@ function withDefaultBridge(view: DockerFacts): DockerFacts {
   return { ...view, containers: [], networks: [...others, { id: 'bridge', name: 'bridge', bridge: 'docker0', subnets6: [] }] };
 }
 
+/** npt: the outside prefix, checked against the inside one and the host (a usage error names what is wrong). */
+function outsideFor(o: EnableOptions, inside: Cidr6, snap: HostSnapshot): Cidr6 {
+  if (!o.outsidePrefix) throw new UsageError('--mode npt needs --outside-prefix: the routed global prefix the inside one is translated to', 'e.g. docker ipv6 enable --mode npt --prefix auto --outside-prefix 2001:db8:800::/48');
+  const f = prefixFacts(snap);
+  const j = judgeOutside(o.outsidePrefix, inside, { uplinkPrefixes: f.uplinkPrefixes, hostAddresses: f.hostAddresses, gateways: f.gateways ?? [] });
+  if ('why' in j) throw new UsageError(`--outside-prefix ${o.outsidePrefix} ${j.why}`, j.hint);
+  return j.cidr;
+}
+
 export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   preconditions(snap, o.dockerDown);
   const uplink = snap.host.uplink!;
@@ -178,14 +192,21 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   const bridge = formatCidr(bridgeSubnet(prefix));
   const bridgeNet = snap.networks.find((n) => n.name === 'bridge');
   const runningMatches = !!bridgeNet?.enableIPv6 && bridgeNet.ipv6Subnets.some((s) => { const c = parseCidr6(s); return !!c && `${c.network}/${c.length}` === bridge; });
-  const natByUs = mode === 'nat' && after.iptables === false;
-  if (natByUs) notes.push('"iptables": false in daemon.json: Docker programs no NAT, so docker-ipv6 installs its own IPv6 masquerade');
+  const outside = mode === 'npt' ? outsideFor(o, prefix, snap) : undefined;
+  // npt: the translation is ours (D6-NAT and D6-DNAT), like our masquerade when Docker programs no NAT
+  const natByUs = (mode === 'nat' && after.iptables === false) || mode === 'npt';
+  if (natByUs && mode === 'nat') notes.push('"iptables": false in daemon.json: Docker programs no NAT, so docker-ipv6 installs its own IPv6 masquerade');
+  if (outside) notes.push(`NPTv6: ${formatCidr(prefix)} (inside, what containers keep) <-> ${formatCidr(outside)} (outside), 1:1 and both ways by the uplink ${uplink}; a new outside prefix later changes only that: docker ipv6 renumber --outside-prefix P`);
   const filterByUs = mode !== 'nat';
 
   // the filter's view: every bridge network, vetted against the host's links (a host bridge is left out)
   const links = snap.host.net ?? { links: [], addresses: [] };
   const view = vetBridges(dockerView(snap.networks, snap.containers), links, uplink);
   let upstreamRoute: string | undefined;
+  if (outside) {
+    upstreamRoute = `${formatCidr(outside)} via ${uplinkAddress(snap, outside) ?? `<the address of ${uplink}>`}`;
+    notes.push(`the upstream router needs the route: ${upstreamRoute}`);
+  }
   if (mode === 'routed') {
     const via = uplinkAddress(snap, prefix);
     upstreamRoute = `${formatCidr(prefix)} via ${via ?? `<the address of ${uplink}>`}`;
@@ -214,10 +235,11 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   const natSources = ours.filter((o) => natByUs || !natSource || !('snat' in o) || o.snat !== natSource).map(({ subnet, bridge: br }) => ({ subnet, bridge: br, ...(natSource ? { to: natSource } : {}) }));
   // after the restart the default bridge is docker0 (it may not be listed here) and the containers are not
   // yet running: shown (-v) only where that differs from the batch of the first step
-  const filterNow = filterByUs ? desiredForwardRules({ uplink }, view, links.links) : undefined;
-  const filterAfter = filterByUs ? desiredForwardRules({ uplink }, withDefaultBridge(view), links.links) : undefined;
+  const filterNow = filterByUs ? desiredForwardRules({ uplink, mode }, view, links.links) : undefined;
+  const filterAfter = filterByUs ? desiredForwardRules({ uplink, mode }, withDefaultBridge(view), links.links) : undefined;
   const firewallAfterRestart = {
-    nat: natByUs || natSource ? renderNatBatch(natSources, snap.firewall.tables) : undefined,
+    nat: outside ? firewallBatch('nat', { prefix: formatCidr(prefix), uplink, mode, outsidePrefix: formatCidr(outside), natByUs }, view, snap.firewall.tables, links.links)
+      : natByUs || natSource ? renderNatBatch(natSources, snap.firewall.tables) : undefined,
     filter: filterAfter && filterAfter.join('\n') !== filterNow!.join('\n') ? renderFilterBatch(filterAfter, snap.firewall.tables) : undefined,
   };
   const bridgeMtu = mtu && mtu.after < 1500 ? mtu.after : undefined;
@@ -230,13 +252,13 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   const services = planServices(o.services, agentNeeded);
   const noop = !restart && sysctls.length === 0 && !!stateSame && !servicesChange(services);
   return {
-    prefix: formatCidr(prefix), prefixSource: source, ...(prefixNote ? { prefixNote } : {}), mode, uplink, bridgeSubnet: bridge,
+    prefix: formatCidr(prefix), prefixSource: source, ...(prefixNote ? { prefixNote } : {}), mode, uplink, bridgeSubnet: bridge, ...(outside ? { outsidePrefix: formatCidr(outside) } : {}),
     daemonJson: { path: snap.daemonConfig.path, before, after: edit.text, set: keys.set, undo: edit.undo, changed: edit.changed },
     sysctls, sysctlConf: { path: o.sysctlConfPath, text: renderSysctlConf(confValues) },
     natByUs, filterByUs, restart, upstreamRoute, ndpProxies, legacyNetworks, notes, noop, firewallAfterRestart, dockerDown: o.dockerDown,
     firewall: snap.firewall.kind ?? 'ip6tables', agentNeeded, services,
     runningContainers: restart ? snap.containers.filter((c) => c.state === 'running').map((c) => c.name) : [],
-    filterBatch: filterByUs ? firewallBatch('filter', { prefix: formatCidr(prefix), uplink }, view, snap.firewall.tables, links.links) : undefined,
+    filterBatch: filterByUs ? firewallBatch('filter', { prefix: formatCidr(prefix), uplink, mode }, view, snap.firewall.tables, links.links) : undefined,
     ...(natSource ? { natSource } : {}), ...(mtu ? { mtu } : {}),
     natStep: natByUs || !!natSource || natChain,
   };
@@ -245,7 +267,7 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
 /** The id of what an enable plan would change: `enable --dry-run` shows it, `enable --plan ID` runs only that plan. */
 export function enablePlanId(p: EnablePlan): string {
   return planId({
-    prefix: p.prefix, mode: p.mode, uplink: p.uplink, restart: p.restart,
+    prefix: p.prefix, mode: p.mode, uplink: p.uplink, restart: p.restart, ...(p.outsidePrefix ? { outsidePrefix: p.outsidePrefix } : {}),
     daemonJson: { before: p.daemonJson.before, after: p.daemonJson.after },
     sysctls: p.sysctls.map(({ key, to }) => ({ key, to })), filterBatch: p.filterBatch ?? null,
     natByUs: p.natByUs, filterByUs: p.filterByUs, ndpProxies: p.ndpProxies, ...(p.natSource ? { natSource: p.natSource } : {}),

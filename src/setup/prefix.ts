@@ -11,9 +11,9 @@ function refuse(why: string, hint: string): never {
 }
 
 /** The checks that need no facts about the host: run before anything is observed (exit 2 even with Docker down). */
-export function checkPrefixSyntax(input: string): Cidr6 {
+export function checkPrefixSyntax(input: string, flag = '--prefix'): Cidr6 {
   const j = judgePrefix(input);
-  if ('problem' in j) refuse(`--prefix ${input} ${j.problem.why}`, j.problem.hint);
+  if ('problem' in j) refuse(`${flag} ${input} ${j.problem.why}`, j.problem.hint);
   return j.cidr;
 }
 

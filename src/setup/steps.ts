@@ -9,7 +9,7 @@ import type { HostAdapters } from '../host/interfaces';
 import { normaliseDocker, type ApiNetwork } from '../model/docker';
 import { renderStateText, type ToolState } from '../model/state';
 import type { HostSnapshot } from '../observe/snapshot';
-import { routeKey } from '../reconcile/desired';
+import { routeKey, unreachableRoutes } from '../reconcile/desired';
 import { applyFirewallTable } from '../reconcile/firewall-table';
 import { hostDeps } from '../reconcile/index';
 import type { ReconcileDeps } from '../reconcile/observe';
@@ -18,7 +18,7 @@ import { captureFile, captureSysctl, fileUndo, type FileUndo, type Step, type Un
 import type { RestartUndo } from '../transaction/tool-undo';
 import { startAgain, type Downtime } from '../transaction/containers';
 import { canonical6, overlaps, parseCidr6 } from '../model/ip';
-import { firewallStep, ndpProxyStep, unreachableFor, unreachableStep } from './net-steps';
+import { firewallStep, ndpProxyStep, unreachableStep } from './net-steps';
 import { firewallWhere, type EnablePlan } from './plan';
 import { serviceSteps, servicesRecord } from './services';
 
@@ -149,7 +149,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
   // After the restart it is rendered again for the networks and published ports Docker then has.
   const down = plan.dockerDown;
   if (plan.filterByUs) steps.push(firewallStep(down ? whileDown(deps) : deps, plan, 'filter', 'firewall-filter', plan.filterBatch));
-  if (plan.mode === 'routed') steps.push(unreachableStep(host, plan.prefix));
+  for (const r of unreachableRoutes(plan)) steps.push(unreachableStep(host, r.dst, unreachableRoutes(plan)[0].dst));
   if (plan.filterByUs) {
     // Recorded before forwarding and the restart: dockerd turns IPv6 forwarding on at its start even with
     // "ip6tables": false (measured on 20.10 and 28.5), so after a kill and a reboot the boot unit must find
@@ -318,7 +318,8 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
       proxies,
       ...(foreign.length || prev?.foreignProxies ? { foreignProxies: unionProxies(prev?.foreignProxies ?? [], foreign) } : {}),
       // the same keys reconcile keeps, so apply, the agent and disable agree on what is ours
-      ...(plan.mode === 'routed' ? { routes: [...new Set([...(prev?.routes ?? []), routeKey(unreachableFor(plan.prefix))])] } : {}),
+      ...(plan.outsidePrefix ? { outsidePrefix: plan.outsidePrefix } : {}),
+      ...(unreachableRoutes(plan).length ? { routes: [...new Set([...(prev?.routes ?? []), ...unreachableRoutes(plan).map(routeKey)])] } : {}),
     };
   }
   return steps;

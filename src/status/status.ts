@@ -99,7 +99,7 @@ export function statusText(snap: HostSnapshot, agent: AgentView): string {
     ['Sysctls', unknown ?? (`forwarding all=${s['net.ipv6.conf.all.forwarding'] ?? '?'}` + (up ? ` ${up}: accept_ra=${s[`net.ipv6.conf.${up}.accept_ra`] ?? '?'} proxy_ndp=${s[`net.ipv6.conf.${up}.proxy_ndp`] ?? '?'}` : '') + ` disable_ipv6=${s['net.ipv6.conf.all.disable_ipv6'] ?? '?'}`)],
     unknown ? ['Firewall', unknown] : firewallLine(snap),
     ['Agent', unknown ?? agentLine(agent.status, agent.running)],
-    ['docker-ipv6', unknown ?? (snap.state?.enabled ? `enabled, prefix ${snap.state.prefix}, mode ${snap.state.mode}${snap.state.mode === 'nat' && snap.state.natSource ? `, egress from ${snap.state.natSource}` : ''}` : snap.state?.prefix ? `not enabled (prefix ${snap.state.prefix} saved)` : 'not enabled')],
+    ['docker-ipv6', unknown ?? (snap.state?.enabled ? `enabled, prefix ${snap.state.prefix}, mode ${snap.state.mode}${snap.state.outsidePrefix ? ` (outside ${snap.state.outsidePrefix})` : ''}${snap.state.mode === 'nat' && snap.state.natSource ? `, egress from ${snap.state.natSource}` : ''}` : snap.state?.prefix ? `not enabled (prefix ${snap.state.prefix} saved)` : 'not enabled')],
   ];
   const head = lines.map(([k, v]) => `${k.padEnd(12)} ${v}`).join('\n');
   const rows = snap.networks.map((n) => [

@@ -12,7 +12,7 @@ import type { Lab } from './lab';
 
 export const PREFIX = '2001:db8:2::/48';
 export const SERVE = (word: string, port: number) => ['sh', '-c', `while true; do echo ${word} | nc -l -p ${port}; done`];
-const RUN = ['run', '-d', '--restart', 'unless-stopped', '--stop-timeout', '1'];
+export const RUN = ['run', '-d', '--restart', 'unless-stopped', '--stop-timeout', '1'];
 
 export async function docker(lab: Lab, args: string[]): Promise<string> {
   const r = await lab.docker(args);
@@ -30,7 +30,7 @@ export async function readFromUpstream(lab: Lab, addr: string, port: number): Pr
 }
 
 /** Whether an echo request from the upstream is answered. */
-async function pingsFromUpstream(lab: Lab, addr: string): Promise<boolean> {
+export async function pingsFromUpstream(lab: Lab, addr: string): Promise<boolean> {
   return / 1 packets received/.test((await lab.upstream(['busybox', 'ping6', '-c1', '-W1', addr])).stdout);
 }
 
@@ -54,13 +54,17 @@ export async function rebootHost(t: ExecutionContext, lab: Lab, stopDockerd: str
 }
 
 /** Docker's start at boot, then its containers with a restart policy back up. */
-async function dockerBack(t: ExecutionContext, lab: Lab, names: string[]): Promise<void> {
+export async function dockerBack(t: ExecutionContext, lab: Lab, names: string[]): Promise<void> {
   const up = await lab.lab(['restart']);
   t.is(up.code, 0, up.stderr);
   for (const n of names) await waitFor(`${n} running again`, async () => (await lab.docker(['inspect', '-f', '{{.State.Running}}', n])).stdout.trim() === 'true', 60_000);
 }
 
-export interface Probe { name: string; port: number; word: string; open: boolean }
+export interface Probe {
+  name: string; port: number; word: string; open: boolean;
+  /** where the upstream aims, from the container's address (npt: its outside address); the control stays at the container's */
+  at?: (addr: string) => string;
+}
 
 /**
  * Probes each target from the upstream (in parallel): an unpublished port that answers is an exposure, an open
@@ -68,8 +72,9 @@ export interface Probe { name: string; port: number; word: string; open: boolean
  */
 export async function probeAll(t: ExecutionContext, suite: FaultSuite, lab: Lab, targets: Probe[], when: string): Promise<void> {
   await Promise.all(targets.map(async (p) => {
-    const addr = await addressOf(lab, p.name);
-    await waitFor(`${p.word} listening on [${addr}]:${p.port}`, async () => (await lab.host(['busybox', 'nc', '-w2', addr, String(p.port)], { input: '' })).stdout.includes(p.word), 20_000);
+    const own = await addressOf(lab, p.name);
+    await waitFor(`${p.word} listening on [${own}]:${p.port}`, async () => (await lab.host(['busybox', 'nc', '-w2', own, String(p.port)], { input: '' })).stdout.includes(p.word), 20_000);
+    const addr = p.at ? p.at(own) : own;
     let got = await readFromUpstream(lab, addr, p.port);
     if (p.open && !got.includes(p.word)) got = await readFromUpstream(lab, addr, p.port);
     if (p.open) t.true(got.includes(p.word), `${when}: the published ${p.name} [${addr}]:${p.port} answers from the upstream (the control)`);

@@ -9,6 +9,7 @@ import { faultSuite, ok, restartWrapper, spawnTool, stopDockerdSnippet, toolFile
 import { nftBinary } from '../../src/host/nftables';
 import { CLI, type Lab } from './lab';
 import { addressOf, closedScenarios, docker, enableRouted, PREFIX, SERVE } from './exposure-closed';
+import { nptScenarios } from './exposure-npt';
 
 /** What a TCP connection from the upstream to [addr]:port reads (the servers answer with a word). */
 async function readFrom(lab: Lab, addr: string, port: number, tries = 1): Promise<string> {
@@ -104,6 +105,9 @@ export function exposureScenarios(test: TestFn, version: string, file: string, f
   });
 
   closedScenarios(suite, nft, stopDockerdSnippet);
+  // the npt walk on 28 (ip6tables NETMAP) and 29 with nftables (snat|dnat ip6 prefix to); 20.10 and 29-iptables
+  // share 28's translation path and get the exposure and lost-state scenarios
+  nptScenarios(suite, nft, stopDockerdSnippet, version === '28' || nft);
 
   suite.scenario('reboot after a killed enable: from the kill through boot, Docker\'s start and recovery, no unpublished port is ever reachable', { fault: 'kill -9 of enable during its restart, then a reboot: our chains and route gone, forwarding back to 0, sysctl.d applied, dockerd started, the boot units run' }, async (t, lab) => {
     // a host that was never enabled: containers with a restart policy, one publishing, one not

@@ -69,6 +69,9 @@ test('lintian reports no errors, and dpkg installs, upgrades, removes and purges
   }
   t.true(existsSync(join(root, 'usr/share/doc/docker-ipv6/copyright')));
   t.true(existsSync(join(root, 'usr/share/doc/docker-ipv6/changelog.Debian.gz')));
+  for (const ex of ['dhcpcd/80-docker-ipv6-npt', 'networkd-dispatcher/50-docker-ipv6-npt']) {
+    t.is(readFileSync(join(root, 'usr/share/doc/docker-ipv6/examples', ex), 'utf8'), readFileSync(join(REPO, 'contrib', ex), 'utf8'), `${ex} is shipped as an example`);
+  }
   t.deepEqual(ours(), [], 'installing enables no unit');
   t.deepEqual(calls(), ['--system daemon-reload'], 'installing starts nothing: systemd only rereads its units');
   // deb-systemd-helper records every link each unit can have, so remove and purge know what to take away

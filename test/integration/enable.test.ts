@@ -2,10 +2,10 @@
 // namespaces: NAT66 with a generated ULA, idempotence, byte-exact disable, rollback on a failed restart, routed and
 // NDP global prefixes.
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withLab, CLI, type Lab } from '../helpers/lab';
+import { peerSeenUpstream } from '../helpers/upstream';
 import { restartWrapper } from '../helpers/faults';
 import { dockerNftTable, firewallText, ourNftTable } from './agent-lab';
 
@@ -51,26 +51,6 @@ async function fetchFromUpstream(lab: Lab, addr: string, port: number, attempts 
     out = (await lab.upstream(['busybox', 'nc', '-w3', addr, String(port)], { input: '' })).stdout;
   }
   return out;
-}
-
-/** A TCP listener in the upstream namespace on the stand-in internet address that prints the peer address. */
-async function peerSeenUpstream(lab: Lab, connect: () => Promise<unknown>): Promise<string> {
-  const js = `const s=require('net').createServer(c=>{console.log('peer '+c.remoteAddress);c.end();s.close()});s.listen(9000,'${INTERNET6}',()=>console.log('ready'));setTimeout(()=>process.exit(3),20000)`;
-  const child = spawn('nsenter', [`--net=/var/run/netns/${lab.record.namespaces.upstream}`, process.execPath, '-e', js], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  // connect only once the listener is up (a loaded machine may take a while to start node)
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; if (out.includes('ready')) resolve(); });
-    child.on('close', () => reject(new Error(`upstream listener exited early: ${out}`)));
-  });
-  for (let i = 0; i < 3 && !out.includes('peer '); i++) {
-    await connect();
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
-  }
-  child.kill();
-  await exited;
-  return /peer (\S+)/.exec(out)?.[1] ?? '';
 }
 
 for (const { v, fb, label } of VARIANTS) {

@@ -2,6 +2,7 @@
 import test from 'ava';
 import { renderForwardBatch, renderNatBatch } from '../../../src/firewall/batches';
 import { nftStatement, parseRuleLine, ruleLine } from '../../../src/model/fw-rule';
+import { ruleFromNft } from '../../../src/model/nft-json';
 import { ifNameProblem } from '../../../src/model/names';
 
 const TAG = '-m comment --comment docker-ipv6';
@@ -57,4 +58,19 @@ test("an attacker's bridge name never becomes a wildcard or a second statement i
   for (const bad of ['br*', '*', 'a"b', 'a\\b', 'a b', 'a;b', 'a}b', 'x+']) t.truthy(ifNameProblem(bad), bad);
   t.is(ifNameProblem('br-0123456789ab'), undefined);
   t.is(nftStatement(parseRuleLine(`-A D6-FORWARD -i br-0123456789ab ${TAG} -j ACCEPT`)!), 'iifname "br-0123456789ab" accept comment "docker-ipv6"');
+});
+
+test('npt: D6-INBOUND sends back what came by the uplink untranslated, in ip6tables and nftables, and reads back from nft -j', (t) => {
+  const inbound = (translatedOnly: boolean) => lines(renderForwardBatch([{ bridge: 'docker0', internal: false, published: [{ address: 'fd00:1::2', port: 80, proto: 'tcp' }] }], { uplink: 'eth0', translatedOnly }, {})).filter((l) => l.startsWith('-A D6-INBOUND '));
+  const line = `-A D6-INBOUND -i eth0 -m conntrack ! --ctstate DNAT ${TAG} -j RETURN`;
+  t.is(inbound(true)[1], line, 'right after the replies, before the ICMPv6 set and the published ports');
+  t.false(inbound(false).includes(line), 'routed mode has no translation to ask about');
+  t.is(ruleLine(parseRuleLine(line)!), line);
+  // `ct status != dnat` would compare the whole status word: `!` tests the bit (nft --debug=netlink, nft 1.0.6)
+  t.is(nftStatement(parseRuleLine(line)!), 'iifname "eth0" ct status ! dnat return comment "docker-ipv6"');
+  // as nft 1.0.6 lists that statement with -j
+  const rule = { family: 'ip6', table: 'docker-ipv6', chain: 'D6-INBOUND', handle: 7, comment: 'docker-ipv6', expr: [
+    { match: { op: '==', left: { meta: { key: 'iifname' } }, right: 'eth0' } }, { match: { op: '!', left: { ct: { key: 'status' } }, right: 'dnat' } }, { return: null },
+  ] };
+  t.is(ruleFromNft(rule), line);
 });

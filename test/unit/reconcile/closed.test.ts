@@ -165,3 +165,10 @@ test('rebuild the state from daemon.json: the prefix whose keys enable writes (2
   t.throws(() => rebuildState({ config: { path: '/d.json', text: '', value: { ipv6: true, ip6tables: false, 'fixed-cidr-v6': '2001:db8:2::/64' } }, dockerVersion: '28.5.2', uplink: 'eth0', uplinkPrefixes: [], sysctlFileExists: false, now: 'x' }), { message: /not what docker ipv6 enable writes/ });
   t.throws(() => rebuildState({ config: { path: '/d.json', text: '', value: { ipv6: true } }, dockerVersion: '28.5.2', uplink: 'eth0', uplinkPrefixes: [], sysctlFileExists: false, now: 'x' }), { message: /no routed or ndp setup/ });
 });
+
+test('rebuild-state in npt mode on Docker before 27: the pools fit several lengths, the outside prefix\'s length picks the inside one', (t) => {
+  const keys = planDaemonKeys({}, '20.10.24', parseCidr6('fd6e:7074:24::/48')!, 'npt').set;
+  const base = { config: { path: '/d.json', text: '', value: keys }, dockerVersion: '20.10.24', uplink: 'eth0', uplinkPrefixes: [], sysctlFileExists: true, now: 'then' };
+  t.throws(() => rebuildState(base), { message: /holds the keys of npt mode/ });
+  t.like(rebuildState({ ...base, outsidePrefix: '2001:db8:800::/48' }).state, { prefix: 'fd6e:7074:24::/48', outsidePrefix: '2001:db8:800::/48' });
+});

@@ -1,0 +1,27 @@
+// What the upstream side of a lab sees: the source address a connection from the lab host (or a container on it)
+// arrives with at the stand-in internet host, the proof of NAT66, routed and NPTv6 egress.
+import { spawn } from 'node:child_process';
+import type { Lab } from './lab';
+
+/**
+ * A TCP listener in the upstream namespace on the stand-in internet address (the lab's internet6) that reports the
+ * peer address of the first connection; `connect` makes one (from a container), tried up to three times.
+ */
+export async function peerSeenUpstream(lab: Lab, connect: () => Promise<unknown>, port = 9000): Promise<string> {
+  const js = `const s=require('net').createServer(c=>{console.log('peer '+c.remoteAddress);c.end();s.close()});s.listen(${port},'${lab.record.addresses.internet6}',()=>console.log('ready'));setTimeout(()=>process.exit(3),20000)`;
+  const child = spawn('nsenter', [`--net=/var/run/netns/${lab.record.namespaces.upstream}`, process.execPath, '-e', js], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  // connect only once the listener is up (a loaded machine may take a while to start node)
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; if (out.includes('ready')) resolve(); });
+    child.on('close', () => reject(new Error(`upstream listener exited early: ${out}`)));
+  });
+  for (let i = 0; i < 3 && !out.includes('peer '); i++) {
+    await connect();
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+  }
+  child.kill();
+  await exited;
+  return /peer (\S+)/.exec(out)?.[1] ?? '';
+}
