@@ -4,12 +4,14 @@
 # Docker 29 is not in Debian: "29" unpacks the lab's tarball (dockerd, docker-proxy, runc 1.3.6) from
 # DOCKER_IPV6_DOCKER29 after checking it against the SHA256SUMS beside it; nothing is downloaded.
 #
-# usage: scripts/fetch-docker.sh [SUITE|29...]     (default: trixie sid 29)
+# usage: scripts/fetch-docker.sh [VERSION|SUITE...]   (default: trixie sid 29)
+#   VERSION is what `docker ipv6 lab up --docker` takes: 20 (Debian 12's own docker.io, checked, never
+#   fetched), 26 (from trixie), 28 (from sid), 29 (the lab's tarball); SUITE a Debian suite name.
 # env:   DOCKER_IPV6_CACHE   cache folder (default /var/cache/docker-ipv6)
 #        DOCKER_IPV6_MIRROR  Debian mirror URL (default: the one this machine's apt sources use)
 #        DOCKER_IPV6_DOCKER29  folder with docker-29.*-linux-amd64.tar.xz and SHA256SUMS
 #                              (default /work/shared/docker-29, else ../shared/docker-29 beside the repo)
-# Prints one line per suite: "<suite> <version> <bin dirs separated by :>".
+# Prints one line per argument: "<argument> <version> <bin dirs separated by :>".
 set -eu
 
 cache="${DOCKER_IPV6_CACHE:-/var/cache/docker-ipv6}"
@@ -42,6 +44,7 @@ keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
 fetch_suite() {
   suite="$1"
+  want="${2:-}"
   dest="$cache/docker-$suite"
   if ! [ -x "$dest/usr/sbin/dockerd" ]; then
     if [ -z "$mirror" ]; then
@@ -73,7 +76,30 @@ fetch_suite() {
     echo "fetch-docker: $dest/usr/sbin/dockerd does not run on this machine" >&2
     exit 1
   fi
-  echo "$suite $version $dest/usr/sbin:$dest/usr/bin"
+  # a suite moves on (sid will carry 29 one day): a version asked for must be the one fetched
+  if [ -n "$want" ]; then
+    case "$version" in
+      "$want".*) ;;
+      *) echo "fetch-docker: Debian $suite carries docker.io $version now, not $want.x; remove $dest and point src/lab/versions.ts and this script at a suite that has $want" >&2
+         exit 1 ;;
+    esac
+  fi
+  echo "${want:-$suite} $version $dest/usr/sbin:$dest/usr/bin"
+}
+
+# Docker 20.10 is Debian 12's own docker.io: installed with apt (CI does), never fetched here.
+system_20() {
+  d=$(command -v dockerd || true)
+  [ -n "$d" ] || [ ! -x /usr/sbin/dockerd ] || d=/usr/sbin/dockerd
+  if [ -z "$d" ]; then
+    echo "fetch-docker: Docker 20.10 is Debian 12's docker.io: apt-get install docker.io iptables busybox-static" >&2
+    exit 1
+  fi
+  version=$("$d" --version | sed -n 's/^Docker version \([^,]*\),.*/\1/p')
+  case "$version" in 20.*) ;; *)
+    echo "fetch-docker: $d is $version, not 20.10 (lab up --docker 20 takes the system dockerd)" >&2
+    exit 1 ;; esac
+  echo "20 $version $(dirname "$d")"
 }
 
 # Docker 29 from the lab's tarball, verified: the cache holds bin/{dockerd,docker-proxy,runc}.
@@ -114,6 +140,16 @@ unpack_29() {
   echo "29 $version $dest/bin"
 }
 
+# the versions `lab up --docker` takes, and the Debian suite each comes from (src/lab/versions.ts CACHED_SUITES)
 for s in "$@"; do
-  if [ "$s" = 29 ]; then unpack_29; else fetch_suite "$s"; fi
+  case "$s" in
+    20) system_20 ;;
+    26) fetch_suite trixie 26 ;;
+    28) fetch_suite sid 28 ;;
+    29) unpack_29 ;;
+    [0-9]*)
+      echo "fetch-docker: no Docker $s for the lab: the versions are 20 (Debian 12's docker.io), 26 (trixie), 28 (sid) and 29 (the lab's tarball)" >&2
+      exit 2 ;;
+    *) fetch_suite "$s" ;;
+  esac
 done

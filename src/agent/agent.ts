@@ -11,7 +11,7 @@ import { describeEvent, EVENT_FILTERS, EventWatcher, type EventSource } from './
 import { FastPath, type FastDeps } from './fastpath';
 import { makeLogger, type Logger } from './log';
 import { ReconcileLoop } from './loop';
-import { agentStatusPath, type AgentStatus } from './status-file';
+import { agentStatusPath, type AgentStatus } from '../observe/agent-status';
 
 export interface AgentOptions { intervalMs: number; debounceMs: number; cleanup: boolean }
 

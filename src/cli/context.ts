@@ -65,7 +65,7 @@ export class RunContext {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { realHostAdapters } = require('../host/adapters') as typeof import('../host/adapters');
     this.adapters ??= realHostAdapters({
-      endpoint: () => this.endpoint(), stateFile: this.paths.stateFile, configFile: this.globals.configFile,
+      endpoint: () => this.endpoint(), stateFile: this.paths.stateFile, configFile: this.globals.configFile, root: this.globals.root,
       procSys: this.env.DOCKER_IPV6_PROC_SYS || undefined, ...this.hostOptions,
     });
     return this.adapters;

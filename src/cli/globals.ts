@@ -2,6 +2,9 @@
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { UsageError } from '../errors';
+import { splitCommand } from '../util/command';
+
+export { joinCommand, splitCommand } from '../util/command';
 import { validateIfName } from '../model/names';
 
 export interface GlobalOptions {
@@ -29,28 +32,6 @@ export interface RawGlobals {
   yes?: boolean;
   verbose?: boolean;
   debug?: boolean;
-}
-
-/** Split a command string into argv without a shell: whitespace, '...' and "..." quoting. */
-export function splitCommand(cmd: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quote: '"' | "'" | null = null;
-  let has = false;
-  for (let i = 0; i < cmd.length; i++) {
-    const ch = cmd[i];
-    if (quote) {
-      if (ch === quote) quote = null;
-      else if (ch === '\\' && quote === '"' && i + 1 < cmd.length) cur += cmd[++i];
-      else cur += ch;
-    } else if (ch === '"' || ch === "'") { quote = ch; has = true; }
-    else if (/\s/.test(ch)) { if (has || cur) out.push(cur); cur = ''; has = false; }
-    else if (ch === '\\' && i + 1 < cmd.length) { cur += cmd[++i]; has = true; }
-    else { cur += ch; has = true; }
-  }
-  if (quote) throw new UsageError(`unterminated quote in command: ${cmd}`);
-  if (has || cur) out.push(cur);
-  return out;
 }
 
 export function defaultRestartCommand(): string[] {

@@ -32,12 +32,14 @@ export function register(program: Command, makeContext: ContextFactory): void {
     });
   program
     .command('disable')
-    .description('undo exactly what enable changed (daemon.json keys, sysctls, our firewall chains, proxy entries)')
+    .description('undo exactly what enable changed (daemon.json keys, sysctls, our firewall chains, proxy entries, units it started)')
     .option(RESTART_TIMEOUT, RESTART_TIMEOUT_HELP)
-    .action(async (opts: { restartTimeout?: string }, cmd: Command) => {
+    .option('--drop-bad-keys', 'when the daemon.json from before enable would stop dockerd or cut the host off: restore it without the keys that do')
+    .option('--exact', 'restore the daemon.json from before enable byte for byte even when the checks say it would stop dockerd or cut the host off (a restart that fails either way is still rolled back)')
+    .action(async (opts: { restartTimeout?: string; dropBadKeys?: boolean; exact?: boolean }, cmd: Command) => {
       const ctx = makeContext(cmd);
       const restartTimeoutMs = await restartTimeout(opts.restartTimeout);
       const { runDisable } = await import('../enable/disable');
-      await runDisable(ctx, { restartTimeoutMs });
+      await runDisable(ctx, { restartTimeoutMs, dropBadKeys: !!opts.dropBadKeys, exact: !!opts.exact });
     });
 }

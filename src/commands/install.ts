@@ -7,7 +7,7 @@ export function register(program: Command, makeContext: ContextFactory): void {
     const ctx = makeContext(cmd);
     const { uninstall } = await import('../install/install');
     const removed: string[] = [];
-    await uninstall({ root: ctx.globals.root, user: !!opts.user, dryRun: ctx.globals.dryRun, home: ctx.env.HOME }, (l) => (ctx.globals.json ? removed.push(l.replace(/^remove /, '')) : ctx.note(l)));
+    await uninstall({ root: ctx.globals.root, user: !!opts.user, dryRun: ctx.globals.dryRun, home: ctx.env.HOME, services: ctx.host.services }, (l) => (ctx.globals.json ? removed.push(l.replace(/^remove /, '')) : ctx.note(l)));
     if (ctx.globals.json) ctx.outJson({ dryRun: ctx.globals.dryRun, removed });
   };
   program
@@ -21,9 +21,9 @@ export function register(program: Command, makeContext: ContextFactory): void {
       if (opts.uninstall) return uninstallAction(opts, cmd);
       const ctx = makeContext(cmd);
       const { install } = await import('../install/install');
-      const { bundledUnits, defaultExecutable } = await import('../install/units');
+      const { bundledUnits, defaultExecutable } = await import('../install/install');
       const lines: string[] = [];
-      const m = await install({ root: ctx.globals.root, user: !!opts.user, executable: opts.from ?? defaultExecutable(), units: bundledUnits(), enableUnits: !!opts.enable, dryRun: ctx.globals.dryRun, home: ctx.env.HOME }, (l) => (ctx.globals.json ? lines.push(l) : ctx.note(l)));
+      const m = await install({ root: ctx.globals.root, user: !!opts.user, executable: opts.from ?? defaultExecutable(), units: bundledUnits(), enableUnits: !!opts.enable, dryRun: ctx.globals.dryRun, home: ctx.env.HOME, services: ctx.host.services }, (l) => (ctx.globals.json ? lines.push(l) : ctx.note(l)));
       if (ctx.globals.json) ctx.outJson({ dryRun: ctx.globals.dryRun, plan: lines, files: m.files, links: m.symlinks, createdDirs: m.dirs, enabledUnits: m.enabledUnits });
       else ctx.note(ctx.globals.dryRun ? 'dry run: nothing changed' : 'installed: try `docker ipv6 status`');
     });

@@ -94,6 +94,11 @@ export function validateDaemonConfig(value: Record<string, unknown>, dockerVersi
   if (has('default-address-pools')) checkPools(value['default-address-pools'], dockerVersion, out);
   if (dockerVersion !== undefined) {
     // moby#47747 (27.0) made ip6tables stable; before it, dockerd exits at start without experimental.
+    // measured on 20.10: "Error initializing network controller: IPv6 is enabled for the default bridge, but no subnet is
+    // configured" (27 and later give the default bridge IPv6 without it only with a subnet from the pools)
+    if (value.ipv6 === true && value['fixed-cidr-v6'] === undefined && !dockerVersionAtLeast(dockerVersion, '27.0')) {
+      out.push({ key: 'ipv6', severity: 'error', message: `dockerd ${dockerVersion} refuses "ipv6": true without "fixed-cidr-v6" ("IPv6 is enabled for the default bridge, but no subnet is configured")`, hint: 'add "fixed-cidr-v6" with a prefix of yours, or leave "ipv6" out' });
+    }
     if (value.ip6tables === true && value.experimental !== true && !dockerVersionAtLeast(dockerVersion, '27.0')) {
       out.push({ key: 'ip6tables', severity: 'error', message: `dockerd ${dockerVersion} refuses "ip6tables": true without "experimental": true ("ip6tables rules are only available if experimental features are enabled")`, hint: 'add "experimental": true, or upgrade to Docker 27 or later' });
     }

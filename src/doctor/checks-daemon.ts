@@ -3,7 +3,7 @@ import { configKeysAsDockerdSees, findFlagConflicts } from '../daemon/keys';
 import { needsExperimental } from '../daemon/version';
 import { prefixFacts } from '../observe/prefix-facts';
 import { classifyV6, hasHostBits, overlaps, parseCidr6 } from '../model/ip';
-import { config, dockerVersion, finding, ipv6Wanted, nftForwardingMissing, ok, sameCidr, skip } from './derive';
+import { config, dockerVersion, enableFix, finding, ipv6Wanted, nftForwardingMissing, ok, sameCidr, skip } from './derive';
 import type { Check, DoctorInput, Finding } from './types';
 
 const L = 'daemon' as const;
@@ -32,7 +32,7 @@ export const reachable: Check = (i) => {
     fix = `${keys.map((k) => `sysctl -w ${k}=1`).join(' && ')}, then: ${restartCommand}`;
   } else if (down && version && config(snap).ip6tables === true && config(snap).experimental !== true && needsExperimental(version)) {
     why += ' ("ip6tables": true without "experimental": true stops this dockerd at start)';
-    fix = `docker ipv6 enable (it rewrites those keys for this version and starts Docker), or set "experimental": true in ${snap.daemonConfig.path} by hand, then: ${restartCommand}`;
+    fix = `${enableFix(i)} (it rewrites those keys for this version and starts Docker), or set "experimental": true in ${snap.daemonConfig.path} by hand, then: ${restartCommand}`;
   }
   return [finding('daemon.reachable', L, 'fail', why, fix)];
 };
@@ -77,7 +77,7 @@ export const ipv6On: Check = (i) => {
   const effect = !bridge ? 'when dockerd starts, the default bridge gets no IPv6 and containers on it get no IPv6 address'
     : !bridge.enableIPv6 ? 'the default bridge has no IPv6 and containers on it get no IPv6 address'
     : 'the default bridge loses IPv6 at the next restart of dockerd, and containers on it their IPv6 address';
-  return [finding('daemon.ipv6', L, 'fail', `${why}: ${effect}`, ENABLE, { kind: 'enable' })];
+  return [finding('daemon.ipv6', L, 'fail', `${why}: ${effect}`, enableFix(i), { kind: 'enable' })];
 };
 
 function fixedCidrProblems(i: DoctorInput, value: unknown): string | undefined {
@@ -108,7 +108,8 @@ export const fixedCidr: Check = (i) => {
   if (cfg.ipv6 !== true) return [skip('daemon.fixed-cidr-v6', L, '"ipv6" is not on')];
   const problem = fixedCidrProblems(i, cfg['fixed-cidr-v6']);
   if (!problem) return [ok('daemon.fixed-cidr-v6', L, `"fixed-cidr-v6": "${String(cfg['fixed-cidr-v6'])}" is a usable prefix`)];
-  return [finding('daemon.fixed-cidr-v6', L, 'fail', problem, `${ENABLE} (it keeps the saved prefix or picks a ULA that overlaps nothing)`, { kind: 'enable' })];
+  const fix = enableFix(i);
+  return [finding('daemon.fixed-cidr-v6', L, 'fail', problem, fix === ENABLE ? `${ENABLE} (it keeps the saved prefix, keeps a usable hand-set ULA, or picks a ULA that overlaps nothing)` : fix, { kind: 'enable' })];
 };
 
 export const pools: Check = (i) => {

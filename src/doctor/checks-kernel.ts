@@ -28,10 +28,10 @@ export const ip6tablesUsable: Check = ({ snap, extra }) => {
   const fw = snap.firewall;
   // Docker's nftables backend: our rules live in nftables, read with nft
   if (fw.kind === 'nftables') {
-    if (!fw.available) return [finding('kernel.ip6tables', L, 'fail', `nft is missing (${fw.error ?? 'not found'}): docker-ipv6 cannot read or write its table beside Docker's nftables rules`, 'apt-get install nftables')];
-    if (firewallNeedsRoot(fw.error, extra.uid)) return [skip('kernel.ip6tables', L, 'needs root (run with sudo): reading nftables is refused to this user')];
-    if (fw.error) return [finding('kernel.ip6tables', L, 'fail', `nft cannot read the ruleset: ${fw.error}`, 'modprobe nf_tables; then check: nft list tables')];
-    return [ok('kernel.ip6tables', L, `nft ${fw.version ?? ''} reads the nftables ruleset`.replace('  ', ' '))];
+    if (!fw.available) return [finding('kernel.nftables', L, 'fail', `nft is missing (${fw.error ?? 'not found'}): docker-ipv6 cannot read or write its table beside Docker's nftables rules`, 'apt-get install nftables')];
+    if (firewallNeedsRoot(fw.error, extra.uid)) return [skip('kernel.nftables', L, 'needs root (run with sudo): reading nftables is refused to this user')];
+    if (fw.error) return [finding('kernel.nftables', L, 'fail', `nft cannot read the ruleset: ${fw.error}`, 'modprobe nf_tables; then check: nft list tables')];
+    return [ok('kernel.nftables', L, `nft ${fw.version ?? ''} reads the nftables ruleset`.replace('  ', ' '))];
   }
   if (!fw.available) return [finding('kernel.ip6tables', L, 'fail', `ip6tables is missing (${fw.error ?? 'not found'}): Docker cannot program IPv6 NAT or filtering`, 'apt-get install iptables')];
   if (firewallNeedsRoot(fw.error, extra.uid)) return [skip('kernel.ip6tables', L, 'needs root (run with sudo): reading the IPv6 firewall (ip6tables-save) is refused to this user')];

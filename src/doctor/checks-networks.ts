@@ -1,5 +1,5 @@
 // Network, container and outside-path checks: IPv6 on networks in use, addresses, NAT, routes and NDP entries, filtering (pure).
-import { FORWARD_CHAIN, USER_CHAIN, ifNameProblem } from '../model/names';
+import { BOOT_UNIT, FORWARD_CHAIN, OUR_UNITS, USER_CHAIN, ifNameProblem } from '../model/names';
 import { bridgeEndsInDrop, catchAllCovers, chainEndsClosed, FORWARD_JUMP } from '../firewall/batches';
 import { dockerView, vetBridges, type NetworkFacts } from '../model/docker';
 import { networkFates } from '../model/network-fate';
@@ -181,9 +181,15 @@ export const rulesBeforeJump: Check = (i) => {
 export const bootUnit: Check = (i) => {
   if (!i.snap.state?.enabled?.filterByUs || !i.snap.endpoint.local || i.extra.bootUnitEnabled === undefined) return [];
   if (i.extra.bootUnitEnabled) return [ok('firewall.boot-unit', 'firewall', 'docker-ipv6-boot.service installs the closed filter at boot, before Docker starts')];
+  // Docker's nftables backend never turns forwarding on (it refuses to start without it); the iptables one does
+  const nft = i.snap.firewall.docker?.backend === 'nftables';
+  const opens = nft ? 'and Docker\'s nftables backend needs IPv6 forwarding on to start, so whatever turns it on at boot opens' : 'and dockerd turns IPv6 forwarding on itself, which opens';
+  // the units are in a unit folder (the .deb's, or docker ipv6 install's): enable them; else install them first
+  const installed = i.extra.services?.units.find((u) => u.name === BOOT_UNIT)?.path;
+  const fix = installed ? `systemctl enable ${OUR_UNITS.join(' ')}` : 'docker ipv6 install --enable';
   return [finding('firewall.boot-unit', 'firewall', 'warn',
-    `docker-ipv6-boot.service is not enabled: after a reboot nothing puts ${FORWARD_CHAIN} in place before Docker starts, and dockerd turns IPv6 forwarding on itself, so every container port in ${i.snap.state.prefix} is open until docker ipv6 apply runs`,
-    'install and enable the units: sudo scripts/install.sh --enable (or docker ipv6 install --enable)')];
+    `docker-ipv6-boot.service is not enabled: after a reboot nothing puts ${FORWARD_CHAIN} in place before Docker starts, ${opens} every container port in ${i.snap.state.prefix} until docker ipv6 apply runs`,
+    fix)];
 };
 
 /**

@@ -34,6 +34,11 @@ export const userlandProxy: Check = (i) => {
     if (!hasV6 || !ip6tablesOn(i)) hidden.push(c.name);
   }
   if (hidden.length === 0) return [ok('ports.userland-proxy', 'ports', 'IPv6 clients reach published ports through Docker\'s NAT with their own source address')];
+  // routed and ndp: no NAT by design; a container's own global address is the path that keeps the client's
+  const mode = snap.state?.enabled ? snap.state.mode : undefined;
+  if (mode === 'routed' || mode === 'ndp') {
+    return [ok('ports.userland-proxy', 'ports', `${mode} mode: containers have their own global addresses, and clients that connect to them (our filter lets published ports in) keep their source address; through the host's address docker-proxy serves IPv6 (${hidden.slice(0, 3).map((n) => `"${n}"`).join(', ')}), and the container sees the proxy`)];
+  }
   return [finding('ports.userland-proxy', 'ports', 'warn',
     `IPv6 connections to the published ports of ${hidden.slice(0, 3).map((n) => `"${n}"`).join(', ')}${hidden.length > 3 ? ', ...' : ''} go through docker-proxy: the containers see the proxy's IPv4 address, not the client's`,
     ip6tablesOn(i) ? `put the containers on an IPv6 network (docker network connect <ipv6-network> NAME), or set "userland-proxy": false in ${snap.daemonConfig.path} and ${i.restartCommand}` : 'docker ipv6 enable (turns on Docker\'s IPv6 NAT, so ports are DNATed with the client\'s address)')];
@@ -85,10 +90,16 @@ export const ipv6natLeftovers: Check = (i) => {
     findings.push(finding('firewall.ipv6nat', 'firewall', 'fail',
       `${ipv6natContainer ? `container "${ipv6natContainer.name}" (docker-ipv6nat) runs` : `masquerade rules for ${dup[0].source} appear twice`} while Docker's own ip6tables is on: both write the DOCKER chains and their rules collide`,
       fix));
-  } else if (!ip6tablesOn(i) && snap.daemon.reachable && dockerChains.length && !ipv6natContainer) {
+  } else if (!ip6tablesOn(i) && snap.daemon.reachable && !ipv6natContainer && masq.length) {
+    // Docker does not remove its masquerades when its ip6tables support goes off: they NAT traffic nobody set up.
+    // Its DOCKER* chains are its own (it uses them again once ip6tables is on): only these rules are named, and
+    // they live in the built-in POSTROUTING chain, so deleting them edits no chain of Docker's
+    const lines = (snap.firewall.tables.nat?.rules ?? []).filter((r) => dockerMasquerades({ nat: { chains: {}, rules: [r] } }).length === 1);
     findings.push(finding('firewall.ipv6nat', 'firewall', 'warn',
-      `ip6tables holds Docker chains (${[...new Set(dockerChains)].slice(0, 3).join(', ')}) although Docker's ip6tables is off: leftovers of docker-ipv6nat or of an earlier "ip6tables": true`,
-      `remove them: for t in nat filter; do ip6tables-save -t $t | grep -c DOCKER; done, then ip6tables -t nat -F DOCKER; ip6tables -t nat -X DOCKER (and the filter chains) — or restart with "ip6tables": true`));
+      `Docker's IPv6 masquerade for ${masq.map((m) => m.source).join(', ')} is left in ip6tables although Docker's ip6tables support is off (from docker-ipv6nat or an earlier "ip6tables": true): Docker no longer manages it, and it still rewrites that traffic`,
+      lines.map((r) => `ip6tables -t nat ${r.replace(/^-A /, '-D ')}`).join(' && ')));
+  } else if (!ip6tablesOn(i) && snap.daemon.reachable && dockerChains.length && !ipv6natContainer) {
+    findings.push(ok('firewall.ipv6nat', 'firewall', `Docker's own chains (${[...new Set(dockerChains)].slice(0, 3).join(', ')}) are in ip6tables while its ip6tables support is off: they act on no traffic, and Docker uses them again when it is on`));
   }
   return findings.length ? findings : [ok('firewall.ipv6nat', 'firewall', 'no docker-ipv6nat rules compete with Docker\'s own')];
 };

@@ -4,6 +4,7 @@ import { DAEMON_CHECKS, reachable } from './checks-daemon';
 import { KERNEL_CHECKS } from './checks-kernel';
 import { NETWORK_CHECKS } from './checks-networks';
 import { PORT_CHECKS } from './checks-ports';
+import { KEEP_CHECKS } from './checks-keep';
 import { finding, ok, skip } from './derive';
 import { LAYERS, type Check, type DoctorInput, type Finding, type Layer } from './types';
 
@@ -43,7 +44,7 @@ export const hostFactsUnknown: Check = ({ snap }) => [finding('host.facts', 'dae
 /** With the host's own facts unknown only Docker's answer can be judged: the rest would be judged on nothing. */
 export const UNKNOWN_HOST_CHECKS: Check[] = [reachable, hostFactsUnknown];
 
-export const ALL_CHECKS: Check[] = [stateFileCheck, ...KERNEL_CHECKS, ...DAEMON_CHECKS, nftForwarding, ...NETWORK_CHECKS, ...BACKEND_CHECKS, ...PORT_CHECKS, probeChecks];
+export const ALL_CHECKS: Check[] = [stateFileCheck, ...KERNEL_CHECKS, ...DAEMON_CHECKS, nftForwarding, ...NETWORK_CHECKS, ...BACKEND_CHECKS, ...KEEP_CHECKS, ...PORT_CHECKS, probeChecks];
 
 /** Runs every check; a check that throws becomes a failed finding instead of stopping doctor. */
 export function runChecks(input: DoctorInput, checks: readonly Check[] = ALL_CHECKS): Finding[] {

@@ -20,7 +20,7 @@ export const skip = (id: string, layer: Layer, detail: string) => finding(id, la
 export function unavailable(i: DoctorInput, needs: { docker?: boolean; firewall?: boolean }): string | undefined {
   if (needs.docker && !i.snap.daemon.reachable) return 'Docker unreachable: its networks and containers are unknown';
   const fw = i.snap.firewall;
-  if (needs.firewall && (!fw.available || fw.error)) return 'the IPv6 firewall could not be read (see kernel.ip6tables)';
+  if (needs.firewall && (!fw.available || fw.error)) return `the IPv6 firewall could not be read (see ${fw.kind === 'nftables' ? 'kernel.nftables' : 'kernel.ip6tables'})`;
   return undefined;
 }
 
@@ -103,4 +103,15 @@ export function nftForwardingMissing(i: DoctorInput): Array<{ key: string; value
     for (const k of ['net.ipv6.conf.all.forwarding', 'net.ipv6.conf.default.forwarding']) if (off(k)) out.push({ key: k, value: s[k], v6: true });
   }
   return out;
+}
+
+/**
+ * The enable command that repairs daemon.json here, as it would run: bare enable keeps the saved prefix or a hand-set
+ * ULA fixed-cidr-v6 (or replaces it, saying why); a hand-set global one it leaves to the operator, so --prefix auto.
+ */
+export function enableFix(i: DoctorInput): string {
+  const hand = config(i.snap)['fixed-cidr-v6'];
+  const c = typeof hand === 'string' ? parseCidr6(hand) : undefined;
+  if (!i.snap.state?.prefix && c && classifyV6(c) !== 'ula') return `docker ipv6 enable --prefix auto (replaces your global "fixed-cidr-v6": "${String(hand)}" by a generated ULA with NAT; or --prefix P with the prefix routed to this host)`;
+  return 'docker ipv6 enable';
 }

@@ -1,4 +1,5 @@
 // doctor: one snapshot (plus extra facts, probes, Compose files) -> the table of checks -> report; --fix applies the safe fixes and checks again.
+import { joinCommand } from '../util/command';
 import { withLock } from '../transaction/index';
 import { readJournal } from '../transaction/journal';
 import type { RunContext } from '../cli/context';
@@ -7,7 +8,8 @@ import { observeHost, type HostSnapshot } from '../observe/snapshot';
 import { runChecks, UNKNOWN_HOST_CHECKS } from './checks';
 import { composeFindings, lintCompose } from './compose';
 import { completeExtraFacts, gatherExtraFacts } from './extra-facts';
-import { applyFixPlan, planFixes, type FixPlan } from './fix';
+import { applyFixPlan, planFixes, type FixOptions, type FixPlan } from './fix';
+import type { EnablePlan } from '../setup/plan';
 import { renderText, report, useColor, type DoctorReport } from './report';
 import type { ExtraFacts, Finding } from './types';
 
@@ -33,7 +35,7 @@ export async function collect(ctx: RunContext, o: DoctorOptions): Promise<{ snap
     const { runProbes } = await import('./probe');
     probes = await runProbes(ctx, snap, { target: o.probeTarget });
   }
-  const findings = runChecks({ snap, extra, probes, restartCommand: ctx.globals.restartCommand.join(' ') });
+  const findings = runChecks({ snap, extra, probes, restartCommand: joinCommand(ctx.globals.restartCommand) });
   if (o.compose?.length) {
     try { findings.push(...(await lintCompose(o.compose, snap))); } catch (e) {
       findings.push(...composeFindings([], []).map((f) => ({ ...f, status: 'fail' as const, detail: `cannot lint ${o.compose!.join(', ')}: ${(e as Error).message}`, fix: 'pass readable Compose files to --compose' })));
@@ -43,6 +45,26 @@ export async function collect(ctx: RunContext, o: DoctorOptions): Promise<{ snap
 }
 
 const key = (f: Finding) => `${f.id}|${f.subject ?? ''}`;
+
+/** Docker down locally (enable starts it, as enable itself does) and systemd's units, for the fixes that run enable. */
+async function fixOptions(ctx: RunContext, snap: HostSnapshot, todo: readonly Finding[]): Promise<FixOptions> {
+  if (!todo.some((f) => f.auto?.kind === 'enable')) return {};
+  const { diagnoseDown, dockerIsDown } = await import('../setup/down');
+  const { observeServices } = await import('../setup/services');
+  const [dockerDown, services] = await Promise.all([
+    dockerIsDown(snap) ? diagnoseDown(ctx, snap).catch(() => undefined) : undefined,
+    observeServices(ctx).catch(() => undefined),
+  ]);
+  return { dockerDown, services };
+}
+
+/** Why enable's new daemon.json would not start dockerd, or undefined when it would. */
+async function invalidEnableFile(ctx: RunContext, plan: EnablePlan, snap: HostSnapshot): Promise<string | undefined> {
+  const version = plan.dockerDown?.version ?? snap.daemon.version;
+  if (!version || !plan.daemonJson.changed) return undefined;
+  const v = await ctx.host.dockerd.validateConfig(ctx.globals.dockerd, plan.daemonJson.after, version).catch((e: Error) => ({ ok: false, message: e.message }));
+  return v.ok ? undefined : `docker ipv6 enable's new daemon.json would not start dockerd ${version}: ${v.message}; fix that in ${plan.daemonJson.path} by hand (nothing was changed)`;
+}
 
 /** Up to three rounds: a fix can uncover the next finding (a daemon that starts again shows its networks). */
 async function fixRounds(ctx: RunContext, o: DoctorOptions, first: { snap: HostSnapshot; findings: Finding[] }): Promise<{ findings: Finding[]; fixed: FixPlan['covers']; errors: string[] }> {
@@ -62,16 +84,22 @@ async function fixRounds(ctx: RunContext, o: DoctorOptions, first: { snap: HostS
   for (let round = 0; round < 3; round++) {
     const todo = cur.findings.filter((f) => f.auto && !tried.has(key(f)));
     if (todo.length === 0) break;
-    const plan = planFixes(ctx, cur.snap, todo, registry);
+    const plan = planFixes(ctx, cur.snap, todo, registry, await fixOptions(ctx, cur.snap, todo));
     // what could not be planned this round (enable while Docker is down) may be planned after the next
     plan.covers.forEach((c) => tried.add(key({ id: c.id, subject: c.subject } as Finding)));
     if (plan.steps.length === 0) { errors.push(...plan.errors); break; }
     if (round === 2) errors.push(...plan.errors);
+    // enable's new daemon.json is checked as enable checks it (dockerd --validate where it has it), before anything changes
+    const bad = plan.enable ? await invalidEnableFile(ctx, plan.enable, cur.snap) : undefined;
+    if (bad) { errors.push(bad); break; }
+    const left = todo.filter((f) => !plan.covers.some((c) => c.id === f.id && c.subject === f.subject));
     if (ctx.globals.dryRun) {
-      ctx.note(`doctor --fix would run:\n${plan.steps.map((s) => `  - ${s.describe}`).join('\n')}`);
+      ctx.note(`doctor --fix would run, as one transaction (pass 1 of at most 3; each pass checks the host again and fixes what the last one uncovered):\n${plan.steps.map((st) => `  - ${st.describe}`).join('\n')}`
+        + `${left.length ? `\nnot in this pass (planned again once it has run): ${left.map((f) => `${f.id}${f.subject ? ` (${f.subject})` : ''}`).join(', ')}` : '\nthe findings this pass does not fix are not fixable by doctor --fix'}`
+        + `${plan.enable ? `\nits undo point is ${plan.enable.daemonJson.path} as it is now: docker ipv6 disable later restores that` : ''}`);
       break;
     }
-    if (!ctx.globals.json) ctx.note(`applying ${plan.covers.length} fix(es):\n${plan.steps.map((s) => `  - ${s.describe}`).join('\n')}`);
+    if (!ctx.globals.json) ctx.note(`applying ${plan.covers.length} fix(es):\n${plan.steps.map((st) => `  - ${st.describe}`).join('\n')}`);
     const { confirm } = await import('../cli/confirm');
     await confirm(ctx, 'Apply these fixes?');
     try {

@@ -6,6 +6,9 @@ import type { FirewallSurvey } from '../host/interfaces';
 import { processStartTime } from '../transaction/lock';
 import type { HostSnapshot } from '../observe/snapshot';
 import type { ExtraFacts, XtablesView } from './types';
+import { agentRunning, readAgentStatus } from '../observe/agent-status';
+import { OUR_UNITS } from '../model/names';
+import { agentCommand } from '../setup/services';
 
 async function socketFacts(host: string): Promise<ExtraFacts['socket']> {
   if (!host.startsWith('unix://')) return undefined;
@@ -55,13 +58,20 @@ async function backendFacts(ctx: RunContext, snap: HostSnapshot): Promise<Pick<E
 
 /** Started in parallel with observeHost. */
 export async function gatherExtraFacts(ctx: RunContext): Promise<ExtraFacts> {
-  const [socket, mtime, boot, conf] = await Promise.all([
+  const sm = ctx.host.services;
+  const [socket, mtime, boot, conf, agent, systemd, units] = await Promise.all([
     socketFacts(ctx.endpoint().host),
     fsp.stat(ctx.globals.configFile).then((s) => s.mtimeMs, () => undefined),
     fsp.lstat(ctx.paths.bootUnitLink).then(() => true, () => false),
     fsp.readFile(ctx.paths.sysctlConf, 'utf8').catch(() => undefined),
+    readAgentStatus(ctx.paths.stateDir),
+    sm.running().catch(() => false),
+    sm.units(OUR_UNITS).catch(() => []),
   ]);
-  return { socket, daemonJsonMtimeMs: mtime, uid: process.geteuid?.(), bootUnitEnabled: boot, sysctlConfText: conf };
+  return {
+    socket, daemonJsonMtimeMs: mtime, uid: process.geteuid?.(), bootUnitEnabled: boot, sysctlConfText: conf,
+    agent: { running: agentRunning(agent), ...(agent ? { pid: agent.pid } : {}) }, services: { systemd, units }, agentCommand: agentCommand(ctx.paths.stateDir),
+  };
 }
 
 /** What needs the snapshot first: the dockerd version when the daemon is down, the daemon's start time. */

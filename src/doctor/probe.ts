@@ -46,24 +46,15 @@ export function fromVerifyRows(rows: Array<{ id: string; status: string; detail:
   return rows.filter((r) => FROM_VERIFY[r.id]).map((r) => ({ id: FROM_VERIFY[r.id], ok: r.status === 'skip' ? undefined : r.status === 'pass', detail: r.detail, fix: r.fix }));
 }
 
-/** Runs `verify --json` in-process on a temporary network from the saved prefix; undefined when it cannot (no prefix yet). */
+/** The proof engine verify runs, on a temporary network from the saved prefix; undefined when it cannot (no prefix yet). */
 async function viaVerify(ctx: RunContext, o: ProbeOptions): Promise<ProbeResult[] | undefined> {
-  const { PassThrough } = await import('node:stream');
-  const { RunContext: Ctx } = await import('../cli/context');
-  const { runVerify } = await import('../verify/verify');
-  const buf = new PassThrough();
-  let text = '';
-  buf.setEncoding('utf8').on('data', (d: string) => { text += d; });
-  const vctx = new Ctx({ ...ctx.globals, json: true, verbose: false }, ctx.dockerGlobals, ctx.env, buf, ctx.stderr);
-  const exit = process.exitCode;
+  const { prove } = await import('../prove/prove');
   try {
-    await runVerify(vctx, { image: o.image, target: o.target });
+    return fromVerifyRows((await prove(ctx, { image: o.image, target: o.target })).rows);
   } catch (e) {
     ctx.note(`note: verify could not run (${(e as Error).message}); using doctor's own probes`);
     return undefined;
-  } finally { process.exitCode = exit; }
-  const rows = (JSON.parse(text) as { checks: Array<{ id: string; status: string; detail: string; fix?: string }> }).checks;
-  return fromVerifyRows(rows);
+  }
 }
 
 export async function runProbes(ctx: RunContext, snap: HostSnapshot, o: ProbeOptions = {}): Promise<ProbeResult[]> {

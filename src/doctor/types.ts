@@ -1,6 +1,7 @@
 // The shapes doctor works with: findings, the fixes it can apply itself, and the facts its checks read.
 import type { HostSnapshot } from '../observe/snapshot';
 import type { ParsedRuleset } from '../model/ip6tables-save';
+import type { UnitFacts } from '../host/interfaces';
 
 export type Layer = 'kernel' | 'daemon' | 'networks' | 'containers' | 'ports' | 'dns' | 'firewall' | 'outside' | 'compose';
 export const LAYERS: readonly Layer[] = ['kernel', 'daemon', 'networks', 'containers', 'ports', 'dns', 'firewall', 'outside', 'compose'];
@@ -17,7 +18,9 @@ export type AutoFix =
   /** run the enable engine with the saved (or derived) prefix and mode */
   | { kind: 'enable' }
   /** re-apply single steps of the enable engine (firewall-nat, firewall-filter, ndp-proxies) */
-  | { kind: 'enable-steps'; ids: string[] };
+  | { kind: 'enable-steps'; ids: string[] }
+  /** one reconcile pass: our chains, routes and sysctls as the state and Docker's networks want them (docker ipv6 apply) */
+  | { kind: 'apply' };
 
 export interface Finding {
   id: string;
@@ -56,6 +59,12 @@ export interface ExtraFacts {
   nftTables?: Array<{ family: string; name: string }>;
   /** `firewall-cmd --state` (undefined: firewalld not installed) */
   firewalld?: 'running' | 'not running';
+  /** systemd and our units (undefined: not looked) */
+  services?: { systemd: boolean; units: UnitFacts[] };
+  /** the agent's own status file: a process that runs now */
+  agent?: { running: boolean; pid?: number };
+  /** the command that runs the agent in the background where systemd does not (its log beside our state) */
+  agentCommand?: string;
 }
 
 export interface XtablesView { family: 4 | 6; variant: 'nft' | 'legacy'; tables: ParsedRuleset }

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { RunContext } from '../cli/context';
 import { resolveGlobals } from '../cli/globals';
 import { completeExtraFacts, gatherExtraFacts } from '../doctor/extra-facts';
-import { agentRunning, readAgentStatus } from '../agent/status-file';
+import { agentRunning, readAgentStatus } from '../observe/agent-status';
 import { flagValue, type DockerdProcess } from '../daemon/keys';
 import { observeLocalSide, type HostSnapshot } from '../observe/snapshot';
 import { PROBE_FORMAT, type ProbeReport } from '../model/probe';

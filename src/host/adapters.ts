@@ -19,13 +19,14 @@ import { openNetOps } from './netlink';
 import { readState, writeState } from './state-file';
 import { ProcSysctl } from './sysctl';
 import { runProbeContainer } from './probe-container';
+import { systemdServices } from './systemd';
 
 export type { HostAdapters } from './interfaces';
 
 /** The real adapters, for a run whose endpoint and state file are given lazily. Nothing is opened until used
  * (dockerode and netlink load on first use inside their adapters). */
 export function realHostAdapters(opts: {
-  endpoint: () => Endpoint; stateFile: string; configFile: string;
+  endpoint: () => Endpoint; stateFile: string; configFile: string; root: string;
   /** /proc/sys of this network namespace through another path (the Swarm agent's bind of the host's /proc/sys) */
   procSys?: string;
   /** the host's processes through another /proc (the probe container's /host/proc) */
@@ -72,5 +73,6 @@ export function realHostAdapters(opts: {
     },
     state: { read: () => readState(opts.stateFile), write: (s) => writeState(opts.stateFile, s) },
     probe: { run: async (o) => runProbeContainer(await dockerClient(opts.endpoint(), o.timeoutMs), o.image, o.args, o.timeoutMs) },
+    services: systemdServices({ root: opts.root }),
   };
 }

@@ -1,5 +1,6 @@
 // The service adapter: restarts (or starts) dockerd with --restart-command and waits until it answers again;
 // asks the dockerd binary its version and whether it would start with a daemon.json text.
+import { joinCommand } from '../util/command';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,7 +50,7 @@ export async function waitForDocker(ep: Endpoint, deadlineMs: number, progress?:
 /** deadlineMs: the user's --restart-timeout; default: scaled with the number of networks. */
 export async function restartDocker(restartCommand: readonly string[], ep: Endpoint, networks: number, progress?: (s: string) => void, signal?: AbortSignal, deadlineMs?: number): Promise<void> {
   const deadline = deadlineMs ?? restartDeadlineMs(networks);
-  progress?.(`restarting dockerd: ${restartCommand.join(' ')}`);
+  progress?.(`restarting dockerd: ${joinCommand(restartCommand)}`);
   // one deadline for the whole restart: the command and then the wait for /_ping share it
   const start = Date.now();
   const hint = 'check the daemon log (journalctl -u docker) and --restart-command';
@@ -57,7 +58,7 @@ export async function restartDocker(restartCommand: readonly string[], ep: Endpo
     await run(restartCommand, { timeoutMs: deadline, hint });
   } catch (e) {
     if (e instanceof CommandError && e.exitStatus === null && Date.now() - start >= deadline - 100) {
-      throw new PreconditionError(`dockerd did not come back within ${Math.round(deadline / 1000)} s: the restart command (${restartCommand.join(' ')}) was still running and was stopped`, hint);
+      throw new PreconditionError(`dockerd did not come back within ${Math.round(deadline / 1000)} s: the restart command (${joinCommand(restartCommand)}) was still running and was stopped`, hint);
     }
     throw e;
   }

@@ -99,6 +99,33 @@ export interface FilesAdapter {
   exists(path: string): Promise<boolean>;
 }
 
+/** One of our units as the service manager knows it. */
+export interface UnitFacts {
+  name: string;
+  /** its unit file (undefined: not installed in any unit folder) */
+  path?: string;
+  /** `systemctl is-enabled` says enabled */
+  enabled: boolean;
+  /** `systemctl is-active` says active (undefined: systemd does not run this host's services) */
+  active?: boolean;
+}
+
+/**
+ * The service manager (systemd): whether it runs this host's services, and our units' files, links and
+ * activity. Only docker-ipv6's own units are ever named; where systemd does not run, nothing is started.
+ */
+export interface ServiceManager {
+  running(): Promise<boolean>;
+  units(names: readonly string[]): Promise<UnitFacts[]>;
+  /** `systemctl daemon-reload` (where systemd runs) after unit files changed */
+  reload(): Promise<void>;
+  enable(units: readonly string[]): Promise<void>;
+  disable(units: readonly string[]): Promise<void>;
+  /** wait: false queues the start (`--no-block`): a unit that waits for our lock must not be waited for while we hold it */
+  start(units: readonly string[], opts?: { wait?: boolean }): Promise<void>;
+  stop(units: readonly string[]): Promise<void>;
+}
+
 /** The tool's own state file. */
 export interface StateFile {
   read(): Promise<ToolState | undefined>;
@@ -122,4 +149,6 @@ export interface HostAdapters {
   state: StateFile;
   /** read-only: another host's kernel, firewall and files, through its Docker API */
   probe: HostProbe;
+  /** systemd, for our units */
+  services: ServiceManager;
 }

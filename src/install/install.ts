@@ -7,9 +7,11 @@ import { underRoot } from '../cli/globals';
 import { ConfigError, PreconditionError } from '../errors';
 import { replaceFile } from '../host/files';
 import { trustProblem, untrustedError } from '../host/trust';
-import { run } from '../util/exec';
 import { shellQuote } from '../util/shell-quote';
 import { manifestProblem, type Manifest, type ManifestScope } from './manifest';
+import type { ServiceManager } from '../host/interfaces';
+
+export { bundledUnits, defaultExecutable } from '../host/units';
 
 export interface InstallOptions {
   root: string;
@@ -21,6 +23,8 @@ export interface InstallOptions {
   enableUnits: boolean;
   home?: string;
   dryRun?: boolean;
+  /** systemd (the run's service manager): links made with --root too, so --enable works on a tree */
+  services?: Pick<ServiceManager, 'reload' | 'enable' | 'disable'>;
 }
 
 export type { Manifest } from './manifest';
@@ -85,7 +89,7 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
   if (ours) {
     const before = JSON.parse(await readFile(L.manifest, 'utf8').catch(() => '{}')) as Partial<Manifest>;
     m.enabledUnits.push(...(before.enabledUnits ?? []));
-    await uninstall({ root: o.root, user: o.user, home: o.home, keepUnitsEnabled: true }, () => {});
+    await uninstall({ root: o.root, user: o.user, home: o.home, keepUnitsEnabled: true, services: o.services }, () => {});
   }
   const keep = o.user ? [o.home ?? homedir()] : [];
   await mkdirTracked(L.libDir, m, keep);
@@ -99,10 +103,11 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
       await replaceFile(dst, o.units![u], { mode: 0o644 });
       m.files.push(dst);
     }
-    if (units.length && o.root === '/') {
-      await run(['systemctl', 'daemon-reload']).catch(() => log('systemctl daemon-reload failed (no systemd?)'));
+    if (units.length && o.services) {
+      await o.services.reload().catch(() => log('systemctl daemon-reload failed'));
       if (o.enableUnits) {
-        await run(['systemctl', 'enable', ...units]);
+        // under --root, systemctl --root makes the links in that tree (no systemd needs to run)
+        await o.services.enable(units);
         m.enabledUnits.push(...units.filter((u) => !m.enabledUnits.includes(u)));
       }
     }
@@ -126,7 +131,7 @@ async function mkdirTracked(d: string, m: Manifest, keep: string[] = []): Promis
  * Removes exactly what the manifest says was installed, once the manifest is shown to name only what install puts
  * in place (manifest.ts); a manifest naming anything else is refused before anything is removed.
  */
-export async function uninstall(o: Pick<InstallOptions, 'root' | 'user' | 'home' | 'dryRun'> & { keepUnitsEnabled?: boolean }, log: (s: string) => void): Promise<void> {
+export async function uninstall(o: Pick<InstallOptions, 'root' | 'user' | 'home' | 'dryRun' | 'services'> & { keepUnitsEnabled?: boolean }, log: (s: string) => void): Promise<void> {
   const L = installLayout(o);
   assertFoldersTrusted(o, L, 'uninstall');
   let raw: unknown;
@@ -141,7 +146,7 @@ export async function uninstall(o: Pick<InstallOptions, 'root' | 'user' | 'home'
   }
   const m = raw as Manifest;
   // units are only installed (and enabled) system-wide: a per-user uninstall never asks systemctl anything
-  if (!o.user && m.enabledUnits.length && o.root === '/' && !o.dryRun && !o.keepUnitsEnabled) await run(['systemctl', 'disable', ...m.enabledUnits]).catch(() => undefined);
+  if (m.enabledUnits.length && o.services && !o.user && !o.dryRun && !o.keepUnitsEnabled) await o.services.disable(m.enabledUnits).catch(() => undefined);
   for (const p of [...m.symlinks, ...m.files, L.manifest]) {
     log(`remove ${p}`);
     if (!o.dryRun) await rm(p, { force: true });

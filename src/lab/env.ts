@@ -1,8 +1,8 @@
 // The environment `lab exec` gives a command: the tool's globals, DOCKER_HOST and the docker CLI's
 // plugin folder pointed at the lab.
+import { joinCommand } from '../util/command';
 import { existsSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { shellQuote } from '../util/shell-quote';
 import { labPath } from './daemon';
 import { stripPluginEnv } from './spawn';
 import { labBase, type LabRecord } from './record';
@@ -21,7 +21,7 @@ export function launcherPath(): string {
 }
 
 export function restartCommand(rec: LabRecord, launcher = launcherPath()): string {
-  return [launcher, 'lab', 'restart', rec.name].map(shellQuote).join(' ');
+  return joinCommand([launcher, 'lab', 'restart', rec.name]);
 }
 
 /**

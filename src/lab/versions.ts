@@ -80,11 +80,11 @@ export async function chooseDockerd(opts: { docker?: string; dockerd?: string },
   }
   const path = cachedDockerd(want, env);
   if (!existsSync(path)) {
-    throw new PreconditionError(`dockerd ${want}.x is not in the cache (${path} missing)`, 'fetch it once: scripts/fetch-docker.sh (set DOCKER_IPV6_CACHE to use another folder)');
+    throw new PreconditionError(`dockerd ${want}.x is not in the cache (${path} missing)`, `fetch it once: scripts/fetch-docker.sh ${want} (set DOCKER_IPV6_CACHE to use another folder)`);
   }
   const binaryVersion = await readDockerdVersion(path);
   if (!binaryVersion.startsWith(`${want}.`)) {
-    throw new PreconditionError(`${path} is ${binaryVersion}, not ${want}.x`, 'refresh the cache: remove it and run scripts/fetch-docker.sh');
+    throw new PreconditionError(`${path} is ${binaryVersion}, not ${want}.x`, `refresh the cache: remove it and run scripts/fetch-docker.sh ${want}`);
   }
   return { docker: want, path, pathDirs: dirsFor(path), binaryVersion };
 }

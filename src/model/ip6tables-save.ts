@@ -78,3 +78,25 @@ export function dockerMasquerades(rs: ParsedRuleset): Array<{ source: string; br
   }
   return out;
 }
+
+const BUILTIN_CHAINS = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
+
+/**
+ * The rules Docker's ip6tables support puts into the built-in chains, as their save lines by table: its masquerades
+ * (POSTROUTING) and its jumps into its own DOCKER* chains. Rules of ours (they carry a comment) are never among them.
+ * Deleting these lines edits no DOCKER* chain: what is left of Docker's chains is then reached by nothing.
+ */
+export function dockerBuiltinRules(rs: ParsedRuleset): Record<'nat' | 'filter', string[]> {
+  const out = { nat: [] as string[], filter: [] as string[] };
+  for (const table of ['nat', 'filter'] as const) {
+    for (const line of rs[table]?.rules ?? []) {
+      if (line.includes('--comment')) continue;
+      const t = ruleTokens(line);
+      if (t[0] !== '-A' || !BUILTIN_CHAINS.has(t[1])) continue;
+      const target = t[t.indexOf('-j') + 1] ?? '';
+      const masq = table === 'nat' && dockerMasquerades({ nat: { chains: {}, rules: [line] } }).length === 1;
+      if (masq || /^DOCKER/.test(target)) out[table].push(line);
+    }
+  }
+  return out;
+}

@@ -25,6 +25,12 @@ export const COMMENT_TAG = 'docker-ipv6';
  */
 export const PROXY_PROTOCOL = 214;
 
+/** Our systemd units: the only ones the tool ever enables, starts, stops or writes (systemd/ in the source tree). */
+export const BOOT_UNIT = 'docker-ipv6-boot.service';
+export const APPLY_UNIT = 'docker-ipv6-apply.service';
+export const AGENT_UNIT = 'docker-ipv6-agent.service';
+export const OUR_UNITS: readonly string[] = [BOOT_UNIT, APPLY_UNIT, AGENT_UNIT];
+
 /**
  * Why an interface name from outside (Docker's bridge.name option, the state) must not reach a rule or a
  * command line, or undefined when it may. The kernel takes 1-15 bytes without '/', ':' or whitespace; we

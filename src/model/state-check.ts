@@ -2,7 +2,7 @@
 // that reaches a route, a rule, a sysctl path or a file write is one the tool itself would have written.
 // A saved prefix of ::/0 once became `unreachable ::/0`; such a file is refused before anything is changed.
 import { isGlobalV6, isIPv6Address, isUla, parseCidr6 } from './ip';
-import { validateIfName } from './names';
+import { OUR_UNITS, validateIfName } from './names';
 import { judgePrefix } from './prefix-rules';
 
 /** The first field that is wrong, in the file's own terms (`enabled.sysctls["x"]`), and why. */
@@ -62,6 +62,28 @@ function enabledProblem(e: unknown): StateProblem | undefined {
   for (const k of ['sysctlFileWritten', 'natByUs', 'filterByUs']) {
     if (typeof e[k] !== 'boolean') return { field: `enabled.${k}`, why: 'is not true or false' };
   }
+  if (e.forwardPolicyBefore !== undefined && e.forwardPolicyBefore !== 'ACCEPT' && e.forwardPolicyBefore !== 'DROP') return { field: 'enabled.forwardPolicyBefore', why: `is ${str(e.forwardPolicyBefore)}, not ACCEPT or DROP` };
+  return e.services === undefined ? undefined : servicesProblem(e.services);
+}
+
+/** disable stops, disables and removes what this lists: only our own units, and unit files in a systemd unit folder. */
+function servicesProblem(v: unknown): StateProblem | undefined {
+  if (!isObj(v)) return { field: 'enabled.services', why: 'is not an object' };
+  for (const k of Object.keys(v)) if (!['wrote', 'enabled', 'started'].includes(k)) return { field: `enabled.services.${k}`, why: 'is not a field docker ipv6 writes' };
+  for (const k of ['enabled', 'started'] as const) {
+    const l = v[k];
+    if (l === undefined) continue;
+    if (!Array.isArray(l)) return { field: `enabled.services.${k}`, why: 'is not a list' };
+    for (const [i, u] of l.entries()) if (typeof u !== 'string' || !OUR_UNITS.includes(u)) return { field: `enabled.services.${k}[${i}]`, why: `is ${str(u)}, not a docker-ipv6 unit` };
+  }
+  const w = v.wrote;
+  if (w !== undefined) {
+    if (!Array.isArray(w)) return { field: 'enabled.services.wrote', why: 'is not a list' };
+    for (const [i, p] of w.entries()) {
+      const ok = typeof p === 'string' && p.startsWith('/') && !p.split('/').includes('..') && OUR_UNITS.some((u) => p.endsWith(`/etc/systemd/system/${u}`));
+      if (!ok) return { field: `enabled.services.wrote[${i}]`, why: `is ${str(p)}, not a docker-ipv6 unit file in /etc/systemd/system` };
+    }
+  }
   return undefined;
 }
 
@@ -88,12 +110,14 @@ export function stateProblem(v: unknown): StateProblem | undefined {
       if (p) return p;
     }
   }
-  if (v.proxies !== undefined) {
-    if (!Array.isArray(v.proxies)) return { field: 'proxies', why: 'is not a list' };
-    for (const [i, p] of v.proxies.entries()) {
-      if (!isObj(p)) return { field: `proxies[${i}]`, why: 'is not an object' };
-      if (!isServableAddress(p.address)) return { field: `proxies[${i}].address`, why: `is ${str(p.address)}, not a global or unique-local IPv6 address` };
-      if (!isIfName(p.ifname)) return { field: `proxies[${i}].ifname`, why: `is ${str(p.ifname)}, not a valid interface name` };
+  for (const f of ['proxies', 'foreignProxies'] as const) {
+    const list = v[f];
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) return { field: f, why: 'is not a list' };
+    for (const [i, p] of list.entries()) {
+      if (!isObj(p)) return { field: `${f}[${i}]`, why: 'is not an object' };
+      if (!isServableAddress(p.address)) return { field: `${f}[${i}].address`, why: `is ${str(p.address)}, not a global or unique-local IPv6 address` };
+      if (!isIfName(p.ifname)) return { field: `${f}[${i}].ifname`, why: `is ${str(p.ifname)}, not a valid interface name` };
     }
   }
   if (v.bridges !== undefined) {

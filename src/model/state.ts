@@ -29,6 +29,10 @@ export interface ToolState {
     sysctlFileWritten: boolean;
     natByUs: boolean;
     filterByUs: boolean;
+    /** ip6tables' FORWARD policy before enable: Docker's ip6tables support sets DROP, and does not put it back when it goes off */
+    forwardPolicyBefore?: 'ACCEPT' | 'DROP';
+    /** what enable did with our systemd units (disable undoes exactly this, nothing else): files it wrote, units it enabled and started */
+    services?: { wrote?: string[]; enabled?: string[]; started?: string[] };
   };
   /** Routes and NDP proxy entries we installed (the agent keeps them). */
   routes?: string[];
@@ -38,6 +42,8 @@ export interface ToolState {
    * closes them before Docker runs (the catch-alls close the rest).
    */
   bridges?: string[];
+  /** NDP proxy entries that were there before enable for addresses it serves: someone else's, never ours to remove */
+  foreignProxies?: Array<{ address: string; ifname: string }>;
   /** IPv6 subnets handed out to networks from the prefix. */
   allocations?: Record<string, string>;
 }
@@ -49,4 +55,9 @@ export function renderStateText(state: ToolState): string {
 
 export function emptyState(): ToolState {
   return { version: 1 };
+}
+
+/** Whether the saved mode follows Docker's events (our filter, our NAT or NDP proxy entries): the agent must run. */
+export function agentNeeded(s: Pick<ToolState, 'mode' | 'enabled'>): boolean {
+  return !!s.enabled && (s.enabled.filterByUs || s.enabled.natByUs || s.mode === 'ndp');
 }

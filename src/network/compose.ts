@@ -1,6 +1,6 @@
 // The Compose `networks:` block for an allocation, ready to paste (pure).
 import { stringify } from 'yaml';
-import type { NetworkPlan } from './plan';
+import type { NetworkPlan } from '../subnets/plan';
 
 export function composeBlock(p: NetworkPlan): string {
   const cfg = (c: NetworkPlan['v6']) => ({ subnet: c.subnet, ...(c.gateway ? { gateway: c.gateway } : {}), ...(c.ipRange ? { ip_range: c.ipRange } : {}) });

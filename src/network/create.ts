@@ -1,69 +1,14 @@
-// `network create`: under the lock, observe the taken space, plan, create through the API, record the allocation.
+// `network create`: one managed network (subnets/create.ts), or a reservation printed as a Compose block.
 import { acquireLock } from '../transaction/lock';
 import type { RunContext } from '../cli/context';
 import type { DockerClient } from '../host/docker-api';
-import { CommandError, UsageError } from '../errors';
 import { refuseUnfinishedJournal } from '../transaction/recover';
 import { composeBlock } from './compose';
-import { syncOutsidePath } from './hook';
-import { observeSpace } from './observe';
-import { checkIpv6OnlySupport, createBody, planCreate, type CreateOptions, type NetworkPlan } from './plan';
+import { createManagedNetwork, LOCK_WAIT_MS, validateNetworkName } from '../subnets/create';
+import { observeSpace } from '../subnets/observe';
+import { checkIpv6OnlySupport, planCreate, type CreateOptions, type NetworkPlan } from '../subnets/plan';
 
 export interface CreateCliOptions extends CreateOptions { compose?: boolean }
-
-/** Docker's own rule for network names; checked first so a bad name fails before any lock or change. */
-export function validateNetworkName(name: string): string {
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name) || name.length > 200) {
-    throw new UsageError(`invalid network name "${name}"`, 'use letters, digits, "_", "." and "-", starting with a letter or digit');
-  }
-  return name;
-}
-
-/** Docker's answer to a refused create, as a CommandError that names the API call. */
-export function dockerRefused(e: unknown, name: string): CommandError {
-  const err = e as { statusCode?: number; json?: { message?: string }; message?: string };
-  const msg = err.json?.message ?? err.message ?? String(e);
-  return new CommandError(['POST', '/networks/create', name], err.statusCode ?? null, msg, 'Docker refused to create the network', 'nothing was created; check the message above');
-}
-
-const LOCK_WAIT_MS = 120_000;
-
-/**
- * Allocates and creates one network while holding the tool's lock, so two creates (or a create and
- * an enable) never hand out the same subnet. `extraLabels` lets verify mark its temporary network.
- */
-export async function createManagedNetwork(
-  ctx: RunContext, docker: DockerClient, name: string, o: CreateOptions,
-  opts: { record: boolean; dryRun?: boolean; extraLabels?: Record<string, string> },
-): Promise<{ plan: NetworkPlan; id?: string; note?: string }> {
-  const lock = await acquireLock(ctx.paths.lockFile, { command: 'network create', waitMs: LOCK_WAIT_MS, log: (l) => ctx.note(l) });
-  try {
-    // a half-undone enable or disable may still hold pools or the prefix it was changing: allocate after its rollback
-    await refuseUnfinishedJournal(ctx.paths.journalFile, 'docker ipv6 network create allocates nothing', { dryRun: opts.dryRun });
-    const facts = await observeSpace(ctx, docker);
-    const plan = planCreate(name, o, { prefix: facts.prefix, used: facts.used, pools: facts.pools, existingNames: facts.networks.map((n) => n.name) });
-    Object.assign(plan.labels, opts.extraLabels ?? {});
-    if (opts.dryRun) return { plan };
-    let id: string;
-    try {
-      id = (await docker.createNetwork(createBody(plan) as never)).id;
-    } catch (e) {
-      throw dockerRefused(e, name);
-    }
-    if (opts.record) {
-      facts.state.allocations = { ...(facts.state.allocations ?? {}), [name]: plan.v6.subnet };
-      try { await ctx.host.state.write(facts.state); } catch (e) {
-        ctx.note(`warning: network ${name} was created but its allocation could not be saved (${(e as Error).message}); its label still reserves it`);
-      }
-    } else if (facts.released.length) {
-      // best effort: the allocations of removed networks are dropped again by the next create
-      await ctx.host.state.write(facts.state).catch((e) => ctx.note(`note: the allocations of removed networks (${facts.released.join(', ')}) could not be released now (${(e as Error).message}); the next network create tries again`));
-    }
-    return { plan, id, note: await syncOutsidePath(ctx, facts.state, plan.v6.subnet) };
-  } finally {
-    await lock.release();
-  }
-}
 
 /** `--compose`: the allocation is reserved in the state and printed; Compose creates the network. */
 async function reserveForCompose(ctx: RunContext, docker: DockerClient, name: string, o: CreateOptions): Promise<NetworkPlan> {
@@ -96,12 +41,12 @@ export async function runNetworkCreate(ctx: RunContext, name: string, o: CreateC
     else ctx.out(composeBlock(plan));
     return;
   }
-  const { plan, id, note } = await createManagedNetwork(ctx, docker, name, o, { record: true, dryRun: ctx.globals.dryRun });
+  const { plan, id, note } = await createManagedNetwork(ctx, docker, name, o, { record: true, dryRun: ctx.globals.dryRun, syncOutside: true });
   if (ctx.globals.json) {
-    ctx.outJson({ created: !ctx.globals.dryRun, id, name, ipv4: plan.v4 ?? null, ipv6Only: !plan.v4, ipv6: plan.v6, labels: plan.labels, options: plan.options, internal: plan.internal, attachable: plan.attachable });
+    ctx.outJson({ created: !ctx.globals.dryRun, id, name, ipv4: plan.v4 ?? null, ipv6Only: !plan.v4, ipv6: plan.v6, labels: plan.labels, options: plan.options, internal: plan.internal, attachable: plan.attachable, hostChanges: note ?? null });
   } else {
     const how = (c: NetworkPlan['v6']) => `${c.subnet}${c.allocated ? ' (allocated)' : ''}`;
     ctx.out(`${ctx.globals.dryRun ? 'would create' : 'created'} network ${name}: IPv4 ${plan.v4 ? how(plan.v4) : 'off (IPv6-only)'}, IPv6 ${how(plan.v6)}${ctx.globals.dryRun ? ' (dry run: nothing was created)' : ''}`);
   }
-  if (note && !ctx.globals.dryRun) ctx.note(note);
+  if (note && !ctx.globals.dryRun && !ctx.globals.json) ctx.out(note);
 }

@@ -3,8 +3,8 @@ import type { RunContext } from '../cli/context';
 import { shellQuote } from '../util/shell-quote';
 import { renderTable } from '../util/table';
 import type { NetworkFacts } from '../model/docker';
-import { listNetworkFacts } from './observe';
-import { MANAGED_LABEL } from './plan';
+import { listNetworkFacts } from '../subnets/observe';
+import { MANAGED_LABEL } from '../subnets/plan';
 
 export interface NetworkRow { name: string; driver: string; ipv4: string[]; ipv6: string[]; ipv6Status: string; managed: boolean; /** false: a Docker 28+ IPv6-only network */ ipv4Enabled: boolean }
 

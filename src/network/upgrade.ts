@@ -8,10 +8,10 @@ import { CommandError, RolledBackError, UsageError } from '../errors';
 import { shellQuote } from '../util/shell-quote';
 import { bridgeName } from '../model/docker';
 import { refuseUnfinishedJournal } from '../transaction/recover';
-import { dockerRefused } from './create';
-import { syncOutsidePath } from './hook';
-import { observeSpace } from './observe';
-import { createBody, MANAGED_LABEL, planCreate, type NetworkPlan } from './plan';
+import { dockerRefused } from '../subnets/create';
+import { syncOutsidePath } from '../subnets/outside-path';
+import { observeSpace } from '../subnets/observe';
+import { createBody, MANAGED_LABEL, planCreate, type NetworkPlan } from '../subnets/plan';
 
 export interface Attachment {
   id: string;
@@ -107,8 +107,14 @@ export async function runNetworkUpgrade(ctx: RunContext, name: string): Promise<
       label: Object.entries(old.Labels ?? {}).map(([k, v]) => `${k}=${v}`),
       opt: Object.entries(old.Options ?? {}).map(([k, v]) => `${k}=${v}`),
     }, { prefix: facts.prefix, used: facts.used, pools: facts.pools, existingNames: [] });
-    ctx.note(`network ${name} will be re-created with IPv4 ${plan.v4?.subnet ?? 'none'} and IPv6 ${plan.v6.subnet}; these containers are disconnected and reconnected:\n${describeAttachments(list)}`);
-    if (ctx.globals.dryRun) { ctx.out('dry run: nothing was changed'); return; }
+    const planLine = `network ${name} will be re-created with IPv4 ${plan.v4?.subnet ?? 'none'} and IPv6 ${plan.v6.subnet}; these containers are disconnected and reconnected:\n${describeAttachments(list)}`;
+    // a dry run's plan is its output (stdout); before a real run it is a note beside the question
+    if (ctx.globals.dryRun) {
+      if (ctx.globals.json) ctx.outJson({ dryRun: true, network: name, ipv4: plan.v4?.subnet ?? null, ipv6: plan.v6.subnet, reconnect: list.map((a) => a.name) });
+      else ctx.out(`${planLine}\ndry run: nothing was changed`);
+      return;
+    }
+    ctx.note(planLine);
     await confirm(ctx, `Re-create network ${name} with IPv6?`);
     for (const a of list) await docker.getNetwork(old.Id).disconnect({ Container: a.id, Force: true });
     await docker.getNetwork(old.Id).remove();
@@ -130,7 +136,7 @@ export async function runNetworkUpgrade(ctx: RunContext, name: string): Promise<
     if (ctx.globals.json) ctx.outJson({ upgraded: name, ipv4: plan.v4?.subnet ?? null, ipv6: plan.v6.subnet, reconnected: list.map((a) => a.name).filter((n) => !failed.some((f) => f.startsWith(`${n}:`))), failed, managedLabel: plan.labels[MANAGED_LABEL] });
     else ctx.out(`upgraded network ${name}: IPv4 ${plan.v4?.subnet ?? 'none'}, IPv6 ${plan.v6.subnet}; reconnected ${list.length - failed.length} of ${list.length} container(s)`);
     const note = await syncOutsidePath(ctx, facts.state, plan.v6.subnet);
-    if (note) ctx.note(note);
+    if (note && !ctx.globals.json) ctx.out(note);
     if (failed.length) throw new CommandError(['POST', `/networks/${name}/connect`], null, failed.join('; '), 'Docker refused to reconnect', `connect them by hand: docker network connect ${shellQuote(name)} CONTAINER`);
   } finally {
     await lock.release();

@@ -28,6 +28,11 @@ const TABLES: Record<Table, { chains: readonly string[]; chain: string; builtin:
   filter: { chains: FILTER_CHAINS, chain: FORWARD_CHAIN, builtin: 'FORWARD', jump: FORWARD_JUMP },
 };
 
+/** Our chains' rule lines in one table, as the firewall holds them now. */
+export function ourRules(tables: ParsedRuleset, table: Table): string[] {
+  return (tables[table]?.rules ?? []).filter((r) => TABLES[table].chains.some((c) => r.startsWith(`-A ${c} `)));
+}
+
 /** The *table section that brings our chains and jump to `want` (undefined: absent), or nothing when they match. */
 export function tableSection(table: Table, want: string[] | undefined, tables: ParsedRuleset): { text: string; reasons: string[] } | undefined {
   const { chains, chain, builtin, jump } = TABLES[table];
@@ -91,6 +96,8 @@ export function ownedProxies(obs: Pick<Observed, 'state' | 'proxies'>): Array<{ 
   const out = new Map<string, { address: string; ifname: string }>();
   for (const p of obs.state?.proxies ?? []) out.set(proxyKey(p), { address: p.address, ifname: p.ifname });
   for (const p of obs.proxies) if (p.protocol === PROXY_PROTOCOL && p.ifname) out.set(proxyKey(p), { address: p.address, ifname: p.ifname });
+  // an entry that was there before enable is not ours even if a tag ended up on it
+  for (const p of obs.state?.foreignProxies ?? []) out.delete(proxyKey(p));
   return [...out.values()];
 }
 
@@ -115,6 +122,7 @@ export function planReconcile(desired: Desired, obs: Observed, tables: Table[] =
   for (const r of routes.del) changes.push({ kind: 'route', action: 'remove', target: routeKey(r), reason: 'the mode or prefix no longer needs it' });
   const have = new Set(obs.proxies.map((p) => proxyKey(p)));
   const want = new Set(desired.proxies.map(proxyKey));
+  const foreign = new Set((obs.state?.foreignProxies ?? []).map(proxyKey));
   const proxies = {
     add: desired.proxies.filter((p) => !have.has(proxyKey(p))),
     del: ownedProxies(obs).filter((p) => !want.has(proxyKey(p)) && have.has(proxyKey(p))),
@@ -126,7 +134,8 @@ export function planReconcile(desired: Desired, obs: Observed, tables: Table[] =
   return {
     batch: sections.length ? sections.join('') : undefined,
     routes, proxies, sysctls: sysctls.map(({ key, to }) => ({ key, to })), changes,
-    record: { routes: desired.routes.map(routeKey), proxies: desired.proxies.map(({ address, ifname }) => ({ address, ifname })), ...(desired.bridges ? { bridges: desired.bridges } : {}) },
+    // entries someone else had before enable stay theirs: never recorded, so never removed
+    record: { routes: desired.routes.map(routeKey), proxies: desired.proxies.filter((p) => !foreign.has(proxyKey(p))).map(({ address, ifname }) => ({ address, ifname })), ...(desired.bridges ? { bridges: desired.bridges } : {}) },
   };
 }
 

@@ -3,7 +3,7 @@ import type { RunContext } from '../cli/context';
 import { renderTable } from '../util/table';
 import { classifyOutside, OUTSIDE_TEXT } from '../observe/outside';
 import { observeHost, type HostSnapshot } from '../observe/snapshot';
-import { agentJson, agentLine, agentRunning, readAgentStatus, type AgentStatus } from '../agent/status-file';
+import { agentJson, agentLine, agentRunning, readAgentStatus, type AgentStatus } from '../observe/agent-status';
 
 /** The agent as seen on the daemon's host: its status file and whether it runs; unknown when that host's files are. */
 export interface AgentView { status?: AgentStatus; running: boolean; unknown?: string }
@@ -50,7 +50,11 @@ export function statusJson(snap: HostSnapshot, agent: AgentView): unknown {
       ipv6Addresses: snap.host.net?.addresses.filter((a) => a.family === 6 && a.scope === 0).map((a) => ({ ifname: a.ifname, address: `${a.address}/${a.prefixlen}` })) ?? [],
       ipv6DefaultRoute: snap.host.net?.routes.find((r) => r.family === 6 && r.dst === '::/0' && r.table === 254) ?? null,
     },
-    firewall: { available: snap.firewall.available, backend: snap.firewall.backend, version: snap.firewall.version, error: snap.firewall.error },
+    // where our rules live (kind), what Docker filters with (docker), and for ip6tables its kernel interface (backend)
+    firewall: {
+      available: snap.firewall.available, kind: snap.firewall.kind ?? null, docker: snap.firewall.docker ?? null,
+      backend: snap.firewall.backend ?? null, version: snap.firewall.version ?? null, error: snap.firewall.error ?? null,
+    },
     state: snap.state ?? null,
     networks: snap.networks.map((n) => ({
       name: n.name, id: n.id, driver: n.driver, enableIPv6: n.enableIPv6, internal: n.internal,
@@ -58,6 +62,14 @@ export function statusJson(snap: HostSnapshot, agent: AgentView): unknown {
       outside: classifyOutside(n, snap),
     })),
   };
+}
+
+/** ip6tables with its kernel interface, or nft where Docker uses its nftables backend (our rules in our own table). */
+function firewallLine(snap: HostSnapshot): [string, string] {
+  const f = snap.firewall;
+  const err = f.error ? `; ${f.error}` : '';
+  if (f.kind === 'nftables') return ['Firewall', f.available ? `nft ${f.version ?? '?'} (Docker's nftables backend; our rules in table ip6 docker-ipv6)${err}` : `nft missing: ${f.error}`];
+  return ['ip6tables', f.available ? `${f.version ?? '?'} (${f.backend ?? 'unknown backend'})${err}` : `missing: ${f.error}`];
 }
 
 export function statusText(snap: HostSnapshot, agent: AgentView): string {
@@ -83,7 +95,7 @@ export function statusText(snap: HostSnapshot, agent: AgentView): string {
     ['daemon.json', unknown ?? (cfg.error ? `${cfg.path}: ${cfg.error}` : `${cfg.path}${cfg.exists ? '' : ' (absent)'}: ${keys}`)],
     ['Uplink', unknown ?? (up ? `${up} (${snap.host.uplinkReason})${snap.host.error ? `; ${snap.host.error}` : ''}` : `none: ${snap.host.error ?? snap.host.uplinkReason}`)],
     ['Sysctls', unknown ?? (`forwarding all=${s['net.ipv6.conf.all.forwarding'] ?? '?'}` + (up ? ` ${up}: accept_ra=${s[`net.ipv6.conf.${up}.accept_ra`] ?? '?'} proxy_ndp=${s[`net.ipv6.conf.${up}.proxy_ndp`] ?? '?'}` : '') + ` disable_ipv6=${s['net.ipv6.conf.all.disable_ipv6'] ?? '?'}`)],
-    ['ip6tables', unknown ?? (snap.firewall.available ? `${snap.firewall.version} (${snap.firewall.backend})${snap.firewall.error ? `; ${snap.firewall.error}` : ''}` : `missing: ${snap.firewall.error}`)],
+    unknown ? ['Firewall', unknown] : firewallLine(snap),
     ['Agent', unknown ?? agentLine(agent.status, agent.running)],
     ['docker-ipv6', unknown ?? (snap.state?.enabled ? `enabled, prefix ${snap.state.prefix}, mode ${snap.state.mode}` : snap.state?.prefix ? `not enabled (prefix ${snap.state.prefix} saved)` : 'not enabled')],
   ];

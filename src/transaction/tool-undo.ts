@@ -5,6 +5,7 @@
 // --restart-command and Docker endpoint (a journaled restart command that hangs would otherwise make the
 // host unrecoverable; it stays in the record only to say what the interrupted run used). Every record read
 // back is checked against what this run's tool writes (paths, sysctl keys, fields) before recovery acts.
+import { joinCommand } from '../util/command';
 import { realpath } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RunContext } from '../cli/context';
@@ -12,7 +13,7 @@ import { renderRemoveBatch } from '../firewall/batches';
 import type { HostAdapters } from '../host/interfaces';
 import type { NetOps } from '../host/interfaces';
 import { isToolSysctlKey } from '../model/sysctl';
-import { validateIfName } from '../model/names';
+import { OUR_UNITS, validateIfName } from '../model/names';
 import { extraFields, plainText, type RecordScope } from './record-check';
 import type { RouteInfo } from '../model/net';
 import { reconcileDeps, reconcileOnce } from '../reconcile/index';
@@ -29,14 +30,23 @@ export function isUnreachableRoute(r: RouteInfo, dst: string): boolean {
   return !!a && !!b && formatCidr(a) === formatCidr(b);
 }
 
-/** wasDown: Docker was down before the run (enable started it); a restart with the restored file that fails leaves it as it was */
-export interface RestartUndo extends UndoRecord { kind: 'restart'; command: string[]; endpoint: { host: string; source: string; local: boolean }; networks: number; skipped?: string; wasDown?: boolean }
+/**
+ * wasDown: Docker was down before the run (enable started it); a restart with the restored file that fails leaves it as it was.
+ * startAgain: the containers that ran before the run (ids): the restart stops those without a restart policy, so the
+ * rollback starts again the ones that are not running, as the run itself does.
+ */
+export interface RestartUndo extends UndoRecord { kind: 'restart'; command: string[]; endpoint: { host: string; source: string; local: boolean }; networks: number; skipped?: string; wasDown?: boolean; startAgain?: string[] }
 export interface FirewallUndo extends UndoRecord { kind: 'ip6tables'; table: 'nat' | 'filter' }
 export interface ProxyUndo extends UndoRecord { kind: 'proxy'; address: string; ifname: string }
 /** NDP proxy entries one step added (those already present before it are not listed: they stay). */
 export interface ProxiesUndo extends UndoRecord { kind: 'proxies'; entries: Array<{ address: string; ifname: string }> }
 /** An `unreachable` route for the routed prefix that one step added. */
 export interface RouteUndo extends UndoRecord { kind: 'route'; type: 'unreachable'; dst: string }
+/**
+ * One of our systemd units changed by a step: undone by the opposite (enable -> disable, start -> stop, and the
+ * other way round for disable's steps), after a daemon-reload so unit files a rollback put back are seen.
+ */
+export interface ServiceUndo extends UndoRecord { kind: 'service'; action: 'enable' | 'disable' | 'start' | 'stop' | 'reload'; units: string[] }
 /** Put our chains, routes and proxy entries back as the saved state wants them (one reconcile pass). */
 export interface ReconcileUndo extends UndoRecord { kind: 'reconcile'; endpoint: { host: string; source: string; local: boolean }; stateFile: string }
 
@@ -57,7 +67,8 @@ export type UndoRun = Pick<RunContext, 'host' | 'globals' | 'paths' | 'endpoint'
 
 /** The daemon.json in use (and its target, when it is a symlink), our sysctl.d file, the state file. */
 export function recordScope(run: Pick<RunContext, 'globals' | 'paths'>): RecordScope {
-  const named = [run.globals.configFile, run.paths.sysctlConf, run.paths.stateFile];
+  // our unit files: where systemd runs, enable writes them when no unit folder has them
+  const named = [run.globals.configFile, run.paths.sysctlConf, run.paths.stateFile, ...OUR_UNITS.map((u) => `${run.paths.unitDir}/${u}`)];
   let allowed: Promise<Set<string>> | undefined;
   return {
     stateDir: run.paths.stateDir,
@@ -93,9 +104,9 @@ export function toolUndoRegistry(run: UndoRun, progress?: (s: string) => void): 
   const reg = newUndoRegistry({ sysctl: host.sysctl, scope: recordScope(run) });
   reg.registerUndo<RestartUndo>('restart', {
     async undo(r) {
-      const journaled = Array.isArray(r.command) ? r.command.join(' ') : undefined;
-      if (journaled !== undefined && journaled !== restartCommand.join(' ')) {
-        progress?.(`restarting dockerd with this run's restart command (${restartCommand.join(' ')}), not the interrupted run's (${journaled})`);
+      const journaled = Array.isArray(r.command) ? joinCommand(r.command) : undefined;
+      if (journaled !== undefined && journaled !== joinCommand(restartCommand)) {
+        progress?.(`restarting dockerd with this run's restart command (${joinCommand(restartCommand)}), not the interrupted run's (${journaled})`);
       }
       try {
         await host.dockerd.restart(restartCommand, run.endpoint(), r.networks, progress);
@@ -103,9 +114,15 @@ export function toolUndoRegistry(run: UndoRun, progress?: (s: string) => void): 
         // down before the run, with this very daemon.json: down again is the state it was found in, not a failed undo
         if (!r.wasDown) throw e;
         r.skipped = `Docker was down before the run and does not start with the restored daemon.json either: left down, as it was (${(e as Error).message.split('\n')[0]})`;
+        return;
+      }
+      if (r.startAgain?.length) {
+        const { startAgain } = await import('./containers');
+        await startAgain(host, r.startAgain, progress);
       }
     },
-    check: (r) => extraFields(r, ['command', 'endpoint', 'networks', 'skipped', 'wasDown'])
+    check: (r) => extraFields(r, ['command', 'endpoint', 'networks', 'skipped', 'wasDown', 'startAgain'])
+      ?? (r.startAgain !== undefined && !(Array.isArray(r.startAgain) && r.startAgain.length <= 100_000 && r.startAgain.every((id) => typeof id === 'string' && /^[0-9a-f]{12,64}$/.test(id))) ? 'a restart record with unusable container ids' : undefined)
       ?? (r.command !== undefined && !(Array.isArray(r.command) && r.command.length <= 64 && r.command.every((a) => plainText(a, 1024))) ? 'a restart record with an unusable command' : undefined)
       // networks scales the wait for dockerd: a huge count would make the recovery wait for ever
       ?? (!Number.isInteger(r.networks) || r.networks < 0 || r.networks > 100_000 ? `a restart record for ${String(r.networks)} networks` : undefined)
@@ -114,7 +131,7 @@ export function toolUndoRegistry(run: UndoRun, progress?: (s: string) => void): 
       ?? endpointProblem(r.endpoint, 'restart'),
     leave: () => 'dockerd is not restarted: it keeps running the configuration it loaded last',
     describe: (r) => (r.skipped ? `did not restart dockerd: ${r.skipped}` : 'restarted dockerd with the restored configuration; it answers again'),
-    manualFix: () => [restartCommand.join(' ')],
+    manualFix: () => [joinCommand(restartCommand)],
   });
   reg.registerUndo<FirewallUndo>('ip6tables', {
     check: (r) => extraFields(r, ['table']) ?? (r.table === 'nat' || r.table === 'filter' ? undefined : `an ip6tables record for table ${JSON.stringify(r.table)}`),
@@ -163,6 +180,22 @@ export function toolUndoRegistry(run: UndoRun, progress?: (s: string) => void): 
     leave: (r) => `the route unreachable ${r.dst} stays`,
     describe: (r) => `removed the route unreachable ${r.dst}`,
     manualFix: (r) => [`ip -6 route del unreachable ${r.dst}`],
+  });
+  reg.registerUndo<ServiceUndo>('service', {
+    async undo(r) {
+      const sm = host.services;
+      await sm.reload();
+      if (r.action === 'enable') await sm.disable(r.units);
+      else if (r.action === 'disable') await sm.enable(r.units);
+      else if (r.action === 'start') await sm.stop(r.units);
+      else if (r.action === 'stop') await sm.start(r.units);
+    },
+    check: (r) => extraFields(r, ['action', 'units'])
+      ?? (!['enable', 'disable', 'start', 'stop', 'reload'].includes(r.action) ? `a service record with action ${JSON.stringify(r.action)}` : undefined)
+      ?? (!Array.isArray(r.units) || !r.units.every((u) => typeof u === 'string' && OUR_UNITS.includes(u)) ? 'a service record naming units that are not docker-ipv6\'s' : undefined),
+    leave: (r) => (r.action === 'reload' ? 'systemd is not reloaded' : `${r.units.join(', ')} stay${r.units.length === 1 ? 's' : ''} ${{ enable: 'enabled', disable: 'disabled', start: 'running', stop: 'stopped' }[r.action]}`),
+    describe: (r) => (r.action === 'reload' ? 'reloaded systemd' : `${{ enable: 'disabled', disable: 'enabled', start: 'stopped', stop: 'started' }[r.action]} ${r.units.join(', ')} again`),
+    manualFix: (r) => (r.action === 'reload' ? ['systemctl daemon-reload'] : [`systemctl ${{ enable: 'disable', disable: 'enable', start: 'stop', stop: 'start' }[r.action]} ${r.units.join(' ')}`]),
   });
   reg.registerUndo<ReconcileUndo>('reconcile', {
     // this run's endpoint and state file (a journal lives under the same --root)

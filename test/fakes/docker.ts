@@ -15,6 +15,10 @@ export interface FakeNetwork {
 /** A container as `docker ps -a` lists it (the fields we use). */
 export interface FakeContainer {
   Id: string; Names: string[]; State: string;
+  /** Docker's own restart of the container when dockerd starts (a restart policy); default: none */
+  RestartPolicy?: 'no' | 'always' | 'unless-stopped';
+  /** State.StartedAt / State.FinishedAt as Docker reports them (RFC 3339) */
+  StartedAt?: string; FinishedAt?: string;
   Ports: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }>;
   NetworkSettings: { Networks: Record<string, { GlobalIPv6Address?: string; IPAddress?: string }> };
 }
@@ -93,7 +97,7 @@ export class FakeDocker implements DockerApi {
           async inspect() {
             self.answer(`inspect container ${id}`);
             const c = self.container(id);
-            return { Id: c.Id, Name: c.Names[0], State: { Status: c.State, Running: c.State === 'running' }, NetworkSettings: structuredClone(c.NetworkSettings) };
+            return { Id: c.Id, Name: c.Names[0], State: { Status: c.State, Running: c.State === 'running', StartedAt: c.StartedAt ?? '0001-01-01T00:00:00Z', FinishedAt: c.FinishedAt ?? '0001-01-01T00:00:00Z' }, NetworkSettings: structuredClone(c.NetworkSettings) };
           },
           async start() {
             self.answer(`start ${id}`);
@@ -101,6 +105,7 @@ export class FakeDocker implements DockerApi {
             // dockerode rejects the 304 "container already started": starting a running container is a caller bug here
             if (c.State === 'running') throw new Error(`fake docker: start of ${id}, which is already running`);
             c.State = 'running';
+            c.StartedAt = new Date().toISOString();
           },
         });
       },
@@ -119,6 +124,19 @@ export class FakeDocker implements DockerApi {
       throw new PreconditionError('Docker refused the connection at unix:///var/run/docker.sock (from fake): the daemon is down', 'on the Docker host, docker ipv6 doctor says why it is down and what starts it (its log: journalctl -u docker)');
     }
     return c;
+  }
+
+  /**
+   * dockerd stopping and starting: every running container stops (FinishedAt now); those with a restart policy
+   * run again at once (StartedAt after that), the others stay exited, as a real restart without live-restore leaves them.
+   */
+  dockerdRestarted(downMs = 0): void {
+    const stop = new Date(Date.now() - downMs).toISOString();
+    for (const c of this.containers.filter((x) => x.State === 'running')) {
+      c.FinishedAt = stop;
+      if (c.RestartPolicy === 'always' || c.RestartPolicy === 'unless-stopped') c.StartedAt = new Date().toISOString();
+      else c.State = 'exited';
+    }
   }
 
   bridge(): FakeNetwork {

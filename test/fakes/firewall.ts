@@ -25,7 +25,7 @@ export class FakeFirewall implements FirewallAdapter {
     for (const [name, t] of Object.entries(this.tables)) {
       if (table && name !== table) continue;
       out.push(`*${name}`);
-      for (const c of t.chains) out.push(`:${c} ${BUILTIN.includes(c) ? 'ACCEPT' : '-'} [0:0]`);
+      for (const c of t.chains) out.push(`:${c} ${BUILTIN.includes(c) ? t.policies[c] ?? 'ACCEPT' : '-'} [0:0]`);
       for (const c of t.chains) for (const r of t.rules[c]) out.push(`-A ${c} ${r}`);
       out.push('COMMIT');
     }
@@ -66,6 +66,8 @@ export class FakeFirewall implements FirewallAdapter {
       else if (line === 'COMMIT') t = undefined;
       // as the real ip6tables-restore --noflush: declaring a user chain that exists flushes it
       else if ((m = /^:(\S+) - \[0:0\]$/.exec(line))) { if (!need().chains.includes(m[1])) t!.chains.push(m[1]); t!.rules[m[1]] = []; }
+      // a built-in chain's line sets its policy and keeps its rules
+      else if ((m = /^:(\S+) (ACCEPT|DROP) \[0:0\]$/.exec(line))) { if (!BUILTIN.includes(m[1]) || !need().chains.includes(m[1])) throw new Error(`fake ip6tables: policy of ${m[1]}, not a built-in chain here`); t!.policies[m[1]] = m[2]; }
       else if ((m = /^-F (\S+)$/.exec(line))) chainOf(m[1]).length = 0;
       else if ((m = /^-X (\S+)$/.exec(line))) {
         if (chainOf(m[1]).length) throw new Error(`fake ip6tables: -X ${m[1]}: chain not empty`);

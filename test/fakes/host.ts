@@ -20,8 +20,9 @@ import { FakeProbe } from './probe';
 import { FakeState } from './state';
 import { FakeSurvey } from './survey';
 import { FakeSysctl } from './sysctl';
+import { FakeServices } from './services';
 
-export { FakeDaemonConfig, FakeDocker, FakeDockerd, FakeFiles, FakeFirewall, FakeNet, FakeProbe, FakeState, FakeSurvey, FakeSysctl, TestRoot };
+export { FakeDaemonConfig, FakeDocker, FakeDockerd, FakeFiles, FakeFirewall, FakeNet, FakeProbe, FakeServices, FakeState, FakeSurvey, FakeSysctl, TestRoot };
 
 export interface FakeHostOptions {
   /** a mkdtemp folder: daemon.json, the sysctl.d file and the state folder live under it */
@@ -45,6 +46,7 @@ export interface FakeHost {
   files: FakeFiles;
   state: FakeState;
   probe: FakeProbe;
+  services: FakeServices;
   /** every change (and Docker call) any fake saw, in order */
   log: string[];
   /** netlink sessions opened and not closed */
@@ -105,8 +107,9 @@ export function fakeHost(opts: FakeHostOptions): FakeHost {
   docker.networks = fakeNetworks(snap);
   docker.containers = fakeContainers(snap);
   const dockerd = new FakeDockerd(log);
-  dockerd.onRestart = () => dockerdStarts(daemon, docker, fw);
+  dockerd.onRestart = () => { docker.dockerdRestarted(); dockerdStarts(daemon, docker, fw); };
   const files = new FakeFiles(root, log);
+  const services = new FakeServices(log);
   // on disk where the run's --root puts it, so the file undo of a rollback restores it as on a host
   const state = new FakeState(opts.state ?? snap.state, log, `${opts.root}/var/lib/docker-ipv6/state.json`);
   const probe = new FakeProbe();
@@ -141,6 +144,7 @@ export function fakeHost(opts: FakeHostOptions): FakeHost {
     files,
     state,
     probe,
+    services,
   };
-  return { host, fw, survey, net, sysctl, daemon, dockerd, docker, files, state, probe, log, openSessions: () => open };
+  return { host, fw, survey, net, sysctl, daemon, dockerd, docker, files, state, probe, services, log, openSessions: () => open };
 }

@@ -1,6 +1,6 @@
 // A run killed half-way, as runTransaction would have journalled it: for the recovery tests of the transaction layer.
-import { planEnable } from '../../src/enable/plan';
-import { enableSteps } from '../../src/enable/steps';
+import { planEnable } from '../../src/setup/plan';
+import { enableSteps } from '../../src/setup/steps';
 import { writeJournal, type Journal } from '../../src/transaction/journal';
 import { checkRecord } from '../../src/transaction/registry';
 import { toolUndoRegistry } from '../../src/transaction/tool-undo';

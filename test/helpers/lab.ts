@@ -2,7 +2,7 @@
 // always torn down with t.teardown, also when the test fails. Run `npm run build` first (npm test does).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { withoutNodeModules } from '../../src/lab/daemon';
@@ -90,6 +90,8 @@ export interface Lab {
   host(args: readonly string[], opts?: RunOptions): Promise<Result>;
   /** A `docker-ipv6 lab ...` subcommand for this lab, e.g. lab(['restart']). */
   lab(args: readonly string[], opts?: RunOptions): Promise<Result>;
+  /** A command line as a person pastes it into a shell on the lab host (`sh -c`, with the env `lab exec` gives). */
+  shell(cmd: string, opts?: RunOptions): Promise<Result>;
 }
 
 function plainEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -154,6 +156,12 @@ export async function withLab<T>(t: ExecutionContext, opts: LabOptions, fn: (lab
     upstream: (a, o = {}) => capture(inNetns(record.namespaces.upstream, a), { ...o, env: plainEnv(o.env) }),
     host: (a, o = {}) => inHost(a, plainEnv(), o),
     lab: (a, o = {}) => cli(['lab', a[0], name, ...a.slice(1)], o),
+    shell: (cmd, o = {}) => inHost(['sh', '-c', cmd], withoutNode(labExecEnv(record, process.env, CLI)), o),
   };
   return fn(lab);
+}
+
+/** Stops an agent the test started in the background with the command the tool prints (its pid from its status file). */
+export function killLabAgent(lab: Lab): void {
+  try { process.kill(JSON.parse(readFileSync(join(lab.record.toolRoot, 'var/lib/docker-ipv6/agent.json'), 'utf8')).pid, 'SIGKILL'); } catch { /* not started, or gone */ }
 }

@@ -133,18 +133,20 @@ test('docker 20: NDP mode loses its proxy entries and the forwarding filter; --f
     await docker(lab, ['run', '-d', '--restart', 'unless-stopped', '--stop-timeout', '1', '--name', 'web', 'local/busybox:1', 'sleep', '600']);
     const en = await lab.exec(['enable', '--yes', '--prefix', '2001:db8:1:0:8000::/80']);
     t.is(en.code, 0, en.stderr);
+    // no agent runs here (the lab has no systemd, and this test breaks what the agent would repair): doctor says so
     const ok = await doctor(lab);
-    t.deepEqual(ids(ok.report), [], JSON.stringify(problems(ok.report), null, 1));
+    t.deepEqual(ids(ok.report), ['firewall.agent'], JSON.stringify(problems(ok.report), null, 1));
     const addr = await docker(lab, ['inspect', 'web', '--format', '{{.NetworkSettings.GlobalIPv6Address}}']);
     await sh(lab, ['ip', '-6', 'neigh', 'del', 'proxy', addr, 'dev', 'eth0']);
     await sh(lab, ['ip6tables', '-D', 'FORWARD', '-m', 'comment', '--comment', 'docker-ipv6', '-j', 'D6-FORWARD']);
     const broken = await doctor(lab);
     t.is(broken.code, 1);
     has(t, broken.report, 'outside.ndp-proxy', 'fail', new RegExp(`for ${addr.replace(/\./g, '\\.')}`));
-    has(t, broken.report, 'firewall.unfiltered', 'fail', /every container port is open/);
+    has(t, broken.report, 'firewall.unfiltered', 'fail', /every container port on it is open/);
+    has(t, broken.report, 'firewall.in-step', 'fail', /D6-FORWARD/);
     const fixed = await doctor(lab, ['--fix', '--yes']);
-    t.is(fixed.code, 0, JSON.stringify([problems(fixed.report), fixed.report.fixErrors]));
-    t.deepEqual(ids(fixed.report), []);
+    t.deepEqual(fixed.report.fixErrors, []);
+    t.deepEqual(ids(fixed.report), ['firewall.agent'], JSON.stringify([problems(fixed.report), fixed.report.fixErrors]));
     t.true((await sh(lab, ['ip', '-6', 'neigh', 'show', 'proxy'])).includes(addr));
     t.true((await sh(lab, ['ip6tables-save', '-t', 'filter'])).includes('-A FORWARD -m comment --comment docker-ipv6 -j D6-FORWARD'));
   });

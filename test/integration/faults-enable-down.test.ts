@@ -75,23 +75,22 @@ suite.scenario('Docker down because of the common guide ("ip6tables" without "ex
       t.regex(again.stderr, /experimental/);
       t.false(await answers(lab));
 
-      // their own fixed-cidr-v6 is not replaced silently: the refusal says how to keep it and starts nothing
-      const refused = await lab.exec(['enable', '--yes']);
-      t.is(refused.code, 2, refused.stderr);
-      t.regex(refused.stderr, /--prefix/);
-      t.is(readFileSync(cfgOf(), 'utf8'), GUIDE);
-
-      const dry = await lab.exec(['enable', '--dry-run', '--prefix', PREFIX]);
+      // their own ULA fixed-cidr-v6: bare enable keeps it (the /48 it opens becomes the prefix) and says so
+      const dry = await lab.exec(['enable', '--dry-run']);
       t.is(dry.code, 0, dry.stderr);
       t.log(dry.stdout);
+      t.regex(dry.stdout, /^Prefix {3}fd00:dead:beef::\/48 \(holds your fixed-cidr-v6\); default bridge fd00:dead:beef::\/64$/m);
+      t.regex(dry.stdout, /kept your "fixed-cidr-v6": "fd00:dead:beef::\/64" for the default bridge: it overlaps nothing on this host/);
+      t.is(readFileSync(cfgOf(), 'utf8'), GUIDE);
       t.regex(dry.stdout, /^Docker {3}down: .*planned for dockerd 20\.10/m);
       t.regex(dry.stdout, /why: dockerd 20\.10\S* refuses "ip6tables": true without "experimental": true/);
       t.regex(dry.stdout, /not checked while Docker is down:/);
       t.false(await answers(lab), 'a dry run starts nothing');
 
-      const r = await lab.exec(['enable', '--yes', '--prefix', PREFIX]);
+      const r = await lab.exec(['enable', '--yes']);
       t.is(r.code, 0, r.stderr);
       t.regex(r.stdout, /IPv6 enabled: prefix fd00:dead:beef::\/48, mode nat, default bridge fd00:dead:beef::\/64/);
+      t.regex(r.stdout, /Kept your "fixed-cidr-v6"/);
       t.regex(r.stdout, /Docker was down before enable/);
       const cfg = JSON.parse(readFileSync(cfgOf(), 'utf8'));
       t.is(cfg.experimental, true);

@@ -20,7 +20,7 @@ test('src/ keeps every import rule', (t) => {
 test('each rule fires on a tree that breaks it', (t) => {
   const v = violations(join(top, 'test/fixtures/deps'));
   const rules = new Set(v.map((x) => x.rule));
-  for (const rule of ['model-is-pure', 'adapters-do-not-import-cli', 'adapters-are-leaves', 'engines-construct-no-adapter', 'commands-hold-no-logic', 'features-do-not-import-features', 'no-folder-cycles', 'no-module-cycles']) {
+  for (const rule of ['model-is-pure', 'adapters-do-not-import-cli', 'adapters-are-leaves', 'engines-construct-no-adapter', 'commands-hold-no-logic', 'features-do-not-import-features', 'engines-do-not-import-features', 'no-folder-cycles', 'no-module-cycles']) {
     t.true(rules.has(rule), `${rule} fired (${JSON.stringify(v)})`);
   }
   t.false(v.some((x) => x.from === 'src/doctor/check.ts'), 'a named exception is no violation');

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { resolveGlobals, splitCommand } from '../../src/cli/globals';
 import { validateIfName } from '../../src/model/names';
-import { checkPrefixSyntax } from '../../src/enable/prefix';
+import { checkPrefixSyntax } from '../../src/setup/prefix';
 
 test('restart command: split without a shell; empty is a usage error, not the default', (t) => {
   t.deepEqual(splitCommand(`sh -c 'echo "a b"' x\\ y`), ['sh', '-c', 'echo "a b"', 'x y']);

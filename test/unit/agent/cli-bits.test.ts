@@ -3,7 +3,7 @@ import test from 'ava';
 import { Writable } from 'node:stream';
 import { parseDuration } from '../../../src/cli/duration';
 import { makeLogger } from '../../../src/agent/log';
-import { agentJson, agentLine, agentRunning, type AgentStatus } from '../../../src/agent/status-file';
+import { agentJson, agentLine, agentRunning, type AgentStatus } from '../../../src/observe/agent-status';
 import { UsageError } from '../../../src/errors';
 
 test('durations', (t) => {

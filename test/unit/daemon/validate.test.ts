@@ -81,12 +81,12 @@ test('IPv6 pools that dockerd before 27 would enumerate up front', (t) => {
 
 test('ip6tables needs experimental before 27 (moby#47747), not from 27 on', (t) => {
   for (const v of ['20.10.24+dfsg1', '26.1.5+dfsg1']) {
-    const e = errors({ ipv6: true, ip6tables: true }, v);
+    const e = errors({ ipv6: true, 'fixed-cidr-v6': 'fd00::/80', ip6tables: true }, v);
     t.is(e.length, 1, v);
     t.regex(e[0].message, /ip6tables rules are only available if experimental features are enabled/);
     t.regex(e[0].hint, /"experimental": true/);
-    t.deepEqual(errors({ ipv6: true, ip6tables: true, experimental: true }, v), []);
-    t.deepEqual(errors({ ipv6: true, ip6tables: false }, v), []);
+    t.deepEqual(errors({ ipv6: true, 'fixed-cidr-v6': 'fd00::/80', ip6tables: true, experimental: true }, v), []);
+    t.deepEqual(errors({ ipv6: true, 'fixed-cidr-v6': 'fd00::/80', ip6tables: false }, v), []);
   }
   for (const v of ['27.0.0', '28.5.2']) t.deepEqual(errors({ ipv6: true, ip6tables: true, experimental: false }, v), []);
   t.deepEqual(errors({ ipv6: true, ip6tables: true }), [], 'no version: no version rules');
@@ -163,4 +163,12 @@ test('validateWithDockerd with a fake runner: detection is cached, exit codes re
   await validateWithDockerd('/fake/dockerd', '/x', fake, { value: {} });
   t.is(calls.filter((c) => c[1] === '--help').length, 1);
   t.deepEqual(calls[1], ['/fake/dockerd', '--validate', '--config-file', '/x']);
+});
+
+test('20.10 and 26 refuse "ipv6": true without "fixed-cidr-v6" (measured on 20.10); 27 and later do not', (t) => {
+  const f = validateDaemonConfig({ ipv6: true }, '20.10.24+dfsg1').filter((x) => x.severity === 'error');
+  t.deepEqual(f.map((x) => x.key), ['ipv6']);
+  t.regex(f[0].message, /no subnet is configured/);
+  t.deepEqual(validateDaemonConfig({ ipv6: true, 'fixed-cidr-v6': 'fd00::/80' }, '20.10.24+dfsg1').filter((x) => x.severity === 'error'), []);
+  t.deepEqual(validateDaemonConfig({ ipv6: true }, '28.5.2').filter((x) => x.severity === 'error'), []);
 });

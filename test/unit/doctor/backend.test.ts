@@ -182,11 +182,12 @@ test('forwarding on the nftables backend: each missing key, why Docker will not 
 
 test('kernel checks speak nft when our rules live in nftables', (t) => {
   const all = runChecks(input(nftSnap(), {} as ExtraFacts));
-  t.regex(all.find((f) => f.id === 'kernel.ip6tables')!.detail, /^nft 1\.0\.6 reads the nftables ruleset/);
+  t.regex(all.find((f) => f.id === 'kernel.nftables')!.detail, /^nft 1\.0\.6 reads the nftables ruleset/);
+  t.false(all.some((f) => f.id === 'kernel.ip6tables'), 'the nftables check is not labelled ip6tables');
   t.is(all.find((f) => f.id === 'kernel.iptables-backend')!.status, 'skip');
   const missing = nftSnap();
   missing.firewall = { ...missing.firewall, available: false, error: 'nft is not installed (or not on PATH)' };
-  const f = runChecks(input(missing)).find((x) => x.id === 'kernel.ip6tables')!;
+  const f = runChecks(input(missing)).find((x) => x.id === 'kernel.nftables')!;
   t.is(f.status, 'fail');
   t.is(f.fix, 'apt-get install nftables');
 });

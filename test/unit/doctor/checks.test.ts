@@ -290,7 +290,18 @@ test('firewall: rules above our jump in FORWARD (routed) -> warn, move them into
 test('firewall: routed without the boot unit enabled -> warn (nothing closes the prefix at boot before Docker); enabled -> ok; nat -> no finding', (t) => {
   const s = healthySnap();
   s.state = { version: 1, prefix: '2001:db8:2::/48', mode: 'routed', uplink: 'eth0', enabled: { filterByUs: true } as never };
-  broken(t, input(s, { bootUnitEnabled: false }), 'firewall.boot-unit', 'warn', /docker-ipv6-boot\.service is not enabled: .*dockerd turns IPv6 forwarding on itself/, /install\.sh --enable/);
+  // no unit file anywhere: install them (a .deb user has them already, and gets systemctl enable)
+  const none = broken(t, input(s, { bootUnitEnabled: false }), 'firewall.boot-unit', 'warn', /docker-ipv6-boot\.service is not enabled: .*dockerd turns IPv6 forwarding on itself/);
+  t.is(none.fix, 'docker ipv6 install --enable');
+  const deb = broken(t, input(s, { bootUnitEnabled: false, services: { systemd: true, units: [{ name: 'docker-ipv6-boot.service', path: '/usr/lib/systemd/system/docker-ipv6-boot.service', enabled: false }] } }), 'firewall.boot-unit', 'warn', /not enabled/);
+  t.is(deb.fix, 'systemctl enable docker-ipv6-boot.service docker-ipv6-apply.service docker-ipv6-agent.service');
+  t.notRegex(`${none.fix} ${deb.fix}`, /install\.sh/);
+  // Docker's nftables backend does not turn forwarding on: the detail does not say it does
+  const nft = healthySnap();
+  nft.state = s.state;
+  nft.firewall.docker = { backend: 'nftables', source: 'docker info' } as never;
+  const f = broken(t, input(nft, { bootUnitEnabled: false }), 'firewall.boot-unit', 'warn', /nftables backend needs IPv6 forwarding on to start/);
+  t.notRegex(f.detail, /turns IPv6 forwarding on itself/);
   t.is(only(runChecks(input(s, { bootUnitEnabled: true })), 'firewall.boot-unit')[0].status, 'ok');
   s.state.enabled = { filterByUs: false } as never;
   t.deepEqual(only(runChecks(input(s, { bootUnitEnabled: false })), 'firewall.boot-unit'), []);
@@ -338,9 +349,18 @@ test('firewall: docker-ipv6nat next to Docker\'s own ip6tables; its leftovers wh
   t.is(dup.fix, `ip6tables -t nat -D POSTROUTING -s ${s2.firewall.tables.nat.rules[0].split(' ')[3]} ! -o docker0 -j MASQUERADE`);
   s.firewall.tables.nat.rules.push(s.firewall.tables.nat.rules[1]);
   broken(t, input(s), 'firewall.ipv6nat', 'fail', /"ipv6nat" \(docker-ipv6nat\) runs/, /^docker rm -f ipv6nat && ip6tables -t nat -D POSTROUTING -s \S+ ! -o br-app -j MASQUERADE && systemctl restart docker/);
+  // ip6tables off: Docker's own chains are not leftovers (it uses them again); a masquerade it left does act, and is named
   const s3 = healthySnap();
   s3.daemonConfig.value = { ...s3.daemonConfig.value, ip6tables: false };
-  broken(t, input(s3), 'firewall.ipv6nat', 'warn', /Docker chains \(DOCKER, DOCKER-FORWARD\) although Docker's ip6tables is off/);
+  const masq = broken(t, input(s3), 'firewall.ipv6nat', 'warn', /IPv6 masquerade for .* is left in ip6tables although Docker's ip6tables support is off/);
+  t.regex(masq.fix, /^ip6tables -t nat -D POSTROUTING -s \S+ ! -o docker0 -j MASQUERADE && ip6tables -t nat -D POSTROUTING/);
+  t.notRegex(masq.fix, /-F|-X|DOCKER/);
+  const s4 = healthySnap();
+  s4.daemonConfig.value = { ...s4.daemonConfig.value, ip6tables: false };
+  s4.firewall.tables.nat.rules = s4.firewall.tables.nat.rules.filter((r) => !r.includes('MASQUERADE'));
+  const own = only(runChecks(input(s4)), 'firewall.ipv6nat');
+  t.deepEqual(own.map((f) => f.status), ['ok']);
+  t.regex(own[0].detail, /Docker's own chains \(DOCKER, DOCKER-FORWARD\) are in ip6tables .* Docker uses them again/);
 });
 
 test('probes: skipped without --probe, fail with the probe detail, ok when they pass', (t) => {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { planEnable, type EnableOptions } from '../../../src/enable/plan';
+import { planEnable, type EnableOptions } from '../../../src/setup/plan';
 import { planJson, planText } from '../../../src/enable/plan-text';
 import type { Step } from '../../../src/transaction/index';
 import { snapshot } from '../../helpers/snapshot';
@@ -15,7 +15,7 @@ test('the dry-run text: prefix, mode, the keys set (pools summarised), numbered 
   t.regex(text, /^Prefix   fd12:3456:789a::\/48 \(generated ULA, RFC 4193\); default bridge fd12:3456:789a::\/64$/m);
   t.regex(text, /^Mode     nat \(NAT66 by Docker itself\)$/m);
   t.regex(text, /^ {2}"ipv6": true$/m);
-  t.regex(text, /^ {2}"default-address-pools": 71 entries \(7 IPv4 kept, 64 IPv6: fd12:3456:789a:1::\/64 \.\.\. fd12:3456:789a:40::\/64\)$/m);
+  t.regex(text, /^ {2}"default-address-pools": 71 entries \(7 IPv4 written out \(Docker's built-in pools, which any pool list replaces\), 64 IPv6: fd12:3456:789a:1::\/64 \.\.\. fd12:3456:789a:40::\/64\)$/m);
   t.regex(text, /^ {2}1\. sysctl net\.ipv6\.conf\.all\.forwarding = 1$/m);
   t.regex(text, /^note: Docker 20\.10\.24\+dfsg1 needs "experimental": true/m);
   t.notRegex(text, /^\+\+\+ /m, 'no full diff without -v');

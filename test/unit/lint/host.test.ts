@@ -13,7 +13,7 @@ test('host networks: subnets and compose labels from the API listing', (t) => {
 });
 
 test('an unreachable daemon yields a reason, never an exception', async (t) => {
-  const r = await fetchHostNetworks(realHostAdapters({ endpoint: () => ({ host: 'unix:///nonexistent/docker.sock', source: 'test', local: true }), stateFile: '/nonexistent/state.json', configFile: '/nonexistent/daemon.json' }).docker, 500);
+  const r = await fetchHostNetworks(realHostAdapters({ endpoint: () => ({ host: 'unix:///nonexistent/docker.sock', source: 'test', local: true }), stateFile: '/nonexistent/state.json', configFile: '/nonexistent/daemon.json', root: '/' }).docker, 500);
   t.false(r.ok);
   if (!r.ok) t.regex(r.reason, /no socket|not running|cannot reach/i);
 });

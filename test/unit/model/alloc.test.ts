@@ -1,7 +1,7 @@
 import test from 'ava';
 import { allocateV4, allocateV6, checkFree, parseSubnet, type UsedSpace } from '../../../src/model/alloc';
 import { liveAllocations, usedSpace } from '../../../src/model/space';
-import { createBody, planCreate, MANAGED_LABEL } from '../../../src/network/plan';
+import { createBody, planCreate, MANAGED_LABEL } from '../../../src/subnets/plan';
 import { composeBlock } from '../../../src/network/compose';
 import { formatCidr, parseCidr4, parseCidr6 } from '../../../src/model/ip';
 

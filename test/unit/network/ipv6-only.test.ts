@@ -12,7 +12,7 @@ import { PreconditionError, UsageError } from '../../../src/errors';
 import { composeBlock } from '../../../src/network/compose';
 import { runNetworkCreate } from '../../../src/network/create';
 import { networkRows } from '../../../src/network/ls';
-import { checkIpv6OnlySupport, createBody, planCreate, SUBNET4_LABEL } from '../../../src/network/plan';
+import { checkIpv6OnlySupport, createBody, planCreate, SUBNET4_LABEL } from '../../../src/subnets/plan';
 import { networkFacts } from '../../../src/model/docker';
 import { parseCidr6 } from '../../../src/model/ip';
 import type { UsedSpace } from '../../../src/model/alloc';

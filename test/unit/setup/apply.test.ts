@@ -3,8 +3,8 @@
 import test from 'ava';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { planEnable, type EnableOptions } from '../../../src/enable/plan';
-import { enableSteps } from '../../../src/enable/steps';
+import { planEnable, type EnableOptions } from '../../../src/setup/plan';
+import { enableSteps } from '../../../src/setup/steps';
 import { ConfigError, RolledBackError } from '../../../src/errors';
 import { toolUndoRegistry } from '../../../src/transaction/tool-undo';
 import { runTransaction } from '../../../src/transaction/transaction';

@@ -1,8 +1,8 @@
 // disable's steps against the strict fakes after a real (fake) enable: everything enable changed is back.
 import test from 'ava';
-import { planDisable, disableSteps } from '../../../src/enable/disable';
-import { planEnable } from '../../../src/enable/plan';
-import { enableSteps } from '../../../src/enable/steps';
+import { planDisable, disableSteps } from '../../../src/setup/disable-steps';
+import { planEnable } from '../../../src/setup/plan';
+import { enableSteps } from '../../../src/setup/steps';
 import { FORWARD_CHAIN, NAT_CHAIN } from '../../../src/model/names';
 import { toolUndoRegistry } from '../../../src/transaction/tool-undo';
 import { runTransaction } from '../../../src/transaction/transaction';

@@ -1,6 +1,7 @@
 // Turns an enable plan into transaction steps: sysctls, files, daemon.json, restart, firewall, NDP, state.
 // The firewall and NDP contents come from src/reconcile, the same code the agent and `apply` run; every
 // outside system is reached through the run's host adapters (ctx.host).
+import { joinCommand } from '../util/command';
 import type { RunContext } from '../cli/context';
 import { dockerdsFor } from '../daemon/keys';
 import { ConfigError, PreconditionError } from '../errors';
@@ -15,13 +16,60 @@ import type { ReconcileDeps } from '../reconcile/observe';
 import { prefixFacts } from '../observe/prefix-facts';
 import { captureFile, captureSysctl, fileUndo, type FileUndo, type Step, type UndoRegistry } from '../transaction/index';
 import type { RestartUndo } from '../transaction/tool-undo';
-import { overlaps, parseCidr6 } from '../model/ip';
+import { startAgain, type Downtime } from '../transaction/containers';
+import { canonical6, overlaps, parseCidr6 } from '../model/ip';
 import { firewallStep, ndpProxyStep, unreachableFor, unreachableStep } from './net-steps';
 import { firewallWhere, type EnablePlan } from './plan';
+import { serviceSteps, servicesRecord } from './services';
 
 function sameCidr(a: string, b: string): boolean {
   const x = parseCidr6(a); const y = parseCidr6(b);
   return !!x && !!y && x.start === y.start && x.length === y.length;
+}
+
+function unionProxies(a: ReadonlyArray<{ address: string; ifname: string }>, b: ReadonlyArray<{ address: string; ifname: string }>): Array<{ address: string; ifname: string }> {
+  const m = new Map([...a, ...b].map((p) => [`${canonical6(p.address)}%${p.ifname}`, { address: p.address, ifname: p.ifname }]));
+  return [...m.values()];
+}
+
+function policyBefore(prev: ToolState | undefined, snap: HostSnapshot): { forwardPolicyBefore?: 'ACCEPT' | 'DROP' } {
+  if (prev?.enabled) return prev.enabled.forwardPolicyBefore ? { forwardPolicyBefore: prev.enabled.forwardPolicyBefore } : {};
+  const fw = snap.firewall;
+  // a filter table nothing ever loaded is not in ip6tables-save's output: its FORWARD policy is the kernel's ACCEPT
+  const p = fw.kind === 'ip6tables' && fw.available && !fw.error ? fw.tables.filter?.chains.FORWARD ?? 'ACCEPT' : undefined;
+  return p === 'ACCEPT' || p === 'DROP' ? { forwardPolicyBefore: p } : {};
+}
+
+type ServicesRecord = NonNullable<ToolState['enabled']>['services'];
+
+/** A second enable adds what it did to what the first one did: disable undoes both. */
+function mergedServices(prev: ServicesRecord, now: ServicesRecord): { services?: ServicesRecord } {
+  if (!prev && !now) return {};
+  const u = (a?: string[], b?: string[]) => [...new Set([...(a ?? []), ...(b ?? [])])];
+  return { services: { wrote: u(prev?.wrote, now?.wrote), enabled: u(prev?.enabled, now?.enabled), started: u(prev?.started, now?.started) } };
+}
+
+/** The containers running now (ids): a dockerd restart stops those without a restart policy. */
+export function runningIds(snap: Pick<HostSnapshot, 'containers'>): string[] {
+  return snap.containers.filter((c) => c.state === 'running').map((c) => c.id);
+}
+
+/**
+ * After a dockerd restart: the host still has its IPv6 default route, and its router's address is not now a local
+ * address (a default bridge on the router's own prefix takes that address, and the host loses its router).
+ */
+export async function checkRouterAfterRestart(host: HostAdapters, snap: Pick<HostSnapshot, 'host'>): Promise<void> {
+  const before = snap.host.net?.routes.find((r) => r.family === 6 && r.dst === '::/0' && r.table === 254);
+  if (!before) return;
+  const net = await host.openNet();
+  let st;
+  try { st = await net.read(); } finally { net.close(); }
+  if (!st.routes.some((r) => r.family === 6 && r.dst === '::/0' && r.table === 254)) {
+    throw new PreconditionError('the host lost its IPv6 default route during the dockerd restart', 'check router advertisements on the uplink (accept_ra) and the router');
+  }
+  const gw = before.gateway ? canonical6(before.gateway) : undefined;
+  const taken = gw ? st.addresses.find((a) => a.family === 6 && canonical6(a.address) === gw) : undefined;
+  if (taken) throw new PreconditionError(`after the dockerd restart ${taken.ifname} holds the router's address ${gw}: the host would lose its router`, 'the default bridge must not be given the router\'s prefix ("fixed-cidr-v6")');
 }
 
 async function hasDefaultRoute(host: HostAdapters): Promise<boolean> {
@@ -35,6 +83,8 @@ export interface EnableStepOptions {
   restartTimeoutMs?: number;
   /** the run's undo registry: the rollback of a restart runs the same handler a recovery would */
   registry?: UndoRegistry;
+  /** told how long the containers that ran before were down across the restart (and which were started again) */
+  onDowntime?: (d: Downtime[]) => void;
 }
 
 type DaemonRecord = NonNullable<ToolState['enabled']>['daemonJson'];
@@ -130,7 +180,8 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
     async apply() { await host.files.writeAtomic(plan.sysctlConf.path, plan.sysctlConf.text, 0o644); },
   });
   const networks = snap.networks.length;
-  const runningBefore = snap.containers.filter((c) => c.state === 'running').map((c) => c.id);
+  const runningBefore = runningIds(snap);
+  let restartBegan: number | undefined;
   // Until our daemon.json write lands, dockerd still runs its own config: a rollback then has no reason
   // to restart it (and a file someone else broke meanwhile would keep it down). Recovery after a kill
   // cannot know, so it restarts (the registry's handler).
@@ -145,7 +196,7 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
       id: 'arm-restart',
       describe: down ? 'on rollback: leave Docker down as it was, or stop our start of it (restart with the restored daemon.json)' : 'on rollback: restart dockerd once daemon.json is restored',
       async apply() {
-        const r: RestartUndo = { kind: 'restart', command: [...ctx.globals.restartCommand], endpoint: { ...ctx.endpoint(), tls: undefined } as RestartUndo['endpoint'], networks, ...(down ? { wasDown: true } : {}) };
+        const r: RestartUndo = { kind: 'restart', command: [...ctx.globals.restartCommand], endpoint: { ...ctx.endpoint(), tls: undefined } as RestartUndo['endpoint'], networks, ...(down ? { wasDown: true } : {}), ...(runningBefore.length ? { startAgain: runningBefore } : {}) };
         return JSON.parse(JSON.stringify(r));
       },
       async undo(r) {
@@ -189,8 +240,9 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
   if (plan.restart) {
     steps.push({
       id: 'restart-dockerd',
-      describe: down ? `start dockerd, which is down (${ctx.globals.restartCommand.join(' ')}), and wait for it` : `restart dockerd (${ctx.globals.restartCommand.join(' ')}) and wait for it`,
+      describe: down ? `start dockerd, which is down (${joinCommand(ctx.globals.restartCommand)}), and wait for it` : `restart dockerd (${joinCommand(ctx.globals.restartCommand)}) and wait for it`,
       async apply(signal) {
+        restartBegan = Date.now();
         try {
           await host.dockerd.restart(ctx.globals.restartCommand, ctx.endpoint(), networks, progress, signal, opts.restartTimeoutMs);
         } catch (e) {
@@ -210,14 +262,8 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
         if (!bridge.EnableIPv6 || !v6.some((s: string) => sameCidr(s, plan.bridgeSubnet))) {
           throw new PreconditionError(`after the restart the default bridge has EnableIPv6=${bridge.EnableIPv6} and IPv6 subnets [${v6.join(', ')}], expected ${plan.bridgeSubnet}`, 'dockerd did not take the new settings: check for flags overriding daemon.json');
         }
-        const after = await docker.listContainers({ all: true });
-        for (const id of runningBefore) {
-          const c = after.find((x) => x.Id === id);
-          if (c && c.State !== 'running') {
-            progress(`starting container ${c.Names?.[0]?.replace(/^\//, '') ?? id.slice(0, 12)} again (it has no restart policy)`);
-            await docker.getContainer(id).start();
-          }
-        }
+        // the containers that ran before: started again whatever the checks below say (a rollback would stop them anew)
+        opts.onDowntime?.(await startAgain(host, runningBefore, progress, restartBegan));
         if (plan.mode === 'nat' && !plan.natByUs) {
           // where Docker's backend writes it: ip6tables' nat table, or its nftables table ip6 docker-bridges
           if (!(await host.firewall.dockerMasquerades()).some((m) => sameCidr(m.source, plan.bridgeSubnet))) {
@@ -237,8 +283,9 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
   }
   // NDP entries are computed after the restart: containers come back with their new addresses
   let proxies: Array<{ address: string; ifname: string }> = [];
+  let foreign: Array<{ address: string; ifname: string }> = [];
   if (plan.mode === 'ndp') {
-    steps.push(ndpProxyStep(host, deps, plan, progress, (list) => { proxies = list; }));
+    steps.push(ndpProxyStep(host, deps, plan, progress, (ours, theirs) => { proxies = ours; foreign = theirs; }, snap.state?.proxies ?? []));
   }
   let state: ToolState | undefined;
   steps.push({
@@ -248,6 +295,8 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
     async prepare() { state = nextState(); return captureFile(ctx.paths.stateFile, { writes: renderStateText(state) }); },
     async apply() { await host.state.write(state ?? nextState()); },
   });
+  // the agent and the boot unit last: the state they read is complete, and the agent's first pass waits for our lock
+  steps.push(...serviceSteps(ctx, plan.services));
   function nextState(): ToolState {
     const prev = snap.state;
     return {
@@ -261,8 +310,12 @@ export function enableSteps(ctx: RunContext, plan: EnablePlan, snap: HostSnapsho
         sysctlFileWritten: true,
         natByUs: plan.natByUs,
         filterByUs: plan.filterByUs,
+        ...mergedServices(prev?.enabled?.services, servicesRecord(plan.services)),
+        // the first enable's look is the one from before any of ours
+        ...policyBefore(prev, snap),
       },
       proxies,
+      ...(foreign.length || prev?.foreignProxies ? { foreignProxies: unionProxies(prev?.foreignProxies ?? [], foreign) } : {}),
       // the same keys reconcile keeps, so apply, the agent and disable agree on what is ours
       ...(plan.mode === 'routed' ? { routes: [...new Set([...(prev?.routes ?? []), routeKey(unreachableFor(plan.prefix))])] } : {}),
     };

@@ -18,9 +18,10 @@ import { firewallBatch } from '../reconcile/firewall-table';
 import { containerProxies, desiredForwardRules } from '../reconcile/desired';
 import { prefixFacts, uplinkAddress } from '../observe/prefix-facts';
 import { chooseMode } from '../model/mode';
-import { checkPrefix, pickUla } from './prefix';
+import { checkPrefix, judgeHandMade, pickUla } from './prefix';
 import { persistedSysctls, planSysctls, renderSysctlConf, type SysctlChange } from '../model/sysctl-plan';
 import type { DockerDown } from './down';
+import { planServices, servicesChange, type ServiceFacts, type ServicePlan } from './services';
 
 export interface EnableOptions {
   /** 'auto', a prefix, or undefined when not given (auto, but a hand-made fixed-cidr-v6 is not replaced silently) */
@@ -31,11 +32,15 @@ export interface EnableOptions {
   sysctlConfPath: string;
   /** Docker is down (local, no dockerd process): plan for the version its binary reports; see down.ts */
   dockerDown?: DockerDown;
+  /** systemd and our units (observeServices): where systemd runs, the agent and boot unit are put in place */
+  services?: ServiceFacts;
 }
 
 export interface EnablePlan {
   prefix: string;
-  prefixSource: 'generated' | 'saved' | 'given';
+  /** kept: the hand-set ULA fixed-cidr-v6 stays the bridge's subnet; replaced: it is replaced by a generated ULA (prefixNote says why) */
+  prefixSource: 'generated' | 'saved' | 'given' | 'kept' | 'replaced';
+  prefixNote?: string;
   mode: Mode;
   uplink: string;
   bridgeSubnet: string;
@@ -66,6 +71,12 @@ export interface EnablePlan {
   dockerDown?: DockerDown;
   /** where our rules go: ip6tables chains, or table ip6 docker-ipv6 when Docker uses its nftables backend */
   firewall: 'ip6tables' | 'nftables';
+  /** the mode follows Docker's events (our filter, our NAT, NDP entries): the agent must run */
+  agentNeeded: boolean;
+  /** where systemd runs: the units enable puts in place, enables and starts */
+  services: ServicePlan;
+  /** containers running now: the restart stops those without a restart policy; enable starts them again */
+  runningContainers: string[];
 }
 
 /** How the plan names the place of our rules ("ip6tables filter", "nftables table ip6 docker-ipv6 (filter)"). */
@@ -90,14 +101,20 @@ function preconditions(snap: HostSnapshot, down?: DockerDown): void {
   if (!snap.host.uplink) throw new UsageError(`no uplink: ${snap.host.uplinkReason}`, 'name the interface that leads outside with --uplink IFACE');
 }
 
-function choosePrefix(snap: HostSnapshot, o: EnableOptions): { prefix: Cidr6; source: EnablePlan['prefixSource'] } {
+function choosePrefix(snap: HostSnapshot, o: EnableOptions): { prefix: Cidr6; source: EnablePlan['prefixSource']; note?: string } {
   const saved = snap.state?.prefix ? parseCidr6(snap.state.prefix) : undefined;
   const handMade = snap.daemonConfig.value?.['fixed-cidr-v6'];
   if (o.prefix === undefined && !saved && typeof handMade === 'string') {
-    // IPv6 set up by hand: replacing it renumbers every container on the default bridge
+    const j = judgeHandMade(handMade, prefixFacts(snap));
+    if ('keep' in j) return { prefix: j.keep, source: 'kept', note: `kept your "fixed-cidr-v6": "${handMade}" for the default bridge: ${j.why}` };
+    if ('replace' in j) {
+      const ula = pickUla(o.randomDraws, prefixFacts(snap));
+      return { prefix: ula, source: 'replaced', note: `replaced your "fixed-cidr-v6": "${handMade}" by ${formatCidr(bridgeSubnet(ula))} from a generated ULA: ${j.why}` };
+    }
+    // a global prefix set by hand is a routing decision: replacing it renumbers every container on the default bridge
     throw new UsageError(
-      `${snap.daemonConfig.path} already gives the default bridge "fixed-cidr-v6": "${handMade}" (not set by docker ipv6); enable would replace it`,
-      'pass --prefix auto to replace it with a generated ULA, or --prefix P with a prefix P that contains it to keep it',
+      `${snap.daemonConfig.path} already gives the default bridge the global "fixed-cidr-v6": "${handMade}" (not set by docker ipv6); enable would replace it`,
+      'pass --prefix P with the prefix routed to this host that contains it to keep it, or --prefix auto to replace it with a generated ULA',
     );
   }
   if (o.prefix === undefined || o.prefix === 'auto') {
@@ -118,14 +135,14 @@ function withDefaultBridge(view: DockerFacts): DockerFacts {
 export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   preconditions(snap, o.dockerDown);
   const uplink = snap.host.uplink!;
-  const { prefix, source } = choosePrefix(snap, o);
+  const { prefix, source, note: prefixNote } = choosePrefix(snap, o);
   const facts = prefixFacts(snap, prefix);
   const mode = chooseMode(o.mode, prefix, facts.uplinkPrefixes);
   // down: the keys are for the version the binary starts as (20.10 and 26 need "experimental" for ip6tables)
   const version = o.dockerDown?.version ?? snap.daemon.version!;
   const current = snap.daemonConfig.value ?? {};
   const keys = planDaemonKeys(current, version, prefix, mode);
-  const notes = [...keys.notes];
+  const notes = [...(prefixNote ? [prefixNote] : []), ...keys.notes];
 
   // dockerd refuses to start when a key is both a flag and in the file
   const after = { ...current, ...keys.set };
@@ -187,13 +204,16 @@ export function planEnable(snap: HostSnapshot, o: EnableOptions): EnablePlan {
   };
   const stateSame = snap.state?.enabled && snap.state.prefix === formatCidr(prefix) && snap.state.mode === mode && snap.state.uplink === uplink;
   const restart = edit.changed || !runningMatches;
-  const noop = !restart && sysctls.length === 0 && !!stateSame;
+  const agentNeeded = mode !== 'nat' || natByUs;
+  const services = planServices(o.services, agentNeeded);
+  const noop = !restart && sysctls.length === 0 && !!stateSame && !servicesChange(services);
   return {
-    prefix: formatCidr(prefix), prefixSource: source, mode, uplink, bridgeSubnet: bridge,
+    prefix: formatCidr(prefix), prefixSource: source, ...(prefixNote ? { prefixNote } : {}), mode, uplink, bridgeSubnet: bridge,
     daemonJson: { path: snap.daemonConfig.path, before, after: edit.text, set: keys.set, undo: edit.undo, changed: edit.changed },
     sysctls, sysctlConf: { path: o.sysctlConfPath, text: renderSysctlConf(confValues) },
     natByUs, filterByUs, restart, upstreamRoute, ndpProxies, legacyNetworks, notes, noop, firewallAfterRestart, dockerDown: o.dockerDown,
-    firewall: snap.firewall.kind ?? 'ip6tables',
+    firewall: snap.firewall.kind ?? 'ip6tables', agentNeeded, services,
+    runningContainers: restart ? snap.containers.filter((c) => c.state === 'running').map((c) => c.name) : [],
     filterBatch: filterByUs ? firewallBatch('filter', { prefix: formatCidr(prefix), uplink }, view, snap.firewall.tables, links.links) : undefined,
   };
 }
@@ -205,6 +225,7 @@ export function enablePlanId(p: EnablePlan): string {
     daemonJson: { before: p.daemonJson.before, after: p.daemonJson.after },
     sysctls: p.sysctls.map(({ key, to }) => ({ key, to })), filterBatch: p.filterBatch ?? null,
     natByUs: p.natByUs, filterByUs: p.filterByUs, ndpProxies: p.ndpProxies,
+    ...(servicesChange(p.services) ? { services: { write: p.services.write.map((w) => w.path), enable: p.services.enable, start: p.services.start } } : {}),
     // a plan made while Docker was down is not the one to run once it answers (and the other way round)
     ...(p.dockerDown ? { dockerDown: p.dockerDown.version } : {}),
   });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { judge, masqueradeFor, type Observed, type VerifyFacts } from '../../../src/verify/judge';
+import { judge, masqueradeFor, type Observed, type VerifyFacts } from '../../../src/prove/judge';
 
 const ok = (output = '') => ({ code: 0, output, timedOut: false });
 const fail = (output = '1 packets transmitted, 0 packets received') => ({ code: 1, output, timedOut: false });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { planEnable, type EnableOptions } from '../../../src/enable/plan';
+import { planEnable, type EnableOptions } from '../../../src/setup/plan';
 import { v6PoolsFor, DOCKER_DEFAULT_V4_POOLS } from '../../../src/model/pools';
 import { parseCidr6 } from '../../../src/model/ip';
 import { net, snapshot } from '../../helpers/snapshot';
@@ -153,7 +153,7 @@ test('the generated ULA is derived from the host identity: the same plan for --d
 });
 
 test('a second enable that sets more keys keeps the originals: disable still restores the first file byte for byte', async (t) => {
-  const { mergeDaemonUndo } = await import('../../../src/enable/steps');
+  const { mergeDaemonUndo } = await import('../../../src/setup/steps');
   const { setKeys, restoreKeys } = await import('../../../src/daemon/edit');
   const original = '{\n  "log-level": "warn"\n}\n';
   const first = setKeys(original, { ipv6: true, ip6tables: false });
@@ -184,13 +184,44 @@ test('an NDP prefix must not hold the router\'s address', (t) => {
   t.is(planEnable(s, opts({ prefix: '2001:db8:1:0:c000::/80' })).mode, 'ndp');
 });
 
-test('a hand-made fixed-cidr-v6 is not replaced unless --prefix says so', (t) => {
+test('a hand-made global fixed-cidr-v6 is not replaced unless --prefix says so', (t) => {
   const text = '{"fixed-cidr-v6": "2001:db8:77::/64"}';
   const s = snapshot({
     daemonConfig: { path: '/etc/docker/daemon.json', exists: true, text, value: JSON.parse(text) },
     networks: [net({ name: 'bridge', enableIPv6: true, ipv4Subnets: ['172.17.0.0/16'], ipv6Subnets: ['2001:db8:77::/64'] })],
   });
-  t.throws(() => planEnable(s, opts({ prefix: undefined })), { message: /already gives the default bridge "fixed-cidr-v6": "2001:db8:77::\/64"/ });
+  t.throws(() => planEnable(s, opts({ prefix: undefined })), { message: /already gives the default bridge the global "fixed-cidr-v6": "2001:db8:77::\/64"/ });
   t.is(planEnable(s, opts({ prefix: 'auto' })).prefixSource, 'generated');
   t.is(planEnable(s, opts({ prefix: '2001:db8:77::/48' })).mode, 'routed');
+});
+
+const guide = (fc: string, uplinkAddr?: string) => {
+  const text = `{"ipv6": true, "fixed-cidr-v6": "${fc}", "experimental": false, "ip6tables": true}`;
+  const base = snapshot();
+  const s = snapshot({ daemonConfig: { path: '/etc/docker/daemon.json', exists: true, text, value: JSON.parse(text) } });
+  if (uplinkAddr) s.host.net!.addresses = [...base.host.net!.addresses, { ifname: 'eth0', ifindex: 2, family: 6, address: uplinkAddr, prefixlen: 64, scope: 0, flags: [] }];
+  return s;
+};
+
+test('bare enable keeps the common guide\'s ULA fixed-cidr-v6 (fd00::/80 in fd00::/72) and repairs the file, saying so', (t) => {
+  const p = planEnable(guide('fd00::/80'), opts({ prefix: undefined }));
+  t.is(p.prefixSource, 'kept');
+  t.is(p.prefix, 'fd00::/72');
+  t.is(p.bridgeSubnet, 'fd00::/80', 'the default bridge keeps its subnet');
+  t.is(p.mode, 'nat');
+  t.regex(p.prefixNote ?? '', /^kept your "fixed-cidr-v6": "fd00::\/80" for the default bridge: it overlaps nothing on this host/);
+  t.is(p.daemonJson.set.experimental, true, 'the key that stops 20.10 is rewritten');
+  t.false('fixed-cidr-v6' in p.daemonJson.set, 'fixed-cidr-v6 is not touched');
+  // a /64 that opens a /48 is kept with that /48
+  t.is(planEnable(guide('fd12:3456:789a:0::/64'), opts({ prefix: undefined })).prefix, 'fd12:3456:789a::/48');
+});
+
+test('bare enable replaces a hand-set ULA that overlaps the host (this machine\'s fd00::2/64 uplink), or that no prefix starts with', (t) => {
+  const p = planEnable(guide('fd00::/80', 'fd00::2'), opts({ prefix: undefined }));
+  t.is(p.prefixSource, 'replaced');
+  t.is(p.prefix, 'fd12:3456:789a::/48');
+  t.regex(p.prefixNote ?? '', /^replaced your "fixed-cidr-v6": "fd00::\/80" by fd12:3456:789a::\/64 from a generated ULA: fd00::\/72 \(the prefix that holds fd00::\/80\) contains the host's own address fd00::2/);
+  const odd = planEnable(guide('fd12:3456:789a:5::/64'), opts({ prefix: undefined }));
+  t.is(odd.prefixSource, 'replaced');
+  t.regex(odd.prefixNote ?? '', /no prefix of docker ipv6 starts with/);
 });

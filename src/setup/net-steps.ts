@@ -10,6 +10,7 @@ import type { ReconcileDeps } from '../reconcile/observe';
 import { ifindexOf, isUnreachableRoute, type FirewallUndo, type ProxiesUndo, type RouteUndo } from '../transaction/tool-undo';
 import type { Step } from '../transaction/index';
 import { canonical6, formatCidr, parseCidr6 } from '../model/ip';
+import { PROXY_PROTOCOL } from '../model/names';
 import { firewallWhere, type EnablePlan } from './plan';
 
 /** The entries not on their interface yet: only those are this run's to remove on rollback. */
@@ -53,26 +54,36 @@ export function unreachableStep(host: HostAdapters, prefix: string): Step {
   };
 }
 
-/** NDP: entries for the gateways and running containers in the prefix, computed after the restart (new addresses). */
-export function ndpProxyStep(host: HostAdapters, deps: Pick<ReconcileDeps, 'docker'>, plan: EnablePlan, progress: (s: string) => void, onEntries: (list: Array<{ address: string; ifname: string }>) => void): Step {
-  let proxies: Array<{ address: string; ifname: string }> = [];
+/**
+ * NDP: entries for the gateways and running containers in the prefix, computed after the restart (new addresses).
+ * Only the missing ones are added and recorded as ours; entries someone made before are left as they are (never
+ * re-tagged, never recorded), and told apart in `onEntries` so the state lists them as not ours.
+ */
+export function ndpProxyStep(host: HostAdapters, deps: Pick<ReconcileDeps, 'docker'>, plan: EnablePlan, progress: (s: string) => void,
+  onEntries: (ours: Array<{ address: string; ifname: string }>, foreign: Array<{ address: string; ifname: string }>) => void, ownedBefore: ReadonlyArray<{ address: string; ifname: string }> = []): Step {
+  let add: Array<{ address: string; ifname: string }> = [];
   return {
     id: 'ndp-proxies',
-    describe: `NDP proxy entries on ${plan.uplink} for each gateway and running container in ${plan.prefix}`,
+    describe: `NDP proxy entries on ${plan.uplink} for each gateway and running container in ${plan.prefix} (entries already there are left alone)`,
     // write-ahead: the entries this run adds are journaled before the first one exists, so a
     // rollback or a killed run's recovery removes them; entries already present stay as they were
     async prepare() {
-      proxies = await ndpEntries(deps, plan);
-      onEntries(proxies);
-      const present = await withNet(host, async (net) => new Set((await net.read()).proxies.map((p) => `${canonical6(p.address)}%${p.ifname}`)));
-      return { kind: 'proxies', entries: newProxies(proxies, present) } satisfies ProxiesUndo;
+      const want = await ndpEntries(deps, plan);
+      const st = await withNet(host, (net) => net.read());
+      const key = (p: { address: string; ifname: string }) => `${canonical6(p.address)}%${p.ifname}`;
+      const present = new Set(st.proxies.map(key));
+      // tagged by us, or listed by an earlier enable: ours already; any other entry present is someone else's
+      const mine = new Set([...st.proxies.filter((p) => p.protocol === PROXY_PROTOCOL).map(key), ...ownedBefore.map(key)]);
+      add = newProxies(want, present);
+      onEntries(want.filter((p) => !present.has(key(p)) || mine.has(key(p))), want.filter((p) => present.has(key(p)) && !mine.has(key(p))));
+      return { kind: 'proxies', entries: add } satisfies ProxiesUndo;
     },
     async apply() {
       await withNet(host, async (net) => {
         const idx = await ifindexOf(net, plan.uplink);
-        await inWindow(proxies, NETLINK_WINDOW, (p) => net.addProxy(p.address, idx));
+        await inWindow(add, NETLINK_WINDOW, (p) => net.addProxy(p.address, idx));
       });
-      progress(`  proxied: ${proxies.map((p) => p.address).join(', ')}`);
+      progress(`  proxied: ${add.map((p) => p.address).join(', ') || '(every entry was there already)'}`);
     },
   };
 }

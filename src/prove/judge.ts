@@ -111,7 +111,7 @@ export function judge(f: VerifyFacts, o: Observed): CheckRow[] {
     else if (f.forwarding !== '1') { reason = `IPv6 forwarding is off on the host (net.ipv6.conf.all.forwarding=${f.forwarding ?? '?'})`; fix = 'sysctl -w net.ipv6.conf.all.forwarding=1, or docker ipv6 enable'; }
     else if (ula && f.masqueraded && !masq) { reason = `no IPv6 masquerade rule covers ${subnet}: the far end sees a ULA source it cannot answer`; fix = 'docker ipv6 enable (nat mode) puts the NAT66 back; check ip6tables -t nat -S POSTROUTING'; }
     else if (f.mode === 'routed' && !masq) { reason = `no reply: in routed mode the upstream router must route ${f.prefix ?? subnet} to this host`; fix = `on the router: ip -6 route add ${f.prefix ?? subnet} via ${f.hostAddress ?? '<this host\'s uplink address>'}`; }
-    else if (f.mode === 'ndp' && o.addressA && !(f.proxies ?? []).includes(o.addressA)) { reason = `no NDP proxy entry for ${o.addressA} on ${f.uplink ?? 'the uplink'}: the router cannot find the container`; fix = 'start the docker-ipv6 agent, or: ip -6 neigh add proxy ADDRESS dev UPLINK'; }
+    else if (f.mode === 'ndp' && o.addressA && !(f.proxies ?? []).includes(o.addressA)) { reason = `no NDP proxy entry for ${o.addressA} on ${f.uplink ?? 'the uplink'}: the router cannot find the container`; fix = 'docker ipv6 apply adds the entries of the containers running now; keep the docker-ipv6 agent running so new ones get theirs (docker ipv6 doctor says how here)'; }
     else { reason = 'no reply'; fix = 'compare with ping6 from the host; check ip6tables -S FORWARD'; }
     row('egress', `egress to ${f.target}`, false, `${reason} (${why(o.egress)})`, fix);
   }
@@ -120,7 +120,8 @@ export function judge(f: VerifyFacts, o: Observed): CheckRow[] {
     // and only worth stating when traffic got out at all.
     const title = 'expected source address (from the NAT rules)';
     const expectNat = ula || f.mode === 'nat' || (!f.mode && ula);
-    const seen = masq ? `the host's address ${f.hostAddress ?? ''} (masqueraded by ${masq})`.replace('  ', ' ') : `the container's own address ${o.addressA}`;
+    // inferred, not seen: the far end is not asked what source it saw
+    const seen = `${masq ? `the host's address ${f.hostAddress ?? ''} (masqueraded by ${masq})`.replace('  ', ' ') : `the container's own address ${o.addressA} (no masquerade rule covers it)`}; inferred from the NAT rules, not seen at the far end`;
     if (!f.target || !ok(o.egress)) {
       rows.push({ id: 'egress-source', title, status: 'skip', detail: 'not judged: egress failed (see egress), so no packet left with a source address' });
     } else {

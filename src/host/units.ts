@@ -1,5 +1,5 @@
-// The systemd units `docker ipv6 install` writes: carried inside the executable (scripts/build.mjs puts them
-// in DOCKER_IPV6_UNITS), or read from the source tree's systemd/ folder when running from source.
+// The systemd units the executable carries (`docker ipv6 install` writes them; enable puts them in place where systemd
+// runs and they are missing): inside the executable (DOCKER_IPV6_UNITS), or the source tree's systemd/ folder.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isSea } from 'node:sea';

@@ -1,4 +1,4 @@
-// <state dir>/agent.json: what the running agent last did, for `docker ipv6 status` (no heavy imports here).
+// <state dir>/agent.json: what the running agent last did, read by status and doctor, written by the agent (no heavy imports here).
 import { readFile } from 'node:fs/promises';
 import { processStartTime } from '../transaction/lock';
 

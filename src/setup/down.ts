@@ -2,6 +2,7 @@
 // (as far as dockerd --validate and our rules can tell without starting it), and what cannot be checked
 // until it runs again. A common cause is daemon.json itself ("ip6tables": true without "experimental" on
 // 20.10/26): enable's own rewrite of the keys it owns fixes that, so it plans, starts Docker and verifies.
+import { joinCommand } from '../util/command';
 import type { RunContext } from '../cli/context';
 import type { HostSnapshot } from '../observe/snapshot';
 
@@ -49,7 +50,7 @@ export function downText(d: DockerDown, configPath: string, fixes: string[], res
   else out.push(`  why: not found: daemon.json passes ${d.reasonBy}; the start below will tell (its log: journalctl -u docker)`);
   // shown only once the new text passed the same checks (enable refuses otherwise)
   if (d.reason) out.push(`  fix: enable rewrites keys it owns (${fixes.map((k) => `"${k}"`).join(', ')}); the new daemon.json passes those checks`);
-  out.push(`  enable starts Docker (${restartCommand.join(' ')}) and checks it; if it does not come up, daemon.json is restored`,
+  out.push(`  enable starts Docker (${joinCommand(restartCommand)}) and checks it; if it does not come up, daemon.json is restored`,
     '  byte for byte and Docker is left down, as it is now');
   out.push('  not checked while Docker is down:', ...d.unchecked.map((u) => `    - ${u}`));
   return out;

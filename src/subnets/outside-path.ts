@@ -33,7 +33,7 @@ export async function syncOutsidePath(ctx: RunContext, state: ToolState, subnet6
   const { hostDeps, reconcileOnce, describeChange } = await import('../reconcile');
   try {
     const r = await reconcileOnce(hostDeps(ctx));
-    return r.changes.length ? `outside path (${state.mode} mode): ${r.changes.map(describeChange).join('; ')}` : undefined;
+    return r.changes.length ? `changed on the host for it (${state.mode} mode, as docker ipv6 apply would): ${r.changes.map(describeChange).join('; ')}` : undefined;
   } catch (e) {
     return `warning: the network needs our ${state.mode}-mode rules/proxy entries, and adding them failed: ${(e as Error).message}; run docker ipv6 apply`;
   }
