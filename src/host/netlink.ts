@@ -68,12 +68,12 @@ export class Netlink implements NetOps {
     await (this.routeSock ??= this.make()).delRoute({ family: AF_INET6, dstLen: d.length, table: 254, type: 'UNREACHABLE' } as never, { dst: d.bytes } as never);
   }
 
-  async read(): Promise<NetState> {
+  async read(opts: { routes?: 6 } = {}): Promise<NetState> {
     // Sequential on purpose: netlink@0.3.0 mixes up interleaved dumps on one socket
     // ("Multipart message not terminated properly").
     const links = await this.sock.getLinks();
     const addrs = await this.sock.getAddresses();
-    const routes = await this.sock.getRoutes();
+    const routes = await this.sock.getRoutes(opts.routes === 6 ? { family: AF_INET6 } : undefined);
     const neigh = await this.sock.getNeighbors({ family: AF_INET6, flags: { proxy: true } } as never);
     const linkInfos: LinkInfo[] = links.map((l) => ({
       index: l.data.index ?? 0,
@@ -82,7 +82,9 @@ export class Netlink implements NetOps {
       kind: linkKind(l.attrs.linkinfo),
       mac: l.attrs.address ? Buffer.from(l.attrs.address as Uint8Array).toString('hex').replace(/(..)(?!$)/g, '$1:') : undefined,
     }));
-    const nameOf = (i?: number) => linkInfos.find((l) => l.index === i)?.name;
+    // one lookup per address and route: a host with 1000 bridges has ~1000 links and several thousand of each
+    const names = new Map(linkInfos.map((l) => [l.index, l.name]));
+    const nameOf = (i?: number) => (i === undefined ? undefined : names.get(i));
     const addresses: AddrInfo[] = [];
     for (const a of addrs) {
       const fam = a.data.family === AF_INET ? 4 : a.data.family === AF_INET6 ? 6 : 0;
