@@ -4,7 +4,7 @@ import { PreconditionError } from '../errors';
 import type { NetOps } from './interfaces';
 import type { AddrInfo, LinkInfo, NetState, ProxyEntry, RouteInfo } from '../model/net';
 import { PROXY_PROTOCOL } from '../model/names';
-import { bigToV6, parseCidr6 } from '../model/ip';
+import { bigToV6, formatIPv6Bytes, parseCidr6 } from '../model/ip';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -13,7 +13,7 @@ function bytesToAddr(b: Uint8Array | undefined, family: number): string | undefi
   if (!b) return undefined;
   const buf = Buffer.from(b);
   if (family === AF_INET) return Array.from(buf.subarray(0, 4)).join('.');
-  return bigToV6(BigInt(`0x${buf.subarray(0, 16).toString('hex')}`));
+  return buf.length >= 16 ? formatIPv6Bytes(buf) : bigToV6(BigInt(`0x${buf.toString('hex')}`));
 }
 
 function addrToBytes(addr: string): Buffer {

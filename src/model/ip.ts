@@ -25,6 +25,23 @@ export interface Address {
 }
 
 const BITS: Record<Family, number> = { 4: 32, 6: 128 };
+
+/**
+ * Parsed text kept by its text: the agent's passes parse the same subnets and addresses again and again (a pass
+ * over 1000 networks parses ~10k of them, several times each). Results are shared, so frozen; the cache is emptied
+ * when it reaches MEMO_MAX entries, so its memory stays bounded whatever the input.
+ */
+const MEMO_MAX = 50_000;
+function memo<T>(fn: (s: string) => T): (s: string) => T {
+  const seen = new Map<string, T>();
+  return (s) => {
+    if (seen.has(s)) return seen.get(s) as T;
+    const v = fn(s);
+    if (seen.size >= MEMO_MAX) seen.clear();
+    seen.set(s, v && typeof v === 'object' ? Object.freeze(v) : v);
+    return v;
+  };
+}
 const all = (f: Family) => (1n << BigInt(BITS[f])) - 1n;
 
 export function formatAddress(family: Family, value: bigint): string {
@@ -39,16 +56,26 @@ export function formatAddress(family: Family, value: bigint): string {
  */
 function format6(value: bigint): string {
   const hex = value.toString(16).padStart(32, '0');
-  const g: string[] = [];
+  const groups: number[] = [];
+  for (let i = 0; i < 32; i += 4) groups.push(parseInt(hex.slice(i, i + 4), 16));
+  return formatGroups(groups);
+}
+
+/** The same text from the 16 bytes netlink gives (no BigInt on the way: a pass reads thousands of them). */
+export function formatIPv6Bytes(b: Uint8Array): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((b[i] << 8) | b[i + 1]);
+  return formatGroups(groups);
+}
+
+function formatGroups(g: readonly number[]): string {
   let run = 0; let best = 0; let bestAt = -1;
   for (let i = 0; i < 8; i++) {
-    const t = hex.slice(i * 4, i * 4 + 4).replace(/^0{1,3}/, '');
-    g.push(t);
-    run = t === '0' ? run + 1 : 0;
+    run = g[i] === 0 ? run + 1 : 0;
     if (run > best) { best = run; bestAt = i - run + 1; }
   }
-  if (best < 2) return g.join(':');
-  return `${g.slice(0, bestAt).join(':')}::${g.slice(bestAt + best).join(':')}`;
+  const hex = (from: number, to: number) => g.slice(from, to).map((x) => x.toString(16)).join(':');
+  return best < 2 ? hex(0, 8) : `${hex(0, bestAt)}::${hex(bestAt + best, 8)}`;
 }
 
 const GROUP = /^[0-9a-fA-F]{1,4}$/;
@@ -97,7 +124,9 @@ export function isIPv4Cidr(s: string): boolean {
 }
 
 /** Parse a bare IPv4 or IPv6 address (no prefix length, no zone). */
-export function parseAddress(text: string): Address | undefined {
+export const parseAddress: (text: string) => Address | undefined = memo(parseAddressText);
+
+function parseAddressText(text: string): Address | undefined {
   const s = String(text).trim();
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(s)) {
     if (!Address4.isValid(s)) return undefined;
@@ -111,7 +140,9 @@ export function parseAddress(text: string): Address | undefined {
 }
 
 /** Parse "address/length" of either family; undefined when malformed (a bare address is not a CIDR here). */
-export function parseCidr(text: string): Cidr | undefined {
+export const parseCidr: (text: string) => Cidr | undefined = memo(parseCidrText);
+
+function parseCidrText(text: string): Cidr | undefined {
   const m = /^([^/\s]+)\/(\d{1,3})$/.exec(String(text).trim());
   if (!m) return undefined;
   const addr = parseAddress(m[1]);
@@ -122,7 +153,9 @@ export function parseCidr(text: string): Cidr | undefined {
 }
 
 /** Parse an IPv6 "addr/len" (or a bare address, length 128) into a normalised prefix, host bits cleared. */
-export function parseCidr6(s: string): Cidr6 | undefined {
+export const parseCidr6: (s: string) => Cidr6 | undefined = memo(parseCidr6Text);
+
+function parseCidr6Text(s: string): Cidr6 | undefined {
   const m = /^([0-9A-Fa-f:.]+)(?:\/(\d{1,3}))?$/.exec(s.trim());
   if (!m || !s.includes(':')) return undefined;
   const length = m[2] === undefined ? 128 : Number(m[2]);
@@ -239,6 +272,4 @@ export function isAnyAddress(c: Cidr): boolean {
 }
 
 /** Canonical text of an IPv6 address (Docker and netlink may spell one address differently). */
-export function canonical6(addr: string): string {
-  return bigToV6(v6ToBig(addr.split('/')[0]));
-}
+export const canonical6: (addr: string) => string = memo((addr) => bigToV6(v6ToBig(addr.split('/')[0])));

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Address6 } from 'ip-address';
-import { addressAt, allocateSubnet, canonical6, classifyV6, contains, formatAddress, formatCidr, hasHostBits, isGlobalV6, isIPv6Address, isUla, nthSubnet, overlaps, parseAddress, parseCidr, parseCidr4, parseCidr6, v6ToBig } from '../../../src/model/ip';
+import { addressAt, allocateSubnet, canonical6, classifyV6, contains, formatAddress, formatIPv6Bytes, formatCidr, hasHostBits, isGlobalV6, isIPv6Address, isUla, nthSubnet, overlaps, parseAddress, parseCidr, parseCidr4, parseCidr6, v6ToBig } from '../../../src/model/ip';
 
 test('parseCidr6 canonicalises and clears host bits', (t) => {
   const c = parseCidr6('FD00:0:0:1::5/64')!;
@@ -116,4 +116,16 @@ test('IPv6 text: what the common path does not take is still judged by ip-addres
   t.is(canonical6('::ffff:192.0.2.1'), '::ffff:c000:201');
   t.is(parseCidr6('2001:db8::/33')?.network, '2001:db8::');
   t.is(parseCidr6('1::2::3/64'), undefined);
+});
+
+test('IPv6 text from the 16 bytes netlink gives is the same text; parsed text is shared, frozen, and the same on every call', (t) => {
+  for (const v of [0n, 1n, 0x20010db8000000000000000000000001n, (1n << 128n) - 1n, 0xfe800000000000000000000000000000n]) {
+    t.is(formatIPv6Bytes(Buffer.from(v.toString(16).padStart(32, '0'), 'hex')), formatAddress(6, v));
+  }
+  const a = parseCidr6('2001:db8:1::/64')!;
+  t.is(parseCidr6('2001:db8:1::/64'), a);
+  t.true(Object.isFrozen(a));
+  t.deepEqual(parseCidr('2001:db8:1::5/64'), { ...a, hostBits: true });
+  t.is(parseAddress('nope'), undefined);
+  t.is(parseAddress('nope'), undefined, 'a miss is kept too');
 });
