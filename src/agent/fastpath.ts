@@ -174,7 +174,7 @@ export class FastPath {
     }
   }
 
-  /** ms: how long the batch and the netlink part took, each from the start (they run side by side) */
+  /** ms: how long the netlink part and the batch after it took, each from the start */
   private async apply(plan: FastPlan, ms: Record<string, number>): Promise<void> {
     const t0 = performance.now();
     const took = (k: string) => { ms[k] = Math.round((performance.now() - t0) * 10) / 10; };
@@ -187,10 +187,10 @@ export class FastPath {
       if (recorded) await this.d.writeState(recorded);
       took('state');
     }
-    // the rules (one process) and the proxy entries (netlink, in-process) go in side by side: a network's
-    // gateway entry does not wait for its filter rule, and the network stays closed by the catch-alls
-    // until its rules are in
-    const rules = plan.batch ? this.d.restore(plan.batch).then(() => took('batch')) : undefined;
+    // the proxy entries (netlink, in this process: well under a millisecond) go in first, then the rules (one
+    // process, whose start holds this thread until the program runs: milliseconds, on a loaded host a hundred
+    // or more): a network's gateway entry does not wait for that, and the network stays closed by the
+    // catch-alls until its rules are in. The rules go in whether or not the entries did.
     const entries = (async () => {
       if (!add.length && !del.length) return;
       const index = plan.next.uplinkIndex;
@@ -200,6 +200,7 @@ export class FastPath {
       for (const p of add) await net.addProxy(p.address, index);
       took('netlink');
     })();
+    const rules = plan.batch ? entries.catch(() => undefined).then(() => this.d.restore(plan.batch!)).then(() => took('batch')) : undefined;
     const [a, b] = await Promise.allSettled([rules, entries]);
     for (const r of [a, b]) if (r.status === 'rejected') throw r.reason;
   }

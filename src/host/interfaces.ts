@@ -16,7 +16,8 @@ import type { ProbeRun } from './probe-container';
 
 /** What engines need from netlink: one read of the namespace, proxy entries and unreachable routes. */
 export interface NetOps {
-  read(): Promise<NetState>;
+  /** `routes: 6`: IPv6 routes only (a reconcile needs no IPv4 route; 1000 networks make ~3000 of each to parse) */
+  read(opts?: { routes?: 6 }): Promise<NetState>;
   addProxy(address: string, ifindex: number): Promise<void>;
   delProxy(address: string, ifindex: number): Promise<void>;
   addUnreachable(dst: string): Promise<void>;

@@ -4,7 +4,7 @@ import { PreconditionError } from '../errors';
 import type { NetOps } from './interfaces';
 import type { AddrInfo, LinkInfo, NetState, ProxyEntry, RouteInfo } from '../model/net';
 import { PROXY_PROTOCOL } from '../model/names';
-import { bigToV6, parseCidr6 } from '../model/ip';
+import { bigToV6, formatIPv6Bytes, parseCidr6 } from '../model/ip';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -13,7 +13,7 @@ function bytesToAddr(b: Uint8Array | undefined, family: number): string | undefi
   if (!b) return undefined;
   const buf = Buffer.from(b);
   if (family === AF_INET) return Array.from(buf.subarray(0, 4)).join('.');
-  return bigToV6(BigInt(`0x${buf.subarray(0, 16).toString('hex')}`));
+  return buf.length >= 16 ? formatIPv6Bytes(buf) : bigToV6(BigInt(`0x${buf.toString('hex')}`));
 }
 
 function addrToBytes(addr: string): Buffer {
@@ -68,12 +68,12 @@ export class Netlink implements NetOps {
     await (this.routeSock ??= this.make()).delRoute({ family: AF_INET6, dstLen: d.length, table: 254, type: 'UNREACHABLE' } as never, { dst: d.bytes } as never);
   }
 
-  async read(): Promise<NetState> {
+  async read(opts: { routes?: 6 } = {}): Promise<NetState> {
     // Sequential on purpose: netlink@0.3.0 mixes up interleaved dumps on one socket
     // ("Multipart message not terminated properly").
     const links = await this.sock.getLinks();
     const addrs = await this.sock.getAddresses();
-    const routes = await this.sock.getRoutes();
+    const routes = await this.sock.getRoutes(opts.routes === 6 ? { family: AF_INET6 } : undefined);
     const neigh = await this.sock.getNeighbors({ family: AF_INET6, flags: { proxy: true } } as never);
     const linkInfos: LinkInfo[] = links.map((l) => ({
       index: l.data.index ?? 0,
@@ -84,7 +84,9 @@ export class Netlink implements NetOps {
       ...(typeof l.attrs.mtu === 'number' ? { mtu: l.attrs.mtu } : {}),
       ...(typeof l.attrs.master === 'number' ? { master: l.attrs.master } : {}),
     }));
-    const nameOf = (i?: number) => linkInfos.find((l) => l.index === i)?.name;
+    // one lookup per address and route: a host with 1000 bridges has ~1000 links and several thousand of each
+    const names = new Map(linkInfos.map((l) => [l.index, l.name]));
+    const nameOf = (i?: number) => (i === undefined ? undefined : names.get(i));
     const addresses: AddrInfo[] = [];
     for (const a of addrs) {
       const fam = a.data.family === AF_INET ? 4 : a.data.family === AF_INET6 ? 6 : 0;

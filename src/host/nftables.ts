@@ -5,7 +5,7 @@ import { run, type Runner } from '../util/exec';
 import { CommandError, PreconditionError } from '../errors';
 import type { FirewallFacts, ParsedRuleset } from '../model/ip6tables-save';
 import { dockerNftMasquerades, nftTableView, parseNftJson, type NftObjects, type NftTableView } from '../model/nft-json';
-import { NFT_FAMILY, NFT_TABLE, nftKeeps, nftScript } from '../model/nft-script';
+import { NFT_FAMILY, NFT_TABLE, nftBlindScript, nftKeeps, nftScript } from '../model/nft-script';
 import type { FirewallAdapter } from './interfaces';
 
 const HINT = 'install it: apt-get install nftables';
@@ -61,16 +61,30 @@ export class Nftables {
   }
 }
 
+/** nft 1.0 and later resolve a rule index against rules added earlier in the same transaction (0.9.x not always). */
+export function indexesWork(version: string): boolean {
+  return Number(/^(\d+)\./.exec(version)?.[1] ?? 0) >= 1;
+}
+
 function only(rs: ParsedRuleset, table?: 'nat' | 'filter'): ParsedRuleset {
   return table ? (rs[table] ? { [table]: rs[table] } : {}) : rs;
 }
 
 /** Our rules in nftables, behind the same interface as ip6tables: the batch language stays the ip6tables one. */
 export function nftFirewall(nft: Nftables = new Nftables()): FirewallAdapter {
+  /** whether this nft places `add rule ... index N` among rules added earlier in the same script (asked once) */
+  let indexes: boolean | undefined;
   return {
     kind: 'nftables',
     async read(table) { return only((await nft.ours()).ruleset, table); },
     async restore(batch) {
+      // without reading the table first when nft can check the script itself (nftBlindScript): one process, not two
+      const needsIndexes = /^-I \S+ (?!1 )\d+ /m.test(batch);
+      if (needsIndexes && indexes === undefined) indexes = await nft.version().then(indexesWork, () => false);
+      const blind = nftBlindScript(batch, { indexes: !!indexes });
+      if (blind) {
+        try { await nft.apply(blind); return; } catch { /* what the table does not allow: translated against it below, for the refusal's message */ }
+      }
       // translated against the table as it is now: a rule removed meanwhile makes the script fail as a whole
       const script = nftScript(batch, await nft.ours());
       if (script) await nft.apply(script);

@@ -1,7 +1,7 @@
 // Docker's networks and containers as data: the API shapes we read, the one normalised form, bridge names (pure).
 import { canonical6, containsAddress, isIPv6Address, parseAddress, parseCidr, parseCidr6, v6ToBig } from './ip';
 import { ifNameProblem } from './names';
-import type { AddrInfo, NetState } from './net';
+import type { AddrInfo, LinkInfo, NetState } from './net';
 
 /** The parts of Docker's list answers (GET /networks, GET /containers/json) we use, kept structural so tests pass plain objects. */
 export interface ApiNetwork {
@@ -216,12 +216,31 @@ export function isDockerMadeBridge(name: string): boolean {
  * exists, a bridge holding no address outside the network's own subnets (link-local ones aside).
  */
 export function bridgeNotOurs(n: NetFact, net: Pick<NetState, 'links' | 'addresses'>, uplink?: string): string | undefined {
+  return bridgeProblem(n, linksByName(net), uplink);
+}
+
+/** The links by name and each link's addresses: vetting 1000 networks looks each bridge up once, not by a scan. */
+interface LinkIndex { links: Map<string, Pick<LinkInfo, 'index' | 'kind'>>; addresses: Map<number, AddrInfo[]> }
+
+function linksByName(net: Pick<NetState, 'links' | 'addresses'>): LinkIndex {
+  const addresses = new Map<number, AddrInfo[]>();
+  for (const a of net.addresses) {
+    const list = addresses.get(a.ifindex);
+    if (list) list.push(a); else addresses.set(a.ifindex, [a]);
+  }
+  // the first link of a name, as a scan would find it
+  const links = new Map<string, Pick<LinkInfo, 'index' | 'kind'>>();
+  for (const l of [...net.links].reverse()) links.set(l.name, l);
+  return { links, addresses };
+}
+
+function bridgeProblem(n: NetFact, net: LinkIndex, uplink?: string): string | undefined {
   if (uplink && n.bridge === uplink) return `its bridge ${n.bridge} is the uplink`;
-  const link = net.links.find((l) => l.name === n.bridge);
+  const link = net.links.get(n.bridge);
   if (!link) return undefined; // Docker has not made it yet: the name is still its own
   if (link.kind !== undefined && link.kind !== 'bridge') return `its bridge ${n.bridge} is a ${link.kind} interface, not a bridge`;
   const subnets = [...n.subnets6.map((s) => s.subnet), ...(n.subnets4 ?? [])];
-  const foreign = net.addresses.filter((a) => a.ifindex === link.index && !isLinkLocal(a) && !subnets.some((s) => inSubnet(s, a.address)));
+  const foreign = (net.addresses.get(link.index) ?? []).filter((a) => !isLinkLocal(a) && !subnets.some((s) => inSubnet(s, a.address)));
   if (foreign.length) return `its bridge ${n.bridge} holds ${foreign.map((a) => `${a.address}/${a.prefixlen}`).join(', ')}, outside the network's subnets (a host interface)`;
   return undefined;
 }
@@ -239,8 +258,9 @@ function inSubnet(subnet: string, address: string): boolean {
 /** The view with networks whose bridge is not Docker's alone moved to `skipped` (see bridgeNotOurs). */
 export function vetBridges(docker: DockerFacts, net: Pick<NetState, 'links' | 'addresses'>, uplink?: string): DockerFacts {
   const skipped: SkippedNet[] = [...(docker.skipped ?? [])];
+  const index = linksByName(net);
   const networks = docker.networks.filter((n) => {
-    const problem = bridgeNotOurs(n, net, uplink);
+    const problem = bridgeProblem(n, index, uplink);
     if (problem) skipped.push({ id: n.id, name: n.name, bridge: n.bridge, problem, kind: 'host', subnets6: n.subnets6.map((x) => x.subnet) });
     return !problem;
   });

@@ -25,11 +25,78 @@ export interface Address {
 }
 
 const BITS: Record<Family, number> = { 4: 32, 6: 128 };
+
+/**
+ * Parsed text kept by its text: the agent's passes parse the same subnets and addresses again and again (a pass
+ * over 1000 networks parses ~10k of them, several times each). Results are shared, so frozen; the cache is emptied
+ * when it reaches MEMO_MAX entries, so its memory stays bounded whatever the input.
+ */
+const MEMO_MAX = 50_000;
+function memo<T>(fn: (s: string) => T): (s: string) => T {
+  const seen = new Map<string, T>();
+  return (s) => {
+    if (seen.has(s)) return seen.get(s) as T;
+    const v = fn(s);
+    if (seen.size >= MEMO_MAX) seen.clear();
+    seen.set(s, v && typeof v === 'object' ? Object.freeze(v) : v);
+    return v;
+  };
+}
 const all = (f: Family) => (1n << BigInt(BITS[f])) - 1n;
 
 export function formatAddress(family: Family, value: bigint): string {
-  if (family === 6) return Address6.fromBigInt(value).correctForm();
+  if (family === 6) return format6(value);
   return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 255n)).join('.');
+}
+
+/**
+ * RFC 5952 text of an IPv6 value, as ip-address's correctForm() gives it (lower case, no leading zeros, the
+ * longest run of two or more zero groups, the first of equals, as "::"). Written here because a pass of the
+ * agent formats and parses thousands of addresses, and ip-address took ~0.1 ms for each one.
+ */
+function format6(value: bigint): string {
+  const hex = value.toString(16).padStart(32, '0');
+  const groups: number[] = [];
+  for (let i = 0; i < 32; i += 4) groups.push(parseInt(hex.slice(i, i + 4), 16));
+  return formatGroups(groups);
+}
+
+/** The same text from the 16 bytes netlink gives (no BigInt on the way: a pass reads thousands of them). */
+export function formatIPv6Bytes(b: Uint8Array): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((b[i] << 8) | b[i + 1]);
+  return formatGroups(groups);
+}
+
+function formatGroups(g: readonly number[]): string {
+  let run = 0; let best = 0; let bestAt = -1;
+  for (let i = 0; i < 8; i++) {
+    run = g[i] === 0 ? run + 1 : 0;
+    if (run > best) { best = run; bestAt = i - run + 1; }
+  }
+  const hex = (from: number, to: number) => g.slice(from, to).map((x) => x.toString(16)).join(':');
+  return best < 2 ? hex(0, 8) : `${hex(0, bestAt)}::${hex(bestAt + best, 8)}`;
+}
+
+const GROUP = /^[0-9a-fA-F]{1,4}$/;
+
+/**
+ * The value of IPv6 text in plain hex groups (at most one "::"), or undefined for any other text, which then
+ * goes to ip-address as before (embedded IPv4, zones, anything odd): this only takes the common case off it.
+ */
+function hex6(s: string): bigint | undefined {
+  const at = s.indexOf('::');
+  if (at !== s.lastIndexOf('::')) return undefined;
+  const split = (x: string) => (x === '' ? [] : x.split(':'));
+  const head = at < 0 ? split(s) : split(s.slice(0, at));
+  const tail = at < 0 ? [] : split(s.slice(at + 2));
+  const n = head.length + tail.length;
+  if (at < 0 ? n !== 8 : n > 7) return undefined;
+  let hex = '';
+  for (const g of head) { if (!GROUP.test(g)) return undefined; hex += g.padStart(4, '0'); }
+  hex += '0000'.repeat(8 - n);
+  for (const g of tail) { if (!GROUP.test(g)) return undefined; hex += g.padStart(4, '0'); }
+  return BigInt(`0x${hex}`);
 }
 
 /** The prefix of `length` holding `value`, host bits cleared. */
@@ -45,11 +112,11 @@ export function bigToV6(n: bigint): string {
 }
 
 export function v6ToBig(addr: string): bigint {
-  return new Address6(addr).bigInt();
+  return hex6(addr) ?? new Address6(addr).bigInt();
 }
 
 export function isIPv6Address(s: string): boolean {
-  return !s.includes('/') && Address6.isValid(s) && !s.includes('%');
+  return hex6(s) !== undefined || (!s.includes('/') && Address6.isValid(s) && !s.includes('%'));
 }
 
 export function isIPv4Cidr(s: string): boolean {
@@ -57,20 +124,25 @@ export function isIPv4Cidr(s: string): boolean {
 }
 
 /** Parse a bare IPv4 or IPv6 address (no prefix length, no zone). */
-export function parseAddress(text: string): Address | undefined {
+export const parseAddress: (text: string) => Address | undefined = memo(parseAddressText);
+
+function parseAddressText(text: string): Address | undefined {
   const s = String(text).trim();
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(s)) {
     if (!Address4.isValid(s)) return undefined;
     return { family: 4, value: new Address4(s).bigInt() };
   }
-  if (s.includes(':') && /^[0-9A-Fa-f:.]+$/.test(s) && Address6.isValid(s)) {
-    return { family: 6, value: new Address6(s).bigInt() };
+  if (s.includes(':') && /^[0-9A-Fa-f:.]+$/.test(s)) {
+    const v = hex6(s) ?? (Address6.isValid(s) ? new Address6(s).bigInt() : undefined);
+    return v === undefined ? undefined : { family: 6, value: v };
   }
   return undefined;
 }
 
 /** Parse "address/length" of either family; undefined when malformed (a bare address is not a CIDR here). */
-export function parseCidr(text: string): Cidr | undefined {
+export const parseCidr: (text: string) => Cidr | undefined = memo(parseCidrText);
+
+function parseCidrText(text: string): Cidr | undefined {
   const m = /^([^/\s]+)\/(\d{1,3})$/.exec(String(text).trim());
   if (!m) return undefined;
   const addr = parseAddress(m[1]);
@@ -81,13 +153,15 @@ export function parseCidr(text: string): Cidr | undefined {
 }
 
 /** Parse an IPv6 "addr/len" (or a bare address, length 128) into a normalised prefix, host bits cleared. */
-export function parseCidr6(s: string): Cidr6 | undefined {
+export const parseCidr6: (s: string) => Cidr6 | undefined = memo(parseCidr6Text);
+
+function parseCidr6Text(s: string): Cidr6 | undefined {
   const m = /^([0-9A-Fa-f:.]+)(?:\/(\d{1,3}))?$/.exec(s.trim());
   if (!m || !s.includes(':')) return undefined;
   const length = m[2] === undefined ? 128 : Number(m[2]);
   if (length > 128) return undefined;
-  if (!Address6.isValid(m[1])) return undefined;
-  return prefixOf(6, new Address6(m[1]).bigInt(), length);
+  const v = hex6(m[1]) ?? (Address6.isValid(m[1]) ? new Address6(m[1]).bigInt() : undefined);
+  return v === undefined ? undefined : prefixOf(6, v, length);
 }
 
 /** Parse an IPv4 "a.b.c.d/len" (or a bare address, length 32) into a normalised prefix, host bits cleared. */
@@ -204,6 +278,4 @@ export function cidrKey(s: string): string {
 }
 
 /** Canonical text of an IPv6 address (Docker and netlink may spell one address differently). */
-export function canonical6(addr: string): string {
-  return bigToV6(v6ToBig(addr.split('/')[0]));
-}
+export const canonical6: (addr: string) => string = memo((addr) => bigToV6(v6ToBig(addr.split('/')[0])));

@@ -125,3 +125,49 @@ export function nftScript(batch: string, view: NftTableView): string {
   for (const c of base) if (chains.get(c)?.length === 0) out.push(`delete chain ${T} ${c}`);
   return `${out.join('\n')}\n`;
 }
+
+/**
+ * The nft script for `batch` without looking at the table first, or undefined when the batch needs what only
+ * the table can tell (rule handles for -D, whether -X leaves the table empty, base chains declared or flushed).
+ * Every statement is written so that nft itself checks what nftScript would check against the table: a chain
+ * declared is added then flushed (either way it ends empty, as ip6tables-restore leaves it), a rule is added
+ * to a chain that must exist, `-I CHAIN N` becomes `insert` (N = 1) or `add ... index N-2` (after the rule now
+ * at N-1, rules added earlier in the script counted: nft 1.0+, `indexes`); anything the table does not allow
+ * fails the whole script, which the adapter then translates against the table (nftScript) for its message.
+ * What this saves is a process per change: the agent's fast path inserts a network's rules, and a full pass
+ * writes its chains whole, without the `nft -j list table` before (the pass has just read the table anyway).
+ */
+export function nftBlindScript(batch: string, opts: { indexes: boolean }): string | undefined {
+  const T = `${NFT_FAMILY} ${NFT_TABLE}`;
+  const out: string[] = [`add table ${T}`];
+  const based = new Set<string>();
+  const chain = (c: string): string => {
+    // a base chain gets its hook with its first rule (added as nftScript adds it, idempotent when it exists)
+    if (c in BASE && !based.has(c)) { based.add(c); out.push(`add chain ${T} ${c} { ${BASE[c]} }`); }
+    return c;
+  };
+  const stmt = (line: string): string | undefined => {
+    const r = parseRuleLine(line);
+    return r && nftStatement(r);
+  };
+  for (const raw of batch.split('\n')) {
+    const line = raw.trim();
+    let m: RegExpExecArray | null;
+    if (!line || line === 'COMMIT' || /^\*(nat|filter)$/.test(line)) continue;
+    if ((m = /^:(\S+) - \[0:0\]$/.exec(line)) && !(m[1] in BASE)) {
+      out.push(`add chain ${T} ${m[1]}`, `flush chain ${T} ${m[1]}`);
+    } else if ((m = /^-F (\S+)$/.exec(line)) && !(m[1] in BASE)) {
+      out.push(`flush chain ${T} ${m[1]}`);
+    } else if ((m = /^-A (\S+) /.exec(line))) {
+      const s = stmt(line);
+      if (!s) return undefined;
+      out.push(`add rule ${T} ${chain(m[1])} ${s}`);
+    } else if ((m = /^-I (\S+) (\d+) (.+)$/.exec(line))) {
+      const at = Number(m[2]);
+      const s = stmt(`-A ${m[1]} ${m[3]}`);
+      if (!s || at < 1 || (at > 1 && !opts.indexes)) return undefined;
+      out.push(at === 1 ? `insert rule ${T} ${chain(m[1])} ${s}` : `add rule ${T} ${chain(m[1])} index ${at - 2} ${s}`);
+    } else return undefined;
+  }
+  return out.length > 1 ? `${out.join('\n')}\n` : undefined;
+}

@@ -61,7 +61,7 @@ export async function observeForReconcile(deps: ReconcileDeps, net: NetOps, with
   const [docker, save, ns, sysctls] = await Promise.all([
     withDocker ? observeDocker(deps) : Promise.resolve({ networks: [], containers: [] }),
     deps.firewall.read(),
-    net.read(),
+    net.read({ routes: 6 }),
     readIpv6Sysctls(deps.sysctl, state?.uplink),
   ]);
   // a bridge that is not Docker's alone (the uplink, a host bridge) is left out of every rule: vetted against the links

@@ -29,10 +29,10 @@ export class FakeNet implements NetOps {
     this.ops.push(op);
     this.log.push(`netlink ${op}`);
   }
-  async read(): Promise<NetState> {
+  async read(opts: { routes?: 6 } = {}): Promise<NetState> {
     return JSON.parse(JSON.stringify({
       links: this.links, addresses: this.addresses,
-      routes: [...this.otherRoutes, ...[...this.unreachable].map((dst) => ({ family: 6 as const, dst, table: 254, protocol: 'STATIC', type: 'UNREACHABLE', ifindex: 1, ifname: 'lo' }))],
+      routes: [...this.otherRoutes.filter((r) => opts.routes !== 6 || r.family === 6), ...[...this.unreachable].map((dst) => ({ family: 6 as const, dst, table: 254, protocol: 'STATIC', type: 'UNREACHABLE', ifindex: 1, ifname: 'lo' }))],
       proxies: [...this.proxies.keys()].map((k) => {
         const [address, i] = k.split('%');
         const link = this.links.find((l) => l.index === Number(i));

@@ -4,9 +4,10 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderForwardBatch, renderNatBatch, renderRemoveBatch } from '../../src/firewall/batches';
+import { filterRules, renderForwardBatch, renderNatBatch, renderRemoveBatch } from '../../src/firewall/batches';
 import { Nftables, nftBinary, nftFirewall } from '../../src/host/nftables';
 import { tableSection } from '../../src/reconcile/diff';
+import { insertions } from '../../src/reconcile/fast';
 import { run } from '../../src/util/exec';
 import { uniqueName } from '../helpers/lab';
 
@@ -86,4 +87,31 @@ test("nat: our masquerade's chain and hook; Docker's masquerades read from its o
   t.deepEqual(await fw.dockerMasquerades(), [{ source: 'fd00:29::/64', bridge: 'docker0' }, { source: 'fd00:29:1::/64', bridge: 'br-9970b7d3c488' }]);
   await fw.restore(renderRemoveBatch('nat', await fw.read())!);
   t.notRegex(await nft('list', 'ruleset'), /docker-ipv6/);
+});
+
+test("without reading the table first: a pass's rewrite and the fast path's inserts are one nft process each, land where the full pass puts them, and a refused one changes nothing", async (t) => {
+  const { ns, nft } = await inNamespace(t);
+  const calls: string[] = [];
+  const counted: typeof run = (argv, o) => { calls.push(argv.slice(1).join(' ')); return run(['nsenter', `--net=/var/run/netns/${ns}`, '--', ...argv], o); };
+  const fw = nftFirewall(new Nftables(counted));
+  await fw.restore(renderForwardBatch(NETS, HOST, {}));
+  t.deepEqual(calls, ['-f -'], 'the first rewrite: one script, no read');
+  // a network created: the fast path's inserts (reconcile/fast.ts) against the rules the pass left
+  const before = filterRules(NETS, HOST);
+  const more = [...NETS, { bridge: 'br-feedfacecafe', internal: false, published: [] }, { bridge: 'a-named-one', internal: false, published: [] }];
+  const after = filterRules(more, HOST);
+  const lines = insertions(before, after)!;
+  t.true(lines.some((l) => !/^-I \S+ 1 /.test(l)), 'inserts in the middle of the chain');
+  calls.length = 0;
+  await fw.restore(`*filter\n${lines.join('\n')}\nCOMMIT\n`);
+  t.deepEqual(calls, ['--version', '-f -'], 'nft asked its version once (index needs 1.0), then one script');
+  const rs = await fw.read();
+  t.deepEqual(rs.filter.rules.filter((l) => l.startsWith('-A D6-')), after, 'the very chain the full pass writes, in its order');
+  t.is(tableSection('filter', after, rs), undefined);
+  // a place the chain does not have: nft refuses the script; the read-first translation then says why; nothing changed
+  const ruleset = await nft('list', 'ruleset');
+  calls.length = 0;
+  await t.throwsAsync(fw.restore(`*filter\n-I D6-FORWARD ${after.length + 5} -o br-nope -m comment --comment docker-ipv6 -j DROP\nCOMMIT\n`), { message: /index of insertion too big/ });
+  t.deepEqual(calls, ['-f -', '-j list table ip6 docker-ipv6'], 'no second --version');
+  t.is(await nft('list', 'ruleset'), ruleset);
 });

@@ -349,3 +349,17 @@ test('a pass that observes while a fast-path removal is in flight observes again
   t.is(fp.failed, 0);
   t.deepEqual([...w.net.proxies.keys()], ['2001:db8:1:0:8000::1%2']);
 });
+
+test("ndp: a new network's gateway entry goes in before its rules' process starts (that start holds the agent's thread)", async (t) => {
+  const w = world(enabledState('ndp', NDP));
+  w.networks = [net('n1', '1'.repeat(64), '2001:db8:1:0:8100::/80')];
+  const { fp, pass, deps } = fastWorld(w);
+  await pass();
+  const order: string[] = [];
+  const restore = deps.restore;
+  deps.restore = async (b) => { order.push(`restore after ${w.net.ops.filter((o) => o.startsWith('+proxy')).at(-1)}`); return restore(b); };
+  w.networks.push(net('n2', '2'.repeat(64), '2001:db8:1:0:8200::/80'));
+  t.true(await fp.handle(ev('network', 'create', '2'.repeat(64)), 'docker network create n2'));
+  t.deepEqual(order, ['restore after +proxy 2001:db8:1:0:8200::1']);
+  t.deepEqual((await pass()).changes, [], 'the full pass agrees');
+});

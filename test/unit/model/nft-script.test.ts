@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { renderForwardBatch, renderNatBatch, renderRemoveBatch } from '../../../src/firewall/batches';
 import { tableSection } from '../../../src/reconcile/diff';
 import { nftTableView, parseNftJson, type NftTableView } from '../../../src/model/nft-json';
-import { nftKeeps, nftScript, NftScriptError } from '../../../src/model/nft-script';
+import { nftBlindScript, nftKeeps, nftScript, NftScriptError } from '../../../src/model/nft-script';
 
 const TAG = '-m comment --comment docker-ipv6';
 const dir = join(__dirname, '../../fixtures/nft');
@@ -92,4 +92,31 @@ test('the table is kept, emptied of what is ours, while it holds a set or map th
 
 test('a batch that leaves an absent table absent is no script at all', (t) => {
   t.is(nftScript('*filter\nCOMMIT\n', empty), '');
+});
+
+test('without the table: a whole rewrite and the fast path inserts need no read; what needs handles or the end state is declined', (t) => {
+  const first = renderForwardBatch(NETS, { uplink: 'eth0' }, {});
+  const blind = nftBlindScript(first, { indexes: false })!;
+  // every rule line of the read-first translation is there, in the same order; chains are added then flushed
+  const rules = (s: string) => s.split('\n').filter((l) => /^(add|insert) rule /.test(l));
+  t.deepEqual(rules(blind), rules(nftScript(first, empty)));
+  t.regex(blind, /^add table ip6 docker-ipv6\nadd chain ip6 docker-ipv6 D6-USER\nflush chain ip6 docker-ipv6 D6-USER\n/);
+  t.regex(blind, /add chain ip6 docker-ipv6 FORWARD \{ type filter hook forward priority filter - 1; policy accept; \}\ninsert rule ip6 docker-ipv6 FORWARD jump D6-FORWARD/);
+  const inserts = `*filter\n-I D6-FORWARD 1 -o br-1 ${TAG} -j DROP\n-I D6-FORWARD 3 -o br-2 ${TAG} -j DROP\nCOMMIT\n`;
+  t.is(nftBlindScript(inserts, { indexes: false }), undefined, 'a place past the first needs nft 1.0 (or the handles)');
+  t.is(nftBlindScript(inserts, { indexes: true }), [
+    'add table ip6 docker-ipv6',
+    'insert rule ip6 docker-ipv6 D6-FORWARD oifname "br-1" drop comment "docker-ipv6"',
+    'add rule ip6 docker-ipv6 D6-FORWARD index 1 oifname "br-2" drop comment "docker-ipv6"',
+    '',
+  ].join('\n'));
+  for (const declined of [
+    renderRemoveBatch('filter', captured.ruleset)!, // -D and -X: handles, and whether the table is left empty
+    `*filter\n-D D6-FORWARD ${TAG} -j D6-USER\nCOMMIT\n`,
+    '*filter\n:FORWARD - [0:0]\nCOMMIT\n', // a base chain declared alone goes if it ends empty: only the table knows
+    '*filter\n-F FORWARD\nCOMMIT\n',
+    '*filter\n-A D6-FORWARD -j LOG\nCOMMIT\n', // not ours: nftScript says so
+    `*filter\n-I D6-FORWARD 0 ${TAG} -j DROP\nCOMMIT\n`,
+    '*filter\nCOMMIT\n',
+  ]) t.is(nftBlindScript(declined, { indexes: true }), undefined, declined);
 });
