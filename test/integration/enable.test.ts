@@ -244,7 +244,7 @@ test('refusals change nothing: daemon.json, dockerd pid and ip6tables-save stay 
       [['--prefix', '2001:db8:1::/64'], /host's own address|on-link prefix/, 2],
       [['--uplink', 'nosuch0'], /nosuch0 does not exist/, 2],
       [['--uplink', '-rf'], /invalid interface name/, 2],
-      [['--mode', 'bogus'], /choose auto, nat, routed or ndp/, 2],
+      [['--mode', 'bogus'], /choose auto, nat, routed, ndp or npt/, 2],
     ];
     for (const [args, re, code] of cases) {
       const r = await lab.exec(['enable', '--yes', ...args]);
