@@ -28,7 +28,8 @@ export async function renumbers(ctx: RunContext, prefix: string | undefined): Pr
 async function outsideFacts(ctx: RunContext, uplink: string) {
   const net = await ctx.host.openNet();
   try {
-    const ns = await net.read();
+    // IPv6 routes only: the gateways are all it asks of them (a host with many networks has thousands of IPv4 ones)
+    const ns = await net.read({ routes: 6 });
     const global = ns.addresses.filter((a) => a.family === 6 && a.scope === 0);
     return {
       uplinkPrefixes: global.filter((a) => a.ifname === uplink && a.prefixlen < 128).map((a) => { const c = parseCidr6(`${a.address}/${a.prefixlen}`)!; return formatCidr(c); }),
