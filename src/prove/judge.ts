@@ -139,7 +139,9 @@ export function judge(f: VerifyFacts, o: Observed): CheckRow[] {
       const chosen = expectNat && f.natSource && masq ? f.natSource : undefined;
       const good = inside ? seen === inside : chosen ? seen === chosen : expectNat ? seen !== o.addressA : seen === o.addressA;
       const what = inside ? `the container's ${o.addressA} mapped into ${f.outsidePrefix} (NPTv6)` : chosen ? `the chosen source ${chosen} (--nat-source)` : expectNat ? `a host address (NAT66), not the container's ${o.addressA}` : `the container's own ${o.addressA}`;
-      row('egress-source', title, good, good ? `${seen}: ${what}` : `${seen}, expected ${inside ?? ''} ${what}`.replace('  ', ' '),
+      // what it is, in the words of the inferred row: the host's address, the container's own address
+      const saw = inside ? `${seen}: ${what}` : chosen ? `the chosen source ${seen} (--nat-source)` : expectNat ? `the host's address ${seen} (NAT66), not the container's ${o.addressA}` : `the container's own address ${seen}`;
+      row('egress-source', title, good, good ? saw : `${seen}, expected ${inside ?? ''} ${what}`.replace('  ', ' '),
         inside ? 'docker ipv6 apply (puts the NPTv6 translation back)' : expectNat ? 'a ULA subnet needs NAT66: docker ipv6 enable --mode nat' : `a ${f.mode} network should not be masqueraded: remove the MASQUERADE rule for ${subnet}`);
     } else {
       const from = inside ? `${inside} (NPTv6 of ${o.addressA})` : masq && f.natSource ? `the chosen source ${f.natSource} (SNAT of ${masq})`

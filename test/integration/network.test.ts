@@ -6,7 +6,7 @@ import { overlaps, parseCidr4, parseCidr6 } from '../../src/model/ip';
 import { nftBinary } from '../../src/host/nftables';
 
 interface Created { name: string; ipv4: { subnet: string }; ipv6: { subnet: string } }
-interface Row { id: string; status: string; detail: string; fix?: string }
+interface Row { id: string; title: string; status: string; detail: string; fix?: string }
 
 async function create(lab: Lab, args: string[]): Promise<Created> {
   const r = await lab.exec(['network', 'create', '--json', ...args]);
@@ -149,6 +149,7 @@ for (const { v: version, fb, label } of VARIANTS) {
       const v = await verify(lab, []);
       t.is(v.code, 0, JSON.stringify(v.rows, null, 1) + v.stderr);
       t.regex(v.rows['egress-source']?.detail ?? '', /host's address 2001:db8:1::2/);
+      t.is(v.rows['egress-source']?.title, 'source address seen outside (conntrack)');
 
       // no IPv6 on the network
       t.is((await lab.docker(['network', 'create', 'v4only'])).code, 0);

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { withLab } from '../helpers/lab';
 
-interface Row { id: string; status: string; detail: string; fix?: string }
+interface Row { id: string; title: string; status: string; detail: string; fix?: string }
 
 // 28, and 29 with each firewall backend (our filter in ip6tables, or in our own nftables table)
 for (const { v, fb } of [{ v: '28' }, { v: '29', fb: 'iptables' }, { v: '29', fb: 'nftables' }]) {
@@ -25,6 +25,8 @@ test.serial(`verify in routed mode on dockerd ${v}${fb ? ` (${fb} backend)` : ''
     const ok = await run();
     t.is(ok.code, 0, JSON.stringify(ok.rows, null, 1) + ok.raw.stderr);
     t.regex(ok.rows['egress-source'].detail, /container's own address 2001:db8:100:/);
+    // seen, not inferred: the host's conntrack names the source the upstream answered
+    t.is(ok.rows['egress-source'].title, 'source address seen outside (conntrack)');
     const count = await lab.upstream(['ip6tables', '-L', 'INPUT', '-v', '-x', '-n']);
     const pkts = Number(/^\s*(\d+)\s+\d+\s+ACCEPT.*2001:db8:100::\/48/m.exec(count.stdout)?.[1] ?? 0);
     t.true(pkts >= 1, `the upstream saw no echo request from the container's own address:\n${count.stdout}`);

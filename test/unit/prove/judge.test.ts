@@ -107,3 +107,34 @@ test('the path-MTU probe\'s output and the container\'s routing cache are read a
 test('with a chosen NAT source the expected source names it', (t) => {
   t.regex(byId(judge({ ...facts, natSource: '2001:db8:1::99' }, good))['egress-source'].detail, /the chosen source 2001:db8:1::99 \(SNAT of fd12:3456:789a:1::\/64\)/);
 });
+
+test('egress-source seen outside (conntrack): judged against what the mode makes of the container\'s address', (t) => {
+  const seen = (f: VerifyFacts, o: Observed, as: string) => byId(judge(f, { ...o, egressSeenAs: as }))['egress-source'];
+  // nat: a host address, never the container's own
+  const nat = seen(facts, good, '2001:db8:1::2');
+  t.is(nat.title, 'source address seen outside (conntrack)');
+  t.is(nat.status, 'pass');
+  t.regex(nat.detail, /host's address 2001:db8:1::2 \(NAT66\)/);
+  const leaked = seen(facts, good, 'fd12:3456:789a:1::3');
+  t.is(leaked.status, 'fail');
+  t.regex(leaked.fix!, /needs NAT66/);
+  // a chosen source: exactly that address
+  const chosen = { ...facts, natSource: '2001:db8:1::99' };
+  t.is(seen(chosen, good, '2001:db8:1::99').status, 'pass');
+  t.is(seen(chosen, good, '2001:db8:1::2').status, 'fail');
+  // routed: the container's own address; a masquerade on the way is a failure
+  const routed: VerifyFacts = { ...facts, mode: 'routed', prefix: '2001:db8:100::/48', network: { name: 'r', enableIPv6: true, subnets6: ['2001:db8:100:1::/64'] }, masqueraded: [] };
+  const ro = { ...good, addressA: '2001:db8:100:1::3', dns: ok('Address: 2001:db8:100:1::2') };
+  t.regex(seen(routed, ro, '2001:db8:100:1::3').detail, /container's own address 2001:db8:100:1::3/);
+  t.is(seen(routed, ro, '2001:db8:1::2').status, 'fail');
+  // npt: the container's address mapped into the outside prefix, and nothing else
+  const npt: VerifyFacts = { ...facts, mode: 'npt', prefix: 'fd12:3456:789a::/48', outsidePrefix: '2001:db8:800::/48', masqueraded: [] };
+  const mapped = seen(npt, good, '2001:db8:800:1::3');
+  t.is(mapped.status, 'pass');
+  t.regex(mapped.detail, /mapped into 2001:db8:800::\/48 \(NPTv6\)/);
+  for (const wrong of ['fd12:3456:789a:1::3', '2001:db8:1::2', '2001:db8:800:1::4']) {
+    const r = seen(npt, good, wrong);
+    t.is(r.status, 'fail', wrong);
+    t.regex(r.fix!, /docker ipv6 apply/);
+  }
+});
