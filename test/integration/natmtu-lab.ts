@@ -180,14 +180,17 @@ export async function bigTransferCompletes(t: ExecutionContext, n: NatLab, netwo
  * the PTB to get through (it is not small enough to pass anyway).
  */
 export async function blackHoleStalls(t: ExecutionContext, n: NatLab, network: string): Promise<void> {
-  const drop = ['FORWARD', '-p', 'ipv6-icmp', '--icmpv6-type', 'packet-too-big', '-j', 'DROP'];
-  await sh(n.lab, ['ip6tables', '-I', ...drop]);
+  // both ways a PTB reaches the container: forwarded from the router before the 1280 link, and sent by the host
+  // itself once it has learned the path's MTU (a route exception for the far host; flushed first, for the same reason)
+  const drops = ['FORWARD', 'OUTPUT'].map((chain) => [chain, '-p', 'ipv6-icmp', '--icmpv6-type', 'packet-too-big', '-j', 'DROP']);
+  for (const d of drops) await sh(n.lab, ['ip6tables', '-I', ...d]);
+  await sh(n.lab, ['ip', '-6', 'route', 'flush', 'cache']);
   try {
     // a working transfer takes well under a second here; the stalled one never completes (no PMTU probing by default)
     const got = await transfer(n, network, 5, 9004);
     t.true((got?.bytes ?? 0) < 100_000, `with Packet Too Big dropped the transfer stalls: ${JSON.stringify(got)}`);
   } finally {
-    await sh(n.lab, ['ip6tables', '-D', ...drop]);
+    for (const d of drops) await sh(n.lab, ['ip6tables', '-D', ...d]);
   }
 }
 
