@@ -51,7 +51,10 @@ export class CommandError extends ToolError {
   readonly stderr: string;
   constructor(argv: readonly string[], exitStatus: number | null, stderr: string, meaning?: string, hint?: string) {
     const status = exitStatus === null ? 'was killed or timed out' : `exited ${exitStatus}${meaning ? ` (${meaning})` : ''}`;
-    const tail = stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : '';
+    // the first line says what went wrong (a tool's own error), the last ones what it saw last: keep both
+    const lines = stderr.trim() ? stderr.trim().split('\n') : [];
+    const kept = lines.length > 4 ? [lines[0], '…', ...lines.slice(-3)] : lines;
+    const tail = kept.length ? `: ${kept.join(' | ')}` : '';
     super('command', `${argv.join(' ')} ${status}${tail}`, hint);
     this.name = 'CommandError';
     this.argv = argv;

@@ -3,7 +3,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import type { RunContext } from '../cli/context';
 import { CommandError } from '../errors';
-import { knownNetworks, readyDeadlineMs, runningDockerd, stopDockerd } from './daemon';
+import { knownNetworks, runningDockerd, stopBoundMs, stopDockerd } from './daemon';
 import { mountsUnder, unmountUnder } from './mounts';
 import { netnsInode, pidsInNetns, terminate } from './procs';
 import { labDir, namespacesFor, readRecord, type LabRecord } from './record';
@@ -37,7 +37,7 @@ export async function labDown(ctx: RunContext, name: string, opts: { quiet?: boo
   if (inContainers.length) await terminate(inContainers, 0);
   if (rec && runningDockerd(rec) !== undefined) {
     // dockerd stops its containers on SIGTERM: give it time in proportion to what it runs
-    await stopDockerd(rec, 15_000 + readyDeadlineMs(await knownNetworks(rec)) / 4);
+    await stopDockerd(rec, stopBoundMs(await knownNetworks(rec)));
   }
   const left = pidsInNetns(inodes(ns.map(netnsPath).concat(containerNetns(dir))));
   if (left.length) await terminate(left, 2000);

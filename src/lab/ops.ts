@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import type { RunContext } from '../cli/context';
 import { PreconditionError, UsageError } from '../errors';
 import { daemonVersion, ping } from './api';
-import { knownNetworks, readyDeadlineMs, runningDockerd, startDockerd, stopDockerd } from './daemon';
+import { knownNetworks, readyDeadlineMs, runningDockerd, startDockerd, stopBoundMs, stopDockerd } from './daemon';
 import { labExecEnv } from './env';
 import { labDir, listLabNames, readRecord, requireRecord, writeRecord, type LabRecord } from './record';
 import { runAttached } from './spawn';
@@ -40,7 +40,7 @@ export async function labRestart(ctx: RunContext, name: string): Promise<void> {
   const deadline = readyDeadlineMs(networks);
   if (runningDockerd(rec) !== undefined) {
     ctx.note(`lab ${name}: stopping dockerd`);
-    await stopDockerd(rec, 15_000 + deadline / 4);
+    await stopDockerd(rec, stopBoundMs(networks));
   }
   ctx.note(`lab ${name}: starting dockerd (${networks} networks, up to ${Math.round(deadline / 1000)} s)`);
   const started = await startDockerd(rec, deadline, (m) => ctx.note(m));
