@@ -20,7 +20,8 @@ test('a missing program: a precondition error naming it, and nothing keeps the p
 test('a program past its timeout is killed and reported', async (t) => {
   const t0 = Date.now();
   const err = await t.throwsAsync(run(['sleep', '5'], { timeoutMs: 200 }), { instanceOf: CommandError });
-  t.true(Date.now() - t0 < 3000);
+  // killed, not waited for: well before the 5 s the program would take (the margin is for a loaded machine)
+  t.true(Date.now() - t0 < 4500, `took ${Date.now() - t0} ms`);
   t.truthy(err);
   t.deepEqual((await run(['sh', '-c', 'echo ok'])).stdout, 'ok\n');
 });
