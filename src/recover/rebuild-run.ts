@@ -4,7 +4,7 @@ import type { RunContext } from '../cli/context';
 import { PreconditionError, UsageError } from '../errors';
 import { renderStateText } from '../model/state';
 import { observeHost } from '../observe/snapshot';
-import { prefixFacts } from '../observe/prefix-facts';
+import { outsideFacts, prefixFacts } from '../observe/prefix-facts';
 import { withLock } from '../transaction/index';
 import { rebuildState } from './rebuild-state';
 
@@ -24,7 +24,7 @@ export async function runRebuildState(ctx: RunContext, o: { prefix?: string; out
     const rebuilt = rebuildState({
       config: { path: snap.daemonConfig.path, text: snap.daemonConfig.text ?? '', value: snap.daemonConfig.value },
       before, dockerVersion: version, uplink: snap.host.uplink, prefix: o.prefix, outsidePrefix: o.outsidePrefix,
-      uplinkPrefixes: prefixFacts(snap).uplinkPrefixes, sysctlFileExists: await ctx.host.files.exists(ctx.paths.sysctlConf),
+      host: outsideFacts(prefixFacts(snap)), sysctlFileExists: await ctx.host.files.exists(ctx.paths.sysctlConf),
       now: new Date().toISOString(),
     });
     if (snap.stateError && !dry) {

@@ -12,7 +12,8 @@ import { MIN_PREFIX_LENGTH } from '../model/prefix-rules';
 import { ABSENT, type ToolState } from '../model/state';
 import { planDaemonKeys } from '../daemon/plan-keys';
 import { chooseMode } from '../model/mode';
-import { judgeOutside } from '../model/npt';
+import { judgeOutside, type OutsideFacts } from '../model/npt';
+import { routeKey, unreachableRoutes } from '../reconcile/desired';
 import { UsageError } from '../errors';
 
 export interface RebuildInput {
@@ -27,7 +28,8 @@ export interface RebuildInput {
   /** --outside-prefix: the host ran npt mode (a ULA inside), translated to this prefix */
   outsidePrefix?: string;
   uplink: string;
-  uplinkPrefixes: string[];
+  /** the host's uplink prefixes, addresses and routers (observe/prefix-facts.ts): the modes and the outside prefix are judged on them as enable judges them */
+  host: OutsideFacts;
   sysctlFileExists: boolean;
   now: string;
 }
@@ -40,7 +42,7 @@ export interface RebuiltState { state: ToolState; prefix: string; notes: string[
  * The prefixes whose enable keys daemon.json holds now (routed or ndp), longest first. Docker before 27 gets
  * 64 one-subnet pool entries whatever the prefix's length, so there several lengths give the same keys.
  */
-export function prefixesFromKeys(config: Record<string, unknown>, version: string, uplinkPrefixes: string[], npt = false): Array<{ prefix: Cidr6; mode: RebuiltMode }> {
+export function prefixesFromKeys(config: Record<string, unknown>, version: string, uplinkPrefixes: readonly string[], npt = false): Array<{ prefix: Cidr6; mode: RebuiltMode }> {
   const bridge = typeof config['fixed-cidr-v6'] === 'string' ? parseCidr6(config['fixed-cidr-v6']) : undefined;
   if (!bridge) return [];
   const out: Array<{ prefix: Cidr6; mode: RebuiltMode }> = [];
@@ -66,7 +68,7 @@ function v6Pools(pools: unknown): unknown[] {
  * The one prefix, `chosen` among several, or the longest: a saved prefix shorter than the real one would
  * route (unreachable) and filter addresses that are not this host's; a longer one only allocates less.
  */
-export function prefixFromKeys(config: Record<string, unknown>, version: string, uplinkPrefixes: string[], chosen?: string, npt = false): { prefix: Cidr6; mode: RebuiltMode; others: string[] } | undefined {
+export function prefixFromKeys(config: Record<string, unknown>, version: string, uplinkPrefixes: readonly string[], chosen?: string, npt = false): { prefix: Cidr6; mode: RebuiltMode; others: string[] } | undefined {
   const all = prefixesFromKeys(config, version, uplinkPrefixes, npt);
   const want = chosen ? parseCidr6(chosen) : undefined;
   const hit = want ? all.find((c) => c.prefix.start === want.start && c.prefix.length === want.length) : all[0];
@@ -82,12 +84,12 @@ export function rebuildState(i: RebuildInput): RebuiltState {
   // npt maps the inside prefix 1:1 onto the outside one: where the pools fit several lengths (before 27), the
   // outside prefix's length is the inside one's (the longest would be refused as a length mismatch)
   const outLen = npt ? parseCidr6(i.outsidePrefix!)?.length : undefined;
-  const sameLength = !i.prefix && outLen !== undefined ? prefixesFromKeys(c, i.dockerVersion, i.uplinkPrefixes, true).find((x) => x.prefix.length === outLen) : undefined;
-  const found = prefixFromKeys(c, i.dockerVersion, i.uplinkPrefixes, i.prefix ?? (sameLength && formatCidr(sameLength.prefix)), npt);
+  const sameLength = !i.prefix && outLen !== undefined ? prefixesFromKeys(c, i.dockerVersion, i.host.uplinkPrefixes, true).find((x) => x.prefix.length === outLen) : undefined;
+  const found = prefixFromKeys(c, i.dockerVersion, i.host.uplinkPrefixes, i.prefix ?? (sameLength && formatCidr(sameLength.prefix)), npt);
   if (!found) {
-    const fits = prefixesFromKeys(c, i.dockerVersion, i.uplinkPrefixes, npt).map((x) => formatCidr(x.prefix));
+    const fits = prefixesFromKeys(c, i.dockerVersion, i.host.uplinkPrefixes, npt).map((x) => formatCidr(x.prefix));
     // a ULA bridge with routed mode's keys: an npt host, whose outside prefix only the lost file knew
-    const ula = !npt && prefixesFromKeys(c, i.dockerVersion, i.uplinkPrefixes, true).length > 0;
+    const ula = !npt && prefixesFromKeys(c, i.dockerVersion, i.host.uplinkPrefixes, true).length > 0;
     if (ula) {
       throw new PreconditionError(`${i.config.path} holds the keys of npt mode (the ULA ${String(c['fixed-cidr-v6'])} with Docker's IPv6 filter off): the outside prefix it was translated to was only in the lost file`,
         'docker ipv6 recover --rebuild-state --outside-prefix P (P: the global prefix the upstream routes to this host)');
@@ -102,7 +104,8 @@ export function rebuildState(i: RebuildInput): RebuiltState {
   const prefix = formatCidr(found.prefix);
   let outside: string | undefined;
   if (i.outsidePrefix !== undefined) {
-    const j = judgeOutside(i.outsidePrefix, found.prefix, { uplinkPrefixes: i.uplinkPrefixes, hostAddresses: [], gateways: [] });
+    // as enable judges it: an outside prefix holding this host's address or its router's is refused here too
+    const j = judgeOutside(i.outsidePrefix, found.prefix, i.host);
     if ('why' in j) throw new UsageError(`--outside-prefix ${i.outsidePrefix} ${j.why}`, j.hint);
     outside = formatCidr(j.cidr);
   }
@@ -120,6 +123,7 @@ export function rebuildState(i: RebuildInput): RebuiltState {
       : `no copy of daemon.json from before enable is left: disable will remove ${Object.keys(keys).join(', ')} instead of restoring earlier values`,
     'the sysctls\' values from before enable were in the lost file: disable will leave forwarding, accept_ra and proxy_ndp as they are now (set them back by hand if you need)',
   ];
+  const routes = unreachableRoutes({ mode: found.mode, prefix, outsidePrefix: outside }).map(routeKey);
   const state: ToolState = {
     version: 1, prefix, mode: found.mode, uplink: i.uplink,
     enabled: {
@@ -127,7 +131,7 @@ export function rebuildState(i: RebuildInput): RebuiltState {
       sysctls: {}, sysctlFileWritten: i.sysctlFileExists, natByUs: found.mode === 'npt', filterByUs: true,
     },
     ...(outside ? { outsidePrefix: outside } : {}),
-    ...(found.mode === 'routed' ? { routes: [`unreachable ${prefix}`] } : found.mode === 'npt' ? { routes: [`unreachable ${prefix}`, `unreachable ${outside}`] } : {}),
+    ...(routes.length ? { routes } : {}),
   };
   return { state, prefix, notes };
 }

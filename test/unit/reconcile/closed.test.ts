@@ -148,7 +148,7 @@ test('rebuild the state from daemon.json: the prefix whose keys enable writes (2
       t.is(found && `${found.prefix.network}/${found.prefix.length} ${found.mode}`, legacy && Number(prefix.split('/')[1]) < 56 ? `${prefix.split('/')[0]}/56 ${mode}` : `${prefix} ${mode}`, `${version} ${prefix}`);
       t.is(prefixFromKeys(config, version, [...onLink], prefix)?.mode, mode, 'the one given, among those that fit');
       const text = JSON.stringify(config, null, 2);
-      const r = rebuildState({ config: { path: '/etc/docker/daemon.json', text, value: config }, dockerVersion: version, uplink: 'eth0', uplinkPrefixes: [...onLink], sysctlFileExists: true, now: 'then', prefix });
+      const r = rebuildState({ config: { path: '/etc/docker/daemon.json', text, value: config }, dockerVersion: version, uplink: 'eth0', host: { uplinkPrefixes: [...onLink], hostAddresses: [], gateways: [] }, sysctlFileExists: true, now: 'then', prefix });
       t.is(stateProblem(r.state), undefined, 'a state the tool could have written');
       t.like(r.state, { prefix, mode, uplink: 'eth0', enabled: { filterByUs: true, natByUs: false } });
       t.deepEqual(r.state.routes, mode === 'routed' ? [`unreachable ${prefix}`] : undefined);
@@ -158,17 +158,17 @@ test('rebuild the state from daemon.json: the prefix whose keys enable writes (2
   // with enable's copy of the file from before: disable puts those values back
   const keys = planDaemonKeys({}, '28.5.2', parseCidr6('2001:db8:2::/48')!, 'routed').set;
   const before = '{\n  "ipv6": false,\n  "log-level": "info"\n}\n';
-  const r = rebuildState({ config: { path: '/d.json', text: '', value: keys }, before, dockerVersion: '28.5.2', uplink: 'eth0', uplinkPrefixes: [], sysctlFileExists: false, now: 'then' });
+  const r = rebuildState({ config: { path: '/d.json', text: '', value: keys }, before, dockerVersion: '28.5.2', uplink: 'eth0', host: { uplinkPrefixes: [], hostAddresses: [], gateways: [] }, sysctlFileExists: false, now: 'then' });
   t.deepEqual(r.state.enabled!.daemonJson.undo.previous.ipv6, { value: false, raw: 'false' });
   t.deepEqual(r.state.enabled!.daemonJson.undo.previous.ip6tables, { absent: true });
   // keys that are not what enable writes: refused, nothing guessed
-  t.throws(() => rebuildState({ config: { path: '/d.json', text: '', value: { ipv6: true, ip6tables: false, 'fixed-cidr-v6': '2001:db8:2::/64' } }, dockerVersion: '28.5.2', uplink: 'eth0', uplinkPrefixes: [], sysctlFileExists: false, now: 'x' }), { message: /not what docker ipv6 enable writes/ });
-  t.throws(() => rebuildState({ config: { path: '/d.json', text: '', value: { ipv6: true } }, dockerVersion: '28.5.2', uplink: 'eth0', uplinkPrefixes: [], sysctlFileExists: false, now: 'x' }), { message: /no routed or ndp setup/ });
+  t.throws(() => rebuildState({ config: { path: '/d.json', text: '', value: { ipv6: true, ip6tables: false, 'fixed-cidr-v6': '2001:db8:2::/64' } }, dockerVersion: '28.5.2', uplink: 'eth0', host: { uplinkPrefixes: [], hostAddresses: [], gateways: [] }, sysctlFileExists: false, now: 'x' }), { message: /not what docker ipv6 enable writes/ });
+  t.throws(() => rebuildState({ config: { path: '/d.json', text: '', value: { ipv6: true } }, dockerVersion: '28.5.2', uplink: 'eth0', host: { uplinkPrefixes: [], hostAddresses: [], gateways: [] }, sysctlFileExists: false, now: 'x' }), { message: /no routed or ndp setup/ });
 });
 
 test('rebuild-state in npt mode on Docker before 27: the pools fit several lengths, the outside prefix\'s length picks the inside one', (t) => {
   const keys = planDaemonKeys({}, '20.10.24', parseCidr6('fd6e:7074:24::/48')!, 'npt').set;
-  const base = { config: { path: '/d.json', text: '', value: keys }, dockerVersion: '20.10.24', uplink: 'eth0', uplinkPrefixes: [], sysctlFileExists: true, now: 'then' };
+  const base = { config: { path: '/d.json', text: '', value: keys }, dockerVersion: '20.10.24', uplink: 'eth0', host: { uplinkPrefixes: [], hostAddresses: [], gateways: [] }, sysctlFileExists: true, now: 'then' };
   t.throws(() => rebuildState(base), { message: /holds the keys of npt mode/ });
   t.like(rebuildState({ ...base, outsidePrefix: '2001:db8:800::/48' }).state, { prefix: 'fd6e:7074:24::/48', outsidePrefix: '2001:db8:800::/48' });
 });
