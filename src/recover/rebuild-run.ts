@@ -7,6 +7,7 @@ import { observeHost } from '../observe/snapshot';
 import { outsideFacts, prefixFacts } from '../observe/prefix-facts';
 import { withLock } from '../transaction/index';
 import { rebuildState } from './rebuild-state';
+import { uplinkMtu } from '../model/mtu';
 
 export async function runRebuildState(ctx: RunContext, o: { prefix?: string; outsidePrefix?: string } = {}): Promise<void> {
   ctx.requireLocalDaemon('rebuild the state file');
@@ -23,7 +24,7 @@ export async function runRebuildState(ctx: RunContext, o: { prefix?: string; out
     const before = await ctx.host.files.readText(`${ctx.paths.stateDir}/daemon.json.before-enable`);
     const rebuilt = rebuildState({
       config: { path: snap.daemonConfig.path, text: snap.daemonConfig.text ?? '', value: snap.daemonConfig.value },
-      before, dockerVersion: version, uplink: snap.host.uplink, prefix: o.prefix, outsidePrefix: o.outsidePrefix,
+      before, dockerVersion: version, uplink: snap.host.uplink, uplinkMtu: uplinkMtu(snap.host.net?.links ?? [], snap.host.uplink, snap.host.sysctls), prefix: o.prefix, outsidePrefix: o.outsidePrefix,
       host: outsideFacts(prefixFacts(snap)), sysctlFileExists: await ctx.host.files.exists(ctx.paths.sysctlConf),
       now: new Date().toISOString(),
     });

@@ -2,7 +2,8 @@
 // (pure). The prefix is the one whose keys enable would write, exactly: the default bridge's fixed-cidr-v6
 // is its first /64 and default-address-pools its subnets; the mode follows from the prefix and the uplink
 // as enable's auto mode decides. What the lost file alone knew (the sysctls' values before enable, the NDP
-// entries that were not ours) cannot be rebuilt, and the plan says what disable will do without it. An npt
+// entries that were not ours) cannot be rebuilt, and the plan says what disable will do without it; the default
+// bridge's MTU enable lowered is read back from daemon.json's "mtu". An npt
 // host's keys are routed mode's for a ULA: with the outside prefix given (only the lost file knew it) they
 // read as npt.
 import { deepEqual, setKeys } from '../daemon/edit';
@@ -12,6 +13,7 @@ import { MIN_PREFIX_LENGTH } from '../model/prefix-rules';
 import { ABSENT, type ToolState } from '../model/state';
 import { planDaemonKeys } from '../daemon/plan-keys';
 import { chooseMode } from '../model/mode';
+import { DOCKER_DEFAULT_MTU, IPV6_MIN_MTU, defaultBridgeMtu } from '../model/mtu';
 import { judgeOutside, type OutsideFacts } from '../model/npt';
 import { routeKey, unreachableRoutes } from '../reconcile/desired';
 import { UsageError } from '../errors';
@@ -28,6 +30,8 @@ export interface RebuildInput {
   /** --outside-prefix: the host ran npt mode (a ULA inside), translated to this prefix */
   outsidePrefix?: string;
   uplink: string;
+  /** the uplink's IPv6 MTU now (model/mtu.ts uplinkMtu), when known: the "mtu" enable writes is this one */
+  uplinkMtu?: number;
   /** the host's uplink prefixes, addresses and routers (observe/prefix-facts.ts): the modes and the outside prefix are judged on them as enable judges them */
   host: OutsideFacts;
   sysctlFileExists: boolean;
@@ -109,8 +113,9 @@ export function rebuildState(i: RebuildInput): RebuiltState {
     if ('why' in j) throw new UsageError(`--outside-prefix ${i.outsidePrefix} ${j.why}`, j.hint);
     outside = formatCidr(j.cidr);
   }
+  const mtu = rebuiltMtu(c, i);
   // the keys enable writes for it, with the values daemon.json holds now
-  const keys = Object.fromEntries(Object.keys(planDaemonKeys({}, i.dockerVersion, found.prefix, found.mode).set).map((k) => [k, c[k]]));
+  const keys = Object.fromEntries([...Object.keys(planDaemonKeys({}, i.dockerVersion, found.prefix, found.mode).set), ...(mtu?.undo ? ['mtu'] : [])].map((k) => [k, c[k]]));
   // what disable puts back: the values of the copy from before enable, else nothing (the keys go)
   const undo = i.before !== undefined
     ? setKeys(i.before, keys, i.config.path).undo
@@ -121,6 +126,7 @@ export function rebuildState(i: RebuildInput): RebuiltState {
     i.before !== undefined
       ? `disable will put back the values of ${Object.keys(keys).join(', ')} from the copy enable kept before its first change`
       : `no copy of daemon.json from before enable is left: disable will remove ${Object.keys(keys).join(', ')} instead of restoring earlier values`,
+    ...(mtu ? [mtu.note] : []),
     'the sysctls\' values from before enable were in the lost file: disable will leave forwarding, accept_ra and proxy_ndp as they are now (set them back by hand if you need)',
   ];
   const routes = unreachableRoutes({ mode: found.mode, prefix, outsidePrefix: outside }).map(routeKey);
@@ -129,9 +135,27 @@ export function rebuildState(i: RebuildInput): RebuiltState {
     enabled: {
       at: i.now, daemonJson: { path: i.config.path, undo, fileExisted: true },
       sysctls: {}, sysctlFileWritten: i.sysctlFileExists, natByUs: found.mode === 'npt', filterByUs: true,
+      ...(mtu ? { mtu: mtu.value } : {}),
     },
     ...(outside ? { outsidePrefix: outside } : {}),
     ...(routes.length ? { routes } : {}),
   };
   return { state, prefix, notes };
+}
+
+/**
+ * The default bridge's MTU, when daemon.json lowers it below Docker's 1500: enable records any such MTU (network
+ * create gives it to the networks it makes), and writes "mtu" itself only to lower it to the uplink's. disable
+ * undoes the key when the copy from before enable tells its earlier value, or, without the copy, when it is the
+ * uplink's (what enable writes); another value is not enable's to remove.
+ */
+function rebuiltMtu(c: Record<string, unknown>, i: Pick<RebuildInput, 'before' | 'uplink' | 'uplinkMtu' | 'config'>): { value: number; undo: boolean; note: string } | undefined {
+  const value = defaultBridgeMtu(c);
+  if (value >= DOCKER_DEFAULT_MTU || value < IPV6_MIN_MTU) return undefined;
+  const undo = i.before !== undefined || value === i.uplinkMtu;
+  const kept = `the default bridge's MTU ${value} ("mtu" in ${i.config.path}) is recorded again: docker ipv6 network create gives it to the networks it makes`;
+  return {
+    value, undo,
+    note: undo ? kept : `${kept}; it is not the uplink ${i.uplink}'s MTU (${i.uplinkMtu ?? 'unknown'}), which is the one enable writes, so disable leaves "mtu" in ${i.config.path}`,
+  };
 }

@@ -166,6 +166,34 @@ test('rebuild the state from daemon.json: the prefix whose keys enable writes (2
   t.throws(() => rebuildState({ config: { path: '/d.json', text: '', value: { ipv6: true } }, dockerVersion: '28.5.2', uplink: 'eth0', host: { uplinkPrefixes: [], hostAddresses: [], gateways: [] }, sysctlFileExists: false, now: 'x' }), { message: /no routed or ndp setup/ });
 });
 
+test('rebuild-state keeps the MTU daemon.json still shows: recorded for network create, undone by disable when it is enable\'s', (t) => {
+  const prefix = parseCidr6('2001:db8:2::/48')!;
+  // what enable writes on an uplink of MTU 1420: its keys and "mtu": 1420
+  const keys = planDaemonKeys({}, '28.5.2', prefix, 'routed', { mtu: 1420 }).set;
+  t.is(keys.mtu, 1420);
+  const base = { config: { path: '/d.json', text: '', value: keys }, dockerVersion: '28.5.2', uplink: 'eth0', host: { uplinkPrefixes: [], hostAddresses: [], gateways: [] }, sysctlFileExists: true, now: 'then' };
+  const r = rebuildState({ ...base, uplinkMtu: 1420 });
+  t.is(stateProblem(r.state), undefined);
+  t.is(r.state.enabled!.mtu, 1420, 'network create gives the networks it makes the default bridge\'s MTU again');
+  t.deepEqual(r.state.enabled!.daemonJson.undo.previous.mtu, { absent: true }, 'the uplink\'s MTU: what enable writes, so disable removes it');
+  t.regex(r.notes.join('\n'), /the default bridge's MTU 1420 \("mtu" in \/d\.json\) is recorded again/);
+  t.regex(r.notes.join('\n'), /disable will remove .*mtu/);
+  // another MTU than the uplink's, and no copy from before enable: the admin's own, recorded but never removed
+  const own = rebuildState({ ...base, uplinkMtu: 1500 });
+  t.is(own.state.enabled!.mtu, 1420);
+  t.false('mtu' in own.state.enabled!.daemonJson.undo.previous);
+  t.regex(own.notes.join('\n'), /not the uplink eth0's MTU \(1500\), which is the one enable writes, so disable leaves "mtu" in \/d\.json/);
+  // with the copy from before enable, its value (or its absence) is what disable puts back
+  t.deepEqual(rebuildState({ ...base, uplinkMtu: 1500, before: '{"mtu": 1450}' }).state.enabled!.daemonJson.undo.previous.mtu, { value: 1450, raw: '1450' });
+  t.deepEqual(rebuildState({ ...base, before: '{}' }).state.enabled!.daemonJson.undo.previous.mtu, { absent: true });
+  // Docker's own 1500 (no key, or 1500 written): nothing recorded, nothing undone
+  for (const value of [planDaemonKeys({}, '28.5.2', prefix, 'routed').set, { ...keys, mtu: 1500 }]) {
+    const none = rebuildState({ ...base, config: { ...base.config, value }, uplinkMtu: 1500 });
+    t.is(none.state.enabled!.mtu, undefined);
+    t.false('mtu' in none.state.enabled!.daemonJson.undo.previous);
+  }
+});
+
 test('rebuild-state in npt mode on Docker before 27: the pools fit several lengths, the outside prefix\'s length picks the inside one', (t) => {
   const keys = planDaemonKeys({}, '20.10.24', parseCidr6('fd6e:7074:24::/48')!, 'npt').set;
   const base = { config: { path: '/d.json', text: '', value: keys }, dockerVersion: '20.10.24', uplink: 'eth0', host: { uplinkPrefixes: [], hostAddresses: [], gateways: [] }, sysctlFileExists: true, now: 'then' };
