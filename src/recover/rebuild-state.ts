@@ -3,12 +3,12 @@
 // is its first /64 and default-address-pools its subnets; the mode follows from the prefix and the uplink
 // as enable's auto mode decides. What the lost file alone knew (the sysctls' values before enable, the NDP
 // entries that were not ours) cannot be rebuilt, and the plan says what disable will do without it; the default
-// bridge's MTU enable lowered is read back from daemon.json's "mtu". An npt
-// host's keys are routed mode's for a ULA: with the outside prefix given (only the lost file knew it) they
+// bridge's MTU enable lowered is read back from daemon.json's "mtu", nat mode's chosen source from our SNAT rule.
+// An npt host's keys are routed mode's for a ULA: with the outside prefix given (only the lost file knew it) they
 // read as npt.
 import { deepEqual, setKeys } from '../daemon/edit';
 import { PreconditionError } from '../errors';
-import { formatCidr, parseCidr6, type Cidr6 } from '../model/ip';
+import { canonical6, formatCidr, parseCidr6, type Cidr6 } from '../model/ip';
 import { MIN_PREFIX_LENGTH } from '../model/prefix-rules';
 import { ABSENT, type ToolState } from '../model/state';
 import { planDaemonKeys } from '../daemon/plan-keys';
@@ -34,16 +34,18 @@ export interface RebuildInput {
   uplinkMtu?: number;
   /** the host's uplink prefixes, addresses and routers (observe/prefix-facts.ts): the modes and the outside prefix are judged on them as enable judges them */
   host: OutsideFacts;
+  /** nat mode: the source our nat chain SNATs to (enable --nat-source) as the firewall shows it, and the host addresses enable would accept as one */
+  natSource?: { seen: string; choices: readonly string[] };
   sysctlFileExists: boolean;
   now: string;
 }
 
-type RebuiltMode = 'routed' | 'ndp' | 'npt';
+type RebuiltMode = 'routed' | 'ndp' | 'npt' | 'nat';
 
 export interface RebuiltState { state: ToolState; prefix: string; notes: string[] }
 
 /**
- * The prefixes whose enable keys daemon.json holds now (routed or ndp), longest first. Docker before 27 gets
+ * The prefixes whose enable keys daemon.json holds now (routed, ndp or nat; npt when asked), longest first. Docker before 27 gets
  * 64 one-subnet pool entries whatever the prefix's length, so there several lengths give the same keys.
  */
 export function prefixesFromKeys(config: Record<string, unknown>, version: string, uplinkPrefixes: readonly string[], npt = false): Array<{ prefix: Cidr6; mode: RebuiltMode }> {
@@ -55,7 +57,7 @@ export function prefixesFromKeys(config: Record<string, unknown>, version: strin
     if (prefix.start !== bridge.start) continue;
     const auto = chooseMode('auto', prefix, uplinkPrefixes);
     // npt: a ULA inside prefix with routed mode's keys; otherwise what enable's auto mode makes of the prefix
-    const mode = npt ? (auto === 'nat' ? 'npt' : undefined) : auto === 'routed' || auto === 'ndp' ? auto : undefined;
+    const mode = npt ? (auto === 'nat' ? 'npt' : undefined) : auto === 'routed' || auto === 'ndp' || auto === 'nat' ? auto : undefined;
     if (!mode) continue;
     // every key enable writes for this prefix is there with its value; of the pools, the IPv6 entries (enable keeps the IPv4 ones)
     const want = planDaemonKeys({}, version, prefix, mode).set;
@@ -81,8 +83,9 @@ export function prefixFromKeys(config: Record<string, unknown>, version: string,
 
 export function rebuildState(i: RebuildInput): RebuiltState {
   const c = i.config.value;
-  if (!(c.ipv6 === true && c.ip6tables === false)) {
-    throw new PreconditionError(`${i.config.path} does not run Docker with IPv6 and its IPv6 filter off: there is no routed or ndp setup to rebuild the state from`, 'docker ipv6 enable sets IPv6 up (add --dry-run to see how)');
+  // enable writes "ip6tables" in every mode: false where our filter replaces Docker's, true for Docker's NAT66 (nat)
+  if (!(c.ipv6 === true && typeof c.ip6tables === 'boolean')) {
+    throw new PreconditionError(`${i.config.path} does not run Docker with IPv6 as docker ipv6 enable sets it up ("ipv6": true, "ip6tables" set): there is no setup to rebuild the state from`, 'docker ipv6 enable sets IPv6 up (add --dry-run to see how)');
   }
   const npt = i.outsidePrefix !== undefined;
   // npt maps the inside prefix 1:1 onto the outside one: where the pools fit several lengths (before 27), the
@@ -114,6 +117,7 @@ export function rebuildState(i: RebuildInput): RebuiltState {
     outside = formatCidr(j.cidr);
   }
   const mtu = rebuiltMtu(c, i);
+  const natSource = rebuiltNatSource(i.natSource);
   // the keys enable writes for it, with the values daemon.json holds now
   const keys = Object.fromEntries([...Object.keys(planDaemonKeys({}, i.dockerVersion, found.prefix, found.mode).set), ...(mtu?.undo ? ['mtu'] : [])].map((k) => [k, c[k]]));
   // what disable puts back: the values of the copy from before enable, else nothing (the keys go)
@@ -127,6 +131,7 @@ export function rebuildState(i: RebuildInput): RebuiltState {
       ? `disable will put back the values of ${Object.keys(keys).join(', ')} from the copy enable kept before its first change`
       : `no copy of daemon.json from before enable is left: disable will remove ${Object.keys(keys).join(', ')} instead of restoring earlier values`,
     ...(mtu ? [mtu.note] : []),
+    ...(found.mode === 'nat' ? [natSource.note] : []),
     'the sysctls\' values from before enable were in the lost file: disable will leave forwarding, accept_ra and proxy_ndp as they are now (set them back by hand if you need)',
   ];
   const routes = unreachableRoutes({ mode: found.mode, prefix, outsidePrefix: outside }).map(routeKey);
@@ -134,10 +139,11 @@ export function rebuildState(i: RebuildInput): RebuiltState {
     version: 1, prefix, mode: found.mode, uplink: i.uplink,
     enabled: {
       at: i.now, daemonJson: { path: i.config.path, undo, fileExisted: true },
-      sysctls: {}, sysctlFileWritten: i.sysctlFileExists, natByUs: found.mode === 'npt', filterByUs: true,
+      sysctls: {}, sysctlFileWritten: i.sysctlFileExists, natByUs: found.mode === 'npt', filterByUs: found.mode !== 'nat',
       ...(mtu ? { mtu: mtu.value } : {}),
     },
     ...(outside ? { outsidePrefix: outside } : {}),
+    ...(natSource.value ? { natSource: natSource.value } : {}),
     ...(routes.length ? { routes } : {}),
   };
   return { state, prefix, notes };
@@ -158,4 +164,16 @@ function rebuiltMtu(c: Record<string, unknown>, i: Pick<RebuildInput, 'before' |
     value, undo,
     note: undo ? kept : `${kept}; it is not the uplink ${i.uplink}'s MTU (${i.uplinkMtu ?? 'unknown'}), which is the one enable writes, so disable leaves "mtu" in ${i.config.path}`,
   };
+}
+
+/**
+ * nat mode: the chosen source (enable --nat-source) our SNAT rule still names, recorded again while it is an address
+ * enable would accept; else none, and the note says how to choose one again.
+ */
+function rebuiltNatSource(n: RebuildInput['natSource']): { value?: string; note: string } {
+  const again = 'docker ipv6 enable --nat-source ADDR sets one again (doctor lists the addresses to choose from)';
+  if (!n) return { note: `nat mode: no SNAT rule of ours names a chosen NAT66 source, so none is recorded (containers leave with the kernel's choice); if enable had chosen one, ${again}` };
+  const value = canonical6(n.seen);
+  if (!n.choices.map(canonical6).includes(value)) return { note: `our SNAT rule names ${value}, which is no longer an address of this host a source may be: it is not recorded; ${again}` };
+  return { value, note: `the chosen NAT66 source ${value} our SNAT rule names is recorded again: docker ipv6 apply keeps it for every network` };
 }

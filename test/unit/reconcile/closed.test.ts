@@ -10,6 +10,7 @@ import { dockerFilterOff, readStateOrLost } from '../../../src/reconcile/lost-st
 import { installSkeleton } from '../../../src/reconcile/skeleton';
 import { catchAllRules } from '../../../src/firewall/batches';
 import { stateProblem } from '../../../src/model/state-check';
+import { agentNeeded } from '../../../src/model/state';
 import { planDaemonKeys } from '../../../src/daemon/plan-keys';
 import { parseCidr6 } from '../../../src/model/ip';
 import { prefixFromKeys, rebuildState } from '../../../src/recover/rebuild-state';
@@ -163,7 +164,7 @@ test('rebuild the state from daemon.json: the prefix whose keys enable writes (2
   t.deepEqual(r.state.enabled!.daemonJson.undo.previous.ip6tables, { absent: true });
   // keys that are not what enable writes: refused, nothing guessed
   t.throws(() => rebuildState({ config: { path: '/d.json', text: '', value: { ipv6: true, ip6tables: false, 'fixed-cidr-v6': '2001:db8:2::/64' } }, dockerVersion: '28.5.2', uplink: 'eth0', host: { uplinkPrefixes: [], hostAddresses: [], gateways: [] }, sysctlFileExists: false, now: 'x' }), { message: /not what docker ipv6 enable writes/ });
-  t.throws(() => rebuildState({ config: { path: '/d.json', text: '', value: { ipv6: true } }, dockerVersion: '28.5.2', uplink: 'eth0', host: { uplinkPrefixes: [], hostAddresses: [], gateways: [] }, sysctlFileExists: false, now: 'x' }), { message: /no routed or ndp setup/ });
+  t.throws(() => rebuildState({ config: { path: '/d.json', text: '', value: { ipv6: true } }, dockerVersion: '28.5.2', uplink: 'eth0', host: { uplinkPrefixes: [], hostAddresses: [], gateways: [] }, sysctlFileExists: false, now: 'x' }), { message: /there is no setup to rebuild the state from/ });
 });
 
 test('rebuild-state keeps the MTU daemon.json still shows: recorded for network create, undone by disable when it is enable\'s', (t) => {
@@ -191,6 +192,32 @@ test('rebuild-state keeps the MTU daemon.json still shows: recorded for network 
     const none = rebuildState({ ...base, config: { ...base.config, value }, uplinkMtu: 1500 });
     t.is(none.state.enabled!.mtu, undefined);
     t.false('mtu' in none.state.enabled!.daemonJson.undo.previous);
+  }
+});
+
+test('rebuild-state in nat mode: Docker\'s NAT66 keys, with the chosen source our SNAT rule still names and the MTU', (t) => {
+  const ula = parseCidr6('fd12:3456:789a::/48')!;
+  const host = { uplinkPrefixes: ['2001:db8:1::/64'], hostAddresses: ['2001:db8:1::2/64', '2001:db8:1::99/64'], gateways: ['2001:db8:1::1'] };
+  const choices = ['2001:db8:1::2', '2001:db8:1::99'];
+  for (const version of ['20.10.24', '28.5.2']) {
+    const keys = planDaemonKeys({}, version, ula, 'nat', { mtu: 1420 }).set;
+    t.is(keys.ip6tables, true);
+    const base = { config: { path: '/d.json', text: '', value: keys }, dockerVersion: version, uplink: 'eth0', uplinkMtu: 1420, host, sysctlFileExists: true, now: 'then' };
+    const r = rebuildState({ ...base, natSource: { seen: '2001:DB8:1::99', choices } });
+    t.is(stateProblem(r.state), undefined, version);
+    // 20.10's one-subnet pools fit lengths down from /56: the longest is taken, as in the other modes
+    t.like(r.state, { mode: 'nat', prefix: version.startsWith('20.') ? 'fd12:3456:789a::/56' : 'fd12:3456:789a::/48', natSource: '2001:db8:1::99', enabled: { natByUs: false, filterByUs: false, mtu: 1420 } }, version);
+    t.is(r.state.routes, undefined, 'nat mode has no unreachable route');
+    t.true(agentNeeded(r.state), 'the agent keeps the SNAT rule for every network');
+    t.regex(r.notes.join('\n'), /the chosen NAT66 source 2001:db8:1::99 our SNAT rule names is recorded again/);
+    // the address is no longer the host's: not recorded, and the note says how to choose again
+    const gone = rebuildState({ ...base, natSource: { seen: '2001:db8:1::99', choices: ['2001:db8:1::2'] } });
+    t.is(gone.state.natSource, undefined);
+    t.regex(gone.notes.join('\n'), /names 2001:db8:1::99, which is no longer an address of this host a source may be: it is not recorded; docker ipv6 enable --nat-source ADDR sets one again/);
+    // no SNAT rule of ours: nothing chosen is recorded, and the note says so
+    const none = rebuildState(base);
+    t.is(none.state.natSource, undefined);
+    t.regex(none.notes.join('\n'), /no SNAT rule of ours names a chosen NAT66 source, so none is recorded/);
   }
 });
 
