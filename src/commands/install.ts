@@ -7,7 +7,8 @@ export function register(program: Command, makeContext: ContextFactory): void {
     const ctx = makeContext(cmd);
     const { uninstall } = await import('../install/install');
     const removed: string[] = [];
-    await uninstall({ root: ctx.globals.root, user: !!opts.user, dryRun: ctx.globals.dryRun, home: ctx.env.HOME, services: ctx.host.services }, (l) => (ctx.globals.json ? removed.push(l.replace(/^remove /, '')) : ctx.note(l)));
+    await uninstall({ root: ctx.globals.root, user: !!opts.user, dryRun: ctx.globals.dryRun, home: ctx.env.HOME, services: ctx.host.services,
+      guard: { stateFile: ctx.paths.stateFile, journalFile: ctx.paths.journalFile, force: ctx.env.DOCKER_IPV6_FORCE_REMOVE === '1' } }, (l) => (ctx.globals.json ? removed.push(l.replace(/^remove /, '')) : ctx.note(l)));
     if (ctx.globals.json) ctx.outJson({ dryRun: ctx.globals.dryRun, removed });
   };
   program

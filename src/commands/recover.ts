@@ -7,7 +7,7 @@ export function register(program: Command, makeContext: ContextFactory): void {
     .command('recover')
     .description('roll back what an interrupted enable, disable or doctor --fix left (as they do first), keeping what others changed since; --dry-run shows it')
     .option('--abandon', 'remove the journal without undoing anything, after listing what each change leaves as it is')
-    .option('--rebuild-state', 'write a lost state file again from what enable left in daemon.json (routed, ndp and, with --outside-prefix, npt modes)')
+    .option('--rebuild-state', 'write a lost state file again from what enable left in daemon.json (routed, ndp and nat modes; npt with --outside-prefix)')
     .option('--prefix <P>', 'with --rebuild-state: the prefix, where the keys fit several (Docker before 27)')
     .option('--outside-prefix <P>', 'with --rebuild-state on an npt host: the outside prefix the inside one was translated to')
     .action(async (opts: { abandon?: boolean; rebuildState?: boolean; prefix?: string; outsidePrefix?: string }, cmd: Command) => {

@@ -16,9 +16,14 @@ export function restartDeadlineMs(networks: number): number {
   return 60_000 + 500 * networks;
 }
 
+/**
+ * A pause that an abort ends early. The signal is the transaction's, shared by every poll of every step: the
+ * listener goes when the timer fires, or one per poll piles up on it (Node warns past 10).
+ */
 const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
-  const t = setTimeout(resolve, ms);
-  signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+  const onAbort = () => { clearTimeout(t); resolve(); };
+  const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+  signal?.addEventListener('abort', onAbort, { once: true });
 });
 
 /** Polls /_ping until it answers or the deadline passes; reports progress every few seconds. */

@@ -9,6 +9,8 @@ import { replaceFile } from '../host/files';
 import { trustProblem, untrustedError } from '../host/trust';
 import { shellQuote } from '../util/shell-quote';
 import { manifestProblem, type Manifest, type ManifestScope } from './manifest';
+import { removalRefusal } from './removal';
+import type { ToolState } from '../model/state';
 import type { ServiceManager } from '../host/interfaces';
 
 export { bundledUnits, defaultExecutable } from '../host/units';
@@ -131,7 +133,7 @@ async function mkdirTracked(d: string, m: Manifest, keep: string[] = []): Promis
  * Removes exactly what the manifest says was installed, once the manifest is shown to name only what install puts
  * in place (manifest.ts); a manifest naming anything else is refused before anything is removed.
  */
-export async function uninstall(o: Pick<InstallOptions, 'root' | 'user' | 'home' | 'dryRun' | 'services'> & { keepUnitsEnabled?: boolean }, log: (s: string) => void): Promise<void> {
+export async function uninstall(o: Pick<InstallOptions, 'root' | 'user' | 'home' | 'dryRun' | 'services'> & { keepUnitsEnabled?: boolean; guard?: RemovalGuard }, log: (s: string) => void): Promise<void> {
   const L = installLayout(o);
   assertFoldersTrusted(o, L, 'uninstall');
   let raw: unknown;
@@ -145,6 +147,8 @@ export async function uninstall(o: Pick<InstallOptions, 'root' | 'user' | 'home'
     throw new ConfigError(`the install manifest ${L.manifest} was not written by docker ipv6 install: ${problem}`, `nothing was removed; look at who changed it, then remove what install put in place by hand (${L.pluginLink}, ${L.libDir})`);
   }
   const m = raw as Manifest;
+  // system-wide, the units go: refused while they are what keeps the host closed, as the deb's prerm refuses
+  if (!o.user && !o.keepUnitsEnabled && o.guard) await checkRemoval(o.guard, log);
   // units are only installed (and enabled) system-wide: a per-user uninstall never asks systemctl anything
   if (m.enabledUnits.length && o.services && !o.user && !o.dryRun && !o.keepUnitsEnabled) await o.services.disable(m.enabledUnits).catch(() => undefined);
   for (const p of [...m.symlinks, ...m.files, L.manifest]) {
@@ -158,6 +162,20 @@ export async function uninstall(o: Pick<InstallOptions, 'root' | 'user' | 'home'
       if (await exists(d)) { log(`remove ${d}/`); await rmdirIfEmpty(d); }
     }
   }
+}
+
+/** Where the tool's state is, and whether to remove anyway (DOCKER_IPV6_FORCE_REMOVE=1, as for apt remove). */
+export interface RemovalGuard { stateFile: string; journalFile: string; force: boolean }
+
+async function checkRemoval(g: RemovalGuard, log: (s: string) => void): Promise<void> {
+  let state: ToolState | undefined;
+  // an unreadable state says nothing either way (the prerm's greps find nothing in it either)
+  try { state = JSON.parse(await readFile(g.stateFile, 'utf8')) as ToolState; } catch { state = undefined; }
+  const refusal = removalRefusal(typeof state === 'object' && state ? state : undefined, await exists(g.journalFile), g);
+  if (!refusal) return;
+  if (g.force) { log(`removing docker-ipv6 anyway (DOCKER_IPV6_FORCE_REMOVE=1), although ${refusal.why}`); return; }
+  throw new PreconditionError(`refusing to uninstall docker-ipv6: ${refusal.why}`,
+    `first: ${refusal.first}; then: docker ipv6 uninstall. To remove it anyway (the state stays in ${dirname(g.stateFile)}): env DOCKER_IPV6_FORCE_REMOVE=1 docker ipv6 uninstall`);
 }
 
 async function rmdirIfEmpty(d: string): Promise<void> {

@@ -3,7 +3,7 @@ import { UsageError } from '../errors';
 import type { Mode } from './state';
 import { classifyV6, contains, parseCidr6, type Cidr6 } from './ip';
 
-export function chooseMode(requested: 'auto' | Mode, prefix: Cidr6, uplinkPrefixes: string[]): Mode {
+export function chooseMode(requested: 'auto' | Mode, prefix: Cidr6, uplinkPrefixes: readonly string[]): Mode {
   const onLink = uplinkPrefixes.map((u) => parseCidr6(u)!).find((u) => contains(u, prefix) && prefix.length > u.length);
   const ula = classifyV6(prefix) === 'ula';
   if (requested === 'auto') return ula ? 'nat' : onLink ? 'ndp' : 'routed';

@@ -2,6 +2,7 @@
 import { NAT_CHAIN } from '../model/names';
 import { nptRules } from '../firewall/batches';
 import { dockerMasqOf, ruleTokens } from '../model/ip6tables-save';
+import { parseRuleLine } from '../model/fw-rule';
 import { cidrKey, classifyV6, contains, parseCidr6 } from '../model/ip';
 import type { HostSnapshot } from './snapshot';
 import type { NetworkFacts } from '../model/docker';
@@ -32,6 +33,15 @@ export function ourMasquerades(snap: Pick<HostSnapshot, 'firewall'>): string[] {
     if (s > 0) out.push(t[s + 1]);
   }
   return out;
+}
+
+/** The chosen source our nat chain SNATs to (enable --nat-source), as the firewall shows it: one address for every rule. */
+export function ourSnatSource(snap: Pick<HostSnapshot, 'firewall'>): string | undefined {
+  for (const line of snap.firewall.tables.nat?.rules ?? []) {
+    const r = parseRuleLine(line);
+    if (r?.chain === NAT_CHAIN && r.target === 'SNAT' && r.toSource) return r.toSource;
+  }
+  return undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 // Derives the prefix-relevant facts (host addresses, routes, on-link prefixes, Docker subnets) from a snapshot (pure).
 import type { HostSnapshot } from './snapshot';
 import { classifyV6, contains, parseCidr6, type Cidr6 } from '../model/ip';
+import type { OutsideFacts } from '../model/npt';
 
 export interface PrefixFacts {
   /** the host's own addresses with their on-link lengths ("2001:db8:1::2/64") */
@@ -50,6 +51,11 @@ export function prefixFacts(snap: HostSnapshot, own?: Cidr6): PrefixFacts {
     dockerSubnets: snap.networks.filter((n) => n.name !== 'bridge').flatMap((n) => n.ipv6Subnets.filter((s) => !mine(s)).map((subnet) => ({ network: n.name, subnet }))),
     pools,
   };
+}
+
+/** What an outside prefix (npt) is judged on (model/npt.ts judgeOutside): enable and recover --rebuild-state alike. */
+export function outsideFacts(f: PrefixFacts): OutsideFacts {
+  return { uplinkPrefixes: f.uplinkPrefixes, hostAddresses: f.hostAddresses, gateways: f.gateways ?? [] };
 }
 
 /** A global (scope 0) address of the uplink that is not inside the prefix: the next hop upstream routes to. */

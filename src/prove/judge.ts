@@ -62,6 +62,20 @@ export function masqueradeFor(subnet: string, sources: string[]): string | undef
   return s ? sources.find((m) => { const c = parseCidr6(m); return !!c && contains(c, s); }) : undefined;
 }
 
+type SourceKind = 'npt' | 'chosen' | 'nat' | 'own';
+
+/**
+ * An egress source in words, the same whether conntrack saw it or the NAT rules imply it: the container's address
+ * mapped (npt), the chosen source, a host address (NAT66), the container's own. No address: "a host address".
+ */
+function sourceWords(kind: SourceKind, address: string | undefined, w: { container?: string; outsidePrefix?: string; masq?: string }): string {
+  const by = w.masq ? `, masqueraded by ${w.masq}` : '';
+  if (kind === 'npt') return `${address ?? '?'}: the container's ${w.container} mapped into ${w.outsidePrefix} (NPTv6)`;
+  if (kind === 'chosen') return `the chosen source ${address} (--nat-source${w.masq ? `, SNAT of ${w.masq}` : ''})`;
+  if (kind === 'nat') return `${address ? `the host's address ${address}` : 'a host address'} (NAT66${by}), not the container's ${w.container}`;
+  return `the container's own address ${address} (untranslated)`;
+}
+
 export function judge(f: VerifyFacts, o: Observed): CheckRow[] {
   const rows: CheckRow[] = [];
   const row = (id: string, title: string, pass: boolean, detail: string, fix?: string) => rows.push({ id, title, status: pass ? 'pass' : 'fail', detail, ...(pass ? {} : { fix }) });
@@ -132,23 +146,23 @@ export function judge(f: VerifyFacts, o: Observed): CheckRow[] {
     const inside = f.prefix && o.addressA && f.mode === 'npt' && f.outsidePrefix ? mapAddress(o.addressA, f.prefix, f.outsidePrefix) : undefined;
     const expectNat = !inside && (ula || f.mode === 'nat' || (!f.mode && ula));
     const title = o.egressSeenAs ? 'source address seen outside (conntrack)' : 'expected source address (from the NAT rules)';
+    const words = { container: o.addressA, outsidePrefix: f.outsidePrefix, masq };
     if (!f.target || !ok(o.egress)) {
       rows.push({ id: 'egress-source', title, status: 'skip', detail: 'not judged: egress failed (see egress), so no packet left with a source address' });
     } else if (o.egressSeenAs) {
       const seen = o.egressSeenAs;
       const chosen = expectNat && f.natSource && masq ? f.natSource : undefined;
+      const kind: SourceKind = inside ? 'npt' : chosen ? 'chosen' : expectNat ? 'nat' : 'own';
       const good = inside ? seen === inside : chosen ? seen === chosen : expectNat ? seen !== o.addressA : seen === o.addressA;
-      const what = inside ? `the container's ${o.addressA} mapped into ${f.outsidePrefix} (NPTv6)` : chosen ? `the chosen source ${chosen} (--nat-source)` : expectNat ? `a host address (NAT66), not the container's ${o.addressA}` : `the container's own ${o.addressA}`;
-      // what it is, in the words of the inferred row: the host's address, the container's own address
-      const saw = inside ? `${seen}: ${what}` : chosen ? `the chosen source ${seen} (--nat-source)` : expectNat ? `the host's address ${seen} (NAT66), not the container's ${o.addressA}` : `the container's own address ${seen}`;
-      row('egress-source', title, good, good ? saw : `${seen}, expected ${inside ?? ''} ${what}`.replace('  ', ' '),
+      // expected: the address the mode makes of the container's (any host address for NAT66)
+      const expected = kind === 'nat' ? undefined : inside ?? chosen ?? o.addressA;
+      row('egress-source', title, good, good ? sourceWords(kind, seen, words) : `${seen}, expected ${sourceWords(kind, expected, words)}`,
         inside ? 'docker ipv6 apply (puts the NPTv6 translation back)' : expectNat ? 'a ULA subnet needs NAT66: docker ipv6 enable --mode nat' : `a ${f.mode} network should not be masqueraded: remove the MASQUERADE rule for ${subnet}`);
     } else {
-      const from = inside ? `${inside} (NPTv6 of ${o.addressA})` : masq && f.natSource ? `the chosen source ${f.natSource} (SNAT of ${masq})`
-        : masq ? `the host's address ${f.hostAddress ?? ''} (masqueraded by ${masq})`.replace('  ', ' ') : `the container's own address ${o.addressA} (no masquerade rule covers it)`;
-      const seen = `${from}; inferred from the NAT rules, not seen at the far end`;
+      const kind: SourceKind = inside ? 'npt' : masq && f.natSource ? 'chosen' : masq ? 'nat' : 'own';
+      const address = { npt: inside, chosen: f.natSource, nat: f.hostAddress, own: o.addressA }[kind];
       const good = f.masqueraded === undefined || !!inside ? true : expectNat ? !!masq : !masq;
-      row('egress-source', title, good, `${seen}${f.masqueraded === undefined ? ' (firewall unreadable: assumed)' : ''}`,
+      row('egress-source', title, good, `${sourceWords(kind, address, words)}; inferred from the NAT rules, not seen at the far end${f.masqueraded === undefined ? ' (firewall unreadable: assumed)' : ''}`,
         expectNat ? 'a ULA subnet needs NAT66: docker ipv6 enable --mode nat' : `a ${f.mode} network should not be masqueraded: remove the MASQUERADE rule for ${subnet}`);
     }
   }

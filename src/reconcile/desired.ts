@@ -1,5 +1,5 @@
 // Pure: what the host should hold for the saved state and the live Docker networks and containers.
-import { catchAllCovers, filterRules, nptRules, renderNatBatch, type FilterNetwork } from '../firewall/batches';
+import { catchAllCovers, filterRules, nptRules, renderNatBatch, type FilterNetwork, type NatSource } from '../firewall/batches';
 import { NAT_CHAIN } from '../model/names';
 import type { LinkInfo } from '../model/net';
 import { planSysctls } from '../model/sysctl-plan';
@@ -59,17 +59,24 @@ export function natWanted(owned: Partial<Pick<Owned, 'natByUs' | 'natSource'>>):
 }
 
 /**
- * Our nat chain: in npt mode the translation; else every subnet of the prefix masqueraded (Docker programs no NAT) or SNATed to the chosen source.
- * With Docker's own NAT on, a network Docker already SNATs to that source (the host_ipv6 option network create
- * set, Docker 25+) needs nothing from us; every other one, the default bridge first, gets our SNAT rule, which
- * decides before Docker's masquerade (our jump is kept above it: diff.ts).
+ * Our nat chain, one rule set per mode side by side. npt: the 1:1 translation of the whole prefix (networks do
+ * not matter). Otherwise each network of the prefix: masqueraded (Docker programs no NAT) or SNATed to the
+ * chosen source. With Docker's own NAT on, a network Docker already SNATs to that source (the host_ipv6 option
+ * network create set, Docker 25+) needs nothing from us; every other one, the default bridge first, gets our
+ * SNAT rule, which decides before Docker's masquerade (our jump is kept above it: diff.ts).
  */
 export function desiredNatRules(owned: Pick<Owned, 'prefix'> & Partial<Pick<Owned, 'natByUs' | 'natSource' | 'mode' | 'outsidePrefix' | 'uplink'>>, docker: DockerFacts): string[] {
-  // npt: the 1:1 translation of the whole prefix (networks do not matter)
-  if (owned.mode === 'npt' && owned.outsidePrefix && owned.uplink) return nptRules(formatCidr(parseCidr6(owned.prefix)!), formatCidr(parseCidr6(owned.outsidePrefix)!), owned.uplink);
+  const inside = formatCidr(parseCidr6(owned.prefix)!);
+  return owned.mode === 'npt' && owned.outsidePrefix && owned.uplink
+    ? nptRules(inside, formatCidr(parseCidr6(owned.outsidePrefix)!), owned.uplink)
+    : chainRules(renderNatBatch(natSources(owned, docker), {}), NAT_CHAIN);
+}
+
+/** The networks of the prefix our nat chain masquerades, or SNATs to the chosen source. */
+function natSources(owned: Pick<Owned, 'prefix'> & Partial<Pick<Owned, 'natByUs' | 'natSource'>>, docker: DockerFacts): NatSource[] {
   const to = owned.natSource;
-  const nets = networksInPrefix(owned, docker).filter((x) => owned.natByUs || !to || x.net.dockerSnat6 !== to);
-  return chainRules(renderNatBatch(nets.map((x) => ({ subnet: x.subnet, bridge: x.net.bridge, ...(to ? { to } : {}) })), {}), NAT_CHAIN);
+  return networksInPrefix(owned, docker).filter((x) => owned.natByUs || !to || x.net.dockerSnat6 !== to)
+    .map((x) => ({ subnet: x.subnet, bridge: x.net.bridge, ...(to ? { to } : {}) }));
 }
 
 

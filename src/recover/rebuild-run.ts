@@ -4,27 +4,32 @@ import type { RunContext } from '../cli/context';
 import { PreconditionError, UsageError } from '../errors';
 import { renderStateText } from '../model/state';
 import { observeHost } from '../observe/snapshot';
-import { prefixFacts } from '../observe/prefix-facts';
+import { outsideFacts, prefixFacts } from '../observe/prefix-facts';
 import { withLock } from '../transaction/index';
 import { rebuildState } from './rebuild-state';
+import { uplinkMtu } from '../model/mtu';
+import { ourSnatSource } from '../observe/outside';
+import { natSourceChoices } from '../setup/nat-source';
 
 export async function runRebuildState(ctx: RunContext, o: { prefix?: string; outsidePrefix?: string } = {}): Promise<void> {
   ctx.requireLocalDaemon('rebuild the state file');
   const dry = ctx.globals.dryRun;
   if (!dry) ctx.requireRoot('docker ipv6 recover --rebuild-state');
   const work = async () => {
-    const snap = await observeHost(ctx, { keepStateError: true, firewall: false });
+    // the firewall too: in nat mode our SNAT rule still names the chosen source the lost file held
+    const snap = await observeHost(ctx, { keepStateError: true });
     if (snap.state?.enabled) {
       throw new PreconditionError(`${ctx.paths.stateFile} is there and says docker ipv6 is enabled (${snap.state.mode}, ${snap.state.prefix}): nothing to rebuild`, 'docker ipv6 apply puts its rules back from it');
     }
     if (snap.daemonConfig.error || snap.daemonConfig.value === undefined) throw new UsageError(`cannot read ${snap.daemonConfig.path}: ${snap.daemonConfig.error ?? 'no content'}`, `fix ${snap.daemonConfig.path} first`);
     if (!snap.host.uplink) throw new UsageError(`no uplink: ${snap.host.uplinkReason}`, 'name the interface that leads outside with --uplink IFACE');
     const version = snap.daemon.reachable && snap.daemon.version ? snap.daemon.version : await ctx.host.dockerd.binaryVersion(ctx.globals.dockerd);
+    const snat = ourSnatSource(snap);
     const before = await ctx.host.files.readText(`${ctx.paths.stateDir}/daemon.json.before-enable`);
     const rebuilt = rebuildState({
       config: { path: snap.daemonConfig.path, text: snap.daemonConfig.text ?? '', value: snap.daemonConfig.value },
-      before, dockerVersion: version, uplink: snap.host.uplink, prefix: o.prefix, outsidePrefix: o.outsidePrefix,
-      uplinkPrefixes: prefixFacts(snap).uplinkPrefixes, sysctlFileExists: await ctx.host.files.exists(ctx.paths.sysctlConf),
+      before, dockerVersion: version, uplink: snap.host.uplink, uplinkMtu: uplinkMtu(snap.host.net?.links ?? [], snap.host.uplink, snap.host.sysctls), prefix: o.prefix, outsidePrefix: o.outsidePrefix,
+      host: outsideFacts(prefixFacts(snap)), natSource: snat ? { seen: snat, choices: natSourceChoices(snap).map((c) => c.address) } : undefined, sysctlFileExists: await ctx.host.files.exists(ctx.paths.sysctlConf),
       now: new Date().toISOString(),
     });
     if (snap.stateError && !dry) {

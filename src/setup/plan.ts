@@ -17,7 +17,7 @@ import { judgeOutside } from '../model/npt';
 import { ourRulesPlace } from '../model/firewall-backend';
 import { firewallBatch } from '../reconcile/firewall-table';
 import { containerProxies, desiredForwardRules } from '../reconcile/desired';
-import { prefixFacts, uplinkAddress } from '../observe/prefix-facts';
+import { outsideFacts, prefixFacts, uplinkAddress } from '../observe/prefix-facts';
 import { chooseMode } from '../model/mode';
 import { checkPrefix, judgeHandMade, pickUla } from './prefix';
 import { persistedSysctls, planSysctls, renderSysctlConf, type SysctlChange } from '../model/sysctl-plan';
@@ -151,8 +151,7 @@ function withDefaultBridge(view: DockerFacts): DockerFacts {
 /** npt: the outside prefix, checked against the inside one and the host (a usage error names what is wrong). */
 function outsideFor(o: EnableOptions, inside: Cidr6, snap: HostSnapshot): Cidr6 {
   if (!o.outsidePrefix) throw new UsageError('--mode npt needs --outside-prefix: the routed global prefix the inside one is translated to', 'e.g. docker ipv6 enable --mode npt --prefix auto --outside-prefix 2001:db8:800::/48');
-  const f = prefixFacts(snap);
-  const j = judgeOutside(o.outsidePrefix, inside, { uplinkPrefixes: f.uplinkPrefixes, hostAddresses: f.hostAddresses, gateways: f.gateways ?? [] });
+  const j = judgeOutside(o.outsidePrefix, inside, outsideFacts(prefixFacts(snap)));
   if ('why' in j) throw new UsageError(`--outside-prefix ${o.outsidePrefix} ${j.why}`, j.hint);
   return j.cidr;
 }

@@ -18,8 +18,8 @@ const LINKS = ['docker.service.wants/docker-ipv6-agent.service', 'docker.service
   .map((l) => `etc/systemd/system/${l}`);
 const DSH = 'var/lib/systemd/deb-systemd-helper-enabled';
 // state.json as enable writes it (renderStateText), trimmed to what the maintainer scripts read
-const stateText = (mode: string, enabled: boolean) => `${JSON.stringify({
-  version: 1, prefix: mode === 'nat' ? 'fd12:3456:789a::/48' : '2001:db8:5::/48', mode,
+const stateText = (mode: string, enabled: boolean, natSource?: string) => `${JSON.stringify({
+  version: 1, prefix: mode === 'nat' ? 'fd12:3456:789a::/48' : '2001:db8:5::/48', mode, ...(natSource ? { natSource } : {}),
   ...(enabled ? { enabled: { at: '2026-12-06T00:00:00.000Z', sysctls: {}, sysctlFileWritten: true, natByUs: false, filterByUs: mode !== 'nat' } } : {}),
 }, null, 2)}\n`;
 const version = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
@@ -145,6 +145,15 @@ test('lintian reports no errors, and dpkg installs, upgrades, removes and purges
   // nat mode: remove goes ahead and says what stays; after disable (no enabled section), purge removes the state folder
   await ok('install N+1 again', inRoot(`dpkg -i /tmp/${debN1.split('/').pop()}`));
   await enableUnits();
+  // nat mode with a chosen source: our SNAT rule, which only the agent keeps; removed with the package it would stay
+  // behind unmaintained, so remove is refused like routed mode's, and the command it names comes first
+  writeState(stateText('nat', true, '2001:db8:1::99'));
+  calls();
+  const chosen = await inRoot('dpkg -r docker-ipv6');
+  t.not(chosen.code, 0, 'remove refused while a chosen NAT66 source is ours to keep');
+  t.regex(chosen.stderr, /refusing to remove the package: IPv6 is enabled in nat mode with the chosen source 2001:db8:1::99 \(--nat-source\): that is docker-ipv6's own SNAT rule[^]*First: docker ipv6 disable /);
+  t.true(statSync(join(root, PLUGIN)).isFile(), 'the plugin is still there');
+  t.false(calls().some((c) => c.startsWith('stop')), 'nothing was stopped');
   writeState(stateText('nat', true));
   const nat = await ok('remove (nat)', inRoot('dpkg -r docker-ipv6'));
   t.regex(nat.stderr, /IPv6 stays enabled in nat mode: Docker's own NAT66 and filter need nothing of this package/);

@@ -3,11 +3,11 @@
 // SNAT, network create's by Docker's own host_ipv6), as the upstream sees; 100 kB across a 1280 link beyond the
 // upstream (and the same transfer stalling with Packet Too Big dropped); doctor --probe finds the 1280 path MTU; a
 // plain network's MTU and a container interface's, each with its printed fix; a dockerd restart and the printed fix; the address gone and the printed
-// fix; disable byte for byte; routed mode across the same link.
+// fix; a lost state rebuilt (nat mode, the MTU, the chosen source); disable byte for byte; routed mode across the same link.
 import test from 'ava';
 import {
   bigTransferCompletes, blackHoleStalls, CHOSEN, containerMtuFixed, daemonJson, disableRestores, enableWithSource, plainNetworkMtuFixed,
-  probeFindsPathMtu, refusesForeignSource, restartThenApply, routedTransfer, sourceGoneThenFixed, withNatLab,
+  probeFindsPathMtu, refusesForeignSource, restartThenApply, routedTransfer, sourceGoneThenFixed, stateLostThenRebuilt, withNatLab,
 } from './natmtu-lab';
 
 test('docker 28: chosen NAT66 source, MTU 1420, Packet Too Big across a 1280 link (nat and routed), doctor and disable', async (t) => {
@@ -15,6 +15,7 @@ test('docker 28: chosen NAT66 source, MTU 1420, Packet Too Big across a 1280 lin
     const before = daemonJson(n.lab);
     await refusesForeignSource(t, n.lab); n.lap('refused source');
     await enableWithSource(t, n, { dockerHasHostIpv6: true }); n.lap('enable, network create, sources');
+    await stateLostThenRebuilt(t, n); n.lap('state lost, rebuilt');
     await bigTransferCompletes(t, n, 'n1', new RegExp(`^${CHOSEN}$`)); n.lap('100 kB nat');
     await blackHoleStalls(t, n, 'n1'); n.lap('100 kB with PTB dropped');
     await probeFindsPathMtu(t, n.lab); n.lap('doctor --probe');

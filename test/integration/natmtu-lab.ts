@@ -4,7 +4,9 @@
 // to 1280 and only Packet Too Big from the upstream makes big transfers work). Listeners run in the upstream and far
 // namespaces and report which source address arrived and how many bytes.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ToolState } from '../../src/model/state';
 import type { ExecutionContext } from 'ava';
 import { inNetns, netnsPath } from '../../src/lab/topology';
 import { labExecEnv } from '../../src/lab/env';
@@ -166,6 +168,32 @@ export async function enableWithSource(t: ExecutionContext, n: NatLab, o: { dock
   t.is(opts['com.docker.network.host_ipv6'] ?? 'absent', dockerHasHostIpv6 ? CHOSEN : 'absent', 'Docker\'s own option where the daemon honours it (25.0+)');
   t.deepEqual(await seenUpstream(n, 'bridge'), { from: CHOSEN, mtu: UPLINK_MTU }, 'the default bridge leaves with the chosen source, its containers with the uplink\'s MTU');
   t.deepEqual(await seenUpstream(n, 'n1', 9003), { from: CHOSEN, mtu: UPLINK_MTU }, 'and so does the network network create made');
+}
+
+/**
+ * state.json lost after enable --nat-source (a state that is gone means nothing of ours is wanted: the next apply or
+ * agent pass would take our SNAT away): recover --rebuild-state reads nat mode, the MTU and the chosen source back
+ * from daemon.json and our SNAT rule, and apply keeps the default bridge's egress on the chosen source.
+ */
+export async function stateLostThenRebuilt(t: ExecutionContext, n: NatLab): Promise<void> {
+  const { lab } = n;
+  const state = join(lab.record.toolRoot, 'var/lib/docker-ipv6/state.json');
+  const saved = JSON.parse(readFileSync(state, 'utf8')) as ToolState;
+  renameSync(state, `${state}.lost`);
+  t.teardown(() => { if (!existsSync(state) && existsSync(`${state}.lost`)) renameSync(`${state}.lost`, state); });
+  const dry = await lab.exec(['recover', '--rebuild-state', '--dry-run']);
+  t.is(dry.code, 0, dry.stderr);
+  t.regex(dry.stdout, new RegExp(`prefix ${saved.prefix}, mode nat, uplink eth0`));
+  t.regex(dry.stdout, new RegExp(`the default bridge's MTU ${UPLINK_MTU} \\("mtu" in `));
+  t.regex(dry.stdout, new RegExp(`the chosen NAT66 source ${CHOSEN} our SNAT rule names is recorded again`));
+  t.false(existsSync(state), 'the dry run wrote nothing');
+  const r = await lab.exec(['recover', '--rebuild-state']);
+  t.is(r.code, 0, r.stderr);
+  t.like(JSON.parse(readFileSync(state, 'utf8')) as ToolState, { mode: 'nat', prefix: saved.prefix, natSource: CHOSEN, enabled: { mtu: UPLINK_MTU, natByUs: false, filterByUs: false } });
+  const ap = await lab.exec(['apply']);
+  t.is(ap.code, 0, ap.stderr);
+  t.is(await sourceSeen(n, 'bridge'), CHOSEN, 'the default bridge leaves with the chosen source');
+  rmSync(`${state}.lost`);
 }
 
 /** 100 kB across the 1280 link from a container completes (Packet Too Big reaches it), from a source `from`. */

@@ -3,6 +3,7 @@ import { chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { install, installLayout, uninstall } from '../../src/install/install';
+import { PreconditionError } from '../../src/errors';
 
 function fixture(t: { teardown(fn: () => void): void }) {
   const base = mkdtempSync(join(tmpdir(), 'dipv6-inst-'));
@@ -172,4 +173,44 @@ test('as root, install and uninstall --user refuse a home folder another user ow
   await t.throwsAsync(install({ root: '/', user: true, home, executable: f.exe, units: f.units, enableUnits: false }, () => {}), { message: /refusing to install --user as root/ });
   t.false(existsSync(L.libDir));
   t.is(readFileSync(L.pluginLink, 'utf8'), 'her plugin');
+});
+
+test('system-wide uninstall is refused while the units keep the host closed or keep a chosen NAT66 source, as apt remove is; DOCKER_IPV6_FORCE_REMOVE=1 removes anyway', async (t) => {
+  const f = fixture(t);
+  const stateDir = join(f.root, 'var/lib/docker-ipv6');
+  mkdirSync(stateDir, { recursive: true });
+  const guard = (force = false) => ({ stateFile: join(stateDir, 'state.json'), journalFile: join(stateDir, 'journal.json'), force });
+  const enabled = (mode: string, extra: object = {}) => JSON.stringify({ version: 1, prefix: mode === 'nat' ? 'fd12:3456:789a::/48' : '2001:db8:5::/48', mode, uplink: 'eth0', ...extra,
+    enabled: { at: 'then', daemonJson: { path: '/etc/docker/daemon.json', undo: { previous: {} }, fileExisted: true }, sysctls: {}, sysctlFileWritten: true, natByUs: false, filterByUs: mode !== 'nat' } });
+  await install({ root: f.root, user: false, executable: f.exe, units: f.units, enableUnits: false }, () => {});
+  const L = installLayout({ root: f.root, user: false });
+  const ours = () => tree(f.root).filter((x) => !x.startsWith('var'));
+  const installed = ours();
+  for (const [what, text, journal, why, first] of [
+    ['routed', enabled('routed'), false, /IPv6 is enabled in routed mode .*docker-ipv6-boot\.service is what keeps container ports closed/, 'docker ipv6 disable'],
+    ['npt', enabled('npt', { outsidePrefix: '2001:db8:800::/48' }), false, /IPv6 is enabled in npt mode/, 'docker ipv6 disable'],
+    ['nat with a chosen source', enabled('nat', { natSource: '2001:db8:1::99' }), false, /nat mode with the chosen source 2001:db8:1::99 \(--nat-source\): that is docker-ipv6's own SNAT rule/, 'docker ipv6 disable'],
+    ['an interrupted run', '{}', true, /an interrupted docker ipv6 run left .*journal\.json/, 'docker ipv6 recover'],
+  ] as const) {
+    writeFileSync(guard().stateFile, text);
+    if (journal) writeFileSync(guard().journalFile, '{}');
+    const e = await t.throwsAsync(uninstall({ root: f.root, user: false, guard: guard() }, () => {}), { instanceOf: PreconditionError }, what);
+    t.regex(e!.message, /^refusing to uninstall docker-ipv6: /, what);
+    t.regex(e!.message, why, what);
+    t.regex((e as PreconditionError).hint ?? '', new RegExp(`^first: ${first}; then: docker ipv6 uninstall\\. To remove it anyway .*: env DOCKER_IPV6_FORCE_REMOVE=1 docker ipv6 uninstall$`), what);
+    t.deepEqual(ours(), installed, `${what}: nothing removed`);
+    rmSync(guard().journalFile, { force: true });
+  }
+  // nat mode without a chosen source (Docker's own NAT66 and filter), a disabled host, no state: nothing depends on us
+  for (const text of [enabled('nat'), '{"version": 1}', undefined]) {
+    if (text === undefined) rmSync(guard().stateFile); else writeFileSync(guard().stateFile, text);
+    await uninstall({ root: f.root, user: false, guard: guard(), dryRun: true }, () => {});
+  }
+  // the override, as for apt remove: removed, and the log says why it was refused
+  writeFileSync(guard().stateFile, enabled('routed'));
+  const log: string[] = [];
+  await uninstall({ root: f.root, user: false, guard: guard(true) }, (s) => log.push(s));
+  t.false(existsSync(L.pluginLink));
+  t.regex(log[0], /^removing docker-ipv6 anyway \(DOCKER_IPV6_FORCE_REMOVE=1\), although IPv6 is enabled in routed mode/);
+  t.true(existsSync(guard().stateFile), 'the state stays');
 });

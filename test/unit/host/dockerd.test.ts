@@ -4,7 +4,8 @@ import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { restartDocker } from '../../../src/host/dockerd';
+import { getEventListeners } from 'node:events';
+import { restartDocker, waitForDocker } from '../../../src/host/dockerd';
 import { PreconditionError } from '../../../src/errors';
 
 function nowhere(): { ep: { host: string; source: string; local: boolean }; done: () => void } {
@@ -32,5 +33,21 @@ test('the command returns but dockerd never answers: the wait gets what the comm
     const took = Date.now() - t0;
     t.regex(err!.message, /^dockerd did not come back within 3 s: /);
     t.true(took >= 2900 && took < 4200, `took ${took} ms for a 3 s deadline`);
+  } finally { done(); }
+});
+
+test('the wait for /_ping leaves no abort listener behind on the transaction\'s signal, and an abort still ends it early', async (t) => {
+  const { ep, done } = nowhere();
+  try {
+    // one signal serves a whole transaction: a listener per poll (every 200 ms) piled up past Node's limit of 10
+    const c = new AbortController();
+    await t.throwsAsync(waitForDocker(ep, 2600, undefined, c.signal), { message: /did not come back within 3 s/ });
+    t.is(getEventListeners(c.signal, 'abort').length, 0, 'every poll\'s listener removed when its timer fired');
+    const t0 = Date.now();
+    const waiting = waitForDocker(ep, 30_000, undefined, c.signal);
+    setTimeout(() => c.abort(), 300);
+    await t.throwsAsync(waiting, { message: /interrupted while waiting for Docker/ });
+    t.true(Date.now() - t0 < 3000, 'the abort ended the wait');
+    t.is(getEventListeners(c.signal, 'abort').length, 0);
   } finally { done(); }
 });

@@ -163,7 +163,7 @@ test('boot skeleton: the translation and both routes come from the state alone, 
 test('a lost state on an npt host: rebuilt with --outside-prefix (only the lost file knew it); without it the refusal names the option', (t) => {
   const keys: Record<string, unknown> = { ipv6: true, ...planDaemonKeys({}, '28.5.2', parseCidr6(INSIDE)!, 'npt').set };
   t.is(keys.ip6tables, false);
-  const input = { config: { path: '/d.json', text: '', value: keys }, dockerVersion: '28.5.2', uplink: 'eth0', uplinkPrefixes: ['2001:db8:1::/64'], sysctlFileExists: true, now: 'then' };
+  const input = { config: { path: '/d.json', text: '', value: keys }, dockerVersion: '28.5.2', uplink: 'eth0', host: { uplinkPrefixes: ['2001:db8:1::/64'], hostAddresses: [], gateways: [] }, sysctlFileExists: true, now: 'then' };
   const e = t.throws(() => rebuildState(input));
   t.regex(e!.message, /keys of npt mode .*outside prefix .* only in the lost file/);
   t.regex((e as { hint?: string }).hint ?? '', /--rebuild-state --outside-prefix P/);
@@ -174,4 +174,17 @@ test('a lost state on an npt host: rebuilt with --outside-prefix (only the lost 
   t.true(r.state.enabled!.natByUs && r.state.enabled!.filterByUs);
   t.deepEqual(r.state.routes, [`unreachable ${INSIDE}`, `unreachable ${OUTSIDE}`]);
   t.throws(() => rebuildState({ ...input, outsidePrefix: '2001:db8:800::/56' }), { message: /same length/ });
+});
+
+test('a lost state on an npt host: the outside prefix is judged on the host\'s addresses and routers, as enable judges it', (t) => {
+  const keys: Record<string, unknown> = { ipv6: true, ...planDaemonKeys({}, '28.5.2', parseCidr6(INSIDE)!, 'npt').set };
+  const base = { config: { path: '/d.json', text: '', value: keys }, dockerVersion: '28.5.2', uplink: 'eth0', sysctlFileExists: true, now: 'then', outsidePrefix: OUTSIDE };
+  // an address of this host (on another interface) or its router inside the outside prefix: the translation would take it over
+  for (const host of [{ ...facts, hostAddresses: [...facts.hostAddresses, '2001:db8:800::5/64'] }, { ...facts, gateways: ['2001:db8:800::1'] }]) {
+    const enable = judgeOutside(OUTSIDE, parseCidr6(INSIDE)!, host);
+    t.true('why' in enable, 'enable refuses it');
+    const e = t.throws(() => rebuildState({ ...base, host }));
+    t.is(e!.message, `--outside-prefix ${OUTSIDE} ${'why' in enable ? enable.why : ''}`, 'rebuild-state refuses it with enable\'s words');
+  }
+  t.is(rebuildState({ ...base, host: facts }).state.outsidePrefix, OUTSIDE);
 });

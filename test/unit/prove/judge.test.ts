@@ -105,7 +105,7 @@ test('the path-MTU probe\'s output and the container\'s routing cache are read a
 });
 
 test('with a chosen NAT source the expected source names it', (t) => {
-  t.regex(byId(judge({ ...facts, natSource: '2001:db8:1::99' }, good))['egress-source'].detail, /the chosen source 2001:db8:1::99 \(SNAT of fd12:3456:789a:1::\/64\)/);
+  t.regex(byId(judge({ ...facts, natSource: '2001:db8:1::99' }, good))['egress-source'].detail, /the chosen source 2001:db8:1::99 \(--nat-source, SNAT of fd12:3456:789a:1::\/64\)/);
 });
 
 test('egress-source seen outside (conntrack): judged against what the mode makes of the container\'s address', (t) => {
@@ -114,7 +114,7 @@ test('egress-source seen outside (conntrack): judged against what the mode makes
   const nat = seen(facts, good, '2001:db8:1::2');
   t.is(nat.title, 'source address seen outside (conntrack)');
   t.is(nat.status, 'pass');
-  t.regex(nat.detail, /host's address 2001:db8:1::2 \(NAT66\)/);
+  t.regex(nat.detail, /host's address 2001:db8:1::2 \(NAT66, masqueraded by fd12:3456:789a:1::\/64\), not the container's fd12:3456:789a:1::3/);
   const leaked = seen(facts, good, 'fd12:3456:789a:1::3');
   t.is(leaked.status, 'fail');
   t.regex(leaked.fix!, /needs NAT66/);
@@ -136,5 +136,23 @@ test('egress-source seen outside (conntrack): judged against what the mode makes
     const r = seen(npt, good, wrong);
     t.is(r.status, 'fail', wrong);
     t.regex(r.fix!, /docker ipv6 apply/);
+  }
+});
+
+test('egress-source: the row seen outside and the row inferred from the NAT rules word the same source the same way, in every mode', (t) => {
+  const detail = (f: VerifyFacts, o: Observed, as?: string) => byId(judge(f, { ...o, ...(as ? { egressSeenAs: as } : {}) }))['egress-source'].detail;
+  const inferred = '; inferred from the NAT rules, not seen at the far end';
+  const routed: VerifyFacts = { ...facts, mode: 'routed', prefix: '2001:db8:100::/48', network: { name: 'r', enableIPv6: true, subnets6: ['2001:db8:100:1::/64'] }, masqueraded: [] };
+  const ro = { ...good, addressA: '2001:db8:100:1::3', dns: ok('Address: 2001:db8:100:1::2') };
+  const npt: VerifyFacts = { ...facts, mode: 'npt', prefix: 'fd12:3456:789a::/48', outsidePrefix: '2001:db8:800::/48', masqueraded: [] };
+  const cases: Array<[string, VerifyFacts, Observed, string]> = [
+    ['nat', facts, good, '2001:db8:1::2'],
+    ['chosen', { ...facts, natSource: '2001:db8:1::99' }, good, '2001:db8:1::99'],
+    ['routed', routed, ro, '2001:db8:100:1::3'],
+    ['npt', npt, good, '2001:db8:800:1::3'],
+  ];
+  for (const [what, f, o, as] of cases) {
+    const seen = detail(f, o, as);
+    t.is(`${seen}${inferred}`, detail(f, o), what);
   }
 });

@@ -10,6 +10,7 @@ import { dockerFilterOff, readStateOrLost } from '../../../src/reconcile/lost-st
 import { installSkeleton } from '../../../src/reconcile/skeleton';
 import { catchAllRules } from '../../../src/firewall/batches';
 import { stateProblem } from '../../../src/model/state-check';
+import { agentNeeded } from '../../../src/model/state';
 import { planDaemonKeys } from '../../../src/daemon/plan-keys';
 import { parseCidr6 } from '../../../src/model/ip';
 import { prefixFromKeys, rebuildState } from '../../../src/recover/rebuild-state';
@@ -148,7 +149,7 @@ test('rebuild the state from daemon.json: the prefix whose keys enable writes (2
       t.is(found && `${found.prefix.network}/${found.prefix.length} ${found.mode}`, legacy && Number(prefix.split('/')[1]) < 56 ? `${prefix.split('/')[0]}/56 ${mode}` : `${prefix} ${mode}`, `${version} ${prefix}`);
       t.is(prefixFromKeys(config, version, [...onLink], prefix)?.mode, mode, 'the one given, among those that fit');
       const text = JSON.stringify(config, null, 2);
-      const r = rebuildState({ config: { path: '/etc/docker/daemon.json', text, value: config }, dockerVersion: version, uplink: 'eth0', uplinkPrefixes: [...onLink], sysctlFileExists: true, now: 'then', prefix });
+      const r = rebuildState({ config: { path: '/etc/docker/daemon.json', text, value: config }, dockerVersion: version, uplink: 'eth0', host: { uplinkPrefixes: [...onLink], hostAddresses: [], gateways: [] }, sysctlFileExists: true, now: 'then', prefix });
       t.is(stateProblem(r.state), undefined, 'a state the tool could have written');
       t.like(r.state, { prefix, mode, uplink: 'eth0', enabled: { filterByUs: true, natByUs: false } });
       t.deepEqual(r.state.routes, mode === 'routed' ? [`unreachable ${prefix}`] : undefined);
@@ -158,17 +159,71 @@ test('rebuild the state from daemon.json: the prefix whose keys enable writes (2
   // with enable's copy of the file from before: disable puts those values back
   const keys = planDaemonKeys({}, '28.5.2', parseCidr6('2001:db8:2::/48')!, 'routed').set;
   const before = '{\n  "ipv6": false,\n  "log-level": "info"\n}\n';
-  const r = rebuildState({ config: { path: '/d.json', text: '', value: keys }, before, dockerVersion: '28.5.2', uplink: 'eth0', uplinkPrefixes: [], sysctlFileExists: false, now: 'then' });
+  const r = rebuildState({ config: { path: '/d.json', text: '', value: keys }, before, dockerVersion: '28.5.2', uplink: 'eth0', host: { uplinkPrefixes: [], hostAddresses: [], gateways: [] }, sysctlFileExists: false, now: 'then' });
   t.deepEqual(r.state.enabled!.daemonJson.undo.previous.ipv6, { value: false, raw: 'false' });
   t.deepEqual(r.state.enabled!.daemonJson.undo.previous.ip6tables, { absent: true });
   // keys that are not what enable writes: refused, nothing guessed
-  t.throws(() => rebuildState({ config: { path: '/d.json', text: '', value: { ipv6: true, ip6tables: false, 'fixed-cidr-v6': '2001:db8:2::/64' } }, dockerVersion: '28.5.2', uplink: 'eth0', uplinkPrefixes: [], sysctlFileExists: false, now: 'x' }), { message: /not what docker ipv6 enable writes/ });
-  t.throws(() => rebuildState({ config: { path: '/d.json', text: '', value: { ipv6: true } }, dockerVersion: '28.5.2', uplink: 'eth0', uplinkPrefixes: [], sysctlFileExists: false, now: 'x' }), { message: /no routed or ndp setup/ });
+  t.throws(() => rebuildState({ config: { path: '/d.json', text: '', value: { ipv6: true, ip6tables: false, 'fixed-cidr-v6': '2001:db8:2::/64' } }, dockerVersion: '28.5.2', uplink: 'eth0', host: { uplinkPrefixes: [], hostAddresses: [], gateways: [] }, sysctlFileExists: false, now: 'x' }), { message: /not what docker ipv6 enable writes/ });
+  t.throws(() => rebuildState({ config: { path: '/d.json', text: '', value: { ipv6: true } }, dockerVersion: '28.5.2', uplink: 'eth0', host: { uplinkPrefixes: [], hostAddresses: [], gateways: [] }, sysctlFileExists: false, now: 'x' }), { message: /there is no setup to rebuild the state from/ });
+});
+
+test('rebuild-state keeps the MTU daemon.json still shows: recorded for network create, undone by disable when it is enable\'s', (t) => {
+  const prefix = parseCidr6('2001:db8:2::/48')!;
+  // what enable writes on an uplink of MTU 1420: its keys and "mtu": 1420
+  const keys = planDaemonKeys({}, '28.5.2', prefix, 'routed', { mtu: 1420 }).set;
+  t.is(keys.mtu, 1420);
+  const base = { config: { path: '/d.json', text: '', value: keys }, dockerVersion: '28.5.2', uplink: 'eth0', host: { uplinkPrefixes: [], hostAddresses: [], gateways: [] }, sysctlFileExists: true, now: 'then' };
+  const r = rebuildState({ ...base, uplinkMtu: 1420 });
+  t.is(stateProblem(r.state), undefined);
+  t.is(r.state.enabled!.mtu, 1420, 'network create gives the networks it makes the default bridge\'s MTU again');
+  t.deepEqual(r.state.enabled!.daemonJson.undo.previous.mtu, { absent: true }, 'the uplink\'s MTU: what enable writes, so disable removes it');
+  t.regex(r.notes.join('\n'), /the default bridge's MTU 1420 \("mtu" in \/d\.json\) is recorded again/);
+  t.regex(r.notes.join('\n'), /disable will remove .*mtu/);
+  // another MTU than the uplink's, and no copy from before enable: the admin's own, recorded but never removed
+  const own = rebuildState({ ...base, uplinkMtu: 1500 });
+  t.is(own.state.enabled!.mtu, 1420);
+  t.false('mtu' in own.state.enabled!.daemonJson.undo.previous);
+  t.regex(own.notes.join('\n'), /not the uplink eth0's MTU \(1500\), which is the one enable writes, so disable leaves "mtu" in \/d\.json/);
+  // with the copy from before enable, its value (or its absence) is what disable puts back
+  t.deepEqual(rebuildState({ ...base, uplinkMtu: 1500, before: '{"mtu": 1450}' }).state.enabled!.daemonJson.undo.previous.mtu, { value: 1450, raw: '1450' });
+  t.deepEqual(rebuildState({ ...base, before: '{}' }).state.enabled!.daemonJson.undo.previous.mtu, { absent: true });
+  // Docker's own 1500 (no key, or 1500 written): nothing recorded, nothing undone
+  for (const value of [planDaemonKeys({}, '28.5.2', prefix, 'routed').set, { ...keys, mtu: 1500 }]) {
+    const none = rebuildState({ ...base, config: { ...base.config, value }, uplinkMtu: 1500 });
+    t.is(none.state.enabled!.mtu, undefined);
+    t.false('mtu' in none.state.enabled!.daemonJson.undo.previous);
+  }
+});
+
+test('rebuild-state in nat mode: Docker\'s NAT66 keys, with the chosen source our SNAT rule still names and the MTU', (t) => {
+  const ula = parseCidr6('fd12:3456:789a::/48')!;
+  const host = { uplinkPrefixes: ['2001:db8:1::/64'], hostAddresses: ['2001:db8:1::2/64', '2001:db8:1::99/64'], gateways: ['2001:db8:1::1'] };
+  const choices = ['2001:db8:1::2', '2001:db8:1::99'];
+  for (const version of ['20.10.24', '28.5.2']) {
+    const keys = planDaemonKeys({}, version, ula, 'nat', { mtu: 1420 }).set;
+    t.is(keys.ip6tables, true);
+    const base = { config: { path: '/d.json', text: '', value: keys }, dockerVersion: version, uplink: 'eth0', uplinkMtu: 1420, host, sysctlFileExists: true, now: 'then' };
+    const r = rebuildState({ ...base, natSource: { seen: '2001:DB8:1::99', choices } });
+    t.is(stateProblem(r.state), undefined, version);
+    // 20.10's one-subnet pools fit lengths down from /56: the longest is taken, as in the other modes
+    t.like(r.state, { mode: 'nat', prefix: version.startsWith('20.') ? 'fd12:3456:789a::/56' : 'fd12:3456:789a::/48', natSource: '2001:db8:1::99', enabled: { natByUs: false, filterByUs: false, mtu: 1420 } }, version);
+    t.is(r.state.routes, undefined, 'nat mode has no unreachable route');
+    t.true(agentNeeded(r.state), 'the agent keeps the SNAT rule for every network');
+    t.regex(r.notes.join('\n'), /the chosen NAT66 source 2001:db8:1::99 our SNAT rule names is recorded again/);
+    // the address is no longer the host's: not recorded, and the note says how to choose again
+    const gone = rebuildState({ ...base, natSource: { seen: '2001:db8:1::99', choices: ['2001:db8:1::2'] } });
+    t.is(gone.state.natSource, undefined);
+    t.regex(gone.notes.join('\n'), /names 2001:db8:1::99, which is no longer an address of this host a source may be: it is not recorded; docker ipv6 enable --nat-source ADDR sets one again/);
+    // no SNAT rule of ours: nothing chosen is recorded, and the note says so
+    const none = rebuildState(base);
+    t.is(none.state.natSource, undefined);
+    t.regex(none.notes.join('\n'), /no SNAT rule of ours names a chosen NAT66 source, so none is recorded/);
+  }
 });
 
 test('rebuild-state in npt mode on Docker before 27: the pools fit several lengths, the outside prefix\'s length picks the inside one', (t) => {
   const keys = planDaemonKeys({}, '20.10.24', parseCidr6('fd6e:7074:24::/48')!, 'npt').set;
-  const base = { config: { path: '/d.json', text: '', value: keys }, dockerVersion: '20.10.24', uplink: 'eth0', uplinkPrefixes: [], sysctlFileExists: true, now: 'then' };
+  const base = { config: { path: '/d.json', text: '', value: keys }, dockerVersion: '20.10.24', uplink: 'eth0', host: { uplinkPrefixes: [], hostAddresses: [], gateways: [] }, sysctlFileExists: true, now: 'then' };
   t.throws(() => rebuildState(base), { message: /holds the keys of npt mode/ });
   t.like(rebuildState({ ...base, outsidePrefix: '2001:db8:800::/48' }).state, { prefix: 'fd6e:7074:24::/48', outsidePrefix: '2001:db8:800::/48' });
 });

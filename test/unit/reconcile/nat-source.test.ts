@@ -4,6 +4,7 @@ import test from 'ava';
 import { reconcileOnce } from '../../../src/reconcile';
 import { desiredNatRules } from '../../../src/reconcile/desired';
 import { shadowingNatRule } from '../../../src/reconcile/diff';
+import { ourSnatSource } from '../../../src/observe/outside';
 import { dockerFacts, HOST_IPV6_OPTION, NAT_SOURCE_LABEL } from '../../../src/model/docker';
 import { enabledState, net, world } from '../../fakes/reconcile';
 
@@ -80,4 +81,13 @@ test('a saved source outside nat mode is not used', async (t) => {
   w.networks = [net('bridge', 'b'.repeat(64), '2001:db8:100::/64')];
   await reconcileOnce(w.deps);
   t.false(w.fw.tables.nat.chains.includes('D6-NAT'));
+});
+
+test('the chosen source read back from our nat chain (recover --rebuild-state): our SNAT rule\'s, never Docker\'s own SNAT or a masquerade', (t) => {
+  const fw = (rules: string[]) => ({ firewall: { available: true, tables: { nat: { chains: {}, rules } } } }) as unknown as Parameters<typeof ourSnatSource>[0];
+  const ours = desiredNatRules({ prefix: ULA, natByUs: false, natSource: SRC }, dockerFacts(natWorld().networks, []));
+  const docker = '-A POSTROUTING -s fd12:3456:789a:1::/64 ! -o br-o -j SNAT --to-source 2001:db8:1::2';
+  t.is(ourSnatSource(fw([docker, ...ours])), SRC);
+  t.is(ourSnatSource(fw([docker, `-A D6-NAT -s ${ULA} ! -o docker0 ${TAG} -j MASQUERADE`])), undefined);
+  t.is(ourSnatSource(fw([])), undefined);
 });
