@@ -51,6 +51,14 @@ export interface TransactionOptions {
   command?: string;
   /** Use this guard (the caller installs and disposes it); default: one installed for the run. */
   interrupts?: InterruptGuard;
+  /**
+   * Journal once: every step's prepare() runs first and the journal is written one time, with all their records,
+   * before the first change; on success it is removed without further writes. For short transactions on a hot
+   * path (renumbering) whose steps all record their undo in prepare() and whose undos are harmless for a change
+   * that did not happen yet (idempotent, as every undo must be): a crash anywhere leaves that one journal, and
+   * recovery undoes all of it. A record an apply() returns is still journaled, with one more write.
+   */
+  journalOnce?: boolean;
 }
 
 export interface PlanLine {
@@ -104,19 +112,87 @@ export class Transaction {
     }
   }
 
-  private async runSteps(guard: InterruptGuard): Promise<TransactionResult> {
-    const journal: Journal = {
+  private newJournal(): Journal {
+    return {
       version: 1, command: this.opts.command ?? 'apply', pid: process.pid, processStart: processStartTime('self') ?? null,
       startedAt: new Date().toISOString(), status: 'running', entries: [],
     };
-    const applied: string[] = [];
-    let failure: { cause: unknown; where: string } | undefined;
+  }
+
+  private async firstWrite(journal: Journal): Promise<void> {
     try {
       await writeJournal(this.opts.journalPath, journal);
     } catch (e) {
       throw new PreconditionError(`cannot write the transaction journal ${this.opts.journalPath}: ${errorText(e)}`,
         'check that the state folder is writable and the disk is not full; nothing was changed');
     }
+  }
+
+  /** journalOnce: all records first, one journal write, then the changes; success removes the journal. */
+  private async runOnce(guard: InterruptGuard): Promise<TransactionResult> {
+    const journal = this.newJournal();
+    const applied: string[] = [];
+    let failure: { cause: unknown; where: string } | undefined;
+    for (const step of this.steps) {
+      const entry: JournalEntry = { stepId: step.id, describe: step.describe, state: 'applying' };
+      try {
+        this.progress(step, 'prepare');
+        const rec = await step.prepare?.();
+        if (rec) entry.record = this.checked(rec, step);
+      } catch (e) {
+        // nothing changed yet, and nothing is on disk: no rollback to run
+        if (isToolError(e)) throw e;
+        throw new PreconditionError(`${step.describe}: ${errorText(e)}`, 'nothing was changed');
+      }
+      journal.entries.push(entry);
+    }
+    await this.firstWrite(journal);
+    for (const [i, step] of this.steps.entries()) {
+      const entry = journal.entries[i];
+      if (guard.interrupted) { journal.entries.length = i; break; }
+      let where = step.describe;
+      try {
+        this.progress(step, 'apply');
+        const rec = await step.apply(guard.abortSignal);
+        entry.state = 'applied';
+        if (rec) {
+          entry.record = this.checked(rec, step);
+          await writeJournal(this.opts.journalPath, journal);
+        }
+        if (step.verify) {
+          where = `the check after ${step.describe}`;
+          this.progress(step, 'verify');
+          await step.verify(guard.abortSignal);
+        }
+        this.progress(step, 'applied');
+        applied.push(step.id);
+      } catch (e) {
+        // the steps after this one never started: their records would only undo what is not there
+        journal.entries.length = i + 1;
+        failure = { cause: e, where };
+        break;
+      }
+    }
+    if (!failure && !guard.interrupted) {
+      try {
+        await removeJournal(this.opts.journalPath);
+      } catch (e) {
+        // it stays: record that the work is done, so no later run undoes it
+        journal.status = 'done';
+        await writeJournal(this.opts.journalPath, journal).catch(() => undefined);
+        this.log(`note: cannot remove ${this.opts.journalPath}: ${errorText(e)}`);
+      }
+      return { applied };
+    }
+    return this.rollBack(journal, guard, failure);
+  }
+
+  private async runSteps(guard: InterruptGuard): Promise<TransactionResult> {
+    if (this.opts.journalOnce) return this.runOnce(guard);
+    const journal = this.newJournal();
+    const applied: string[] = [];
+    let failure: { cause: unknown; where: string } | undefined;
+    await this.firstWrite(journal);
     for (const step of this.steps) {
       if (guard.interrupted) break;
       const entry: JournalEntry = { stepId: step.id, describe: step.describe, state: 'applying' };
