@@ -2,8 +2,11 @@
 // Renumbering figures for the README (issue 24, NPTv6): `docker ipv6 renumber --outside-prefix P` as a person (or a
 // DHCPv6-PD hook) runs it, through the docker CLI, next to one `docker network create` on the same daemon, with 10
 // and 100 networks on the inside prefix. Target: at most 1x the anchor, and flat in the number of networks.
-// Also the pass the command reports itself (--json ms: lock, state, one reconcile pass, the nat batch).
+// Also the pass the command reports itself (--json ms: lock, state, one reconcile pass, the nat batch); the executable
+// called directly (`docker-ipv6 renumber ...`, as the DHCPv6-PD hooks in contrib/ call it) besides the docker CLI path;
+// and `docker-ipv6 --help` called directly in the same runs: the runtime's start-up floor, which no command goes below.
 // Usage: node scripts/bench-renumber.mjs [--docker 28|29] [--firewall-backend iptables|nftables] [--scales 10,100] [--runs 7]
+//        [--lab-prefix P] [--cli PATH] (another build of docker-ipv6, e.g. main's, for a before/after on the same machine)
 // Needs root and a built dist/docker-ipv6; the lab it makes is removed at the end, also on failure. Table printed,
 // JSON under bench/results/renumber-*.json.
 import { spawnSync } from 'node:child_process';
@@ -20,8 +23,9 @@ const firewallBackend = opt('firewall-backend', undefined);
 const scales = opt('scales', '10,100').split(',').map(Number);
 const runs = Number(opt('runs', '7'));
 const REPO = join(import.meta.dirname, '..');
-const CLI = join(REPO, 'dist', 'docker-ipv6');
-const name = `bren-${randomBytes(3).toString('hex')}`;
+const CLI = opt('cli', join(REPO, 'dist', 'docker-ipv6'));
+// --lab-prefix: parallel sessions name their labs apart
+const name = `${opt('lab-prefix', 'bren-')}${randomBytes(3).toString('hex')}`;
 const OUTSIDE = ['2001:db8:800::/48', '2001:db8:900::/48'];
 
 function run(argv, env = process.env) {
@@ -34,7 +38,7 @@ const median = (xs) => sorted(xs)[Math.floor((xs.length - 1) / 2)];
 const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length });
 const note = (s) => process.stderr.write(`${s}\n`);
 
-const result = { at: new Date().toISOString(), docker: dockerVersion, firewallBackend, runs, scales: [] };
+const result = { at: new Date().toISOString(), docker: dockerVersion, firewallBackend, runs, cli: CLI, scales: [] };
 try {
   const rec = JSON.parse(run([CLI, 'lab', 'up', name, '--json', '--docker', dockerVersion, ...(firewallBackend ? ['--firewall-backend', firewallBackend] : [])]));
   result.docker = rec.dockerd.version ?? dockerVersion;
@@ -55,23 +59,32 @@ try {
       await api(socket, 'POST', '/networks/create', { Name: `n${made}`, EnableIPv6: true, IPAM: { Config: [{ Subnet: `${base}:${(0x100 + made).toString(16)}::/64` }] } });
     }
     run(inHost([CLI, 'apply']), env); // the filter knows every network, as the agent would have it
-    const anchor = []; const wall = []; const reported = []; const changes = [];
+    const anchor = []; const wall = []; const reported = []; const changes = []; const direct = []; const directReported = []; const help = [];
+    const renumber = (argv, to, into, ms) => {
+      const t = now();
+      const out = JSON.parse(run(inHost([...argv, 'renumber', '--json', '--outside-prefix', to]), env));
+      into.push(now() - t);
+      if (!out.changed || out.outsidePrefix !== to) throw new Error(`renumber to ${to} did not change: ${JSON.stringify(out)}`);
+      ms.push(out.ms);
+      changes.push(out.changes.length);
+    };
     for (let r = 0; r < runs; r++) {
-      // interleaved, so a burst of load elsewhere on the machine hits both alike
+      // interleaved, so a burst of load elsewhere on the machine hits all alike
       const t0 = now();
       run(inHost(['docker', 'network', 'create', '--ipv6', '--subnet', `${base}:ff00::/64`, 'anchor']), env);
       anchor.push(now() - t0);
       run(inHost(['docker', 'network', 'rm', 'anchor']), env);
-      const to = OUTSIDE[++flip % 2];
-      const t1 = now();
-      const out = JSON.parse(run(inHost(['docker', 'ipv6', 'renumber', '--json', '--outside-prefix', to]), env));
-      wall.push(now() - t1);
-      if (!out.changed || out.outsidePrefix !== to) throw new Error(`renumber to ${to} did not change: ${JSON.stringify(out)}`);
-      reported.push(out.ms);
-      changes.push(out.changes.length);
+      renumber(['docker', 'ipv6'], OUTSIDE[++flip % 2], wall, reported);
+      renumber([CLI], OUTSIDE[++flip % 2], direct, directReported);
+      const t2 = now();
+      run(inHost([CLI, '--help']), env);
+      help.push(now() - t2);
     }
     const dockerNetworks = (await api(socket, 'GET', '/networks')).length;
-    const row = { networks: n, dockerNetworks, anchor: summary(anchor), renumberWall: summary(wall), renumberReported: summary(reported), changes: [...new Set(changes)] };
+    const row = {
+      networks: n, dockerNetworks, anchor: summary(anchor), renumberWall: summary(wall), renumberReported: summary(reported),
+      directWall: summary(direct), directReported: summary(directReported), helpDirect: summary(help), changes: [...new Set(changes)],
+    };
     result.scales.push(row);
     note(`  ${JSON.stringify(row)}`);
   }
@@ -86,6 +99,9 @@ lines.push('| figure | measured | anchor | ratio | target |', '|---|---|---|---|
 for (const r of result.scales) {
   lines.push(`| \`docker ipv6 renumber\`, ${r.networks} networks (docker CLI + plugin, whole command) | ${f(r.renumberWall.median)} ms (${f(r.renumberWall.min)}-${f(r.renumberWall.max)}) | ${f(r.anchor.median)} ms | ${ratio(r.renumberWall.median, r.anchor.median)}x | <= 1x, flat |`);
   lines.push(`| its own pass (--json ms: lock, state, reconcile, nat batch), ${r.networks} networks | ${f(r.renumberReported.median)} ms (${f(r.renumberReported.min)}-${f(r.renumberReported.max)}) | ${f(r.anchor.median)} ms | ${ratio(r.renumberReported.median, r.anchor.median)}x | - |`);
+  lines.push(`| \`docker-ipv6 renumber\` called directly (as the DHCPv6-PD hooks do), ${r.networks} networks | ${f(r.directWall.median)} ms (${f(r.directWall.min)}-${f(r.directWall.max)}) | ${f(r.anchor.median)} ms | ${ratio(r.directWall.median, r.anchor.median)}x | - |`);
+  lines.push(`| its own pass when called directly (--json ms), ${r.networks} networks | ${f(r.directReported.median)} ms (${f(r.directReported.min)}-${f(r.directReported.max)}) | ${f(r.anchor.median)} ms | ${ratio(r.directReported.median, r.anchor.median)}x | - |`);
+  lines.push(`| \`docker-ipv6 --help\` called directly (the runtime's start-up floor) | ${f(r.helpDirect.median)} ms (${f(r.helpDirect.min)}-${f(r.helpDirect.max)}) | ${f(r.anchor.median)} ms | ${ratio(r.helpDirect.median, r.anchor.median)}x | - |`);
 }
 if (result.scales.length > 1) {
   const [a, b] = [result.scales[0], result.scales.at(-1)];
