@@ -148,30 +148,11 @@ export class Transaction {
     }
     await this.firstWrite(journal);
     for (const [i, step] of this.steps.entries()) {
-      const entry = journal.entries[i];
       if (guard.interrupted) { journal.entries.length = i; break; }
-      let where = step.describe;
-      try {
-        this.progress(step, 'apply');
-        const rec = await step.apply(guard.abortSignal);
-        entry.state = 'applied';
-        if (rec) {
-          entry.record = this.checked(rec, step);
-          await writeJournal(this.opts.journalPath, journal);
-        }
-        if (step.verify) {
-          where = `the check after ${step.describe}`;
-          this.progress(step, 'verify');
-          await step.verify(guard.abortSignal);
-        }
-        this.progress(step, 'applied');
-        applied.push(step.id);
-      } catch (e) {
-        // the steps after this one never started: their records would only undo what is not there
-        journal.entries.length = i + 1;
-        failure = { cause: e, where };
-        break;
-      }
+      failure = await this.applyStep(step, journal.entries[i], journal, guard, false);
+      // the steps after a failed one never started: their records would only undo what is not there
+      if (failure) { journal.entries.length = i + 1; break; }
+      applied.push(step.id);
     }
     if (!failure && !guard.interrupted) {
       try {
@@ -197,7 +178,6 @@ export class Transaction {
       if (guard.interrupted) break;
       const entry: JournalEntry = { stepId: step.id, describe: step.describe, state: 'applying' };
       journal.entries.push(entry);
-      let where = `${step.describe}`;
       try {
         if (step.prepare) {
           this.progress(step, 'prepare');
@@ -205,22 +185,13 @@ export class Transaction {
           if (rec) entry.record = this.checked(rec, step);
         }
         await writeJournal(this.opts.journalPath, journal);
-        this.progress(step, 'apply');
-        const rec = await step.apply(guard.abortSignal);
-        if (rec) entry.record = this.checked(rec, step);
-        entry.state = 'applied';
-        await writeJournal(this.opts.journalPath, journal);
-        if (step.verify) {
-          where = `the check after ${step.describe}`;
-          this.progress(step, 'verify');
-          await step.verify(guard.abortSignal);
-        }
-        this.progress(step, 'applied');
-        applied.push(step.id);
       } catch (e) {
-        failure = { cause: e, where };
+        failure = { cause: e, where: step.describe };
         break;
       }
+      failure = await this.applyStep(step, entry, journal, guard, true);
+      if (failure) break;
+      applied.push(step.id);
     }
     if (!failure && !guard.interrupted) {
       try {
@@ -237,6 +208,27 @@ export class Transaction {
       }
     }
     return this.rollBack(journal, guard, failure);
+  }
+
+  /** apply, journal the outcome (always, or only a record apply returned), verify; what failed where, if anything did */
+  private async applyStep(step: Step, entry: JournalEntry, journal: Journal, guard: InterruptGuard, journalAlways: boolean): Promise<{ cause: unknown; where: string } | undefined> {
+    let where = step.describe;
+    try {
+      this.progress(step, 'apply');
+      const rec = await step.apply(guard.abortSignal);
+      if (rec) entry.record = this.checked(rec, step);
+      entry.state = 'applied';
+      if (rec || journalAlways) await writeJournal(this.opts.journalPath, journal);
+      if (step.verify) {
+        where = `the check after ${step.describe}`;
+        this.progress(step, 'verify');
+        await step.verify(guard.abortSignal);
+      }
+      this.progress(step, 'applied');
+      return undefined;
+    } catch (e) {
+      return { cause: e, where };
+    }
   }
 
   private checked(rec: UndoRecord, step: Step): UndoRecord {
