@@ -6,12 +6,13 @@
 // called directly (`docker-ipv6 renumber ...`, as the DHCPv6-PD hooks in contrib/ call it) besides the docker CLI path;
 // and `docker-ipv6 --help` called directly in the same runs: the runtime's start-up floor, which no command goes below.
 // Usage: node scripts/bench-renumber.mjs [--docker 28|29] [--firewall-backend iptables|nftables] [--scales 10,100] [--runs 7]
-//        [--lab-prefix P] [--cli PATH] (another build of docker-ipv6, e.g. main's, for a before/after on the same machine)
+//        [--lab-prefix P] [--cli PATH] (another build of docker-ipv6) [--compare PATH] (a second build, e.g. main's, measured
+//        in the same runs, interleaved: a before/after that a busy machine hits alike; its file must be named docker-ipv6)
 // Needs root and a built dist/docker-ipv6; the lab it makes is removed at the end, also on failure. Table printed,
 // JSON under bench/results/renumber-*.json.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dockerApi as api, labToolEnv } from './bench-lab.mjs';
 import { join } from 'node:path';
 
@@ -24,6 +25,7 @@ const scales = opt('scales', '10,100').split(',').map(Number);
 const runs = Number(opt('runs', '7'));
 const REPO = join(import.meta.dirname, '..');
 const CLI = opt('cli', join(REPO, 'dist', 'docker-ipv6'));
+const COMPARE = opt('compare', undefined);
 // --lab-prefix: parallel sessions name their labs apart
 const name = `${opt('lab-prefix', 'bren-')}${randomBytes(3).toString('hex')}`;
 const OUTSIDE = ['2001:db8:800::/48', '2001:db8:900::/48'];
@@ -38,7 +40,7 @@ const median = (xs) => sorted(xs)[Math.floor((xs.length - 1) / 2)];
 const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length });
 const note = (s) => process.stderr.write(`${s}\n`);
 
-const result = { at: new Date().toISOString(), docker: dockerVersion, firewallBackend, runs, cli: CLI, scales: [] };
+const result = { at: new Date().toISOString(), docker: dockerVersion, firewallBackend, runs, cli: CLI, compare: COMPARE, scales: [] };
 try {
   const rec = JSON.parse(run([CLI, 'lab', 'up', name, '--json', '--docker', dockerVersion, ...(firewallBackend ? ['--firewall-backend', firewallBackend] : [])]));
   result.docker = rec.dockerd.version ?? dockerVersion;
@@ -50,6 +52,14 @@ try {
   const inside = JSON.parse(readFileSync(join(rec.toolRoot, 'var/lib/docker-ipv6/state.json'), 'utf8')).prefix;
   const base = inside.replace(/::\/48$/, '');
   note(`npt: ${inside} <-> ${OUTSIDE[0]} on Docker ${result.docker}${firewallBackend ? ` (${firewallBackend})` : ''}`);
+  const builds = [{ label: 'this build', cli: CLI, env }];
+  if (COMPARE) {
+    // `docker ipv6` of the other build: its own DOCKER_CONFIG whose cli-plugins/docker-ipv6 is that build
+    const dir = join(rec.dir, 'docker-config-compare');
+    mkdirSync(join(dir, 'cli-plugins'), { recursive: true });
+    symlinkSync(COMPARE, join(dir, 'cli-plugins', 'docker-ipv6'));
+    builds.push({ label: 'compared build', cli: COMPARE, env: { ...env, DOCKER_CONFIG: dir } });
+  }
 
   let made = 0;
   let flip = 0;
@@ -59,10 +69,11 @@ try {
       await api(socket, 'POST', '/networks/create', { Name: `n${made}`, EnableIPv6: true, IPAM: { Config: [{ Subnet: `${base}:${(0x100 + made).toString(16)}::/64` }] } });
     }
     run(inHost([CLI, 'apply']), env); // the filter knows every network, as the agent would have it
-    const anchor = []; const wall = []; const reported = []; const changes = []; const direct = []; const directReported = []; const help = [];
-    const renumber = (argv, to, into, ms) => {
+    const anchor = []; const changes = [];
+    const m = builds.map(() => ({ wall: [], reported: [], direct: [], directReported: [], help: [] }));
+    const renumber = (b, argv, to, into, ms) => {
       const t = now();
-      const out = JSON.parse(run(inHost([...argv, 'renumber', '--json', '--outside-prefix', to]), env));
+      const out = JSON.parse(run(inHost([...argv, 'renumber', '--json', '--outside-prefix', to]), b.env));
       into.push(now() - t);
       if (!out.changed || out.outsidePrefix !== to) throw new Error(`renumber to ${to} did not change: ${JSON.stringify(out)}`);
       ms.push(out.ms);
@@ -74,16 +85,19 @@ try {
       run(inHost(['docker', 'network', 'create', '--ipv6', '--subnet', `${base}:ff00::/64`, 'anchor']), env);
       anchor.push(now() - t0);
       run(inHost(['docker', 'network', 'rm', 'anchor']), env);
-      renumber(['docker', 'ipv6'], OUTSIDE[++flip % 2], wall, reported);
-      renumber([CLI], OUTSIDE[++flip % 2], direct, directReported);
-      const t2 = now();
-      run(inHost([CLI, '--help']), env);
-      help.push(now() - t2);
+      for (const [i, b] of builds.entries()) {
+        renumber(b, ['docker', 'ipv6'], OUTSIDE[++flip % 2], m[i].wall, m[i].reported);
+        renumber(b, [b.cli], OUTSIDE[++flip % 2], m[i].direct, m[i].directReported);
+        const t2 = now();
+        run(inHost([b.cli, '--help']), b.env);
+        m[i].help.push(now() - t2);
+      }
     }
     const dockerNetworks = (await api(socket, 'GET', '/networks')).length;
+    const measured = (x) => ({ renumberWall: summary(x.wall), renumberReported: summary(x.reported), directWall: summary(x.direct), directReported: summary(x.directReported), helpDirect: summary(x.help) });
     const row = {
-      networks: n, dockerNetworks, anchor: summary(anchor), renumberWall: summary(wall), renumberReported: summary(reported),
-      directWall: summary(direct), directReported: summary(directReported), helpDirect: summary(help), changes: [...new Set(changes)],
+      networks: n, dockerNetworks, anchor: summary(anchor), ...measured(m[0]), changes: [...new Set(changes)],
+      ...(COMPARE ? { compared: measured(m[1]) } : {}),
     };
     result.scales.push(row);
     note(`  ${JSON.stringify(row)}`);
@@ -97,11 +111,13 @@ const ratio = (a, b) => (a / b).toFixed(2);
 const lines = [`docker-ipv6 renumber benchmark, Docker ${result.docker}${firewallBackend ? ` (${firewallBackend} backend)` : ''}, ${runs} runs per figure (median, min-max), interleaved with the anchor: one \`docker network create --ipv6\` (CLI) on the same daemon`, ''];
 lines.push('| figure | measured | anchor | ratio | target |', '|---|---|---|---|---|');
 for (const r of result.scales) {
-  lines.push(`| \`docker ipv6 renumber\`, ${r.networks} networks (docker CLI + plugin, whole command) | ${f(r.renumberWall.median)} ms (${f(r.renumberWall.min)}-${f(r.renumberWall.max)}) | ${f(r.anchor.median)} ms | ${ratio(r.renumberWall.median, r.anchor.median)}x | <= 1x, flat |`);
-  lines.push(`| its own pass (--json ms: lock, state, reconcile, nat batch), ${r.networks} networks | ${f(r.renumberReported.median)} ms (${f(r.renumberReported.min)}-${f(r.renumberReported.max)}) | ${f(r.anchor.median)} ms | ${ratio(r.renumberReported.median, r.anchor.median)}x | - |`);
-  lines.push(`| \`docker-ipv6 renumber\` called directly (as the DHCPv6-PD hooks do), ${r.networks} networks | ${f(r.directWall.median)} ms (${f(r.directWall.min)}-${f(r.directWall.max)}) | ${f(r.anchor.median)} ms | ${ratio(r.directWall.median, r.anchor.median)}x | - |`);
-  lines.push(`| its own pass when called directly (--json ms), ${r.networks} networks | ${f(r.directReported.median)} ms (${f(r.directReported.min)}-${f(r.directReported.max)}) | ${f(r.anchor.median)} ms | ${ratio(r.directReported.median, r.anchor.median)}x | - |`);
-  lines.push(`| \`docker-ipv6 --help\` called directly (the runtime's start-up floor) | ${f(r.helpDirect.median)} ms (${f(r.helpDirect.min)}-${f(r.helpDirect.max)}) | ${f(r.anchor.median)} ms | ${ratio(r.helpDirect.median, r.anchor.median)}x | - |`);
+  for (const [who, x] of [['', r], ...(r.compared ? [[`compared build (${COMPARE}): `, r.compared]] : [])]) {
+    lines.push(`| ${who}\`docker ipv6 renumber\`, ${r.networks} networks (docker CLI + plugin, whole command) | ${f(x.renumberWall.median)} ms (${f(x.renumberWall.min)}-${f(x.renumberWall.max)}) | ${f(r.anchor.median)} ms | ${ratio(x.renumberWall.median, r.anchor.median)}x | <= 1x, flat |`);
+    lines.push(`| ${who}its own pass (--json ms: lock, state, reconcile, nat batch), ${r.networks} networks | ${f(x.renumberReported.median)} ms (${f(x.renumberReported.min)}-${f(x.renumberReported.max)}) | ${f(r.anchor.median)} ms | ${ratio(x.renumberReported.median, r.anchor.median)}x | - |`);
+    lines.push(`| ${who}\`docker-ipv6 renumber\` called directly (as the DHCPv6-PD hooks do), ${r.networks} networks | ${f(x.directWall.median)} ms (${f(x.directWall.min)}-${f(x.directWall.max)}) | ${f(r.anchor.median)} ms | ${ratio(x.directWall.median, r.anchor.median)}x | - |`);
+    lines.push(`| ${who}its own pass when called directly (--json ms), ${r.networks} networks | ${f(x.directReported.median)} ms (${f(x.directReported.min)}-${f(x.directReported.max)}) | ${f(r.anchor.median)} ms | ${ratio(x.directReported.median, r.anchor.median)}x | - |`);
+    lines.push(`| ${who}\`docker-ipv6 --help\` called directly (the runtime's start-up floor) | ${f(x.helpDirect.median)} ms (${f(x.helpDirect.min)}-${f(x.helpDirect.max)}) | ${f(r.anchor.median)} ms | ${ratio(x.helpDirect.median, r.anchor.median)}x | - |`);
+  }
 }
 if (result.scales.length > 1) {
   const [a, b] = [result.scales[0], result.scales.at(-1)];
