@@ -47,6 +47,7 @@ export class RunContext {
   private here?: Promise<boolean>;
   /** how the real adapters read this host: another /proc (the probe's /host/proc), Docker's backend when told */
   private hostOptions: HostOptions = {};
+  private localFirewallClues = false;
 
   constructor(
     readonly globals: GlobalOptions,
@@ -66,7 +67,7 @@ export class RunContext {
     const { realHostAdapters } = require('../host/adapters') as typeof import('../host/adapters');
     this.adapters ??= realHostAdapters({
       endpoint: () => this.endpoint(), stateFile: this.paths.stateFile, configFile: this.globals.configFile, root: this.globals.root,
-      procSys: this.env.DOCKER_IPV6_PROC_SYS || undefined, ...this.hostOptions,
+      procSys: this.env.DOCKER_IPV6_PROC_SYS || undefined, askDockerForFirewall: () => !this.localFirewallClues, ...this.hostOptions,
     });
     return this.adapters;
   }
@@ -74,6 +75,15 @@ export class RunContext {
   /** Before the first use of `host`: read processes from another /proc, take Docker's firewall backend as given. */
   withHostOptions(o: HostOptions): this {
     this.hostOptions = { ...o };
+    return this;
+  }
+
+  /**
+   * From now on (up to the firewall's first use) Docker's firewall backend comes from dockerd's flag and daemon.json,
+   * not `docker info`: for a command that asks Docker nothing else (renumber), the one request would load the client.
+   */
+  firewallFromLocalClues(): this {
+    this.localFirewallClues = true;
     return this;
   }
 

@@ -33,6 +33,11 @@ export function realHostAdapters(opts: {
   procRoot?: string;
   /** Docker's firewall backend when the caller knows it (the probe: the reader asked `docker info`) */
   firewallBackend?: 'iptables' | 'nftables';
+  /**
+   * Asked at the firewall's first use: false takes Docker's backend from dockerd's flag and daemon.json without
+   * `docker info` (renumbering asks Docker nothing: that request alone loads the Docker client)
+   */
+  askDockerForFirewall?: () => boolean;
 }): HostAdapters {
   const processes = (o?: { pidfile?: string }) => findDockerdProcesses({ ...o, procRoot: opts.procRoot });
   // Docker's firewall backend decides where ours go, asked once on first use (`docker info`, else its flag or daemon.json)
@@ -41,6 +46,7 @@ export function realHostAdapters(opts: {
     processes,
     async infoDriver() {
       if (opts.firewallBackend) return opts.firewallBackend;
+      if (opts.askDockerForFirewall?.() === false) return undefined;
       // one request: a daemon that does not answer it fails it as a ping would
       const info = await (await dockerClient(opts.endpoint(), 5000)).info() as { FirewallBackend?: { Driver?: string } };
       return info.FirewallBackend?.Driver ?? '';

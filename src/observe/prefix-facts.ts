@@ -1,5 +1,6 @@
 // Derives the prefix-relevant facts (host addresses, routes, on-link prefixes, Docker subnets) from a snapshot (pure).
 import type { HostSnapshot } from './snapshot';
+import type { NetworkFacts } from '../model/docker';
 import { classifyV6, contains, parseCidr6, type Cidr6 } from '../model/ip';
 import type { OutsideFacts } from '../model/npt';
 
@@ -18,12 +19,19 @@ export interface PrefixFacts {
   gateways?: string[];
 }
 
-function isDockerBridge(snap: HostSnapshot, ifname?: string): boolean {
+/** What the facts are derived from: a whole snapshot, or only a netlink read and the uplink (renumbering asks Docker nothing). */
+export interface PrefixSources {
+  host: Pick<HostSnapshot['host'], 'net' | 'uplink'>;
+  networks: ReadonlyArray<Pick<NetworkFacts, 'name' | 'bridge' | 'ipv6Subnets'>>;
+  daemonConfig: Pick<HostSnapshot['daemonConfig'], 'value'>;
+}
+
+function isDockerBridge(snap: PrefixSources, ifname?: string): boolean {
   return !!ifname && (snap.networks.some((n) => n.bridge === ifname) || /^(docker0|br-[0-9a-f]{12}|veth)/.test(ifname));
 }
 
 /** `own` is our saved prefix: networks and addresses inside it are ours, not conflicts. */
-export function prefixFacts(snap: HostSnapshot, own?: Cidr6): PrefixFacts {
+export function prefixFacts(snap: PrefixSources, own?: Cidr6): PrefixFacts {
   const net = snap.host.net;
   const usable = (a: { family: number; scope: number; address: string }) => a.family === 6 && a.scope === 0 && classifyV6(parseCidr6(a.address)!) !== 'loopback';
   const mine = (s: string) => !!own && contains(own, parseCidr6(s)!);
@@ -59,6 +67,6 @@ export function outsideFacts(f: PrefixFacts): OutsideFacts {
 }
 
 /** A global (scope 0) address of the uplink that is not inside the prefix: the next hop upstream routes to. */
-export function uplinkAddress(snap: HostSnapshot, prefix: Cidr6): string | undefined {
+export function uplinkAddress(snap: Pick<PrefixSources, 'host'>, prefix: Cidr6): string | undefined {
   return snap.host.net?.addresses.find((a) => a.family === 6 && a.scope === 0 && a.ifname === snap.host.uplink && !contains(prefix, parseCidr6(a.address)!))?.address;
 }

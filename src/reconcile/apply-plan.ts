@@ -51,7 +51,7 @@ async function closeAfterRejectedBatch(obs: Observed, deps: ReconcileDeps): Prom
  * Order: the state first lists everything we are about to add (so a crash leaves nothing we would not
  * clean up later), then the host changes, then the state lists exactly what is wanted.
  */
-export async function applyPlan(plan: ReconcilePlan, obs: Observed, deps: ReconcileDeps, net: NetOps): Promise<void> {
+export async function applyPlan(plan: ReconcilePlan, obs: Observed, deps: ReconcileDeps, net: NetOps, o: { closeOnReject?: boolean } = {}): Promise<void> {
   const state = obs.state;
   const intent = {
     routes: union(state?.routes ?? [], plan.record.routes, (x) => x),
@@ -66,7 +66,8 @@ export async function applyPlan(plan: ReconcilePlan, obs: Observed, deps: Reconc
     try {
       await deps.firewall.restore(plan.batch);
     } catch (e) {
-      await closeAfterRejectedBatch(obs, deps);
+      // a scoped pass (renumbering) observed and changed the nat table only: its rejected batch left the filter as it was
+      if (o.closeOnReject !== false) await closeAfterRejectedBatch(obs, deps);
       throw e;
     }
   }

@@ -1,7 +1,7 @@
 // One idempotent reconcile pass: observe owned facts -> pure desired state -> diff -> apply.
 import type { RunContext } from '../cli/context';
 import { describeDockerError } from '../model/endpoint';
-import type { HostAdapters } from '../host/interfaces';
+import type { HostAdapters, NetOps } from '../host/interfaces';
 import type { Endpoint } from '../model/endpoint';
 import { onExec } from '../util/exec';
 import { PreconditionError } from '../errors';
@@ -14,6 +14,8 @@ import { viewAfterPass, type FastView } from './fast';
 import { PROXY_PROTOCOL } from '../model/names';
 import type { SkippedNet } from '../model/docker';
 import { observeForReconcile, type DockerLister, type ReconcileDeps } from './observe';
+import { desiredTranslation, observeTranslation } from './scoped';
+import type { NetState } from '../model/net';
 
 export type { Change, ReconcilePlan } from './diff';
 export type { ReconcileDeps } from './observe';
@@ -51,6 +53,14 @@ export interface ReconcileOptions {
   guard?: PassGuard;
   /** apply only the plan a dry run showed under this id (reconcilePlanId); any other plan is refused */
   expectPlan?: string;
+  /**
+   * 'translation' (npt renumbering): only what depends on the outside prefix is read and changed: our nat
+   * chains and the unreachable routes, from the state alone. No Docker list, no filter, no sysctl, no proxy
+   * (reconcile/scoped.ts says why that is all of it). The agent's next full pass finds nothing to change.
+   */
+  scope?: 'translation';
+  /** a netlink handle the caller holds (and closes), and what it already read from it with `{ routes: 6 }` */
+  net?: { ops: NetOps; read?: NetState };
 }
 
 /** The id of a reconcile plan's content: what `apply --dry-run` shows and `apply --plan ID` checks. */
@@ -65,19 +75,20 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
   const t0 = performance.now();
   let spawned = 0;
   const stop = onExec(() => { spawned++; });
-  const net = await deps.openNet();
+  const net = opts.net?.ops ?? await deps.openNet();
   const g = opts.dryRun ? undefined : opts.guard;
   try {
     for (let tries = 1; ; tries++) {
       const last = !g || tries >= GUARDED_TRIES;
       const gen = g?.generation();
       const attempt = async () => {
-        const obs = await observeForReconcile(deps, net, !opts.cleanup);
+        const scoped = opts.scope === 'translation' && !opts.cleanup;
+        const obs = scoped ? await observeTranslation(deps, net, opts.net?.read) : await observeForReconcile(deps, net, !opts.cleanup);
         const owned = ownedFrom(obs.state);
-        const desired = desiredState(owned, obs.docker, obs.sysctls, obs.links);
-        const plan = opts.cleanup ? planCleanup(obs) : planReconcile(desired, obs);
+        const desired = scoped ? desiredTranslation(owned) : desiredState(owned, obs.docker, obs.sysctls, obs.links);
+        const plan = opts.cleanup ? planCleanup(obs) : planReconcile(desired, obs, scoped ? ['nat'] : undefined);
         // what the host holds once applied: the agent's fast path works from it until the next pass
-        const view = opts.cleanup || opts.dryRun || !owned ? undefined : viewAfterPass(owned, obs.docker, desired, obs.links.find((l) => l.name === owned.uplink)?.index, obs.proxies.some((p) => p.protocol === PROXY_PROTOCOL), obs.links);
+        const view = opts.cleanup || opts.dryRun || !owned || scoped ? undefined : viewAfterPass(owned, obs.docker, desired, obs.links.find((l) => l.name === owned.uplink)?.index, obs.proxies.some((p) => p.protocol === PROXY_PROTOCOL), obs.links);
         const result = { plan, changes: plan.changes, networks: obs.docker.networks.length, containers: obs.docker.containers.length, skipped: obs.docker.skipped ?? [], view, observations: tries };
         if (opts.dryRun) return result;
         if (opts.expectPlan !== undefined && reconcilePlanId(plan) !== opts.expectPlan) {
@@ -88,7 +99,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
         }
         const applyNow = async () => {
           if (!last && g!.generation() !== gen) return undefined; // the fast path changed the host meanwhile
-          try { await applyPlan(plan, obs, deps, net); } catch (e) { g?.settled(undefined); throw e; }
+          try { await applyPlan(plan, obs, deps, net, { closeOnReject: !scoped }); } catch (e) { g?.settled(undefined); throw e; }
           g?.settled(view);
           return result;
         };
@@ -99,7 +110,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
     }
   } finally {
     stop();
-    net.close();
+    if (!opts.net) net.close();
   }
 }
 
@@ -115,7 +126,7 @@ export function reconcileDeps(host: HostAdapters, ep: Endpoint, files: { configF
       }));
       return client;
     },
-    firewall: { read: () => host.firewall.read(), restore: (b) => host.firewall.restore(b) },
+    firewall: { read: (t) => host.firewall.read(t), restore: (b) => host.firewall.restore(b) },
     openNet: () => host.openNet(),
     sysctl: host.sysctl,
     readState: () => host.state.read(),

@@ -20,7 +20,7 @@ export interface DockerLister {
 export interface ReconcileDeps {
   docker(): Promise<DockerLister>;
   /** our chains as ip6tables tables (ip6tables, or our nftables table: host/interfaces.ts FirewallAdapter) */
-  firewall: { read(): Promise<ParsedRuleset>; restore(batch: string): Promise<void> };
+  firewall: { read(table?: 'nat' | 'filter'): Promise<ParsedRuleset>; restore(batch: string): Promise<void> };
   openNet(): Promise<NetOps>;
   sysctl: SysctlStore;
   readState(): Promise<ToolState | undefined>;

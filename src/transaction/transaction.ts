@@ -51,6 +51,14 @@ export interface TransactionOptions {
   command?: string;
   /** Use this guard (the caller installs and disposes it); default: one installed for the run. */
   interrupts?: InterruptGuard;
+  /**
+   * Journal once: every step's prepare() runs first and the journal is written one time, with all their records,
+   * before the first change; on success it is removed without further writes. For short transactions on a hot
+   * path (renumbering) whose steps all record their undo in prepare() and whose undos are harmless for a change
+   * that did not happen yet (idempotent, as every undo must be): a crash anywhere leaves that one journal, and
+   * recovery undoes all of it. A record an apply() returns is still journaled, with one more write.
+   */
+  journalOnce?: boolean;
 }
 
 export interface PlanLine {
@@ -104,24 +112,72 @@ export class Transaction {
     }
   }
 
-  private async runSteps(guard: InterruptGuard): Promise<TransactionResult> {
-    const journal: Journal = {
+  private newJournal(): Journal {
+    return {
       version: 1, command: this.opts.command ?? 'apply', pid: process.pid, processStart: processStartTime('self') ?? null,
       startedAt: new Date().toISOString(), status: 'running', entries: [],
     };
-    const applied: string[] = [];
-    let failure: { cause: unknown; where: string } | undefined;
+  }
+
+  private async firstWrite(journal: Journal): Promise<void> {
     try {
       await writeJournal(this.opts.journalPath, journal);
     } catch (e) {
       throw new PreconditionError(`cannot write the transaction journal ${this.opts.journalPath}: ${errorText(e)}`,
         'check that the state folder is writable and the disk is not full; nothing was changed');
     }
+  }
+
+  /** journalOnce: all records first, one journal write, then the changes; success removes the journal. */
+  private async runOnce(guard: InterruptGuard): Promise<TransactionResult> {
+    const journal = this.newJournal();
+    const applied: string[] = [];
+    let failure: { cause: unknown; where: string } | undefined;
+    for (const step of this.steps) {
+      const entry: JournalEntry = { stepId: step.id, describe: step.describe, state: 'applying' };
+      try {
+        this.progress(step, 'prepare');
+        const rec = await step.prepare?.();
+        if (rec) entry.record = this.checked(rec, step);
+      } catch (e) {
+        // nothing changed yet, and nothing is on disk: no rollback to run
+        if (isToolError(e)) throw e;
+        throw new PreconditionError(`${step.describe}: ${errorText(e)}`, 'nothing was changed');
+      }
+      journal.entries.push(entry);
+    }
+    await this.firstWrite(journal);
+    for (const [i, step] of this.steps.entries()) {
+      if (guard.interrupted) { journal.entries.length = i; break; }
+      failure = await this.applyStep(step, journal.entries[i], journal, guard, false);
+      // the steps after a failed one never started: their records would only undo what is not there
+      if (failure) { journal.entries.length = i + 1; break; }
+      applied.push(step.id);
+    }
+    if (!failure && !guard.interrupted) {
+      try {
+        await removeJournal(this.opts.journalPath);
+      } catch (e) {
+        // it stays: record that the work is done, so no later run undoes it
+        journal.status = 'done';
+        await writeJournal(this.opts.journalPath, journal).catch(() => undefined);
+        this.log(`note: cannot remove ${this.opts.journalPath}: ${errorText(e)}`);
+      }
+      return { applied };
+    }
+    return this.rollBack(journal, guard, failure);
+  }
+
+  private async runSteps(guard: InterruptGuard): Promise<TransactionResult> {
+    if (this.opts.journalOnce) return this.runOnce(guard);
+    const journal = this.newJournal();
+    const applied: string[] = [];
+    let failure: { cause: unknown; where: string } | undefined;
+    await this.firstWrite(journal);
     for (const step of this.steps) {
       if (guard.interrupted) break;
       const entry: JournalEntry = { stepId: step.id, describe: step.describe, state: 'applying' };
       journal.entries.push(entry);
-      let where = `${step.describe}`;
       try {
         if (step.prepare) {
           this.progress(step, 'prepare');
@@ -129,22 +185,13 @@ export class Transaction {
           if (rec) entry.record = this.checked(rec, step);
         }
         await writeJournal(this.opts.journalPath, journal);
-        this.progress(step, 'apply');
-        const rec = await step.apply(guard.abortSignal);
-        if (rec) entry.record = this.checked(rec, step);
-        entry.state = 'applied';
-        await writeJournal(this.opts.journalPath, journal);
-        if (step.verify) {
-          where = `the check after ${step.describe}`;
-          this.progress(step, 'verify');
-          await step.verify(guard.abortSignal);
-        }
-        this.progress(step, 'applied');
-        applied.push(step.id);
       } catch (e) {
-        failure = { cause: e, where };
+        failure = { cause: e, where: step.describe };
         break;
       }
+      failure = await this.applyStep(step, entry, journal, guard, true);
+      if (failure) break;
+      applied.push(step.id);
     }
     if (!failure && !guard.interrupted) {
       try {
@@ -161,6 +208,27 @@ export class Transaction {
       }
     }
     return this.rollBack(journal, guard, failure);
+  }
+
+  /** apply, journal the outcome (always, or only a record apply returned), verify; what failed where, if anything did */
+  private async applyStep(step: Step, entry: JournalEntry, journal: Journal, guard: InterruptGuard, journalAlways: boolean): Promise<{ cause: unknown; where: string } | undefined> {
+    let where = step.describe;
+    try {
+      this.progress(step, 'apply');
+      const rec = await step.apply(guard.abortSignal);
+      if (rec) entry.record = this.checked(rec, step);
+      entry.state = 'applied';
+      if (rec || journalAlways) await writeJournal(this.opts.journalPath, journal);
+      if (step.verify) {
+        where = `the check after ${step.describe}`;
+        this.progress(step, 'verify');
+        await step.verify(guard.abortSignal);
+      }
+      this.progress(step, 'applied');
+      return undefined;
+    } catch (e) {
+      return { cause: e, where };
+    }
   }
 
   private checked(rec: UndoRecord, step: Step): UndoRecord {

@@ -188,3 +188,44 @@ test('a lost state on an npt host: the outside prefix is judged on the host\'s a
   }
   t.is(rebuildState({ ...base, host: facts }).state.outsidePrefix, OUTSIDE);
 });
+
+test('renumbering pass (scope translation): Docker is not asked, one nat batch, the routes swapped, the state exact; the full pass after it changes nothing', async (t) => {
+  const w = world(nptState());
+  w.networks = [net('bridge', 'b'.repeat(64), 'fd00:1::/64'), net('app', 'a'.repeat(64), 'fd00:1:0:1::/64')];
+  w.containers = [ctr('web', { app: 'fd00:1:0:1::2' }, [[80, 'tcp']])];
+  await reconcileOnce(w.deps);
+  w.state = { ...w.state!, bridges: ['mybr0'] };
+  const calls = w.dockerCalls;
+  const filterBefore = JSON.stringify(w.fw.tables.filter);
+  const n = w.fw.restores.length;
+  // as renumber writes it: the new outside prefix, and both outside routes owned while they are swapped
+  const NEW = '2001:db8:900::/48';
+  w.state = { ...w.state, outsidePrefix: NEW, routes: [`unreachable ${INSIDE}`, `unreachable ${OUTSIDE}`, `unreachable ${NEW}`] };
+  const r = await reconcileOnce(w.deps, { scope: 'translation' });
+  t.is(w.dockerCalls, calls, 'no Docker list');
+  t.is(w.fw.restores.length, n + 1, 'one batch');
+  t.true(w.fw.restores[n].startsWith('*nat\n') && !w.fw.restores[n].includes('*filter'), w.fw.restores[n]);
+  t.is(JSON.stringify(w.fw.tables.filter), filterBefore, 'the filter is not touched');
+  t.deepEqual(w.fw.tables.nat.rules['D6-NAT'], [`-s ${INSIDE} -o eth0 ${TAG} -j NETMAP --to ${NEW}`]);
+  t.deepEqual(w.fw.tables.nat.rules['D6-DNAT'], [`-d ${NEW} -i eth0 ${TAG} -j NETMAP --to ${INSIDE}`]);
+  t.deepEqual([...w.net.unreachable].sort(), [NEW, INSIDE].sort());
+  t.deepEqual(r.changes.map((c) => `${c.action} ${c.kind} ${c.target}`), ['update firewall nat D6-NAT', `add route unreachable ${NEW}`, `remove route unreachable ${OUTSIDE}`]);
+  t.deepEqual(w.state!.routes, [`unreachable ${INSIDE}`, `unreachable ${NEW}`], 'the state records the new route only');
+  t.deepEqual(w.state!.bridges, ['mybr0'], 'what the last full pass recorded for the boot skeleton stays');
+  // the agent's next full pass agrees: nothing to change, no batch
+  const full = await reconcileOnce(w.deps);
+  t.deepEqual(full.changes, [], JSON.stringify(full.changes));
+  t.is(w.fw.restores.length, n + 1);
+  t.deepEqual((await reconcileOnce(w.deps, { scope: 'translation' })).changes, [], 'a second scoped pass changes nothing');
+  // the dry run of the scoped pass shows the same plan and changes nothing
+  w.state = { ...w.state!, outsidePrefix: OUTSIDE, routes: [...w.state!.routes!, `unreachable ${OUTSIDE}`] };
+  const dry = await reconcileOnce(w.deps, { scope: 'translation', dryRun: true });
+  t.regex(dry.plan.batch ?? '', /NETMAP --to 2001:db8:800::\/48/);
+  t.deepEqual(w.fw.tables.nat.rules['D6-DNAT'], [`-d ${NEW} -i eth0 ${TAG} -j NETMAP --to ${INSIDE}`]);
+});
+
+test('the translation-scoped pass is npt mode\'s only: other modes\' nat rules depend on Docker\'s networks', async (t) => {
+  const w = world(enabledState('nat', INSIDE, true));
+  await t.throwsAsync(reconcileOnce(w.deps, { scope: 'translation' }), { message: /npt mode's \(the state says mode nat\)/ });
+  t.is(w.fw.restores.length, 0);
+});

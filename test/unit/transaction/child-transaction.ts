@@ -1,5 +1,5 @@
 // A separate process for the journal tests: runs a transaction (or a recovery) that the test kills or interrupts.
-// Usage: node --import tsx child-transaction.ts run|sigint|recover|lock DIR [HANG_ON]
+// Usage: node --import tsx child-transaction.ts run|run-once|sigint|recover|lock DIR [HANG_ON] (run-once: journalOnce)
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTransaction, type Step } from '../../../src/transaction/transaction';
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     };
   }
   try {
-    await runTransaction(steps, { journalPath, registry, log, command: 'enable' });
+    await runTransaction(steps, { journalPath, registry, log, command: 'enable', journalOnce: mode === 'run-once' });
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message}\n`);
     process.exitCode = isToolError(e) ? e.exitCode : 1;
