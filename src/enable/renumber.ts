@@ -11,7 +11,7 @@ import { judgeOutside } from '../model/npt';
 import { renderStateText, type ToolState } from '../model/state';
 import { describeChange, hostDeps, reconcileOnce } from '../reconcile/index';
 import { routeKey } from '../reconcile/desired';
-import { prefixFacts, uplinkAddress } from '../observe/prefix-facts';
+import { outsideFacts, prefixFacts, uplinkAddress } from '../observe/prefix-facts';
 import { batchName } from '../model/firewall-backend';
 import { captureFile, runTransaction } from '../transaction/index';
 import { isUnreachableRoute, type ReconcileUndo, type RouteUndo } from '../transaction/tool-undo';
@@ -44,7 +44,7 @@ export async function runRenumber(ctx: RunContext, o: { outsidePrefix: string })
       const read = await net.read({ routes: 6 });
       const sources = { host: { net: read, uplink: state.uplink }, networks: [], daemonConfig: {} };
       const f = prefixFacts(sources);
-      const j = judgeOutside(o.outsidePrefix, inside, { uplinkPrefixes: f.uplinkPrefixes, hostAddresses: f.hostAddresses, gateways: f.gateways ?? [] });
+      const j = judgeOutside(o.outsidePrefix, inside, outsideFacts(f));
       if ('why' in j) throw new UsageError(`--outside-prefix ${o.outsidePrefix} ${j.why}`, j.hint);
       const outside = formatCidr(j.cidr);
       const before = state.outsidePrefix;
