@@ -85,33 +85,72 @@ async function notEnabled(ctx: RunContext): Promise<string | undefined> {
 }
 
 /**
+ * SIGTERM/SIGINT (stop) and SIGHUP (look again / reconcile) for the agent's whole run, listened to from its first
+ * line until it stops. Not a listener added and removed per wait: a signal that lands while the process is not
+ * scheduled is dispatched after the timers, so a wait that timed out in the same turn had removed its listener and
+ * Node dropped the signal (the agent then ignored systemd's stop; under load 1 in 12 test runs hung on it), and in
+ * the gap between two waits no listener at all meant Node's default: killed mid-work.
+ */
+interface AgentSignals {
+  /** the stop signal, once one came */
+  stopped?: NodeJS.Signals;
+  /** called on a stop signal and on SIGHUP (the current wait ends) */
+  wake: () => void;
+  /** called on SIGHUP */
+  onHup: () => void;
+  dispose(): void;
+}
+
+function agentSignals(): AgentSignals {
+  const STOP: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+  const s: AgentSignals = {
+    wake: () => {},
+    onHup: () => {},
+    dispose: () => { for (const sig of STOP) process.off(sig, stop); process.off('SIGHUP', hup); },
+  };
+  const stop = (sig: NodeJS.Signals) => { s.stopped ??= sig; s.wake(); };
+  const hup = () => { s.onHup(); s.wake(); };
+  for (const sig of STOP) process.on(sig, stop);
+  process.on('SIGHUP', hup);
+  return s;
+}
+
+/**
  * A host that has not been enabled (a Swarm node the global service reached first): wait, say why once per reason,
  * look again every interval and on SIGHUP. Resolves true once enabled, false when stopped (SIGTERM/SIGINT) meanwhile.
  */
-async function waitUntilEnabled(ctx: RunContext, log: Logger, intervalMs: number): Promise<boolean> {
+async function waitUntilEnabled(ctx: RunContext, log: Logger, intervalMs: number, signals: AgentSignals): Promise<boolean> {
   let said = '';
   for (;;) {
+    if (signals.stopped) break;
     const why = await notEnabled(ctx);
     if (!why) { if (said) log('info', 'this host is enabled now: starting'); return true; }
     if (why !== said) { log('warn', `waiting: ${why}`); said = why; }
-    const stop = await new Promise<boolean>((resolve) => {
-      const done = (v: boolean) => { clearTimeout(t); process.off('SIGHUP', hup); process.off('SIGTERM', term); process.off('SIGINT', term); resolve(v); };
-      const hup = () => done(false);
-      const term = () => done(true);
-      const t = setTimeout(() => done(false), intervalMs);
-      process.on('SIGHUP', hup);
-      process.once('SIGTERM', term);
-      process.once('SIGINT', term);
+    if (signals.stopped) break;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => resolve(), intervalMs);
+      signals.wake = () => { clearTimeout(t); resolve(); };
     });
-    if (stop) { log('info', 'stopped while waiting; nothing was changed'); return false; }
+    signals.wake = () => {};
   }
+  log('info', 'stopped while waiting; nothing was changed');
+  return false;
 }
 
 export async function runAgent(ctx: RunContext, o: AgentOptions): Promise<void> {
   ctx.requireLocalDaemon('run the docker-ipv6 agent');
   ctx.requireRoot('docker ipv6 agent');
   const log: Logger = makeLogger(ctx.stdout as NodeJS.WritableStream & { isTTY?: boolean });
-  if (!(await waitUntilEnabled(ctx, log, o.intervalMs))) return;
+  const signals = agentSignals();
+  try {
+    await runAgentWith(ctx, o, log, signals);
+  } finally {
+    signals.dispose();
+  }
+}
+
+async function runAgentWith(ctx: RunContext, o: AgentOptions, log: Logger, signals: AgentSignals): Promise<void> {
+  if (!(await waitUntilEnabled(ctx, log, o.intervalMs, signals))) return;
   const deps = hostDeps(ctx);
   const status: AgentStatus = {
     pid: process.pid, startTime: processStartTime('self') ?? null, started: new Date().toISOString(), intervalMs: o.intervalMs,
@@ -180,14 +219,12 @@ export async function runAgent(ctx: RunContext, o: AgentOptions): Promise<void> 
   log('info', 'agent started', { pid: process.pid, intervalMs: o.intervalMs, cleanupOnStop: o.cleanup, endpoint: ctx.endpoint().host });
   watcher.start();
   loop.start();
-  const onHup = () => { log('info', 'SIGHUP: reconciling'); loop.trigger('SIGHUP'); };
-  process.on('SIGHUP', onHup);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
-  log('info', `${signal}: stopping`);
-  process.off('SIGHUP', onHup);
+  signals.onHup = () => { log('info', 'SIGHUP: reconciling'); loop.trigger('SIGHUP'); };
+  // SIGHUP wakes this wait too (for the waiting phase's sake): only a stop ends it
+  while (!signals.stopped) await new Promise<void>((resolve) => { signals.wake = resolve; });
+  // as before: the stop listeners go now, so a second SIGTERM during the cleanup below is not swallowed here
+  signals.dispose();
+  log('info', `${signals.stopped}: stopping`);
   watcher.stop();
   await loop.stop();
   await fast.handle({}, 'stop');
