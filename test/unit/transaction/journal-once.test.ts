@@ -62,7 +62,7 @@ test('journalOnce, kill -9 mid-transaction: the one journal holds every record a
   await withTmp(async (dir) => {
     writeFileSync(join(dir, 'a.conf'), 'A0\n', { mode: 0o640 });
     const c = child(['run-once', dir]);
-    await until('the child to reach its hanging step', () => existsSync(join(dir, 'step-hanging')));
+    await until('the child to reach its hanging step', () => existsSync(join(dir, 'step-hanging')), c);
     c.proc.kill('SIGKILL');
     t.is((await c.exited).signal, 'SIGKILL');
     t.is(readFileSync(join(dir, 'a.conf'), 'utf8'), 'A1\n', 'the killed run had changed a.conf');

@@ -41,7 +41,7 @@ test('another live process holds the lock; once it is SIGKILLed its stale lock i
     const path = join(dir, 'lock');
     const c = child(['lock', dir]);
     try {
-      await until('the child to take the lock', () => existsSync(join(dir, 'locked')));
+      await until('the child to take the lock', () => existsSync(join(dir, 'locked')), c);
       const err = await t.throwsAsync(acquireLock(path, { command: 'enable' }), { instanceOf: PreconditionError });
       t.regex(err!.message, new RegExp(`^another docker ipv6 apply is running \\(pid ${c.proc.pid},`));
     } finally {

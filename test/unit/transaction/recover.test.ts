@@ -14,7 +14,7 @@ const undoLog = (dir: string) => (existsSync(join(dir, 'undo.log')) ? readFileSy
 async function killedMidStep(dir: string): Promise<void> {
   writeFileSync(join(dir, 'a.conf'), 'A0\n', { mode: 0o640 });
   const c = child(['run', dir]);
-  await until('the child to reach its hanging step', () => existsSync(join(dir, 'step-hanging')));
+  await until('the child to reach its hanging step', () => existsSync(join(dir, 'step-hanging')), c);
   c.proc.kill('SIGKILL');
   t0(await c.exited);
 }
@@ -54,7 +54,7 @@ test('a recovery that is itself killed is finished by the next one without repea
   await withTmp(async (dir) => {
     await killedMidStep(dir);
     const r = child(['recover', dir, 'a.conf']);
-    await until('the recovery to hang in the undo of a.conf', () => existsSync(join(dir, 'undo-hanging')));
+    await until('the recovery to hang in the undo of a.conf', () => existsSync(join(dir, 'undo-hanging')), r);
     r.proc.kill('SIGKILL');
     t0(await r.exited);
     const j = await readJournal(join(dir, 'journal.json'));
@@ -90,7 +90,7 @@ test('recovery refuses to undo the journal of a process that is still running', 
     writeFileSync(join(dir, 'a.conf'), 'A0\n');
     const c = child(['sigint', dir]);
     try {
-      await until('the child to reach its slow step', () => existsSync(join(dir, 'step-hanging')));
+      await until('the child to reach its slow step', () => existsSync(join(dir, 'step-hanging')), c);
       await t.throwsAsync(recoverJournal(join(dir, 'journal.json'), fileLogRegistry(dir)), { instanceOf: PreconditionError, message: new RegExp(`pid ${c.proc.pid}\\) is still running`) });
       t.is(readFileSync(join(dir, 'a.conf'), 'utf8'), 'A1\n', 'nothing undone under a live transaction');
       t.deepEqual(undoLog(dir), []);
@@ -116,11 +116,11 @@ test('Ctrl-C (a real SIGINT) rolls back, ignores a second SIGINT during the roll
   await withTmp(async (dir) => {
     writeFileSync(join(dir, 'a.conf'), 'A0\n');
     const c = child(['sigint', dir]);
-    await until('the child to reach its slow step', () => existsSync(join(dir, 'step-hanging')));
+    await until('the child to reach its slow step', () => existsSync(join(dir, 'step-hanging')), c);
     c.proc.kill('SIGINT');
-    await until('the rollback to start', () => existsSync(join(dir, 'undo-hanging')));
+    await until('the rollback to start', () => existsSync(join(dir, 'undo-hanging')), c);
     c.proc.kill('SIGINT');
-    await until('the second SIGINT to be noted', () => /SIGINT ignored: the rollback is running/.test(c.stderr()));
+    await until('the second SIGINT to be noted', () => /SIGINT ignored: the rollback is running/.test(c.stderr()), c);
     writeFileSync(join(dir, 'continue'), '');
     const end = await c.exited;
     t.is(end.code, 130, c.stderr());
