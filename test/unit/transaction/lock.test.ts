@@ -139,12 +139,15 @@ test('waitMs waits for a live holder to finish; withLock releases after the work
   await withTmp(async (dir) => {
     const path = join(dir, 'lock');
     const first = await acquireLock(path, { command: 'agent' });
-    setTimeout(() => void first.release(), 150);
+    // released once the waiter says it waits (a fixed 150 ms timer could fire before its first try on a loaded machine)
+    let releasedAt = Infinity;
     const notes: string[] = [];
-    const started = Date.now();
-    const got = await withLock(path, { command: 'apply', waitMs: 5000, pollMs: 20, log: (l) => notes.push(l) }, async (l) => l.owner.command);
+    const log = (l: string) => { notes.push(l); if (notes.length === 1) setTimeout(() => { releasedAt = Date.now(); void first.release(); }, 100); };
+    const got = await withLock(path, { command: 'apply', waitMs: 30_000, pollMs: 20, log }, async (l) => {
+      t.true(Date.now() >= releasedAt, 'it got the lock only after the holder released it');
+      return l.owner.command;
+    });
     t.is(got, 'apply');
-    t.true(Date.now() - started >= 100);
     t.regex(notes[0], /waiting for docker ipv6 agent \(pid \d+\) to finish/);
     t.false(existsSync(path));
     await t.throwsAsync(withLock(path, { command: 'apply' }, async () => { throw new Error('work failed'); }), { message: 'work failed' });
