@@ -112,7 +112,8 @@ suite.scenario('a file too dense to parse in bounded memory is one file/too-larg
   t.deepEqual(dense.map((f) => f.rule), ['file/too-large']);
   t.regex(dense[0].message, new RegExp(`more than ${MAX_YAML_TOKENS.toLocaleString('en-US')} YAML tokens`));
   t.true(findings.some((f) => f.file.endsWith('small-compose.yaml') && f.rule === 'compose/version-obsolete'), 'the small file is still linted');
-  t.true(r.ms < 30_000, `${r.ms} ms`);
+  // a sanity bound, not a speed figure (scripts/bench-lint.mjs measures): the file's other scenarios run beside it
+  t.true(r.ms < 60_000, `${r.ms} ms`);
 });
 
 suite.scenario('20k services are linted in linear time', { fault: 'a Compose file with 20 000 services (was 25 s: quadratic key lookups)' }, async (t) => {
