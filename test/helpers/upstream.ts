@@ -25,3 +25,23 @@ export async function peerSeenUpstream(lab: Lab, connect: () => Promise<unknown>
   await exited;
   return /peer (\S+)/.exec(out)?.[1] ?? '';
 }
+
+/**
+ * What arrives at a one-shot listener on `port` in the upstream namespace while `send` runs (a container's nc).
+ * The window is the send itself, however long a loaded machine takes to start it (`docker exec`), not a fixed
+ * timer: once `send` is done the listener is closed by a marker from the upstream's own loopback. A fixed 3-4 s
+ * window once closed before a slow exec's data came (a failed control), and could let an exfiltration that came
+ * late go unseen.
+ */
+export async function receivedUpstream(lab: Lab, port: string, send: () => Promise<unknown>): Promise<string> {
+  const listen = lab.upstream(['timeout', '60', 'busybox', 'nc', '-l', '-p', port]);
+  await new Promise((r) => setTimeout(r, 300));
+  try {
+    await send();
+  } finally {
+    await new Promise((r) => setTimeout(r, 300));
+    // the listener takes one connection: the marker only ends a listener nothing reached (refused otherwise)
+    await lab.upstream(['sh', '-c', `echo closed-by-test | busybox nc -w1 ::1 ${port} || true`]).catch(() => undefined);
+  }
+  return (await listen).stdout;
+}
